@@ -1,0 +1,34 @@
+/*
+ * hs_fmt.h - formatting and logging for the core, without libc.
+ *
+ * Owns: a small vsnprintf (the core is freestanding) and hs_log, which
+ * formats one line and hands it to the platform's log op.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef HOTSWAP_CORE_FMT_H
+#define HOTSWAP_CORE_FMT_H
+
+#include <stdarg.h>
+
+#include "hotswap/platform.h"
+
+/*
+ * Conversions: %d %i %u %x %X %c %s %p %%, flags '-' and '0', a field
+ * width, length modifiers l, ll and z.  Always NUL-terminates when size
+ * > 0; returns the length the whole output would have had.
+ */
+size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+size_t hs_snprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void hs_log(const struct hs_platform *plat, enum hs_log_level level,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The few string helpers the core needs. */
+size_t hs_strlen(const char *s);
+int hs_strcmp(const char *a, const char *b);
+void *hs_memset(void *dst, int c, size_t n);
+void *hs_memcpy(void *dst, const void *src, size_t n);
+
+#endif /* HOTSWAP_CORE_FMT_H */
