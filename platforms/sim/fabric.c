@@ -938,3 +938,38 @@ void sim_fn_intx(struct sim_fn *fn, bool level)
 		      sc->intx_base + ((unsigned)(at->devfn >> 3) + pin - 1) % 4,
 		      level);
 }
+
+/* ---- a plain PCI-to-PCI bridge of the chassis -------------------------- */
+
+static const struct sim_fn_model pci_bridge_model = {
+	.kind = "pci-bridge",
+};
+
+struct sim_fn *sim_add_pci_bridge(struct sim_bus *bus, uint8_t dev,
+				  uint8_t fnum, uint16_t vendor,
+				  uint16_t device, int *err)
+{
+	struct sim_fn *fn;
+	uint16_t ss;
+
+	if (dev > 31 || fnum > 7 || (bus->link_below_port && dev != 0)) {
+		*err = -HS_EINVAL;
+		return NULL;
+	}
+	fn = sim_fn_new(bus, (uint8_t)(dev << 3 | fnum), SIM_FN_PCI_BRIDGE, err);
+	if (!fn)
+		return NULL;
+	fn->model = &pci_bridge_model;
+	sim_bridge_header_init(fn, vendor, device, true, true);
+	ss = sim_cfg_add_cap(&fn->cfg, 0x0d, 8); /* Bridge Subsystem VID */
+	if (ss)
+		sim_cfg_set(&fn->cfg, ss + 4, 4,
+			    vendor | (uint32_t)device << 16);
+	fn->secondary = sim_bus_new(bus->sim, fn);
+	if (!fn->secondary) {
+		sim_fn_free(fn);
+		*err = -HS_ENOMEM;
+		return NULL;
+	}
+	return fn;
+}

@@ -1,0 +1,287 @@
+/*
+ * hotswap-lspci - load a simulated chassis and print its tree.
+ *
+ * Owns: the newcomer's first look at the simulator.  Prints the physical
+ * tree of a topology file the way `lspci -tv` does, with the slots each
+ * hot-plug controller drives and their state (occupant, power, link,
+ * indicators, latch), and names from pci.ids through libpci.  It reads
+ * the silicon as built (the chassis is not enumerated yet, so bridges have
+ * no bus numbers: functions are shown as device.function under their
+ * parent).
+ *
+ * Exit status: 0 printed, 1 runtime error, 2 bad usage or bad topology.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pci/pci.h>
+
+#include "topology.h"
+
+struct opts {
+	bool numeric;
+	bool slots_only;
+	bool verbose;
+};
+
+struct printer {
+	struct sim *sim;
+	struct pci_access *pacc;
+	const struct opts *o;
+	/* Whether the ancestor at each depth has siblings still to come. */
+	bool more[32];
+};
+
+static const char *ind_name(enum sim_indicator i)
+{
+	return i == SIM_IND_ON ? "on" : i == SIM_IND_BLINK ? "blink" : "off";
+}
+
+static const char *slot_kind(enum sim_slot_kind k)
+{
+	return k == SIM_SLOT_PCIE ? "pcie" : k == SIM_SLOT_SHPC ? "shpc"
+							       : "cpci";
+}
+
+static void describe_slot(const struct sim_slot *s, char *buf, size_t n)
+{
+	struct sim_slot_info i;
+
+	sim_slot_get_info(s, &i);
+	if (!i.present) {
+		snprintf(buf, n, "slot %s [%s, dev %02x]: empty, power %s, "
+			 "power LED %s, attention %s%s", i.name,
+			 slot_kind(i.kind), i.dev, i.powered ? "on" : "off",
+			 ind_name(i.power_ind), ind_name(i.attn_ind),
+			 i.mrl_open ? ", latch open" : "");
+		return;
+	}
+	snprintf(buf, n, "slot %s [%s, dev %02x]: %s, power %s, link %s, "
+		 "power LED %s, attention %s%s%s%s%s", i.name,
+		 slot_kind(i.kind), i.dev, i.card ? i.card : "card",
+		 i.powered ? "on" : "off", i.link_up ? "up" : "down",
+		 ind_name(i.power_ind), ind_name(i.attn_ind),
+		 i.mrl_open ? ", latch open" : "",
+		 i.interlock_engaged ? ", interlock engaged" : "",
+		 i.power_fault ? ", POWER FAULT" : "",
+		 i.kind == SIM_SLOT_CPCI ? (i.blue_led ? ", blue LED on"
+						       : ", blue LED off")
+					 : "");
+}
+
+static void fn_name(struct printer *p, const struct sim_fn *fn, char *buf,
+		    size_t n)
+{
+	uint16_t vid = (uint16_t)sim_fn_peek(fn, 0x00, 2);
+	uint16_t did = (uint16_t)sim_fn_peek(fn, 0x02, 2);
+	uint32_t cls = sim_fn_peek(fn, 0x08, 4) >> 8;
+	char name[256], cname[128];
+
+	if (p->o->numeric || !p->pacc) {
+		snprintf(buf, n, "[%04x:%04x] class %06x", vid, did, cls);
+		return;
+	}
+	pci_lookup_name(p->pacc, name, sizeof(name),
+			PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE, vid, did);
+	pci_lookup_name(p->pacc, cname, sizeof(cname), PCI_LOOKUP_CLASS,
+			cls >> 8);
+	snprintf(buf, n, "%s [%04x:%04x] (%s)", name, vid, did, cname);
+}
+
+static void prefix(struct printer *p, int depth, bool last)
+{
+	for (int d = 0; d < depth; d++)
+		fputs(p->more[d] ? " |  " : "    ", stdout);
+	fputs(last ? " \\- " : " +- ", stdout);
+}
+
+/* The walk is parents first; collect it so siblings can be looked ahead. */
+struct nodes {
+	struct sim_walk_node *v;
+	size_t n, cap;
+};
+
+static int collect(void *arg, const struct sim_walk_node *node)
+{
+	struct nodes *ns = arg;
+
+	if (ns->n == ns->cap) {
+		size_t nc = ns->cap ? 2 * ns->cap : 64;
+		struct sim_walk_node *nv = realloc(ns->v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		ns->v = nv;
+		ns->cap = nc;
+	}
+	ns->v[ns->n++] = *node;
+	return 0;
+}
+
+static bool last_sibling(const struct nodes *ns, size_t i)
+{
+	for (size_t j = i + 1; j < ns->n; j++) {
+		if (ns->v[j].depth < ns->v[i].depth)
+			return true;
+		if (ns->v[j].depth == ns->v[i].depth)
+			return false;
+	}
+	return true;
+}
+
+static void print_tree(struct printer *p, const struct nodes *ns)
+{
+	const struct sim_config *sc = sim_get_config(p->sim);
+	char name[400], sl[256];
+
+	printf("-[%04x:%02x]- host bridge (I/O %#x-%#x, memory %#llx-%#llx",
+	       sc->segment, sc->bus_first, sc->io_base, sc->io_limit,
+	       (unsigned long long)sc->mem_base,
+	       (unsigned long long)sc->mem_limit);
+	if (sc->pref_limit)
+		printf(", prefetchable %#llx-%#llx",
+		       (unsigned long long)sc->pref_base,
+		       (unsigned long long)sc->pref_limit);
+	printf(")\n");
+	for (size_t i = 0; i < ns->n; i++) {
+		const struct sim_walk_node *n = &ns->v[i];
+		bool last = last_sibling(ns, i);
+		uint8_t devfn = HS_BDF_DEVFN(n->where);
+
+		if (n->depth >= 31)
+			continue;
+		p->more[n->depth] = !last;
+		fn_name(p, n->fn, name, sizeof(name));
+		prefix(p, n->depth, last);
+		if (n->depth == 0)
+			printf("%02x:%02x.%u", HS_BDF_BUS(n->where), devfn >> 3,
+			       devfn & 7);
+		else
+			printf("%02x.%u", devfn >> 3, devfn & 7);
+		printf("  %s  <%s>%s\n", name, n->kind,
+		       sim_fn_responds(n->fn) ? "" : "  (not answering)");
+		/* Slots this function controls, as children of it. */
+		for (struct sim_slot *s = sim_slot_next(p->sim, NULL); s;
+		     s = sim_slot_next(p->sim, s)) {
+			if (sim_slot_controller(s) != n->fn)
+				continue;
+			describe_slot(s, sl, sizeof(sl));
+			for (int d = 0; d <= n->depth; d++)
+				fputs(d < n->depth ? (p->more[d] ? " |  " : "    ")
+						   : (last ? "    " : " |  "),
+				      stdout);
+			printf(" :  %s\n", sl);
+		}
+	}
+}
+
+static void print_slots(struct printer *p)
+{
+	char sl[256];
+	int n = 0;
+
+	for (struct sim_slot *s = sim_slot_next(p->sim, NULL); s;
+	     s = sim_slot_next(p->sim, s)) {
+		describe_slot(s, sl, sizeof(sl));
+		printf("%s\n", sl);
+		n++;
+	}
+	if (!n)
+		printf("no hot-plug slots\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hotswap-lspci [-n] [-s] [-v] [TOPOLOGY.json]\n"
+		"Print the tree of a simulated chassis with its slots.\n"
+		"  -n, --numeric   numeric IDs only (no pci.ids names)\n"
+		"  -s, --slots     only the slots and their state\n"
+		"  -v, --verbose   also print the chassis description\n"
+		"  -h, --help      this text\n"
+		"Without TOPOLOGY the default chassis is used (%s).\n"
+		"Exit status: 0 ok, 1 runtime error, 2 bad usage or topology.\n",
+		sim_topology_default_chassis());
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "slots", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { 0 };
+	struct printer p = { 0 };
+	struct nodes ns = { 0 };
+	struct sim_topology *topo = NULL;
+	const char *path;
+	char err[512];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "nsvh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			o.numeric = true;
+			break;
+		case 's':
+			o.slots_only = true;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "hotswap-lspci: one topology file at most\n");
+		usage(stderr);
+		return 2;
+	}
+	path = optind < argc ? argv[optind] : sim_topology_default_chassis();
+	rc = sim_topology_load(path, NULL, &topo, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "hotswap-lspci: %s\n", err);
+		return 2;
+	}
+	p.sim = sim_topology_sim(topo);
+	p.o = &o;
+	if (!o.numeric) {
+		p.pacc = pci_alloc();
+		if (p.pacc)
+			p.pacc->error = NULL;
+	}
+	printf("chassis %s (%s)\n", sim_topology_name(topo), path);
+	if (o.verbose && sim_topology_description(topo))
+		printf("  %s\n", sim_topology_description(topo));
+	if (o.slots_only) {
+		print_slots(&p);
+	} else {
+		rc = sim_walk(p.sim, collect, &ns);
+		if (rc) {
+			fprintf(stderr, "hotswap-lspci: out of memory\n");
+			rc = 1;
+			goto out;
+		}
+		print_tree(&p, &ns);
+	}
+	rc = 0;
+out:
+	free(ns.v);
+	if (p.pacc)
+		pci_cleanup(p.pacc);
+	sim_topology_free(topo);
+	return rc;
+}

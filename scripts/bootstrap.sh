@@ -1,0 +1,29 @@
+#!/bin/sh
+# bootstrap.sh - install the Debian packages hotswap builds and tests with.
+#
+# Idempotent: installs only what is missing, so it is cheap to run before
+# every build.  Needs root (or sudo) the first time on a fresh machine.
+set -eu
+
+PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "bootstrap: installing$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "bootstrap: need root to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
