@@ -22,6 +22,7 @@
 struct handler {
 	hs_irq_fn fn;
 	void *arg;
+	enum hs_irq_kind kind; /* as attached: INTX or LINE */
 };
 
 struct sim {
@@ -434,6 +435,8 @@ void sim_intx_line(struct sim *sim, uint32_t line, bool assert)
 
 	if (line >= MAX_LINES)
 		return;
+	if (sim->line_handler[line].fn)
+		irq.kind = sim->line_handler[line].kind;
 	if (!assert) {
 		if (sim->line_count[line])
 			sim->line_count[line]--;
@@ -494,6 +497,7 @@ static int plat_irq_attach(void *ctx, const struct hs_irq *irq, hs_irq_fn fn,
 		return -HS_EBUSY;
 	h->fn = fn;
 	h->arg = arg;
+	h->kind = irq->kind;
 	/* A level line already active fires at once. */
 	if (irq->kind != HS_IRQ_MSI && sim->line_count[irq->number]) {
 		sim->cnt.irq_delivered++;
@@ -633,7 +637,28 @@ static void *plat_realloc(void *ctx, void *ptr, size_t osize, size_t nsize)
 }
 
 
+static int plat_host_bridge(void *ctx, unsigned index,
+			    struct hs_host_bridge *out)
+{
+	const struct sim *sim = ctx;
+	const struct sim_config *c = &sim->cfg;
+
+	if (index)
+		return -HS_ENOENT;
+	out->segment = c->segment;
+	out->bus_first = c->bus_first;
+	out->bus_last = c->bus_last;
+	out->io_base = c->io_base;
+	out->io_limit = c->io_limit;
+	out->mem_base = c->mem_base;
+	out->mem_limit = c->mem_limit;
+	out->pref_base = c->pref_base;
+	out->pref_limit = c->pref_limit;
+	return 0;
+}
+
 static const struct hs_platform_ops sim_platform_ops = {
+	.host_bridge = plat_host_bridge,
 	.cfg_read = sim_plat_cfg_read,
 	.cfg_write = sim_plat_cfg_write,
 	.mem_read = sim_plat_mem_read,
