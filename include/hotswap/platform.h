@@ -44,10 +44,24 @@ struct hs_msi_msg {
 	uint32_t data;
 };
 
+/* What a host bridge decodes: the root of one PCI hierarchy.  Limits are
+ * inclusive; a range with limit < base (or limit 0) is absent. */
+struct hs_host_bridge {
+	uint16_t segment;
+	uint8_t bus_first, bus_last;
+	uint64_t io_base, io_limit;
+	uint64_t mem_base, mem_limit;     /* 32-bit memory */
+	uint64_t pref_base, pref_limit;   /* 64-bit prefetchable */
+};
+
 typedef void (*hs_irq_fn)(void *arg, const struct hs_irq *irq);
 typedef void (*hs_timer_fn)(void *arg);
 
 struct hs_platform_ops {
+	/* Host bridges: index 0, 1, ... until -HS_ENOENT. */
+	int (*host_bridge)(void *ctx, unsigned index,
+			   struct hs_host_bridge *out);
+
 	/* Configuration space: width is 1, 2 or 4; off < 4096 and aligned. */
 	int (*cfg_read)(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
 			uint32_t *val);

@@ -1,0 +1,639 @@
+/*
+ * hs_driver.c - the driver-binding bus, PCIe port services, device access
+ * for drivers, interrupts, and the removal flows.
+ *
+ * Owns: matching drivers by id table, probing each device instance on its
+ * own (seeds/002's instance independence), the PCIe port bus on which
+ * hot-plug, AER and PME services coexist (seeds/003's 2.6.12 change),
+ * access helpers that fail fast once a device is gone, INTx swizzle and
+ * MSI / MSI-X vectors, and orderly and surprise removal: ask every driver
+ * first (query-remove), quiesce with a deadline, then tear down child
+ * before parent inside one transaction.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "hs_internal.h"
+
+/* ---- registration and matching ------------------------------------------- */
+
+int hs_driver_register(struct hs_core *core, const struct hs_driver *drv)
+{
+	if (!drv || !drv->name || !drv->ids || !drv->probe)
+		return -HS_EINVAL;
+	if (core->ndrivers == HS_MAX_DRIVERS)
+		return -HS_ENOSPC;
+	for (unsigned i = 0; i < core->ndrivers; i++)
+		if (core->drivers[i] == drv)
+			return -HS_EEXIST;
+	core->drivers[core->ndrivers++] = drv;
+	return 0;
+}
+
+int hs_port_service_register(struct hs_core *core,
+			     const struct hs_port_service *svc)
+{
+	if (!svc || !svc->name || !svc->probe || !svc->type ||
+	    (svc->type & (svc->type - 1)))
+		return -HS_EINVAL;
+	if (core->nservices == HS_MAX_DRIVERS)
+		return -HS_ENOSPC;
+	core->services[core->nservices++] = svc;
+	return 0;
+}
+
+static bool id_match(const struct hs_device_id *id, const struct hs_dev *d)
+{
+	return (id->vendor == HS_ANY_ID || id->vendor == d->vendor) &&
+	       (id->device == HS_ANY_ID || id->device == d->device) &&
+	       (id->subsys_vendor == HS_ANY_ID ||
+		id->subsys_vendor == d->ssvid) &&
+	       (id->subsys == HS_ANY_ID || id->subsys == d->ssid) &&
+	       ((d->class_code & id->class_mask) ==
+		(id->class_code & id->class_mask));
+}
+
+static bool drv_matches(const struct hs_driver *drv, const struct hs_dev *d)
+{
+	for (const struct hs_device_id *id = drv->ids; id->vendor; id++)
+		if (id_match(id, d))
+			return true;
+	return false;
+}
+
+/* ---- the PCIe port bus ----------------------------------------------------- */
+
+static bool is_pcie_port(const struct hs_dev *d)
+{
+	return d->cap_pcie &&
+	       (d->pcie_type == 4 || d->pcie_type == 5 || d->pcie_type == 6);
+}
+
+static unsigned port_capabilities(struct hs_dev *d)
+{
+	unsigned t = 0;
+	uint16_t off;
+
+	if (d->flags & DEV_HOTPLUG)
+		t |= HS_PORT_SVC_HOTPLUG;
+	if (hs_cfg_find_ext_cap(d->core->plat, d->bdf, 0x0001, &off) == 0 &&
+	    d->pcie_type == 4)
+		t |= HS_PORT_SVC_AER;
+	if (d->pcie_type == 4)
+		t |= HS_PORT_SVC_PME;
+	return t;
+}
+
+static int port_probe(struct hs_dev *d, void **priv)
+{
+	struct hs_core *core = d->core;
+	unsigned caps = port_capabilities(d);
+	unsigned n = 0;
+	int rc;
+
+	(void)priv;
+	for (unsigned i = 0; i < core->nservices && n < HS_MAX_SERVICES; i++) {
+		const struct hs_port_service *s = core->services[i];
+		void *sp = NULL;
+
+		if (!(s->type & caps) || (d->services & s->type))
+			continue;
+		rc = s->probe(d, &sp);
+		if (rc) {
+			hs_log(core->plat, HS_LOG_WARN,
+			       "%02x:%02x.%u: port service %s failed (%d)",
+			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
+			       HS_BDF_FN(d->bdf), s->name, rc);
+			continue;
+		}
+		while (d->svc[n])
+			n++;
+		d->svc[n] = s;
+		d->svc_priv[n] = sp;
+		d->services |= s->type;
+		if ((rc = hs_txn_service(core, d, n))) {
+			if (s->remove)
+				s->remove(d, sp);
+			d->svc[n] = NULL;
+			d->services &= ~s->type;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void port_remove(struct hs_dev *d, void *priv)
+{
+	(void)priv;
+	for (unsigned i = 0; i < HS_MAX_SERVICES; i++)
+		if (d->svc[i]) {
+			if (d->svc[i]->remove)
+				d->svc[i]->remove(d, d->svc_priv[i]);
+			d->svc[i] = NULL;
+		}
+	d->services = 0;
+}
+
+static const struct hs_device_id port_ids[] = {
+	{ HS_ANY_ID, HS_ANY_ID, HS_ANY_ID, HS_ANY_ID, 0x060400, 0xffff00 },
+	{ 0 },
+};
+
+/* The port bus driver itself: binds to PCIe ports, hosts services. */
+static const struct hs_driver port_driver = {
+	.name = "pcieport",
+	.ids = port_ids,
+	.probe = port_probe,
+	.remove = port_remove,
+};
+
+unsigned hs_dev_port_services(const struct hs_dev *port)
+{
+	return port->services;
+}
+
+/* ---- binding --------------------------------------------------------------- */
+
+static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
+		    char *msg, size_t msglen)
+{
+	int rc;
+
+	if (d->drv || (d->flags & (DEV_ISOLATED | DEV_GONE)))
+		return 0;
+	if (is_pcie_port(d)) {
+		rc = hs_txn_bound(core, d);
+		if (rc)
+			return rc;
+		d->drv = &port_driver;
+		rc = port_probe(d, &d->drv_priv);
+		if (rc)
+			return rc;
+		hs_txn_event(core, HS_EV_DRIVER_BOUND, d, port_driver.name);
+		return 0;
+	}
+	for (unsigned i = 0; i < core->ndrivers; i++) {
+		const struct hs_driver *drv = core->drivers[i];
+		void *priv = NULL;
+
+		if (!drv_matches(drv, d))
+			continue;
+		rc = drv->probe(d, &priv);
+		if (rc) {
+			hs_log(core->plat, HS_LOG_ERR,
+			       "%02x:%02x.%u: driver %s probe failed (%d)",
+			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
+			       HS_BDF_FN(d->bdf), drv->name, rc);
+			if (strict) {
+				hs_snprintf(msg, msglen,
+					    "driver %s failed to start on "
+					    "%02x:%02x.%u (%d)", drv->name,
+					    HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
+					    HS_BDF_FN(d->bdf), rc);
+				return rc;
+			}
+			continue;
+		}
+		d->drv = drv;
+		d->drv_priv = priv;
+		rc = hs_txn_bound(core, d);
+		if (rc) {
+			if (drv->remove)
+				drv->remove(d, priv);
+			d->drv = NULL;
+			d->drv_priv = NULL;
+			return rc;
+		}
+		hs_txn_event(core, HS_EV_DRIVER_BOUND, d, drv->name);
+		return 0;
+	}
+	return 0;
+}
+
+void hs_bind_all(struct hs_core *core, struct hs_dev *top)
+{
+	(void)top;
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d))
+		bind_one(core, d, false, NULL, 0);
+}
+
+int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
+		size_t msglen)
+{
+	for (struct hs_dev *d = hs_dev_walk_under(top, NULL); d;
+	     d = hs_dev_walk_under(top, d)) {
+		int rc;
+
+		if (!(d->flags & DEV_PENDING_ADD))
+			continue;
+		rc = bind_one(core, d, true, msg, msglen);
+		if (rc) {
+			if (msglen && !msg[0])
+				hs_snprintf(msg, msglen, "binding failed (%d)",
+					    rc);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void hs_unbind(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_driver *drv = d->drv;
+
+	if (!drv)
+		return;
+	if (drv->remove)
+		drv->remove(d, d->drv_priv);
+	d->drv = NULL;
+	d->drv_priv = NULL;
+	hs_txn_event(core, HS_EV_DRIVER_UNBOUND, d, drv->name);
+}
+
+/* ---- access for drivers --------------------------------------------------- */
+
+int hs_dev_read32(struct hs_dev *d, int bar, uint64_t off, uint32_t *val)
+{
+	const struct hs_platform *p = d->core->plat;
+	const struct hs_bar_info *b;
+	uint64_t v = 0xffffffffu;
+	int rc;
+
+	*val = 0xffffffffu;
+	if (d->flags & DEV_GONE)
+		return -HS_ENODEV; /* fail fast: nothing is there */
+	if (bar < 0 || bar > 5)
+		return -HS_EINVAL;
+	b = &d->bar[bar];
+	if (b->kind == BAR_NONE || !b->assigned || off + 4 > b->size)
+		return -HS_EINVAL;
+	if (b->kind == BAR_IO) {
+		uint32_t v32;
+
+		rc = p->ops->io_read(p->ctx, (uint32_t)(b->addr + off), 4, &v32);
+		v = v32;
+	} else {
+		rc = p->ops->mem_read(p->ctx, b->addr + off, 4, &v);
+	}
+	*val = (uint32_t)v;
+	return rc;
+}
+
+int hs_dev_write32(struct hs_dev *d, int bar, uint64_t off, uint32_t val)
+{
+	const struct hs_platform *p = d->core->plat;
+	const struct hs_bar_info *b;
+
+	if (d->flags & DEV_GONE)
+		return -HS_ENODEV;
+	if (bar < 0 || bar > 5)
+		return -HS_EINVAL;
+	b = &d->bar[bar];
+	if (b->kind == BAR_NONE || !b->assigned || off + 4 > b->size)
+		return -HS_EINVAL;
+	if (b->kind == BAR_IO)
+		return p->ops->io_write(p->ctx, (uint32_t)(b->addr + off), 4,
+					val);
+	return p->ops->mem_write(p->ctx, b->addr + off, 4, val);
+}
+
+int hs_dev_cfg_read(struct hs_dev *d, uint16_t off, unsigned width,
+		    uint32_t *val)
+{
+	if (d->flags & DEV_GONE) {
+		*val = 0xffffffffu;
+		return -HS_ENODEV;
+	}
+	return d->core->plat->ops->cfg_read(d->core->plat->ctx, d->bdf, off,
+					    width, val);
+}
+
+int hs_dev_cfg_write(struct hs_dev *d, uint16_t off, unsigned width,
+		     uint32_t val)
+{
+	if (d->flags & DEV_GONE)
+		return -HS_ENODEV;
+	return hs_txn_cfg_write(d->core, d->bdf, off, width, val);
+}
+
+int hs_dev_set_master(struct hs_dev *d, bool on)
+{
+	uint32_t cmd;
+	int rc = hs_dev_cfg_read(d, PCI_COMMAND, 2, &cmd);
+
+	if (rc)
+		return rc;
+	cmd = on ? (cmd | CMD_MASTER) : (cmd & ~(uint32_t)CMD_MASTER);
+	return hs_dev_cfg_write(d, PCI_COMMAND, 2, cmd);
+}
+
+hs_time_t hs_dev_now(const struct hs_dev *d)
+{
+	return hs_now(&d->core->timers);
+}
+
+void hs_dev_timer_arm(struct hs_dev *d, struct hs_timer *tm, hs_time_t delay)
+{
+	hs_timer_arm(&d->core->timers, tm, delay);
+}
+
+void hs_dev_timer_cancel(struct hs_dev *d, struct hs_timer *tm)
+{
+	hs_timer_cancel(&d->core->timers, tm);
+}
+
+/* ---- interrupts ----------------------------------------------------------- */
+
+void hs_route_intx(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_platform *p = core->plat;
+	const struct hs_dev *at = d;
+	unsigned pin = d->irq_pin;
+	uint32_t line = 0;
+
+	if (!pin || !p->ops->intx_route)
+		return;
+	/* The standard swizzle through every bridge (PCI-to-PCI Bridge 3.2,
+	 * 9.1): pin' = ((device + pin - 1) mod 4) + 1. */
+	while (at->parent) {
+		pin = (HS_BDF_DEV(at->bdf) + pin - 1) % 4 + 1;
+		at = at->parent;
+	}
+	if (p->ops->intx_route(p->ctx, at->bdf, pin, &line) == 0)
+		d->irq_line = line;
+}
+
+static int program_msix(struct hs_dev *d, unsigned n)
+{
+	const struct hs_platform *p = d->core->plat;
+	uint32_t tbl, ctl;
+	int bir, rc;
+
+	if ((rc = hs_dev_cfg_read(d, d->cap_msix + 4, 4, &tbl)) ||
+	    (rc = hs_dev_cfg_read(d, d->cap_msix + 2, 2, &ctl)))
+		return rc;
+	bir = (int)(tbl & 7);
+	if (bir > 5 || !d->bar[bir].assigned)
+		return -HS_EINVAL;
+	for (unsigned v = 0; v < n; v++) {
+		struct hs_msi_msg m;
+		uint64_t e = (tbl & ~7u) + 16ull * v;
+
+		if ((rc = p->ops->msi_message(p->ctx, d->msi_first + v, &m)) ||
+		    (rc = hs_dev_write32(d, bir, e, (uint32_t)m.address)) ||
+		    (rc = hs_dev_write32(d, bir, e + 4,
+					 (uint32_t)(m.address >> 32))) ||
+		    (rc = hs_dev_write32(d, bir, e + 8, m.data)) ||
+		    (rc = hs_dev_write32(d, bir, e + 12, 0)))
+			return rc;
+	}
+	return hs_dev_cfg_write(d, d->cap_msix + 2, 2,
+				(ctl & ~0x4000u) | 0x8000u);
+}
+
+static int program_msi(struct hs_dev *d)
+{
+	const struct hs_platform *p = d->core->plat;
+	struct hs_msi_msg m;
+	uint32_t ctl;
+	int rc;
+
+	if ((rc = p->ops->msi_message(p->ctx, d->msi_first, &m)) ||
+	    (rc = hs_dev_cfg_read(d, d->cap_msi + 2, 2, &ctl)) ||
+	    (rc = hs_dev_cfg_write(d, d->cap_msi + 4, 4, (uint32_t)m.address)))
+		return rc;
+	if (ctl & 0x80) {
+		if ((rc = hs_dev_cfg_write(d, d->cap_msi + 8, 4,
+					   (uint32_t)(m.address >> 32))) ||
+		    (rc = hs_dev_cfg_write(d, d->cap_msi + 12, 2, m.data)))
+			return rc;
+	} else if ((rc = hs_dev_cfg_write(d, d->cap_msi + 8, 2, m.data))) {
+		return rc;
+	}
+	/* One vector (Multiple Message Enable 0), enable. */
+	return hs_dev_cfg_write(d, d->cap_msi + 2, 2, (ctl & ~0x70u) | 1u);
+}
+
+int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
+{
+	struct hs_core *core = d->core;
+	const struct hs_platform *p = core->plat;
+	struct hs_irq irq;
+	int rc;
+
+	if (d->flags & DEV_GONE)
+		return -HS_ENODEV;
+	if ((d->cap_msix || d->cap_msi) && p->ops->msi_alloc &&
+	    p->ops->msi_alloc(p->ctx, 1, &d->msi_first) == 0) {
+		d->msi_count = 1;
+		d->msix = d->cap_msix != 0;
+		if ((rc = hs_txn_msi(core, d))) {
+			p->ops->msi_free(p->ctx, d->msi_first, 1);
+			d->msi_count = 0;
+			return rc;
+		}
+		rc = d->msix ? program_msix(d, 1) : program_msi(d);
+		if (rc)
+			return rc;
+		irq.kind = HS_IRQ_MSI;
+		irq.number = d->msi_first;
+		return p->ops->irq_attach(p->ctx, &irq, fn, arg);
+	}
+	if (!d->irq_pin)
+		return -HS_ENOENT;
+	irq.kind = HS_IRQ_INTX;
+	irq.number = d->irq_line;
+	/* INTx lines are shared: the platform takes one handler a line, so a
+	 * device whose line is taken polls from its completion timer. */
+	rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
+	return rc == -HS_EBUSY ? 0 : rc;
+}
+
+void hs_dev_free_irq(struct hs_dev *d)
+{
+	const struct hs_platform *p = d->core->plat;
+	struct hs_irq irq;
+
+	if (d->msi_count) {
+		irq.kind = HS_IRQ_MSI;
+		irq.number = d->msi_first;
+		p->ops->irq_detach(p->ctx, &irq);
+		if (!(d->flags & DEV_GONE))
+			hs_dev_cfg_write(d, d->msix ? d->cap_msix + 2
+						   : d->cap_msi + 2, 2, 0);
+		p->ops->msi_free(p->ctx, d->msi_first, d->msi_count);
+		d->msi_count = 0;
+	}
+}
+
+/* ---- removal ------------------------------------------------------------------ */
+
+struct removal {
+	struct hs_core *core;
+	struct hs_dev *bridge;
+	hs_done_fn done;
+	void *arg;
+	hs_time_t deadline;
+	struct hs_timer poll;
+};
+
+/* Devices below br, children before parents (teardown order). */
+static struct hs_dev *post_order_first(struct hs_dev *d)
+{
+	while (d && d->child)
+		d = d->child;
+	return d;
+}
+
+static struct hs_dev *post_order_next(struct hs_dev *top, struct hs_dev *d)
+{
+	if (d == top)
+		return NULL;
+	if (d->sibling)
+		return post_order_first(d->sibling);
+	return d->parent == top ? NULL : d->parent;
+}
+
+static int teardown(struct hs_core *core, struct hs_dev *br, bool gone)
+{
+	struct hs_dev *d = post_order_first(br->child);
+	int rc;
+
+	rc = hs_txn_begin(core, gone ? "surprise removal" : "removal");
+	if (rc)
+		return rc;
+	while (d && d != br) {
+		struct hs_dev *next = post_order_next(br, d);
+
+		hs_unbind(core, d);
+		hs_dev_free_irq(d);
+		if (!gone && !(d->flags & DEV_GONE))
+			hs_disable_dev(core, d);
+		if ((rc = hs_txn_dev_removed(core, d)))
+			goto fail;
+		hs_txn_event(core, HS_EV_DEV_REMOVED, d, NULL);
+		d = next;
+	}
+	return hs_txn_commit(core);
+fail:
+	hs_txn_abort(core);
+	return rc;
+}
+
+static void finish(struct removal *rm, int rc, const char *msg)
+{
+	struct hs_core *core = rm->core;
+	hs_done_fn done = rm->done;
+	void *arg = rm->arg;
+
+	hs_timer_cancel(&core->timers, &rm->poll);
+	hs_free(core, rm, sizeof(*rm));
+	if (done)
+		done(arg, rc, msg);
+}
+
+static void quiesce_poll(void *arg)
+{
+	struct removal *rm = arg;
+	struct hs_core *core = rm->core;
+	bool late = hs_now(&core->timers) >= rm->deadline;
+	bool busy = false;
+	char msg[160] = "";
+	int rc;
+
+	for (struct hs_dev *d = post_order_first(rm->bridge->child);
+	     d && d != rm->bridge; d = post_order_next(rm->bridge, d)) {
+		if (!d->drv || !d->drv->quiesce)
+			continue;
+		if (d->drv->quiesce(d, d->drv_priv) == -HS_EAGAIN) {
+			if (!late) {
+				busy = true;
+				continue;
+			}
+			hs_log(core->plat, HS_LOG_WARN,
+			       "%02x:%02x.%u: driver %s did not quiesce in "
+			       "time; aborting its requests",
+			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
+			       HS_BDF_FN(d->bdf), d->drv->name);
+			if (d->drv->abort)
+				d->drv->abort(d, d->drv_priv);
+		}
+	}
+	if (busy) {
+		hs_timer_arm(&core->timers, &rm->poll, HS_MSEC(1));
+		return;
+	}
+	rc = teardown(core, rm->bridge, false);
+	if (rc)
+		hs_snprintf(msg, sizeof(msg), "teardown failed (%d)", rc);
+	finish(rm, rc, msg);
+}
+
+int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br,
+		       hs_done_fn done, void *arg)
+{
+	struct removal *rm;
+	char why[96], msg[192];
+
+	if (!br || !(br->flags & DEV_HOTPLUG))
+		return -HS_EINVAL;
+	if (core->in_txn)
+		return -HS_EBUSY;
+	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
+	     d = hs_dev_walk_under(br, d)) {
+		if (d->flags & DEV_NO_REMOVE) {
+			hs_snprintf(msg, sizeof(msg),
+				    "%02x:%02x.%u is critical (%s) and is "
+				    "never removed", HS_BDF_BUS(d->bdf),
+				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf),
+				    d->flags & DEV_BOOT_VGA ? "boot console"
+							    : "quirk");
+			if (done)
+				done(arg, -HS_EPERM, msg);
+			return -HS_EPERM;
+		}
+		why[0] = '\0';
+		if (d->drv && d->drv->query_remove &&
+		    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
+			hs_snprintf(msg, sizeof(msg),
+				    "driver %s on %02x:%02x.%u refuses: %s",
+				    d->drv->name, HS_BDF_BUS(d->bdf),
+				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf),
+				    why[0] ? why : "busy");
+			if (done)
+				done(arg, -HS_EBUSY, msg);
+			return -HS_EBUSY;
+		}
+	}
+	rm = hs_zalloc(core, sizeof(*rm));
+	if (!rm)
+		return -HS_ENOMEM;
+	rm->core = core;
+	rm->bridge = br;
+	rm->done = done;
+	rm->arg = arg;
+	rm->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
+	hs_timer_init(&rm->poll, quiesce_poll, rm);
+	quiesce_poll(rm);
+	return 0;
+}
+
+void hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br)
+{
+	if (!br)
+		return;
+	/* Gone first, everything: accesses now fail fast, so drivers that
+	 * fail their requests touch no hardware and wait for none. */
+	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
+	     d = hs_dev_walk_under(br, d))
+		d->flags |= DEV_GONE;
+	for (struct hs_dev *d = post_order_first(br->child); d && d != br;
+	     d = post_order_next(br, d))
+		if (d->drv && d->drv->gone)
+			d->drv->gone(d, d->drv_priv);
+	if (teardown(core, br, true))
+		hs_log(core->plat, HS_LOG_ERR,
+		       "surprise removal below %02x:%02x.%u could not be "
+		       "recorded", HS_BDF_BUS(br->bdf), HS_BDF_DEV(br->bdf),
+		       HS_BDF_FN(br->bdf));
+}

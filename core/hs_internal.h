@@ -1,0 +1,243 @@
+/*
+ * hs_internal.h - structures shared by the core's source files.
+ *
+ * Owns: struct hs_core, struct hs_dev, the transaction log, and the
+ * prototypes the core's modules call on each other.  Freestanding.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef HOTSWAP_CORE_INTERNAL_H
+#define HOTSWAP_CORE_INTERNAL_H
+
+#include "hotswap/core.h"
+#include "hs_cfg.h"
+#include "hs_fmt.h"
+#include "hs_timer.h"
+
+/* Config header offsets the core uses (PCI 3.0 6.1, PCI-PCI Bridge 3.2). */
+#define PCI_VENDOR        0x00
+#define PCI_COMMAND       0x04
+#define PCI_STATUS        0x06
+#define PCI_CLASS_REV     0x08
+#define PCI_HDR_TYPE      0x0e
+#define PCI_BAR0          0x10
+#define PCI_SUBSYS        0x2c
+#define PCI_ROM           0x30
+#define PCI_INT_LINE      0x3c
+#define PCI_INT_PIN       0x3d
+#define PCI_PRIMARY       0x18
+#define PCI_SECONDARY     0x19
+#define PCI_SUBORDINATE   0x1a
+#define PCI_IO_BASE       0x1c
+#define PCI_IO_LIMIT      0x1d
+#define PCI_MEM_BASE      0x20
+#define PCI_MEM_LIMIT     0x22
+#define PCI_PREF_BASE     0x24
+#define PCI_PREF_LIMIT    0x26
+#define PCI_PREF_BASE_UP  0x28
+#define PCI_PREF_LIMIT_UP 0x2c
+#define PCI_IO_BASE_UP    0x30
+#define PCI_IO_LIMIT_UP   0x32
+#define PCI_ROM_BRIDGE    0x38
+#define PCI_BRIDGE_CTL    0x3e
+
+#define CMD_IO      0x0001
+#define CMD_MEM     0x0002
+#define CMD_MASTER  0x0004
+#define CMD_INTX_DISABLE 0x0400
+
+enum hs_bar_kind { BAR_NONE = 0, BAR_IO, BAR_MEM32, BAR_MEM64 };
+
+struct hs_bar_info {
+	enum hs_bar_kind kind;
+	bool pref;
+	uint64_t size;
+	uint64_t addr;
+	bool assigned;
+	enum hs_res res;   /* window it is placed in */
+};
+
+struct hs_win {
+	uint64_t base, size; /* size 0: closed.  BUS: base = secondary */
+};
+
+enum hs_dev_flags {
+	DEV_ISOLATED = 1u << 0,
+	DEV_GONE = 1u << 1,
+	DEV_PENDING_ADD = 1u << 2,    /* added by the open transaction */
+	DEV_PENDING_REMOVE = 1u << 3, /* removed by the open transaction */
+	DEV_BOOT_VGA = 1u << 4,
+	DEV_NO_REMOVE = 1u << 5,
+	DEV_HOTPLUG = 1u << 6,        /* hot-plug bridge */
+	DEV_PREF64 = 1u << 7,         /* bridge has a 64-bit pref window */
+	DEV_NO_PREF = 1u << 8,        /* bridge has no pref window */
+};
+
+#define HS_MAX_SERVICES 4
+
+struct hs_dev {
+	struct hs_core *core;
+	hs_bdf_t bdf;
+	uint16_t vendor, device, ssvid, ssid;
+	uint32_t class_code;
+	uint8_t hdr;
+	bool bridge;
+	unsigned flags;
+	char reason[96];
+
+	struct hs_dev *parent, *child, *sibling;
+
+	struct hs_bar_info bar[7];
+	struct hs_win win[HS_RES_COUNT];
+	struct hs_reserve resv;
+	int slot_phys;              /* hot-plug bridge: its slot */
+
+	uint16_t cap_pcie, cap_msi, cap_msix, cap_hs, cap_shpc, cap_vndr;
+	uint8_t pcie_type;
+
+	uint8_t irq_pin;
+	uint32_t irq_line;          /* INTx platform line (after swizzle) */
+	uint32_t msi_first;
+	unsigned msi_count;         /* 0: INTx */
+	bool msix;
+
+	/* Allocator scratch: what this bridge's windows must hold. */
+	uint64_t need[HS_RES_COUNT], need_align[HS_RES_COUNT];
+
+	const struct hs_driver *drv;
+	void *drv_priv;
+	unsigned services;
+	const struct hs_port_service *svc[HS_MAX_SERVICES];
+	void *svc_priv[HS_MAX_SERVICES];
+};
+
+/* ---- transactions (hs_txn.c) ------------------------------------------- */
+
+enum txn_kind {
+	TXN_CFG,        /* config register write: restore old value */
+	TXN_DEV_ADD,    /* device linked into the tree */
+	TXN_DEV_REMOVE, /* device marked for removal */
+	TXN_BIND,       /* driver bound */
+	TXN_SERVICE,    /* port service bound */
+	TXN_MSI,        /* MSI vectors allocated */
+	TXN_DEV_STATE,  /* a struct hs_dev's resources changed: snapshot */
+};
+
+struct txn_entry {
+	enum txn_kind kind;
+	struct hs_dev *dev;
+	hs_bdf_t bdf;
+	uint16_t off;
+	uint8_t width;
+	uint32_t old;
+	void *snap;          /* TXN_DEV_STATE: saved copy of the device */
+	unsigned svc_index;
+};
+
+struct hs_txn {
+	const char *what;
+	struct txn_entry *log;
+	size_t n, cap;
+	struct hs_event *events;  /* delivered at commit */
+	size_t nev, cap_ev;
+};
+
+int hs_txn_begin(struct hs_core *core, const char *what);
+int hs_txn_commit(struct hs_core *core);
+void hs_txn_abort(struct hs_core *core);
+/* Record-and-do helpers: each returns 0 or -HS_ENOMEM (nothing done). */
+int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
+		     unsigned width, uint32_t val);
+int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev);
+int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev);
+int hs_txn_dev_snapshot(struct hs_core *core, struct hs_dev *dev);
+int hs_txn_bound(struct hs_core *core, struct hs_dev *dev);
+int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx);
+int hs_txn_msi(struct hs_core *core, struct hs_dev *dev);
+int hs_txn_event(struct hs_core *core, enum hs_event_type type,
+		 struct hs_dev *dev, const char *driver);
+
+/* ---- the core ------------------------------------------------------------ */
+
+#define HS_MAX_DRIVERS 32
+#define HS_MAX_SUBSCRIBERS 16
+#define HS_MAX_HOSTS 4
+
+struct hs_sub {
+	hs_event_fn fn;
+	void *arg;
+};
+
+struct intx_handler {
+	uint32_t line;
+	unsigned users;
+};
+
+struct hs_core {
+	const struct hs_platform *plat;
+	struct hs_core_params params;
+	struct hs_timers timers;
+
+	struct hs_host_bridge host[HS_MAX_HOSTS];
+	unsigned nhosts;
+	struct hs_dev *roots;       /* devices on the root buses (siblings) */
+
+	const struct hs_driver *drivers[HS_MAX_DRIVERS];
+	unsigned ndrivers;
+	const struct hs_port_service *services[HS_MAX_DRIVERS];
+	unsigned nservices;
+
+	struct hs_sub subs[HS_MAX_SUBSCRIBERS];
+	unsigned nsubs;
+	uint64_t event_seq;
+
+	struct hs_txn txn;
+	bool in_txn;
+	uint64_t generation;
+	bool boot_vga_seen;
+};
+
+/* hs_core.c */
+void *hs_zalloc(struct hs_core *core, size_t size);
+void hs_free(struct hs_core *core, void *p, size_t size);
+void hs_dev_link(struct hs_dev *parent, struct hs_dev **roots,
+		 struct hs_dev *dev);
+void hs_dev_unlink(struct hs_core *core, struct hs_dev *dev);
+void hs_dev_free(struct hs_dev *dev);
+bool hs_dev_visible(const struct hs_dev *dev);
+void hs_emit(struct hs_core *core, const struct hs_event *ev);
+void hs_dev_isolate(struct hs_dev *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Depth-first over every device, committed or not. */
+struct hs_dev *hs_dev_walk(struct hs_core *core, struct hs_dev *prev);
+struct hs_dev *hs_dev_walk_under(struct hs_dev *top, struct hs_dev *prev);
+const struct hs_host_bridge *hs_dev_host(const struct hs_dev *dev);
+
+/* hs_scan.c */
+struct bus_alloc {
+	unsigned next;    /* next free bus number */
+	unsigned limit;   /* last usable */
+	bool failed;      /* a bridge found no bus number */
+	unsigned short_by;
+};
+/* Scan bus busno below parent (NULL: root bus of host h); new devices
+ * are linked and logged in the open transaction. */
+int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
+		struct hs_dev *parent, unsigned busno, struct bus_alloc *ba);
+
+/* hs_resource.c */
+int hs_assign_boot(struct hs_core *core);
+int hs_assign_hot_add(struct hs_core *core, struct hs_dev *bridge,
+		      char *msg, size_t msglen);
+int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
+void hs_disable_dev(struct hs_core *core, struct hs_dev *dev);
+const char *hs_res_name(enum hs_res r);
+
+/* hs_driver.c */
+void hs_bind_all(struct hs_core *core, struct hs_dev *top);
+int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
+		size_t msglen);
+void hs_unbind(struct hs_core *core, struct hs_dev *dev);
+void hs_route_intx(struct hs_core *core, struct hs_dev *dev);
+
+#endif /* HOTSWAP_CORE_INTERNAL_H */

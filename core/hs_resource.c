@@ -1,0 +1,761 @@
+/*
+ * hs_resource.c - resource allocation: sizing bridge windows bottom-up,
+ * placing them top-down, hot-plug reservations, placing a hot-added card
+ * inside its slot's windows, and programming the result.
+ *
+ * Owns: the assignment of I/O, 32-bit memory and 64-bit prefetchable
+ * memory.  (Bus numbers are handed out during the scan.)  The plan is
+ * computed from the device tree alone and only then written to hardware,
+ * so a later rebalancer can compute a new assignment of the whole tree the
+ * same way.
+ *
+ * Rules (PCI-to-PCI Bridge 3.2, 3.2.5): I/O windows have 4 KiB
+ * granularity, memory windows 1 MiB; a BAR is aligned to its size; a
+ * window is aligned to the largest alignment inside it.  64-bit
+ * prefetchable BARs go to the prefetchable window when every bridge above
+ * them has a 64-bit one and the host decodes a prefetchable aperture, and
+ * fall back to 32-bit memory otherwise.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "hs_internal.h"
+
+#define IO_GRAN  0x1000ull
+#define MEM_GRAN 0x100000ull
+
+static const char *const res_names[HS_RES_COUNT] = {
+	"bus numbers", "I/O", "memory", "prefetchable memory",
+};
+
+const char *hs_res_name(enum hs_res r)
+{
+	return r < HS_RES_COUNT ? res_names[r] : "?";
+}
+
+static uint64_t gran(enum hs_res r)
+{
+	return r == HS_RES_IO ? IO_GRAN : MEM_GRAN;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static bool counts(const struct hs_dev *d)
+{
+	return !(d->flags & (DEV_ISOLATED | DEV_PENDING_REMOVE));
+}
+
+/* Where a BAR goes, given whether a 64-bit prefetchable path exists. */
+static enum hs_res bar_res(const struct hs_bar_info *b, bool pref_path)
+{
+	if (b->kind == BAR_IO)
+		return HS_RES_IO;
+	if (b->kind == BAR_MEM64 && b->pref && pref_path)
+		return HS_RES_PREF;
+	return HS_RES_MEM;
+}
+
+static bool child_pref_path(const struct hs_dev *br, bool pref_path)
+{
+	return pref_path && (br->flags & DEV_PREF64);
+}
+
+/* ---- items: what a bus must hold in one kind of resource ---------------- */
+
+struct item {
+	struct hs_dev *dev;
+	int bar;          /* 0..6, or -1 for a bridge's window */
+	uint64_t size, align;
+};
+
+struct items {
+	struct item *v;
+	size_t n, cap;
+	struct hs_core *core;
+};
+
+static int items_add(struct items *it, struct hs_dev *d, int bar,
+		     uint64_t size, uint64_t align)
+{
+	if (it->n == it->cap) {
+		size_t nc = it->cap ? 2 * it->cap : 16;
+		const struct hs_platform *p = it->core->plat;
+		void *n = p->ops->realloc(p->ctx, it->v, it->cap * sizeof(*it->v),
+					  nc * sizeof(*it->v));
+
+		if (!n)
+			return -HS_ENOMEM;
+		it->v = n;
+		it->cap = nc;
+	}
+	it->v[it->n].dev = d;
+	it->v[it->n].bar = bar;
+	it->v[it->n].size = size;
+	it->v[it->n].align = align;
+	it->n++;
+	return 0;
+}
+
+static void items_free(struct items *it)
+{
+	const struct hs_platform *p = it->core->plat;
+
+	p->ops->realloc(p->ctx, it->v, it->cap * sizeof(*it->v), 0);
+	it->v = NULL;
+	it->n = it->cap = 0;
+}
+
+/* Largest alignment first: with power-of-two sizes this packs without
+ * holes, which is what keeps windows tight. */
+static void items_sort(struct items *it)
+{
+	for (size_t i = 1; i < it->n; i++) {
+		struct item x = it->v[i];
+		size_t j = i;
+
+		while (j && (it->v[j - 1].align < x.align ||
+			     (it->v[j - 1].align == x.align &&
+			      it->v[j - 1].size < x.size))) {
+			it->v[j] = it->v[j - 1];
+			j--;
+		}
+		it->v[j] = x;
+	}
+}
+
+/* Items of one resource kind among the devices of a bus (a sibling list).
+ * only_new limits them to devices the open transaction added. */
+static int gather(struct items *it, struct hs_dev *first, enum hs_res r,
+		  bool pref_path, bool only_new)
+{
+	int rc;
+
+	for (struct hs_dev *d = first; d; d = d->sibling) {
+		if (!counts(d) || (only_new && !(d->flags & DEV_PENDING_ADD)))
+			continue;
+		for (int i = 0; i < 7; i++) {
+			struct hs_bar_info *b = &d->bar[i];
+
+			if (b->kind == BAR_NONE || bar_res(b, pref_path) != r)
+				continue;
+			if ((rc = items_add(it, d, i, b->size, b->size)))
+				return rc;
+		}
+		if (d->bridge && d->need[r]) {
+			rc = items_add(it, d, -1, d->need[r], d->need_align[r]);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- sizing ---------------------------------------------------------- */
+
+struct plan {
+	uint64_t extra[HS_RES_COUNT];  /* added to every hot-plug bridge */
+	unsigned resv_shift;           /* reservations divided by 2^shift */
+	bool no_resv;
+};
+
+static uint64_t resv_of(const struct hs_dev *d, enum hs_res r,
+			const struct plan *pl)
+{
+	uint64_t v;
+
+	if (!(d->flags & DEV_HOTPLUG) || pl->no_resv)
+		return 0;
+	v = r == HS_RES_IO ? d->resv.io : r == HS_RES_MEM ? d->resv.mem
+							   : d->resv.pref;
+	return (v >> pl->resv_shift) + pl->extra[r];
+}
+
+static int size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
+		       const struct plan *pl)
+{
+	struct items it = { .core = core };
+	bool cpath = child_pref_path(br, pref_path);
+	int rc = 0;
+
+	for (struct hs_dev *c = br->child; c; c = c->sibling)
+		if (c->bridge && counts(c) &&
+		    (rc = size_bridge(core, c, cpath, pl)))
+			return rc;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+		uint64_t off = 0, al = gran(r), total;
+
+		br->need[r] = br->need_align[r] = 0;
+		if (r == HS_RES_PREF && !cpath)
+			continue; /* no such window on this path */
+		it.n = 0;
+		if ((rc = gather(&it, br->child, r, cpath, false)))
+			break;
+		items_sort(&it);
+		for (size_t i = 0; i < it.n; i++) {
+			off = align_up(off, it.v[i].align) + it.v[i].size;
+			if (it.v[i].align > al)
+				al = it.v[i].align;
+		}
+		total = off;
+		/* A bus with several slots (SHPC, CompactPCI) keeps its
+		 * reservation on top of the boards present; a PCIe slot holds
+		 * one card, so its window is the larger of the two. */
+		if (br->cap_shpc || (!br->cap_pcie && (br->flags & DEV_HOTPLUG)))
+			total += resv_of(br, r, pl);
+		else if (resv_of(br, r, pl) > total)
+			total = resv_of(br, r, pl);
+		if (!total)
+			continue;
+		br->need[r] = align_up(total, gran(r));
+		br->need_align[r] = al;
+	}
+	items_free(&it);
+	return rc;
+}
+
+/* ---- placement -------------------------------------------------------- */
+
+static void place_bridge(struct hs_core *core, struct hs_dev *br,
+			 enum hs_res r, uint64_t base, bool pref_path);
+
+static void assign_item(struct hs_core *core, const struct item *x,
+			enum hs_res r, uint64_t at, bool pref_path)
+{
+	if (x->bar >= 0) {
+		struct hs_bar_info *b = &x->dev->bar[x->bar];
+
+		b->addr = at;
+		b->res = r;
+		b->assigned = true;
+	} else {
+		place_bridge(core, x->dev, r, at, pref_path);
+	}
+}
+
+static void place_bridge(struct hs_core *core, struct hs_dev *br,
+			 enum hs_res r, uint64_t base, bool pref_path)
+{
+	struct items it = { .core = core };
+	bool cpath = child_pref_path(br, pref_path);
+	uint64_t off = base;
+
+	br->win[r].base = base;
+	br->win[r].size = br->need[r];
+	/* Sizing already proved the items fit; gather cannot fail for lack
+	 * of memory here in a way that matters more than a closed window. */
+	if (gather(&it, br->child, r, cpath, false) == 0) {
+		items_sort(&it);
+		for (size_t i = 0; i < it.n; i++) {
+			off = align_up(off, it.v[i].align);
+			assign_item(core, &it.v[i], r, off, cpath);
+			off += it.v[i].size;
+		}
+	}
+	items_free(&it);
+}
+
+/* ---- boot ------------------------------------------------------------- */
+
+static void aperture(const struct hs_host_bridge *h, enum hs_res r,
+		     uint64_t *base, uint64_t *size)
+{
+	uint64_t b = 0, l = 0;
+
+	switch (r) {
+	case HS_RES_IO:
+		b = h->io_base;
+		l = h->io_limit;
+		break;
+	case HS_RES_MEM:
+		b = h->mem_base;
+		l = h->mem_limit;
+		break;
+	case HS_RES_PREF:
+		b = h->pref_base;
+		l = h->pref_limit;
+		break;
+	default:
+		break;
+	}
+	*base = b;
+	*size = l >= b && l ? l - b + 1 : 0;
+}
+
+/* Try a plan on one host: size, then see whether the root bus fits. */
+static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
+		    const struct plan *pl, bool place, uint64_t used[])
+{
+	bool pref_path = h->pref_limit > h->pref_base;
+	struct items it = { .core = core };
+	int rc = 0;
+
+	for (struct hs_dev *d = core->roots; d; d = d->sibling)
+		if (HS_BDF_SEG(d->bdf) == h->segment && d->bridge && counts(d) &&
+		    (rc = size_bridge(core, d, pref_path, pl)))
+			return rc;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+		uint64_t base, size, off;
+
+		aperture(h, r, &base, &size);
+		it.n = 0;
+		if (r == HS_RES_PREF && !pref_path)
+			continue;
+		if ((rc = gather(&it, core->roots, r, pref_path, false)))
+			break;
+		items_sort(&it);
+		off = base;
+		for (size_t i = 0; i < it.n; i++) {
+			if (HS_BDF_SEG(it.v[i].dev->bdf) != h->segment)
+				continue;
+			off = align_up(off, it.v[i].align);
+			if (place)
+				assign_item(core, &it.v[i], r, off, pref_path);
+			off += it.v[i].size;
+		}
+		used[r] = off - base;
+		if (off - base > size) {
+			rc = -HS_ENOSPC;
+			break;
+		}
+	}
+	items_free(&it);
+	return rc;
+}
+
+static unsigned count_hotplug(struct hs_core *core)
+{
+	unsigned n = 0;
+
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d))
+		if ((d->flags & DEV_HOTPLUG) && counts(d))
+			n++;
+	return n;
+}
+
+/* The device with the largest BAR of kind r on host h, to give up on. */
+static struct hs_dev *largest_consumer(struct hs_core *core, enum hs_res r,
+				       int *bar)
+{
+	struct hs_dev *best = NULL;
+	uint64_t best_size = 0;
+
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		if (!counts(d))
+			continue;
+		for (int i = 0; i < 7; i++)
+			if (d->bar[i].kind != BAR_NONE &&
+			    d->bar[i].size > best_size &&
+			    (r != HS_RES_IO) == (d->bar[i].kind != BAR_IO)) {
+				best = d;
+				best_size = d->bar[i].size;
+				*bar = i;
+			}
+	}
+	return best;
+}
+
+static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
+{
+	struct plan pl = { { 0 }, 0, false };
+	uint64_t used[HS_RES_COUNT] = { 0 };
+	int rc;
+
+	/* First with full reservations, then halving them; if nothing fits
+	 * even without reservations, the largest consumer is isolated. */
+	for (;;) {
+		rc = try_root(core, h, &pl, false, used);
+		if (rc != -HS_ENOSPC)
+			break;
+		if (!pl.no_resv && pl.resv_shift < 16) {
+			pl.resv_shift++;
+			continue;
+		}
+		if (!pl.no_resv) {
+			pl.no_resv = true;
+			continue;
+		}
+		for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+			uint64_t base, size;
+			int bar = 0;
+			struct hs_dev *d;
+
+			aperture(h, r, &base, &size);
+			if (used[r] <= size)
+				continue;
+			d = largest_consumer(core, r, &bar);
+			if (!d)
+				return rc;
+			hs_dev_isolate(d, "no room for BAR%d (%llu bytes) in the "
+				       "host's %s aperture", bar,
+				       (unsigned long long)d->bar[bar].size,
+				       hs_res_name(r));
+			break;
+		}
+		pl.resv_shift = 0;
+		pl.no_resv = false;
+	}
+	if (rc)
+		return rc;
+	if (pl.resv_shift || pl.no_resv)
+		hs_log(core->plat, HS_LOG_WARN,
+		       "hot-plug reservations reduced to fit the apertures");
+	/* Share what is left among the hot-plug bridges, shrinking the share
+	 * until the plan fits again (alignment padding can eat some). */
+	if (core->params.share_leftover && !pl.resv_shift && !pl.no_resv) {
+		unsigned nhp = count_hotplug(core);
+		struct plan share = pl;
+
+		for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT && nhp; r++) {
+			uint64_t base, size;
+
+			aperture(h, r, &base, &size);
+			if (size > used[r])
+				share.extra[r] = ((size - used[r]) / nhp / 2) &
+						 ~(gran(r) - 1);
+		}
+		for (int tries = 0; tries < 24; tries++) {
+			uint64_t u2[HS_RES_COUNT];
+
+			if (try_root(core, h, &share, false, u2) == 0) {
+				pl = share;
+				break;
+			}
+			for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++)
+				share.extra[r] = (share.extra[r] / 2) &
+						 ~(gran(r) - 1);
+		}
+	}
+	return try_root(core, h, &pl, true, used);
+}
+
+int hs_assign_boot(struct hs_core *core)
+{
+	int rc;
+
+	for (unsigned i = 0; i < core->nhosts; i++)
+		if ((rc = plan_host(core, &core->host[i])))
+			return rc;
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d))
+		if (counts(d) && (rc = hs_program_dev(core, d)))
+			return rc;
+	return 0;
+}
+
+/* ---- hot-add ------------------------------------------------------------ */
+
+struct span {
+	uint64_t start, end; /* end exclusive */
+};
+
+static int spans_add(struct hs_core *core, struct span **v, size_t *n,
+		     size_t *cap, uint64_t start, uint64_t size)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		const struct hs_platform *p = core->plat;
+		void *m = p->ops->realloc(p->ctx, *v, *cap * sizeof(**v),
+					  nc * sizeof(**v));
+
+		if (!m)
+			return -HS_ENOMEM;
+		*v = m;
+		*cap = nc;
+	}
+	/* Insert sorted by start. */
+	size_t i = *n;
+
+	while (i && (*v)[i - 1].start > start) {
+		(*v)[i] = (*v)[i - 1];
+		i--;
+	}
+	(*v)[i].start = start;
+	(*v)[i].end = start + size;
+	(*n)++;
+	return 0;
+}
+
+/* First aligned gap of size in [lo, hi) between the used spans. */
+static bool find_gap(const struct span *v, size_t n, uint64_t lo, uint64_t hi,
+		     uint64_t size, uint64_t align, uint64_t *at)
+{
+	uint64_t cur = lo;
+
+	for (size_t i = 0; i <= n; i++) {
+		uint64_t gap_end = i < n ? v[i].start : hi;
+		uint64_t a = align_up(cur, align);
+
+		if (gap_end > hi)
+			gap_end = hi;
+		if (a >= cur && a + size <= gap_end && a + size > a) {
+			*at = a;
+			return true;
+		}
+		if (i < n && v[i].end > cur)
+			cur = v[i].end;
+	}
+	return false;
+}
+
+static uint64_t free_bytes(const struct span *v, size_t n, uint64_t lo,
+			   uint64_t hi)
+{
+	uint64_t used = 0;
+
+	for (size_t i = 0; i < n; i++)
+		used += v[i].end - v[i].start;
+	return hi - lo > used ? hi - lo - used : 0;
+}
+
+static void human(char *buf, size_t len, uint64_t v)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB",
+					    "TiB" };
+	unsigned u = 0;
+
+	while (u < 4 && v >= 1024 && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	hs_snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
+}
+
+static bool path_pref(const struct hs_dev *br)
+{
+	const struct hs_host_bridge *h = hs_dev_host(br);
+
+	if (!(h->pref_limit > h->pref_base))
+		return false;
+	for (const struct hs_dev *d = br; d; d = d->parent)
+		if (!(d->flags & DEV_PREF64))
+			return false;
+	return true;
+}
+
+int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
+		      size_t msglen)
+{
+	struct plan pl = { { 0 }, 0, false };
+	bool cpath = path_pref(br);
+	struct items it = { .core = core };
+	struct span *sp = NULL;
+	size_t nsp = 0, capsp = 0;
+	bool any = false;
+	int rc = 0;
+
+	for (struct hs_dev *c = br->child; c; c = c->sibling)
+		if (c->flags & DEV_PENDING_ADD)
+			any = true;
+	if (!any) {
+		hs_snprintf(msg, msglen, "no function answers below the slot");
+		return -HS_ENODEV;
+	}
+	/* New bridges on the card: size them (no reservation: they are not
+	 * hot-plug bridges of ours unless they say so). */
+	for (struct hs_dev *c = br->child; c; c = c->sibling)
+		if ((c->flags & DEV_PENDING_ADD) && c->bridge && counts(c) &&
+		    (rc = size_bridge(core, c, cpath, &pl)))
+			return rc;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT && !rc; r++) {
+		uint64_t lo = br->win[r].base, hi = lo + br->win[r].size;
+
+		it.n = 0;
+		nsp = 0;
+		if ((rc = gather(&it, br->child, r, cpath, true)))
+			break;
+		if (!it.n)
+			continue;
+		/* What the running devices below the bridge already use. */
+		for (struct hs_dev *c = br->child; c && !rc; c = c->sibling) {
+			if (c->flags & DEV_PENDING_ADD || !counts(c))
+				continue;
+			for (int i = 0; i < 7 && !rc; i++)
+				if (c->bar[i].assigned && c->bar[i].res == r)
+					rc = spans_add(core, &sp, &nsp, &capsp,
+						       c->bar[i].addr,
+						       c->bar[i].size);
+			if (c->bridge && c->win[r].size && !rc)
+				rc = spans_add(core, &sp, &nsp, &capsp,
+					       c->win[r].base, c->win[r].size);
+		}
+		if (rc)
+			break;
+		items_sort(&it);
+		for (size_t i = 0; i < it.n; i++) {
+			uint64_t at;
+			char need[32], has[32], fr[32];
+
+			if (!br->win[r].size ||
+			    !find_gap(sp, nsp, lo, hi, it.v[i].size,
+				      it.v[i].align, &at)) {
+				human(need, sizeof(need), it.v[i].size);
+				human(has, sizeof(has), br->win[r].size);
+				human(fr, sizeof(fr),
+				      br->win[r].size ? free_bytes(sp, nsp, lo, hi)
+						      : 0);
+				if (br->win[r].size)
+					hs_snprintf(msg, msglen,
+						    "%s: need %s aligned to %s for "
+						    "%02x:%02x.%u %s%d, slot window "
+						    "%#llx-%#llx (%s) has %s free",
+						    hs_res_name(r), need,
+						    need, HS_BDF_BUS(it.v[i].dev->bdf),
+						    HS_BDF_DEV(it.v[i].dev->bdf),
+						    HS_BDF_FN(it.v[i].dev->bdf),
+						    it.v[i].bar >= 0 ? "BAR" : "window",
+						    it.v[i].bar >= 0 ? it.v[i].bar : 0,
+						    (unsigned long long)lo,
+						    (unsigned long long)(hi - 1),
+						    has, fr);
+				else
+					hs_snprintf(msg, msglen,
+						    "%s: need %s for %02x:%02x.%u, the "
+						    "slot has no %s window",
+						    hs_res_name(r), need,
+						    HS_BDF_BUS(it.v[i].dev->bdf),
+						    HS_BDF_DEV(it.v[i].dev->bdf),
+						    HS_BDF_FN(it.v[i].dev->bdf),
+						    hs_res_name(r));
+				rc = -HS_ENOSPC;
+				break;
+			}
+			if ((rc = spans_add(core, &sp, &nsp, &capsp, at,
+					    it.v[i].size)))
+				break;
+			assign_item(core, &it.v[i], r, at, cpath);
+		}
+	}
+	items_free(&it);
+	core->plat->ops->realloc(core->plat->ctx, sp, capsp * sizeof(*sp), 0);
+	if (rc)
+		return rc;
+	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
+	     d = hs_dev_walk_under(br, d))
+		if ((d->flags & DEV_PENDING_ADD) && counts(d) &&
+		    (rc = hs_program_dev(core, d))) {
+			hs_snprintf(msg, msglen, "programming %02x:%02x.%u "
+				    "failed (%d)", HS_BDF_BUS(d->bdf),
+				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf), rc);
+			return rc;
+		}
+	return 0;
+}
+
+/* ---- programming --------------------------------------------------------- */
+
+static int write_windows(struct hs_core *core, struct hs_dev *d)
+{
+	hs_bdf_t b = d->bdf;
+	const struct hs_win *w;
+	uint64_t base, limit;
+	int rc;
+
+	w = &d->win[HS_RES_IO];
+	if (w->size) {
+		base = w->base;
+		limit = w->base + w->size - 1;
+	} else {
+		base = 0xf000; /* base above limit: closed */
+		limit = 0;
+	}
+	if ((rc = hs_txn_cfg_write(core, b, PCI_IO_BASE_UP, 2,
+				   (uint32_t)(base >> 16))) ||
+	    (rc = hs_txn_cfg_write(core, b, PCI_IO_LIMIT_UP, 2,
+				   (uint32_t)(limit >> 16))) ||
+	    (rc = hs_txn_cfg_write(core, b, PCI_IO_BASE, 1,
+				   (uint32_t)(base >> 8) & 0xf0)) ||
+	    (rc = hs_txn_cfg_write(core, b, PCI_IO_LIMIT, 1,
+				   (uint32_t)(limit >> 8) & 0xf0)))
+		return rc;
+	w = &d->win[HS_RES_MEM];
+	if (w->size) {
+		base = w->base;
+		limit = w->base + w->size - 1;
+	} else {
+		base = 0xfff00000;
+		limit = 0;
+	}
+	if ((rc = hs_txn_cfg_write(core, b, PCI_MEM_BASE, 2,
+				   (uint32_t)(base >> 16) & 0xfff0)) ||
+	    (rc = hs_txn_cfg_write(core, b, PCI_MEM_LIMIT, 2,
+				   (uint32_t)(limit >> 16) & 0xfff0)))
+		return rc;
+	if (d->flags & DEV_NO_PREF)
+		return 0;
+	w = &d->win[HS_RES_PREF];
+	if (w->size) {
+		base = w->base;
+		limit = w->base + w->size - 1;
+	} else {
+		base = 0xfff00000;
+		limit = 0;
+	}
+	if ((rc = hs_txn_cfg_write(core, b, PCI_PREF_BASE, 2,
+				   (uint32_t)(base >> 16) & 0xfff0)) ||
+	    (rc = hs_txn_cfg_write(core, b, PCI_PREF_LIMIT, 2,
+				   (uint32_t)(limit >> 16) & 0xfff0)))
+		return rc;
+	if (d->flags & DEV_PREF64) {
+		if ((rc = hs_txn_cfg_write(core, b, PCI_PREF_BASE_UP, 4,
+					   (uint32_t)(base >> 32))) ||
+		    (rc = hs_txn_cfg_write(core, b, PCI_PREF_LIMIT_UP, 4,
+					   (uint32_t)(limit >> 32))))
+			return rc;
+	}
+	return 0;
+}
+
+int hs_program_dev(struct hs_core *core, struct hs_dev *d)
+{
+	uint16_t cmd = 0;
+	int rc;
+
+	for (int i = 0; i < 6; i++) {
+		struct hs_bar_info *b = &d->bar[i];
+		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+
+		if (b->kind == BAR_NONE)
+			continue;
+		if (!b->assigned)
+			return -HS_ENOSPC;
+		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
+					   (uint32_t)b->addr)))
+			return rc;
+		if (b->kind == BAR_MEM64 &&
+		    (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
+					   (uint32_t)(b->addr >> 32))))
+			return rc;
+		cmd |= b->kind == BAR_IO ? CMD_IO : CMD_MEM;
+	}
+	if (d->bar[6].kind != BAR_NONE && d->bar[6].assigned) {
+		/* The ROM gets its address, decode stays off until a driver
+		 * asks (PCI 3.0 6.2.5.2: ROM and BARs may share a decoder). */
+		rc = hs_txn_cfg_write(core, d->bdf,
+				      d->bridge ? PCI_ROM_BRIDGE : PCI_ROM, 4,
+				      (uint32_t)d->bar[6].addr);
+		if (rc)
+			return rc;
+	}
+	if (d->bridge) {
+		if ((rc = write_windows(core, d)))
+			return rc;
+		/* A bridge forwards both ways: decode, and master for its
+		 * children's DMA and MSIs. */
+		cmd |= CMD_IO | CMD_MEM | CMD_MASTER;
+	}
+	hs_route_intx(core, d);
+	if (d->irq_pin &&
+	    (rc = hs_txn_cfg_write(core, d->bdf, PCI_INT_LINE, 1,
+				   d->irq_line & 0xff)))
+		return rc;
+	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
+}
+
+void hs_disable_dev(struct hs_core *core, struct hs_dev *d)
+{
+	hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, 0);
+}

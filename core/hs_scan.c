@@ -1,0 +1,495 @@
+/*
+ * hs_scan.c - enumeration: finding functions, sizing their BARs, reading
+ * their capabilities, numbering buses, and spotting hot-plug bridges.
+ *
+ * Owns: the recursive scan used at boot and at hot-add.  Every register it
+ * writes goes through the open transaction, so a failed hot-add leaves the
+ * hardware as it found it.  A function that lies (a capability list that
+ * loops or leaves the capability area, a BAR mask no power of two explains,
+ * a bridge that claims bus numbers it was not given) is isolated: kept in
+ * the tree with its reason, decode disabled, never followed, never bound.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "hs_internal.h"
+
+/* Devices that need special handling (vendor, device, flags). */
+enum quirk_flags {
+	QUIRK_HOTPLUG_BRIDGE = 1u << 0, /* CompactPCI backplane bridge */
+	QUIRK_NO_REMOVE = 1u << 1,      /* never remove (critical) */
+	QUIRK_NO_MSI = 1u << 2,
+};
+
+static const struct {
+	uint16_t vendor, device;
+	unsigned flags;
+} quirks[] = {
+	/* Intel/DEC 21154 and 21150: the bridges CompactPCI system boards
+	 * put in front of the backplane (PICMG 2.1 systems). */
+	{ 0x8086, 0xb154, QUIRK_HOTPLUG_BRIDGE },
+	{ 0x1011, 0x0026, QUIRK_HOTPLUG_BRIDGE },
+	{ 0x1011, 0x0022, QUIRK_HOTPLUG_BRIDGE },
+	/* Host bridges and LPC/ISA bridges: removing them kills the box. */
+	{ 0x8086, 0x29c0, QUIRK_NO_REMOVE },
+	{ 0x8086, 0x2918, QUIRK_NO_REMOVE },
+};
+
+static unsigned quirk_flags_of(uint16_t vendor, uint16_t device)
+{
+	for (size_t i = 0; i < sizeof(quirks) / sizeof(quirks[0]); i++)
+		if (quirks[i].vendor == vendor && quirks[i].device == device)
+			return quirks[i].flags;
+	return 0;
+}
+
+static int rd(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
+	      uint32_t *v)
+{
+	return core->plat->ops->cfg_read(core->plat->ctx, bdf, off, w, v);
+}
+
+static int wr(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
+	      uint32_t v)
+{
+	return hs_txn_cfg_write(core, bdf, off, w, v);
+}
+
+/* ---- BARs ------------------------------------------------------------- */
+
+static bool mask_is_pow2(uint64_t mask, uint64_t addr_bits)
+{
+	uint64_t size = ~mask + 1;
+
+	/* The writable bits must be exactly the address bits above the
+	 * size: ~(size - 1) within the register (PCI 3.0 6.2.5.1). */
+	return size && !(size & (size - 1)) &&
+	       ((mask | (size - 1)) & addr_bits) == addr_bits;
+}
+
+static int size_bars(struct hs_core *core, struct hs_dev *d)
+{
+	unsigned nbars = d->bridge ? 2 : 6;
+	uint32_t cmd, orig, mask, orig_hi, mask_hi;
+	int rc;
+
+	rc = rd(core, d->bdf, PCI_COMMAND, 2, &cmd);
+	if (rc)
+		return rc;
+	/* Decode off while BARs hold all ones (PCI 3.0 6.2.5.1). */
+	if (cmd & (CMD_IO | CMD_MEM)) {
+		rc = wr(core, d->bdf, PCI_COMMAND, 2, cmd & ~(CMD_IO | CMD_MEM));
+		if (rc)
+			return rc;
+	}
+	for (unsigned i = 0; i < nbars; i++) {
+		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+		struct hs_bar_info *b = &d->bar[i];
+
+		if ((rc = rd(core, d->bdf, off, 4, &orig)) ||
+		    (rc = wr(core, d->bdf, off, 4, 0xffffffffu)) ||
+		    (rc = rd(core, d->bdf, off, 4, &mask)) ||
+		    (rc = wr(core, d->bdf, off, 4, orig)))
+			return rc;
+		if (mask == 0 || mask == 0xffffffffu) {
+			/* Not implemented (or the function vanished: an
+			 * all-ones read can't be a BAR, bit 0 and the type
+			 * bits would say I/O with reserved bits set). */
+			if (mask == 0xffffffffu)
+				return -HS_EIO;
+			continue;
+		}
+		if (mask & 1) {
+			uint32_t m = mask & ~3u;
+
+			/* 16-bit decoders leave the upper half zero. */
+			if (!(m & 0xffff0000u))
+				m |= 0xffff0000u;
+			b->kind = BAR_IO;
+			b->size = (uint64_t)(uint32_t)(~m + 1);
+			if (!mask_is_pow2(0xffffffff00000000ull | m,
+					  0xfffffffffffffffcull)) {
+				hs_dev_isolate(d, "BAR%u: I/O size mask %#x is "
+					       "not a power of two", i, mask);
+				return 0;
+			}
+			continue;
+		}
+		b->pref = mask & 8;
+		if (((mask >> 1) & 3) == 2) {
+			uint64_t m64;
+
+			if (i + 1 >= nbars) {
+				hs_dev_isolate(d, "BAR%u: 64-bit BAR in the last "
+					       "BAR register", i);
+				return 0;
+			}
+			if ((rc = rd(core, d->bdf, off + 4, 4, &orig_hi)) ||
+			    (rc = wr(core, d->bdf, off + 4, 4, 0xffffffffu)) ||
+			    (rc = rd(core, d->bdf, off + 4, 4, &mask_hi)) ||
+			    (rc = wr(core, d->bdf, off + 4, 4, orig_hi)))
+				return rc;
+			m64 = ((uint64_t)mask_hi << 32) | (mask & ~0xfu);
+			b->kind = BAR_MEM64;
+			b->size = ~m64 + 1;
+			if (!mask_is_pow2(m64, ~0xfull)) {
+				hs_dev_isolate(d, "BAR%u: size mask %#llx is not "
+					       "a power of two", i,
+					       (unsigned long long)m64);
+				return 0;
+			}
+			i++; /* the upper half */
+		} else {
+			uint64_t m = 0xffffffff00000000ull | (mask & ~0xfu);
+
+			b->kind = BAR_MEM32;
+			b->size = (uint32_t)(~(mask & ~0xfu) + 1);
+			if (!mask_is_pow2(m, ~0xfull)) {
+				hs_dev_isolate(d, "BAR%u: size mask %#x is not a "
+					       "power of two", i, mask);
+				return 0;
+			}
+		}
+	}
+	/* Expansion ROM: address bits 31:11, enable bit 0 (PCI 3.0 6.2.5.2). */
+	{
+		uint16_t off = d->bridge ? PCI_ROM_BRIDGE : PCI_ROM;
+
+		if ((rc = rd(core, d->bdf, off, 4, &orig)) ||
+		    (rc = wr(core, d->bdf, off, 4, 0xfffff800u)) ||
+		    (rc = rd(core, d->bdf, off, 4, &mask)) ||
+		    (rc = wr(core, d->bdf, off, 4, orig)))
+			return rc;
+		mask &= 0xfffff800u;
+		if (mask && mask_is_pow2(0xffffffff00000000ull | mask,
+					 0xfffffffffffff800ull)) {
+			d->bar[6].kind = BAR_MEM32;
+			d->bar[6].size = (uint32_t)(~mask + 1);
+		}
+	}
+	return 0;
+}
+
+/* ---- capabilities -------------------------------------------------------- */
+
+static int read_caps(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_platform *p = core->plat;
+	int rc = hs_cfg_check_caps(p, d->bdf);
+	uint16_t off;
+	uint32_t v;
+
+	if (rc == -HS_ELOOP) {
+		hs_dev_isolate(d, "capability list loops");
+		return 0;
+	}
+	if (rc == -HS_EFAULT) {
+		hs_dev_isolate(d, "capability pointer outside the capability "
+			       "area");
+		return 0;
+	}
+	if (rc == -HS_ENODEV)
+		return -HS_EIO; /* stopped answering mid-scan */
+	if (rc)
+		return rc;
+	if (hs_cfg_find_cap(p, d->bdf, 0x10, &off) == 0) {
+		d->cap_pcie = off;
+		if ((rc = rd(core, d->bdf, off + 2, 2, &v)))
+			return rc;
+		d->pcie_type = (v >> 4) & 0xf;
+	}
+	if (hs_cfg_find_cap(p, d->bdf, 0x05, &off) == 0)
+		d->cap_msi = off;
+	if (hs_cfg_find_cap(p, d->bdf, 0x11, &off) == 0)
+		d->cap_msix = off;
+	if (hs_cfg_find_cap(p, d->bdf, 0x06, &off) == 0)
+		d->cap_hs = off;
+	if (hs_cfg_find_cap(p, d->bdf, 0x0c, &off) == 0)
+		d->cap_shpc = off;
+	if (hs_cfg_find_cap(p, d->bdf, 0x09, &off) == 0)
+		d->cap_vndr = off;
+	return 0;
+}
+
+/* ---- hot-plug bridges and their reservations ------------------------------ */
+
+static uint64_t rd64(struct hs_core *core, hs_bdf_t bdf, uint16_t off)
+{
+	uint32_t lo = 0, hi = 0;
+
+	rd(core, bdf, off, 4, &lo);
+	rd(core, bdf, off + 4, 4, &hi);
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void set_reservation(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_core_params *pp = &core->params;
+	uint32_t v;
+
+	d->resv = pp->hotplug;
+	/* QEMU's resource reservation capability (Red Hat vendor-specific
+	 * type 1 on 1b36 bridges): all ones in a field means "no hint". */
+	if (d->cap_vndr && d->vendor == 0x1b36 &&
+	    rd(core, d->bdf, d->cap_vndr + 3, 1, &v) == 0 && v == 1) {
+		uint32_t bus = 0, mem = 0, p32 = 0;
+		uint64_t io = rd64(core, d->bdf, d->cap_vndr + 8);
+		uint64_t p64 = rd64(core, d->bdf, d->cap_vndr + 24);
+
+		rd(core, d->bdf, d->cap_vndr + 4, 4, &bus);
+		rd(core, d->bdf, d->cap_vndr + 16, 4, &mem);
+		rd(core, d->bdf, d->cap_vndr + 20, 4, &p32);
+		if (bus != 0xffffffffu)
+			d->resv.bus = bus;
+		if (io != ~0ull)
+			d->resv.io = io;
+		if (mem != 0xffffffffu)
+			d->resv.mem = mem;
+		if (p64 != ~0ull)
+			d->resv.pref = p64;
+		else if (p32 != 0xffffffffu)
+			d->resv.pref = p32;
+	}
+	for (unsigned i = 0; i < pp->nslot_reserve; i++)
+		if (d->slot_phys >= 0 &&
+		    pp->slot_reserve[i].phys_slot == (uint16_t)d->slot_phys)
+			d->resv = pp->slot_reserve[i].r;
+}
+
+static void detect_hotplug(struct hs_core *core, struct hs_dev *d)
+{
+	uint32_t v;
+
+	d->slot_phys = -1;
+	if (!d->bridge)
+		return;
+	if (d->cap_pcie && rd(core, d->bdf, d->cap_pcie + 2, 2, &v) == 0 &&
+	    (v & 0x100) &&
+	    rd(core, d->bdf, d->cap_pcie + 0x14, 4, &v) == 0 && (v & 0x40)) {
+		/* Slot Implemented and Hot-Plug Capable (PCIe Base 7.5.3.9). */
+		d->flags |= DEV_HOTPLUG;
+		d->slot_phys = (int)(v >> 19);
+	} else if (d->cap_shpc) {
+		/* SHPC Slot Configuration is DWORD 3 of the register set,
+		 * read through the capability's select / data window. */
+		d->flags |= DEV_HOTPLUG;
+		if (wr(core, d->bdf, d->cap_shpc + 2, 1, 3) == 0 &&
+		    rd(core, d->bdf, d->cap_shpc + 4, 4, &v) == 0)
+			d->slot_phys = (int)((v >> 16) & 0x7ff);
+	} else if (quirk_flags_of(d->vendor, d->device) &
+		   QUIRK_HOTPLUG_BRIDGE) {
+		d->flags |= DEV_HOTPLUG;
+	}
+	if (d->flags & DEV_HOTPLUG)
+		set_reservation(core, d);
+}
+
+/* ---- functions and buses ------------------------------------------------- */
+
+static struct hs_dev *existing(struct hs_core *core, struct hs_dev *parent,
+			       hs_bdf_t bdf)
+{
+	for (struct hs_dev *d = parent ? parent->child : core->roots; d;
+	     d = d->sibling)
+		if (d->bdf == bdf)
+			return d;
+	return NULL;
+}
+
+static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
+		       struct hs_dev *d, unsigned busno, struct bus_alloc *ba)
+{
+	uint32_t v, pb;
+	unsigned sec, sub;
+	int rc;
+
+	/* Which prefetchable window the bridge has (3.2.5.10): low nibble
+	 * 1 = 64-bit; a window that does not take writes is absent. */
+	if ((rc = rd(core, d->bdf, PCI_PREF_BASE, 2, &pb)))
+		return rc;
+	if ((pb & 0xf) == 1) {
+		d->flags |= DEV_PREF64;
+	} else {
+		if ((rc = wr(core, d->bdf, PCI_PREF_BASE, 2, 0xfff0)) ||
+		    (rc = rd(core, d->bdf, PCI_PREF_BASE, 2, &v)) ||
+		    (rc = wr(core, d->bdf, PCI_PREF_BASE, 2, pb)))
+			return rc;
+		if (!(v & 0xfff0))
+			d->flags |= DEV_NO_PREF;
+	}
+	if (ba->next > ba->limit) {
+		if (!ba->failed)
+			hs_log(core->plat, HS_LOG_WARN,
+			       "%02x:%02x.%u: no bus number left for this "
+			       "bridge", HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
+			       HS_BDF_FN(d->bdf));
+		ba->failed = true;
+		ba->short_by++;
+		hs_dev_isolate(d, "no bus number left below its parent");
+		return 0;
+	}
+	sec = ba->next++;
+	/* Try the bus numbers first with subordinate == secondary: a bridge
+	 * that will not take its subordinate would capture cycles meant for
+	 * others, so it is caught before anything is routed through it. */
+	if ((rc = wr(core, d->bdf, PCI_PRIMARY, 1, busno)) ||
+	    (rc = wr(core, d->bdf, PCI_SECONDARY, 1, sec)) ||
+	    (rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sec)) ||
+	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+		return rc;
+	if (v != sec) {
+		hs_dev_isolate(d, "bridge claims buses %u-%u but was given "
+			       "%u-%u", sec, v, sec, sec);
+		/* Secondary 0 routes nothing (bus 0 is the root's). */
+		wr(core, d->bdf, PCI_SECONDARY, 1, 0);
+		ba->next--;
+		return 0;
+	}
+	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, ba->limit)))
+		return rc;
+	rc = hs_scan_bus(core, h, d, sec, ba);
+	if (rc)
+		return rc;
+	sub = ba->next - 1;
+	if ((d->flags & DEV_HOTPLUG) && sub < sec + d->resv.bus) {
+		sub = sec + d->resv.bus;
+		if (sub > ba->limit)
+			sub = ba->limit;
+	}
+	ba->next = sub + 1;
+	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)))
+		return rc;
+	d->win[HS_RES_BUS].base = sec;
+	d->win[HS_RES_BUS].size = sub - sec + 1;
+	return 0;
+}
+
+static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
+		   struct hs_dev *parent, hs_bdf_t bdf, uint32_t id,
+		   struct bus_alloc *ba)
+{
+	struct hs_dev *d;
+	uint32_t v;
+	unsigned q;
+	int rc;
+
+	d = hs_zalloc(core, sizeof(*d));
+	if (!d)
+		return -HS_ENOMEM;
+	d->core = core;
+	d->bdf = bdf;
+	d->vendor = (uint16_t)id;
+	d->device = (uint16_t)(id >> 16);
+	d->slot_phys = -1;
+	rc = hs_txn_dev_added(core, d);
+	if (rc) {
+		hs_free(core, d, sizeof(*d));
+		return rc;
+	}
+	hs_dev_link(parent, &core->roots, d);
+	if ((rc = rd(core, bdf, PCI_CLASS_REV, 4, &v)))
+		return rc;
+	d->class_code = v >> 8;
+	if ((rc = rd(core, bdf, PCI_HDR_TYPE, 1, &v)))
+		return rc;
+	d->hdr = v & 0x7f;
+	d->bridge = d->hdr == 1;
+	if (d->hdr == 0 && (rc = rd(core, bdf, PCI_SUBSYS, 4, &v)) == 0) {
+		d->ssvid = (uint16_t)v;
+		d->ssid = (uint16_t)(v >> 16);
+	}
+	if (rc)
+		return rc;
+	if ((rc = rd(core, bdf, PCI_INT_PIN, 1, &v)))
+		return rc;
+	d->irq_pin = v <= 4 ? (uint8_t)v : 0;
+	q = quirk_flags_of(d->vendor, d->device);
+	if (q & QUIRK_NO_REMOVE)
+		d->flags |= DEV_NO_REMOVE;
+	/* The first VGA device is the console: never removed. */
+	if ((d->class_code >> 8) == 0x0300 && !core->boot_vga_seen &&
+	    !parent) {
+		core->boot_vga_seen = true;
+		d->flags |= DEV_BOOT_VGA | DEV_NO_REMOVE;
+	}
+	hs_txn_event(core, HS_EV_DEV_ADDED, d, NULL);
+	if (d->hdr > 1) {
+		hs_dev_isolate(d, "unsupported header type %u", d->hdr);
+		goto disable;
+	}
+	if ((rc = read_caps(core, d)))
+		return rc;
+	if (d->flags & DEV_ISOLATED)
+		goto disable;
+	if ((rc = size_bars(core, d)))
+		return rc;
+	if (d->flags & DEV_ISOLATED)
+		goto disable;
+	detect_hotplug(core, d);
+	if (d->bridge)
+		return scan_bridge(core, h, d, HS_BDF_BUS(bdf), ba);
+	return 0;
+disable:
+	/* An isolated function decodes nothing and masters nothing. */
+	return wr(core, bdf, PCI_COMMAND, 2, 0);
+}
+
+int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
+		struct hs_dev *parent, unsigned busno, struct bus_alloc *ba)
+{
+	unsigned ndev = 32;
+	uint32_t id, hdr;
+	int rc;
+
+	/* Below a PCIe root or downstream port the link reaches device 0
+	 * only, unless ARI forwarding says otherwise (PCIe Base 7.3.1). */
+	if (parent && parent->cap_pcie &&
+	    (parent->pcie_type == 4 || parent->pcie_type == 6)) {
+		uint32_t ctl2 = 0;
+
+		rd(core, parent->bdf, parent->cap_pcie + 0x28, 2, &ctl2);
+		if (!(ctl2 & 0x20))
+			ndev = 1;
+	}
+	for (unsigned dev = 0; dev < ndev; dev++) {
+		hs_bdf_t b0 = HS_BDF(h->segment, busno, dev, 0);
+		unsigned nfn = 1;
+
+		if (existing(core, parent, b0))
+			continue; /* already running: never touched */
+		if ((rc = rd(core, b0, PCI_VENDOR, 4, &id)))
+			return rc;
+		if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0 ||
+		    (id & 0xffff) == 0x0001)
+			continue;
+		if ((rc = rd(core, b0, PCI_HDR_TYPE, 1, &hdr)))
+			return rc;
+		if (hdr == 0xff)
+			continue;
+		if (hdr & 0x80)
+			nfn = 8;
+		for (unsigned fn = 0; fn < nfn; fn++) {
+			hs_bdf_t b = HS_BDF(h->segment, busno, dev, fn);
+
+			if (fn) {
+				if ((rc = rd(core, b, PCI_VENDOR, 4, &id)))
+					return rc;
+				if ((id & 0xffff) == 0xffff ||
+				    (id & 0xffff) == 0)
+					continue;
+			}
+			rc = scan_fn(core, h, parent, b, id, ba);
+			if (rc)
+				return rc;
+		}
+	}
+	/* A cPCI segment the quirk table does not know is still a hot-plug
+	 * bus when a board on it carries the Hot Swap capability. */
+	if (parent && !(parent->flags & DEV_HOTPLUG))
+		for (struct hs_dev *d = parent->child; d; d = d->sibling)
+			if (d->cap_hs) {
+				parent->flags |= DEV_HOTPLUG;
+				set_reservation(core, parent);
+				break;
+			}
+	return 0;
+}

@@ -1,0 +1,296 @@
+/*
+ * hs_txn.c - the transactional resource database.
+ *
+ * Owns: begin / commit / abort of the one writer's transaction (seeds/002:
+ * cm_begin_trans / cm_end_trans).  Every change a hot-add or hot-remove
+ * makes is recorded before it is made: config register writes (with the
+ * value they replaced), devices linked into or marked out of the tree,
+ * snapshots of device records whose resources change, driver and port
+ * service bindings, MSI vectors.  Readers see committed state only
+ * (hs_dev_visible), and events are held until commit.  Abort undoes the
+ * log backwards, so the device tree, the allocations and the hardware
+ * registers end exactly as they were.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "hs_internal.h"
+
+static int grow_log(struct hs_core *core)
+{
+	struct hs_txn *t = &core->txn;
+	const struct hs_platform *p = core->plat;
+	size_t ncap;
+	void *n;
+
+	if (t->n < t->cap)
+		return 0;
+	ncap = t->cap ? 2 * t->cap : 64;
+	n = p->ops->realloc(p->ctx, t->log, t->cap * sizeof(*t->log),
+			    ncap * sizeof(*t->log));
+	if (!n)
+		return -HS_ENOMEM;
+	t->log = n;
+	t->cap = ncap;
+	return 0;
+}
+
+static struct txn_entry *push(struct hs_core *core, enum txn_kind kind,
+			      struct hs_dev *dev)
+{
+	struct txn_entry *e;
+
+	if (!core->in_txn || grow_log(core))
+		return NULL;
+	e = &core->txn.log[core->txn.n++];
+	hs_memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->dev = dev;
+	return e;
+}
+
+int hs_txn_begin(struct hs_core *core, const char *what)
+{
+	if (core->in_txn)
+		return -HS_EBUSY;
+	core->in_txn = true;
+	core->txn.what = what;
+	core->txn.n = 0;
+	core->txn.nev = 0;
+	return 0;
+}
+
+static void release(struct hs_core *core)
+{
+	struct hs_txn *t = &core->txn;
+	const struct hs_platform *p = core->plat;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->log[i].snap)
+			hs_free(core, t->log[i].snap, sizeof(struct hs_dev));
+	p->ops->realloc(p->ctx, t->log, t->cap * sizeof(*t->log), 0);
+	p->ops->realloc(p->ctx, t->events, t->cap_ev * sizeof(*t->events), 0);
+	t->log = NULL;
+	t->events = NULL;
+	t->n = t->cap = t->nev = t->cap_ev = 0;
+	core->in_txn = false;
+}
+
+int hs_txn_commit(struct hs_core *core)
+{
+	struct hs_txn *t = &core->txn;
+
+	if (!core->in_txn)
+		return -HS_EINVAL;
+	/* Devices removed by the transaction go now, children first (the
+	 * log holds removals in teardown order already). */
+	for (size_t i = 0; i < t->n; i++) {
+		struct txn_entry *e = &t->log[i];
+
+		if (e->kind == TXN_DEV_ADD)
+			e->dev->flags &= ~DEV_PENDING_ADD;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		struct txn_entry *e = &t->log[i];
+
+		if (e->kind == TXN_DEV_REMOVE) {
+			hs_dev_unlink(core, e->dev);
+			hs_dev_free(e->dev);
+		}
+	}
+	core->generation++;
+	/* Events only now: nobody hears of a change that might be undone. */
+	size_t nev = t->nev;
+	struct hs_event *evs = t->events;
+
+	t->events = NULL;
+	t->nev = 0;
+	size_t cap_ev = t->cap_ev;
+
+	t->cap_ev = 0;
+	release(core);
+	for (size_t i = 0; i < nev; i++)
+		hs_emit(core, &evs[i]);
+	core->plat->ops->realloc(core->plat->ctx, evs, cap_ev * sizeof(*evs),
+				 0);
+	return 0;
+}
+
+void hs_txn_abort(struct hs_core *core)
+{
+	struct hs_txn *t = &core->txn;
+	const struct hs_platform *p = core->plat;
+
+	if (!core->in_txn)
+		return;
+	for (size_t i = t->n; i-- > 0;) {
+		struct txn_entry *e = &t->log[i];
+		struct hs_dev *d = e->dev;
+
+		switch (e->kind) {
+		case TXN_CFG:
+			p->ops->cfg_write(p->ctx, e->bdf, e->off, e->width,
+					  e->old);
+			break;
+		case TXN_DEV_ADD:
+			hs_dev_unlink(core, d);
+			hs_dev_free(d);
+			break;
+		case TXN_DEV_REMOVE:
+			d->flags &= ~DEV_PENDING_REMOVE;
+			break;
+		case TXN_DEV_STATE: {
+			/* Restore the record but keep its place in the tree
+			 * and whatever the log restores separately. */
+			struct hs_dev *s = e->snap;
+
+			s->parent = d->parent;
+			s->child = d->child;
+			s->sibling = d->sibling;
+			s->drv = d->drv;
+			s->drv_priv = d->drv_priv;
+			for (unsigned k = 0; k < HS_MAX_SERVICES; k++) {
+				s->svc[k] = d->svc[k];
+				s->svc_priv[k] = d->svc_priv[k];
+			}
+			s->services = d->services;
+			s->msi_first = d->msi_first;
+			s->msi_count = d->msi_count;
+			*d = *s;
+			break;
+		}
+		case TXN_BIND:
+			if (d->drv && d->drv->remove)
+				d->drv->remove(d, d->drv_priv);
+			d->drv = NULL;
+			d->drv_priv = NULL;
+			break;
+		case TXN_SERVICE:
+			if (d->svc[e->svc_index] &&
+			    d->svc[e->svc_index]->remove)
+				d->svc[e->svc_index]->remove(
+					d, d->svc_priv[e->svc_index]);
+			d->services &= ~d->svc[e->svc_index]->type;
+			d->svc[e->svc_index] = NULL;
+			break;
+		case TXN_MSI:
+			if (d->msi_count && p->ops->msi_free)
+				p->ops->msi_free(p->ctx, d->msi_first,
+						 d->msi_count);
+			d->msi_count = 0;
+			break;
+		}
+	}
+	hs_log(p, HS_LOG_NOTICE, "%s rolled back (%zu changes undone)",
+	       t->what ? t->what : "transaction", t->n);
+	release(core);
+}
+
+int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
+		     unsigned width, uint32_t val)
+{
+	const struct hs_platform *p = core->plat;
+	struct txn_entry *e;
+	uint32_t old;
+	int rc;
+
+	if (!core->in_txn)
+		return p->ops->cfg_write(p->ctx, bdf, off, width, val);
+	rc = p->ops->cfg_read(p->ctx, bdf, off, width, &old);
+	if (rc)
+		return rc;
+	e = push(core, TXN_CFG, NULL);
+	if (!e)
+		return -HS_ENOMEM;
+	e->bdf = bdf;
+	e->off = off;
+	e->width = (uint8_t)width;
+	e->old = old;
+	return p->ops->cfg_write(p->ctx, bdf, off, width, val);
+}
+
+int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev)
+{
+	if (!push(core, TXN_DEV_ADD, dev))
+		return -HS_ENOMEM;
+	dev->flags |= DEV_PENDING_ADD;
+	return 0;
+}
+
+int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev)
+{
+	if (!push(core, TXN_DEV_REMOVE, dev))
+		return -HS_ENOMEM;
+	dev->flags |= DEV_PENDING_REMOVE;
+	return 0;
+}
+
+int hs_txn_dev_snapshot(struct hs_core *core, struct hs_dev *dev)
+{
+	struct txn_entry *e;
+	struct hs_dev *s;
+
+	/* A device added by this transaction needs no snapshot. */
+	if (dev->flags & DEV_PENDING_ADD)
+		return 0;
+	s = hs_zalloc(core, sizeof(*s));
+	if (!s)
+		return -HS_ENOMEM;
+	e = push(core, TXN_DEV_STATE, dev);
+	if (!e) {
+		hs_free(core, s, sizeof(*s));
+		return -HS_ENOMEM;
+	}
+	*s = *dev;
+	e->snap = s;
+	return 0;
+}
+
+int hs_txn_bound(struct hs_core *core, struct hs_dev *dev)
+{
+	return push(core, TXN_BIND, dev) ? 0 : -HS_ENOMEM;
+}
+
+int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx)
+{
+	struct txn_entry *e = push(core, TXN_SERVICE, dev);
+
+	if (!e)
+		return -HS_ENOMEM;
+	e->svc_index = idx;
+	return 0;
+}
+
+int hs_txn_msi(struct hs_core *core, struct hs_dev *dev)
+{
+	return push(core, TXN_MSI, dev) ? 0 : -HS_ENOMEM;
+}
+
+int hs_txn_event(struct hs_core *core, enum hs_event_type type,
+		 struct hs_dev *dev, const char *driver)
+{
+	struct hs_txn *t = &core->txn;
+	const struct hs_platform *p = core->plat;
+	struct hs_event ev = {
+		.type = type, .bdf = dev->bdf, .vendor = dev->vendor,
+		.device = dev->device, .class_code = dev->class_code,
+		.slot = hs_dev_slot(dev), .driver = driver,
+	};
+
+	if (!core->in_txn) {
+		hs_emit(core, &ev);
+		return 0;
+	}
+	if (t->nev == t->cap_ev) {
+		size_t ncap = t->cap_ev ? 2 * t->cap_ev : 16;
+		void *n = p->ops->realloc(p->ctx, t->events,
+					  t->cap_ev * sizeof(*t->events),
+					  ncap * sizeof(*t->events));
+
+		if (!n)
+			return -HS_ENOMEM;
+		t->events = n;
+		t->cap_ev = ncap;
+	}
+	t->events[t->nev++] = ev;
+	return 0;
+}

@@ -1,0 +1,352 @@
+/*
+ * simcard.c - drivers for the simulator's cards (simnet, simstor).
+ *
+ * Owns: per-instance state (seeds/002 instance independence: nothing is
+ * shared between instances but the ledger), the request FIFO, completion
+ * processing, quiesce / abort / gone, and the ledger.  Interrupt handlers
+ * only latch; completions are processed from a core timer, which is also
+ * the poll that keeps things moving when an INTx line is shared.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "simcard.h"
+
+#include "hs_fmt.h"
+#include "hs_timer.h"
+
+#define REG_ID          0x00
+#define REG_LIVENESS    0x04
+#define REG_DOORBELL    0x08
+#define REG_COMPLETED   0x0c
+#define REG_RING_LO     0x10
+#define REG_RING_HI     0x14
+#define REG_STATUS      0x18
+#define REG_IRQ_STATUS  0x1c
+#define REG_IRQ_MASK    0x20
+#define REG_ABORT       0x28
+#define REG_RING_SIZE   0x2c
+#define ST_DMA_ERROR    2u
+
+#define RING 64u
+#define MAXQ 64u
+
+struct inst {
+	struct hs_dev *dev;
+	uint32_t id;
+	uint32_t *ring;          /* host memory the card DMAs into */
+	uint64_t ring_bus;
+	uint32_t tags[MAXQ];     /* FIFO: the card completes in order */
+	unsigned head, count;
+	uint32_t next_tag;
+	uint32_t seen;           /* COMPLETED value processed so far */
+	bool quiescing, irq;
+	struct hs_timer tick;
+	const char *busy;
+};
+
+static struct simcard_ledger ledger;
+static int fail_next_probe;
+
+struct simcard_ledger *simcard_ledger(void)
+{
+	return &ledger;
+}
+
+void simcard_ledger_reset(void)
+{
+	hs_memset(&ledger, 0, sizeof(ledger));
+	fail_next_probe = 0;
+}
+
+void simcard_fail_next_probe(int rc)
+{
+	fail_next_probe = rc;
+}
+
+/* The core hands priv back in every callback; for the test API (which
+ * only has the device) instances are also kept in a small table. */
+#define MAX_INST 256
+static struct inst *instances[MAX_INST];
+
+static struct inst *inst_of(const struct hs_dev *dev)
+{
+	for (unsigned i = 0; i < MAX_INST; i++)
+		if (instances[i] && instances[i]->dev == dev)
+			return instances[i];
+	return NULL;
+}
+
+static void finish(struct inst *in, bool ok)
+{
+	in->head = (in->head + 1) % MAXQ;
+	in->count--;
+	if (ok)
+		ledger.completed++;
+	else
+		ledger.failed++;
+}
+
+static void fail_all(struct inst *in)
+{
+	while (in->count)
+		finish(in, false);
+}
+
+/* Retire what the card reports finished, in FIFO order. */
+static void reap(struct inst *in)
+{
+	uint32_t done, st;
+
+	if (hs_dev_read32(in->dev, 0, REG_COMPLETED, &done) ||
+	    done == 0xffffffffu)
+		return; /* not reachable: the removal path fails the rest */
+	hs_dev_read32(in->dev, 0, REG_STATUS, &st);
+	while (in->seen != done && in->count) {
+		uint32_t *rec = &in->ring[2 * (in->seen % RING)];
+		bool ok = !(st & ST_DMA_ERROR) && rec[0] == in->tags[in->head] &&
+			  rec[1] == 0;
+
+		finish(in, ok);
+		in->seen++;
+	}
+	if (st & ST_DMA_ERROR)
+		hs_dev_write32(in->dev, 0, REG_STATUS, ST_DMA_ERROR);
+	hs_dev_write32(in->dev, 0, REG_IRQ_STATUS, 1);
+}
+
+static void tick(void *arg)
+{
+	struct inst *in = arg;
+
+	in->irq = false;
+	reap(in);
+	if (in->count)
+		hs_dev_timer_arm(in->dev, &in->tick, HS_MSEC(1));
+}
+
+static void on_irq(void *arg, const struct hs_irq *irq)
+{
+	struct inst *in = arg;
+
+	(void)irq;
+	/* Latch only: the completion work runs from the dispatcher. */
+	if (!in->irq) {
+		in->irq = true;
+		hs_dev_timer_arm(in->dev, &in->tick, 0);
+	}
+}
+
+unsigned simcard_submit(struct hs_dev *dev, unsigned n)
+{
+	struct inst *in = inst_of(dev);
+	unsigned taken = 0;
+
+	for (; taken < n; taken++) {
+		if (!in || in->quiescing || in->count == MAXQ ||
+		    hs_dev_gone(dev)) {
+			ledger.refused += n - taken;
+			break;
+		}
+		uint32_t tag = ++in->next_tag;
+
+		if (hs_dev_write32(dev, 0, REG_DOORBELL, tag)) {
+			ledger.refused += n - taken;
+			break;
+		}
+		in->tags[(in->head + in->count) % MAXQ] = tag;
+		in->count++;
+		ledger.submitted++;
+	}
+	if (in && in->count && !hs_timer_armed(&in->tick))
+		hs_dev_timer_arm(dev, &in->tick, HS_MSEC(1));
+	return taken;
+}
+
+unsigned simcard_in_flight(const struct hs_dev *dev)
+{
+	struct inst *in = inst_of(dev);
+
+	return in ? in->count : 0;
+}
+
+void simcard_set_busy(struct hs_dev *dev, const char *reason)
+{
+	struct inst *in = inst_of(dev);
+
+	if (in)
+		in->busy = reason;
+}
+
+uint32_t simcard_id(const struct hs_dev *dev)
+{
+	struct inst *in = inst_of(dev);
+
+	return in ? in->id : 0;
+}
+
+static int probe(struct hs_dev *dev, void **priv)
+{
+	const struct hs_platform *p = hs_dev_platform(dev);
+	struct inst *in;
+	uint32_t v;
+	unsigned slot;
+	int rc;
+
+	if (fail_next_probe) {
+		rc = fail_next_probe;
+		fail_next_probe = 0;
+		return rc;
+	}
+	for (slot = 0; slot < MAX_INST && instances[slot]; slot++)
+		;
+	if (slot == MAX_INST || !p->ops->dma_alloc)
+		return -HS_ENOSPC;
+	in = p->ops->realloc(p->ctx, NULL, 0, sizeof(*in));
+	if (!in)
+		return -HS_ENOMEM;
+	hs_memset(in, 0, sizeof(*in));
+	in->dev = dev;
+	hs_timer_init(&in->tick, tick, in);
+	/* Reaching the registers proves the BAR and every window above it:
+	 * the ID must not be all ones and the liveness register must answer
+	 * with the inverse of what was written. */
+	rc = hs_dev_read32(dev, 0, REG_ID, &in->id);
+	if (rc || in->id == 0xffffffffu) {
+		rc = -HS_EIO;
+		goto fail_free;
+	}
+	if ((rc = hs_dev_write32(dev, 0, REG_LIVENESS, 0x5a5aa5a5u)) ||
+	    (rc = hs_dev_read32(dev, 0, REG_LIVENESS, &v)))
+		goto fail_free;
+	if (v != ~0x5a5aa5a5u) {
+		rc = -HS_EIO;
+		goto fail_free;
+	}
+	in->ring = p->ops->dma_alloc(p->ctx, 8 * RING, &in->ring_bus);
+	if (!in->ring) {
+		rc = -HS_ENOMEM;
+		goto fail_free;
+	}
+	if ((rc = hs_dev_write32(dev, 0, REG_RING_LO, (uint32_t)in->ring_bus)) ||
+	    (rc = hs_dev_write32(dev, 0, REG_RING_HI,
+				 (uint32_t)(in->ring_bus >> 32))) ||
+	    (rc = hs_dev_write32(dev, 0, REG_RING_SIZE, RING)) ||
+	    (rc = hs_dev_read32(dev, 0, REG_COMPLETED, &in->seen)))
+		goto fail_ring;
+	rc = hs_dev_request_irq(dev, on_irq, in);
+	if (rc && rc != -HS_ENOENT)
+		goto fail_ring;
+	if ((rc = hs_dev_write32(dev, 0, REG_IRQ_MASK, 1)) ||
+	    (rc = hs_dev_set_master(dev, true)))
+		goto fail_irq;
+	instances[slot] = in;
+	ledger.probes++;
+	*priv = in;
+	return 0;
+
+fail_irq:
+	hs_dev_free_irq(dev);
+fail_ring:
+	p->ops->dma_free(p->ctx, in->ring, 8 * RING);
+fail_free:
+	p->ops->realloc(p->ctx, in, sizeof(*in), 0);
+	return rc;
+}
+
+static void remove(struct hs_dev *dev, void *priv)
+{
+	const struct hs_platform *p = hs_dev_platform(dev);
+	struct inst *in = priv;
+
+	hs_dev_timer_cancel(dev, &in->tick);
+	if (!hs_dev_gone(dev)) {
+		reap(in);
+		hs_dev_write32(dev, 0, REG_IRQ_MASK, 0);
+		hs_dev_set_master(dev, false);
+	}
+	/* Whatever is still queued will never complete now. */
+	fail_all(in);
+	hs_dev_free_irq(dev);
+	p->ops->dma_free(p->ctx, in->ring, 8 * RING);
+	for (unsigned i = 0; i < MAX_INST; i++)
+		if (instances[i] == in)
+			instances[i] = NULL;
+	p->ops->realloc(p->ctx, in, sizeof(*in), 0);
+	ledger.removes++;
+}
+
+static int query_remove(struct hs_dev *dev, void *priv, char *why, size_t len)
+{
+	struct inst *in = priv;
+
+	(void)dev;
+	if (!in->busy)
+		return 0;
+	hs_snprintf(why, len, "%s", in->busy);
+	return -HS_EBUSY;
+}
+
+static int quiesce(struct hs_dev *dev, void *priv)
+{
+	struct inst *in = priv;
+
+	in->quiescing = true;
+	reap(in);
+	if (in->count)
+		return -HS_EAGAIN;
+	hs_dev_write32(dev, 0, REG_IRQ_MASK, 0);
+	hs_dev_set_master(dev, false);
+	return 0;
+}
+
+static void abort_all(struct hs_dev *dev, void *priv)
+{
+	struct inst *in = priv;
+
+	hs_dev_write32(dev, 0, REG_ABORT, 1);
+	fail_all(in);
+	hs_dev_write32(dev, 0, REG_IRQ_MASK, 0);
+	hs_dev_set_master(dev, false);
+}
+
+static void gone(struct hs_dev *dev, void *priv)
+{
+	struct inst *in = priv;
+
+	(void)dev;
+	/* No hardware access: every outstanding request fails at once. */
+	hs_dev_timer_cancel(dev, &in->tick);
+	fail_all(in);
+}
+
+static const struct hs_device_id net_ids[] = {
+	{ HS_ANY_ID, HS_ANY_ID, HS_ANY_ID, HS_ANY_ID, 0x020000, 0xff0000 },
+	{ 0 },
+};
+
+static const struct hs_device_id stor_ids[] = {
+	{ HS_ANY_ID, HS_ANY_ID, HS_ANY_ID, HS_ANY_ID, 0x010000, 0xff0000 },
+	{ 0 },
+};
+
+const struct hs_driver simnet_driver = {
+	.name = "simnet",
+	.ids = net_ids,
+	.probe = probe,
+	.remove = remove,
+	.query_remove = query_remove,
+	.quiesce = quiesce,
+	.abort = abort_all,
+	.gone = gone,
+};
+
+const struct hs_driver simstor_driver = {
+	.name = "simstor",
+	.ids = stor_ids,
+	.probe = probe,
+	.remove = remove,
+	.query_remove = query_remove,
+	.quiesce = quiesce,
+	.abort = abort_all,
+	.gone = gone,
+};

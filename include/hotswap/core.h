@@ -1,0 +1,254 @@
+/*
+ * hotswap/core.h - the core bus driver: enumeration, resource allocation
+ * with hot-plug reservations, the transactional resource database, driver
+ * binding and device events.
+ *
+ * Owns: the public API of the OS-independent core.  All types are opaque;
+ * everything a caller learns about a device comes through accessors that
+ * show committed state only.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef HOTSWAP_CORE_H
+#define HOTSWAP_CORE_H
+
+#include "hotswap/platform.h"
+
+struct hs_core;
+struct hs_dev;
+
+/* ---- policy ------------------------------------------------------------ */
+
+enum hs_res {
+	HS_RES_BUS = 0,
+	HS_RES_IO,
+	HS_RES_MEM,   /* 32-bit, non-prefetchable window */
+	HS_RES_PREF,  /* 64-bit prefetchable window */
+	HS_RES_COUNT,
+};
+
+/* Room kept under a hot-plug bridge for cards that are not there yet. */
+struct hs_reserve {
+	uint32_t bus;
+	uint64_t io, mem, pref;
+};
+
+struct hs_slot_reserve {
+	uint16_t phys_slot;        /* physical slot number it applies to */
+	struct hs_reserve r;
+};
+
+struct hs_core_params {
+	/* Reservation of every hot-plug bridge without a more specific one. */
+	struct hs_reserve hotplug;
+	/* Per physical slot overrides (take precedence over the bridge's
+	 * QEMU reservation capability, which takes precedence over the
+	 * defaults). */
+	const struct hs_slot_reserve *slot_reserve;
+	unsigned nslot_reserve;
+	/* Share the aperture space left after boot among hot-plug bridges. */
+	bool share_leftover;
+	/* Wait for a driver to quiesce at most this long. */
+	hs_time_t quiesce_timeout;
+};
+
+/* hotswap's defaults: 4 buses, 4 KiB I/O, 8 MiB memory, 64 MiB
+ * prefetchable per hot-plug bridge; leftover shared; 5 s quiesce. */
+void hs_core_params_defaults(struct hs_core_params *p);
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+/* Creates the core on a platform (which must outlive it). */
+int hs_core_create(const struct hs_platform *plat,
+		   const struct hs_core_params *params, struct hs_core **out);
+void hs_core_destroy(struct hs_core *core);
+
+/*
+ * Boot: scan every host bridge from scratch, number buses, size and place
+ * every BAR and window (with hot-plug reservations), program the
+ * hardware, bind drivers.  Devices that misbehave are isolated (left
+ * disabled) with a logged reason; the rest come up.
+ */
+int hs_core_enumerate(struct hs_core *core);
+
+/*
+ * Hot-add below a hot-plug bridge whose slot now holds a powered, linked
+ * card: scan its secondary bus, place the new functions inside the
+ * bridge's windows without touching anything running, program them, bind
+ * drivers.  All in one transaction: on any failure every change (device
+ * tree, allocations, registers) is rolled back and msg says why, e.g.
+ * "memory: need 256 MiB aligned to 256 MiB, window 0x80000000-0x801fffff
+ * has 2 MiB free".
+ */
+int hs_core_hot_add(struct hs_core *core, struct hs_dev *bridge, char *msg,
+		    size_t msglen);
+
+/*
+ * Orderly removal of everything below a hot-plug bridge: quiesce drivers
+ * (any may veto: -HS_EBUSY with its reason in msg), unbind child before
+ * parent, disable and free every resource.  Asynchronous when drivers need
+ * time: done() is called when finished (rc 0) or refused / failed.
+ */
+typedef void (*hs_done_fn)(void *arg, int rc, const char *msg);
+int hs_core_hot_remove(struct hs_core *core, struct hs_dev *bridge,
+		       hs_done_fn done, void *arg);
+
+/* Surprise: the card below bridge is gone.  Devices are marked gone
+ * first (driver accesses fail fast, in-flight requests fail), then torn
+ * down child before parent.  Synchronous. */
+void hs_core_surprise_remove(struct hs_core *core, struct hs_dev *bridge);
+
+/* ---- looking at devices ------------------------------------------------ */
+
+/* Committed devices, depth first (parents before children). */
+struct hs_dev *hs_dev_next(struct hs_core *core, struct hs_dev *prev);
+struct hs_dev *hs_dev_find(struct hs_core *core, hs_bdf_t bdf);
+/* The hot-plug bridge for a physical slot number (NULL if none). */
+struct hs_dev *hs_core_slot_bridge(struct hs_core *core, uint16_t phys);
+
+hs_bdf_t hs_dev_bdf(const struct hs_dev *dev);
+uint16_t hs_dev_vendor(const struct hs_dev *dev);
+uint16_t hs_dev_device(const struct hs_dev *dev);
+uint16_t hs_dev_subsys_vendor(const struct hs_dev *dev);
+uint16_t hs_dev_subsys(const struct hs_dev *dev);
+uint32_t hs_dev_class(const struct hs_dev *dev);
+struct hs_dev *hs_dev_parent(const struct hs_dev *dev);
+bool hs_dev_is_bridge(const struct hs_dev *dev);
+bool hs_dev_is_hotplug_bridge(const struct hs_dev *dev);
+/* Physical slot of a hot-plug bridge, or of the slot a device sits in;
+ * -1 when there is none. */
+int hs_dev_slot(const struct hs_dev *dev);
+bool hs_dev_isolated(const struct hs_dev *dev, const char **reason);
+bool hs_dev_gone(const struct hs_dev *dev);
+const char *hs_dev_driver_name(const struct hs_dev *dev);
+
+struct hs_resource {
+	enum hs_res kind;   /* IO, MEM or PREF (BARs and windows), BUS */
+	uint64_t start, size;
+	bool is64, prefetch;
+};
+/* BAR n (0-5, 6 = expansion ROM); -HS_ENOENT if absent or unassigned. */
+int hs_dev_bar(const struct hs_dev *dev, int n, struct hs_resource *out);
+/* Bridge window (BUS: secondary..subordinate as start/size). */
+int hs_dev_window(const struct hs_dev *dev, enum hs_res kind,
+		  struct hs_resource *out);
+/* Interrupt: INTx platform line (kind INTX) or first MSI vector. */
+int hs_dev_irq(const struct hs_dev *dev, struct hs_irq *out,
+	       unsigned *nvec);
+
+/* ---- drivers ----------------------------------------------------------- */
+
+#define HS_ANY_ID 0xffffffffu
+
+struct hs_device_id {
+	uint32_t vendor, device, subsys_vendor, subsys;
+	uint32_t class_code, class_mask;
+};
+
+enum hs_driver_flags {
+	HS_DRV_CAN_MOVE = 1u << 0, /* suspend / resume with new resources */
+};
+
+struct hs_driver {
+	const char *name;
+	const struct hs_device_id *ids;   /* ends with vendor == 0 */
+	unsigned flags;
+	/* Bind one instance.  Return 0 and set *priv, or a negative code. */
+	int (*probe)(struct hs_dev *dev, void **priv);
+	/* Unbind (the device is quiet or gone). */
+	void (*remove)(struct hs_dev *dev, void *priv);
+	/* May this instance go?  Return 0, or -HS_EBUSY with a reason in
+	 * why ("a filesystem on it is mounted").  No side effects: every
+	 * driver below a slot is asked before any is stopped. */
+	int (*query_remove)(struct hs_dev *dev, void *priv, char *why,
+			    size_t len);
+	/*
+	 * Stop new requests and finish or abort the outstanding ones, then
+	 * disable interrupts and bus mastering.  Return 0 when quiet, or
+	 * -HS_EAGAIN to be asked again later (the core polls every
+	 * millisecond until its deadline, then calls abort).
+	 */
+	int (*quiesce)(struct hs_dev *dev, void *priv);
+	void (*abort)(struct hs_dev *dev, void *priv);
+	/* The device is gone: fail everything outstanding, touch nothing. */
+	void (*gone)(struct hs_dev *dev, void *priv);
+};
+
+int hs_driver_register(struct hs_core *core, const struct hs_driver *drv);
+
+/* PCIe port services (hot-plug, AER, PME) bind to ports through the port
+ * bus rather than the PCI bus, so several coexist on one port. */
+enum hs_port_service_type {
+	HS_PORT_SVC_HOTPLUG = 1u << 0,
+	HS_PORT_SVC_AER = 1u << 1,
+	HS_PORT_SVC_PME = 1u << 2,
+};
+
+struct hs_port_service {
+	const char *name;
+	unsigned type;                 /* one enum hs_port_service_type */
+	int (*probe)(struct hs_dev *port, void **priv);
+	void (*remove)(struct hs_dev *port, void *priv);
+};
+
+int hs_port_service_register(struct hs_core *core,
+			     const struct hs_port_service *svc);
+/* Services bound to a port, as a bit set of their types. */
+unsigned hs_dev_port_services(const struct hs_dev *port);
+
+/* Device access for drivers: fail fast (all ones, -HS_ENODEV) once the
+ * device is gone. */
+int hs_dev_read32(struct hs_dev *dev, int bar, uint64_t off, uint32_t *val);
+int hs_dev_write32(struct hs_dev *dev, int bar, uint64_t off, uint32_t val);
+int hs_dev_cfg_read(struct hs_dev *dev, uint16_t off, unsigned width,
+		    uint32_t *val);
+int hs_dev_cfg_write(struct hs_dev *dev, uint16_t off, unsigned width,
+		     uint32_t val);
+/* Bus Master Enable on or off (drivers turn it on when they start DMA). */
+int hs_dev_set_master(struct hs_dev *dev, bool on);
+/* Interrupts for a driver: MSI-X, else MSI, else INTx (shared lines are
+ * dispatched by the core).  fn only latches; it runs in interrupt
+ * context on platforms that have one. */
+int hs_dev_request_irq(struct hs_dev *dev, hs_irq_fn fn, void *arg);
+void hs_dev_free_irq(struct hs_dev *dev);
+/* The core's timers, for drivers that poll or time out. */
+struct hs_timer;
+void hs_dev_timer_arm(struct hs_dev *dev, struct hs_timer *tm,
+		      hs_time_t delay);
+void hs_dev_timer_cancel(struct hs_dev *dev, struct hs_timer *tm);
+hs_time_t hs_dev_now(const struct hs_dev *dev);
+const struct hs_platform *hs_dev_platform(const struct hs_dev *dev);
+struct hs_core *hs_dev_core(const struct hs_dev *dev);
+
+/* ---- events ----------------------------------------------------------- */
+
+enum hs_event_type {
+	HS_EV_DEV_ADDED = 1,
+	HS_EV_DEV_REMOVED,
+	HS_EV_DRIVER_BOUND,
+	HS_EV_DRIVER_UNBOUND,
+	HS_EV_DEV_ISOLATED,
+};
+
+struct hs_event {
+	uint64_t seq;
+	enum hs_event_type type;
+	hs_bdf_t bdf;
+	uint16_t vendor, device;
+	uint32_t class_code;
+	int slot;               /* physical slot, -1 if none */
+	const char *driver;     /* for DRIVER_* events */
+};
+
+typedef void (*hs_event_fn)(void *arg, const struct hs_event *ev);
+int hs_core_subscribe(struct hs_core *core, hs_event_fn fn, void *arg);
+void hs_core_unsubscribe(struct hs_core *core, hs_event_fn fn, void *arg);
+
+/* ---- the resource database ---------------------------------------------- */
+
+/* Transactions nest nothing: one writer at a time (-HS_EBUSY). */
+bool hs_core_in_transaction(const struct hs_core *core);
+/* Committed generation: bumped by every commit. */
+uint64_t hs_core_generation(const struct hs_core *core);
+
+#endif /* HOTSWAP_CORE_H */
