@@ -370,6 +370,7 @@ int hs_core_enumerate(struct hs_core *core)
 	rc = hs_txn_begin(core, "boot enumeration");
 	if (rc)
 		return rc;
+	core->booting = true;
 	for (unsigned i = 0; i < core->nhosts; i++) {
 		const struct hs_host_bridge *h = &core->host[i];
 		struct bus_alloc ba = { h->bus_first + 1u, h->bus_last, false, 0 };
@@ -382,8 +383,10 @@ int hs_core_enumerate(struct hs_core *core)
 	if (rc)
 		goto fail;
 	hs_bind_all(core, NULL);
+	core->booting = false;
 	return hs_txn_commit(core);
 fail:
+	core->booting = false;
 	hs_txn_abort(core);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * hs_fmt.c - formatting and logging for the core, without libc.
  *
- * Owns: hs_vsnprintf and friends.  The core is built freestanding, so the
+ * Owns: hs_vsnprintf and friends (%d %i %u %x %X %c %s %p %%, flags
+ * '-', '0' and '#', width, l / ll / z).  The core is built freestanding, so the
  * only headers it may use are the ones C11 promises without a library
  * (<stdarg.h>, <stddef.h>, <stdint.h>, <stdbool.h>).
  *
@@ -52,7 +53,7 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct out o = { buf, size, 0 };
 
 	for (const char *p = fmt; *p; p++) {
-		bool zero = false, left = false;
+		bool zero = false, left = false, alt = false;
 		unsigned width = 0, lng = 0;
 
 		if (*p != '%') {
@@ -65,6 +66,8 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				zero = true;
 			else if (*p == '-')
 				left = true;
+			else if (*p == '#')
+				alt = true;
 			else
 				break;
 		}
@@ -96,6 +99,12 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				: lng ? va_arg(ap, unsigned long)
 				      : va_arg(ap, unsigned int);
 
+			/* '#' prefixes 0x to a non-zero hex value. */
+			if (alt && *p != 'u' && v) {
+				put(&o, '0');
+				put(&o, *p == 'X' ? 'X' : 'x');
+				width = width > 2 ? width - 2 : 0;
+			}
 			put_num(&o, v, *p == 'u' ? 10 : 16, *p == 'X', false,
 				width, zero, left);
 			break;

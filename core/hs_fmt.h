@@ -14,7 +14,7 @@
 #include "hotswap/platform.h"
 
 /*
- * Conversions: %d %i %u %x %X %c %s %p %%, flags '-' and '0', a field
+ * Conversions: %d %i %u %x %X %c %s %p %%, flags '-', '0' and '#', a field
  * width, length modifiers l, ll and z.  Always NUL-terminates when size
  * > 0; returns the length the whole output would have had.
  */

@@ -136,6 +136,7 @@ struct txn_entry {
 
 struct hs_txn {
 	const char *what;
+	int error;                /* sticky: a record that could not be made */
 	struct txn_entry *log;
 	size_t n, cap;
 	struct hs_event *events;  /* delivered at commit */
@@ -195,6 +196,7 @@ struct hs_core {
 	bool in_txn;
 	uint64_t generation;
 	bool boot_vga_seen;
+	bool booting;
 };
 
 /* hs_core.c */

@@ -125,6 +125,58 @@ static void items_sort(struct items *it)
 	}
 }
 
+/*
+ * Lay items out from base, largest alignment first.  Padding in front of
+ * an aligned item leaves a hole; later (smaller-aligned) items go into the
+ * first hole they fit before the end is extended.  Sizing and placement
+ * both use this, so what sizing promised is exactly what placement does.
+ * Returns the end address; with at != NULL stores each item's address.
+ */
+#define MAX_HOLES 32
+
+static uint64_t pack(const struct items *it, uint64_t base, uint64_t *at)
+{
+	struct span_h {
+		uint64_t start, end;
+	} holes[MAX_HOLES];
+	unsigned nh = 0;
+	uint64_t end = base;
+
+	for (size_t i = 0; i < it->n; i++) {
+		uint64_t a = it->v[i].align, sz = it->v[i].size, pos;
+		bool placed = false;
+
+		for (unsigned h = 0; h < nh && !placed; h++) {
+			pos = align_up(holes[h].start, a);
+			if (pos + sz > holes[h].end)
+				continue;
+			/* Keep what is left on either side as holes. */
+			uint64_t hs = holes[h].start, he = holes[h].end;
+
+			holes[h].start = pos + sz;
+			holes[h].end = he;
+			if (pos > hs && nh < MAX_HOLES) {
+				holes[nh].start = hs;
+				holes[nh].end = pos;
+				nh++;
+			}
+			placed = true;
+		}
+		if (!placed) {
+			pos = align_up(end, a);
+			if (pos > end && nh < MAX_HOLES) {
+				holes[nh].start = end;
+				holes[nh].end = pos;
+				nh++;
+			}
+			end = pos + sz;
+		}
+		if (at)
+			at[i] = pos;
+	}
+	return end;
+}
+
 /* Items of one resource kind among the devices of a bus (a sibling list).
  * only_new limits them to devices the open transaction added. */
 static int gather(struct items *it, struct hs_dev *first, enum hs_res r,
@@ -193,11 +245,12 @@ static int size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		if ((rc = gather(&it, br->child, r, cpath, false)))
 			break;
 		items_sort(&it);
-		for (size_t i = 0; i < it.n; i++) {
-			off = align_up(off, it.v[i].align) + it.v[i].size;
+		for (size_t i = 0; i < it.n; i++)
 			if (it.v[i].align > al)
 				al = it.v[i].align;
-		}
+		/* Windows start aligned to their largest alignment, so packing
+		 * from 0 gives the same layout as packing from the base. */
+		off = pack(&it, 0, NULL);
 		total = off;
 		/* A bus with several slots (SHPC, CompactPCI) keeps its
 		 * reservation on top of the boards present; a PCIe slot holds
@@ -234,25 +287,36 @@ static void assign_item(struct hs_core *core, const struct item *x,
 	}
 }
 
+/* Place a gathered list from base (sorting it); returns the end. */
+static uint64_t place_items(struct hs_core *core, struct items *it,
+			    enum hs_res r, uint64_t base, bool pref_path)
+{
+	const struct hs_platform *p = core->plat;
+	uint64_t *at, end;
+
+	if (!it->n)
+		return base;
+	items_sort(it);
+	at = p->ops->realloc(p->ctx, NULL, 0, it->n * sizeof(*at));
+	if (!at)
+		return ~0ull; /* reported by the caller as not fitting */
+	end = pack(it, base, at);
+	for (size_t i = 0; i < it->n; i++)
+		assign_item(core, &it->v[i], r, at[i], pref_path);
+	p->ops->realloc(p->ctx, at, it->n * sizeof(*at), 0);
+	return end;
+}
+
 static void place_bridge(struct hs_core *core, struct hs_dev *br,
 			 enum hs_res r, uint64_t base, bool pref_path)
 {
 	struct items it = { .core = core };
 	bool cpath = child_pref_path(br, pref_path);
-	uint64_t off = base;
 
 	br->win[r].base = base;
 	br->win[r].size = br->need[r];
-	/* Sizing already proved the items fit; gather cannot fail for lack
-	 * of memory here in a way that matters more than a closed window. */
-	if (gather(&it, br->child, r, cpath, false) == 0) {
-		items_sort(&it);
-		for (size_t i = 0; i < it.n; i++) {
-			off = align_up(off, it.v[i].align);
-			assign_item(core, &it.v[i], r, off, cpath);
-			off += it.v[i].size;
-		}
-	}
+	if (gather(&it, br->child, r, cpath, false) == 0 && it.n)
+		place_items(core, &it, r, base, cpath);
 	items_free(&it);
 }
 
@@ -304,15 +368,19 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 			continue;
 		if ((rc = gather(&it, core->roots, r, pref_path, false)))
 			break;
+		/* Only this host's root bus. */
+		size_t k = 0;
+
+		for (size_t i = 0; i < it.n; i++)
+			if (HS_BDF_SEG(it.v[i].dev->bdf) == h->segment)
+				it.v[k++] = it.v[i];
+		it.n = k;
 		items_sort(&it);
-		off = base;
-		for (size_t i = 0; i < it.n; i++) {
-			if (HS_BDF_SEG(it.v[i].dev->bdf) != h->segment)
-				continue;
-			off = align_up(off, it.v[i].align);
-			if (place)
-				assign_item(core, &it.v[i], r, off, pref_path);
-			off += it.v[i].size;
+		off = place ? place_items(core, &it, r, base, pref_path)
+			    : pack(&it, base, NULL);
+		if (off == ~0ull) {
+			rc = -HS_ENOMEM;
+			break;
 		}
 		used[r] = off - base;
 		if (off - base > size) {
@@ -587,12 +655,13 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 		items_sort(&it);
 		for (size_t i = 0; i < it.n; i++) {
 			uint64_t at;
-			char need[32], has[32], fr[32];
+			char need[32], has[32], fr[32], al[32];
 
 			if (!br->win[r].size ||
 			    !find_gap(sp, nsp, lo, hi, it.v[i].size,
 				      it.v[i].align, &at)) {
 				human(need, sizeof(need), it.v[i].size);
+				human(al, sizeof(al), it.v[i].align);
 				human(has, sizeof(has), br->win[r].size);
 				human(fr, sizeof(fr),
 				      br->win[r].size ? free_bytes(sp, nsp, lo, hi)
@@ -603,7 +672,7 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 						    "%02x:%02x.%u %s%d, slot window "
 						    "%#llx-%#llx (%s) has %s free",
 						    hs_res_name(r), need,
-						    need, HS_BDF_BUS(it.v[i].dev->bdf),
+						    al, HS_BDF_BUS(it.v[i].dev->bdf),
 						    HS_BDF_DEV(it.v[i].dev->bdf),
 						    HS_BDF_FN(it.v[i].dev->bdf),
 						    it.v[i].bar >= 0 ? "BAR" : "window",

@@ -178,6 +178,15 @@ static int read_caps(struct hs_core *core, struct hs_dev *d)
 	uint16_t off;
 	uint32_t v;
 
+	/* A list that looks broken is walked again before the card is
+	 * blamed: a lying card lies twice, a lost cycle does not repeat. */
+	if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
+		int again = hs_cfg_check_caps(p, d->bdf);
+
+		if (again != rc)
+			return -HS_EIO;
+	}
+
 	if (rc == -HS_ELOOP) {
 		hs_dev_isolate(d, "capability list loops");
 		return 0;
@@ -334,8 +343,15 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 	if ((rc = wr(core, d->bdf, PCI_PRIMARY, 1, busno)) ||
 	    (rc = wr(core, d->bdf, PCI_SECONDARY, 1, sec)) ||
 	    (rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sec)) ||
-	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+	    (rc = rd(core, d->bdf, PCI_PRIMARY, 4, &v)))
 		return rc;
+	/* Primary and secondary must have taken; if not, the bridge is not
+	 * listening and nothing behind it can be trusted. */
+	if ((v & 0xff) != busno || ((v >> 8) & 0xff) != sec)
+		return -HS_EIO;
+	v = (v >> 16) & 0xff;
+	if (v < sec)
+		return -HS_EIO;
 	if (v != sec) {
 		hs_dev_isolate(d, "bridge claims buses %u-%u but was given "
 			       "%u-%u", sec, v, sec, sec);
@@ -344,8 +360,11 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		ba->next--;
 		return 0;
 	}
-	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, ba->limit)))
+	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, ba->limit)) ||
+	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
 		return rc;
+	if (v != ba->limit)
+		return -HS_EIO;
 	rc = hs_scan_bus(core, h, d, sec, ba);
 	if (rc)
 		return rc;
@@ -356,8 +375,11 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 			sub = ba->limit;
 	}
 	ba->next = sub + 1;
-	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)))
+	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
+	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
 		return rc;
+	if (v != sub)
+		return -HS_EIO;
 	d->win[HS_RES_BUS].base = sec;
 	d->win[HS_RES_BUS].size = sub - sec + 1;
 	return 0;
@@ -386,14 +408,23 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 		return rc;
 	}
 	hs_dev_link(parent, &core->roots, d);
+	/* The function answered its Vendor ID a moment ago: an all-ones
+	 * field now means it stopped answering (or a cycle failed), not a
+	 * value to act on. */
 	if ((rc = rd(core, bdf, PCI_CLASS_REV, 4, &v)))
 		return rc;
+	if (v == 0xffffffffu)
+		return -HS_EIO;
 	d->class_code = v >> 8;
 	if ((rc = rd(core, bdf, PCI_HDR_TYPE, 1, &v)))
 		return rc;
+	if (v == 0xff)
+		return -HS_EIO;
 	d->hdr = v & 0x7f;
 	d->bridge = d->hdr == 1;
 	if (d->hdr == 0 && (rc = rd(core, bdf, PCI_SUBSYS, 4, &v)) == 0) {
+		if (v == 0xffffffffu)
+			return -HS_EIO;
 		d->ssvid = (uint16_t)v;
 		d->ssid = (uint16_t)(v >> 16);
 	}
@@ -401,13 +432,15 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 		return rc;
 	if ((rc = rd(core, bdf, PCI_INT_PIN, 1, &v)))
 		return rc;
+	if (v == 0xff)
+		return -HS_EIO;
 	d->irq_pin = v <= 4 ? (uint8_t)v : 0;
 	q = quirk_flags_of(d->vendor, d->device);
 	if (q & QUIRK_NO_REMOVE)
 		d->flags |= DEV_NO_REMOVE;
-	/* The first VGA device is the console: never removed. */
+	/* The first VGA device found at boot is the console: never removed. */
 	if ((d->class_code >> 8) == 0x0300 && !core->boot_vga_seen &&
-	    !parent) {
+	    core->booting) {
 		core->boot_vga_seen = true;
 		d->flags |= DEV_BOOT_VGA | DEV_NO_REMOVE;
 	}
@@ -446,8 +479,9 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 	    (parent->pcie_type == 4 || parent->pcie_type == 6)) {
 		uint32_t ctl2 = 0;
 
-		rd(core, parent->bdf, parent->cap_pcie + 0x28, 2, &ctl2);
-		if (!(ctl2 & 0x20))
+		/* A failed read (all ones) must not open up 31 devices. */
+		if (rd(core, parent->bdf, parent->cap_pcie + 0x28, 2, &ctl2) ||
+		    ctl2 == 0xffff || !(ctl2 & 0x20))
 			ndev = 1;
 	}
 	for (unsigned dev = 0; dev < ndev; dev++) {
@@ -458,13 +492,18 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 			continue; /* already running: never touched */
 		if ((rc = rd(core, b0, PCI_VENDOR, 4, &id)))
 			return rc;
+		/* Nobody there reads all ones; ask once more before believing
+		 * it, so one lost completion does not lose a card. */
+		if ((id & 0xffff) == 0xffff &&
+		    (rc = rd(core, b0, PCI_VENDOR, 4, &id)))
+			return rc;
 		if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0 ||
 		    (id & 0xffff) == 0x0001)
 			continue;
 		if ((rc = rd(core, b0, PCI_HDR_TYPE, 1, &hdr)))
 			return rc;
 		if (hdr == 0xff)
-			continue;
+			return -HS_EIO; /* answered its ID, then went silent */
 		if (hdr & 0x80)
 			nfn = 8;
 		for (unsigned fn = 0; fn < nfn; fn++) {
@@ -472,6 +511,9 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 
 			if (fn) {
 				if ((rc = rd(core, b, PCI_VENDOR, 4, &id)))
+					return rc;
+				if ((id & 0xffff) == 0xffff &&
+				    (rc = rd(core, b, PCI_VENDOR, 4, &id)))
 					return rc;
 				if ((id & 0xffff) == 0xffff ||
 				    (id & 0xffff) == 0)

@@ -39,8 +39,12 @@ static struct txn_entry *push(struct hs_core *core, enum txn_kind kind,
 {
 	struct txn_entry *e;
 
-	if (!core->in_txn || grow_log(core))
+	if (!core->in_txn)
 		return NULL;
+	if (grow_log(core)) {
+		core->txn.error = -HS_ENOMEM;
+		return NULL;
+	}
 	e = &core->txn.log[core->txn.n++];
 	hs_memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -53,6 +57,7 @@ int hs_txn_begin(struct hs_core *core, const char *what)
 	if (core->in_txn)
 		return -HS_EBUSY;
 	core->in_txn = true;
+	core->txn.error = 0;
 	core->txn.what = what;
 	core->txn.n = 0;
 	core->txn.nev = 0;
@@ -81,6 +86,14 @@ int hs_txn_commit(struct hs_core *core)
 
 	if (!core->in_txn)
 		return -HS_EINVAL;
+	/* Anything that could not be recorded (an event, an undo entry)
+	 * makes the whole change fail: nothing half-recorded is committed. */
+	if (t->error) {
+		int rc = t->error;
+
+		hs_txn_abort(core);
+		return rc;
+	}
 	/* Devices removed by the transaction go now, children first (the
 	 * log holds removals in teardown order already). */
 	for (size_t i = 0; i < t->n; i++) {
@@ -286,8 +299,10 @@ int hs_txn_event(struct hs_core *core, enum hs_event_type type,
 					  t->cap_ev * sizeof(*t->events),
 					  ncap * sizeof(*t->events));
 
-		if (!n)
+		if (!n) {
+			t->error = -HS_ENOMEM;
 			return -HS_ENOMEM;
+		}
 		t->events = n;
 		t->cap_ev = ncap;
 	}

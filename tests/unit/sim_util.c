@@ -178,7 +178,7 @@ static const struct sim_child_spec bridge_children[] = {
 const struct sim_card_spec tu_card_bridge = {
 	.name = "test-bridge-2nic",
 	.nfuncs = 1,
-	.funcs = { { .fn = 0, .vendor = 0x8086, .device = 0xb154,
+	.funcs = { { .fn = 0, .vendor = 0x8086, .device = 0x244e,
 		     .is_bridge = true } },
 	.nchildren = 2,
 	.children = bridge_children,

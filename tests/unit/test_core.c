@@ -25,6 +25,8 @@ static void test_format(void **state)
 	hs_snprintf(b, sizeof(b), "%llx %lu %zu %X %c %%", 0x123456789abull,
 		    4000000000ul, (size_t)5, 0xbeefu, 'z');
 	assert_string_equal(b, "123456789ab 4000000000 5 BEEF z %");
+	hs_snprintf(b, sizeof(b), "%#llx-%#x %#x", 0x80000000ull, 0xfffu, 0u);
+	assert_string_equal(b, "0x80000000-0xfff 0");
 	/* Truncation keeps the terminator and reports the full length. */
 	assert_int_equal(hs_snprintf(b, 5, "%s", "abcdefgh"), 8);
 	assert_string_equal(b, "abcd");
