@@ -692,7 +692,7 @@ static int parse_bars(struct loader *l, json_t *arr, bool bridge,
 	 * claims it as the upper half of a 64-bit BAR. */
 	size_t entry[6] = { 0 };
 	bool upper[6] = { false };
-	unsigned nbars = bridge ? 2 : 6, next = 0, idx;
+	unsigned nbars = bridge ? 2 : 6, next = 0, idx = 0;
 	size_t i, save, base;
 	json_t *v;
 	int rc;
