@@ -1,6 +1,7 @@
 # hotswap - convenience wrapper around the CMake build.
 #
-#   make demo    build (release) and show the default simulated chassis
+#   make demo    build (release), show the default simulated chassis and
+#                what hotswap's enumeration makes of it
 #   make check   build with ASan + UBSan and run every test
 #   make test T=test_fabric   build with sanitizers and run one test
 #   make install DESTDIR=...  install from the release build
@@ -27,7 +28,11 @@ $(ASAN)/.configured: CMakeLists.txt
 	@touch $@
 
 demo: all
+	@echo "== the default chassis as built (hardware view) =="
 	$(RELEASE)/hotswap-lspci -v
+	@echo
+	@echo "== after hotswap's enumeration: bus numbers, windows, BARs, drivers =="
+	$(RELEASE)/hotswap-lspci -e
 
 check: $(ASAN)/.configured
 	$(CMAKE) --build $(ASAN) -j$(JOBS)

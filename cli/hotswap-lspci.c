@@ -7,7 +7,9 @@
  * indicators, latch), and names from pci.ids through libpci.  It reads
  * the silicon as built (the chassis is not enumerated yet, so bridges have
  * no bus numbers: functions are shown as device.function under their
- * parent).
+ * parent).  With -e it runs the core's enumeration first and prints the
+ * result: bus numbers, bridge windows, BARs, interrupts and the driver
+ * bound to each function.
  *
  * Exit status: 0 printed, 1 runtime error, 2 bad usage or bad topology.
  *
@@ -21,9 +23,12 @@
 
 #include <pci/pci.h>
 
+#include "hotswap/core.h"
+#include "simcard.h"
 #include "topology.h"
 
 struct opts {
+	bool enumerate;
 	bool numeric;
 	bool slots_only;
 	bool verbose;
@@ -31,6 +36,7 @@ struct opts {
 
 struct printer {
 	struct sim *sim;
+	struct hs_platform plat;
 	struct pci_access *pacc;
 	const struct opts *o;
 	/* Whether the ancestor at each depth has siblings still to come. */
@@ -180,6 +186,84 @@ static void print_tree(struct printer *p, const struct nodes *ns)
 	}
 }
 
+static void print_res(const char *what, const struct hs_resource *r)
+{
+	if (r->kind == HS_RES_BUS)
+		printf(" %s %02llx-%02llx", what, (unsigned long long)r->start,
+		       (unsigned long long)(r->start + r->size - 1));
+	else
+		printf(" %s %#llx-%#llx", what, (unsigned long long)r->start,
+		       (unsigned long long)(r->start + r->size - 1));
+}
+
+static int enumerated(struct printer *p)
+{
+	static const char *const wname[] = { "bus", "io", "mem", "pref" };
+	struct hs_core_params params;
+	struct hs_core *core;
+	char name[400];
+	int rc;
+
+	hs_core_params_defaults(&params);
+	sim_get_platform(p->sim, &p->plat);
+	rc = hs_core_create(&p->plat, &params, &core);
+	if (rc)
+		return rc;
+	if ((rc = hs_driver_register(core, &simnet_driver)) ||
+	    (rc = hs_driver_register(core, &simstor_driver)) ||
+	    (rc = hs_core_enumerate(core))) {
+		hs_core_destroy(core);
+		return rc;
+	}
+	for (struct hs_dev *d = hs_dev_next(core, NULL); d;
+	     d = hs_dev_next(core, d)) {
+		struct hs_resource r;
+		const char *why;
+		int depth = 0;
+		hs_bdf_t b = hs_dev_bdf(d);
+		uint16_t vid = hs_dev_vendor(d), did = hs_dev_device(d);
+
+		for (struct hs_dev *u = hs_dev_parent(d); u; u = hs_dev_parent(u))
+			depth++;
+		if (p->o->numeric || !p->pacc)
+			snprintf(name, sizeof(name), "[%04x:%04x]", vid, did);
+		else
+			pci_lookup_name(p->pacc, name, sizeof(name),
+					PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE,
+					vid, did);
+		printf("%*s%02x:%02x.%u %s", 2 * depth, "", HS_BDF_BUS(b),
+		       HS_BDF_DEV(b), HS_BDF_FN(b), name);
+		if (hs_dev_driver_name(d))
+			printf(" [%s]", hs_dev_driver_name(d));
+		if (hs_dev_is_hotplug_bridge(d) && hs_dev_slot(d) >= 0)
+			printf(" (hot-plug slot %d)", hs_dev_slot(d));
+		else if (hs_dev_is_hotplug_bridge(d))
+			printf(" (hot-plug bus)");
+		printf("\n%*s   ", 2 * depth, "");
+		if (hs_dev_isolated(d, &why))
+			printf(" ISOLATED: %s", why);
+		for (int k = 0; k < HS_RES_COUNT; k++)
+			if (hs_dev_window(d, (enum hs_res)k, &r) == 0)
+				print_res(wname[k], &r);
+		for (int i = 0; i < 7; i++)
+			if (hs_dev_bar(d, i, &r) == 0) {
+				char what[16];
+
+				snprintf(what, sizeof(what), i == 6 ? "rom" : "bar%d", i);
+				print_res(what, &r);
+			}
+		struct hs_irq irq;
+		unsigned nvec;
+
+		if (hs_dev_irq(d, &irq, &nvec) == 0)
+			printf(" %s %u", irq.kind == HS_IRQ_MSI ? "msi" : "irq",
+			       irq.number);
+		printf("\n");
+	}
+	hs_core_destroy(core);
+	return 0;
+}
+
 static void print_slots(struct printer *p)
 {
 	char sl[256];
@@ -198,8 +282,10 @@ static void print_slots(struct printer *p)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: hotswap-lspci [-n] [-s] [-v] [TOPOLOGY.json]\n"
+		"usage: hotswap-lspci [-e] [-n] [-s] [-v] [TOPOLOGY.json]\n"
 		"Print the tree of a simulated chassis with its slots.\n"
+		"  -e, --enumerate run hotswap's enumeration and print bus numbers,\n"
+		"                  windows, BARs, interrupts and drivers\n"
 		"  -n, --numeric   numeric IDs only (no pci.ids names)\n"
 		"  -s, --slots     only the slots and their state\n"
 		"  -v, --verbose   also print the chassis description\n"
@@ -212,6 +298,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
+		{ "enumerate", no_argument, NULL, 'e' },
 		{ "numeric", no_argument, NULL, 'n' },
 		{ "slots", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -226,8 +313,11 @@ int main(int argc, char **argv)
 	char err[512];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "nsvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ensvh", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'e':
+			o.enumerate = true;
+			break;
 		case 'n':
 			o.numeric = true;
 			break;
@@ -268,6 +358,14 @@ int main(int argc, char **argv)
 		printf("  %s\n", sim_topology_description(topo));
 	if (o.slots_only) {
 		print_slots(&p);
+	} else if (o.enumerate) {
+		rc = enumerated(&p);
+		if (rc) {
+			fprintf(stderr, "hotswap-lspci: enumeration failed: %s\n",
+				strerror(-rc));
+			rc = 1;
+			goto out;
+		}
 	} else {
 		rc = sim_walk(p.sim, collect, &ns);
 		if (rc) {

@@ -363,21 +363,41 @@ void hs_dev_isolate(struct hs_dev *dev, const char *fmt, ...)
 
 int hs_core_enumerate(struct hs_core *core)
 {
+	bool short_of_buses;
 	int rc;
 
 	if (core->roots)
 		return -HS_EEXIST;
-	rc = hs_txn_begin(core, "boot enumeration");
-	if (rc)
-		return rc;
-	core->booting = true;
-	for (unsigned i = 0; i < core->nhosts; i++) {
-		const struct hs_host_bridge *h = &core->host[i];
-		struct bus_alloc ba = { h->bus_first + 1u, h->bus_last, false, 0 };
-
-		rc = hs_scan_bus(core, h, NULL, h->bus_first, &ba);
+	/*
+	 * Bus numbers are handed out depth first, so a generous reservation
+	 * on an early bridge could starve a bridge found later.  When that
+	 * happens the scan is undone and run again with every bus
+	 * reservation halved, until nobody goes without.
+	 */
+	for (core->bus_resv_shift = 0;; core->bus_resv_shift++) {
+		rc = hs_txn_begin(core, "boot enumeration");
 		if (rc)
-			goto fail;
+			return rc;
+		core->booting = true;
+		core->boot_vga_seen = false;
+		short_of_buses = false;
+		for (unsigned i = 0; i < core->nhosts; i++) {
+			const struct hs_host_bridge *h = &core->host[i];
+			struct bus_alloc ba = { h->bus_first + 1u, h->bus_last,
+						false, 0 };
+
+			rc = hs_scan_bus(core, h, NULL, h->bus_first, &ba);
+			if (rc)
+				goto fail;
+			short_of_buses |= ba.failed;
+		}
+		if (!short_of_buses || core->bus_resv_shift >= 8)
+			break;
+		core->booting = false;
+		hs_txn_abort(core);
+		hs_log(core->plat, HS_LOG_NOTICE,
+		       "bus numbers ran out; scanning again with smaller "
+		       "hot-plug bus reservations");
 	}
 	rc = hs_assign_boot(core);
 	if (rc)

@@ -197,6 +197,7 @@ struct hs_core {
 	uint64_t generation;
 	bool boot_vga_seen;
 	bool booting;
+	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
 };
 
 /* hs_core.c */

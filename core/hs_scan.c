@@ -286,7 +286,15 @@ static void detect_hotplug(struct hs_core *core, struct hs_dev *d)
 			d->slot_phys = (int)((v >> 16) & 0x7ff);
 	} else if (quirk_flags_of(d->vendor, d->device) &
 		   QUIRK_HOTPLUG_BRIDGE) {
-		d->flags |= DEV_HOTPLUG;
+		/* The same bridge chip sits on CompactPCI cards (two NICs
+		 * behind a 21154): only the system board's one, not itself
+		 * in a hot-plug slot, fronts a backplane. */
+		bool below_hotplug = false;
+
+		for (const struct hs_dev *u = d->parent; u; u = u->parent)
+			below_hotplug |= (u->flags & DEV_HOTPLUG) != 0;
+		if (!below_hotplug)
+			d->flags |= DEV_HOTPLUG;
 	}
 	if (d->flags & DEV_HOTPLUG)
 		set_reservation(core, d);
@@ -369,8 +377,9 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 	if (rc)
 		return rc;
 	sub = ba->next - 1;
-	if ((d->flags & DEV_HOTPLUG) && sub < sec + d->resv.bus) {
-		sub = sec + d->resv.bus;
+	if ((d->flags & DEV_HOTPLUG) &&
+	    sub < sec + (d->resv.bus >> core->bus_resv_shift)) {
+		sub = sec + (d->resv.bus >> core->bus_resv_shift);
 		if (sub > ba->limit)
 			sub = ba->limit;
 	}
