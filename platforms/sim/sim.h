@@ -277,6 +277,16 @@ bool sim_next_event(const struct sim *sim, hs_time_t *when);
 /* Run events up to and including the earliest pending one. */
 bool sim_step(struct sim *sim);
 
+/*
+ * Real-time mode (realtime.c, hosted): run the chassis for duration of
+ * virtual time, sleeping so that virtual time tracks the wall clock
+ * (speed 1) or runs speed times faster.  stop (may be NULL) is polled
+ * at least every 50 ms of virtual time; returns 1 when it said stop, 0
+ * when the duration elapsed, -HS_EINVAL for speed 0.
+ */
+int sim_run_realtime(struct sim *sim, hs_time_t duration, unsigned speed,
+		     bool (*stop)(void *arg), void *arg);
+
 /* ---- fault injection and counters ----------------------------------- */
 
 /* The nth config access from now (1 = the next) fails: reads return all

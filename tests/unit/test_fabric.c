@@ -550,6 +550,45 @@ static void test_multifunction_and_bridge_card(void **state)
 	tu_fini(&t);
 }
 
+static int fired;
+
+static void fire_cb(void *arg)
+{
+	(void)arg;
+	fired++;
+}
+
+static bool stop_after_fire(void *arg)
+{
+	(void)arg;
+	return fired > 0;
+}
+
+static void test_realtime_mode_runs_events(void **state)
+{
+	hs_time_t t0;
+
+	(void)state;
+	tu_init(&t, NULL);
+	fired = 0;
+	t0 = sim_now(t.sim);
+	/* The platform's one-shot timer, 2 ms out, run 100x faster than
+	 * real time: it fires, and the virtual clock covers the duration. */
+	t.plat.ops->timer_set(t.plat.ctx, t0 + HS_MSEC(2), fire_cb, NULL);
+	assert_int_equal(sim_run_realtime(t.sim, HS_MSEC(5), 100, NULL, NULL), 0);
+	assert_int_equal(fired, 1);
+	assert_int_equal(sim_now(t.sim), t0 + HS_MSEC(5));
+	/* stop() ends the run early. */
+	fired = 0;
+	t.plat.ops->timer_set(t.plat.ctx, sim_now(t.sim) + HS_MSEC(1), fire_cb, NULL);
+	assert_int_equal(sim_run_realtime(t.sim, HS_SEC(3600), 100,
+					  stop_after_fire, NULL), 1);
+	assert_true(sim_now(t.sim) < t0 + HS_SEC(1));
+	assert_int_equal(sim_run_realtime(t.sim, HS_MSEC(1), 0, NULL, NULL),
+			 -HS_EINVAL);
+	tu_fini(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_msi_delivery_needs_bus_master),
 		cmocka_unit_test(test_fault_injection_and_counters),
 		cmocka_unit_test(test_multifunction_and_bridge_card),
+		cmocka_unit_test(test_realtime_mode_runs_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
