@@ -4,6 +4,7 @@
 #                what hotswap's enumeration makes of it
 #   make check   build with ASan + UBSan and run every test
 #   make test T=test_fabric   build with sanitizers and run one test
+#   make bench   run the benchmarks (release build), print their figures
 #   make install DESTDIR=...  install from the release build
 #
 # Build trees live under build/ (out of tree; `make clean` removes them).
@@ -14,7 +15,7 @@ CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
 
-.PHONY: all demo check test install clean
+.PHONY: all demo check test bench install clean
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -41,6 +42,9 @@ check: $(ASAN)/.configured
 test: $(ASAN)/.configured
 	$(CMAKE) --build $(ASAN) -j$(JOBS) --target $(T)
 	cd $(ASAN) && ctest --output-on-failure -R '^$(T)$$'
+
+bench: all
+	$(RELEASE)/hotswap-bench-enum
 
 install: all
 	$(CMAKE) --install $(RELEASE) $(if $(DESTDIR),,--prefix /usr/local)

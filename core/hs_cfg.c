@@ -75,9 +75,10 @@ bool hs_cfg_present(const struct hs_platform *p, hs_bdf_t bdf)
 	return vid != 0xffff && vid != 0x0001 && vid != 0x0000;
 }
 
-/* Walk the standard list; stop at id (or never, with id 0). */
-static int walk_std(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
-		    uint16_t *off)
+/* Walk the standard list; stop at id (or never, with id 0), recording
+ * every capability's first offset in all[] when given. */
+static int walk_std_all(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
+			uint16_t *off, uint16_t *all)
 {
 	uint8_t seen[256 / 32] = { 0 };
 	uint16_t status;
@@ -115,11 +116,29 @@ static int walk_std(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
 			*off = ptr;
 			return 0;
 		}
+		if (all && !all[cap_id])
+			all[cap_id] = ptr;
 		rc = hs_cfg_read8(p, bdf, ptr + 1, &ptr);
 		if (rc)
 			return rc;
 	}
 	return -HS_ENOENT;
+}
+
+static int walk_std(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
+		    uint16_t *off)
+{
+	return walk_std_all(p, bdf, id, off, NULL);
+}
+
+int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf,
+		     uint16_t offs[256])
+{
+	uint16_t off;
+
+	for (unsigned i = 0; i < 256; i++)
+		offs[i] = 0;
+	return walk_std_all(p, bdf, 0, &off, offs);
 }
 
 static int walk_ext(const struct hs_platform *p, hs_bdf_t bdf, uint16_t id,

@@ -256,6 +256,16 @@ const char *hs_dev_driver_name(const struct hs_dev *d)
 	return d->drv ? d->drv->name : NULL;
 }
 
+const struct hs_driver *hs_dev_driver(const struct hs_dev *d)
+{
+	return d->drv;
+}
+
+void *hs_dev_driver_data(const struct hs_dev *d)
+{
+	return d->drv_priv;
+}
+
 int hs_dev_bar(const struct hs_dev *d, int n, struct hs_resource *out)
 {
 	const struct hs_bar_info *b;

@@ -171,22 +171,8 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 
 /* ---- capabilities -------------------------------------------------------- */
 
-static int read_caps(struct hs_core *core, struct hs_dev *d)
+static int classify_caps(struct hs_dev *d, int rc)
 {
-	const struct hs_platform *p = core->plat;
-	int rc = hs_cfg_check_caps(p, d->bdf);
-	uint16_t off;
-	uint32_t v;
-
-	/* A list that looks broken is walked again before the card is
-	 * blamed: a lying card lies twice, a lost cycle does not repeat. */
-	if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
-		int again = hs_cfg_check_caps(p, d->bdf);
-
-		if (again != rc)
-			return -HS_EIO;
-	}
-
 	if (rc == -HS_ELOOP) {
 		hs_dev_isolate(d, "capability list loops");
 		return 0;
@@ -198,24 +184,49 @@ static int read_caps(struct hs_core *core, struct hs_dev *d)
 	}
 	if (rc == -HS_ENODEV)
 		return -HS_EIO; /* stopped answering mid-scan */
-	if (rc)
-		return rc;
-	if (hs_cfg_find_cap(p, d->bdf, 0x10, &off) == 0) {
-		d->cap_pcie = off;
-		if ((rc = rd(core, d->bdf, off + 2, 2, &v)))
-			return rc;
-		d->pcie_type = (v >> 4) & 0xf;
+	return rc == -HS_ENOENT ? 0 : rc;
+}
+
+static int read_caps(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_platform *p = core->plat;
+	uint16_t offs[256], off;
+	uint32_t v;
+	int rc, again;
+
+	/* One walk finds every capability and proves the list sound.  A
+	 * list that looks broken is walked again before the card is blamed:
+	 * a lying card lies twice, a lost cycle does not repeat. */
+	rc = hs_cfg_scan_caps(p, d->bdf, offs);
+	if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
+		again = hs_cfg_scan_caps(p, d->bdf, offs);
+		if (again != rc)
+			return -HS_EIO;
 	}
-	if (hs_cfg_find_cap(p, d->bdf, 0x05, &off) == 0)
-		d->cap_msi = off;
-	if (hs_cfg_find_cap(p, d->bdf, 0x11, &off) == 0)
-		d->cap_msix = off;
-	if (hs_cfg_find_cap(p, d->bdf, 0x06, &off) == 0)
-		d->cap_hs = off;
-	if (hs_cfg_find_cap(p, d->bdf, 0x0c, &off) == 0)
-		d->cap_shpc = off;
-	if (hs_cfg_find_cap(p, d->bdf, 0x09, &off) == 0)
-		d->cap_vndr = off;
+	rc = classify_caps(d, rc);
+	if (rc || (d->flags & DEV_ISOLATED))
+		return rc;
+	d->cap_pcie = offs[0x10];
+	d->cap_msi = offs[0x05];
+	d->cap_msix = offs[0x11];
+	d->cap_hs = offs[0x06];
+	d->cap_shpc = offs[0x0c];
+	d->cap_vndr = offs[0x09];
+	if (d->cap_pcie) {
+		if ((rc = rd(core, d->bdf, d->cap_pcie + 2, 2, &v)))
+			return rc;
+		if (v == 0xffff)
+			return -HS_EIO;
+		d->pcie_type = (v >> 4) & 0xf;
+		/* The extended list exists on PCI Express functions only. */
+		rc = hs_cfg_find_ext_cap(p, d->bdf, 0xffff, &off);
+		if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
+			again = hs_cfg_find_ext_cap(p, d->bdf, 0xffff, &off);
+			if (again != rc)
+				return -HS_EIO;
+		}
+		return classify_caps(d, rc);
+	}
 	return 0;
 }
 

@@ -63,17 +63,14 @@ void simcard_fail_next_probe(int rc)
 	fail_next_probe = rc;
 }
 
-/* The core hands priv back in every callback; for the test API (which
- * only has the device) instances are also kept in a small table. */
-#define MAX_INST 256
-static struct inst *instances[MAX_INST];
-
+/* The instance behind a device, if one of these drivers has it. */
 static struct inst *inst_of(const struct hs_dev *dev)
 {
-	for (unsigned i = 0; i < MAX_INST; i++)
-		if (instances[i] && instances[i]->dev == dev)
-			return instances[i];
-	return NULL;
+	const struct hs_driver *d = hs_dev_driver(dev);
+
+	if (d != &simnet_driver && d != &simstor_driver)
+		return NULL;
+	return hs_dev_driver_data(dev);
 }
 
 static void finish(struct inst *in, bool ok)
@@ -189,7 +186,6 @@ static int probe(struct hs_dev *dev, void **priv)
 	const struct hs_platform *p = hs_dev_platform(dev);
 	struct inst *in;
 	uint32_t v;
-	unsigned slot;
 	int rc;
 
 	if (fail_next_probe) {
@@ -197,10 +193,8 @@ static int probe(struct hs_dev *dev, void **priv)
 		fail_next_probe = 0;
 		return rc;
 	}
-	for (slot = 0; slot < MAX_INST && instances[slot]; slot++)
-		;
-	if (slot == MAX_INST || !p->ops->dma_alloc)
-		return -HS_ENOSPC;
+	if (!p->ops->dma_alloc)
+		return -HS_ENOTSUP;
 	in = p->ops->realloc(p->ctx, NULL, 0, sizeof(*in));
 	if (!in)
 		return -HS_ENOMEM;
@@ -239,7 +233,6 @@ static int probe(struct hs_dev *dev, void **priv)
 	if ((rc = hs_dev_write32(dev, 0, REG_IRQ_MASK, 1)) ||
 	    (rc = hs_dev_set_master(dev, true)))
 		goto fail_irq;
-	instances[slot] = in;
 	ledger.probes++;
 	*priv = in;
 	return 0;
@@ -268,9 +261,6 @@ static void remove(struct hs_dev *dev, void *priv)
 	fail_all(in);
 	hs_dev_free_irq(dev);
 	p->ops->dma_free(p->ctx, in->ring, 8 * RING);
-	for (unsigned i = 0; i < MAX_INST; i++)
-		if (instances[i] == in)
-			instances[i] = NULL;
 	p->ops->realloc(p->ctx, in, sizeof(*in), 0);
 	ledger.removes++;
 }

@@ -121,6 +121,9 @@ int hs_dev_slot(const struct hs_dev *dev);
 bool hs_dev_isolated(const struct hs_dev *dev, const char **reason);
 bool hs_dev_gone(const struct hs_dev *dev);
 const char *hs_dev_driver_name(const struct hs_dev *dev);
+/* The driver bound to dev and the instance data its probe returned. */
+const struct hs_driver *hs_dev_driver(const struct hs_dev *dev);
+void *hs_dev_driver_data(const struct hs_dev *dev);
 
 struct hs_resource {
 	enum hs_res kind;   /* IO, MEM or PREF (BARs and windows), BUS */

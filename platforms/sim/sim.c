@@ -46,6 +46,7 @@ struct sim {
 	uint8_t *ram;
 	uint8_t *ram_used;        /* one byte a page: 1 in use, 2 run start */
 	size_t ram_pages;
+	size_t ram_hint;          /* next-fit: where the last run ended */
 
 	struct handler line_handler[MAX_LINES];
 	unsigned line_count[MAX_LINES];
@@ -396,12 +397,20 @@ static void *plat_dma_alloc(void *ctx, size_t size, uint64_t *bus_addr)
 	struct sim *sim = ctx;
 	size_t n = (size + PAGE - 1) / PAGE, run = 0;
 
-	if (!n)
+	if (!n || n > sim->ram_pages)
 		return NULL;
-	for (size_t i = 0; i < sim->ram_pages; i++) {
+	/* Next fit from where the last allocation ended, wrapping once:
+	 * allocation stays cheap however much is in use. */
+	for (size_t k = 0; k < sim->ram_pages + n; k++) {
+		size_t i = (sim->ram_hint + k) % sim->ram_pages;
+
+		if (i == 0)
+			run = 0; /* runs do not wrap around the end of RAM */
 		run = sim->ram_used[i] ? 0 : run + 1;
 		if (run == n) {
 			size_t first = i + 1 - n;
+
+			sim->ram_hint = (i + 1) % sim->ram_pages;
 
 			for (size_t j = first; j <= i; j++)
 				sim->ram_used[j] = 1;
