@@ -103,6 +103,15 @@ void hs_core_destroy(struct hs_core *core)
 		return;
 	if (core->in_txn)
 		hs_txn_abort(core);
+	while (core->adds) {
+		struct pending_add *pa = core->adds;
+
+		core->adds = pa->next;
+		if (pa->done)
+			pa->done(pa->arg, -HS_ECANCELED, "the core is shutting down");
+		hs_free(core, pa, sizeof(*pa));
+	}
+	hs_cancel_removals(core);
 	free_tree(core, core->roots);
 	hs_timers_fini(&core->timers);
 	core->plat->ops->realloc(core->plat->ctx, core, sizeof(*core), 0);
@@ -421,6 +430,54 @@ fail:
 	return rc;
 }
 
+/* ---- waiting adds ------------------------------------------------------- */
+
+int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *br,
+			  hs_done_fn done, void *arg)
+{
+	struct pending_add *pa, **pp;
+	char msg[256];
+	int rc;
+
+	if (!br || !hs_removal_pending(core, br)) {
+		rc = hs_core_hot_add(core, br, msg, sizeof(msg));
+		if (done)
+			done(arg, rc, msg);
+		return rc;
+	}
+	pa = hs_zalloc(core, sizeof(*pa));
+	if (!pa)
+		return -HS_ENOMEM;
+	pa->bridge = br;
+	pa->done = done;
+	pa->arg = arg;
+	for (pp = &core->adds; *pp; pp = &(*pp)->next)
+		;
+	*pp = pa;
+	return 0;
+}
+
+void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
+{
+	struct pending_add **pp = &core->adds;
+
+	while (*pp) {
+		struct pending_add *pa = *pp;
+		char msg[256];
+		int rc;
+
+		if (pa->bridge != br) {
+			pp = &pa->next;
+			continue;
+		}
+		*pp = pa->next;
+		rc = hs_core_hot_add(core, br, msg, sizeof(msg));
+		if (pa->done)
+			pa->done(pa->arg, rc, msg);
+		hs_free(core, pa, sizeof(*pa));
+	}
+}
+
 /* ---- hot add -------------------------------------------------------------- */
 
 int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
@@ -434,6 +491,11 @@ int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 	if (!br || !(br->flags & DEV_HOTPLUG) || !hs_dev_visible(br)) {
 		hs_snprintf(msg, msglen, "not a hot-plug bridge");
 		return -HS_EINVAL;
+	}
+	if (hs_removal_pending(core, br)) {
+		hs_snprintf(msg, msglen, "the removal below this bridge is "
+			    "still in progress");
+		return -HS_EBUSY;
 	}
 	rc = hs_txn_begin(core, "hot-add");
 	if (rc) {

@@ -470,6 +470,7 @@ void hs_dev_free_irq(struct hs_dev *d)
 
 struct removal {
 	struct hs_core *core;
+	struct removal *next;       /* in core->removing */
 	struct hs_dev *bridge;
 	hs_done_fn done;
 	void *arg;
@@ -520,16 +521,47 @@ fail:
 	return rc;
 }
 
+bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge)
+{
+	for (struct removal *r = core->removing; r; r = r->next)
+		if (r->bridge == bridge)
+			return true;
+	return false;
+}
+
 static void finish(struct removal *rm, int rc, const char *msg)
 {
 	struct hs_core *core = rm->core;
+	struct hs_dev *br = rm->bridge;
 	hs_done_fn done = rm->done;
 	void *arg = rm->arg;
 
+	for (struct removal **pp = &core->removing; *pp; pp = &(*pp)->next)
+		if (*pp == rm) {
+			*pp = rm->next;
+			break;
+		}
 	hs_timer_cancel(&core->timers, &rm->poll);
 	hs_free(core, rm, sizeof(*rm));
 	if (done)
 		done(arg, rc, msg);
+	/* Adds that waited for this removal go now, in the order asked. */
+	hs_run_pending_adds(core, br);
+}
+
+void hs_cancel_removals(struct hs_core *core)
+{
+	while (core->removing) {
+		struct removal *rm = core->removing;
+		hs_done_fn done = rm->done;
+		void *arg = rm->arg;
+
+		core->removing = rm->next;
+		hs_timer_cancel(&core->timers, &rm->poll);
+		hs_free(core, rm, sizeof(*rm));
+		if (done)
+			done(arg, -HS_ECANCELED, "the core is shutting down");
+	}
 }
 
 static void quiesce_poll(void *arg)
@@ -577,8 +609,12 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br,
 
 	if (!br || !(br->flags & DEV_HOTPLUG))
 		return -HS_EINVAL;
-	if (core->in_txn)
+	if (core->in_txn || hs_removal_pending(core, br)) {
+		if (done)
+			done(arg, -HS_EBUSY, "a change below this bridge is "
+			     "already in progress");
 		return -HS_EBUSY;
+	}
 	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
 	     d = hs_dev_walk_under(br, d)) {
 		if (d->flags & DEV_NO_REMOVE) {
@@ -614,6 +650,8 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br,
 	rm->arg = arg;
 	rm->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
 	hs_timer_init(&rm->poll, quiesce_poll, rm);
+	rm->next = core->removing;
+	core->removing = rm;
 	quiesce_poll(rm);
 	return 0;
 }

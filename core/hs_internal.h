@@ -174,8 +174,17 @@ struct intx_handler {
 	unsigned users;
 };
 
+struct pending_add {
+	struct hs_dev *bridge;
+	hs_done_fn done;
+	void *arg;
+	struct pending_add *next;
+};
+
 struct hs_core {
 	const struct hs_platform *plat;
+	struct removal *removing;   /* removals in progress (quiescing) */
+	struct pending_add *adds;   /* hot-adds waiting for them */
 	struct hs_core_params params;
 	struct hs_timers timers;
 
@@ -237,6 +246,10 @@ void hs_disable_dev(struct hs_core *core, struct hs_dev *dev);
 const char *hs_res_name(enum hs_res r);
 
 /* hs_driver.c */
+bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge);
+void hs_run_pending_adds(struct hs_core *core, struct hs_dev *bridge);
+/* Shutting down: removals still quiescing end with -HS_ECANCELED. */
+void hs_cancel_removals(struct hs_core *core);
 void hs_bind_all(struct hs_core *core, struct hs_dev *top);
 int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
 		size_t msglen);

@@ -93,6 +93,14 @@ typedef void (*hs_done_fn)(void *arg, int rc, const char *msg);
 int hs_core_hot_remove(struct hs_core *core, struct hs_dev *bridge,
 		       hs_done_fn done, void *arg);
 
+/* Hot-add that waits: when a removal below the same bridge is still in
+ * progress (drivers quiescing), the add is queued and runs as soon as the
+ * removal finishes, so its events follow the removal's.  Otherwise it
+ * runs at once.  done gets the result and the refusal message.  (The
+ * synchronous hs_core_hot_add returns -HS_EBUSY in that case.) */
+int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *bridge,
+			  hs_done_fn done, void *arg);
+
 /* Surprise: the card below bridge is gone.  Devices are marked gone
  * first (driver accesses fail fast, in-flight requests fail), then torn
  * down child before parent.  Synchronous. */

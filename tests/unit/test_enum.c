@@ -765,6 +765,56 @@ static void test_events_child_before_parent(void **state)
 	done_all();
 }
 
+static int add_rc = 99;
+
+static void on_add(void *arg, int rc, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	add_rc = rc;
+}
+
+static void test_add_waits_for_remove_of_same_slot(void **state)
+{
+	struct hs_core_params p;
+	struct hs_dev *br, *nic;
+	char msg[256];
+
+	(void)state;
+	hs_core_params_defaults(&p);
+	pcie_chassis(&p);
+	assert_int_equal(hs_core_enumerate(core), 0);
+	br = bridge_of(1);
+	nic = hs_dev_find(core, HS_BDF(0, 1, 0, 0));
+	assert_int_equal(simcard_submit(nic, 10), 10);
+	nev = 0;
+	assert_int_equal(hs_core_subscribe(core, on_event, NULL), 0);
+	done_rc = 99;
+	assert_int_equal(hs_core_hot_remove(core, br, on_done, NULL), 0);
+	assert_int_equal(done_rc, 99); /* quiescing: requests in flight */
+	/* The operator swaps the card meanwhile; the add must wait. */
+	assert_int_equal(hs_core_hot_add(core, br, msg, sizeof(msg)), -HS_EBUSY);
+	assert_non_null(strstr(msg, "still in progress"));
+	add_rc = 99;
+	assert_int_equal(hs_core_hot_add_async(core, br, on_add, NULL), 0);
+	assert_int_equal(add_rc, 99);
+	/* A second removal of the same slot is refused, not interleaved. */
+	assert_int_equal(hs_core_hot_remove(core, br, NULL, NULL), -HS_EBUSY);
+	sim_advance(t.sim, HS_MSEC(2));
+	assert_int_equal(done_rc, 0);
+	assert_int_equal(add_rc, 0);
+	/* Events: the removal's (unbind, removed) strictly before the
+	 * add's (added, bound). */
+	assert_int_equal(nev, 4);
+	assert_int_equal(types[0], HS_EV_DRIVER_UNBOUND);
+	assert_int_equal(types[1], HS_EV_DEV_REMOVED);
+	assert_int_equal(types[2], HS_EV_DEV_ADDED);
+	assert_int_equal(types[3], HS_EV_DRIVER_BOUND);
+	assert_true(seqs[2] > seqs[1]);
+	hs_core_unsubscribe(core, on_event, NULL);
+	done_all();
+}
+
 static int svc_probes;
 
 static int svc_probe(struct hs_dev *port, void **priv)
@@ -839,6 +889,7 @@ int main(void)
 		cmocka_unit_test(test_orderly_removal_loses_nothing),
 		cmocka_unit_test(test_surprise_removal_fails_in_flight),
 		cmocka_unit_test(test_events_child_before_parent),
+		cmocka_unit_test(test_add_waits_for_remove_of_same_slot),
 		cmocka_unit_test(test_port_services_coexist),
 		cmocka_unit_test(test_boot_vga_never_removed),
 	};
