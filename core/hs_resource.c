@@ -716,21 +716,27 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 
 /* ---- programming --------------------------------------------------------- */
 
+/* Base and limit registers' values for a window; a closed window gets
+ * a base above its limit (PCI-to-PCI Bridge 3.2, 3.2.5.8). */
+static void win_regs(const struct hs_win *w, uint64_t closed_base,
+		     uint64_t *base, uint64_t *limit)
+{
+	if (w->size) {
+		*base = w->base;
+		*limit = w->base + w->size - 1;
+	} else {
+		*base = closed_base;
+		*limit = 0;
+	}
+}
+
 static int write_windows(struct hs_core *core, struct hs_dev *d)
 {
 	hs_bdf_t b = d->bdf;
-	const struct hs_win *w;
 	uint64_t base, limit;
 	int rc;
 
-	w = &d->win[HS_RES_IO];
-	if (w->size) {
-		base = w->base;
-		limit = w->base + w->size - 1;
-	} else {
-		base = 0xf000; /* base above limit: closed */
-		limit = 0;
-	}
+	win_regs(&d->win[HS_RES_IO], 0xf000, &base, &limit);
 	if ((rc = hs_txn_cfg_write(core, b, PCI_IO_BASE_UP, 2,
 				   (uint32_t)(base >> 16))) ||
 	    (rc = hs_txn_cfg_write(core, b, PCI_IO_LIMIT_UP, 2,
@@ -740,14 +746,7 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
 	    (rc = hs_txn_cfg_write(core, b, PCI_IO_LIMIT, 1,
 				   (uint32_t)(limit >> 8) & 0xf0)))
 		return rc;
-	w = &d->win[HS_RES_MEM];
-	if (w->size) {
-		base = w->base;
-		limit = w->base + w->size - 1;
-	} else {
-		base = 0xfff00000;
-		limit = 0;
-	}
+	win_regs(&d->win[HS_RES_MEM], 0xfff00000, &base, &limit);
 	if ((rc = hs_txn_cfg_write(core, b, PCI_MEM_BASE, 2,
 				   (uint32_t)(base >> 16) & 0xfff0)) ||
 	    (rc = hs_txn_cfg_write(core, b, PCI_MEM_LIMIT, 2,
@@ -755,14 +754,7 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
 		return rc;
 	if (d->flags & DEV_NO_PREF)
 		return 0;
-	w = &d->win[HS_RES_PREF];
-	if (w->size) {
-		base = w->base;
-		limit = w->base + w->size - 1;
-	} else {
-		base = 0xfff00000;
-		limit = 0;
-	}
+	win_regs(&d->win[HS_RES_PREF], 0xfff00000, &base, &limit);
 	if ((rc = hs_txn_cfg_write(core, b, PCI_PREF_BASE, 2,
 				   (uint32_t)(base >> 16) & 0xfff0)) ||
 	    (rc = hs_txn_cfg_write(core, b, PCI_PREF_LIMIT, 2,
