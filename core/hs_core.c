@@ -502,17 +502,13 @@ int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 		hs_snprintf(msg, msglen, "another change is in progress");
 		return rc;
 	}
-	/* Bus numbers for bridges on the card come from the slot bridge's
-	 * own range, above what is in use below it. */
-	ba.next = (unsigned)br->win[HS_RES_BUS].base + 1;
-	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
-	     d = hs_dev_walk_under(br, d))
-		if (d->bridge && d->win[HS_RES_BUS].size &&
-		    d->win[HS_RES_BUS].base + d->win[HS_RES_BUS].size > ba.next)
-			ba.next = (unsigned)(d->win[HS_RES_BUS].base +
-					     d->win[HS_RES_BUS].size);
-	ba.limit = (unsigned)(br->win[HS_RES_BUS].base +
-			      br->win[HS_RES_BUS].size - 1);
+	/* Bus numbers for bridges on the card: the largest free run inside
+	 * the slot bridge's own range. */
+	rc = hs_free_bus_run(core, br, &ba.next, &ba.limit);
+	if (rc) {
+		hs_snprintf(msg, msglen, "out of memory");
+		goto fail;
+	}
 	ba.failed = false;
 	ba.short_by = 0;
 	rc = hs_scan_bus(core, hs_dev_host(br), br,

@@ -472,13 +472,14 @@ struct removal {
 	struct hs_core *core;
 	struct removal *next;       /* in core->removing */
 	struct hs_dev *bridge;
+	int devnum;                 /* slot's device number, or HS_SLOT_ALL */
 	hs_done_fn done;
 	void *arg;
 	hs_time_t deadline;
 	struct hs_timer poll;
 };
 
-/* Devices below br, children before parents (teardown order). */
+/* Deepest first descendant: where a post-order walk of d starts. */
 static struct hs_dev *post_order_first(struct hs_dev *d)
 {
 	while (d && d->child)
@@ -486,26 +487,51 @@ static struct hs_dev *post_order_first(struct hs_dev *d)
 	return d;
 }
 
-static struct hs_dev *post_order_next(struct hs_dev *top, struct hs_dev *d)
+/* Does top-level device c (a child of the bridge) sit in the slot? */
+static bool in_slot(const struct hs_dev *c, int devnum)
 {
-	if (d == top)
-		return NULL;
-	if (d->sibling)
-		return post_order_first(d->sibling);
-	return d->parent == top ? NULL : d->parent;
+	return devnum == HS_SLOT_ALL || HS_BDF_DEV(c->bdf) == (unsigned)devnum;
 }
 
-static int teardown(struct hs_core *core, struct hs_dev *br, bool gone)
+static struct hs_dev *next_top(struct hs_dev *c, int devnum)
 {
-	struct hs_dev *d = post_order_first(br->child);
+	while (c && !in_slot(c, devnum))
+		c = c->sibling;
+	return c;
+}
+
+/* The slot's functions, children before parents: each function of the
+ * card on the bridge's bus, after everything behind it. */
+static struct hs_dev *slot_first(struct hs_dev *br, int devnum)
+{
+	struct hs_dev *t = next_top(br->child, devnum);
+
+	return t ? post_order_first(t) : NULL;
+}
+
+static struct hs_dev *slot_next(struct hs_dev *br, int devnum,
+				struct hs_dev *d)
+{
+	if (d->parent == br) {
+		struct hs_dev *t = next_top(d->sibling, devnum);
+
+		return t ? post_order_first(t) : NULL;
+	}
+	if (d->sibling)
+		return post_order_first(d->sibling);
+	return d->parent;
+}
+
+static int teardown(struct hs_core *core, struct hs_dev *br, int devnum,
+		    bool gone)
+{
 	int rc;
 
 	rc = hs_txn_begin(core, gone ? "surprise removal" : "removal");
 	if (rc)
 		return rc;
-	while (d && d != br) {
-		struct hs_dev *next = post_order_next(br, d);
-
+	for (struct hs_dev *d = slot_first(br, devnum), *n; d; d = n) {
+		n = slot_next(br, devnum, d);
 		hs_unbind(core, d);
 		hs_dev_free_irq(d);
 		if (!gone && !(d->flags & DEV_GONE))
@@ -513,7 +539,6 @@ static int teardown(struct hs_core *core, struct hs_dev *br, bool gone)
 		if ((rc = hs_txn_dev_removed(core, d)))
 			goto fail;
 		hs_txn_event(core, HS_EV_DEV_REMOVED, d, NULL);
-		d = next;
 	}
 	return hs_txn_commit(core);
 fail:
@@ -573,8 +598,8 @@ static void quiesce_poll(void *arg)
 	char msg[160] = "";
 	int rc;
 
-	for (struct hs_dev *d = post_order_first(rm->bridge->child);
-	     d && d != rm->bridge; d = post_order_next(rm->bridge, d)) {
+	for (struct hs_dev *d = slot_first(rm->bridge, rm->devnum); d;
+	     d = slot_next(rm->bridge, rm->devnum, d)) {
 		if (!d->drv || !d->drv->quiesce)
 			continue;
 		if (d->drv->quiesce(d, d->drv_priv) == -HS_EAGAIN) {
@@ -595,13 +620,13 @@ static void quiesce_poll(void *arg)
 		hs_timer_arm(&core->timers, &rm->poll, HS_MSEC(1));
 		return;
 	}
-	rc = teardown(core, rm->bridge, false);
+	rc = teardown(core, rm->bridge, rm->devnum, false);
 	if (rc)
 		hs_snprintf(msg, sizeof(msg), "teardown failed (%d)", rc);
 	finish(rm, rc, msg);
 }
 
-int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br,
+int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		       hs_done_fn done, void *arg)
 {
 	struct removal *rm;
@@ -615,8 +640,13 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br,
 			     "already in progress");
 		return -HS_EBUSY;
 	}
-	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
-	     d = hs_dev_walk_under(br, d)) {
+	if (!slot_first(br, devnum)) {
+		if (done)
+			done(arg, -HS_ENOENT, "no card in that slot");
+		return -HS_ENOENT;
+	}
+	for (struct hs_dev *d = slot_first(br, devnum); d;
+	     d = slot_next(br, devnum, d)) {
 		if (d->flags & DEV_NO_REMOVE) {
 			hs_snprintf(msg, sizeof(msg),
 				    "%02x:%02x.%u is critical (%s) and is "
@@ -646,6 +676,7 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br,
 		return -HS_ENOMEM;
 	rm->core = core;
 	rm->bridge = br;
+	rm->devnum = devnum;
 	rm->done = done;
 	rm->arg = arg;
 	rm->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
@@ -656,20 +687,21 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br,
 	return 0;
 }
 
-void hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br)
+void hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
+			     int devnum)
 {
 	if (!br)
 		return;
-	/* Gone first, everything: accesses now fail fast, so drivers that
-	 * fail their requests touch no hardware and wait for none. */
-	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
-	     d = hs_dev_walk_under(br, d))
+	/* Gone first, the whole card: accesses now fail fast, so drivers
+	 * that fail their requests touch no hardware and wait for none. */
+	for (struct hs_dev *d = slot_first(br, devnum); d;
+	     d = slot_next(br, devnum, d))
 		d->flags |= DEV_GONE;
-	for (struct hs_dev *d = post_order_first(br->child); d && d != br;
-	     d = post_order_next(br, d))
+	for (struct hs_dev *d = slot_first(br, devnum); d;
+	     d = slot_next(br, devnum, d))
 		if (d->drv && d->drv->gone)
 			d->drv->gone(d, d->drv_priv);
-	if (teardown(core, br, true))
+	if (teardown(core, br, devnum, true))
 		hs_log(core->plat, HS_LOG_ERR,
 		       "surprise removal below %02x:%02x.%u could not be "
 		       "recorded", HS_BDF_BUS(br->bdf), HS_BDF_DEV(br->bdf),

@@ -244,6 +244,10 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *bridge,
 int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
 void hs_disable_dev(struct hs_core *core, struct hs_dev *dev);
 const char *hs_res_name(enum hs_res r);
+/* Largest run of bus numbers free below a hot-plug bridge (first > last
+ * when none). */
+int hs_free_bus_run(struct hs_core *core, struct hs_dev *bridge,
+		    unsigned *first, unsigned *last);
 
 /* hs_driver.c */
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge);

@@ -592,6 +592,45 @@ static void human(char *buf, size_t len, uint64_t v)
 	hs_snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
 }
 
+int hs_free_bus_run(struct hs_core *core, struct hs_dev *br, unsigned *first,
+		    unsigned *last)
+{
+	uint64_t lo = br->win[HS_RES_BUS].base + 1;
+	uint64_t hi = br->win[HS_RES_BUS].base + br->win[HS_RES_BUS].size;
+	struct span *sp = NULL;
+	size_t nsp = 0, capsp = 0;
+	uint64_t best_start = 0, best_len = 0, cur = lo;
+	int rc = 0;
+
+	/* The same span bookkeeping as the windows: what running bridges
+	 * below use, then the largest free run (a card's bridges need
+	 * contiguous numbers). */
+	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling)
+		if (c->bridge && counts(c) && !(c->flags & DEV_PENDING_ADD) &&
+		    c->win[HS_RES_BUS].size)
+			rc = spans_add(core, &sp, &nsp, &capsp,
+				       c->win[HS_RES_BUS].base,
+				       c->win[HS_RES_BUS].size);
+	if (!rc) {
+		for (size_t i = 0; i <= nsp; i++) {
+			uint64_t end = i < nsp ? sp[i].start : hi;
+
+			if (end > cur && end - cur > best_len) {
+				best_start = cur;
+				best_len = end - cur;
+			}
+			if (i < nsp && sp[i].end > cur)
+				cur = sp[i].end;
+		}
+	}
+	core->plat->ops->realloc(core->plat->ctx, sp, capsp * sizeof(*sp), 0);
+	if (rc)
+		return rc;
+	*first = (unsigned)(best_len ? best_start : hi);
+	*last = (unsigned)(best_len ? best_start + best_len - 1 : hi - 1);
+	return 0;
+}
+
 static bool path_pref(const struct hs_dev *br)
 {
 	const struct hs_host_bridge *h = hs_dev_host(br);

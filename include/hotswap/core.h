@@ -83,14 +83,20 @@ int hs_core_enumerate(struct hs_core *core);
 int hs_core_hot_add(struct hs_core *core, struct hs_dev *bridge, char *msg,
 		    size_t msglen);
 
+/* A slot on a hot-plug bridge's secondary bus: the device number of the
+ * card in it, or HS_SLOT_ALL for everything below the bridge (a PCIe
+ * slot has only device 0; SHPC and CompactPCI buses have several). */
+#define HS_SLOT_ALL (-1)
+
 /*
- * Orderly removal of everything below a hot-plug bridge: quiesce drivers
- * (any may veto: -HS_EBUSY with its reason in msg), unbind child before
- * parent, disable and free every resource.  Asynchronous when drivers need
- * time: done() is called when finished (rc 0) or refused / failed.
+ * Orderly removal of the card in one slot below a hot-plug bridge: ask
+ * every driver (any may veto: -HS_EBUSY with its reason), quiesce them,
+ * unbind child before parent, disable and free every resource.
+ * Asynchronous when drivers need time: done() is called when finished
+ * (rc 0) or refused / failed, with a message.
  */
 typedef void (*hs_done_fn)(void *arg, int rc, const char *msg);
-int hs_core_hot_remove(struct hs_core *core, struct hs_dev *bridge,
+int hs_core_hot_remove(struct hs_core *core, struct hs_dev *bridge, int devnum,
 		       hs_done_fn done, void *arg);
 
 /* Hot-add that waits: when a removal below the same bridge is still in
@@ -104,7 +110,8 @@ int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *bridge,
 /* Surprise: the card below bridge is gone.  Devices are marked gone
  * first (driver accesses fail fast, in-flight requests fail), then torn
  * down child before parent.  Synchronous. */
-void hs_core_surprise_remove(struct hs_core *core, struct hs_dev *bridge);
+void hs_core_surprise_remove(struct hs_core *core, struct hs_dev *bridge,
+			     int devnum);
 
 /* ---- looking at devices ------------------------------------------------ */
 

@@ -132,6 +132,17 @@ static bool inside(const struct hs_resource *r, const struct hs_resource *w)
 
 /* ---- tests ------------------------------------------------------------ */
 
+static int done_rc = 99;
+static char done_msg[256];
+
+static void on_done(void *arg, int rc, const char *msg)
+{
+	(void)arg;
+	done_rc = rc;
+	snprintf(done_msg, sizeof(done_msg), "%s", msg ? msg : "");
+}
+
+
 static void test_boot_layout_is_exact(void **state)
 {
 	struct hs_core_params p;
@@ -568,6 +579,57 @@ static void test_seed001_without_reservations(void **state)
 	done_all();
 }
 
+static void test_multislot_bus_removes_one_slot(void **state)
+{
+	struct hs_core_params p;
+	struct sim_slot *empty;
+	struct hs_dev *a, *card_br;
+	struct hs_resource bus1, bus2;
+	char msg[256];
+
+	(void)state;
+	hs_core_params_defaults(&p);
+	seed001(&p, &empty);
+	a = hs_dev_find(core, HS_BDF(0, 0, 1, 0));
+	assert_non_null(a);
+	/* A bridge card in slot 3 (device 3) takes bus numbers from A's
+	 * reserved range. */
+	assert_int_equal(sim_insert(empty, &tu_card_bridge), 0);
+	sim_advance(t.sim, HS_MSEC(1));
+	assert_int_equal(hs_core_hot_add(core, a, msg, sizeof(msg)), 0);
+	card_br = hs_dev_find(core, HS_BDF(0, 1, 3, 0));
+	assert_non_null(card_br);
+	assert_int_equal(hs_dev_window(card_br, HS_RES_BUS, &bus1), 0);
+	/* Remove only slot 1's board: slot 2's board and the bridge card
+	 * stay, untouched. */
+	done_rc = 99;
+	assert_int_equal(hs_core_hot_remove(core, a, 1, on_done, NULL), 0);
+	sim_advance(t.sim, HS_MSEC(2));
+	assert_int_equal(done_rc, 0);
+	assert_null(hs_dev_find(core, HS_BDF(0, 1, 1, 0)));
+	assert_non_null(hs_dev_find(core, HS_BDF(0, 1, 2, 0)));
+	assert_string_equal(hs_dev_driver_name(hs_dev_find(core, HS_BDF(0, 1, 2, 0))),
+			    "simnet");
+	assert_ptr_equal(hs_dev_find(core, HS_BDF(0, 1, 3, 0)), card_br);
+	/* An empty slot has nothing to remove. */
+	assert_int_equal(hs_core_hot_remove(core, a, 1, NULL, NULL), -HS_ENOENT);
+	/* Pull the bridge card (surprise), put it in slot 1: it gets the
+	 * same bus numbers back, the first free run. */
+	assert_int_equal(sim_remove(empty, SIM_REMOVE_SURPRISE), 0);
+	hs_core_surprise_remove(core, a, 3);
+	assert_null(hs_dev_find(core, HS_BDF(0, 1, 3, 0)));
+	assert_int_equal(sim_remove(sim_slot_by_phys(t.sim, 1),
+				    SIM_REMOVE_ORDERLY), 0);
+	assert_int_equal(sim_insert(sim_slot_by_phys(t.sim, 1), &tu_card_bridge), 0);
+	sim_advance(t.sim, HS_MSEC(1));
+	assert_int_equal(hs_core_hot_add(core, a, msg, sizeof(msg)), 0);
+	card_br = hs_dev_find(core, HS_BDF(0, 1, 1, 0));
+	assert_non_null(card_br);
+	assert_int_equal(hs_dev_window(card_br, HS_RES_BUS, &bus2), 0);
+	assert_int_equal(bus2.start, bus1.start);
+	done_all();
+}
+
 static const struct sim_card_spec liars[] = {
 	{ .name = "cap-loop", .nfuncs = 1,
 	  .funcs = { { .vendor = 0x1234, .device = 0xbad1,
@@ -637,16 +699,6 @@ static void test_malicious_cards_isolated(void **state)
 	done_all();
 }
 
-static int done_rc = 99;
-static char done_msg[256];
-
-static void on_done(void *arg, int rc, const char *msg)
-{
-	(void)arg;
-	done_rc = rc;
-	snprintf(done_msg, sizeof(done_msg), "%s", msg ? msg : "");
-}
-
 static void test_orderly_removal_loses_nothing(void **state)
 {
 	struct hs_core_params p;
@@ -665,7 +717,7 @@ static void test_orderly_removal_loses_nothing(void **state)
 	/* A veto first: nothing changes. */
 	simcard_set_busy(nic1, "interface eth1 carries the management VLAN");
 	done_rc = 99;
-	assert_int_equal(hs_core_hot_remove(core, bridge_of(1), on_done, NULL),
+	assert_int_equal(hs_core_hot_remove(core, bridge_of(1), HS_SLOT_ALL, on_done, NULL),
 			 -HS_EBUSY);
 	assert_int_equal(done_rc, -HS_EBUSY);
 	assert_non_null(strstr(done_msg, "management VLAN"));
@@ -673,7 +725,7 @@ static void test_orderly_removal_loses_nothing(void **state)
 	simcard_set_busy(nic1, NULL);
 	/* Now the removal: quiesce waits for the card to finish. */
 	done_rc = 99;
-	assert_int_equal(hs_core_hot_remove(core, bridge_of(1), on_done, NULL), 0);
+	assert_int_equal(hs_core_hot_remove(core, bridge_of(1), HS_SLOT_ALL, on_done, NULL), 0);
 	assert_int_equal(done_rc, 99);       /* still draining */
 	/* New requests are refused while quiescing. */
 	assert_int_equal(simcard_submit(nic1, 1), 0);
@@ -705,7 +757,7 @@ static void test_surprise_removal_fails_in_flight(void **state)
 	assert_int_equal(simcard_submit(nic1, 30), 30);
 	sim_advance(t.sim, HS_USEC(500));
 	assert_int_equal(sim_remove(slot1, SIM_REMOVE_SURPRISE), 0);
-	hs_core_surprise_remove(core, bridge_of(1));
+	hs_core_surprise_remove(core, bridge_of(1), 0);
 	assert_null(hs_dev_find(core, HS_BDF(0, 1, 0, 0)));
 	assert_int_equal(l->submitted, 30);
 	assert_int_equal(l->completed + l->failed, 30);
@@ -754,7 +806,7 @@ static void test_events_child_before_parent(void **state)
 		assert_true(seqs[i] == seqs[i - 1] + 1);
 	nev = 0;
 	done_rc = 99;
-	assert_int_equal(hs_core_hot_remove(core, br, on_done, NULL), 0);
+	assert_int_equal(hs_core_hot_remove(core, br, HS_SLOT_ALL, on_done, NULL), 0);
 	sim_advance(t.sim, HS_MSEC(2));
 	assert_int_equal(done_rc, 0);
 	/* Unbind + remove for each NIC, then the card's bridge last. */
@@ -790,7 +842,7 @@ static void test_add_waits_for_remove_of_same_slot(void **state)
 	nev = 0;
 	assert_int_equal(hs_core_subscribe(core, on_event, NULL), 0);
 	done_rc = 99;
-	assert_int_equal(hs_core_hot_remove(core, br, on_done, NULL), 0);
+	assert_int_equal(hs_core_hot_remove(core, br, HS_SLOT_ALL, on_done, NULL), 0);
 	assert_int_equal(done_rc, 99); /* quiescing: requests in flight */
 	/* The operator swaps the card meanwhile; the add must wait. */
 	assert_int_equal(hs_core_hot_add(core, br, msg, sizeof(msg)), -HS_EBUSY);
@@ -799,7 +851,7 @@ static void test_add_waits_for_remove_of_same_slot(void **state)
 	assert_int_equal(hs_core_hot_add_async(core, br, on_add, NULL), 0);
 	assert_int_equal(add_rc, 99);
 	/* A second removal of the same slot is refused, not interleaved. */
-	assert_int_equal(hs_core_hot_remove(core, br, NULL, NULL), -HS_EBUSY);
+	assert_int_equal(hs_core_hot_remove(core, br, HS_SLOT_ALL, NULL, NULL), -HS_EBUSY);
 	sim_advance(t.sim, HS_MSEC(2));
 	assert_int_equal(done_rc, 0);
 	assert_int_equal(add_rc, 0);
@@ -867,7 +919,7 @@ static void test_boot_vga_never_removed(void **state)
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
 	assert_int_equal(hs_core_enumerate(core), 0);
 	done_rc = 99;
-	assert_int_equal(hs_core_hot_remove(core, bridge_of(1), on_done, NULL),
+	assert_int_equal(hs_core_hot_remove(core, bridge_of(1), HS_SLOT_ALL, on_done, NULL),
 			 -HS_EPERM);
 	assert_non_null(strstr(done_msg, "boot console"));
 	done_all();
@@ -885,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_hot_add_probe_error_rolls_back),
 		cmocka_unit_test(test_seed001_with_reservations),
 		cmocka_unit_test(test_seed001_without_reservations),
+		cmocka_unit_test(test_multislot_bus_removes_one_slot),
 		cmocka_unit_test(test_malicious_cards_isolated),
 		cmocka_unit_test(test_orderly_removal_loses_nothing),
 		cmocka_unit_test(test_surprise_removal_fails_in_flight),
