@@ -89,9 +89,7 @@ static void free_tree(struct hs_core *core, struct hs_dev *d)
 		for (unsigned i = 0; i < HS_MAX_SERVICES; i++)
 			if (d->svc[i] && d->svc[i]->remove)
 				d->svc[i]->remove(d, d->svc_priv[i]);
-		if (d->msi_count && core->plat->ops->msi_free)
-			core->plat->ops->msi_free(core->plat->ctx, d->msi_first,
-						  d->msi_count);
+		hs_dev_free_irq(d);
 		hs_free(core, d, sizeof(*d));
 		d = next;
 	}
@@ -393,6 +391,7 @@ int hs_core_enumerate(struct hs_core *core)
 	 * happens the scan is undone and run again with every bus
 	 * reservation halved, until nobody goes without.
 	 */
+	core->max_bus_resv = 0;
 	for (core->bus_resv_shift = 0;; core->bus_resv_shift++) {
 		rc = hs_txn_begin(core, "boot enumeration");
 		if (rc)
@@ -410,7 +409,9 @@ int hs_core_enumerate(struct hs_core *core)
 				goto fail;
 			short_of_buses |= ba.failed;
 		}
-		if (!short_of_buses || core->bus_resv_shift >= 8)
+		/* Retry only while halving still changes something. */
+		if (!short_of_buses ||
+		    !(core->max_bus_resv >> core->bus_resv_shift))
 			break;
 		core->booting = false;
 		hs_txn_abort(core);
@@ -491,6 +492,15 @@ int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 	if (!br || !(br->flags & DEV_HOTPLUG) || !hs_dev_visible(br)) {
 		hs_snprintf(msg, msglen, "not a hot-plug bridge");
 		return -HS_EINVAL;
+	}
+	if ((br->flags & (DEV_ISOLATED | DEV_GONE)) ||
+	    !br->win[HS_RES_BUS].size) {
+		hs_snprintf(msg, msglen, "the slot's bridge %s%s",
+			    br->flags & DEV_GONE ? "is gone" :
+			    br->flags & DEV_ISOLATED ? "is isolated: "
+						     : "has no bus number",
+			    br->flags & DEV_ISOLATED ? br->reason : "");
+		return -HS_ENODEV;
 	}
 	if (hs_removal_pending(core, br)) {
 		hs_snprintf(msg, msglen, "the removal below this bridge is "

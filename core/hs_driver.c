@@ -433,11 +433,14 @@ int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
 			return rc;
 		}
 		rc = d->msix ? program_msix(d, 1) : program_msi(d);
+		if (!rc) {
+			irq.kind = HS_IRQ_MSI;
+			irq.number = d->msi_first;
+			rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
+		}
 		if (rc)
-			return rc;
-		irq.kind = HS_IRQ_MSI;
-		irq.number = d->msi_first;
-		return p->ops->irq_attach(p->ctx, &irq, fn, arg);
+			hs_dev_free_irq(d);
+		return rc;
 	}
 	if (!d->irq_pin)
 		return -HS_ENOENT;
@@ -446,6 +449,8 @@ int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
 	/* INTx lines are shared: the platform takes one handler a line, so a
 	 * device whose line is taken polls from its completion timer. */
 	rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
+	if (rc == 0)
+		d->intx_attached = true;
 	return rc == -HS_EBUSY ? 0 : rc;
 }
 
@@ -454,6 +459,14 @@ void hs_dev_free_irq(struct hs_dev *d)
 	const struct hs_platform *p = d->core->plat;
 	struct hs_irq irq;
 
+	if (d->intx_attached) {
+		/* The handler points at the driver's data: it must not fire
+		 * once the driver is gone. */
+		irq.kind = HS_IRQ_INTX;
+		irq.number = d->irq_line;
+		p->ops->irq_detach(p->ctx, &irq);
+		d->intx_attached = false;
+	}
 	if (d->msi_count) {
 		irq.kind = HS_IRQ_MSI;
 		irq.number = d->msi_first;
@@ -522,35 +535,85 @@ static struct hs_dev *slot_next(struct hs_dev *br, int devnum,
 	return d->parent;
 }
 
+static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum);
+
 static int teardown(struct hs_core *core, struct hs_dev *br, int devnum,
-		    bool gone)
+		    bool surprise)
 {
+	size_t n = 0;
 	int rc;
 
-	rc = hs_txn_begin(core, gone ? "surprise removal" : "removal");
+	rc = hs_txn_begin(core, surprise ? "surprise removal" : "removal");
 	if (rc)
 		return rc;
-	for (struct hs_dev *d = slot_first(br, devnum), *n; d; d = n) {
-		n = slot_next(br, devnum, d);
+	/* Everything this removal will record is reserved first: once a
+	 * driver is unbound it cannot be bound back, so nothing after that
+	 * point may fail for want of memory.  Per function: Command write,
+	 * interrupt writes, the driver's own writes; two events. */
+	for (struct hs_dev *d = slot_first(br, devnum); d;
+	     d = slot_next(br, devnum, d))
+		n++;
+	rc = hs_txn_reserve(core, 8 * n + 8, 2 * n + 2);
+	if (rc)
+		goto fail;
+	if (surprise) {
+		/* Gone first, the whole card: accesses now fail fast, so
+		 * drivers that fail their requests touch no hardware and wait
+		 * for none. */
+		for (struct hs_dev *d = slot_first(br, devnum); d;
+		     d = slot_next(br, devnum, d))
+			d->flags |= DEV_GONE;
+		for (struct hs_dev *d = slot_first(br, devnum); d;
+		     d = slot_next(br, devnum, d))
+			if (d->drv && d->drv->gone)
+				d->drv->gone(d, d->drv_priv);
+	}
+	for (struct hs_dev *d = slot_first(br, devnum), *next; d; d = next) {
+		next = slot_next(br, devnum, d);
 		hs_unbind(core, d);
 		hs_dev_free_irq(d);
-		if (!gone && !(d->flags & DEV_GONE))
+		if (!(d->flags & DEV_GONE))
 			hs_disable_dev(core, d);
 		if ((rc = hs_txn_dev_removed(core, d)))
 			goto fail;
 		hs_txn_event(core, HS_EV_DEV_REMOVED, d, NULL);
 	}
+	/* Work waiting on bridges that are about to disappear ends now. */
+	cancel_inside(core, br, devnum);
 	return hs_txn_commit(core);
 fail:
 	hs_txn_abort(core);
 	return rc;
 }
 
+static bool ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
+{
+	for (; d; d = d->parent)
+		if (d == a)
+			return true;
+	return false;
+}
+
+/* A removal in progress at, above or below this bridge: changes there
+ * would interleave with it. */
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge)
 {
 	for (struct removal *r = core->removing; r; r = r->next)
-		if (r->bridge == bridge)
+		if (ancestor_or_self(r->bridge, bridge) ||
+		    ancestor_or_self(bridge, r->bridge))
 			return true;
+	return false;
+}
+
+/* Is x one of the functions of the slot (devnum on br's bus), or behind
+ * one of them? */
+static bool in_slot_subtree(const struct hs_dev *br, int devnum,
+			    const struct hs_dev *x)
+{
+	for (; x && x->parent; x = x->parent)
+		if (x->parent == br)
+			return devnum == HS_SLOT_ALL ||
+			       HS_BDF_DEV(x->bdf) == (unsigned)devnum;
 	return false;
 }
 
@@ -586,6 +649,40 @@ void hs_cancel_removals(struct hs_core *core)
 		hs_free(core, rm, sizeof(*rm));
 		if (done)
 			done(arg, -HS_ECANCELED, "the core is shutting down");
+	}
+}
+
+static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum)
+{
+	struct removal **rp = &core->removing;
+	struct pending_add **ap = &core->adds;
+
+	while (*rp) {
+		struct removal *rm = *rp;
+
+		if (!in_slot_subtree(br, devnum, rm->bridge)) {
+			rp = &rm->next;
+			continue;
+		}
+		*rp = rm->next;
+		hs_timer_cancel(&core->timers, &rm->poll);
+		if (rm->done)
+			rm->done(rm->arg, -HS_ECANCELED,
+				 "the card holding this slot was removed");
+		hs_free(core, rm, sizeof(*rm));
+	}
+	while (*ap) {
+		struct pending_add *pa = *ap;
+
+		if (!in_slot_subtree(br, devnum, pa->bridge)) {
+			ap = &pa->next;
+			continue;
+		}
+		*ap = pa->next;
+		if (pa->done)
+			pa->done(pa->arg, -HS_ECANCELED,
+				 "the card holding this slot was removed");
+		hs_free(core, pa, sizeof(*pa));
 	}
 }
 
@@ -632,8 +729,11 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 	struct removal *rm;
 	char why[96], msg[192];
 
-	if (!br || !(br->flags & DEV_HOTPLUG))
+	if (!br || !(br->flags & DEV_HOTPLUG)) {
+		if (done)
+			done(arg, -HS_EINVAL, "not a hot-plug bridge");
 		return -HS_EINVAL;
+	}
 	if (core->in_txn || hs_removal_pending(core, br)) {
 		if (done)
 			done(arg, -HS_EBUSY, "a change below this bridge is "
@@ -672,8 +772,11 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		}
 	}
 	rm = hs_zalloc(core, sizeof(*rm));
-	if (!rm)
+	if (!rm) {
+		if (done)
+			done(arg, -HS_ENOMEM, "out of memory");
 		return -HS_ENOMEM;
+	}
 	rm->core = core;
 	rm->bridge = br;
 	rm->devnum = devnum;
@@ -687,23 +790,40 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 	return 0;
 }
 
-void hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
-			     int devnum)
+int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
+			    int devnum)
 {
-	if (!br)
-		return;
-	/* Gone first, the whole card: accesses now fail fast, so drivers
-	 * that fail their requests touch no hardware and wait for none. */
-	for (struct hs_dev *d = slot_first(br, devnum); d;
-	     d = slot_next(br, devnum, d))
-		d->flags |= DEV_GONE;
-	for (struct hs_dev *d = slot_first(br, devnum); d;
-	     d = slot_next(br, devnum, d))
-		if (d->drv && d->drv->gone)
-			d->drv->gone(d, d->drv_priv);
-	if (teardown(core, br, devnum, true))
+	int rc;
+
+	if (!br || !(br->flags & DEV_HOTPLUG))
+		return -HS_EINVAL;
+	if (!slot_first(br, devnum))
+		return -HS_ENOENT;
+	/* The hardware is gone whatever else is going on: a removal still
+	 * quiescing in this slot ends now, the teardown does the rest. */
+	for (struct removal **rp = &core->removing; *rp;) {
+		struct removal *rm = *rp;
+
+		if (rm->bridge != br ||
+		    !(rm->devnum == devnum || rm->devnum == HS_SLOT_ALL ||
+		      devnum == HS_SLOT_ALL)) {
+			rp = &rm->next;
+			continue;
+		}
+		*rp = rm->next;
+		hs_timer_cancel(&core->timers, &rm->poll);
+		if (rm->done)
+			rm->done(rm->arg, -HS_ECANCELED, "the card was pulled");
+		hs_free(core, rm, sizeof(*rm));
+	}
+	rc = teardown(core, br, devnum, true);
+	/* Adds that waited for a removal here may go now. */
+	if (!rc)
+		hs_run_pending_adds(core, br);
+	if (rc)
 		hs_log(core->plat, HS_LOG_ERR,
-		       "surprise removal below %02x:%02x.%u could not be "
-		       "recorded", HS_BDF_BUS(br->bdf), HS_BDF_DEV(br->bdf),
-		       HS_BDF_FN(br->bdf));
+		       "surprise removal below %02x:%02x.%u failed (%d); the "
+		       "devices stay marked present", HS_BDF_BUS(br->bdf),
+		       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), rc);
+	return rc;
 }

@@ -100,6 +100,7 @@ struct hs_dev {
 	uint32_t msi_first;
 	unsigned msi_count;         /* 0: INTx */
 	bool msix;
+	bool intx_attached;         /* we hold the INTx line's handler */
 
 	/* Allocator scratch: what this bridge's windows must hold. */
 	uint64_t need[HS_RES_COUNT], need_align[HS_RES_COUNT];
@@ -119,8 +120,7 @@ enum txn_kind {
 	TXN_DEV_REMOVE, /* device marked for removal */
 	TXN_BIND,       /* driver bound */
 	TXN_SERVICE,    /* port service bound */
-	TXN_MSI,        /* MSI vectors allocated */
-	TXN_DEV_STATE,  /* a struct hs_dev's resources changed: snapshot */
+	TXN_MSI,        /* interrupt vectors allocated and attached */
 };
 
 struct txn_entry {
@@ -130,7 +130,6 @@ struct txn_entry {
 	uint16_t off;
 	uint8_t width;
 	uint32_t old;
-	void *snap;          /* TXN_DEV_STATE: saved copy of the device */
 	unsigned svc_index;
 };
 
@@ -151,7 +150,10 @@ int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 		     unsigned width, uint32_t val);
 int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev);
 int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev);
-int hs_txn_dev_snapshot(struct hs_core *core, struct hs_dev *dev);
+/* Make room for this many more log entries and events, so that a change
+ * that cannot be undone (drivers unbound) is never followed by a record
+ * that fails. */
+int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events);
 int hs_txn_bound(struct hs_core *core, struct hs_dev *dev);
 int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx);
 int hs_txn_msi(struct hs_core *core, struct hs_dev *dev);
@@ -207,6 +209,7 @@ struct hs_core {
 	bool boot_vga_seen;
 	bool booting;
 	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
+	uint32_t max_bus_resv;      /* largest bus reservation seen */
 };
 
 /* hs_core.c */

@@ -37,8 +37,21 @@ static uint64_t gran(enum hs_res r)
 	return r == HS_RES_IO ? IO_GRAN : MEM_GRAN;
 }
 
+/* Saturates at ~0 instead of wrapping: a plan that would wrap the
+ * address space can never fit, and must not look small. */
+#define SAT ~0ull
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > SAT - b ? SAT : a + b;
+}
+
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
+	if (!a)
+		return v;
+	if (v > SAT - (a - 1))
+		return SAT;
 	return (v + a - 1) & ~(a - 1);
 }
 
@@ -148,7 +161,7 @@ static uint64_t pack(const struct items *it, uint64_t base, uint64_t *at)
 
 		for (unsigned h = 0; h < nh && !placed; h++) {
 			pos = align_up(holes[h].start, a);
-			if (pos + sz > holes[h].end)
+			if (add_sat(pos, sz) > holes[h].end)
 				continue;
 			/* Keep what is left on either side as holes. */
 			uint64_t hs = holes[h].start, he = holes[h].end;
@@ -169,7 +182,7 @@ static uint64_t pack(const struct items *it, uint64_t base, uint64_t *at)
 				holes[nh].end = pos;
 				nh++;
 			}
-			end = pos + sz;
+			end = add_sat(pos, sz);
 		}
 		if (at)
 			at[i] = pos;
@@ -252,16 +265,24 @@ static int size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		 * from 0 gives the same layout as packing from the base. */
 		off = pack(&it, 0, NULL);
 		total = off;
+		if (total == SAT) {
+			rc = -HS_ENOSPC; /* cannot be placed anywhere */
+			break;
+		}
 		/* A bus with several slots (SHPC, CompactPCI) keeps its
 		 * reservation on top of the boards present; a PCIe slot holds
 		 * one card, so its window is the larger of the two. */
 		if (br->cap_shpc || (!br->cap_pcie && (br->flags & DEV_HOTPLUG)))
-			total += resv_of(br, r, pl);
+			total = add_sat(total, resv_of(br, r, pl));
 		else if (resv_of(br, r, pl) > total)
 			total = resv_of(br, r, pl);
 		if (!total)
 			continue;
 		br->need[r] = align_up(total, gran(r));
+		if (br->need[r] == SAT) {
+			rc = -HS_ENOSPC;
+			break;
+		}
 		br->need_align[r] = al;
 	}
 	items_free(&it);
@@ -382,8 +403,8 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 			rc = -HS_ENOMEM;
 			break;
 		}
-		used[r] = off - base;
-		if (off - base > size) {
+		used[r] = off == SAT ? SAT : off - base;
+		if (off == SAT || off - base > size) {
 			rc = -HS_ENOSPC;
 			break;
 		}
@@ -403,21 +424,28 @@ static unsigned count_hotplug(struct hs_core *core)
 	return n;
 }
 
-/* The device with the largest BAR of kind r on host h, to give up on. */
-static struct hs_dev *largest_consumer(struct hs_core *core, enum hs_res r,
-				       int *bar)
+static bool path_pref(const struct hs_dev *br);
+
+/* The device with the largest BAR that goes into kind r on host h, to
+ * give up on when nothing else makes the plan fit. */
+static struct hs_dev *largest_consumer(struct hs_core *core,
+				       const struct hs_host_bridge *h,
+				       enum hs_res r, int *bar)
 {
 	struct hs_dev *best = NULL;
 	uint64_t best_size = 0;
 
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
-		if (!counts(d))
+		bool pref = d->parent ? path_pref(d->parent)
+				      : h->pref_limit > h->pref_base;
+
+		if (!counts(d) || HS_BDF_SEG(d->bdf) != h->segment)
 			continue;
 		for (int i = 0; i < 7; i++)
 			if (d->bar[i].kind != BAR_NONE &&
 			    d->bar[i].size > best_size &&
-			    (r != HS_RES_IO) == (d->bar[i].kind != BAR_IO)) {
+			    bar_res(&d->bar[i], pref) == r) {
 				best = d;
 				best_size = d->bar[i].size;
 				*bar = i;
@@ -454,7 +482,7 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 			aperture(h, r, &base, &size);
 			if (used[r] <= size)
 				continue;
-			d = largest_consumer(core, r, &bar);
+			d = largest_consumer(core, h, r, &bar);
 			if (!d)
 				return rc;
 			hs_dev_isolate(d, "no room for BAR%d (%llu bytes) in the "
@@ -601,6 +629,12 @@ int hs_free_bus_run(struct hs_core *core, struct hs_dev *br, unsigned *first,
 	size_t nsp = 0, capsp = 0;
 	uint64_t best_start = 0, best_len = 0, cur = lo;
 	int rc = 0;
+
+	if (!br->win[HS_RES_BUS].size) {
+		*first = 1;
+		*last = 0; /* none */
+		return 0;
+	}
 
 	/* The same span bookkeeping as the windows: what running bridges
 	 * below use, then the largest free run (a card's bridges need

@@ -106,7 +106,8 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 				m |= 0xffff0000u;
 			b->kind = BAR_IO;
 			b->size = (uint64_t)(uint32_t)(~m + 1);
-			if (!mask_is_pow2(0xffffffff00000000ull | m,
+			if (!b->size || b->size > 0x10000 ||
+			    !mask_is_pow2(0xffffffff00000000ull | m,
 					  0xfffffffffffffffcull)) {
 				hs_dev_isolate(d, "BAR%u: I/O size mask %#x is "
 					       "not a power of two", i, mask);
@@ -131,7 +132,15 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 			m64 = ((uint64_t)mask_hi << 32) | (mask & ~0xfu);
 			b->kind = BAR_MEM64;
 			b->size = ~m64 + 1;
-			if (!mask_is_pow2(m64, ~0xfull)) {
+			/* 2^48 bytes is more than any host decodes today; a
+			 * card asking for more is not telling the truth. */
+			if (b->size > (1ull << 48) || (!b->size && m64)) {
+				hs_dev_isolate(d, "BAR%u: claims an impossible "
+					       "size (mask %#llx)", i,
+					       (unsigned long long)m64);
+				return 0;
+			}
+			if (!b->size || !mask_is_pow2(m64, ~0xfull)) {
 				hs_dev_isolate(d, "BAR%u: size mask %#llx is not "
 					       "a power of two", i,
 					       (unsigned long long)m64);
@@ -143,6 +152,11 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 
 			b->kind = BAR_MEM32;
 			b->size = (uint32_t)(~(mask & ~0xfu) + 1);
+			if (!b->size) {
+				hs_dev_isolate(d, "BAR%u: no address bits "
+					       "(mask %#x)", i, mask);
+				return 0;
+			}
 			if (!mask_is_pow2(m, ~0xfull)) {
 				hs_dev_isolate(d, "BAR%u: size mask %#x is not a "
 					       "power of two", i, mask);
@@ -273,6 +287,8 @@ static void set_reservation(struct hs_core *core, struct hs_dev *d)
 		if (d->slot_phys >= 0 &&
 		    pp->slot_reserve[i].phys_slot == (uint16_t)d->slot_phys)
 			d->resv = pp->slot_reserve[i].r;
+	if (d->resv.bus > core->max_bus_resv)
+		core->max_bus_resv = d->resv.bus;
 }
 
 static void detect_hotplug(struct hs_core *core, struct hs_dev *d)
@@ -353,7 +369,12 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		ba->failed = true;
 		ba->short_by++;
 		hs_dev_isolate(d, "no bus number left below its parent");
-		return 0;
+		/* Routes nothing, decodes nothing, masters nothing. */
+		if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, 0)) ||
+		    (rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)) ||
+		    (rc = wr(core, d->bdf, PCI_PRIMARY, 1, 0)))
+			return rc;
+		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
 	}
 	sec = ba->next++;
 	/* Try the bus numbers first with subordinate == secondary: a bridge
@@ -375,9 +396,10 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		hs_dev_isolate(d, "bridge claims buses %u-%u but was given "
 			       "%u-%u", sec, v, sec, sec);
 		/* Secondary 0 routes nothing (bus 0 is the root's). */
-		wr(core, d->bdf, PCI_SECONDARY, 1, 0);
 		ba->next--;
-		return 0;
+		if ((rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)))
+			return rc;
+		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
 	}
 	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, ba->limit)) ||
 	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))

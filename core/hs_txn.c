@@ -34,13 +34,13 @@ static int grow_log(struct hs_core *core)
 	return 0;
 }
 
+/* A slot in the log, or NULL: out of memory (sticky error set).  Only
+ * called with a transaction open. */
 static struct txn_entry *push(struct hs_core *core, enum txn_kind kind,
 			      struct hs_dev *dev)
 {
 	struct txn_entry *e;
 
-	if (!core->in_txn)
-		return NULL;
 	if (grow_log(core)) {
 		core->txn.error = -HS_ENOMEM;
 		return NULL;
@@ -69,9 +69,6 @@ static void release(struct hs_core *core)
 	struct hs_txn *t = &core->txn;
 	const struct hs_platform *p = core->plat;
 
-	for (size_t i = 0; i < t->n; i++)
-		if (t->log[i].snap)
-			hs_free(core, t->log[i].snap, sizeof(struct hs_dev));
 	p->ops->realloc(p->ctx, t->log, t->cap * sizeof(*t->log), 0);
 	p->ops->realloc(p->ctx, t->events, t->cap_ev * sizeof(*t->events), 0);
 	t->log = NULL;
@@ -135,8 +132,12 @@ void hs_txn_abort(struct hs_core *core)
 
 	if (!core->in_txn)
 		return;
+	/* Replay with the transaction closed: what drivers do in their
+	 * remove callbacks is final, not more log to undo, and the log is
+	 * not reallocated under the loop. */
+	core->in_txn = false;
 	for (size_t i = t->n; i-- > 0;) {
-		struct txn_entry *e = &t->log[i];
+		struct txn_entry ent = t->log[i], *e = &ent;
 		struct hs_dev *d = e->dev;
 
 		switch (e->kind) {
@@ -151,45 +152,25 @@ void hs_txn_abort(struct hs_core *core)
 		case TXN_DEV_REMOVE:
 			d->flags &= ~DEV_PENDING_REMOVE;
 			break;
-		case TXN_DEV_STATE: {
-			/* Restore the record but keep its place in the tree
-			 * and whatever the log restores separately. */
-			struct hs_dev *s = e->snap;
-
-			s->parent = d->parent;
-			s->child = d->child;
-			s->sibling = d->sibling;
-			s->drv = d->drv;
-			s->drv_priv = d->drv_priv;
-			for (unsigned k = 0; k < HS_MAX_SERVICES; k++) {
-				s->svc[k] = d->svc[k];
-				s->svc_priv[k] = d->svc_priv[k];
-			}
-			s->services = d->services;
-			s->msi_first = d->msi_first;
-			s->msi_count = d->msi_count;
-			*d = *s;
-			break;
-		}
 		case TXN_BIND:
 			if (d->drv && d->drv->remove)
 				d->drv->remove(d, d->drv_priv);
 			d->drv = NULL;
 			d->drv_priv = NULL;
 			break;
-		case TXN_SERVICE:
-			if (d->svc[e->svc_index] &&
-			    d->svc[e->svc_index]->remove)
-				d->svc[e->svc_index]->remove(
-					d, d->svc_priv[e->svc_index]);
-			d->services &= ~d->svc[e->svc_index]->type;
+		case TXN_SERVICE: {
+			const struct hs_port_service *svc = d->svc[e->svc_index];
+
+			if (!svc)
+				break;
+			if (svc->remove)
+				svc->remove(d, d->svc_priv[e->svc_index]);
+			d->services &= ~svc->type;
 			d->svc[e->svc_index] = NULL;
 			break;
+		}
 		case TXN_MSI:
-			if (d->msi_count && p->ops->msi_free)
-				p->ops->msi_free(p->ctx, d->msi_first,
-						 d->msi_count);
-			d->msi_count = 0;
+			hs_dev_free_irq(d);
 			break;
 		}
 	}
@@ -223,6 +204,8 @@ int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 
 int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev)
 {
+	if (!core->in_txn)
+		return 0;
 	if (!push(core, TXN_DEV_ADD, dev))
 		return -HS_ENOMEM;
 	dev->flags |= DEV_PENDING_ADD;
@@ -231,42 +214,28 @@ int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev)
 
 int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev)
 {
+	if (!core->in_txn)
+		return -HS_EINVAL; /* removal is only ever transactional */
 	if (!push(core, TXN_DEV_REMOVE, dev))
 		return -HS_ENOMEM;
 	dev->flags |= DEV_PENDING_REMOVE;
 	return 0;
 }
 
-int hs_txn_dev_snapshot(struct hs_core *core, struct hs_dev *dev)
-{
-	struct txn_entry *e;
-	struct hs_dev *s;
-
-	/* A device added by this transaction needs no snapshot. */
-	if (dev->flags & DEV_PENDING_ADD)
-		return 0;
-	s = hs_zalloc(core, sizeof(*s));
-	if (!s)
-		return -HS_ENOMEM;
-	e = push(core, TXN_DEV_STATE, dev);
-	if (!e) {
-		hs_free(core, s, sizeof(*s));
-		return -HS_ENOMEM;
-	}
-	*s = *dev;
-	e->snap = s;
-	return 0;
-}
-
 int hs_txn_bound(struct hs_core *core, struct hs_dev *dev)
 {
+	if (!core->in_txn)
+		return 0;
 	return push(core, TXN_BIND, dev) ? 0 : -HS_ENOMEM;
 }
 
 int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx)
 {
-	struct txn_entry *e = push(core, TXN_SERVICE, dev);
+	struct txn_entry *e;
 
+	if (!core->in_txn)
+		return 0;
+	e = push(core, TXN_SERVICE, dev);
 	if (!e)
 		return -HS_ENOMEM;
 	e->svc_index = idx;
@@ -275,7 +244,41 @@ int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx)
 
 int hs_txn_msi(struct hs_core *core, struct hs_dev *dev)
 {
+	if (!core->in_txn)
+		return 0;
 	return push(core, TXN_MSI, dev) ? 0 : -HS_ENOMEM;
+}
+
+int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events)
+{
+	struct hs_txn *t = &core->txn;
+	const struct hs_platform *p = core->plat;
+	void *n;
+
+	if (!core->in_txn)
+		return -HS_EINVAL;
+	if (t->n + entries > t->cap) {
+		size_t nc = t->n + entries;
+
+		n = p->ops->realloc(p->ctx, t->log, t->cap * sizeof(*t->log),
+				    nc * sizeof(*t->log));
+		if (!n)
+			return -HS_ENOMEM;
+		t->log = n;
+		t->cap = nc;
+	}
+	if (t->nev + events > t->cap_ev) {
+		size_t nc = t->nev + events;
+
+		n = p->ops->realloc(p->ctx, t->events,
+				    t->cap_ev * sizeof(*t->events),
+				    nc * sizeof(*t->events));
+		if (!n)
+			return -HS_ENOMEM;
+		t->events = n;
+		t->cap_ev = nc;
+	}
+	return 0;
 }
 
 int hs_txn_event(struct hs_core *core, enum hs_event_type type,

@@ -230,6 +230,7 @@ static int probe(struct hs_dev *dev, void **priv)
 	rc = hs_dev_request_irq(dev, on_irq, in);
 	if (rc && rc != -HS_ENOENT)
 		goto fail_ring;
+	rc = 0;
 	if ((rc = hs_dev_write32(dev, 0, REG_IRQ_MASK, 1)) ||
 	    (rc = hs_dev_set_master(dev, true)))
 		goto fail_irq;
@@ -238,8 +239,10 @@ static int probe(struct hs_dev *dev, void **priv)
 	return 0;
 
 fail_irq:
-	hs_dev_free_irq(dev);
+	hs_dev_write32(dev, 0, REG_IRQ_MASK, 0);
 fail_ring:
+	/* Also releases a vector taken before a later step failed. */
+	hs_dev_free_irq(dev);
 	p->ops->dma_free(p->ctx, in->ring, 8 * RING);
 fail_free:
 	p->ops->realloc(p->ctx, in, sizeof(*in), 0);

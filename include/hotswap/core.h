@@ -107,11 +107,13 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *bridge, int devnum,
 int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *bridge,
 			  hs_done_fn done, void *arg);
 
-/* Surprise: the card below bridge is gone.  Devices are marked gone
+/* Surprise: the card in the slot is gone.  Devices are marked gone
  * first (driver accesses fail fast, in-flight requests fail), then torn
- * down child before parent.  Synchronous. */
-void hs_core_surprise_remove(struct hs_core *core, struct hs_dev *bridge,
-			     int devnum);
+ * down child before parent.  Synchronous.  Returns 0, -HS_ENOENT when
+ * the slot holds nothing, or -HS_ENOMEM before anything was touched
+ * (then it may be called again). */
+int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *bridge,
+			    int devnum);
 
 /* ---- looking at devices ------------------------------------------------ */
 

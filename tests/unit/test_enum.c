@@ -654,6 +654,10 @@ static const struct sim_card_spec liars[] = {
 	{ .name = "greedy-bridge", .nfuncs = 1,
 	  .funcs = { { .vendor = 0x1234, .device = 0xbad5,
 		       .is_bridge = true, .quirks = SIM_QUIRK_BUS_GREEDY } } },
+	{ .name = "huge-bar", .nfuncs = 1, .pcie = true,
+	  .funcs = { { .vendor = 0x1234, .device = 0xbad6,
+		       .class_code = 0x020000,
+		       .bar = { [0] = { SIM_BAR_MEM64, true, 1ull << 63 } } } } },
 };
 
 static void test_malicious_cards_isolated(void **state)
@@ -664,13 +668,14 @@ static void test_malicious_cards_isolated(void **state)
 		"capability list loops",
 		"not a power of two",
 		"bridge claims buses",
+		"impossible size",
 	};
 	struct hs_core_params p;
 
 	(void)state;
 	hs_core_params_defaults(&p);
 	tu_init(&t, NULL);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		assert_int_equal(sim_add_device(sim_root_bus(t.sim),
 						(uint8_t)(10 + i), &liars[i]), 0);
 	assert_int_equal(sim_add_device(sim_root_bus(t.sim), 20, &tu_card_nic), 0);
@@ -678,7 +683,7 @@ static void test_malicious_cards_isolated(void **state)
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
 	assert_int_equal(hs_driver_register(core, &simnet_driver), 0);
 	assert_int_equal(hs_core_enumerate(core), 0);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		struct hs_dev *d = hs_dev_find(core, HS_BDF(0, 0, 10 + i, 0));
 		const char *why = NULL;
 		uint32_t cmd;
@@ -867,6 +872,93 @@ static void test_add_waits_for_remove_of_same_slot(void **state)
 	done_all();
 }
 
+static const struct sim_card_spec intx_nic = {
+	.name = "intx-nic", .pcie = true, .nfuncs = 1,
+	.funcs = { { .vendor = 0x8086, .device = 0x10d3, .class_code = 0x020000,
+		     .irq_pin = 1,
+		     .bar = { [0] = { SIM_BAR_MEM32, false, 64 << 10 } } } },
+};
+
+static void noop_irq(void *arg, const struct hs_irq *irq)
+{
+	(void)arg;
+	(void)irq;
+}
+
+static void test_shared_intx_survives_removal(void **state)
+{
+	struct hs_core_params p;
+	struct sim_slot *s1;
+	struct hs_dev *other;
+	struct simcard_ledger *l = simcard_ledger();
+	uint32_t line;
+
+	(void)state;
+	hs_core_params_defaults(&p);
+	tu_init(&t, NULL);
+	/* 00:05.0 and the card behind the port at 00:01.0 (swizzled) end
+	 * up on the same INTx line; neither has MSI. */
+	s1 = sim_fn_slot(port(sim_root_bus(t.sim), 1, SIM_PORT_ROOT, 1));
+	assert_int_equal(sim_add_device(sim_root_bus(t.sim), 5, &intx_nic), 0);
+	assert_int_equal(sim_coldplug(s1, &intx_nic), 0);
+	simcard_ledger_reset();
+	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	assert_int_equal(hs_driver_register(core, &simnet_driver), 0);
+	assert_int_equal(hs_core_enumerate(core), 0);
+	t.plat.ops->intx_route(t.plat.ctx, HS_BDF(0, 0, 5, 0), 1, &line);
+	done_rc = 99;
+	assert_int_equal(hs_core_hot_remove(core, bridge_of(1), HS_SLOT_ALL,
+					    on_done, NULL), 0);
+	sim_advance(t.sim, HS_MSEC(2));
+	assert_int_equal(done_rc, 0);
+	/* The removed driver's handler must be gone from the line: the
+	 * other NIC's interrupts now run (under ASan) without touching
+	 * freed memory, and its requests complete. */
+	other = hs_dev_find(core, HS_BDF(0, 0, 5, 0));
+	assert_int_equal(simcard_submit(other, 4), 4);
+	sim_advance(t.sim, HS_MSEC(5));
+	assert_int_equal(l->completed, 4);
+	/* Outside any transaction, asking for an interrupt just works (it
+	 * used to fail for want of an undo log). */
+	hs_dev_free_irq(other);
+	assert_int_equal(hs_dev_request_irq(other, noop_irq, NULL), 0);
+	hs_dev_free_irq(other);
+	done_all();
+}
+
+static void test_hot_add_refused_on_isolated_bridge(void **state)
+{
+	struct sim_config cfg;
+	struct sim_cpci_spec cs = { .vendor = 0x8086, .device = 0xb154,
+				    .nslots = 2, .first_dev = 1,
+				    .first_phys = 1, .enum_line = 40 };
+	struct sim_counters c0, c1;
+	struct hs_dev *b2;
+	char msg[256];
+	int err;
+
+	(void)state;
+	sim_config_defaults(&cfg);
+	cfg.bus_last = 1; /* one bus number for two backplanes */
+	tu_init(&t, &cfg);
+	assert_non_null(sim_add_cpci_segment(sim_root_bus(t.sim), 1, 0, &cs, &err));
+	cs.first_phys = 3;
+	assert_non_null(sim_add_cpci_segment(sim_root_bus(t.sim), 2, 0, &cs, &err));
+	assert_int_equal(hs_core_create(&t.plat, NULL, &core), 0);
+	assert_int_equal(hs_core_enumerate(core), 0);
+	b2 = hs_dev_find(core, HS_BDF(0, 0, 2, 0));
+	assert_non_null(b2);
+	assert_true(hs_dev_isolated(b2, NULL));
+	assert_int_equal(sim_insert(sim_slot_by_phys(t.sim, 3), &io128), 0);
+	sim_get_counters(t.sim, &c0);
+	assert_int_equal(hs_core_hot_add(core, b2, msg, sizeof(msg)), -HS_ENODEV);
+	sim_get_counters(t.sim, &c1);
+	/* Refused before a single cycle reached the hardware. */
+	assert_int_equal(c1.cfg_writes, c0.cfg_writes);
+	assert_non_null(strstr(msg, "isolated"));
+	done_all();
+}
+
 static int svc_probes;
 
 static int svc_probe(struct hs_dev *port, void **priv)
@@ -943,6 +1035,8 @@ int main(void)
 		cmocka_unit_test(test_surprise_removal_fails_in_flight),
 		cmocka_unit_test(test_events_child_before_parent),
 		cmocka_unit_test(test_add_waits_for_remove_of_same_slot),
+		cmocka_unit_test(test_shared_intx_survives_removal),
+		cmocka_unit_test(test_hot_add_refused_on_isolated_bridge),
 		cmocka_unit_test(test_port_services_coexist),
 		cmocka_unit_test(test_boot_vga_never_removed),
 	};
