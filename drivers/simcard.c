@@ -11,21 +11,11 @@
  */
 #include "simcard.h"
 
+#include "hotswap/simcard_regs.h"
+
 #include "hs_fmt.h"
 #include "hs_timer.h"
 
-#define REG_ID          0x00
-#define REG_LIVENESS    0x04
-#define REG_DOORBELL    0x08
-#define REG_COMPLETED   0x0c
-#define REG_RING_LO     0x10
-#define REG_RING_HI     0x14
-#define REG_STATUS      0x18
-#define REG_IRQ_STATUS  0x1c
-#define REG_IRQ_MASK    0x20
-#define REG_ABORT       0x28
-#define REG_RING_SIZE   0x2c
-#define ST_DMA_ERROR    2u
 
 #define RING 64u
 #define MAXQ 64u
@@ -94,21 +84,21 @@ static void reap(struct inst *in)
 {
 	uint32_t done, st;
 
-	if (hs_dev_read32(in->dev, 0, REG_COMPLETED, &done) ||
+	if (hs_dev_read32(in->dev, 0, SIMCARD_REG_COMPLETED, &done) ||
 	    done == 0xffffffffu)
 		return; /* not reachable: the removal path fails the rest */
-	hs_dev_read32(in->dev, 0, REG_STATUS, &st);
+	hs_dev_read32(in->dev, 0, SIMCARD_REG_STATUS, &st);
 	while (in->seen != done && in->count) {
 		uint32_t *rec = &in->ring[2 * (in->seen % RING)];
-		bool ok = !(st & ST_DMA_ERROR) && rec[0] == in->tags[in->head] &&
+		bool ok = !(st & SIMCARD_ST_DMA_ERROR) && rec[0] == in->tags[in->head] &&
 			  rec[1] == 0;
 
 		finish(in, ok);
 		in->seen++;
 	}
-	if (st & ST_DMA_ERROR)
-		hs_dev_write32(in->dev, 0, REG_STATUS, ST_DMA_ERROR);
-	hs_dev_write32(in->dev, 0, REG_IRQ_STATUS, 1);
+	if (st & SIMCARD_ST_DMA_ERROR)
+		hs_dev_write32(in->dev, 0, SIMCARD_REG_STATUS, SIMCARD_ST_DMA_ERROR);
+	hs_dev_write32(in->dev, 0, SIMCARD_REG_IRQ_STATUS, 1);
 }
 
 static void tick(void *arg)
@@ -146,7 +136,7 @@ unsigned simcard_submit(struct hs_dev *dev, unsigned n)
 		}
 		uint32_t tag = ++in->next_tag;
 
-		if (hs_dev_write32(dev, 0, REG_DOORBELL, tag)) {
+		if (hs_dev_write32(dev, 0, SIMCARD_REG_DOORBELL, tag)) {
 			ledger.refused += n - taken;
 			break;
 		}
@@ -204,13 +194,13 @@ static int probe(struct hs_dev *dev, void **priv)
 	/* Reaching the registers proves the BAR and every window above it:
 	 * the ID must not be all ones and the liveness register must answer
 	 * with the inverse of what was written. */
-	rc = hs_dev_read32(dev, 0, REG_ID, &in->id);
+	rc = hs_dev_read32(dev, 0, SIMCARD_REG_ID, &in->id);
 	if (rc || in->id == 0xffffffffu) {
 		rc = -HS_EIO;
 		goto fail_free;
 	}
-	if ((rc = hs_dev_write32(dev, 0, REG_LIVENESS, 0x5a5aa5a5u)) ||
-	    (rc = hs_dev_read32(dev, 0, REG_LIVENESS, &v)))
+	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_LIVENESS, 0x5a5aa5a5u)) ||
+	    (rc = hs_dev_read32(dev, 0, SIMCARD_REG_LIVENESS, &v)))
 		goto fail_free;
 	if (v != ~0x5a5aa5a5u) {
 		rc = -HS_EIO;
@@ -221,17 +211,17 @@ static int probe(struct hs_dev *dev, void **priv)
 		rc = -HS_ENOMEM;
 		goto fail_free;
 	}
-	if ((rc = hs_dev_write32(dev, 0, REG_RING_LO, (uint32_t)in->ring_bus)) ||
-	    (rc = hs_dev_write32(dev, 0, REG_RING_HI,
+	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_RING_LO, (uint32_t)in->ring_bus)) ||
+	    (rc = hs_dev_write32(dev, 0, SIMCARD_REG_RING_HI,
 				 (uint32_t)(in->ring_bus >> 32))) ||
-	    (rc = hs_dev_write32(dev, 0, REG_RING_SIZE, RING)) ||
-	    (rc = hs_dev_read32(dev, 0, REG_COMPLETED, &in->seen)))
+	    (rc = hs_dev_write32(dev, 0, SIMCARD_REG_RING_SIZE, RING)) ||
+	    (rc = hs_dev_read32(dev, 0, SIMCARD_REG_COMPLETED, &in->seen)))
 		goto fail_ring;
 	rc = hs_dev_request_irq(dev, on_irq, in);
 	if (rc && rc != -HS_ENOENT)
 		goto fail_ring;
 	rc = 0;
-	if ((rc = hs_dev_write32(dev, 0, REG_IRQ_MASK, 1)) ||
+	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 1)) ||
 	    (rc = hs_dev_set_master(dev, true)))
 		goto fail_irq;
 	ledger.probes++;
@@ -239,7 +229,7 @@ static int probe(struct hs_dev *dev, void **priv)
 	return 0;
 
 fail_irq:
-	hs_dev_write32(dev, 0, REG_IRQ_MASK, 0);
+	hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 0);
 fail_ring:
 	/* Also releases a vector taken before a later step failed. */
 	hs_dev_free_irq(dev);
@@ -257,7 +247,7 @@ static void remove(struct hs_dev *dev, void *priv)
 	hs_dev_timer_cancel(dev, &in->tick);
 	if (!hs_dev_gone(dev)) {
 		reap(in);
-		hs_dev_write32(dev, 0, REG_IRQ_MASK, 0);
+		hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 0);
 		hs_dev_set_master(dev, false);
 	}
 	/* Whatever is still queued will never complete now. */
@@ -287,7 +277,7 @@ static int quiesce(struct hs_dev *dev, void *priv)
 	reap(in);
 	if (in->count)
 		return -HS_EAGAIN;
-	hs_dev_write32(dev, 0, REG_IRQ_MASK, 0);
+	hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 0);
 	hs_dev_set_master(dev, false);
 	return 0;
 }
@@ -296,9 +286,9 @@ static void abort_all(struct hs_dev *dev, void *priv)
 {
 	struct inst *in = priv;
 
-	hs_dev_write32(dev, 0, REG_ABORT, 1);
+	hs_dev_write32(dev, 0, SIMCARD_REG_ABORT, 1);
 	fail_all(in);
-	hs_dev_write32(dev, 0, REG_IRQ_MASK, 0);
+	hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 0);
 	hs_dev_set_master(dev, false);
 }
 

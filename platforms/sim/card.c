@@ -32,26 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotswap/simcard_regs.h"
 #include "sim_internal.h"
 
-#define REG_ID          0x00
-#define REG_LIVENESS    0x04
-#define REG_DOORBELL    0x08
-#define REG_COMPLETED   0x0c
-#define REG_RING_LO     0x10
-#define REG_RING_HI     0x14
-#define REG_STATUS      0x18
-#define REG_IRQ_STATUS  0x1c
-#define REG_IRQ_MASK    0x20
-#define REG_OUTSTANDING 0x24
-#define REG_ABORT       0x28
-#define REG_RING_SIZE   0x2c
 
-#define ST_BUSY      1u
-#define ST_DMA_ERROR 2u
-#define ST_OVERFLOW  4u
 
-#define MAX_OUTSTANDING 64
 
 struct regfile {
 	uint32_t liveness;
@@ -61,7 +46,7 @@ struct regfile {
 	uint32_t irq_status;
 	uint32_t irq_mask;
 	uint32_t ring_size;
-	uint32_t tags[MAX_OUTSTANDING]; /* FIFO of outstanding tags */
+	uint32_t tags[SIMCARD_MAX_OUTSTANDING]; /* FIFO of outstanding tags */
 	unsigned head, count;
 	hs_time_t busy_until;           /* the card serves one at a time */
 };
@@ -69,8 +54,10 @@ struct regfile {
 static int regfile_bar(const struct sim_fn *fn)
 {
 	/* The register file sits in BAR0 when BAR0 is there. */
-	return fn->bar[0].type != SIM_BAR_NONE && fn->bar[0].size >= 0x30 ? 0
-									  : -1;
+	return fn->bar[0].type != SIM_BAR_NONE &&
+			       fn->bar[0].size >= SIMCARD_REGS_SIZE
+		       ? 0
+		       : -1;
 }
 
 static uint32_t id_value(const struct sim_fn *fn)
@@ -117,12 +104,12 @@ static void complete_one(struct sim *sim, void *arg, uintptr_t tag)
 		return;
 	rec[0] = r->tags[r->head];
 	rec[1] = 0;
-	r->head = (r->head + 1) % MAX_OUTSTANDING;
+	r->head = (r->head + 1) % SIMCARD_MAX_OUTSTANDING;
 	r->count--;
 	size = r->ring_size ? r->ring_size : 64;
 	if (!r->ring || sim_fn_dma_write(fn, r->ring + 8ull * (r->completed % size),
 					 rec, sizeof(rec)))
-		r->status |= ST_DMA_ERROR;
+		r->status |= SIMCARD_ST_DMA_ERROR;
 	r->completed++;
 	r->irq_status |= 1;
 	if (r->irq_mask & 1) {
@@ -145,37 +132,37 @@ static uint64_t card_bar_read(struct sim_fn *fn, int bar, uint64_t off,
 	struct regfile *r = fn->model_data;
 	uint32_t v;
 
-	if (!r || bar != regfile_bar(fn) || off >= 0x30)
+	if (!r || bar != regfile_bar(fn) || off >= SIMCARD_REGS_SIZE)
 		return 0;
 	switch (off & ~3ull) {
-	case REG_ID:
+	case SIMCARD_REG_ID:
 		v = id_value(fn);
 		break;
-	case REG_LIVENESS:
+	case SIMCARD_REG_LIVENESS:
 		v = ~r->liveness;
 		break;
-	case REG_COMPLETED:
+	case SIMCARD_REG_COMPLETED:
 		v = r->completed;
 		break;
-	case REG_RING_LO:
+	case SIMCARD_REG_RING_LO:
 		v = (uint32_t)r->ring;
 		break;
-	case REG_RING_HI:
+	case SIMCARD_REG_RING_HI:
 		v = (uint32_t)(r->ring >> 32);
 		break;
-	case REG_STATUS:
-		v = r->status | (r->count ? ST_BUSY : 0);
+	case SIMCARD_REG_STATUS:
+		v = r->status | (r->count ? SIMCARD_ST_BUSY : 0);
 		break;
-	case REG_IRQ_STATUS:
+	case SIMCARD_REG_IRQ_STATUS:
 		v = r->irq_status;
 		break;
-	case REG_IRQ_MASK:
+	case SIMCARD_REG_IRQ_MASK:
 		v = r->irq_mask;
 		break;
-	case REG_OUTSTANDING:
+	case SIMCARD_REG_OUTSTANDING:
 		v = r->count;
 		break;
-	case REG_RING_SIZE:
+	case SIMCARD_REG_RING_SIZE:
 		v = r->ring_size;
 		break;
 	default:
@@ -194,42 +181,42 @@ static void card_bar_write(struct sim_fn *fn, int bar, uint64_t off,
 	/* The register file takes aligned 32-bit writes (64-bit writes to
 	 * RING_LO set both halves); anything else is ignored, like a device
 	 * that decodes only DWORDs. */
-	if (!r || bar != regfile_bar(fn) || off >= 0x30 || (off & 3) ||
+	if (!r || bar != regfile_bar(fn) || off >= SIMCARD_REGS_SIZE || (off & 3) ||
 	    width < 4)
 		return;
 	switch (off) {
-	case REG_LIVENESS:
+	case SIMCARD_REG_LIVENESS:
 		r->liveness = v;
 		break;
-	case REG_DOORBELL:
-		if (r->count == MAX_OUTSTANDING) {
-			r->status |= ST_OVERFLOW;
+	case SIMCARD_REG_DOORBELL:
+		if (r->count == SIMCARD_MAX_OUTSTANDING) {
+			r->status |= SIMCARD_ST_OVERFLOW;
 			break;
 		}
-		r->tags[(r->head + r->count) % MAX_OUTSTANDING] = v;
+		r->tags[(r->head + r->count) % SIMCARD_MAX_OUTSTANDING] = v;
 		r->count++;
 		schedule_next(fn, r);
 		break;
-	case REG_RING_LO:
+	case SIMCARD_REG_RING_LO:
 		r->ring = (r->ring & ~0xffffffffull) | v;
 		if (width == 8)
 			r->ring = val;
 		break;
-	case REG_RING_HI:
+	case SIMCARD_REG_RING_HI:
 		r->ring = (r->ring & 0xffffffffull) | ((uint64_t)v << 32);
 		break;
-	case REG_STATUS:
-		r->status &= ~(v & (ST_DMA_ERROR | ST_OVERFLOW));
+	case SIMCARD_REG_STATUS:
+		r->status &= ~(v & (SIMCARD_ST_DMA_ERROR | SIMCARD_ST_OVERFLOW));
 		break;
-	case REG_IRQ_STATUS:
+	case SIMCARD_REG_IRQ_STATUS:
 		r->irq_status &= ~v;
 		update_intx(fn, r);
 		break;
-	case REG_IRQ_MASK:
+	case SIMCARD_REG_IRQ_MASK:
 		r->irq_mask = v & 1;
 		update_intx(fn, r);
 		break;
-	case REG_ABORT:
+	case SIMCARD_REG_ABORT:
 		if (v & 1) {
 			sim_cancel_arg(fn->sim, fn);
 			r->count = 0;
@@ -237,7 +224,7 @@ static void card_bar_write(struct sim_fn *fn, int bar, uint64_t off,
 			r->busy_until = sim_now(fn->sim);
 		}
 		break;
-	case REG_RING_SIZE:
+	case SIMCARD_REG_RING_SIZE:
 		if (v && !(v & (v - 1)) && v <= 256)
 			r->ring_size = v;
 		break;
@@ -329,7 +316,7 @@ static void add_msix(struct sim_fn *fn, const struct sim_func_spec *s)
 	 * file owns the low half of BAR0). */
 	tbl = bsize / 2;
 	pba = (tbl + 16ull * n + 7) & ~7ull;
-	if (pba + 8ull * ((n + 63) / 64) > bsize || tbl < 0x30)
+	if (pba + 8ull * ((n + 63) / 64) > bsize || tbl < SIMCARD_REGS_SIZE)
 		return;
 	at = sim_cfg_add_cap(c, 0x11, 12);
 	if (!at)
