@@ -440,10 +440,8 @@ struct sim_fn *sim_add_cpci_segment(struct sim_bus *bus, uint8_t dev,
 	struct sim_fn *fn;
 	struct cpci *c;
 
-	if (dev > 31 || fnum > 7 || spec->nslots < 1 ||
-	    spec->nslots > MAX_SLOTS ||
-	    (unsigned)spec->first_dev + spec->nslots > 32 ||
-	    (bus->link_below_port && dev != 0)) {
+	if (!sim_multislot_args_ok(bus, dev, fnum, spec->nslots, MAX_SLOTS,
+				   spec->first_dev)) {
 		*err = -HS_EINVAL;
 		return NULL;
 	}

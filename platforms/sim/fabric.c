@@ -939,6 +939,16 @@ void sim_fn_intx(struct sim_fn *fn, bool level)
 		      level);
 }
 
+bool sim_multislot_args_ok(const struct sim_bus *bus, uint8_t dev,
+			   uint8_t fn, unsigned nslots, unsigned max_slots,
+			   uint8_t first_dev)
+{
+	/* Below a PCIe port only device 0 exists (PCIe Base 7.3.1). */
+	return dev <= 31 && fn <= 7 && nslots >= 1 && nslots <= max_slots &&
+	       (unsigned)first_dev + nslots <= 32 &&
+	       !(bus->link_below_port && dev != 0);
+}
+
 /* ---- a plain PCI-to-PCI bridge of the chassis -------------------------- */
 
 static const struct sim_fn_model pci_bridge_model = {

@@ -191,6 +191,11 @@ struct sim_fn *sim_fn_new(struct sim_bus *bus, uint8_t devfn,
 void sim_fn_free(struct sim_fn *fn);
 struct sim_bus *sim_bus_new(struct sim *sim, struct sim_fn *bridge);
 void sim_bus_free(struct sim_bus *bus);
+/* Where a bridge with several slots on its secondary bus (SHPC,
+ * CompactPCI) may go, and whether its slots fit in 32 device numbers. */
+bool sim_multislot_args_ok(const struct sim_bus *bus, uint8_t dev,
+			   uint8_t fn, unsigned nslots, unsigned max_slots,
+			   uint8_t first_dev);
 /* Type 1 header with every bridge register writable (PCI-PCI Bridge 3.2). */
 /* Type 0 header with the standard writable / write-1-to-clear bits. */
 void sim_fn_header_init(struct sim_fn *fn, uint16_t vendor, uint16_t device,
