@@ -42,6 +42,15 @@ void hs_core_params_defaults(struct hs_core_params *p)
 	p->hotplug.pref = 64u << 20;
 	p->share_leftover = true;
 	p->quiesce_timeout = HS_SEC(5);
+	p->slot_poll = false;
+	p->poll_period = HS_SEC(1);
+	p->cmd_timeout = HS_SEC(1);
+	p->button_window = HS_SEC(5);
+	p->debounce = HS_MSEC(20);
+	p->link_timeout = HS_SEC(1);
+	p->ready_timeout = HS_SEC(1);
+	p->ready_poll = HS_MSEC(10);
+	p->slot_policy = HS_SLOT_POLICY_DEFAULT;
 }
 
 int hs_core_create(const struct hs_platform *plat,
@@ -111,6 +120,8 @@ void hs_core_destroy(struct hs_core *core)
 	}
 	hs_cancel_removals(core);
 	free_tree(core, core->roots);
+	/* Controllers not bound through a device go with the core. */
+	hs_slots_destroy(core);
 	hs_timers_fini(&core->timers);
 	core->plat->ops->realloc(core->plat->ctx, core, sizeof(*core), 0);
 }
@@ -235,6 +246,38 @@ const struct hs_platform *hs_dev_platform(const struct hs_dev *d)
 	return d->core->plat;
 }
 struct hs_core *hs_dev_core(const struct hs_dev *d) { return d->core; }
+
+int hs_dev_find_cap(const struct hs_dev *d, uint8_t id, uint16_t *off)
+{
+	uint16_t at = id == 0x10 ? d->cap_pcie : id == 0x05 ? d->cap_msi :
+		      id == 0x11 ? d->cap_msix : id == 0x06 ? d->cap_hs :
+		      id == 0x0c ? d->cap_shpc : id == 0x09 ? d->cap_vndr : 0;
+
+	if (!at && id != 0x10 && id != 0x05 && id != 0x11 && id != 0x06 &&
+	    id != 0x0c && id != 0x09 &&
+	    hs_cfg_find_cap(d->core->plat, d->bdf, id, &at) != 0)
+		return -HS_ENOENT;
+	if (!at)
+		return -HS_ENOENT;
+	*off = at;
+	return 0;
+}
+
+int hs_dev_find_ext_cap(const struct hs_dev *d, uint16_t id, uint16_t *off)
+{
+	if (d->flags & DEV_GONE)
+		return -HS_ENODEV;
+	return hs_cfg_find_ext_cap(d->core->plat, d->bdf, id, off) == 0
+		       ? 0 : -HS_ENOENT;
+}
+
+int hs_dev_secondary_bus(const struct hs_dev *d, unsigned *bus)
+{
+	if (!d->bridge || !d->win[HS_RES_BUS].size)
+		return -HS_ENOENT;
+	*bus = (unsigned)d->win[HS_RES_BUS].base;
+	return 0;
+}
 
 bool hs_dev_is_hotplug_bridge(const struct hs_dev *d)
 {
@@ -436,12 +479,18 @@ fail:
 int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *br,
 			  hs_done_fn done, void *arg)
 {
+	return hs_core_hot_add_slot_async(core, br, HS_SLOT_ALL, done, arg);
+}
+
+int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
+			       int devnum, hs_done_fn done, void *arg)
+{
 	struct pending_add *pa, **pp;
 	char msg[256];
 	int rc;
 
 	if (!br || !hs_removal_pending(core, br)) {
-		rc = hs_core_hot_add(core, br, msg, sizeof(msg));
+		rc = hs_core_hot_add_slot(core, br, devnum, msg, sizeof(msg));
 		if (done)
 			done(arg, rc, msg);
 		return rc;
@@ -450,6 +499,7 @@ int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *br,
 	if (!pa)
 		return -HS_ENOMEM;
 	pa->bridge = br;
+	pa->devnum = devnum;
 	pa->done = done;
 	pa->arg = arg;
 	for (pp = &core->adds; *pp; pp = &(*pp)->next)
@@ -472,7 +522,8 @@ void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
 			continue;
 		}
 		*pp = pa->next;
-		rc = hs_core_hot_add(core, br, msg, sizeof(msg));
+		rc = hs_core_hot_add_slot(core, br, pa->devnum, msg,
+					  sizeof(msg));
 		if (pa->done)
 			pa->done(pa->arg, rc, msg);
 		hs_free(core, pa, sizeof(*pa));
@@ -483,6 +534,12 @@ void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
 
 int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 		    size_t msglen)
+{
+	return hs_core_hot_add_slot(core, br, HS_SLOT_ALL, msg, msglen);
+}
+
+int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
+			 char *msg, size_t msglen)
 {
 	struct bus_alloc ba;
 	int rc;
@@ -521,8 +578,11 @@ int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 	}
 	ba.failed = false;
 	ba.short_by = 0;
+	core->scan_top = br;
+	core->scan_dev = devnum;
 	rc = hs_scan_bus(core, hs_dev_host(br), br,
 			 (unsigned)br->win[HS_RES_BUS].base, &ba);
+	core->scan_top = NULL;
 	if (rc) {
 		hs_snprintf(msg, msglen, "scan failed (%d)", rc);
 		goto fail;

@@ -178,6 +178,8 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 		if (!drv_matches(drv, d))
 			continue;
 		rc = drv->probe(d, &priv);
+		if (rc == -HS_ENODEV)
+			continue; /* declined: not one it handles */
 		if (rc) {
 			hs_log(core->plat, HS_LOG_ERR,
 			       "%02x:%02x.%u: driver %s probe failed (%d)",
@@ -454,6 +456,11 @@ int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
 	return rc == -HS_EBUSY ? 0 : rc;
 }
 
+bool hs_dev_irq_attached(const struct hs_dev *d)
+{
+	return d->msi_count || d->intx_attached;
+}
+
 void hs_dev_free_irq(struct hs_dev *d)
 {
 	const struct hs_platform *p = d->core->plat;
@@ -533,6 +540,11 @@ static struct hs_dev *slot_next(struct hs_dev *br, int devnum,
 	if (d->sibling)
 		return post_order_first(d->sibling);
 	return d->parent;
+}
+
+bool hs_slot_populated(struct hs_dev *br, int devnum)
+{
+	return slot_first(br, devnum) != NULL;
 }
 
 static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum);

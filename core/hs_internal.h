@@ -10,6 +10,7 @@
 #define HOTSWAP_CORE_INTERNAL_H
 
 #include "hotswap/core.h"
+#include "hotswap/hpc.h"
 #include "hs_cfg.h"
 #include "hs_fmt.h"
 #include "hs_timer.h"
@@ -178,6 +179,7 @@ struct intx_handler {
 
 struct pending_add {
 	struct hs_dev *bridge;
+	int devnum;
 	hs_done_fn done;
 	void *arg;
 	struct pending_add *next;
@@ -210,6 +212,13 @@ struct hs_core {
 	bool booting;
 	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
 	uint32_t max_bus_resv;      /* largest bus reservation seen */
+	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
+	struct hs_dev *scan_top;
+	int scan_dev;
+
+	/* Slots (hs_slot.c). */
+	struct hs_hpc *hpcs;
+	unsigned long slot_cov[HS_SLOT_STATE_COUNT][HS_IN_COUNT];
 };
 
 /* hs_core.c */
@@ -262,5 +271,10 @@ int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
 		size_t msglen);
 void hs_unbind(struct hs_core *core, struct hs_dev *dev);
 void hs_route_intx(struct hs_core *core, struct hs_dev *dev);
+/* Does anything sit in the slot (device devnum below the bridge)? */
+bool hs_slot_populated(struct hs_dev *bridge, int devnum);
+
+/* hs_slot.c */
+void hs_slots_destroy(struct hs_core *core);
 
 #endif /* HOTSWAP_CORE_INTERNAL_H */

@@ -500,6 +500,20 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 	if (d->flags & DEV_ISOLATED)
 		goto disable;
 	detect_hotplug(core, d);
+	if (d->cap_pcie && d->pcie_type == 4 &&
+	    rd(core, bdf, d->cap_pcie + 0x1e, 2, &v) == 0 && v != 0xffff &&
+	    (v & 1)) {
+		/* CRS Software Visibility (PCIe Base 7.5.3.12/13): a card
+		 * still initialising answers a Vendor ID read with 0001h
+		 * instead of making the root complex retry, so readiness
+		 * can be polled (PCIe Base 2.3.2). */
+		if ((rc = rd(core, bdf, d->cap_pcie + 0x1c, 2, &v)))
+			return rc;
+		if (!(v & 0x10) &&
+		    (rc = hs_txn_cfg_write(core, bdf, d->cap_pcie + 0x1c, 2,
+					   v | 0x10)))
+			return rc;
+	}
 	if (d->bridge)
 		return scan_bridge(core, h, d, HS_BDF_BUS(bdf), ba);
 	return 0;
@@ -530,6 +544,10 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 		hs_bdf_t b0 = HS_BDF(h->segment, busno, dev, 0);
 		unsigned nfn = 1;
 
+		if (core->scan_top && parent == core->scan_top &&
+		    core->scan_dev != HS_SLOT_ALL &&
+		    dev != (unsigned)core->scan_dev)
+			continue; /* another slot of a multi-slot bus */
 		if (existing(core, parent, b0))
 			continue; /* already running: never touched */
 		if ((rc = rd(core, b0, PCI_VENDOR, 4, &id)))

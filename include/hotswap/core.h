@@ -50,10 +50,32 @@ struct hs_core_params {
 	bool share_leftover;
 	/* Wait for a driver to quiesce at most this long. */
 	hs_time_t quiesce_timeout;
+
+	/* ---- slots (hotswap/slot.h, docs/slots.md) ---- */
+	/* Poll the hot-plug controllers every poll_period instead of
+	 * taking their interrupts. */
+	bool slot_poll;
+	hs_time_t poll_period;
+	/* A controller command not completed by then is reported and the
+	 * slot goes on (PCIe Base 6.7.3.2 leaves it to software). */
+	hs_time_t cmd_timeout;
+	/* Attention button window: a second press inside it cancels. */
+	hs_time_t button_window;
+	/* Presence must hold still this long before the slot acts on it. */
+	hs_time_t debounce;
+	/* After power-on, the link must come up within link_timeout; then
+	 * the card must answer (not Retry Status) within ready_timeout,
+	 * asked every ready_poll. */
+	hs_time_t link_timeout, ready_timeout, ready_poll;
+	/* Per-slot policy for slots with no hs_slot_set_policy. */
+	int slot_policy;   /* enum hs_slot_policy */
 };
 
 /* hotswap's defaults: 4 buses, 4 KiB I/O, 8 MiB memory, 64 MiB
- * prefetchable per hot-plug bridge; leftover shared; 5 s quiesce. */
+ * prefetchable per hot-plug bridge; leftover shared; 5 s quiesce;
+ * slots on interrupts (poll period 1 s when polling), 1 s command
+ * time-out, 5 s button window, 20 ms debounce, 1 s for the link, 1 s
+ * for readiness asked every 10 ms. */
 void hs_core_params_defaults(struct hs_core_params *p);
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -106,6 +128,14 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *bridge, int devnum,
  * synchronous hs_core_hot_add returns -HS_EBUSY in that case.) */
 int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *bridge,
 			  hs_done_fn done, void *arg);
+
+/* The same, limited to the card at device number devnum (or HS_SLOT_ALL)
+ * of the bridge's secondary bus: other slots of a multi-slot bus are not
+ * scanned. */
+int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *bridge,
+			 int devnum, char *msg, size_t msglen);
+int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *bridge,
+			       int devnum, hs_done_fn done, void *arg);
 
 /* Surprise: the card in the slot is gone.  Devices are marked gone
  * first (driver accesses fail fast, in-flight requests fail), then torn
@@ -169,6 +199,8 @@ enum hs_driver_flags {
 	HS_DRV_CAN_MOVE = 1u << 0, /* suspend / resume with new resources */
 };
 
+/* A probe that returns -HS_ENODEV declines the device quietly (it is
+ * not one this driver handles); the next matching driver is tried. */
 struct hs_driver {
 	const char *name;
 	const struct hs_device_id *ids;   /* ends with vendor == 0 */
@@ -231,6 +263,9 @@ int hs_dev_set_master(struct hs_dev *dev, bool on);
  * context on platforms that have one. */
 int hs_dev_request_irq(struct hs_dev *dev, hs_irq_fn fn, void *arg);
 void hs_dev_free_irq(struct hs_dev *dev);
+/* Whether dev's handler is attached (false: the INTx line was taken by
+ * another device's handler, and the caller must poll). */
+bool hs_dev_irq_attached(const struct hs_dev *dev);
 /* The core's timers, for drivers that poll or time out. */
 struct hs_timer;
 void hs_dev_timer_arm(struct hs_dev *dev, struct hs_timer *tm,
@@ -238,6 +273,13 @@ void hs_dev_timer_arm(struct hs_dev *dev, struct hs_timer *tm,
 void hs_dev_timer_cancel(struct hs_dev *dev, struct hs_timer *tm);
 hs_time_t hs_dev_now(const struct hs_dev *dev);
 const struct hs_platform *hs_dev_platform(const struct hs_dev *dev);
+/* Offset of a capability (standard list) or extended capability, as read
+ * when the device was scanned; -HS_ENOENT if it has none. */
+int hs_dev_find_cap(const struct hs_dev *dev, uint8_t id, uint16_t *off);
+int hs_dev_find_ext_cap(const struct hs_dev *dev, uint16_t id,
+			uint16_t *off);
+/* Secondary bus number of a bridge (-HS_ENOENT when unnumbered). */
+int hs_dev_secondary_bus(const struct hs_dev *dev, unsigned *bus);
 struct hs_core *hs_dev_core(const struct hs_dev *dev);
 
 /* ---- events ----------------------------------------------------------- */
@@ -248,6 +290,9 @@ enum hs_event_type {
 	HS_EV_DRIVER_BOUND,
 	HS_EV_DRIVER_UNBOUND,
 	HS_EV_DEV_ISOLATED,
+	HS_EV_SLOT_STATE,    /* a slot changed state: from, to, msg why */
+	HS_EV_SLOT_ALERT,    /* something the operator must know: a failed
+				enable, a veto, a time-out, a bad removal */
 };
 
 struct hs_event {
@@ -258,6 +303,11 @@ struct hs_event {
 	uint32_t class_code;
 	int slot;               /* physical slot, -1 if none */
 	const char *driver;     /* for DRIVER_* events */
+	/* SLOT_* events (bdf: the slot's bridge). */
+	const char *slot_name;
+	int from, to;           /* enum hs_slot_state */
+	const char *msg;        /* reason / alert text, or NULL */
+	hs_time_t time;         /* when it happened (platform clock) */
 };
 
 typedef void (*hs_event_fn)(void *arg, const struct hs_event *ev);

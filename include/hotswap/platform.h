@@ -97,6 +97,13 @@ struct hs_platform_ops {
 	int (*intx_route)(void *ctx, hs_bdf_t root_dev, unsigned pin,
 			  uint32_t *line);
 
+	/*
+	 * CompactPCI: the platform line (HS_IRQ_LINE) the ENUM# signal of
+	 * the backplane behind bridge is wired to.  Optional; NULL or
+	 * -HS_ENOENT means not wired, and software polls (PICMG 2.1).
+	 */
+	int (*enum_line)(void *ctx, hs_bdf_t bridge, uint32_t *line);
+
 	/* Clock: monotonic nanoseconds and one one-shot timer. */
 	hs_time_t (*now)(void *ctx);
 	/* Arm (replacing any earlier arming) or, with fn NULL, disarm. */

@@ -411,6 +411,11 @@ static enum cfg_result route_cfg(struct sim *sim, hs_bdf_t bdf,
 	fn = bus->fn[HS_BDF_DEVFN(bdf)];
 	if (!fn || !sim_fn_alive(fn))
 		return CFG_ABORT;
+	if (fn->card && fn->card->slot && !fn->card->cold &&
+	    fn->card->slot->kind == SIM_SLOT_PCIE &&
+	    sim_now(sim) < fn->card->linked_at + HS_MSEC(100) &&
+	    !fn->card->spec->funcs[0].immediate_readiness)
+		cnt->cfg_early++; /* PCIe Base 6.6.1: 100 ms after link-up */
 	if (fn->card && fn->card->ready_at > sim_now(sim))
 		return CFG_RETRY;
 	*out = fn;

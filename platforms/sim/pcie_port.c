@@ -398,6 +398,7 @@ static void px_removed(struct sim_slot *s)
 	link_down(fn);
 	if (!s->feat.power_controller)
 		sim_slot_power(s, false);
+	s->power_fault = false; /* the fault left with the card */
 	px_clr(fn, PX_SLTSTA, SLTSTA_PDS);
 	sta_event(fn, SLTSTA_PDC);
 }

@@ -810,6 +810,8 @@ void sim_slot_connect(struct sim_slot *slot, bool on)
 	if (on && slot->card) {
 		uint32_t crs = slot->card->spec->crs_us;
 
+		slot->card->linked_at = slot->sim->now;
+		slot->card->cold = false;
 		slot->card->ready_at = slot->sim->now + HS_USEC(crs);
 	}
 }
@@ -855,6 +857,7 @@ int sim_coldplug(struct sim_slot *slot, const struct sim_card_spec *card)
 	slot->mrl_open = false;
 	if (slot->ops && slot->ops->coldplugged)
 		slot->ops->coldplugged(slot);
+	c->cold = true; /* up since power-on: no 100 ms to count */
 	return 0;
 }
 
@@ -925,9 +928,13 @@ static void bounce_tick(struct sim *sim, void *arg, uintptr_t tag)
 		/* Settle on the truth. */
 		slot->bouncing = false;
 		if (slot->bounce_link) {
+			/* The glitches took the card off the bus and back;
+			 * it ends as it was, if it still has power. */
 			if (slot->ops && slot->ops->link_glitch)
 				slot->ops->link_glitch(slot,
-						       slot->connected);
+						       slot->bounce_truth &&
+							       slot->card &&
+							       slot->powered);
 		} else if (slot->ops && slot->ops->presence_glitch) {
 			slot->ops->presence_glitch(slot, slot->card != NULL);
 		}
@@ -956,6 +963,7 @@ int sim_bounce(struct sim_slot *slot, bool link, uint32_t period_us,
 	slot->bounce_link = link;
 	slot->bounce_period = period_us;
 	slot->bounce_end = slot->sim->now + HS_USEC(duration_us);
+	slot->bounce_truth = slot->connected;
 	/* First glitch: the opposite of what the slot shows now. */
 	bounce_tick(slot->sim, slot, link ? !slot->connected : !slot->card);
 	return 0;

@@ -300,6 +300,11 @@ struct sim_counters {
 	unsigned long cfg_type0, cfg_type1;  /* cycles as seen on the wire */
 	unsigned long cfg_master_aborts;     /* config reads answered ~0 */
 	unsigned long cfg_crs;               /* retry-status completions */
+	unsigned long cfg_early;             /* requests to a card in a PCIe
+						slot within 100 ms of its link
+						coming up (PCIe Base 6.6.1),
+						unless it has Immediate
+						Readiness */
 	unsigned long mem_reads, mem_writes, io_reads, io_writes;
 	unsigned long mem_master_aborts, io_master_aborts;
 	unsigned long decode_conflicts;      /* two agents claimed a cycle */

@@ -165,6 +165,7 @@ struct sim_slot {
 	unsigned train_ev, power_ev, bounce_ev; /* pending events */
 	bool bouncing;
 	bool bounce_link;
+	bool bounce_truth;          /* link state to settle on */
 	hs_time_t bounce_end;
 	uint32_t bounce_period;
 	const struct sim_slot_ctrl_ops *ops;
@@ -183,6 +184,8 @@ struct sim_card {
 	unsigned nsub;
 	struct sim_card *parent;    /* card whose bridge we sit behind */
 	hs_time_t ready_at;         /* answers CRS before this */
+	hs_time_t linked_at;        /* PCIe slot: when the link came up */
+	bool cold;                  /* coldplugged, not relinked since */
 };
 
 /* Helpers from fabric.c. */

@@ -1,0 +1,736 @@
+/*
+ * test_slot_scenarios.c - the slot state machine, one scenario
+ * description run against each controller kind the hardware allows
+ * (PCIe native, SHPC, CompactPCI), on the virtual clock.
+ *
+ * Each scenario asserts what an operator would see: the state trace,
+ * the indicators, the power, the events, and that nothing leaked (the
+ * device records are gone, the drivers' ledgers balance).  The last test
+ * prints the coverage of the state table (every state x input cell) and
+ * fails if a cell was never exercised.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "slot_rig.h"
+#include "simcard.h"
+
+static unsigned long cov[HS_SLOT_STATE_COUNT][HS_IN_COUNT];
+
+static void fini(struct rig *r)
+{
+	if (r->core)
+		for (int s = 0; s < HS_SLOT_STATE_COUNT; s++)
+			for (int i = 0; i < HS_IN_COUNT; i++)
+				cov[s][i] += hs_slot_cell_hits(
+					r->core, (enum hs_slot_state)s,
+					(enum hs_slot_input)i);
+	rig_fini(r);
+}
+
+static void restart(struct rig *r, const struct rig_opts *o)
+{
+	for (int s = 0; s < HS_SLOT_STATE_COUNT; s++)
+		for (int i = 0; i < HS_IN_COUNT; i++)
+			cov[s][i] += hs_slot_cell_hits(r->core,
+						       (enum hs_slot_state)s,
+						       (enum hs_slot_input)i);
+	rig_stop(r);
+	rig_start(r, o);
+}
+
+static enum rig_kind kind_of(void **state)
+{
+	return *(const enum rig_kind *)*state;
+}
+
+static const struct rig_opts defaults;
+static const struct rig_opts on_presence = {
+	.policy = HS_SLOT_POLICY_PRESENCE
+};
+
+static void expect_inds(struct rig *r, enum sim_indicator pwr,
+			enum sim_indicator attn)
+{
+	struct sim_slot_info hw;
+
+	rig_info(r, &hw, NULL);
+	if (r->kind == RIG_CPCI) {
+		/* The blue LED: lit exactly when the power indicator would
+		 * be off (safe to pull), and only on a powered board. */
+		if (hw.present && hw.powered)
+			assert_int_equal(hw.blue_led, pwr == SIM_IND_OFF);
+		return;
+	}
+	assert_int_equal(hw.power_ind, pwr);
+	assert_int_equal(hw.attn_ind, attn);
+}
+
+static bool has_alert(const struct rig *r, const char *what)
+{
+	return strstr(r->alerts, what) != NULL;
+}
+
+/* ---- bring-up --------------------------------------------------------- */
+
+/* Insert, then whatever the slot needs: the card comes up, is
+ * configured, its driver reads its ID register, the indicator is on. */
+static void sc_insert_comes_up(void **state)
+{
+	struct rig r;
+	struct sim_slot_info hw;
+	struct hs_dev *d;
+
+	rig_init(&r, kind_of(state), &defaults);
+	rig_assert_trace(&r, "empty");
+	rig_bring_up(&r, &tu_card_nic);
+	rig_info(&r, &hw, NULL);
+	assert_true(hw.powered);
+	assert_true(hw.link_up);
+	expect_inds(&r, SIM_IND_ON, SIM_IND_OFF);
+	d = rig_dev(&r);
+	assert_non_null(d);
+	assert_string_equal(hs_dev_driver_name(d), "simnet");
+	assert_int_equal(simcard_id(d), 0x10d38086);
+	if (rig_has(&r, HS_SLOT_CAP_BUTTON))
+		rig_assert_trace(&r, "empty>off>blinking-on>powering-on>on");
+	else
+		rig_assert_trace(&r, "empty>off>powering-on>on");
+	fini(&r);
+}
+
+/* PCIe: the card is configured exactly power-on + link training +
+ * 100 ms after the power-on, with no config request before that. */
+static void sc_pcie_exact_timing(void **state)
+{
+	struct rig r;
+	struct sim_counters c;
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &on_presence);
+	sim_reset_counters(r.t.sim);
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	/* 20 ms of training (sim default), then 100 ms. */
+	assert_int_equal(r.t_state[HS_SLOT_ON] - r.t_state[HS_SLOT_POWERING_ON],
+			 HS_MSEC(20) + HS_MSEC(100));
+	/* Presence held still for the debounce time first. */
+	assert_int_equal(r.t_state[HS_SLOT_OFF], HS_MSEC(20));
+	sim_get_counters(r.t.sim, &c);
+	assert_int_equal(c.cfg_early, 0);
+	rig_assert_trace(&r, "empty>off>powering-on>on");
+	fini(&r);
+}
+
+/* The button path: the 5 s window, to the microsecond. */
+static void sc_button_window_expiry(void **state)
+{
+	struct rig r;
+	hs_time_t pressed;
+
+	rig_init(&r, kind_of(state), &defaults);
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(50));
+	rig_assert_trace(&r, "empty>off");
+	expect_inds(&r, SIM_IND_OFF, SIM_IND_OFF);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	pressed = sim_now(r.t.sim);
+	rig_run(&r, HS_MSEC(10));
+	expect_inds(&r, SIM_IND_BLINK, SIM_IND_OFF);
+	rig_run(&r, HS_SEC(5) - HS_MSEC(10) - HS_USEC(1));
+	assert_int_equal(rig_state(&r), HS_SLOT_BLINKING_ON);
+	rig_run(&r, HS_USEC(1));
+	assert_int_equal(rig_state(&r), HS_SLOT_POWERING_ON);
+	assert_int_equal(r.t_state[HS_SLOT_POWERING_ON] - pressed, HS_SEC(5));
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	/* A press after expiry is a new request: removal. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_SEC(5) + HS_MSEC(1));
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(3)));
+	expect_inds(&r, SIM_IND_OFF, SIM_IND_OFF);
+	rig_assert_trace(&r, "empty>off>blinking-on>powering-on>on>"
+			     "blinking-off>powering-off>off");
+	rig_assert_clean(&r);
+	fini(&r);
+}
+
+/* A second press inside the window cancels and restores the indicator,
+ * both ways; a press while powering on is ignored. */
+static void sc_button_cancel(void **state)
+{
+	struct rig r;
+	struct sim_slot_info hw;
+
+	rig_init(&r, kind_of(state), &defaults);
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(50));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_SEC(2));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	expect_inds(&r, SIM_IND_OFF, SIM_IND_OFF);
+	rig_run(&r, HS_SEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_OFF);
+	/* Now up, with a press during power-on that changes nothing. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_SEC(5));
+	assert_int_equal(rig_state(&r), HS_SLOT_POWERING_ON);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	/* Cancel a removal. */
+	simcard_submit(rig_dev(&r), 4);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(4999));
+	assert_int_equal(rig_state(&r), HS_SLOT_BLINKING_OFF);
+	expect_inds(&r, SIM_IND_BLINK, SIM_IND_OFF);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_SEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_ON);
+	expect_inds(&r, SIM_IND_ON, SIM_IND_OFF);
+	rig_info(&r, &hw, NULL);
+	assert_true(hw.powered);
+	assert_non_null(rig_dev(&r));
+	rig_assert_trace(&r, "empty>off>blinking-on>off>blinking-on>"
+			     "powering-on>on>blinking-off>on");
+	fini(&r);
+}
+
+/* The operator's own removal request (the ejector on CompactPCI, the
+ * button on the others), with requests in flight: every one of them
+ * completes or fails, the slot ends off and safe to pull. */
+static void sc_orderly_removal_with_traffic(void **state)
+{
+	struct rig r;
+	struct sim_slot_info hw;
+	unsigned long before;
+
+	rig_init(&r, kind_of(state), &defaults);
+	rig_bring_up(&r, &tu_card_nic);
+	assert_int_equal(simcard_submit(rig_dev(&r), 16), 16);
+	before = r.removed;
+	rig_ask_removal(&r);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(10)));
+	rig_info(&r, &hw, NULL);
+	expect_inds(&r, SIM_IND_OFF, SIM_IND_OFF);
+	if (rig_has(&r, HS_SLOT_CAP_POWER))
+		assert_false(hw.powered);
+	if (r.kind == RIG_CPCI && !rig_has(&r, HS_SLOT_CAP_POWER))
+		assert_true(hw.blue_led);
+	assert_int_equal(r.removed, before + 1);
+	rig_assert_clean(&r);
+	rig_pull(&r, true);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(2)));
+	fini(&r);
+}
+
+/* hs_slot_enable / hs_slot_disable: the operator's flows, and the
+ * requests that must be refused with a reason. */
+static void sc_operator_requests(void **state)
+{
+	struct rig r;
+	struct hs_slot_info si;
+
+	rig_init(&r, kind_of(state), &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_REQUEST });
+	assert_int_equal(rig_enable(&r), -HS_ENOENT);
+	rig_info(&r, NULL, &si);
+	assert_non_null(strstr(si.reason, "empty"));
+	assert_int_equal(rig_disable(&r), -HS_ENOENT);
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_SEC(1));
+	assert_int_equal(rig_state(&r), HS_SLOT_OFF);
+	/* Off already: done at once. */
+	assert_int_equal(rig_disable(&r), 0);
+	assert_true(r.done_called);
+	assert_int_equal(r.done_rc, 0);
+	assert_int_equal(rig_enable(&r), 0);
+	assert_false(r.done_called);
+	/* Busy: a second request is refused, not interleaved. */
+	assert_int_equal(hs_slot_disable(r.hs, NULL, NULL), -HS_EBUSY);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	rig_run(&r, 0);
+	assert_true(r.done_called);
+	assert_int_equal(r.done_rc, 0);
+	assert_int_equal(rig_enable(&r), 0); /* on already */
+	assert_int_equal(r.done_rc, 0);
+	/* Disable with a veto: refused with the driver's reason. */
+	simcard_set_busy(rig_dev(&r), "a filesystem on it is mounted");
+	assert_int_equal(rig_disable(&r), 0);
+	rig_run(&r, HS_MSEC(100));
+	assert_true(r.done_called);
+	assert_int_equal(r.done_rc, -HS_EBUSY);
+	assert_non_null(strstr(r.done_msg, "mounted"));
+	assert_int_equal(rig_state(&r), HS_SLOT_ON);
+	expect_inds(&r, SIM_IND_ON, SIM_IND_OFF);
+	assert_true(has_alert(&r, "mounted"));
+	simcard_set_busy(rig_dev(&r), NULL);
+	assert_int_equal(rig_disable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(3)));
+	rig_run(&r, 0);
+	assert_int_equal(r.done_rc, 0);
+	rig_assert_clean(&r);
+	rig_assert_trace(&r, "empty>off>powering-on>on>powering-off>on>"
+			     "powering-off>off");
+	fini(&r);
+}
+
+/* Surprise removal at every step of the enable sequence and while on:
+ * the slot ends empty, powered off, nothing left behind, and the next
+ * card comes up normally. */
+static void sc_surprise_at_every_step(void **state)
+{
+	static const hs_time_t when[] = {
+		HS_MSEC(5),    /* debouncing */
+		HS_MSEC(21),   /* power-on command in flight */
+		HS_MSEC(30),   /* waiting for the link */
+		HS_MSEC(60),   /* the 100 ms (PCIe) / Trhfa (SHPC) */
+		HS_MSEC(400),  /* SHPC still settling; others on */
+		HS_SEC(3),     /* on */
+	};
+	enum rig_kind k = kind_of(state);
+
+	for (unsigned i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		struct rig r;
+		struct sim_slot_info hw;
+
+		rig_init(&r, k, &on_presence);
+		rig_insert(&r, &tu_card_nic);
+		rig_run(&r, when[i]);
+		if (rig_dev(&r))
+			simcard_submit(rig_dev(&r), 8);
+		rig_pull(&r, false);
+		assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(3)));
+		rig_run(&r, HS_SEC(2));
+		assert_int_equal(rig_state(&r), HS_SLOT_EMPTY);
+		rig_info(&r, &hw, NULL);
+		assert_false(hw.powered);
+		rig_assert_clean(&r);
+		/* And the slot still works. */
+		rig_insert(&r, &tu_card_nic);
+		assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+		assert_int_equal(simcard_id(rig_dev(&r)), 0x10d38086);
+		fini(&r);
+	}
+}
+
+/* A power fault while on: devices gone, power off, attention on; enable
+ * refused until the fault is acknowledged or the card removed. */
+static void sc_power_fault(void **state)
+{
+	struct rig r;
+	struct sim_slot_info hw;
+
+	rig_init(&r, kind_of(state), &on_presence);
+	rig_bring_up(&r, &tu_card_nic);
+	simcard_submit(rig_dev(&r), 8);
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_FAULT, HS_SEC(2)));
+	rig_run(&r, HS_MSEC(10));
+	rig_info(&r, &hw, NULL);
+	assert_false(hw.powered);
+	expect_inds(&r, SIM_IND_OFF, SIM_IND_ON);
+	rig_assert_clean(&r);
+	assert_true(has_alert(&r, "power fault"));
+	assert_int_equal(rig_enable(&r), -HS_EPERM);
+	assert_int_equal(rig_disable(&r), 0); /* acknowledge */
+	assert_int_equal(r.done_rc, 0);
+	assert_int_equal(rig_state(&r), HS_SLOT_OFF);
+	rig_run(&r, HS_MSEC(10));
+	expect_inds(&r, SIM_IND_OFF, SIM_IND_OFF);
+	rig_pull(&r, true);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(2)));
+	/* A new card comes up. */
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	fini(&r);
+}
+
+/* A fault that a card removal clears. */
+static void sc_power_fault_then_pull(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, kind_of(state), &on_presence);
+	rig_bring_up(&r, &tu_card_nic);
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_FAULT, HS_SEC(2)));
+	/* Buttons, latches and requests do nothing while it is latched. */
+	if (rig_has(&r, HS_SLOT_CAP_BUTTON))
+		assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_SEC(6));
+	assert_int_equal(rig_state(&r), HS_SLOT_FAULT);
+	rig_pull(&r, true);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(2)));
+	expect_inds(&r, SIM_IND_OFF, SIM_IND_OFF);
+	rig_assert_trace(&r, "empty>off>powering-on>on>fault>empty");
+	fini(&r);
+}
+
+/* The MRL opened under a running card cuts its power: a surprise. */
+static void sc_mrl_open_while_on(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, kind_of(state), &on_presence);
+	rig_bring_up(&r, &tu_card_nic);
+	simcard_submit(rig_dev(&r), 8);
+	assert_int_equal(sim_set_latch(r.slot, true), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(2)));
+	rig_assert_clean(&r);
+	assert_true(has_alert(&r, "surprise removal"));
+	/* Closing it again brings the card back (presence policy). */
+	assert_int_equal(sim_set_latch(r.slot, false), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	fini(&r);
+}
+
+/* Presence bouncing for 50 ms at insertion: one enable, no flapping. */
+static void sc_presence_bounce(void **state)
+{
+	struct rig r;
+	struct hs_slot_info si;
+
+	rig_init(&r, kind_of(state), &on_presence);
+	rig_insert(&r, &tu_card_nic);
+	assert_int_equal(sim_bounce(r.slot, false, 3000, 50000), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	rig_run(&r, HS_SEC(1));
+	assert_int_equal(rig_state(&r), HS_SLOT_ON);
+	rig_assert_trace(&r, "empty>off>powering-on>on");
+	rig_info(&r, NULL, &si);
+	assert_int_equal(si.transitions, 3);
+	assert_int_equal(r.added, 1);
+	fini(&r);
+}
+
+/* Link bouncing while the slot powers on: it settles, once. */
+static void sc_link_bounce(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &on_presence);
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(45)); /* link just up */
+	assert_int_equal(sim_bounce(r.slot, true, 4000, 50000), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	rig_run(&r, HS_SEC(1));
+	rig_assert_trace(&r, "empty>off>powering-on>on");
+	assert_int_equal(r.added, 1);
+	fini(&r);
+}
+
+/* A link that never trains: reported, powered off, attention on. */
+static void sc_link_never_trains(void **state)
+{
+	struct rig r;
+	struct sim_slot_info hw;
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &on_presence);
+	rig_insert(&r, &tu_card_nic);
+	assert_int_equal(sim_set_link_fail(r.slot, true), 0);
+	assert_true(rig_until(&r, HS_SLOT_POWERING_ON, HS_SEC(1)));
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(2)));
+	assert_int_equal(r.t_state[HS_SLOT_OFF] - r.t_state[HS_SLOT_POWERING_ON],
+			 HS_SEC(1) + HS_MSEC(1));
+	rig_run(&r, HS_MSEC(10));
+	rig_info(&r, &hw, NULL);
+	assert_false(hw.powered);
+	expect_inds(&r, SIM_IND_OFF, SIM_IND_ON);
+	assert_true(has_alert(&r, "link did not come up"));
+	/* The operator fixes it and asks again. */
+	assert_int_equal(sim_set_link_fail(r.slot, false), 0);
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	expect_inds(&r, SIM_IND_ON, SIM_IND_OFF);
+	fini(&r);
+}
+
+/* A card answering Retry Status for 300 ms after its link came up. */
+static void sc_crs_300ms(void **state)
+{
+	struct rig r;
+	struct sim_counters c;
+	hs_time_t up;
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &on_presence);
+	sim_reset_counters(r.t.sim);
+	rig_insert(&r, &tu_card_crs);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	up = r.t_state[HS_SLOT_ON] - r.t_state[HS_SLOT_POWERING_ON];
+	/* Link 20 ms, then 300 ms of Retry Status, asked every 10 ms. */
+	assert_true(up >= HS_MSEC(320) && up <= HS_MSEC(330));
+	sim_get_counters(r.t.sim, &c);
+	assert_true(c.cfg_crs >= 10);
+	assert_int_equal(c.cfg_early, 0);
+	fini(&r);
+}
+
+/* A command that never completes is reported and not hung on. */
+static void sc_command_never_completes(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_PRESENCE, .cmd_delay_us = 60000000 });
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(5)));
+	assert_true(has_alert(&r, "did not complete a command"));
+	fini(&r);
+}
+
+/* Interrupts or polling: the same flows. */
+static void sc_polling_mode(void **state)
+{
+	struct rig r;
+	struct rig_opts o = { .poll = true, .policy = HS_SLOT_POLICY_PRESENCE };
+
+	rig_init(&r, kind_of(state), &o);
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(5)));
+	assert_int_equal(simcard_id(rig_dev(&r)), 0x10d38086);
+	rig_ask_removal(&r);
+	if (rig_has(&r, HS_SLOT_CAP_BUTTON))
+		rig_run(&r, HS_SEC(5));
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(5)));
+	rig_pull(&r, true);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(5)));
+	rig_assert_clean(&r);
+	fini(&r);
+}
+
+/* Replace: remove, wait for a new card, bring it up under the same
+ * slot name whatever the policy. */
+static void sc_replace(void **state)
+{
+	struct rig r;
+	struct hs_slot_info si;
+
+	rig_init(&r, kind_of(state), &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_REQUEST });
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(50));
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	assert_int_equal(rig_replace(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(3)));
+	assert_false(r.done_called);
+	rig_pull(&r, true);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(2)));
+	rig_run(&r, HS_SEC(10));
+	assert_false(r.done_called);
+	rig_insert(&r, &tu_card_crs);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	rig_run(&r, 0);
+	assert_true(r.done_called);
+	assert_int_equal(r.done_rc, 0);
+	rig_info(&r, NULL, &si);
+	assert_string_equal(si.name, r.kind == RIG_PCIE ? "1" :
+			    r.kind == RIG_SHPC ? "10" : "20");
+	assert_int_equal(hs_dev_vendor(rig_dev(&r)), 0x1b36);
+	fini(&r);
+}
+
+/* Start-up and restart: the machine takes the hardware's word. */
+static void sc_restart_reconciles(void **state)
+{
+	struct rig r;
+	struct rig_opts o = { .policy = HS_SLOT_POLICY_PRESENCE };
+
+	rig_build(&r, kind_of(state), &o);
+	simcard_ledger_reset();
+	assert_int_equal(sim_coldplug(r.slot, &tu_card_nic), 0);
+	rig_start(&r, &o);
+	rig_run(&r, HS_MSEC(50));
+	assert_int_equal(rig_state(&r), HS_SLOT_ON);
+	expect_inds(&r, SIM_IND_ON, SIM_IND_OFF);
+	/* The service goes away; the card is pulled meanwhile; another
+	 * is inserted in the second slot where there is one. */
+	restart(&r, &o);
+	rig_stop(&r);
+	rig_pull(&r, false);
+	if (r.slot2)
+		assert_int_equal(sim_insert(r.slot2, &tu_card_nic), 0);
+	rig_start(&r, &o);
+	rig_run(&r, HS_SEC(2));
+	assert_int_equal(rig_state(&r), HS_SLOT_EMPTY);
+	rig_assert_clean(&r);
+	if (r.slot2) {
+		struct hs_slot *s2 = hs_slot_next(r.core, r.hs);
+		struct hs_slot_info si;
+
+		assert_non_null(s2);
+		hs_slot_get_info(s2, &si);
+		assert_int_equal(si.state, HS_SLOT_ON);
+	}
+	/* A card inserted while nobody was looking comes up. */
+	rig_stop(&r);
+	rig_insert(&r, &tu_card_nic);
+	rig_start(&r, &o);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	fini(&r);
+}
+
+/* Immediate Readiness: a card that reports it skips the 100 ms when it
+ * is powered up again (it cannot be known before the first request). */
+static const struct sim_card_spec card_ir = {
+	.name = "test-ir",
+	.pcie = true,
+	.nfuncs = 1,
+	.funcs = { {
+		.fn = 0, .vendor = 0x8086, .device = 0x10d3,
+		.class_code = 0x020000, .immediate_readiness = true,
+		.bar = { [0] = { SIM_BAR_MEM32, false, 64 << 10 } },
+		.msi_vectors = 1,
+	} },
+};
+
+static void sc_immediate_readiness(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_REQUEST, .no_button = true });
+	rig_insert(&r, &card_ir);
+	rig_run(&r, HS_MSEC(50));
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	assert_int_equal(r.t_state[HS_SLOT_ON] - r.t_state[HS_SLOT_POWERING_ON],
+			 HS_MSEC(120));
+	assert_int_equal(rig_disable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(2)));
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	assert_int_equal(r.t_state[HS_SLOT_ON] - r.t_state[HS_SLOT_POWERING_ON],
+			 HS_MSEC(20));
+	fini(&r);
+}
+
+/* Slots without a power controller, without a button, without Command
+ * Completed, without link reporting, with an interlock. */
+static void sc_pcie_variants(void **state)
+{
+	struct rig r;
+	struct sim_slot_info hw;
+
+	(void)state;
+	/* No power controller and no button: presence drives enable. */
+	rig_init(&r, RIG_PCIE, &(struct rig_opts){
+		.no_power_ctl = true, .no_button = true });
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	assert_int_equal(rig_disable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(2)));
+	rig_info(&r, &hw, NULL);
+	assert_true(hw.powered); /* nothing can switch it */
+	assert_false(hw.link_up); /* but the link is disabled */
+	fini(&r);
+
+	/* No Command Completed support and no link reporting: the fixed
+	 * 100 ms, then 100 ms. */
+	rig_init(&r, RIG_PCIE, &(struct rig_opts){
+		.nccs = true, .no_dllla = true,
+		.policy = HS_SLOT_POLICY_PRESENCE });
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	assert_int_equal(r.t_state[HS_SLOT_ON] - r.t_state[HS_SLOT_POWERING_ON],
+			 HS_MSEC(200));
+	fini(&r);
+
+	/* The interlock holds the card while it is in use. */
+	rig_init(&r, RIG_PCIE, &(struct rig_opts){
+		.interlock = true, .policy = HS_SLOT_POLICY_PRESENCE });
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	rig_run(&r, HS_MSEC(10));
+	rig_info(&r, &hw, NULL);
+	assert_true(hw.interlock_engaged);
+	assert_int_equal(sim_remove(r.slot, SIM_REMOVE_ORDERLY), -HS_EBUSY);
+	assert_int_equal(rig_disable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(2)));
+	rig_run(&r, HS_MSEC(10));
+	rig_info(&r, &hw, NULL);
+	assert_false(hw.interlock_engaged);
+	rig_pull(&r, true);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(2)));
+	fini(&r);
+}
+
+/* ---- coverage of the table ---------------------------------------------- */
+
+static void test_every_cell_exercised(void **state)
+{
+	unsigned missing = 0;
+
+	(void)state;
+	printf("slot state table coverage (hits per state x input):\n");
+	printf("%-13s", "");
+	for (int i = 0; i < HS_IN_COUNT; i++)
+		printf(" %11s", hs_slot_input_name((enum hs_slot_input)i));
+	printf("\n");
+	for (int s = 0; s < HS_SLOT_STATE_COUNT; s++) {
+		printf("%-13s", hs_slot_state_name((enum hs_slot_state)s));
+		for (int i = 0; i < HS_IN_COUNT; i++) {
+			printf(" %11lu", cov[s][i]);
+			missing += cov[s][i] == 0;
+		}
+		printf("\n");
+	}
+	for (int s = 0; s < HS_SLOT_STATE_COUNT; s++)
+		for (int i = 0; i < HS_IN_COUNT; i++)
+			if (!cov[s][i])
+				print_error("never exercised: %s + %s (%s)\n",
+					    hs_slot_state_name((enum hs_slot_state)s),
+					    hs_slot_input_name((enum hs_slot_input)i),
+					    hs_slot_cell_doc((enum hs_slot_state)s,
+							     (enum hs_slot_input)i));
+	printf("%u of %u cells exercised\n",
+	       HS_SLOT_STATE_COUNT * HS_IN_COUNT - missing,
+	       HS_SLOT_STATE_COUNT * HS_IN_COUNT);
+	assert_int_equal(missing, 0);
+}
+
+static enum rig_kind K_PCIE = RIG_PCIE, K_SHPC = RIG_SHPC,
+			   K_CPCI = RIG_CPCI;
+
+#define ALL3(f) cmocka_unit_test_prestate(f, (void *)&K_PCIE),            \
+		cmocka_unit_test_prestate(f, (void *)&K_SHPC),            \
+		cmocka_unit_test_prestate(f, (void *)&K_CPCI)
+#define BUTTON(f) cmocka_unit_test_prestate(f, (void *)&K_PCIE),          \
+		  cmocka_unit_test_prestate(f, (void *)&K_SHPC)
+#define PCIE(f) cmocka_unit_test_prestate(f, (void *)&K_PCIE)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		ALL3(sc_insert_comes_up),
+		PCIE(sc_pcie_exact_timing),
+		BUTTON(sc_button_window_expiry),
+		BUTTON(sc_button_cancel),
+		ALL3(sc_orderly_removal_with_traffic),
+		ALL3(sc_operator_requests),
+		ALL3(sc_surprise_at_every_step),
+		BUTTON(sc_power_fault),
+		BUTTON(sc_power_fault_then_pull),
+		BUTTON(sc_mrl_open_while_on),
+		ALL3(sc_presence_bounce),
+		PCIE(sc_link_bounce),
+		PCIE(sc_link_never_trains),
+		PCIE(sc_crs_300ms),
+		PCIE(sc_command_never_completes),
+		ALL3(sc_polling_mode),
+		ALL3(sc_replace),
+		ALL3(sc_restart_reconciles),
+		PCIE(sc_immediate_readiness),
+		PCIE(sc_pcie_variants),
+		cmocka_unit_test(test_every_cell_exercised),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
