@@ -30,7 +30,7 @@ enum step {
 	STEP_RETRY,     /* a failed unconfigure is tried again */
 };
 
-enum done_kind { DONE_ADD = 1, DONE_REMOVE = 2 };
+enum done_kind { DONE_ADD = 1, DONE_REMOVE = 2, DONE_STALE = 3 };
 
 struct done_rec {
 	enum done_kind kind;
@@ -1591,6 +1591,43 @@ int hs_slot_set_policy(struct hs_slot *s, enum hs_slot_policy policy)
 		return -HS_EINVAL;
 	s->policy = policy;
 	return 0;
+}
+
+void hs_slot_drill(struct hs_slot *s, enum hs_slot_input in)
+{
+	static const unsigned hw[] = {
+		[HS_IN_PRESENCE] = HS_HW_PRESENCE, [HS_IN_LATCH] = HS_HW_LATCH,
+		[HS_IN_BUTTON] = HS_HW_BUTTON,
+		[HS_IN_POWER_FAULT] = HS_HW_POWER_FAULT,
+		[HS_IN_LINK] = HS_HW_LINK,
+	};
+
+	switch (in) {
+	case HS_IN_PRESENCE:
+	case HS_IN_LATCH:
+	case HS_IN_BUTTON:
+	case HS_IN_POWER_FAULT:
+	case HS_IN_LINK:
+		s->hw_pending |= hw[in];
+		break;
+	case HS_IN_CMD:
+		s->cmd_event = true;
+		break;
+	case HS_IN_TIMER:
+		s->timer_fired = true;
+		break;
+	case HS_IN_DONE:
+		latch_done(s, DONE_STALE, -HS_ECANCELED, "drill");
+		return;
+	case HS_IN_ENABLE:
+	case HS_IN_DISABLE:
+		if (s->op == OP_NONE && s->req < 0)
+			s->req = (int)in;
+		break;
+	default:
+		return;
+	}
+	kick(s->hpc);
 }
 
 void hs_core_slots_resync(struct hs_core *core)

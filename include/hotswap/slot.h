@@ -140,6 +140,15 @@ int hs_slot_set_policy(struct hs_slot *slot, enum hs_slot_policy policy);
  */
 void hs_core_slots_resync(struct hs_core *core);
 
+/*
+ * A fault drill: latch an input as if it had happened (hardware inputs
+ * as if the controller had reported them; TIMER as a stale expiry; DONE
+ * as a late result, -HS_ECANCELED, of work nobody waits for; ENABLE and
+ * DISABLE as requests with no one to tell).  Applied at the next
+ * dispatch, through the same table.  For tests and drills only.
+ */
+void hs_slot_drill(struct hs_slot *slot, enum hs_slot_input in);
+
 /* Coverage of the state table: how often the cell (state, input) ran. */
 unsigned long hs_slot_cell_hits(const struct hs_core *core,
 				enum hs_slot_state s, enum hs_slot_input in);

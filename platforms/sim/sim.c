@@ -268,6 +268,7 @@ unsigned sim_schedule(struct sim *sim, hs_time_t delay, sim_event_fn fn,
 		      void *arg, uintptr_t tag)
 {
 	struct sim_event *e;
+	unsigned id;
 
 	if (sim->nev == sim->cap_ev) {
 		size_t ncap = sim->cap_ev ? 2 * sim->cap_ev : 32;
@@ -286,9 +287,10 @@ unsigned sim_schedule(struct sim *sim, hs_time_t delay, sim_event_fn fn,
 	e->tag = tag;
 	if (++sim->ev_id == 0)
 		sim->ev_id = 1;
-	e->id = sim->ev_id;
+	e->id = id = sim->ev_id;
+	/* ev_up moves entries around: e may hold another event after it. */
 	ev_up(sim, sim->nev - 1);
-	return e->id;
+	return id;
 }
 
 static void ev_remove_at(struct sim *sim, size_t i)

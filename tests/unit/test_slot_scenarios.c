@@ -662,6 +662,283 @@ static void sc_pcie_variants(void **state)
 	fini(&r);
 }
 
+/* ---- every cell, with the hardware -------------------------------------- */
+
+/* A card whose every request takes 100 ms: its driver needs time to
+ * quiesce, so things can happen meanwhile. */
+static const struct sim_card_spec card_slow = {
+	.name = "test-slow",
+	.pcie = true,
+	.nfuncs = 1,
+	.funcs = { {
+		.fn = 0, .vendor = 0x8086, .device = 0x10d3,
+		.class_code = 0x020000, .irq_pin = 1,
+		.bar = { [0] = { SIM_BAR_MEM32, false, 64 << 10 } },
+		.msi_vectors = 1, .latency_us = 100000,
+	} },
+};
+
+static void up_slow(struct rig *r)
+{
+	rig_insert(r, &card_slow);
+	rig_run(r, HS_MSEC(30));
+	if (rig_state(r) == HS_SLOT_OFF)
+		assert_int_equal(rig_enable(r), 0);
+	assert_true(rig_until(r, HS_SLOT_ON, HS_SEC(2)));
+	assert_int_equal(simcard_submit(rig_dev(r), 1), 1);
+}
+
+/* The inputs that arrive in the middle of things: each on the state it
+ * is meant for, through the hardware. */
+static void sc_pcie_interruptions(void **state)
+{
+	struct rig r;
+	const struct rig_opts req = { .policy = HS_SLOT_POLICY_REQUEST };
+
+	(void)state;
+	/* Empty slot: a button, then a power fault. */
+	rig_init(&r, RIG_PCIE, &req);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_FAULT);
+	assert_int_equal(sim_inject_power_fault(r.slot), 0); /* again */
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_FAULT);
+	assert_int_equal(rig_disable(&r), 0);                /* ack */
+	assert_int_equal(rig_state(&r), HS_SLOT_EMPTY);
+	fini(&r);
+
+	/* Off: a fault, with the latch played while it is latched. */
+	rig_init(&r, RIG_PCIE, &req);
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(30));
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_FAULT);
+	assert_int_equal(sim_set_latch(r.slot, true), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_FAULT);
+	fini(&r);
+
+	/* The button window, interrupted five ways. */
+	rig_init(&r, RIG_PCIE, &req);
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(30));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_disable(&r), 0);          /* cancels */
+	assert_int_equal(rig_state(&r), HS_SLOT_OFF);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(sim_set_latch(r.slot, true), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_OFF);   /* latch cancels */
+	assert_int_equal(sim_set_latch(r.slot, false), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_enable(&r), 0);           /* skips the wait */
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(1)));
+	assert_true(r.t_state[HS_SLOT_ON] < HS_SEC(1));
+	/* ... and the removal window, likewise. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_enable(&r), 0);           /* cancels */
+	assert_int_equal(rig_state(&r), HS_SLOT_ON);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_disable(&r), 0);          /* skips the wait */
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(1)));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	rig_pull(&r, false);                           /* card gone */
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(1)));
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(30));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_FAULT, HS_SEC(1)));
+	fini(&r);
+
+	/* Powering on, interrupted: the latch, a fault, requests. */
+	rig_init(&r, RIG_PCIE, &defaults);
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(30));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_POWERING_ON, HS_SEC(6)));
+	assert_int_equal(rig_enable(&r), -HS_EBUSY);
+	assert_int_equal(rig_disable(&r), -HS_EBUSY);
+	rig_run(&r, HS_MSEC(30));
+	assert_int_equal(sim_set_latch(r.slot, true), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(1)));
+	assert_true(has_alert(&r, "latch"));
+	assert_int_equal(sim_set_latch(r.slot, false), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_enable(&r), 0);
+	rig_run(&r, HS_MSEC(30));
+	assert_int_equal(rig_state(&r), HS_SLOT_POWERING_ON);
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_FAULT, HS_SEC(1)));
+	fini(&r);
+
+	/* On: the link drops and comes back by itself. */
+	rig_init(&r, RIG_PCIE, &on_presence);
+	rig_bring_up(&r, &tu_card_nic);
+	assert_int_equal(sim_bounce(r.slot, true, 1000, 1000), 0);
+	rig_run(&r, HS_MSEC(5));
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	assert_true(has_alert(&r, "link went down"));
+	/* The removal window: the link again, the latch, a fault. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(sim_bounce(r.slot, true, 1000, 1000), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(sim_set_latch(r.slot, true), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(1)));
+	assert_int_equal(sim_set_latch(r.slot, false), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_FAULT, HS_SEC(1)));
+	rig_assert_clean(&r);
+	/* Pulled inside the removal window. */
+	rig_pull(&r, true);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(1)));
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	simcard_submit(rig_dev(&r), 4);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	rig_pull(&r, false);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(1)));
+	rig_assert_clean(&r);
+	fini(&r);
+}
+
+/* Powering off while a slow driver quiesces: the card pulled, the latch
+ * opened, a fault, the button, requests; and the late results of the
+ * removal that was cut short. */
+static void sc_pcie_interrupted_removal(void **state)
+{
+	struct rig r;
+	const struct rig_opts req = { .policy = HS_SLOT_POLICY_REQUEST };
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &req);
+	up_slow(&r);
+	assert_int_equal(rig_disable(&r), 0);
+	rig_run(&r, HS_MSEC(20));
+	assert_int_equal(rig_state(&r), HS_SLOT_POWERING_OFF);
+	assert_int_equal(sim_press_button(r.slot), 0); /* ignored */
+	rig_run(&r, HS_MSEC(5));
+	assert_int_equal(rig_state(&r), HS_SLOT_POWERING_OFF);
+	rig_pull(&r, false);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(1)));
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(r.done_rc, -HS_ENODEV);
+	rig_assert_clean(&r);
+	fini(&r);
+
+	rig_init(&r, RIG_PCIE, &req);
+	up_slow(&r);
+	assert_int_equal(rig_disable(&r), 0);
+	rig_run(&r, HS_MSEC(20));
+	assert_int_equal(sim_set_latch(r.slot, true), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(1)));
+	rig_run(&r, HS_MSEC(10));
+	rig_assert_clean(&r);
+	fini(&r);
+
+	rig_init(&r, RIG_PCIE, &req);
+	up_slow(&r);
+	assert_int_equal(rig_disable(&r), 0);
+	rig_run(&r, HS_MSEC(20));
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_FAULT, HS_SEC(1)));
+	rig_run(&r, HS_MSEC(10));
+	rig_assert_clean(&r);
+	fini(&r);
+
+	/* A removal started by the button: requests meet a busy slot; the
+	 * link dropping mid-quiesce is a surprise. */
+	rig_init(&r, RIG_PCIE, &req);
+	up_slow(&r);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_POWERING_OFF, HS_SEC(6)));
+	assert_int_equal(rig_enable(&r), -HS_EBUSY);
+	assert_int_equal(rig_disable(&r), -HS_EBUSY);
+	assert_int_equal(sim_bounce(r.slot, true, 1000, 1000), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(1)));
+	rig_run(&r, HS_MSEC(200));
+	rig_assert_clean(&r);
+	fini(&r);
+
+	/* Out of memory when the removal starts: tried again. */
+	rig_init(&r, RIG_PCIE, &req);
+	up_slow(&r);
+	sim_fault_alloc(r.t.sim, 1);
+	assert_int_equal(rig_disable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(2)));
+	rig_run(&r, 0);
+	assert_int_equal(r.done_rc, 0);
+	rig_assert_clean(&r);
+	fini(&r);
+}
+
+/* Inputs the hardware cannot deliver in some states (a stale timer, a
+ * late result, a link event on an unpowered slot) still have a defined
+ * cell: drilled, nothing changes. */
+static void sc_drills(void **state)
+{
+	struct rig r;
+	static const enum hs_slot_input ins[] = {
+		HS_IN_PRESENCE, HS_IN_LATCH, HS_IN_BUTTON, HS_IN_LINK,
+		HS_IN_CMD, HS_IN_TIMER, HS_IN_DONE,
+	};
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_REQUEST });
+	for (unsigned i = 0; i < sizeof(ins) / sizeof(ins[0]); i++) {
+		hs_slot_drill(r.hs, ins[i]);
+		rig_run(&r, HS_MSEC(50));
+		assert_int_equal(rig_state(&r), HS_SLOT_EMPTY);
+	}
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(50));
+	/* The window: a link event (unpowered), a late result. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	hs_slot_drill(r.hs, HS_IN_LINK);
+	hs_slot_drill(r.hs, HS_IN_DONE);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_BLINKING_ON);
+	hs_slot_drill(r.hs, HS_IN_ENABLE);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(1)));
+	hs_slot_drill(r.hs, HS_IN_TIMER);
+	hs_slot_drill(r.hs, HS_IN_DONE);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_ON);
+	assert_non_null(rig_dev(&r));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	rig_run(&r, HS_MSEC(10));
+	hs_slot_drill(r.hs, HS_IN_DONE);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_BLINKING_OFF);
+	hs_slot_drill(r.hs, HS_IN_POWER_FAULT);
+	assert_true(rig_until(&r, HS_SLOT_FAULT, HS_SEC(1)));
+	hs_slot_drill(r.hs, HS_IN_TIMER);
+	hs_slot_drill(r.hs, HS_IN_LINK);
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(rig_state(&r), HS_SLOT_FAULT);
+	fini(&r);
+}
+
 /* ---- coverage of the table ---------------------------------------------- */
 
 static void test_every_cell_exercised(void **state)
@@ -729,6 +1006,9 @@ int main(void)
 		ALL3(sc_restart_reconciles),
 		PCIE(sc_immediate_readiness),
 		PCIE(sc_pcie_variants),
+		PCIE(sc_pcie_interruptions),
+		PCIE(sc_pcie_interrupted_removal),
+		PCIE(sc_drills),
 		cmocka_unit_test(test_every_cell_exercised),
 	};
 
