@@ -15,7 +15,7 @@ CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
 
-.PHONY: all demo check test bench install clean
+.PHONY: all demo check test bench install clean slot-coverage
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -34,6 +34,9 @@ demo: all
 	@echo
 	@echo "== after hotswap's enumeration: bus numbers, windows, BARs, drivers =="
 	$(RELEASE)/hotswap-lspci -e
+	@echo
+	@echo "== an operator's session: insert, remove, veto, cancel, eject, pull, fault =="
+	$(RELEASE)/hotswap-demo
 
 check: $(ASAN)/.configured
 	$(CMAKE) --build $(ASAN) -j$(JOBS)
@@ -42,6 +45,11 @@ check: $(ASAN)/.configured
 test: $(ASAN)/.configured
 	$(CMAKE) --build $(ASAN) -j$(JOBS) --target $(T)
 	cd $(ASAN) && ctest --output-on-failure -R '^$(T)$$'
+
+# The slot state table's coverage by the scenario suite (every cell).
+slot-coverage: $(ASAN)/.configured
+	$(CMAKE) --build $(ASAN) -j$(JOBS) --target test_slot_scenarios
+	cd $(ASAN) && ./test_slot_scenarios | sed -n '/coverage/,/exercised/p'
 
 bench: all
 	$(RELEASE)/hotswap-bench-enum

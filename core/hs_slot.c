@@ -1685,6 +1685,10 @@ static enum hs_indicator ind_of(int8_t v)
 
 void hs_slot_get_info(const struct hs_slot *s, struct hs_slot_info *o)
 {
+	struct hs_slot_status st = s->st;
+
+	/* The hardware as it is now, not as the machine last looked. */
+	s->hpc->ops->status(s->hpc->priv, s->index, &st);
 	hs_memset(o, 0, sizeof(*o));
 	o->name = s->name;
 	o->phys = s->d.phys;
@@ -1693,12 +1697,12 @@ void hs_slot_get_info(const struct hs_slot *s, struct hs_slot_info *o)
 	o->devnum = s->d.devnum;
 	o->caps = s->d.caps;
 	o->state = s->state;
-	o->present = s->st.present;
-	o->latch_open = s->st.latch_open;
-	o->powered = s->st.powered;
-	o->link_up = s->st.link_up;
-	o->power_fault = s->st.power_fault;
-	o->interlock = s->st.interlock;
+	o->present = st.present;
+	o->latch_open = st.latch_open;
+	o->powered = st.powered;
+	o->link_up = st.link_up;
+	o->power_fault = st.power_fault;
+	o->interlock = st.interlock;
 	o->power_ind = ind_of(s->have.power_ind);
 	o->attn_ind = ind_of(s->have.attn_ind);
 	o->policy = s->policy;

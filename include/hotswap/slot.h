@@ -92,7 +92,7 @@ struct hs_slot_info {
 	uint8_t devnum;           /* device number of the card */
 	unsigned caps;            /* enum hs_slot_caps */
 	enum hs_slot_state state;
-	/* As last read from the hardware. */
+	/* As the hardware shows them now. */
 	bool present, latch_open, powered, link_up, power_fault, interlock;
 	/* As last commanded. */
 	enum hs_indicator power_ind, attn_ind;
