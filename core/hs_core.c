@@ -286,11 +286,18 @@ bool hs_dev_is_hotplug_bridge(const struct hs_dev *d)
 
 int hs_dev_slot(const struct hs_dev *d)
 {
+	const struct hs_dev *top = d;
+
 	if (d->flags & DEV_HOTPLUG)
 		return d->slot_phys;
-	for (const struct hs_dev *p = d->parent; p; p = p->parent)
-		if (p->flags & DEV_HOTPLUG)
-			return p->slot_phys;
+	for (const struct hs_dev *p = d->parent; p; top = p, p = p->parent)
+		if (p->flags & DEV_HOTPLUG) {
+			/* On a multi-slot bus the card's device number says
+			 * which slot (SHPC, CompactPCI). */
+			int phys = hs_slot_phys_at(p, HS_BDF_DEV(top->bdf));
+
+			return phys >= 0 ? phys : p->slot_phys;
+		}
 	return -1;
 }
 

@@ -276,5 +276,8 @@ bool hs_slot_populated(struct hs_dev *bridge, int devnum);
 
 /* hs_slot.c */
 void hs_slots_destroy(struct hs_core *core);
+/* Physical number of the slot at device devnum below a hot-plug bridge,
+ * from its registered controller; -1 when none is registered. */
+int hs_slot_phys_at(const struct hs_dev *bridge, unsigned devnum);
 
 #endif /* HOTSWAP_CORE_INTERNAL_H */

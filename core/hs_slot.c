@@ -488,6 +488,10 @@ static void start_enable(struct hs_slot *s)
 	s->step = STEP_POWER;
 	s->link_up_at = 0;
 	set_state(s, HS_SLOT_POWERING_ON, NULL);
+	/* The hardware may have cut power or the link on its own since it
+	 * was last told (an SHPC isolates a slot whose MRL opens): say it
+	 * again rather than trust what was said. */
+	s->have.power = s->have.link = HS_KEEP;
 	want(s, 1, HS_IND_BLINK, HS_IND_OFF, 1, 1);
 	command(s);
 }
@@ -1427,6 +1431,18 @@ void hs_hpc_unregister(struct hs_hpc *h)
 	}
 	hs_free(core, h->slots, h->nslots * sizeof(*h->slots));
 	hs_free(core, h, sizeof(*h));
+}
+
+int hs_slot_phys_at(const struct hs_dev *bridge, unsigned devnum)
+{
+	for (const struct hs_hpc *h = bridge->core->hpcs; h; h = h->next) {
+		if (h->bridge != bridge)
+			continue;
+		for (unsigned n = 0; n < h->nslots; n++)
+			if (h->slots[n].d.devnum == devnum)
+				return (int)h->slots[n].d.phys;
+	}
+	return -1;
 }
 
 void hs_slots_destroy(struct hs_core *core)

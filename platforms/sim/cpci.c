@@ -431,6 +431,19 @@ static const struct sim_fn_model cpci_model = {
 	.destroy = cpci_destroy,
 };
 
+int sim_cpci_enum_line(const struct sim_fn *fn, uint32_t *line)
+{
+	const struct cpci *c;
+
+	if (!fn || fn->kind != SIM_FN_CPCI_BRIDGE || fn->model != &cpci_model)
+		return -HS_ENOENT;
+	c = of_fn(fn);
+	if (!c)
+		return -HS_ENOENT;
+	*line = c->enum_line;
+	return 0;
+}
+
 /* ---- construction ------------------------------------------------------- */
 
 struct sim_fn *sim_add_cpci_segment(struct sim_bus *bus, uint8_t dev,

@@ -364,10 +364,10 @@ enum cfg_result { CFG_OK, CFG_ABORT, CFG_RETRY };
  * it into type 0 when bus == secondary.
  */
 static enum cfg_result route_cfg(struct sim *sim, hs_bdf_t bdf,
-				 struct sim_fn **out, struct sim_fn **root_port)
+				 struct sim_fn **out, struct sim_fn **root_port,
+				 struct sim_counters *cnt)
 {
 	const struct sim_config *sc = sim_get_config(sim);
-	struct sim_counters *cnt = sim_counters_mut(sim);
 	struct sim_bus *bus = sim_root_bus(sim);
 	unsigned busno = sc->bus_first;
 	unsigned target = HS_BDF_BUS(bdf);
@@ -395,7 +395,8 @@ static enum cfg_result route_cfg(struct sim *sim, hs_bdf_t bdf,
 		}
 		if (!next)
 			return CFG_ABORT;
-		cnt->cfg_type1++;
+		if (cnt)
+			cnt->cfg_type1++;
 		if (next->kind == SIM_FN_PCIE_PORT && !*root_port &&
 		    next->pcie_cap &&
 		    ((sim_cfg_get(&next->cfg, next->pcie_cap + 2, 2) >> 4) &
@@ -404,14 +405,15 @@ static enum cfg_result route_cfg(struct sim *sim, hs_bdf_t bdf,
 		bus = next->secondary;
 		busno = sim_cfg_get(&next->cfg, CFG_SECONDARY, 1);
 	}
-	cnt->cfg_type0++;
+	if (cnt)
+		cnt->cfg_type0++;
 	if (bus->link_below_port && HS_BDF_DEV(bdf) != 0 &&
 	    !ari_forwarding(bus->bridge))
 		return CFG_ABORT;
 	fn = bus->fn[HS_BDF_DEVFN(bdf)];
 	if (!fn || !sim_fn_alive(fn))
 		return CFG_ABORT;
-	if (fn->card && fn->card->slot && !fn->card->cold &&
+	if (cnt && fn->card && fn->card->slot && !fn->card->cold &&
 	    fn->card->slot->kind == SIM_SLOT_PCIE &&
 	    sim_now(sim) < fn->card->linked_at + HS_MSEC(100) &&
 	    !fn->card->spec->funcs[0].immediate_readiness)
@@ -420,6 +422,14 @@ static enum cfg_result route_cfg(struct sim *sim, hs_bdf_t bdf,
 		return CFG_RETRY;
 	*out = fn;
 	return CFG_OK;
+}
+
+struct sim_fn *sim_fn_lookup(struct sim *sim, hs_bdf_t bdf)
+{
+	struct sim_fn *fn = NULL, *rp;
+
+	/* Routed as a config cycle would be, counting nothing. */
+	return route_cfg(sim, bdf, &fn, &rp, NULL) == CFG_OK ? fn : NULL;
 }
 
 static bool fault_hit(struct sim *sim);
@@ -450,7 +460,7 @@ int sim_plat_cfg_read(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
 		*val = ones;
 		return 0;
 	}
-	switch (route_cfg(sim, bdf, &fn, &rp)) {
+	switch (route_cfg(sim, bdf, &fn, &rp, cnt)) {
 	case CFG_ABORT:
 		cnt->cfg_master_aborts++;
 		*val = ones;
@@ -487,7 +497,7 @@ int sim_plat_cfg_write(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
 	sim_counters_mut(sim)->cfg_writes++;
 	if (fault_hit(sim))
 		return 0;
-	if (route_cfg(sim, bdf, &fn, &rp) != CFG_OK)
+	if (route_cfg(sim, bdf, &fn, &rp, sim_counters_mut(sim)) != CFG_OK)
 		return 0; /* a write to nobody is dropped */
 	if ((fn->quirks & SIM_QUIRK_BUS_GREEDY) && off <= CFG_SUBORDINATE &&
 	    off + width > CFG_SUBORDINATE) {

@@ -587,6 +587,13 @@ static int plat_intx_route(void *ctx, hs_bdf_t root_dev, unsigned pin,
 	return 0;
 }
 
+/* CompactPCI: the line the ENUM# of the backplane behind a segment bridge
+ * is wired to (the chassis description says which). */
+static int plat_enum_line(void *ctx, hs_bdf_t bridge, uint32_t *line)
+{
+	return sim_cpci_enum_line(sim_fn_lookup(ctx, bridge), line);
+}
+
 /* ---- clock, log, allocator ops ------------------------------------------ */
 
 static hs_time_t plat_now(void *ctx)
@@ -684,6 +691,7 @@ static const struct hs_platform_ops sim_platform_ops = {
 	.msi_free = plat_msi_free,
 	.msi_message = plat_msi_message,
 	.intx_route = plat_intx_route,
+	.enum_line = plat_enum_line,
 	.now = plat_now,
 	.timer_set = plat_timer_set,
 	.log = plat_log,

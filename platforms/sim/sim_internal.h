@@ -227,6 +227,10 @@ int sim_fn_dma_write(struct sim_fn *fn, uint64_t addr, const void *buf,
 int sim_fn_dma_read(struct sim_fn *fn, uint64_t addr, void *buf, size_t len);
 /* Raise a platform line (ENUM# and the like), level semantics. */
 void sim_line_set(struct sim *sim, uint32_t line, bool level);
+/* The function a BDF names now, routed through the bridges as a config
+ * cycle would be, without side effects (no counters, no fault hits);
+ * NULL when nothing answers there. */
+struct sim_fn *sim_fn_lookup(struct sim *sim, hs_bdf_t bdf);
 
 /* The platform entry points (fabric.c) and chassis plumbing (sim.c). */
 int sim_plat_cfg_read(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
@@ -298,7 +302,10 @@ void sim_slot_set_ctrl_ops(struct sim_slot *slot,
 /* ---- controllers -------------------------------------------------------- */
 
 /* pcie_port.c, shpc.c and cpci.c have only their sim_add_* entry points
- * and the sim_slot_ctrl_ops they install on their slots. */
+ * and the sim_slot_ctrl_ops they install on their slots; cpci.c also
+ * tells the platform the line a segment bridge's ENUM# is wired to
+ * (-HS_ENOENT when fn is not a CompactPCI segment bridge). */
+int sim_cpci_enum_line(const struct sim_fn *fn, uint32_t *line);
 
 /* ---- chassis-wide -------------------------------------------------------- */
 

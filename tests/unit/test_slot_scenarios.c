@@ -89,6 +89,7 @@ static void sc_insert_comes_up(void **state)
 	rig_info(&r, &hw, NULL);
 	assert_true(hw.powered);
 	assert_true(hw.link_up);
+	rig_run(&r, HS_MSEC(2)); /* the indicator command completes */
 	expect_inds(&r, SIM_IND_ON, SIM_IND_OFF);
 	d = rig_dev(&r);
 	assert_non_null(d);
@@ -363,6 +364,7 @@ static void sc_power_fault_then_pull(void **state)
 	assert_int_equal(rig_state(&r), HS_SLOT_FAULT);
 	rig_pull(&r, true);
 	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(2)));
+	rig_run(&r, HS_MSEC(2)); /* the indicator command completes */
 	expect_inds(&r, SIM_IND_OFF, SIM_IND_OFF);
 	rig_assert_trace(&r, "empty>off>powering-on>on>fault>empty");
 	fini(&r);
