@@ -46,8 +46,8 @@
  * that matter for hot swap.  So a segment without the block gets one
  * slot per device number, 0 to 31, each named by its device number (as
  * Linux's cpci_hotplug names its slots by bus:device); a board appearing
- * at any IDSEL is found.  A platform that knows its backplane should
- * tell the layout instead (a platform op the core does not have yet).
+ * at any IDSEL is found, unless the platform knows how its backplane is
+ * wired and says so (the optional platform op backplane).
  *
  * ENUM# is bussed, and a chassis may wire the ENUM# of several segments
  * to one platform line.  The platform takes one handler per line: the
@@ -119,6 +119,7 @@ struct cpcihp {
 	struct hs_dev *br;
 	struct hs_hpc *hpc;
 	bool ha;                   /* high-availability power block */
+	bool laid_out;             /* the platform gave the slot layout */
 	bool ha_irq;               /* the bridge's INTA# is ours */
 	unsigned nslots;
 	enum enum_role role;
@@ -642,12 +643,27 @@ static int cpci_probe(struct hs_dev *br, void **priv)
 			rc = -HS_EINVAL;
 			goto free_c;
 		}
+	} else {
+		const struct hs_platform *pl = hs_dev_platform(br);
+		unsigned fd, ns, fp;
+
+		/* The platform may know how the backplane is wired. */
+		if (pl->ops->backplane &&
+		    pl->ops->backplane(pl->ctx, hs_dev_bdf(br), &fd, &ns,
+				       &fp) == 0 &&
+		    ns && ns <= MAX_SLOTS && fd + ns <= 32) {
+			c->nslots = ns;
+			first_dev = fd;
+			first_phys = fp;
+			c->laid_out = true;
+		}
 	}
 
 	hs_memzero(d, sizeof(d));
 	for (unsigned i = 0; i < c->nslots; i++) {
-		/* Without the HA block: every device number, named by it. */
-		d[i].phys = c->ha ? first_phys + i : i;
+		/* Without the HA block or the platform's word: every device
+		 * number, named by it. */
+		d[i].phys = c->ha || c->laid_out ? first_phys + i : i;
 		d[i].devnum = (uint8_t)(first_dev + i);
 		d[i].caps = HS_SLOT_CAP_PWR_IND | HS_SLOT_CAP_MRL |
 			    HS_SLOT_CAP_LATCH_ASKS | HS_SLOT_CAP_LINK_REPORT;

@@ -103,6 +103,15 @@ struct hs_platform_ops {
 	 * -HS_ENOENT means not wired, and software polls (PICMG 2.1).
 	 */
 	int (*enum_line)(void *ctx, hs_bdf_t bridge, uint32_t *line);
+	/*
+	 * CompactPCI: the slots of the backplane behind bridge as the system
+	 * integrator wired them: nslots connectors at device numbers
+	 * first_dev.., physical numbers first_phys.. (PICMG 2.0 leaves the
+	 * IDSEL routing to the backplane, so no register says).  Optional;
+	 * NULL or -HS_ENOENT when not known.
+	 */
+	int (*backplane)(void *ctx, hs_bdf_t bridge, unsigned *first_dev,
+			 unsigned *nslots, unsigned *first_phys);
 
 	/* Clock: monotonic nanoseconds and one one-shot timer. */
 	hs_time_t (*now)(void *ctx);

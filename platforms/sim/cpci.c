@@ -444,6 +444,22 @@ int sim_cpci_enum_line(const struct sim_fn *fn, uint32_t *line)
 	return 0;
 }
 
+int sim_cpci_layout(const struct sim_fn *fn, unsigned *first_dev,
+		    unsigned *nslots, unsigned *first_phys)
+{
+	const struct cpci *c;
+
+	if (!fn || fn->kind != SIM_FN_CPCI_BRIDGE || fn->model != &cpci_model)
+		return -HS_ENOENT;
+	c = of_fn(fn);
+	if (!c)
+		return -HS_ENOENT;
+	*first_dev = c->first_dev;
+	*nslots = c->nslots;
+	*first_phys = c->first_phys;
+	return 0;
+}
+
 /* ---- construction ------------------------------------------------------- */
 
 struct sim_fn *sim_add_cpci_segment(struct sim_bus *bus, uint8_t dev,

@@ -594,6 +594,13 @@ static int plat_enum_line(void *ctx, hs_bdf_t bridge, uint32_t *line)
 	return sim_cpci_enum_line(sim_fn_lookup(ctx, bridge), line);
 }
 
+static int plat_backplane(void *ctx, hs_bdf_t bridge, unsigned *first_dev,
+			  unsigned *nslots, unsigned *first_phys)
+{
+	return sim_cpci_layout(sim_fn_lookup(ctx, bridge), first_dev, nslots,
+			       first_phys);
+}
+
 /* ---- clock, log, allocator ops ------------------------------------------ */
 
 static hs_time_t plat_now(void *ctx)
@@ -692,6 +699,7 @@ static const struct hs_platform_ops sim_platform_ops = {
 	.msi_message = plat_msi_message,
 	.intx_route = plat_intx_route,
 	.enum_line = plat_enum_line,
+	.backplane = plat_backplane,
 	.now = plat_now,
 	.timer_set = plat_timer_set,
 	.log = plat_log,

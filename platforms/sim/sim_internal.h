@@ -306,6 +306,9 @@ void sim_slot_set_ctrl_ops(struct sim_slot *slot,
  * tells the platform the line a segment bridge's ENUM# is wired to
  * (-HS_ENOENT when fn is not a CompactPCI segment bridge). */
 int sim_cpci_enum_line(const struct sim_fn *fn, uint32_t *line);
+/* The segment's slots, as the chassis builder wired them. */
+int sim_cpci_layout(const struct sim_fn *fn, unsigned *first_dev,
+		    unsigned *nslots, unsigned *first_phys);
 
 /* ---- chassis-wide -------------------------------------------------------- */
 

@@ -54,6 +54,7 @@ struct opts {
 	bool poll;
 	int policy;
 	bool no_enum_op;           /* the platform has no enum_line op */
+	bool no_backplane_op;      /* nor a backplane op */
 	bool second;               /* a second segment on the same ENUM# */
 	const struct sim_card_spec *cold[4];
 };
@@ -207,9 +208,12 @@ static struct fx *start(const struct opts *o)
 		assert_non_null(f->other);
 	}
 	f->plat = f->t.plat;
-	if (o->no_enum_op) {
+	if (o->no_enum_op || o->no_backplane_op) {
 		f->ops = *f->t.plat.ops;
-		f->ops.enum_line = NULL;
+		if (o->no_enum_op)
+			f->ops.enum_line = NULL;
+		if (o->no_backplane_op)
+			f->ops.backplane = NULL;
 		f->plat.ops = &f->ops;
 	}
 	hs_core_params_defaults(&p);
@@ -379,11 +383,31 @@ static void test_ha_layout(void **state)
 	stop(f);
 }
 
-/* Without the HA block nothing says where the connectors are: one slot
- * per device number, named by it. */
-static void test_no_ha_layout(void **state)
+/* Without the HA block the platform says where the connectors are. */
+static void test_no_ha_platform_layout(void **state)
 {
 	static const struct opts o = { 0 };
+	struct fx *f = start(&o);
+	struct hs_slot_info si;
+	unsigned n = 0;
+
+	(void)state;
+	for (struct hs_slot *s = hs_slot_next(f->core, NULL); s;
+	     s = hs_slot_next(f->core, s)) {
+		hs_slot_get_info(s, &si);
+		assert_int_equal(si.devnum, NOHA_DEV + n);
+		assert_int_equal(si.phys, NOHA_DEV + n);
+		n++;
+	}
+	assert_int_equal(n, 4);
+	stop(f);
+}
+
+/* ... and when it does not know either, nothing says: one slot per
+ * device number, named by it. */
+static void test_no_ha_layout(void **state)
+{
+	static const struct opts o = { .no_backplane_op = true };
 	struct fx *f = start(&o);
 	struct hs_slot_info si;
 	unsigned n = 0;
@@ -748,9 +772,8 @@ static void test_enum_line_shared_by_two_segments(void **state)
 	(void)state;
 	run(f, HS_MSEC(100));
 	/* The second segment's device 5: its board raises the line the
-	 * first segment's driver holds.  Both segments have a slot for
-	 * device 5 (no layout without the HA block): the second is "5-2". */
-	s5 = hs_slot_find(f->core, "5-2");
+	 * first segment's driver holds. */
+	s5 = hs_slot_find(f->core, "5");
 	assert_non_null(s5);
 	{
 		struct hs_slot_info si;
@@ -817,6 +840,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ha_layout),
+		cmocka_unit_test(test_no_ha_platform_layout),
 		cmocka_unit_test(test_no_ha_layout),
 		cmocka_unit_test(test_insert_configures_and_led_off),
 		cmocka_unit_test(test_ha_insert_powers_and_configures),
