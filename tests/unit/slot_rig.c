@@ -313,6 +313,80 @@ void rig_assert_clean(struct rig *r)
 	assert_int_equal(l->submitted, l->completed + l->failed);
 }
 
+static void evlog_add(struct evlog *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void evlog_add(struct evlog *l, const char *fmt, ...)
+{
+	size_t n = strlen(l->log);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(l->log + n, sizeof(l->log) - n, fmt, ap);
+	va_end(ap);
+}
+
+void evlog_event(void *arg, const struct hs_event *ev)
+{
+	static const char *const dev_kind[] = {
+		[HS_EV_DEV_ADDED] = "added", [HS_EV_DEV_REMOVED] = "removed",
+		[HS_EV_DRIVER_BOUND] = "bound",
+		[HS_EV_DRIVER_UNBOUND] = "unbound",
+	};
+	struct evlog *l = arg;
+
+	switch (ev->type) {
+	case HS_EV_SLOT_STATE:
+		evlog_add(l, "state %s %s>%s%s%s\n", ev->slot_name,
+			  hs_slot_state_name((enum hs_slot_state)ev->from),
+			  hs_slot_state_name((enum hs_slot_state)ev->to),
+			  ev->msg ? ": " : "", ev->msg ? ev->msg : "");
+		break;
+	case HS_EV_SLOT_ALERT:
+		evlog_add(l, "alert %s %s\n", ev->slot_name,
+			  ev->msg ? ev->msg : "");
+		break;
+	case HS_EV_DEV_ADDED:
+	case HS_EV_DEV_REMOVED:
+	case HS_EV_DRIVER_BOUND:
+	case HS_EV_DRIVER_UNBOUND:
+		evlog_add(l, "%s %02x:%02x.%u%s%s\n", dev_kind[ev->type],
+			  HS_BDF_BUS(ev->bdf), HS_BDF_DEV(ev->bdf),
+			  HS_BDF_FN(ev->bdf), ev->driver ? " " : "",
+			  ev->driver ? ev->driver : "");
+		break;
+	default:
+		break;
+	}
+}
+
+void evlog_expect_seq(struct evlog *l, const char *const *want)
+{
+	size_t at = l->at;
+
+	for (; *want; want++) {
+		const char *p = strstr(l->log + at, *want);
+
+		if (!p) {
+			print_error("expected \"%s\" after offset %zu in:\n%s\n",
+				    *want, at, l->log);
+			fail();
+		}
+		at = (size_t)(p - l->log) + strlen(*want);
+	}
+	l->at = at;
+}
+
+bool evlog_has(const struct evlog *l, const char *what)
+{
+	return strstr(l->log, what) != NULL;
+}
+
+void evlog_mark(struct evlog *l)
+{
+	l->at = strlen(l->log);
+}
+
 void rig_assert_trace(const struct rig *r, const char *expect)
 {
 	if (strcmp(r->trace, expect) != 0) {

@@ -42,6 +42,27 @@ struct rig {
 
 extern const char *const rig_kind_name[RIG_KINDS];
 
+/*
+ * Events as one line each, in order: "state 10 off>blinking-on",
+ * "alert 10 ...", "added 01:01.0", "bound 01:01.0 simnet", ... Subscribe
+ * evlog_event with the log as its argument.
+ */
+struct evlog {
+	char log[16384];
+	size_t at;            /* where the last expected string ended */
+};
+void evlog_event(void *arg, const struct hs_event *ev);
+/* Each string must appear in the log after the previous one. */
+void evlog_expect_seq(struct evlog *l, const char *const *want);
+#define EVLOG_EXPECT(l, ...)                                             \
+	do {                                                             \
+		static const char *const w_[] = { __VA_ARGS__, NULL };   \
+		evlog_expect_seq(l, w_);                                 \
+	} while (0)
+bool evlog_has(const struct evlog *l, const char *what);
+/* Later expectations start from here. */
+void evlog_mark(struct evlog *l);
+
 void rig_init(struct rig *r, enum rig_kind kind, const struct rig_opts *o);
 /* Build the chassis only (no core yet); rig_start adds the core. */
 void rig_build(struct rig *r, enum rig_kind kind, const struct rig_opts *o);

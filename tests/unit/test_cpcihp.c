@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_util.h"
+#include "slot_rig.h"
 
 #include "hotswap/hpc.h"
 #include "simcard.h"
@@ -68,93 +68,23 @@ struct fx {
 	bool ha;
 	struct sim_slot *slot[4];  /* the first four slots */
 	struct sim_slot *other;    /* first slot of the second segment */
-	char log[16384];
-	size_t at;
+	struct evlog ev;       /* slot and device events */
 	int done_rc;
 	unsigned ndone;
 };
 
 static struct fx *F;
 
-static void logf_(struct fx *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void logf_(struct fx *f, const char *fmt, ...)
-{
-	size_t n = strlen(f->log);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(f->log + n, sizeof(f->log) - n, fmt, ap);
-	va_end(ap);
-}
-
-static void on_event(void *arg, const struct hs_event *ev)
-{
-	struct fx *f = arg;
-
-	switch (ev->type) {
-	case HS_EV_SLOT_STATE:
-		logf_(f, "state %s %s>%s%s%s\n", ev->slot_name,
-		      hs_slot_state_name((enum hs_slot_state)ev->from),
-		      hs_slot_state_name((enum hs_slot_state)ev->to),
-		      ev->msg ? ": " : "", ev->msg ? ev->msg : "");
-		break;
-	case HS_EV_SLOT_ALERT:
-		logf_(f, "alert %s %s\n", ev->slot_name, ev->msg ? ev->msg : "");
-		break;
-	case HS_EV_DEV_ADDED:
-		logf_(f, "added %02x:%02x.%u\n", HS_BDF_BUS(ev->bdf),
-		      HS_BDF_DEV(ev->bdf), HS_BDF_FN(ev->bdf));
-		break;
-	case HS_EV_DEV_REMOVED:
-		logf_(f, "removed %02x:%02x.%u\n", HS_BDF_BUS(ev->bdf),
-		      HS_BDF_DEV(ev->bdf), HS_BDF_FN(ev->bdf));
-		break;
-	case HS_EV_DRIVER_BOUND:
-		logf_(f, "bound %02x:%02x.%u %s\n", HS_BDF_BUS(ev->bdf),
-		      HS_BDF_DEV(ev->bdf), HS_BDF_FN(ev->bdf), ev->driver);
-		break;
-	case HS_EV_DRIVER_UNBOUND:
-		logf_(f, "unbound %02x:%02x.%u %s\n", HS_BDF_BUS(ev->bdf),
-		      HS_BDF_DEV(ev->bdf), HS_BDF_FN(ev->bdf), ev->driver);
-		break;
-	default:
-		break;
-	}
-}
-
-static void expect_seq(struct fx *f, const char *const *want)
-{
-	size_t at = f->at;
-
-	for (; *want; want++) {
-		const char *p = strstr(f->log + at, *want);
-
-		if (!p) {
-			print_error("expected \"%s\" after offset %zu in:\n%s\n",
-				    *want, at, f->log);
-			fail();
-		}
-		at = (size_t)(p - f->log) + strlen(*want);
-	}
-	f->at = at;
-}
-
-#define EXPECT(f, ...)                                                   \
-	do {                                                             \
-		static const char *const w_[] = { __VA_ARGS__, NULL };   \
-		expect_seq(f, w_);                                       \
-	} while (0)
+#define EXPECT(f, ...) EVLOG_EXPECT(&(f)->ev, __VA_ARGS__)
 
 static bool logged(const struct fx *f, const char *what)
 {
-	return strstr(f->log, what) != NULL;
+	return evlog_has(&f->ev, what);
 }
 
 static void mark(struct fx *f)
 {
-	f->at = strlen(f->log);
+	evlog_mark(&f->ev);
 }
 
 static void sim_log_fn(void *arg, enum hs_log_level lvl, const char *line)
@@ -223,7 +153,7 @@ static struct fx *start(const struct opts *o)
 	assert_int_equal(hs_controllers_register(f->core), 0);
 	assert_int_equal(hs_driver_register(f->core, &simnet_driver), 0);
 	assert_int_equal(hs_driver_register(f->core, &simstor_driver), 0);
-	assert_int_equal(hs_core_subscribe(f->core, on_event, f), 0);
+	assert_int_equal(hs_core_subscribe(f->core, evlog_event, &f->ev), 0);
 	assert_int_equal(hs_core_enumerate(f->core), 0);
 	sim_advance(f->t.sim, 0);
 	return f;

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_util.h"
+#include "slot_rig.h"
 
 #include "hotswap/hpc.h"
 #include "simcard.h"
@@ -48,91 +48,18 @@ struct fx {
 	struct hs_core *core;
 	struct sim_slot *slot[4];
 	struct sim_shpc_spec spec;
-	char log[16384];
-	size_t at;            /* expect(): where the last match ended */
+	struct evlog ev;       /* slot and device events */
 	int done_rc[4];
 	unsigned ndone[4];
 };
 
 static struct fx *F;
 
-static void logf_(struct fx *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void logf_(struct fx *f, const char *fmt, ...)
-{
-	size_t n = strlen(f->log);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(f->log + n, sizeof(f->log) - n, fmt, ap);
-	va_end(ap);
-}
-
-/* Events, in order, as one line each: "state 10 off>blinking-on",
- * "alert 10 ...", "added 01:01.0", "bound 01:01.0 simnet", ... */
-static void on_event(void *arg, const struct hs_event *ev)
-{
-	struct fx *f = arg;
-
-	switch (ev->type) {
-	case HS_EV_SLOT_STATE:
-		logf_(f, "state %s %s>%s%s%s\n", ev->slot_name,
-		      hs_slot_state_name((enum hs_slot_state)ev->from),
-		      hs_slot_state_name((enum hs_slot_state)ev->to),
-		      ev->msg ? ": " : "", ev->msg ? ev->msg : "");
-		break;
-	case HS_EV_SLOT_ALERT:
-		logf_(f, "alert %s %s\n", ev->slot_name, ev->msg ? ev->msg : "");
-		break;
-	case HS_EV_DEV_ADDED:
-		logf_(f, "added %02x:%02x.%u\n", HS_BDF_BUS(ev->bdf),
-		      HS_BDF_DEV(ev->bdf), HS_BDF_FN(ev->bdf));
-		break;
-	case HS_EV_DEV_REMOVED:
-		logf_(f, "removed %02x:%02x.%u\n", HS_BDF_BUS(ev->bdf),
-		      HS_BDF_DEV(ev->bdf), HS_BDF_FN(ev->bdf));
-		break;
-	case HS_EV_DRIVER_BOUND:
-		logf_(f, "bound %02x:%02x.%u %s\n", HS_BDF_BUS(ev->bdf),
-		      HS_BDF_DEV(ev->bdf), HS_BDF_FN(ev->bdf), ev->driver);
-		break;
-	case HS_EV_DRIVER_UNBOUND:
-		logf_(f, "unbound %02x:%02x.%u %s\n", HS_BDF_BUS(ev->bdf),
-		      HS_BDF_DEV(ev->bdf), HS_BDF_FN(ev->bdf), ev->driver);
-		break;
-	default:
-		break;
-	}
-}
-
-/* Each string must appear in the log after the previous one. */
-static void expect_seq(struct fx *f, const char *const *want)
-{
-	size_t at = f->at;
-
-	for (; *want; want++) {
-		const char *p = strstr(f->log + at, *want);
-
-		if (!p) {
-			print_error("expected \"%s\" after offset %zu in:\n%s\n",
-				    *want, at, f->log);
-			fail();
-		}
-		at = (size_t)(p - f->log) + strlen(*want);
-	}
-	f->at = at;
-}
-
-#define EXPECT(f, ...)                                                   \
-	do {                                                             \
-		static const char *const w_[] = { __VA_ARGS__, NULL };   \
-		expect_seq(f, w_);                                       \
-	} while (0)
+#define EXPECT(f, ...) EVLOG_EXPECT(&(f)->ev, __VA_ARGS__)
 
 static bool logged(const struct fx *f, const char *what)
 {
-	return strstr(f->log, what) != NULL;
+	return evlog_has(&f->ev, what);
 }
 
 static void sim_log_fn(void *arg, enum hs_log_level lvl, const char *line)
@@ -187,7 +114,7 @@ static struct fx *start(const struct opts *o)
 	assert_int_equal(hs_controllers_register(f->core), 0);
 	assert_int_equal(hs_driver_register(f->core, &simnet_driver), 0);
 	assert_int_equal(hs_driver_register(f->core, &simstor_driver), 0);
-	assert_int_equal(hs_core_subscribe(f->core, on_event, f), 0);
+	assert_int_equal(hs_core_subscribe(f->core, evlog_event, &f->ev), 0);
 	assert_int_equal(hs_core_enumerate(f->core), 0);
 	sim_advance(f->t.sim, 0);
 	return f;
@@ -481,7 +408,7 @@ static void test_mrl_open_while_on_is_a_surprise(void **state)
 
 	(void)state;
 	bring_up(f, 0, &pci_nic);
-	f->at = strlen(f->log);
+	evlog_mark(&f->ev);
 	assert_int_equal(simcard_submit(card_dev(f, 0), 2), 2);
 	assert_int_equal(sim_set_latch(f->slot[0], true), 0);
 	run(f, HS_MSEC(5));
@@ -538,7 +465,7 @@ static void test_surprise_pull(void **state)
 
 	(void)state;
 	bring_up(f, 1, &pci_disk);
-	f->at = strlen(f->log);
+	evlog_mark(&f->ev);
 	assert_int_equal(sim_remove(f->slot[1], SIM_REMOVE_SURPRISE), 0);
 	assert_true(until(f, 1, HS_SLOT_EMPTY, HS_MSEC(100)));
 	run(f, HS_MSEC(5));
@@ -561,7 +488,7 @@ static void test_power_fault(void **state)
 
 	(void)state;
 	bring_up(f, 0, &pci_nic);
-	f->at = strlen(f->log);
+	evlog_mark(&f->ev);
 	assert_int_equal(sim_inject_power_fault(f->slot[0]), 0);
 	assert_true(until(f, 0, HS_SLOT_FAULT, HS_MSEC(10)));
 	run(f, HS_MSEC(10));
