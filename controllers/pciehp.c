@@ -18,53 +18,7 @@
 #include "hotswap/hpc.h"
 
 #include "controllers.h"
-
-/* Offsets inside the PCI Express capability (PCIe Base 7.5.3). */
-#define PX_LNKCAP 0x0c
-#define PX_LNKCTL 0x10
-#define PX_LNKSTA 0x12
-#define PX_SLTCAP 0x14
-#define PX_SLTCTL 0x18
-#define PX_SLTSTA 0x1a
-
-#define LNKCAP_DLLLARC (1u << 20)
-#define LNKCTL_LD      0x0010
-#define LNKSTA_DLLLA   0x2000
-
-#define SLTCAP_ABP   0x00000001u
-#define SLTCAP_PCP   0x00000002u
-#define SLTCAP_MRLSP 0x00000004u
-#define SLTCAP_AIP   0x00000008u
-#define SLTCAP_PIP   0x00000010u
-#define SLTCAP_HPS   0x00000020u
-#define SLTCAP_EIP   0x00020000u
-#define SLTCAP_NCCS  0x00040000u
-
-#define SLTCTL_ABPE   0x0001
-#define SLTCTL_PFDE   0x0002
-#define SLTCTL_MRLSCE 0x0004
-#define SLTCTL_PDCE   0x0008
-#define SLTCTL_CCIE   0x0010
-#define SLTCTL_HPIE   0x0020
-#define SLTCTL_AIC    0x00c0
-#define SLTCTL_PIC    0x0300
-#define SLTCTL_PCC    0x0400
-#define SLTCTL_EIC    0x0800
-#define SLTCTL_DLLSCE 0x1000
-#define SLTCTL_EVENTS (SLTCTL_ABPE | SLTCTL_PFDE | SLTCTL_MRLSCE |    \
-		       SLTCTL_PDCE | SLTCTL_CCIE | SLTCTL_HPIE |     \
-		       SLTCTL_DLLSCE)
-
-#define SLTSTA_ABP   0x0001
-#define SLTSTA_PFD   0x0002
-#define SLTSTA_MRLSC 0x0004
-#define SLTSTA_PDC   0x0008
-#define SLTSTA_CC    0x0010
-#define SLTSTA_MRLSS 0x0020
-#define SLTSTA_PDS   0x0040
-#define SLTSTA_EIS   0x0080
-#define SLTSTA_DLLSC 0x0100
-#define SLTSTA_EVENTS 0x011f
+#include "hotswap/pcie_regs.h"
 
 struct pciehp {
 	struct hs_dev *port;
@@ -93,23 +47,23 @@ static int px_status(void *priv, unsigned slot, struct hs_slot_status *st)
 	int rc;
 
 	(void)slot;
-	if ((rc = rd(p, PX_SLTSTA, 2, &sta)) || (rc = rd(p, PX_SLTCTL, 2, &ctl)))
+	if ((rc = rd(p, HS_PX_SLTSTA, 2, &sta)) || (rc = rd(p, HS_PX_SLTCTL, 2, &ctl)))
 		return rc;
 	if (sta == 0xffff)
 		return -HS_ENODEV; /* the port itself is gone */
-	if (p->dllla && (rc = rd(p, PX_LNKSTA, 2, &lnk)))
+	if (p->dllla && (rc = rd(p, HS_PX_LNKSTA, 2, &lnk)))
 		return rc;
-	st->present = sta & SLTSTA_PDS;
-	st->latch_open = (p->sltcap & SLTCAP_MRLSP) && (sta & SLTSTA_MRLSS);
-	st->powered = (p->sltcap & SLTCAP_PCP) ? !(ctl & SLTCTL_PCC)
+	st->present = sta & HS_SLTSTA_PDS;
+	st->latch_open = (p->sltcap & HS_SLTCAP_MRLSP) && (sta & HS_SLTSTA_MRLSS);
+	st->powered = (p->sltcap & HS_SLTCAP_PCP) ? !(ctl & HS_SLTCTL_PCC)
 					       : st->present;
 	/* Without link active reporting nothing tells; the core waits. */
-	st->link_up = p->dllla ? (lnk & LNKSTA_DLLLA) != 0
+	st->link_up = p->dllla ? (lnk & HS_LNKSTA_DLLLA) != 0
 			       : st->present && st->powered;
 	if (!st->present)
 		p->fault_seen = false;
-	st->power_fault = p->fault_seen || (sta & SLTSTA_PFD);
-	st->interlock = (p->sltcap & SLTCAP_EIP) && (sta & SLTSTA_EIS);
+	st->power_fault = p->fault_seen || (sta & HS_SLTSTA_PFD);
+	st->interlock = (p->sltcap & HS_SLTCAP_EIP) && (sta & HS_SLTSTA_EIS);
 	return 0;
 }
 
@@ -129,30 +83,30 @@ static int px_command(void *priv, unsigned slot, const struct hs_slot_cmd *c)
 	(void)slot;
 	/* Link Disable before power goes off; enabled before it comes on. */
 	if (c->link != HS_KEEP) {
-		if ((rc = rd(p, PX_LNKCTL, 2, &lnk)))
+		if ((rc = rd(p, HS_PX_LNKCTL, 2, &lnk)))
 			return rc;
-		lnk = c->link ? lnk & ~LNKCTL_LD : lnk | LNKCTL_LD;
-		if ((rc = wr(p, PX_LNKCTL, 2, lnk)))
+		lnk = c->link ? lnk & ~HS_LNKCTL_LD : lnk | HS_LNKCTL_LD;
+		if ((rc = wr(p, HS_PX_LNKCTL, 2, lnk)))
 			return rc;
 	}
-	if ((rc = rd(p, PX_SLTCTL, 2, &ctl)) || (rc = rd(p, PX_SLTSTA, 2, &sta)))
+	if ((rc = rd(p, HS_PX_SLTCTL, 2, &ctl)) || (rc = rd(p, HS_PX_SLTSTA, 2, &sta)))
 		return rc;
-	now = (uint16_t)(ctl & ~SLTCTL_EIC);
-	if (c->power != HS_KEEP && (p->sltcap & SLTCAP_PCP))
-		now = c->power ? now & ~SLTCTL_PCC : now | SLTCTL_PCC;
-	if (c->power_ind != HS_KEEP && (p->sltcap & SLTCAP_PIP))
-		now = (uint16_t)((now & ~SLTCTL_PIC) | ind_bits(c->power_ind) << 8);
-	if (c->attn_ind != HS_KEEP && (p->sltcap & SLTCAP_AIP))
-		now = (uint16_t)((now & ~SLTCTL_AIC) | ind_bits(c->attn_ind) << 6);
+	now = (uint16_t)(ctl & ~HS_SLTCTL_EIC);
+	if (c->power != HS_KEEP && (p->sltcap & HS_SLTCAP_PCP))
+		now = c->power ? now & ~HS_SLTCTL_PCC : now | HS_SLTCTL_PCC;
+	if (c->power_ind != HS_KEEP && (p->sltcap & HS_SLTCAP_PIP))
+		now = (uint16_t)((now & ~HS_SLTCTL_PIC) | ind_bits(c->power_ind) << 8);
+	if (c->attn_ind != HS_KEEP && (p->sltcap & HS_SLTCAP_AIP))
+		now = (uint16_t)((now & ~HS_SLTCTL_AIC) | ind_bits(c->attn_ind) << 6);
 	/* The interlock toggles on a 1 written to its control bit. */
-	if (c->interlock != HS_KEEP && (p->sltcap & SLTCAP_EIP) &&
-	    (bool)c->interlock != ((sta & SLTSTA_EIS) != 0))
-		now |= SLTCTL_EIC;
+	if (c->interlock != HS_KEEP && (p->sltcap & HS_SLTCAP_EIP) &&
+	    (bool)c->interlock != ((sta & HS_SLTSTA_EIS) != 0))
+		now |= HS_SLTCTL_EIC;
 	if (now == (uint16_t)ctl)
 		return 0;
-	if ((rc = wr(p, PX_SLTCTL, 2, now)))
+	if ((rc = wr(p, HS_PX_SLTCTL, 2, now)))
 		return rc;
-	return (p->sltcap & SLTCAP_NCCS) ? 0 : HS_HPC_PENDING;
+	return (p->sltcap & HS_SLTCAP_NCCS) ? 0 : HS_HPC_PENDING;
 }
 
 static void px_collect(void *priv)
@@ -166,25 +120,25 @@ static void px_collect(void *priv)
 		uint32_t sta;
 		unsigned ev = 0;
 
-		if (rd(p, PX_SLTSTA, 2, &sta) || sta == 0xffff)
+		if (rd(p, HS_PX_SLTSTA, 2, &sta) || sta == 0xffff)
 			return;
-		sta &= SLTSTA_EVENTS;
+		sta &= HS_SLTSTA_EVENTS;
 		if (!sta)
 			return;
-		wr(p, PX_SLTSTA, 2, sta);
-		if (sta & SLTSTA_ABP)
+		wr(p, HS_PX_SLTSTA, 2, sta);
+		if (sta & HS_SLTSTA_ABP)
 			ev |= HS_HW_BUTTON;
-		if (sta & SLTSTA_PFD) {
+		if (sta & HS_SLTSTA_PFD) {
 			ev |= HS_HW_POWER_FAULT;
 			p->fault_seen = true;
 		}
-		if (sta & SLTSTA_MRLSC)
+		if (sta & HS_SLTSTA_MRLSC)
 			ev |= HS_HW_LATCH;
-		if (sta & SLTSTA_PDC)
+		if (sta & HS_SLTSTA_PDC)
 			ev |= HS_HW_PRESENCE;
-		if (sta & SLTSTA_CC)
+		if (sta & HS_SLTSTA_CC)
 			ev |= HS_HW_CMD_DONE;
-		if (sta & SLTSTA_DLLSC)
+		if (sta & HS_SLTSTA_DLLSC)
 			ev |= HS_HW_LINK;
 		hs_hpc_report(p->hpc, 0, ev, NULL);
 	}
@@ -217,27 +171,27 @@ static int px_notify(void *priv, bool irq)
 	}
 	/* Events from before we looked are not news: the core reconciles
 	 * with the slot's state instead. */
-	wr(p, PX_SLTSTA, 2, SLTSTA_EVENTS & ~SLTSTA_CC);
+	wr(p, HS_PX_SLTSTA, 2, HS_SLTSTA_EVENTS & ~HS_SLTSTA_CC);
 	if (irq) {
-		en = SLTCTL_PDCE | SLTCTL_HPIE;
-		if (p->sltcap & SLTCAP_ABP)
-			en |= SLTCTL_ABPE;
-		if (p->sltcap & SLTCAP_PCP)
-			en |= SLTCTL_PFDE;
-		if (p->sltcap & SLTCAP_MRLSP)
-			en |= SLTCTL_MRLSCE;
-		if (!(p->sltcap & SLTCAP_NCCS))
-			en |= SLTCTL_CCIE;
+		en = HS_SLTCTL_PDCE | HS_SLTCTL_HPIE;
+		if (p->sltcap & HS_SLTCAP_ABP)
+			en |= HS_SLTCTL_ABPE;
+		if (p->sltcap & HS_SLTCAP_PCP)
+			en |= HS_SLTCTL_PFDE;
+		if (p->sltcap & HS_SLTCAP_MRLSP)
+			en |= HS_SLTCTL_MRLSCE;
+		if (!(p->sltcap & HS_SLTCAP_NCCS))
+			en |= HS_SLTCTL_CCIE;
 		if (p->dllla)
-			en |= SLTCTL_DLLSCE;
+			en |= HS_SLTCTL_DLLSCE;
 	}
-	if ((rc = rd(p, PX_SLTCTL, 2, &ctl)))
+	if ((rc = rd(p, HS_PX_SLTCTL, 2, &ctl)))
 		return rc;
-	if ((ctl & SLTCTL_EVENTS) == en)
+	if ((ctl & HS_SLTCTL_EVENTS) == en)
 		return 0;
-	if ((rc = wr(p, PX_SLTCTL, 2, (ctl & ~(SLTCTL_EVENTS | SLTCTL_EIC)) | en)))
+	if ((rc = wr(p, HS_PX_SLTCTL, 2, (ctl & ~(HS_SLTCTL_EVENTS | HS_SLTCTL_EIC)) | en)))
 		return rc;
-	return (p->sltcap & SLTCAP_NCCS) ? 0 : HS_HPC_PENDING;
+	return (p->sltcap & HS_SLTCAP_NCCS) ? 0 : HS_HPC_PENDING;
 }
 
 static const struct hs_hpc_ops pciehp_ops = {
@@ -260,28 +214,28 @@ static int pciehp_probe(struct hs_dev *port, void **priv)
 		return -HS_ENOMEM;
 	p->port = port;
 	if ((rc = hs_dev_find_cap(port, 0x10, &p->cap)) ||
-	    (rc = rd(p, PX_SLTCAP, 4, &p->sltcap)) ||
-	    (rc = rd(p, PX_LNKCAP, 4, &lnkcap)))
+	    (rc = rd(p, HS_PX_SLTCAP, 4, &p->sltcap)) ||
+	    (rc = rd(p, HS_PX_LNKCAP, 4, &lnkcap)))
 		goto free_p;
-	p->dllla = lnkcap & LNKCAP_DLLLARC;
+	p->dllla = lnkcap & HS_LNKCAP_DLLLARC;
 
 	hs_memzero(&d, sizeof(d));
 	d.phys = p->sltcap >> 19;
 	d.devnum = 0;
 	d.caps = HS_SLOT_CAP_LINK_CTL;
-	if (p->sltcap & SLTCAP_PCP)
+	if (p->sltcap & HS_SLTCAP_PCP)
 		d.caps |= HS_SLOT_CAP_POWER;
-	if (p->sltcap & SLTCAP_ABP)
+	if (p->sltcap & HS_SLTCAP_ABP)
 		d.caps |= HS_SLOT_CAP_BUTTON;
-	if (p->sltcap & SLTCAP_MRLSP)
+	if (p->sltcap & HS_SLTCAP_MRLSP)
 		d.caps |= HS_SLOT_CAP_MRL;
-	if (p->sltcap & SLTCAP_AIP)
+	if (p->sltcap & HS_SLTCAP_AIP)
 		d.caps |= HS_SLOT_CAP_ATTN_IND;
-	if (p->sltcap & SLTCAP_PIP)
+	if (p->sltcap & HS_SLTCAP_PIP)
 		d.caps |= HS_SLOT_CAP_PWR_IND;
-	if (p->sltcap & SLTCAP_HPS)
+	if (p->sltcap & HS_SLTCAP_HPS)
 		d.caps |= HS_SLOT_CAP_SURPRISE;
-	if (p->sltcap & SLTCAP_EIP)
+	if (p->sltcap & HS_SLTCAP_EIP)
 		d.caps |= HS_SLOT_CAP_INTERLOCK;
 	if (p->dllla)
 		d.caps |= HS_SLOT_CAP_LINK_REPORT;

@@ -12,6 +12,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "hs_internal.h"
+#include "hotswap/pcie_regs.h"
 
 /* Devices that need special handling (vendor, device, flags). */
 enum quirk_flags {
@@ -501,17 +502,19 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 		goto disable;
 	detect_hotplug(core, d);
 	if (d->cap_pcie && d->pcie_type == 4 &&
-	    rd(core, bdf, d->cap_pcie + 0x1e, 2, &v) == 0 && v != 0xffff &&
+	    rd(core, bdf, d->cap_pcie + HS_PX_RTCAP, 2, &v) == 0 &&
+	    v != 0xffff &&
 	    (v & 1)) {
 		/* CRS Software Visibility (PCIe Base 7.5.3.12/13): a card
 		 * still initialising answers a Vendor ID read with 0001h
 		 * instead of making the root complex retry, so readiness
 		 * can be polled (PCIe Base 2.3.2). */
-		if ((rc = rd(core, bdf, d->cap_pcie + 0x1c, 2, &v)))
+		if ((rc = rd(core, bdf, d->cap_pcie + HS_PX_RTCTL, 2, &v)))
 			return rc;
-		if (!(v & 0x10) &&
-		    (rc = hs_txn_cfg_write(core, bdf, d->cap_pcie + 0x1c, 2,
-					   v | 0x10)))
+		if (!(v & HS_RTCTL_CRSSVE) &&
+		    (rc = hs_txn_cfg_write(core, bdf,
+					   d->cap_pcie + HS_PX_RTCTL, 2,
+					   v | HS_RTCTL_CRSSVE)))
 			return rc;
 	}
 	if (d->bridge)

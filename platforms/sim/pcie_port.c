@@ -18,59 +18,7 @@
 #include <string.h>
 
 #include "sim_internal.h"
-
-/* Offsets inside the PCI Express capability (PCIe Base 7.5.3). */
-#define PX_CAPS    0x02
-#define PX_DEVCAP  0x04
-#define PX_DEVCTL  0x08
-#define PX_DEVSTA  0x0a
-#define PX_LNKCAP  0x0c
-#define PX_LNKCTL  0x10
-#define PX_LNKSTA  0x12
-#define PX_SLTCAP  0x14
-#define PX_SLTCTL  0x18
-#define PX_SLTSTA  0x1a
-#define PX_RTCTL   0x1c
-#define PX_RTCAP   0x1e
-#define PX_DEVCAP2 0x24
-#define PX_DEVCTL2 0x28
-
-#define LNKCAP_DLLLARC (1u << 20)
-#define LNKCTL_LD      0x0010
-#define LNKSTA_LT      0x0800
-#define LNKSTA_DLLLA   0x2000
-
-#define SLTCAP_ABP   0x00000001u
-#define SLTCAP_PCP   0x00000002u
-#define SLTCAP_MRLSP 0x00000004u
-#define SLTCAP_AIP   0x00000008u
-#define SLTCAP_PIP   0x00000010u
-#define SLTCAP_HPS   0x00000020u
-#define SLTCAP_HPC   0x00000040u
-#define SLTCAP_EIP   0x00020000u
-#define SLTCAP_NCCS  0x00040000u
-
-#define SLTCTL_ABPE  0x0001
-#define SLTCTL_PFDE  0x0002
-#define SLTCTL_MRLSCE 0x0004
-#define SLTCTL_PDCE  0x0008
-#define SLTCTL_CCIE  0x0010
-#define SLTCTL_HPIE  0x0020
-#define SLTCTL_AIC   0x00c0
-#define SLTCTL_PIC   0x0300
-#define SLTCTL_PCC   0x0400
-#define SLTCTL_EIC   0x0800
-#define SLTCTL_DLLSCE 0x1000
-
-#define SLTSTA_ABP   0x0001
-#define SLTSTA_PFD   0x0002
-#define SLTSTA_MRLSC 0x0004
-#define SLTSTA_PDC   0x0008
-#define SLTSTA_CC    0x0010
-#define SLTSTA_MRLSS 0x0020
-#define SLTSTA_PDS   0x0040
-#define SLTSTA_EIS   0x0080
-#define SLTSTA_DLLSC 0x0100
+#include "hotswap/pcie_regs.h"
 
 struct port {
 	struct sim_slot *slot;   /* NULL when the port has no slot */
@@ -95,8 +43,8 @@ static void px_clr(struct sim_fn *fn, unsigned reg, uint16_t bits)
 
 static bool dll_reporting(const struct sim_fn *fn)
 {
-	return sim_cfg_get(&fn->cfg, fn->pcie_cap + PX_LNKCAP, 4) &
-	       LNKCAP_DLLLARC;
+	return sim_cfg_get(&fn->cfg, fn->pcie_cap + HS_PX_LNKCAP, 4) &
+	       HS_LNKCAP_DLLLARC;
 }
 
 /* ---- the hot-plug interrupt ---------------------------------------- */
@@ -104,23 +52,23 @@ static bool dll_reporting(const struct sim_fn *fn)
 static void eval_irq(struct sim_fn *fn)
 {
 	struct port *p = fn->model_data;
-	uint16_t ctl = px(fn, PX_SLTCTL), sta = px(fn, PX_SLTSTA);
+	uint16_t ctl = px(fn, HS_PX_SLTCTL), sta = px(fn, HS_PX_SLTSTA);
 	uint16_t ev = 0;
 	bool pending;
 
-	if (sta & SLTSTA_ABP && ctl & SLTCTL_ABPE)
+	if (sta & HS_SLTSTA_ABP && ctl & HS_SLTCTL_ABPE)
 		ev |= 1;
-	if (sta & SLTSTA_PFD && ctl & SLTCTL_PFDE)
+	if (sta & HS_SLTSTA_PFD && ctl & HS_SLTCTL_PFDE)
 		ev |= 1;
-	if (sta & SLTSTA_MRLSC && ctl & SLTCTL_MRLSCE)
+	if (sta & HS_SLTSTA_MRLSC && ctl & HS_SLTCTL_MRLSCE)
 		ev |= 1;
-	if (sta & SLTSTA_PDC && ctl & SLTCTL_PDCE)
+	if (sta & HS_SLTSTA_PDC && ctl & HS_SLTCTL_PDCE)
 		ev |= 1;
-	if (sta & SLTSTA_CC && ctl & SLTCTL_CCIE)
+	if (sta & HS_SLTSTA_CC && ctl & HS_SLTCTL_CCIE)
 		ev |= 1;
-	if (sta & SLTSTA_DLLSC && ctl & SLTCTL_DLLSCE)
+	if (sta & HS_SLTSTA_DLLSC && ctl & HS_SLTCTL_DLLSCE)
 		ev |= 1;
-	pending = ev && (ctl & SLTCTL_HPIE);
+	pending = ev && (ctl & HS_SLTCTL_HPIE);
 	if (pending == p->irq_pending)
 		return;
 	p->irq_pending = pending;
@@ -136,7 +84,7 @@ static void eval_irq(struct sim_fn *fn)
 
 static void sta_event(struct sim_fn *fn, uint16_t bits)
 {
-	px_set(fn, PX_SLTSTA, bits);
+	px_set(fn, HS_PX_SLTSTA, bits);
 	eval_irq(fn);
 }
 
@@ -146,16 +94,16 @@ static void link_down(struct sim_fn *fn)
 {
 	struct port *p = fn->model_data;
 	struct sim_slot *s = p->slot;
-	bool was = px(fn, PX_LNKSTA) & LNKSTA_DLLLA;
+	bool was = px(fn, HS_PX_LNKSTA) & HS_LNKSTA_DLLLA;
 
 	if (s) {
 		sim_cancel(fn->sim, s->train_ev);
 		s->train_ev = 0;
 		sim_slot_connect(s, false);
 	}
-	px_clr(fn, PX_LNKSTA, LNKSTA_DLLLA | LNKSTA_LT);
+	px_clr(fn, HS_PX_LNKSTA, HS_LNKSTA_DLLLA | HS_LNKSTA_LT);
 	if (was && dll_reporting(fn))
-		sta_event(fn, SLTSTA_DLLSC);
+		sta_event(fn, HS_SLTSTA_DLLSC);
 }
 
 static void link_trained(struct sim *sim, void *arg, uintptr_t tag)
@@ -167,14 +115,14 @@ static void link_trained(struct sim *sim, void *arg, uintptr_t tag)
 	(void)sim;
 	(void)tag;
 	s->train_ev = 0;
-	px_clr(fn, PX_LNKSTA, LNKSTA_LT);
+	px_clr(fn, HS_PX_LNKSTA, HS_LNKSTA_LT);
 	if (!s->card || !s->powered || s->link_fail ||
-	    (px(fn, PX_LNKCTL) & LNKCTL_LD))
+	    (px(fn, HS_PX_LNKCTL) & HS_LNKCTL_LD))
 		return;
 	sim_slot_connect(s, true);
 	if (dll_reporting(fn)) {
-		px_set(fn, PX_LNKSTA, LNKSTA_DLLLA);
-		sta_event(fn, SLTSTA_DLLSC);
+		px_set(fn, HS_PX_LNKSTA, HS_LNKSTA_DLLLA);
+		sta_event(fn, HS_SLTSTA_DLLSC);
 	}
 }
 
@@ -186,16 +134,16 @@ static void link_train(struct sim_fn *fn)
 	uint32_t t;
 
 	if (!s || !s->card || !s->powered || s->connected || s->train_ev ||
-	    (px(fn, PX_LNKCTL) & LNKCTL_LD))
+	    (px(fn, HS_PX_LNKCTL) & HS_LNKCTL_LD))
 		return;
 	if (s->link_fail) {
 		/* The LTSSM keeps trying and never gets to L0. */
-		px_set(fn, PX_LNKSTA, LNKSTA_LT);
+		px_set(fn, HS_PX_LNKSTA, HS_LNKSTA_LT);
 		return;
 	}
 	t = s->card->spec->link_train_us ? s->card->spec->link_train_us
 					 : s->feat.link_train_us;
-	px_set(fn, PX_LNKSTA, LNKSTA_LT);
+	px_set(fn, HS_PX_LNKSTA, HS_LNKSTA_LT);
 	s->train_ev = sim_schedule(fn->sim, HS_USEC(t), link_trained, fn, 0);
 }
 
@@ -251,7 +199,7 @@ static void cmd_done(struct sim *sim, void *arg, uintptr_t tag)
 	(void)sim;
 	(void)tag;
 	p->cmd_ev = 0;
-	sta_event(fn, SLTSTA_CC);
+	sta_event(fn, HS_SLTSTA_CC);
 }
 
 static enum sim_indicator ind(uint16_t field, enum sim_indicator keep)
@@ -275,13 +223,13 @@ static void slot_control_written(struct sim_fn *fn, uint16_t old,
 	struct sim_slot *s = p->slot;
 
 	if (s->feat.attention_indicator)
-		s->attn_ind = ind((now & SLTCTL_AIC) >> 6, s->attn_ind);
+		s->attn_ind = ind((now & HS_SLTCTL_AIC) >> 6, s->attn_ind);
 	if (s->feat.power_indicator)
-		s->power_ind = ind((now & SLTCTL_PIC) >> 8, s->power_ind);
+		s->power_ind = ind((now & HS_SLTCTL_PIC) >> 8, s->power_ind);
 	if (s->feat.power_controller) {
-		if ((old & SLTCTL_PCC) && !(now & SLTCTL_PCC))
+		if ((old & HS_SLTCTL_PCC) && !(now & HS_SLTCTL_PCC))
 			power_on(fn);
-		else if (!(old & SLTCTL_PCC) && (now & SLTCTL_PCC))
+		else if (!(old & HS_SLTCTL_PCC) && (now & HS_SLTCTL_PCC))
 			power_off(fn);
 	}
 	if (eic && s->feat.interlock) {
@@ -289,9 +237,9 @@ static void slot_control_written(struct sim_fn *fn, uint16_t old,
 		 * the interlock; the bit itself always reads 0. */
 		s->interlock = !s->interlock;
 		if (s->interlock)
-			px_set(fn, PX_SLTSTA, SLTSTA_EIS);
+			px_set(fn, HS_PX_SLTSTA, HS_SLTSTA_EIS);
 		else
-			px_clr(fn, PX_SLTSTA, SLTSTA_EIS);
+			px_clr(fn, HS_PX_SLTSTA, HS_SLTSTA_EIS);
 	}
 	/* Every write to Slot Control is a command (PCIe Base 6.7.3.2). */
 	if (!s->feat.no_cmd_completed) {
@@ -315,27 +263,27 @@ static void port_cfg_written(struct sim_fn *fn, uint16_t off, unsigned width,
 
 	if (!cap)
 		return;
-	if (p->slot && covers(off, width, cap + PX_SLTCTL, 2)) {
+	if (p->slot && covers(off, width, cap + HS_PX_SLTCTL, 2)) {
 		/* Rebuild the old Slot Control value from the bytes written. */
-		uint16_t now = px(fn, PX_SLTCTL), before = now;
+		uint16_t now = px(fn, HS_PX_SLTCTL), before = now;
 		bool eic = false;
 
 		for (unsigned i = 0; i < width; i++) {
-			int b = (int)(off + i) - (int)(cap + PX_SLTCTL);
+			int b = (int)(off + i) - (int)(cap + HS_PX_SLTCTL);
 
 			if (b < 0 || b > 1)
 				continue;
 			before = (uint16_t)((before & ~(0xffu << (8 * b))) |
 					    (((old >> (8 * i)) & 0xff) << (8 * b)));
-			if (b == 1 && ((val >> (8 * i)) & (SLTCTL_EIC >> 8)))
+			if (b == 1 && ((val >> (8 * i)) & (HS_SLTCTL_EIC >> 8)))
 				eic = true;
 		}
 		slot_control_written(fn, before, now, eic);
 	}
-	if (p->slot && covers(off, width, cap + PX_SLTSTA, 2))
+	if (p->slot && covers(off, width, cap + HS_PX_SLTSTA, 2))
 		eval_irq(fn); /* events cleared: the level may drop */
-	if (covers(off, width, cap + PX_LNKCTL, 2)) {
-		if (px(fn, PX_LNKCTL) & LNKCTL_LD)
+	if (covers(off, width, cap + HS_PX_LNKCTL, 2)) {
+		if (px(fn, HS_PX_LNKCTL) & HS_LNKCTL_LD)
 			link_down(fn);
 		else
 			link_train(fn);
@@ -374,17 +322,17 @@ static struct sim_fn *slot_port(struct sim_slot *s)
 static void px_inserted(struct sim_slot *s)
 {
 	struct sim_fn *fn = slot_port(s);
-	uint16_t ev = SLTSTA_PDC;
+	uint16_t ev = HS_SLTSTA_PDC;
 
-	px_set(fn, PX_SLTSTA, SLTSTA_PDS);
-	if (s->feat.mrl_sensor && (px(fn, PX_SLTSTA) & SLTSTA_MRLSS)) {
-		px_clr(fn, PX_SLTSTA, SLTSTA_MRLSS);
-		ev |= SLTSTA_MRLSC;
+	px_set(fn, HS_PX_SLTSTA, HS_SLTSTA_PDS);
+	if (s->feat.mrl_sensor && (px(fn, HS_PX_SLTSTA) & HS_SLTSTA_MRLSS)) {
+		px_clr(fn, HS_PX_SLTSTA, HS_SLTSTA_MRLSS);
+		ev |= HS_SLTSTA_MRLSC;
 	}
 	/* Without a power controller the slot is always powered; with one,
 	 * a slot software left powered feeds the card at once. */
 	if (!s->feat.power_controller ||
-	    !(px(fn, PX_SLTCTL) & SLTCTL_PCC)) {
+	    !(px(fn, HS_PX_SLTCTL) & HS_SLTCTL_PCC)) {
 		if (!s->power_fault)
 			power_on(fn);
 	}
@@ -399,13 +347,13 @@ static void px_removed(struct sim_slot *s)
 	if (!s->feat.power_controller)
 		sim_slot_power(s, false);
 	s->power_fault = false; /* the fault left with the card */
-	px_clr(fn, PX_SLTSTA, SLTSTA_PDS);
-	sta_event(fn, SLTSTA_PDC);
+	px_clr(fn, HS_PX_SLTSTA, HS_SLTSTA_PDS);
+	sta_event(fn, HS_SLTSTA_PDC);
 }
 
 static void px_button(struct sim_slot *s)
 {
-	sta_event(slot_port(s), SLTSTA_ABP);
+	sta_event(slot_port(s), HS_SLTSTA_ABP);
 }
 
 static void px_latch(struct sim_slot *s, bool open)
@@ -413,19 +361,19 @@ static void px_latch(struct sim_slot *s, bool open)
 	struct sim_fn *fn = slot_port(s);
 
 	if (open) {
-		px_set(fn, PX_SLTSTA, SLTSTA_MRLSS);
+		px_set(fn, HS_PX_SLTSTA, HS_SLTSTA_MRLSS);
 		/* An open MRL takes main power from the card (PCI Hot-Plug
 		 * 1.1, 2.2.1): the model cuts it, whatever Slot Control
 		 * says, so software that ignores the latch loses the card. */
 		if (s->powered)
 			power_off(fn);
 	} else {
-		px_clr(fn, PX_SLTSTA, SLTSTA_MRLSS);
+		px_clr(fn, HS_PX_SLTSTA, HS_SLTSTA_MRLSS);
 		if (!s->feat.power_controller ||
-		    !(px(fn, PX_SLTCTL) & SLTCTL_PCC))
+		    !(px(fn, HS_PX_SLTCTL) & HS_SLTCTL_PCC))
 			power_on(fn);
 	}
-	sta_event(fn, SLTSTA_MRLSC);
+	sta_event(fn, HS_SLTSTA_MRLSC);
 }
 
 static void px_power_fault(struct sim_slot *s)
@@ -433,7 +381,7 @@ static void px_power_fault(struct sim_slot *s)
 	struct sim_fn *fn = slot_port(s);
 
 	power_off(fn);
-	sta_event(fn, SLTSTA_PFD);
+	sta_event(fn, HS_SLTSTA_PFD);
 }
 
 static void px_presence_glitch(struct sim_slot *s, bool present)
@@ -441,16 +389,16 @@ static void px_presence_glitch(struct sim_slot *s, bool present)
 	struct sim_fn *fn = slot_port(s);
 
 	if (present)
-		px_set(fn, PX_SLTSTA, SLTSTA_PDS);
+		px_set(fn, HS_PX_SLTSTA, HS_SLTSTA_PDS);
 	else
-		px_clr(fn, PX_SLTSTA, SLTSTA_PDS);
-	sta_event(fn, SLTSTA_PDC);
+		px_clr(fn, HS_PX_SLTSTA, HS_SLTSTA_PDS);
+	sta_event(fn, HS_SLTSTA_PDC);
 }
 
 static void px_link_glitch(struct sim_slot *s, bool up)
 {
 	struct sim_fn *fn = slot_port(s);
-	bool shown = px(fn, PX_LNKSTA) & LNKSTA_DLLLA;
+	bool shown = px(fn, HS_PX_LNKSTA) & HS_LNKSTA_DLLLA;
 
 	/* During a bounce the card drops off and comes back with the link;
 	 * at the end (up == s->connected) the real state is shown. */
@@ -461,14 +409,14 @@ static void px_link_glitch(struct sim_slot *s, bool up)
 			return;
 		sim_slot_connect(s, true);
 		if (dll_reporting(fn)) {
-			px_set(fn, PX_LNKSTA, LNKSTA_DLLLA);
-			sta_event(fn, SLTSTA_DLLSC);
+			px_set(fn, HS_PX_LNKSTA, HS_LNKSTA_DLLLA);
+			sta_event(fn, HS_SLTSTA_DLLSC);
 		}
 	} else {
 		sim_slot_connect(s, false);
-		px_clr(fn, PX_LNKSTA, LNKSTA_DLLLA);
+		px_clr(fn, HS_PX_LNKSTA, HS_LNKSTA_DLLLA);
 		if (dll_reporting(fn))
-			sta_event(fn, SLTSTA_DLLSC);
+			sta_event(fn, HS_SLTSTA_DLLSC);
 	}
 }
 
@@ -478,20 +426,20 @@ static void px_coldplugged(struct sim_slot *s)
 
 	/* As firmware leaves a populated slot: powered, link up, power
 	 * indicator on, attention off, nothing latched. */
-	px_set(fn, PX_SLTSTA, SLTSTA_PDS);
-	px_clr(fn, PX_SLTSTA, SLTSTA_MRLSS);
+	px_set(fn, HS_PX_SLTSTA, HS_SLTSTA_PDS);
+	px_clr(fn, HS_PX_SLTSTA, HS_SLTSTA_MRLSS);
 	if (s->feat.power_controller)
-		px_clr(fn, PX_SLTCTL, SLTCTL_PCC);
+		px_clr(fn, HS_PX_SLTCTL, HS_SLTCTL_PCC);
 	if (s->feat.power_indicator) {
-		px_clr(fn, PX_SLTCTL, SLTCTL_PIC);
-		px_set(fn, PX_SLTCTL, 0x0100);
+		px_clr(fn, HS_PX_SLTCTL, HS_SLTCTL_PIC);
+		px_set(fn, HS_PX_SLTCTL, 0x0100);
 		s->power_ind = SIM_IND_ON;
 	}
 	sim_slot_power(s, true);
 	sim_slot_connect(s, true);
 	s->card->ready_at = 0;
 	if (dll_reporting(fn))
-		px_set(fn, PX_LNKSTA, LNKSTA_DLLLA);
+		px_set(fn, HS_PX_LNKSTA, HS_LNKSTA_DLLLA);
 }
 
 static const struct sim_slot_ctrl_ops pcie_slot_ops = {
@@ -527,69 +475,69 @@ static void port_caps(struct sim_fn *fn, const struct sim_port_spec *spec)
 	}
 	at = sim_cfg_add_cap(c, 0x10, 0x3c);
 	fn->pcie_cap = at;
-	sim_cfg_set(c, at + PX_CAPS, 2,
+	sim_cfg_set(c, at + HS_PX_CAPS, 2,
 		    0x0002 | ((unsigned)spec->type << 4) |
 			    (spec->has_slot ? 0x0100 : 0));
-	sim_cfg_set_wmask(c, at + PX_DEVCTL, 2, 0x7cff);
-	sim_cfg_set_w1c(c, at + PX_DEVSTA, 2, 0x000f);
+	sim_cfg_set_wmask(c, at + HS_PX_DEVCTL, 2, 0x7cff);
+	sim_cfg_set_w1c(c, at + HS_PX_DEVSTA, 2, 0x000f);
 	lnkcap = 0x11 | ((uint32_t)(fn->devfn >> 3) << 24);
 	if (spec->type != SIM_PORT_UPSTREAM &&
 	    (!spec->has_slot || f->dll_active_reporting))
-		lnkcap |= LNKCAP_DLLLARC;
-	sim_cfg_set(c, at + PX_LNKCAP, 4, lnkcap);
-	sim_cfg_set_wmask(c, at + PX_LNKCTL, 2, 0x0ffb);
-	sim_cfg_set(c, at + PX_LNKSTA, 2, 0x0011);
-	sim_cfg_set_w1c(c, at + PX_LNKSTA, 2, 0xc000);
+		lnkcap |= HS_LNKCAP_DLLLARC;
+	sim_cfg_set(c, at + HS_PX_LNKCAP, 4, lnkcap);
+	sim_cfg_set_wmask(c, at + HS_PX_LNKCTL, 2, 0x0ffb);
+	sim_cfg_set(c, at + HS_PX_LNKSTA, 2, 0x0011);
+	sim_cfg_set_w1c(c, at + HS_PX_LNKSTA, 2, 0xc000);
 	if (spec->type != SIM_PORT_UPSTREAM) {
 		/* ARI Forwarding Supported; Device Control 2 bit 5. */
-		sim_cfg_set(c, at + PX_DEVCAP2, 4, 0x20);
-		sim_cfg_set_wmask(c, at + PX_DEVCTL2, 2, 0x0020);
+		sim_cfg_set(c, at + HS_PX_DEVCAP2, 4, 0x20);
+		sim_cfg_set_wmask(c, at + HS_PX_DEVCTL2, 2, 0x0020);
 	}
 	if (spec->type == SIM_PORT_ROOT) {
-		sim_cfg_set(c, at + PX_RTCAP, 2, 0x0001); /* CRS SV */
-		sim_cfg_set_wmask(c, at + PX_RTCTL, 2, 0x001f);
+		sim_cfg_set(c, at + HS_PX_RTCAP, 2, 0x0001); /* CRS SV */
+		sim_cfg_set_wmask(c, at + HS_PX_RTCTL, 2, 0x001f);
 	}
 	if (spec->has_slot) {
 		if (f->attention_button) {
-			sltcap |= SLTCAP_ABP;
-			ctlmask |= SLTCTL_ABPE;
+			sltcap |= HS_SLTCAP_ABP;
+			ctlmask |= HS_SLTCTL_ABPE;
 		}
 		if (f->power_controller) {
-			sltcap |= SLTCAP_PCP;
-			ctlmask |= SLTCTL_PCC | SLTCTL_PFDE;
-			sltctl |= SLTCTL_PCC; /* off out of reset */
+			sltcap |= HS_SLTCAP_PCP;
+			ctlmask |= HS_SLTCTL_PCC | HS_SLTCTL_PFDE;
+			sltctl |= HS_SLTCTL_PCC; /* off out of reset */
 		}
 		if (f->mrl_sensor) {
-			sltcap |= SLTCAP_MRLSP;
-			ctlmask |= SLTCTL_MRLSCE;
+			sltcap |= HS_SLTCAP_MRLSP;
+			ctlmask |= HS_SLTCTL_MRLSCE;
 		}
 		if (f->attention_indicator) {
-			sltcap |= SLTCAP_AIP;
-			ctlmask |= SLTCTL_AIC;
-			sltctl |= SLTCTL_AIC;
+			sltcap |= HS_SLTCAP_AIP;
+			ctlmask |= HS_SLTCTL_AIC;
+			sltctl |= HS_SLTCTL_AIC;
 		}
 		if (f->power_indicator) {
-			sltcap |= SLTCAP_PIP;
-			ctlmask |= SLTCTL_PIC;
-			sltctl |= SLTCTL_PIC;
+			sltcap |= HS_SLTCAP_PIP;
+			ctlmask |= HS_SLTCTL_PIC;
+			sltctl |= HS_SLTCTL_PIC;
 		}
 		if (f->surprise)
-			sltcap |= SLTCAP_HPS;
+			sltcap |= HS_SLTCAP_HPS;
 		if (f->interlock)
-			sltcap |= SLTCAP_EIP;
+			sltcap |= HS_SLTCAP_EIP;
 		if (f->no_cmd_completed)
-			sltcap |= SLTCAP_NCCS;
+			sltcap |= HS_SLTCAP_NCCS;
 		else
-			ctlmask |= SLTCTL_CCIE;
+			ctlmask |= HS_SLTCTL_CCIE;
 		if (f->dll_active_reporting)
-			ctlmask |= SLTCTL_DLLSCE;
-		sltcap |= SLTCAP_HPC;
-		ctlmask |= SLTCTL_PDCE | SLTCTL_HPIE;
+			ctlmask |= HS_SLTCTL_DLLSCE;
+		sltcap |= HS_SLTCAP_HPC;
+		ctlmask |= HS_SLTCTL_PDCE | HS_SLTCTL_HPIE;
 		sltcap |= (uint32_t)(spec->phys_slot & 0x1fff) << 19;
-		sim_cfg_set(c, at + PX_SLTCAP, 4, sltcap);
-		sim_cfg_set(c, at + PX_SLTCTL, 2, sltctl);
-		sim_cfg_set_wmask(c, at + PX_SLTCTL, 2, ctlmask);
-		sim_cfg_set_w1c(c, at + PX_SLTSTA, 2, 0x011f);
+		sim_cfg_set(c, at + HS_PX_SLTCAP, 4, sltcap);
+		sim_cfg_set(c, at + HS_PX_SLTCTL, 2, sltctl);
+		sim_cfg_set_wmask(c, at + HS_PX_SLTCTL, 2, ctlmask);
+		sim_cfg_set_w1c(c, at + HS_PX_SLTSTA, 2, 0x011f);
 	}
 	at = sim_cfg_add_cap(c, 0x0d, 8); /* Bridge Subsystem Vendor ID */
 	if (at)
