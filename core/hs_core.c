@@ -301,6 +301,27 @@ int hs_dev_slot(const struct hs_dev *d)
 	return -1;
 }
 
+bool hs_dev_blocked(const struct hs_dev *d)
+{
+	return d->flags & DEV_BLOCKED;
+}
+
+int hs_dev_serial(const struct hs_dev *d, uint64_t *serial)
+{
+	uint16_t off;
+	uint32_t lo, hi;
+
+	if (d->flags & DEV_GONE)
+		return -HS_ENODEV;
+	/* PCIe Base 7.9.3: the 64-bit number follows the header. */
+	if (hs_cfg_find_ext_cap(d->core->plat, d->bdf, 0x0003, &off) ||
+	    hs_cfg_read32(d->core->plat, d->bdf, (uint16_t)(off + 4), &lo) ||
+	    hs_cfg_read32(d->core->plat, d->bdf, (uint16_t)(off + 8), &hi))
+		return -HS_ENOENT;
+	*serial = ((uint64_t)hi << 32) | lo;
+	return 0;
+}
+
 bool hs_dev_isolated(const struct hs_dev *d, const char **reason)
 {
 	if (reason)

@@ -158,7 +158,7 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 {
 	int rc;
 
-	if (d->drv || (d->flags & (DEV_ISOLATED | DEV_GONE)))
+	if (d->drv || (d->flags & (DEV_ISOLATED | DEV_GONE | DEV_BLOCKED)))
 		return 0;
 	if (is_pcie_port(d)) {
 		rc = hs_txn_bound(core, d);
@@ -237,6 +237,51 @@ int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
 		}
 	}
 	return 0;
+}
+
+int hs_dev_authorize(struct hs_dev *d, char *msg, size_t msglen)
+{
+	struct hs_core *core = d->core;
+	int rc;
+
+	if (msglen)
+		msg[0] = '\0';
+	if (!(d->flags & DEV_BLOCKED))
+		return 0;
+	if (d->flags & (DEV_GONE | DEV_ISOLATED) || !hs_dev_visible(d)) {
+		hs_snprintf(msg, msglen, "the device is %s",
+			    d->flags & DEV_GONE ? "gone" :
+			    d->flags & DEV_ISOLATED ? "isolated" :
+			    "not configured yet");
+		return -HS_ENODEV;
+	}
+	for (struct hs_dev *p = d->parent; p; p = p->parent)
+		if (p->flags & DEV_BLOCKED) {
+			hs_snprintf(msg, msglen, "the bridge %02x:%02x.%u in "
+				    "front of it is blocked: authorize it "
+				    "first", HS_BDF_BUS(p->bdf),
+				    HS_BDF_DEV(p->bdf), HS_BDF_FN(p->bdf));
+			return -HS_EPERM;
+		}
+	rc = hs_txn_begin(core, "authorize");
+	if (rc) {
+		hs_snprintf(msg, msglen, "another change is in progress");
+		return rc;
+	}
+	d->flags &= ~DEV_BLOCKED;
+	if ((rc = hs_enable_decode(core, d)) ||
+	    (rc = hs_txn_event(core, HS_EV_DEV_AUTHORIZED, d, NULL)))
+		goto undo_flag;
+	rc = bind_one(core, d, true, msg, msglen);
+	if (rc)
+		goto undo_flag;
+	return hs_txn_commit(core);
+undo_flag:
+	if (msglen && !msg[0])
+		hs_snprintf(msg, msglen, "enabling the device failed (%d)", rc);
+	hs_txn_abort(core);
+	d->flags |= DEV_BLOCKED;
+	return rc;
 }
 
 void hs_unbind(struct hs_core *core, struct hs_dev *d)
@@ -321,8 +366,11 @@ int hs_dev_cfg_write(struct hs_dev *d, uint16_t off, unsigned width,
 int hs_dev_set_master(struct hs_dev *d, bool on)
 {
 	uint32_t cmd;
-	int rc = hs_dev_cfg_read(d, PCI_COMMAND, 2, &cmd);
+	int rc;
 
+	if (on && (d->flags & DEV_BLOCKED))
+		return -HS_EPERM;   /* not authorized to touch memory */
+	rc = hs_dev_cfg_read(d, PCI_COMMAND, 2, &cmd);
 	if (rc)
 		return rc;
 	cmd = on ? (cmd | CMD_MASTER) : (cmd & ~(uint32_t)CMD_MASTER);

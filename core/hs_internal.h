@@ -72,6 +72,8 @@ enum hs_dev_flags {
 	DEV_HOTPLUG = 1u << 6,        /* hot-plug bridge */
 	DEV_PREF64 = 1u << 7,         /* bridge has a 64-bit pref window */
 	DEV_NO_PREF = 1u << 8,        /* bridge has no pref window */
+	DEV_BLOCKED = 1u << 9,        /* not authorized: no decode, no
+					 master, no driver */
 };
 
 #define HS_MAX_SERVICES 4
@@ -254,6 +256,9 @@ int hs_assign_boot(struct hs_core *core);
 int hs_assign_hot_add(struct hs_core *core, struct hs_dev *bridge,
 		      char *msg, size_t msglen);
 int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
+/* Decode on for dev's assigned BARs (and a bridge's forwarding), in the
+ * open transaction. */
+int hs_enable_decode(struct hs_core *core, struct hs_dev *dev);
 void hs_disable_dev(struct hs_core *core, struct hs_dev *dev);
 const char *hs_res_name(enum hs_res r);
 /* Largest run of bus numbers free below a hot-plug bridge (first > last

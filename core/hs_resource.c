@@ -528,6 +528,31 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 	return try_root(core, h, &pl, true, used);
 }
 
+/* On a card in a slot: somewhere below a hot-plug bridge.  Functions
+ * soldered to the platform are trusted. */
+static bool on_card(const struct hs_dev *d)
+{
+	for (const struct hs_dev *p = d->parent; p; p = p->parent)
+		if (p->flags & DEV_HOTPLUG)
+			return true;
+	return false;
+}
+
+/* Ask the authorization hook about a new function before it decodes
+ * anything: a blocked one is programmed with its addresses but with
+ * decode and bus mastering off. */
+static int authorize_new(struct hs_core *core, struct hs_dev *d,
+			 bool at_boot)
+{
+	const struct hs_core_params *pp = &core->params;
+
+	if (!pp->authorize || !on_card(d) ||
+	    pp->authorize(pp->authorize_arg, d, at_boot))
+		return 0;
+	d->flags |= DEV_BLOCKED;
+	return hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL);
+}
+
 int hs_assign_boot(struct hs_core *core)
 {
 	int rc;
@@ -537,7 +562,8 @@ int hs_assign_boot(struct hs_core *core)
 			return rc;
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d))
-		if (counts(d) && (rc = hs_program_dev(core, d)))
+		if (counts(d) && ((rc = authorize_new(core, d, true)) ||
+				  (rc = hs_program_dev(core, d))))
 			return rc;
 	return 0;
 }
@@ -778,7 +804,8 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
 	     d = hs_dev_walk_under(br, d))
 		if ((d->flags & DEV_PENDING_ADD) && counts(d) &&
-		    (rc = hs_program_dev(core, d))) {
+		    ((rc = authorize_new(core, d, false)) ||
+		     (rc = hs_program_dev(core, d)))) {
 			hs_snprintf(msg, msglen, "programming %02x:%02x.%u "
 				    "failed (%d)", HS_BDF_BUS(d->bdf),
 				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf), rc);
@@ -886,6 +913,20 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 	    (rc = hs_txn_cfg_write(core, d->bdf, PCI_INT_LINE, 1,
 				   d->irq_line & 0xff)))
 		return rc;
+	if (d->flags & DEV_BLOCKED)
+		cmd = 0;  /* addresses set, nothing decoded, no mastering */
+	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
+}
+
+int hs_enable_decode(struct hs_core *core, struct hs_dev *d)
+{
+	uint16_t cmd = 0;
+
+	for (int i = 0; i < 6; i++)
+		if (d->bar[i].kind != BAR_NONE && d->bar[i].assigned)
+			cmd |= d->bar[i].kind == BAR_IO ? CMD_IO : CMD_MEM;
+	if (d->bridge)
+		cmd |= CMD_IO | CMD_MEM | CMD_MASTER;
 	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
 }
 

@@ -5,7 +5,7 @@
 # every build.  Needs root (or sudo) the first time on a fresh machine.
 set -eu
 
-PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids"
+PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3"
 
 missing=""
 for p in $PKGS; do

@@ -69,6 +69,19 @@ struct hs_core_params {
 	hs_time_t link_timeout, ready_timeout, ready_poll;
 	/* Per-slot policy for slots with no hs_slot_set_policy. */
 	int slot_policy;   /* enum hs_slot_policy */
+
+	/*
+	 * Authorization (a card that can bus-master can DMA into memory):
+	 * asked once for every function on a card in a slot, before it is
+	 * programmed, at boot (at_boot true) and at every hot-add.  Return
+	 * false to block it: the function is enumerated and visible, its
+	 * BARs and windows are assigned, but memory and I/O decode and Bus
+	 * Master Enable stay off and no driver is bound until
+	 * hs_dev_authorize.  NULL: everything is allowed.  Functions
+	 * soldered to the platform are never asked.
+	 */
+	bool (*authorize)(void *arg, struct hs_dev *dev, bool at_boot);
+	void *authorize_arg;
 };
 
 /* hotswap's defaults: 4 buses, 4 KiB I/O, 8 MiB memory, 64 MiB
@@ -166,6 +179,19 @@ bool hs_dev_is_hotplug_bridge(const struct hs_dev *dev);
  * -1 when there is none. */
 int hs_dev_slot(const struct hs_dev *dev);
 bool hs_dev_isolated(const struct hs_dev *dev, const char **reason);
+/* Blocked by the authorization hook (and not authorized since). */
+bool hs_dev_blocked(const struct hs_dev *dev);
+/* Device Serial Number (PCIe extended capability 0003h); -HS_ENOENT if
+ * the function has none. */
+int hs_dev_serial(const struct hs_dev *dev, uint64_t *serial);
+/*
+ * Authorize a blocked function: turn on decode of its assigned BARs (and
+ * a bridge's forwarding) and bind its driver, in one transaction; on a
+ * failure (msg says why) it stays blocked and nothing changed.  Bus
+ * mastering is left to the driver, as for any device.  0 when it was not
+ * blocked.
+ */
+int hs_dev_authorize(struct hs_dev *dev, char *msg, size_t msglen);
 bool hs_dev_gone(const struct hs_dev *dev);
 const char *hs_dev_driver_name(const struct hs_dev *dev);
 /* The driver bound to dev and the instance data its probe returned. */
@@ -293,6 +319,8 @@ enum hs_event_type {
 	HS_EV_SLOT_STATE,    /* a slot changed state: from, to, msg why */
 	HS_EV_SLOT_ALERT,    /* something the operator must know: a failed
 				enable, a veto, a time-out, a bad removal */
+	HS_EV_DEV_BLOCKED,   /* the authorization hook blocked it */
+	HS_EV_DEV_AUTHORIZED,/* hs_dev_authorize let it in */
 };
 
 struct hs_event {

@@ -1003,6 +1003,23 @@ int sim_card_hang(struct sim_slot *slot)
 	return 0;
 }
 
+int sim_card_dma(struct sim_slot *slot, unsigned fn, uint64_t addr,
+		 size_t len, unsigned count)
+{
+	static const uint8_t junk[64] = { 0xde, 0xad, 0xbe, 0xef };
+	unsigned through = 0;
+
+	if (!slot->card || fn > 7 || !slot->card->fn[fn])
+		return -HS_ENOENT;
+	if (!len || len > sizeof(junk))
+		return -HS_EINVAL;
+	for (unsigned i = 0; i < count; i++)
+		if (sim_fn_dma_write(slot->card->fn[fn], addr + i * len, junk,
+				     len) == 0)
+			through++;
+	return (int)through;
+}
+
 /* ---- walking ----------------------------------------------------------- */
 
 static const char *fn_kind_name(const struct sim_fn *fn)

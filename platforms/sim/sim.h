@@ -265,6 +265,17 @@ int sim_bounce(struct sim_slot *slot, bool link, uint32_t period_us,
 int sim_set_link_fail(struct sim_slot *slot, bool fail);
 /* The card (all its functions) stops answering, as if it hung. */
 int sim_card_hang(struct sim_slot *slot);
+/*
+ * A rogue card: function fn of the card in the slot tries, on its own,
+ * count DMA writes of len bytes each into host RAM at addr, addr + len...
+ * (what a malicious or confused device does without any driver).  Each
+ * goes upstream only if the function and every bridge above it have Bus
+ * Master Enable set (PCI Local Bus 6.2.2).  Returns how many got
+ * through (0..count), -HS_ENOENT for an empty slot or missing function.
+ * The dma_attempts / dma_blocked counters count them.
+ */
+int sim_card_dma(struct sim_slot *slot, unsigned fn, uint64_t addr,
+		 size_t len, unsigned count);
 
 /* ---- the clock --------------------------------------------------------- */
 

@@ -140,6 +140,8 @@ void rig_start(struct rig *r, const struct rig_opts *o)
 	hs_core_params_defaults(&p);
 	p.slot_poll = o->poll;
 	p.slot_policy = o->policy;
+	p.authorize = o->authorize;
+	p.authorize_arg = o->authorize_arg;
 	assert_int_equal(hs_core_create(&r->t.plat, &p, &r->core), 0);
 	assert_int_equal(hs_controllers_register(r->core), 0);
 	assert_int_equal(hs_driver_register(r->core, &simnet_driver), 0);
@@ -332,6 +334,8 @@ void evlog_event(void *arg, const struct hs_event *ev)
 		[HS_EV_DEV_ADDED] = "added", [HS_EV_DEV_REMOVED] = "removed",
 		[HS_EV_DRIVER_BOUND] = "bound",
 		[HS_EV_DRIVER_UNBOUND] = "unbound",
+		[HS_EV_DEV_BLOCKED] = "blocked",
+		[HS_EV_DEV_AUTHORIZED] = "authorized",
 	};
 	struct evlog *l = arg;
 
@@ -350,6 +354,8 @@ void evlog_event(void *arg, const struct hs_event *ev)
 	case HS_EV_DEV_REMOVED:
 	case HS_EV_DRIVER_BOUND:
 	case HS_EV_DRIVER_UNBOUND:
+	case HS_EV_DEV_BLOCKED:
+	case HS_EV_DEV_AUTHORIZED:
 		evlog_add(l, "%s %02x:%02x.%u%s%s\n", dev_kind[ev->type],
 			  HS_BDF_BUS(ev->bdf), HS_BDF_DEV(ev->bdf),
 			  HS_BDF_FN(ev->bdf), ev->driver ? " " : "",
