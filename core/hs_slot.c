@@ -224,6 +224,7 @@ static bool presence_enables(const struct hs_slot *s)
 	case HS_SLOT_POLICY_PRESENCE:
 		return true;
 	case HS_SLOT_POLICY_REQUEST:
+	case HS_SLOT_POLICY_DISABLED:
 		return false;
 	default:
 		/* PCIe standard usage model: a slot with an attention
@@ -689,6 +690,10 @@ static void c_off_button(struct hs_slot *s)
 		alert(s, "button ignored: the latch (MRL) is open");
 		return;
 	}
+	if (s->policy == HS_SLOT_POLICY_DISABLED) {
+		alert(s, "button ignored: the slot is disabled by the operator");
+		return;
+	}
 	set_state(s, HS_SLOT_BLINKING_ON, "attention button");
 	want(s, HS_KEEP, HS_IND_BLINK, HS_KEEP, HS_KEEP, HS_KEEP);
 	command(s);
@@ -1019,7 +1024,7 @@ static const struct cell table[HS_SLOT_STATE_COUNT][HS_IN_COUNT] = {
 	[HS_SLOT_OFF] = {
 		[HS_IN_PRESENCE] = C(c_debounce, "debounce: wait for presence to hold still"),
 		[HS_IN_LATCH] = C(c_off_latch, "latch closed: -> POWERING_ON if presence enables the slot"),
-		[HS_IN_BUTTON] = C(c_off_button, "-> BLINKING_ON: power indicator blinks, 5 s window (ignored with the MRL open)"),
+		[HS_IN_BUTTON] = C(c_off_button, "-> BLINKING_ON: power indicator blinks, 5 s window (ignored with the MRL open or the slot disabled)"),
 		[HS_IN_POWER_FAULT] = C(c_fault, "-> FAULT"),
 		[HS_IN_LINK] = C(c_ignore, "ignored (not in use)"),
 		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
@@ -1536,6 +1541,12 @@ static int request(struct hs_slot *s, enum hs_slot_input in, enum op_kind op,
 			    "another request on this slot is in progress");
 		return -HS_EBUSY;
 	}
+	if (s->policy == HS_SLOT_POLICY_DISABLED &&
+	    (op == OP_ENABLE || op == OP_REPLACE)) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "the slot is disabled by the operator");
+		return -HS_EPERM;
+	}
 	s->op = op;
 	s->op_done = done;
 	s->op_arg = arg;
@@ -1603,7 +1614,8 @@ int hs_slot_set_policy(struct hs_slot *s, enum hs_slot_policy policy)
 {
 	if (policy != HS_SLOT_POLICY_DEFAULT &&
 	    policy != HS_SLOT_POLICY_PRESENCE &&
-	    policy != HS_SLOT_POLICY_REQUEST)
+	    policy != HS_SLOT_POLICY_REQUEST &&
+	    policy != HS_SLOT_POLICY_DISABLED)
 		return -HS_EINVAL;
 	s->policy = policy;
 	return 0;

@@ -64,6 +64,9 @@ enum hs_slot_policy {
 	HS_SLOT_POLICY_DEFAULT = 0,
 	HS_SLOT_POLICY_PRESENCE,   /* presence alone enables the slot */
 	HS_SLOT_POLICY_REQUEST,    /* only the button or the operator */
+	HS_SLOT_POLICY_DISABLED,   /* disabled by the operator: presence,
+				      the button, enable and replace are
+				      refused until the policy changes */
 };
 
 /* What a slot's hardware has (hotswap/hpc.h fills these in). */
