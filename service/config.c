@@ -1,0 +1,342 @@
+/*
+ * config.c - hotswapd's configuration file and defaults.
+ *
+ * Owns: the table of keys (name, type, where it goes), parsing values,
+ * and the defaults for root and for an unprivileged user.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#ifndef HOTSWAP_SYSCONFDIR
+#define HOTSWAP_SYSCONFDIR "/etc"
+#endif
+#ifndef HOTSWAP_LOCALSTATEDIR
+#define HOTSWAP_LOCALSTATEDIR "/var"
+#endif
+#ifndef HOTSWAP_RUNSTATEDIR
+#define HOTSWAP_RUNSTATEDIR "/run"
+#endif
+
+enum kind { K_STR, K_BOOL, K_DUR, K_UINT, K_ENUM };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off, size;            /* into struct hsd_config */
+	const char *const *choices;  /* K_ENUM: value i sets the bool to i */
+};
+
+static const char *const clock_choices[] = { "realtime", "virtual", NULL };
+static const char *const target_choices[] = { "allow", "block", NULL };
+static const char *const naming_choices[] = { "slot", "serial", NULL };
+static const char *const log_choices[] = { "stderr", "syslog", NULL };
+static const char *const level_choices[] = { "err", "warning", "notice",
+					     "info", "debug", NULL };
+
+#define F(m) offsetof(struct hsd_config, m), sizeof(((struct hsd_config *)0)->m)
+static const struct key keys[] = {
+	{ "platform", K_STR, F(platform), NULL },
+	{ "topology", K_STR, F(topology), NULL },
+	{ "catalog", K_STR, F(catalog), NULL },
+	{ "clock", K_ENUM, F(virtual_clock), clock_choices },
+	{ "socket", K_STR, F(socket), NULL },
+	{ "socket_group", K_STR, F(socket_group), NULL },
+	{ "read_only_others", K_BOOL, F(read_only_others), NULL },
+	{ "state_dir", K_STR, F(state_dir), NULL },
+	{ "runtime_dir", K_STR, F(runtime_dir), NULL },
+	{ "agents_dir", K_STR, F(agents_dir), NULL },
+	{ "agent_timeout", K_DUR, F(agent_timeout_ms), NULL },
+	{ "rules", K_STR, F(rules), NULL },
+	{ "default_inserted", K_ENUM, F(block_inserted), target_choices },
+	{ "default_present", K_ENUM, F(block_present), target_choices },
+	{ "naming", K_ENUM, F(name_by_serial), naming_choices },
+	{ "poll", K_BOOL, F(poll), NULL },
+	{ "poll_period", K_DUR, F(poll_period_ns), NULL },
+	{ "button_window", K_DUR, F(button_window_ns), NULL },
+	{ "log", K_ENUM, F(syslog), log_choices },
+	{ "log_level", K_ENUM, F(log_level), level_choices },
+	{ "history_keep", K_UINT, F(history_keep), NULL },
+	{ "pidfile", K_STR, F(pidfile), NULL },
+};
+#undef F
+
+void hsd_config_defaults(struct hsd_config *c)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char base[HSD_PATH_MAX - 32];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->platform, sizeof(c->platform), "sim");
+	c->agent_timeout_ms = 10000;
+	c->block_inserted = false;
+	c->block_present = false;
+	c->poll_period_ns = 1000000000ull;
+	c->button_window_ns = 5000000000ull;
+	c->log_level = LOG_INFO - LOG_ERR;   /* index into level_choices */
+	c->history_keep = 100000;
+	if (geteuid() == 0) {
+		snprintf(c->runtime_dir, sizeof(c->runtime_dir),
+			 HOTSWAP_RUNSTATEDIR "/hotswap");
+		snprintf(c->state_dir, sizeof(c->state_dir),
+			 HOTSWAP_LOCALSTATEDIR "/lib/hotswap");
+		snprintf(c->agents_dir, sizeof(c->agents_dir),
+			 HOTSWAP_SYSCONFDIR "/hotswap/agents.d");
+		snprintf(c->rules, sizeof(c->rules),
+			 HOTSWAP_SYSCONFDIR "/hotswap/rules.conf");
+		snprintf(c->socket_group, sizeof(c->socket_group), "hotswap");
+	} else {
+		if (xdg && *xdg)
+			snprintf(base, sizeof(base), "%.400s/hotswap", xdg);
+		else
+			snprintf(base, sizeof(base), "/tmp/hotswap-%u",
+				 (unsigned)geteuid());
+		snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s", base);
+		snprintf(c->state_dir, sizeof(c->state_dir), "%s/state", base);
+		snprintf(c->agents_dir, sizeof(c->agents_dir), "%s/agents.d",
+			 base);
+	}
+	snprintf(c->socket, sizeof(c->socket), "%.*s/hotswapd.sock",
+		 HSD_PATH_MAX - 32, c->runtime_dir);
+}
+
+int hsd_parse_duration(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+	double mul = 1e6;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || v < 0 || v != v)
+		return -EINVAL;
+	if (!strcmp(end, "") || !strcmp(end, "ms"))
+		mul = 1e6;
+	else if (!strcmp(end, "s"))
+		mul = 1e9;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		mul = 60e9;
+	else if (!strcmp(end, "us"))
+		mul = 1e3;
+	else if (!strcmp(end, "ns"))
+		mul = 1;
+	else
+		return -EINVAL;
+	if (v * mul > 1e18)
+		return -ERANGE;
+	*ns = (uint64_t)(v * mul + 0.5);
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int hsd_config_set(struct hsd_config *c, const char *name, const char *v,
+		   char *err, size_t errlen)
+{
+	const struct key *k = NULL;
+	char *at;
+	uint64_t ns;
+	bool b;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].name, name))
+			k = &keys[i];
+	if (!k) {
+		snprintf(err, errlen, "unknown key '%s'", name);
+		return -EINVAL;
+	}
+	at = (char *)c + k->off;
+	switch (k->kind) {
+	case K_STR:
+		if (strlen(v) >= k->size) {
+			snprintf(err, errlen, "%s: value longer than %zu bytes",
+				 name, k->size - 1);
+			return -EINVAL;
+		}
+		memcpy(at, v, strlen(v) + 1);
+		return 0;
+	case K_BOOL:
+		if (parse_bool(v, &b)) {
+			snprintf(err, errlen, "%s: '%s' is not yes or no", name,
+				 v);
+			return -EINVAL;
+		}
+		*(bool *)at = b;
+		return 0;
+	case K_DUR:
+		if (hsd_parse_duration(v, &ns)) {
+			snprintf(err, errlen, "%s: '%s' is not a duration "
+				 "(like 5s, 250ms, 2m)", name, v);
+			return -EINVAL;
+		}
+		if (k->size == sizeof(unsigned)) {
+			if (ns / 1000000 > 3600000) {
+				snprintf(err, errlen, "%s: at most 1 hour", name);
+				return -EINVAL;
+			}
+			*(unsigned *)at = (unsigned)(ns / 1000000);
+		} else {
+			*(uint64_t *)at = ns;
+		}
+		return 0;
+	case K_UINT: {
+		char *end;
+		unsigned long long u;
+
+		errno = 0;
+		u = strtoull(v, &end, 10);
+		if (!*v || *end || errno || *v == '-') {
+			snprintf(err, errlen, "%s: '%s' is not a number", name, v);
+			return -EINVAL;
+		}
+		*(uint64_t *)at = u;
+		return 0;
+	}
+	case K_ENUM:
+		for (int i = 0; k->choices[i]; i++)
+			if (!strcmp(k->choices[i], v)) {
+				if (k->size == sizeof(bool))
+					*(bool *)at = i != 0;
+				else
+					*(int *)at = i;
+				return 0;
+			}
+		{
+			size_t n = (size_t)snprintf(err, errlen,
+						    "%s: '%s' is not one of",
+						    name, v);
+			for (int i = 0; k->choices[i] && n < errlen; i++)
+				n += (size_t)snprintf(err + n, errlen - n,
+						      "%s %s", i ? "," : "",
+						      k->choices[i]);
+		}
+		return -EINVAL;
+	}
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
+		    char *err, size_t errlen)
+{
+	struct hsd_config tmp = *c;
+	char line[2048], msg[256];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "r");
+	int rc = 0;
+
+	if (!f) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p, *eq, *key, *val;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line longer than %zu bytes",
+				 path, lineno, sizeof(line) - 2);
+			rc = -EINVAL;
+			goto close_file;
+		}
+		if ((p = strchr(line, '#')))
+			*p = '\0';
+		p = trim(line);
+		if (!*p)
+			continue;
+		eq = strchr(p, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value', "
+				 "got '%s'", path, lineno, p);
+			rc = -EINVAL;
+			goto close_file;
+		}
+		*eq = '\0';
+		key = trim(p);
+		val = trim(eq + 1);
+		if ((rc = hsd_config_set(&tmp, key, val, msg, sizeof(msg)))) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			goto close_file;
+		}
+	}
+	*c = tmp;
+close_file:
+	fclose(f);
+	return rc;
+}
+
+void hsd_config_print(const struct hsd_config *c, void *file)
+{
+	FILE *f = file;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct key *k = &keys[i];
+		const char *at = (const char *)c + k->off;
+
+		fprintf(f, "%s = ", k->name);
+		switch (k->kind) {
+		case K_STR:
+			fprintf(f, "%s\n", at);
+			break;
+		case K_BOOL:
+			fprintf(f, "%s\n", *(const bool *)at ? "yes" : "no");
+			break;
+		case K_DUR:
+			if (k->size == sizeof(unsigned))
+				fprintf(f, "%ums\n", *(const unsigned *)at);
+			else
+				fprintf(f, "%" PRIu64 "ms\n",
+					*(const uint64_t *)at / 1000000);
+			break;
+		case K_UINT:
+			fprintf(f, "%" PRIu64 "\n", *(const uint64_t *)at);
+			break;
+		case K_ENUM:
+			fprintf(f, "%s\n",
+				k->choices[k->size == sizeof(bool)
+						   ? *(const bool *)at
+						   : *(const int *)at]);
+			break;
+		}
+	}
+}

@@ -1,0 +1,61 @@
+/*
+ * config.h - hotswapd's configuration: defaults, the config file
+ * (docs/hotswapd.conf.md, etc/hotswapd.conf) and command-line overrides.
+ *
+ * Owns: struct hsd_config and parsing "key = value" lines with errors that
+ * name the file, the line and the key.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef HOTSWAP_SERVICE_CONFIG_H
+#define HOTSWAP_SERVICE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HSD_PATH_MAX 512
+
+struct hsd_config {
+	char platform[16];            /* "sim" */
+	char topology[HSD_PATH_MAX];  /* "" = the default chassis */
+	char catalog[HSD_PATH_MAX];   /* "" = the default catalog */
+	bool virtual_clock;           /* clock = virtual | realtime */
+	char socket[HSD_PATH_MAX];
+	char socket_group[64];        /* "" = none: root only */
+	bool read_only_others;        /* others may use read-only requests */
+	char state_dir[HSD_PATH_MAX]; /* hotswap.db, chassis.json */
+	char runtime_dir[HSD_PATH_MAX];
+	char agents_dir[HSD_PATH_MAX];
+	unsigned agent_timeout_ms;
+	char rules[HSD_PATH_MAX];     /* "" = no rule file */
+	bool block_inserted, block_present;   /* default targets */
+	bool name_by_serial;          /* naming = serial | slot */
+	bool poll;                    /* slots polled, not interrupts */
+	uint64_t poll_period_ns, button_window_ns;
+	bool syslog;                  /* log = syslog | stderr */
+	int log_level;                /* syslog priority, LOG_INFO */
+	uint64_t history_keep;        /* events kept in the database */
+	char pidfile[HSD_PATH_MAX];   /* "" = none */
+};
+
+/* Defaults: as root the FHS paths (/run/hotswap, /var/lib/hotswap,
+ * /etc/hotswap/...), otherwise paths under $XDG_RUNTIME_DIR (or
+ * /tmp/hotswap-UID) so that a user can try it without installing. */
+void hsd_config_defaults(struct hsd_config *c);
+
+/* Apply a config file over c.  Unknown keys, bad values and overlong
+ * lines are errors naming "FILE:LINE: key: problem".  When must_exist is
+ * false a missing file is not an error. */
+int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
+		    char *err, size_t errlen);
+/* Apply one "key=value" (command-line --set, or a single option). */
+int hsd_config_set(struct hsd_config *c, const char *key, const char *value,
+		   char *err, size_t errlen);
+/* "5s", "250ms", "2m", "1500us", bare number = ms. */
+int hsd_parse_duration(const char *s, uint64_t *ns);
+
+/* The config as "key = value" lines (hotswapd --print-config). */
+void hsd_config_print(const struct hsd_config *c, void *file);
+
+#endif
