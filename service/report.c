@@ -85,11 +85,16 @@ int hsd_report_feed(struct hsd_report *r, const char *slot, int64_t time,
 	struct slot_hist *s = slot_get(r, slot);
 	bool now_on = !strcmp(to, "on");
 
-	(void)from;
 	if (!s)
 		return -ENOMEM;
 	if (time < s->last_time)
 		return -EINVAL;
+	/* A card that was already in service when the history begins
+	 * (present at start) counts from its first recorded change. */
+	if (s->first_on < 0 && !s->on && !strcmp(from, "on")) {
+		s->first_on = time;
+		s->on = true;
+	}
 	s->last_time = time;
 	if (now_on && !s->on) {
 		if (s->first_on < 0)

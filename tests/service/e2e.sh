@@ -1,0 +1,237 @@
+#!/bin/sh
+# e2e.sh - hotswapd and hotswapctl end to end, on the virtual clock.
+#
+# usage: e2e.sh BUILD_DIR SOURCE_DIR
+#
+# Starts the daemon on the default chassis with a throw-away state
+# directory, drives it with hotswapctl the way an operator and a script
+# would, and checks what they would notice: slot states, stable names,
+# agents' environment, refusals with reasons, the policy, permissions,
+# the protocol's errors, and a SIGKILL followed by a restart.
+set -u
+B=$1
+S=$2
+T=$(mktemp -d /tmp/hotswap-e2e.XXXXXX)
+SOCK=$T/hotswapd.sock
+PID=
+FAILS=0
+N=0
+trap 'stop; rm -rf "$T"' EXIT INT TERM
+
+ctl() { "$B/hotswapctl" --socket "$SOCK" "$@"; }
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+bad() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $1"; }
+check() { # check DESCRIPTION COMMAND... : the command must succeed
+	d=$1; shift
+	if "$@" >"$T/out" 2>&1; then ok "$d"; else bad "$d"; sed 's/^/#   /' "$T/out"; fi
+}
+has() { grep -q -- "$1" "$T/out"; }
+
+mkdir -p "$T/agents" "$T/run"
+cp "$S/examples/agents/50-network.agent" "$S/examples/agents/60-storage.agent" "$T/agents/"
+cat >"$T/agents/10-log.agent" <<'AGENT'
+#!/bin/sh
+# hotswap-match: ACTION=add,remove,bind,unbind
+{ echo "--- $ACTION $SEQNUM"; env | sort; } >>"$HOTSWAP_RUNTIME_DIR/agent-env.log"
+AGENT
+chmod 755 "$T/agents/10-log.agent"
+: >"$T/rules.conf"
+
+start() { # start [extra hotswapd args...]
+	"$B/hotswapd" --clock virtual --socket "$SOCK" --state-dir "$T/state" \
+		--agents "$T/agents" --rules "$T/rules.conf" \
+		--set runtime_dir="$T/run" --set socket_group= \
+		--set agent_timeout=2s "$@" >>"$T/daemon.log" 2>&1 &
+	PID=$!
+	i=0
+	while ! ctl status >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then
+			echo "# hotswapd did not start:"; sed 's/^/#   /' "$T/daemon.log"
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+stop() {
+	[ -n "$PID" ] || return 0
+	kill -TERM "$PID" 2>/dev/null
+	wait "$PID" 2>/dev/null
+	rc=$?
+	PID=
+	return $rc
+}
+# Wait until the agents have run (they run in real time).
+agents_idle() {
+	i=0
+	while [ $i -lt 50 ]; do
+		ctl --json status >"$T/st" && grep -q '"runs"' "$T/st" || return 1
+		sleep 0.1; i=$((i + 1))
+		r1=$(grep -o '"runs": [0-9]*' "$T/st")
+		ctl --json status >"$T/st2"
+		[ "$r1" = "$(grep -o '"runs": [0-9]*' "$T/st2")" ] && return 0
+	done
+}
+state_of() { ctl --json show "$1" | sed -n 's/^  "state": "\(.*\)",/\1/p'; }
+
+start
+
+# ---- looking -------------------------------------------------------------------
+check "list shows the chassis' 14 slots" sh -c "'$B/hotswapctl' --socket '$SOCK' list | tail -n +2 | wc -l | grep -qx 14"
+check "show decodes SltCap like lspci" ctl show 1
+has "SltCap: AttnBtn+ PwrCtrl+" || bad "SltCap decoded"
+check "every verb has --json: list parses" sh -c "ctl() { '$B/hotswapctl' --socket '$SOCK' \"\$@\"; }; ctl --json list | python3 -m json.tool >/dev/null"
+check "tree names devices from pci.ids" ctl tree
+has "82574L" && ok "tree has the NIC's pci.ids name" || bad "tree has the NIC's pci.ids name"
+check "devices lists resources" ctl devices
+has "BAR0 mem" && ok "devices show BARs" || bad "devices show BARs"
+NET=$(ctl --json show 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["devices"][0]["name"])')
+[ -n "$NET" ] && ok "the NIC in slot 1 has a stable name ($NET)" || bad "stable name in slot 1"
+
+# ---- removal, re-insertion, stable names -----------------------------------------
+check "remove slot 1 with --yes" ctl --yes remove 1
+[ "$(state_of 1)" = off ] && ok "slot 1 is off" || bad "slot 1 is off"
+echo n | ctl remove 3 >"$T/out" 2>&1; rc=$?
+[ $rc -eq 1 ] && has "not confirmed" && ok "remove without confirmation does nothing" || bad "unconfirmed remove"
+[ "$(state_of 3)" = on ] && ok "slot 3 still on" || bad "slot 3 still on"
+check "pull the card" ctl sim pull 1
+ctl sim advance 100ms >/dev/null
+check "insert it again" ctl sim insert 1 nic-1port
+ctl sim advance 100ms >/dev/null
+check "press the attention button" ctl sim button 1
+check "the 5 s window passes" ctl sim advance 6s
+[ "$(state_of 1)" = on ] && ok "slot 1 on again after the button" || bad "slot 1 on after button"
+NET2=$(ctl --json show 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["devices"][0]["name"])')
+[ "$NET2" = "$NET" ] && ok "re-inserted card keeps its name $NET" || bad "name $NET2 != $NET"
+agents_idle
+grep -q "^ACTION=bind" "$T/run/agent-env.log" && grep -q "^PCI_CLASS=20000" "$T/run/agent-env.log" &&
+	grep -q "^PCI_ID=8086:10D3" "$T/run/agent-env.log" && grep -q "^SUBSYSTEM=pci" "$T/run/agent-env.log" &&
+	grep -q "^MODALIAS=pci:v00008086d000010D3sv" "$T/run/agent-env.log" &&
+	grep -q "^HOTSWAP_SLOT=1" "$T/run/agent-env.log" && grep -q "^HOTSWAP_NAME=$NET" "$T/run/agent-env.log" &&
+	grep -q "^DRIVER=simnet" "$T/run/agent-env.log" && grep -q "^PCI_SLOT_NAME=0000:" "$T/run/agent-env.log" &&
+	ok "agents get the kernel's PCI environment plus slot, name, driver" || { bad "agent environment"; tail -30 "$T/run/agent-env.log" | sed 's/^/#   /'; }
+seqs=$(sed -n 's/^--- [a-z]* //p' "$T/run/agent-env.log")
+[ "$seqs" = "$(echo "$seqs" | sort -n)" ] && ok "agents ran in sequence-number order" || bad "agent order"
+
+# ---- query-remove agents -----------------------------------------------------------
+STOR=$(ctl --json show 3 | python3 -c 'import json,sys; print(json.load(sys.stdin)["devices"][0]["name"])')
+mkdir -p "$T/run/mounted" && : >"$T/run/mounted/$STOR"
+ctl --yes remove 3 >"$T/out" 2>&1; rc=$?
+[ $rc -eq 1 ] && has "mounted" && ok "a removal refused by the storage agent names its reason" || { bad "query-remove refusal"; cat "$T/out"; }
+[ "$(state_of 3)" = on ] && ok "refused removal left slot 3 on" || bad "slot 3 on after refusal"
+rm "$T/run/mounted/$STOR"
+check "after unmounting, the removal goes through" ctl --yes remove 3
+
+# ---- persistent disable -------------------------------------------------------------
+check "disable slot 1" ctl --yes disable 1
+ctl add 1 >"$T/out" 2>&1; rc=$?
+[ $rc -eq 1 ] && has "disabled" && ok "add refused on a disabled slot" || bad "add on disabled slot"
+check "the button is ignored on a disabled slot" ctl sim button 1
+ctl sim advance 6s >/dev/null
+[ "$(state_of 1)" = off ] && ok "slot 1 stays off" || bad "slot 1 stays off"
+
+# ---- policy: blocked card, rogue DMA, authorize --------------------------------------
+stop || bad "SIGTERM stops hotswapd with status 0"
+echo "allow id 8086:10d3" >"$T/rules.conf"
+start --set default_inserted=block
+ctl --json show 1 | grep -q '"disabled": true' && ok "the disabled setting survived a restart" || bad "disabled after restart"
+[ "$(state_of 1)" = off ] && ok "the disabled slot stayed down after restart" || bad "slot 1 down after restart"
+check "insert a GPU into slot 2" ctl sim insert 2 gpu
+ctl sim advance 100ms >/dev/null
+check "add slot 2" ctl add 2
+ctl --json show 2 >"$T/out"
+has '"blocked": true' && ok "the GPU is blocked by the default for inserted cards" || bad "GPU blocked"
+grep -q '"driver"' "$T/out" && bad "blocked GPU has no driver" || ok "blocked GPU has no driver"
+ctl --json sim dma 2 --count 50 >"$T/out"
+has '"blocked": 50' && has '"through": 0' && ok "all 50 DMA attempts of the blocked card were blocked" || { bad "rogue DMA blocked"; cat "$T/out"; }
+check "authorize the GPU once" ctl authorize --slot 2
+ctl --json show 2 | grep -q '"blocked": true' && bad "GPU allowed after authorize" || ok "GPU allowed after authorize"
+ctl decisions >"$T/out"
+has "authorized once" && has "default for inserted cards" && ok "decisions recorded" || bad "decisions"
+check "insert the allowed NIC model into slot 6" ctl sim insert 6 nic-1port
+ctl sim advance 100ms >/dev/null
+check "add slot 6" ctl add 6
+ctl --json show 6 | grep -q '"driver": "simnet"' && ok "a card matching an allow rule gets its driver" || bad "allow rule"
+
+# ---- protocol errors ------------------------------------------------------------------
+python3 - "$SOCK" >"$T/out" 2>&1 <<'PY'
+import json, socket, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+    assert json.loads(f.readline())["hello"]["protocol"] == 1
+    return s, f
+s, f = conn()
+def ask(line):
+    f.write(line + "\n"); f.flush(); return json.loads(f.readline())
+assert ask("{not json")["error"]["code"] == "parse-error"
+assert ask('{"id":1,"method":"no.such"}')["error"]["code"] == "unknown-method"
+assert ask('{"id":2}')["error"]["code"] == "invalid-request"
+assert ask('{"id":3,"method":"slot.show","params":{}}')["error"]["message"] == "missing parameter 'slot'"
+assert ask('{"id":4,"method":"slot.show","params":{"slot":"99"}}')["error"]["code"] == "not-found"
+assert ask('{"id":5,"method":"sim.insert","params":{"slot":"2","card":"toaster"}}')["error"]["code"] == "not-found"
+assert ask('[1,2]')["error"]["code"] == "invalid-request"
+assert ask('{"id":"x","method":"hello"}')["result"]["protocol"] == 1
+# A client that subscribes and vanishes mid-stream.
+f.write('{"id":6,"method":"events.subscribe","params":{"after":0}}\n'); f.flush()
+f.readline(); f.readline(); s.close()
+# A huge request closes that connection, not the service.
+s, f = conn()
+s.sendall(b'{"id":7,"method":"hello","params":{"x":"' + b"a" * 400000 + b'"}}\n')
+r = json.loads(f.readline()); assert r["error"]["code"] == "too-large", r
+s2, f2 = conn()
+f2.write('{"id":8,"method":"status"}\n'); f2.flush()
+assert json.loads(f2.readline())["result"]["platform"] == "sim"
+print("protocol ok")
+PY
+has "protocol ok" && ok "protocol: malformed, unknown, missing params, huge, vanishing client" || { bad "protocol errors"; sed 's/^/#   /' "$T/out"; }
+ctl sim advance -3 >"$T/out" 2>&1; [ $? -eq 2 ] && ok "bad usage exits 2" || bad "bad usage exit"
+ctl frobnicate >/dev/null 2>&1; [ $? -eq 2 ] && ok "unknown verb exits 2" || bad "unknown verb"
+"$B/hotswapctl" --socket "$T/nope.sock" list >/dev/null 2>&1; [ $? -eq 3 ] && ok "no daemon exits 3" || bad "no daemon exit"
+
+# ---- events: resumable stream ----------------------------------------------------------
+LAST=$(ctl --json status | sed -n 's/.*"seq": \([0-9]*\).*/\1/p')
+ctl --json watch --after $((LAST - 3)) --count 3 >"$T/out"
+[ "$(wc -l <"$T/out")" -eq 3 ] && grep -q "\"seq\":$LAST," "$T/out" && ok "watch resumes from a sequence number" || { bad "watch --after"; cat "$T/out"; }
+
+# ---- permissions ---------------------------------------------------------------------------
+if [ "$(id -u)" -eq 0 ]; then
+	chmod 755 "$T"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/hotswapctl" --socket "$SOCK" list >"$T/out" 2>&1; rc=$?
+	[ $rc -eq 4 ] && ok "a stranger is refused (exit 4)" || { bad "stranger refused ($rc)"; cat "$T/out"; }
+	stop
+	start --set read_only_others=yes
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/hotswapctl" --socket "$SOCK" list >/dev/null 2>&1 &&
+		ok "read-only access lets a stranger list" || bad "read-only list"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/hotswapctl" --socket "$SOCK" --yes remove 6 >"$T/out" 2>&1; rc=$?
+	[ $rc -eq 4 ] && has "read-only" && ok "but not remove (exit 4, says why)" || { bad "read-only remove"; cat "$T/out"; }
+fi
+
+# ---- SIGKILL and restart ------------------------------------------------------------------------
+BEFORE=$(ctl --json status | sed -n 's/.*"seq": \([0-9]*\).*/\1/p')
+ctl --yes remove 6 >/dev/null 2>&1 &
+sleep 0.05
+kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
+sqlite3 "$T/state/hotswap.db" "PRAGMA integrity_check" | grep -qx ok && ok "database consistent after SIGKILL" || bad "integrity after SIGKILL"
+start
+AFTER=$(ctl --json status | sed -n 's/.*"seq": \([0-9]*\).*/\1/p')
+[ "$AFTER" -gt "$BEFORE" ] && ok "event numbers continue after the restart ($BEFORE -> $AFTER)" || bad "seq after restart"
+sqlite3 "$T/state/hotswap.db" "SELECT count(*) FROM events" >"$T/out"
+[ "$(cat "$T/out")" -ge "$AFTER" ] || [ "$(sqlite3 "$T/state/hotswap.db" "SELECT max(seq)-min(seq)+1 = count(*) FROM events")" = 1 ] &&
+	ok "no committed event lost (no gaps)" || bad "event gaps"
+NET3=$(ctl --json show 6 | python3 -c 'import json,sys; d=json.load(sys.stdin)["devices"]; print(d[0]["name"] if d else "")')
+[ -n "$NET3" ] && ok "the card in slot 6 is back after the restart ($NET3)" || bad "slot 6 after restart"
+
+# ---- report ------------------------------------------------------------------------------------
+check "report" ctl report
+has "NINES" && ok "report prints availability" || bad "report"
+ctl --json report | python3 -c '
+import json, sys
+r = {s["slot"]: s for s in json.load(sys.stdin)["slots"]}
+assert r["1"]["replacements"] >= 1, r["1"]
+assert r["1"]["mttr_s"] is not None
+' && ok "slot 1's replacement and MTTR are in the report" || bad "report contents"
+
+stop || bad "clean stop"
+grep -q "ERROR: AddressSanitizer\|runtime error" "$T/daemon.log" && { bad "sanitizers quiet"; grep -A20 "ERROR\|runtime error" "$T/daemon.log" | head -40; } || ok "sanitizers quiet in the daemon"
+echo "1..$N"
+[ $FAILS -eq 0 ]
