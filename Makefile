@@ -1,7 +1,8 @@
 # hotswap - convenience wrapper around the CMake build.
 #
-#   make demo    build (release), show the default simulated chassis and
-#                what hotswap's enumeration makes of it
+#   make demo    build (release), show the default simulated chassis, run
+#                hotswapd on it in real time with a narrated operator session
+#   make demo-core   the core's own scripted session (no service)
 #   make check   build with ASan + UBSan and run every test
 #   make test T=test_fabric   build with sanitizers and run one test
 #   make bench   run the benchmarks (release build), print their figures
@@ -15,7 +16,7 @@ CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
 
-.PHONY: all demo check test bench install clean slot-coverage
+.PHONY: all demo demo-core check test bench install clean slot-coverage
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -32,10 +33,13 @@ demo: all
 	@echo "== the default chassis as built (hardware view) =="
 	$(RELEASE)/hotswap-lspci -v
 	@echo
-	@echo "== after hotswap's enumeration: bus numbers, windows, BARs, drivers =="
+	@echo "== hotswapd on that chassis in real time, driven with hotswapctl =="
+	sh scripts/demo.sh $(RELEASE) .
+
+# The core alone, without the service: the scripted session on the
+# virtual clock (what make demo showed before hotswapd existed).
+demo-core: all
 	$(RELEASE)/hotswap-lspci -e
-	@echo
-	@echo "== an operator's session: insert, remove, veto, cancel, eject, pull, fault =="
 	$(RELEASE)/hotswap-demo
 
 check: $(ASAN)/.configured

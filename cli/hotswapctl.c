@@ -30,6 +30,10 @@
 
 #include "hotswap/pcie_regs.h"
 
+#ifndef HOTSWAP_SOCKET_DEFAULT
+#define HOTSWAP_SOCKET_DEFAULT "/run/hotswap/hotswapd.sock"
+#endif
+
 enum { EX_OK = 0, EX_FAILED = 1, EX_USAGE = 2, EX_UNREACHABLE = 3,
        EX_DENIED = 4 };
 
@@ -663,7 +667,7 @@ int main(int argc, char **argv)
 
 	c.socket = getenv("HOTSWAP_SOCKET");
 	if (!c.socket || !*c.socket)
-		c.socket = "/run/hotswap/hotswapd.sock";
+		c.socket = HOTSWAP_SOCKET_DEFAULT;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json"))
 			c.json = true;
@@ -707,6 +711,13 @@ int main(int argc, char **argv)
 	connect_daemon(&c);
 	json_decref(c.hello);   /* only its protocol number was needed */
 	c.hello = NULL;
+	if (!c.json && (!strcmp(verb, "show") || !strcmp(verb, "tree") ||
+			!strcmp(verb, "devices"))) {
+		/* Names from pci.ids. */
+		c.pacc = pci_alloc();
+		if (c.pacc)
+			pci_init(c.pacc);
+	}
 
 	if (!strcmp(verb, "list")) {
 		need(argc, 0, verb, "");
@@ -737,6 +748,9 @@ int main(int argc, char **argv)
 			       s_(r, "power_indicator"), s_(r, "attention"),
 			       s_(r, "latch"), b_(r, "link") ? "up" : "down",
 			       b_(r, "power_fault") ? ", POWER FAULT" : "");
+			if (json_object_get(r, "blue_led"))
+				printf("  blue LED %s\n", b_(r, "blue_led")
+				       ? "ON: safe to extract" : "off");
 			if (*s_(r, "reason") && strcmp(s_(r, "reason"), "-"))
 				printf("  last problem: %s\n", s_(r, "reason"));
 			if (json_object_get(r, "registers"))
@@ -758,11 +772,6 @@ int main(int argc, char **argv)
 		json_t *d;
 
 		need(argc, 0, verb, "");
-		c.pacc = pci_alloc();
-		if (c.pacc) {
-			c.pacc->error = NULL;
-			pci_init(c.pacc);
-		}
 		r = call(&c, "device.list", NULL);
 		if (c.json)
 			print_json(r);
@@ -781,8 +790,6 @@ int main(int argc, char **argv)
 				       b_(d, "blocked") ? " BLOCKED" : "");
 				print_resources(d, "    ");
 			}
-		if (c.pacc)
-			pci_cleanup(c.pacc);
 	} else if (!strcmp(verb, "status")) {
 		need(argc, 0, verb, "");
 		r = call(&c, "status", NULL);
@@ -925,5 +932,7 @@ int main(int argc, char **argv)
 		return v_sim(&c, argc, argv);
 	}
 	json_decref(r);
+	if (c.pacc)
+		pci_cleanup(c.pacc);
 	return EX_OK;
 }

@@ -145,8 +145,16 @@ const char *hsd_slot_name_of(struct hsd *d, int phys)
 	struct hs_slot *s;
 	struct hs_slot_info si;
 
-	if (phys < 0 || !(s = hs_slot_by_phys(d->core, (unsigned)phys)))
+	if (phys < 0)
 		return NULL;
+	if (!(s = hs_slot_by_phys(d->core, (unsigned)phys))) {
+		/* During boot enumeration the slots do not exist yet; their
+		 * names are their physical numbers (made unique only on a
+		 * clash, which a topology with a clash gets as "N-2"). */
+		snprintf(d->slot_name_buf, sizeof(d->slot_name_buf), "%d",
+			 phys);
+		return d->slot_name_buf;
+	}
 	hs_slot_get_info(s, &si);
 	return si.name;
 }
@@ -390,6 +398,11 @@ void hsd_publish(struct hsd *d, const char *type, const char *slot,
 		free(text);
 	}
 	d->events_published++;
+	/* Keep the history bounded (history_keep), trimming in batches. */
+	if (d->cfg.history_keep && d->seq % 1024 == 0 &&
+	    hsd_db_event_trim(d->db, d->cfg.history_keep))
+		hsd_log(d, LOG_WARNING, "trimming the history: %s",
+			hsd_db_errmsg(d->db));
 	hsd_broadcast_event(d, ev);
 	json_decref(ev);
 }

@@ -83,6 +83,7 @@ struct hsd {
 	struct hsd_devinfo *devs;
 	size_t ndevs, capdevs;
 	unsigned long events_published, db_errors;
+	char slot_name_buf[16];
 };
 
 struct envbuf {

@@ -301,6 +301,17 @@ static json_t *slot_json(struct hsd *d, struct hs_slot *s, bool detail)
 	json_object_set_new(o, "reason", json_string(si.reason ? si.reason : ""));
 	json_object_set_new(o, "transitions", json_integer((json_int_t)si.transitions));
 	json_object_set_new(o, "devices", devs);
+	if (!strcmp(si.kind, "cpci")) {
+		/* The blue LED as the operator sees it on the board (PICMG
+		 * 2.1: lit = safe to extract). */
+		struct sim_slot *hw = sim_slot_by_name(d->sim, si.name);
+		struct sim_slot_info hi;
+
+		if (hw) {
+			sim_slot_get_info(hw, &hi);
+			json_object_set_new(o, "blue_led", json_boolean(hi.blue_led));
+		}
+	}
 	if (detail && !strcmp(si.kind, "pcie")) {
 		struct hs_dev *br = hs_dev_find(d->core, si.bridge);
 		uint16_t cap;
@@ -428,6 +439,10 @@ static void m_events_history(struct call *k)
 
 	if (bad)
 		return;
+	/* Without a starting point, the newest events. */
+	if (!json_object_get(k->params, "after") && !slot && limit &&
+	    k->d->seq > (uint64_t)limit)
+		after = (int64_t)(k->d->seq - (uint64_t)limit);
 	a = json_array();
 	if (hsd_db_events(k->d->db, (uint64_t)after, slot, since,
 			  (unsigned)limit, collect_event, a) < 0) {
