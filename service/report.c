@@ -83,7 +83,9 @@ int hsd_report_feed(struct hsd_report *r, const char *slot, int64_t time,
 		    const char *from, const char *to)
 {
 	struct slot_hist *s = slot_get(r, slot);
-	bool now_on = !strcmp(to, "on");
+	/* Blinking before a removal the operator may still cancel, the card
+	 * still serves. */
+	bool now_on = !strcmp(to, "on") || !strcmp(to, "blinking-off");
 
 	if (!s)
 		return -ENOMEM;
@@ -91,7 +93,8 @@ int hsd_report_feed(struct hsd_report *r, const char *slot, int64_t time,
 		return -EINVAL;
 	/* A card that was already in service when the history begins
 	 * (present at start) counts from its first recorded change. */
-	if (s->first_on < 0 && !s->on && !strcmp(from, "on")) {
+	if (s->first_on < 0 && !s->on &&
+	    (!strcmp(from, "on") || !strcmp(from, "blinking-off"))) {
 		s->first_on = time;
 		s->on = true;
 	}
@@ -160,8 +163,9 @@ static json_t *slot_report(const struct slot_hist *s, int64_t now)
 					: 1.0;
 		json_t *mttr = closed ? json_real(secs(closed_sum) / closed)
 				      : json_null();
+		double n9 = avail < 1.0 ? -log10(1.0 - avail) : 0;
 		json_t *nines = down && avail < 1.0
-					? json_real(-log10(1.0 - avail))
+					? json_real(n9 > 0 ? n9 : 0.0)
 					: json_null();
 
 		if (json_object_set_new(o, "slot", json_string(s->name)) ||
