@@ -28,6 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "hotswap/pcie_regs.h"
 
 #ifndef HOTSWAP_SOCKET_DEFAULT
@@ -89,6 +90,19 @@ static void usage(FILE *f)
 	      "Socket: --socket, else $HOTSWAP_SOCKET, else /run/hotswap/hotswapd.sock.\n"
 	      "Exit: 0 ok, 1 refused or failed, 2 usage, 3 daemon unreachable, 4 denied.\n",
 	      f);
+}
+
+/* A whole non-negative number for an option, or a usage error. */
+static long long num_arg(const char *opt, const char *v)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (!*v || *end || errno || x < 0)
+		die_usage("%s wants a non-negative number, got '%s'", opt, v);
+	return x;
 }
 
 /* ---- talking to the daemon ---------------------------------------------------- */
@@ -484,9 +498,9 @@ static int v_watch(struct ctl *c, int argc, char **argv)
 
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--after") && i + 1 < argc)
-			after = strtoll(argv[++i], NULL, 10);
+			after = num_arg("--after", argv[++i]);
 		else if (!strcmp(argv[i], "--count") && i + 1 < argc)
-			count = strtoll(argv[++i], NULL, 10);
+			count = num_arg("--count", argv[++i]);
 		else
 			die_usage("watch: unknown option '%s'", argv[i]);
 	}
@@ -555,22 +569,14 @@ static int v_tree(struct ctl *c, json_t *devs)
 	return EX_OK;
 }
 
+/* The same duration syntax as hotswapd's configuration (config.c). */
 static int64_t duration_ns(const char *s)
 {
-	char *end;
-	double v = strtod(s, &end);
+	uint64_t ns;
 
-	if (end == s || v < 0)
+	if (hsd_parse_duration(s, &ns))
 		die_usage("'%s' is not a duration (like 5s, 250ms)", s);
-	if (!strcmp(end, "s"))
-		return (int64_t)(v * 1e9);
-	if (!strcmp(end, "ms") || !*end)
-		return (int64_t)(v * 1e6);
-	if (!strcmp(end, "us"))
-		return (int64_t)(v * 1e3);
-	if (!strcmp(end, "m"))
-		return (int64_t)(v * 60e9);
-	die_usage("'%s' is not a duration (like 5s, 250ms)", s);
+	return (int64_t)ns;
 }
 
 static int v_sim(struct ctl *c, int argc, char **argv)
@@ -615,7 +621,7 @@ static int v_sim(struct ctl *c, int argc, char **argv)
 		p = json_pack("{s:s, s:I}", !strcmp(what, "dma") ? "slot"
 								 : "device",
 			      argv[1], "count",
-			      (json_int_t)(argc == 4 ? atoll(argv[3])
+			      (json_int_t)(argc == 4 ? num_arg("--count", argv[3])
 						     : !strcmp(what, "dma") ? 16
 									    : 8));
 	else
@@ -814,10 +820,16 @@ int main(int argc, char **argv)
 		for (int k = 0; k < argc; k++) {
 			if (!strcmp(argv[k], "--slot") && k + 1 < argc)
 				json_object_set_new(p, "slot", json_string(argv[++k]));
-			else if (!strcmp(argv[k], "--after") && k + 1 < argc)
-				json_object_set_new(p, "after", json_integer(atoll(argv[++k])));
-			else if (!strcmp(argv[k], "--limit") && k + 1 < argc)
-				json_object_set_new(p, "limit", json_integer(atoll(argv[++k])));
+			else if (!strcmp(argv[k], "--after") && k + 1 < argc) {
+				k++;
+				json_object_set_new(p, "after", json_integer(
+					num_arg("--after", argv[k])));
+			}
+			else if (!strcmp(argv[k], "--limit") && k + 1 < argc) {
+				k++;
+				json_object_set_new(p, "limit", json_integer(
+					num_arg("--limit", argv[k])));
+			}
 			else
 				die_usage("history: unknown option '%s'", argv[k]);
 		}

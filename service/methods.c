@@ -241,6 +241,20 @@ static bool dev_in_slot(const struct hs_dev *dev, const struct hs_slot_info *si)
 	return false;
 }
 
+/* The devices on the card in a slot, parents first (at most max). */
+static unsigned slot_devices(struct hsd *d, const struct hs_slot_info *si,
+			     bool only_blocked, struct hs_dev **list,
+			     unsigned max)
+{
+	unsigned n = 0;
+
+	for (struct hs_dev *dev = hs_dev_next(d->core, NULL); dev && n < max;
+	     dev = hs_dev_next(d->core, dev))
+		if (dev_in_slot(dev, si) && (!only_blocked || hs_dev_blocked(dev)))
+			list[n++] = dev;
+	return n;
+}
+
 static bool slot_disabled(struct hsd *d, const char *name)
 {
 	char v[8];
@@ -789,10 +803,11 @@ static void operator_request(struct call *k, enum op op)
 	}
 	if (op == OP_REMOVE || op == OP_REPLACE || op == OP_DISABLE) {
 		/* Agents are asked first, one device at a time. */
-		for (struct hs_dev *dev = hs_dev_next(k->d->core, NULL);
-		     dev && p->ndevs < 64; dev = hs_dev_next(k->d->core, dev))
-			if (dev_in_slot(dev, &si))
-				p->devs[p->ndevs++] = hs_dev_bdf(dev);
+		struct hs_dev *list[64];
+
+		p->ndevs = slot_devices(k->d, &si, false, list, 64);
+		for (unsigned i = 0; i < p->ndevs; i++)
+			p->devs[i] = hs_dev_bdf(list[i]);
 		ask_next(p);
 		return;
 	}
@@ -875,10 +890,7 @@ static void m_authorize(struct call *k)
 			return;
 		}
 		hs_slot_get_info(s, &si);
-		for (struct hs_dev *dev = hs_dev_next(d->core, NULL);
-		     dev && n < 64; dev = hs_dev_next(d->core, dev))
-			if (dev_in_slot(dev, &si) && hs_dev_blocked(dev))
-				list[n++] = dev;
+		n = slot_devices(d, &si, true, list, 64);
 		if (!n) {
 			FAIL(k, "not-found", ENOENT, "slot %s holds no blocked "
 			     "device", slot);
