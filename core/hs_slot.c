@@ -252,7 +252,7 @@ static void want(struct hs_slot *s, int power, int pind, int aind,
 		s->want.power_ind = (int8_t)pind;
 	if (aind != HS_KEEP)
 		s->want.attn_ind = (int8_t)aind;
-	if (lock != HS_KEEP)
+	if (lock != HS_KEEP && !params(s)->leave_interlock)
 		s->want.interlock = (int8_t)lock;
 	if (link != HS_KEEP)
 		s->want.link = (int8_t)link;
@@ -931,6 +931,20 @@ static void c_poff_cmd(struct hs_slot *s)
 	finish_op(s, 0, "");
 }
 
+/* The card went while powering off.  Once power-off has been commanded
+ * that is the expected end, not a surprise: QEMU deletes the card at
+ * the Slot Control write that turns the slot off, and an operator may
+ * pull it as soon as the indicator goes out. */
+static void c_poff_presence(struct hs_slot *s)
+{
+	if (s->st.present)
+		return;
+	if (s->step == STEP_POWEROFF)
+		c_poff_cmd(s);
+	else
+		surprise(s, HS_SLOT_EMPTY, "card removed while in use");
+}
+
 static void c_poff_timer(struct hs_slot *s)
 {
 	if (s->step == STEP_RETRY) {
@@ -1082,7 +1096,7 @@ static const struct cell table[HS_SLOT_STATE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_DISABLE] = C(c_disable, "skip the window: -> POWERING_OFF"),
 	},
 	[HS_SLOT_POWERING_OFF] = {
-		[HS_IN_PRESENCE] = C(c_on_presence, "card gone: surprise removal, the quiesce ends -> EMPTY"),
+		[HS_IN_PRESENCE] = C(c_poff_presence, "card gone: after power-off, done -> EMPTY; before, surprise removal, the quiesce ends -> EMPTY"),
 		[HS_IN_LATCH] = C(c_poff_latch, "MRL opened before power-off: surprise removal -> OFF"),
 		[HS_IN_BUTTON] = C(c_ignore, "ignored while powering off"),
 		[HS_IN_POWER_FAULT] = C(c_fault, "surprise removal -> FAULT"),
@@ -1111,6 +1125,10 @@ static const struct cell table[HS_SLOT_STATE_COUNT][HS_IN_COUNT] = {
 static void feed(struct hs_slot *s, enum hs_slot_input in)
 {
 	core_of(s)->slot_cov[s->state][in]++;
+	/* Every input, for a trace of what the slot saw (debug level:
+	 * the polled timer and command inputs are frequent). */
+	slog(s, HS_LOG_DEBUG, "input %s in %s", hs_slot_input_name(in),
+	     hs_slot_state_name(s->state));
 	table[s->state][in].fn(s);
 }
 

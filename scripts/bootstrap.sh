@@ -5,7 +5,9 @@
 # every build.  Needs root (or sudo) the first time on a fresh machine.
 set -eu
 
-PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3"
+# qemu-system-x86, gcc-multilib (32-bit libgcc) and python3: the bare-metal
+# image and its test suite on QEMU (tests/qemu).
+PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3 gcc-multilib qemu-system-x86 python3"
 
 missing=""
 for p in $PKGS; do

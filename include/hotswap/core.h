@@ -67,6 +67,12 @@ struct hs_core_params {
 	 * the card must answer (not Retry Status) within ready_timeout,
 	 * asked every ready_poll. */
 	hs_time_t link_timeout, ready_timeout, ready_poll;
+	/* Never engage a slot's electromechanical interlock (by default it
+	 * is engaged while the slot is powered, so the card cannot be
+	 * pulled).  For chassis whose operator cannot ask for a removal
+	 * while it is engaged: QEMU refuses device_del, its only way of
+	 * pressing the attention button, on a locked slot. */
+	bool leave_interlock;
 	/* Per-slot policy for slots with no hs_slot_set_policy. */
 	int slot_policy;   /* enum hs_slot_policy */
 

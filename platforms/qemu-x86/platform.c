@@ -1,0 +1,419 @@
+/*
+ * platform.c - hs_platform for x86 QEMU machines, with no operating
+ * system (platform.h).
+ *
+ * Configuration space: on q35 through ECAM (PCIe Base 7.2.2), whose base
+ * and size are read from the MCH's PCIEXBAR register (Intel 3 Series /
+ * Q35 MCH datasheet, D0:F0 offset 60h: bit 0 enable, bits 2:1 length
+ * 256/128/64 MiB, base in bits 35:28..26); on the pc machine (i440FX),
+ * which has no ECAM, through configuration mechanism #1 at 0xCF8/0xCFC
+ * (PCI Local Bus 3.0, 3.2.2.3.2), which reaches only the first 256
+ * bytes.
+ *
+ * Apertures (what the host bridge decodes; QEMU routes every address
+ * that is not RAM or a chipset device to PCI): I/O 0x1000-0xFFFF (below
+ * is legacy ISA and the ICH9's ACPI ports), 32-bit memory from the end
+ * of ECAM (or 0xC0000000) to 0xFEBFFFFF (the I/O APIC, HPET and local
+ * APIC live above), 64-bit prefetchable 32-64 GiB.  The image runs with
+ * paging off, so the CPU itself reaches only the first 4 GiB; drivers
+ * only touch non-prefetchable BARs, which live there.
+ *
+ * Clock: the TSC, calibrated at start against 50 ms of PIT channel 2
+ * (8254: 1.193182 MHz, gate and output through port 0x61).  QEMU's TSC
+ * under TCG follows the host's, at a constant rate.
+ *
+ * Interrupts: none.  The image polls its hot-plug controllers and its
+ * devices (the core's slot_poll mode); irq_attach says -ENOTSUP and the
+ * core falls back to polling by itself.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "platform.h"
+
+#include "hs_fmt.h"
+#include "libc.h"
+#include "pool.h"
+#include "x86.h"
+
+#define PIT_HZ 1193182u
+#define CAL_TICKS 59659u           /* 50 ms of the PIT */
+
+static struct hsq_machine mach;
+static uint64_t tsc0;
+static uint64_t ns_mult;           /* ns per TSC tick, 32.32 fixed point */
+static struct {
+	hs_time_t deadline;
+	hs_timer_fn fn;
+	void *arg;
+} timer;
+static void (*log_sink)(enum hs_log_level, const char *);
+static enum hs_log_level log_level = HS_LOG_INFO;
+
+/* ---- configuration space ----------------------------------------------- */
+
+static uint32_t cf8_addr(hs_bdf_t bdf, uint16_t off)
+{
+	return 0x80000000u | ((uint32_t)HS_BDF_BUS(bdf) << 16) |
+	       ((uint32_t)HS_BDF_DEV(bdf) << 11) |
+	       ((uint32_t)HS_BDF_FN(bdf) << 8) | (off & 0xFCu);
+}
+
+static bool cfg_ok(hs_bdf_t bdf, uint16_t off, unsigned width)
+{
+	if (width != 1 && width != 2 && width != 4)
+		return false;
+	if (off & (width - 1) || off >= HS_CFG_SIZE)
+		return false;
+	return HS_BDF_SEG(bdf) == 0;
+}
+
+int hsq_cfg_read(hs_bdf_t bdf, uint16_t off, unsigned width, uint32_t *v)
+{
+	if (!cfg_ok(bdf, off, width))
+		return -HS_EINVAL;
+	if (mach.ecam_base) {
+		if (HS_BDF_BUS(bdf) >= mach.ecam_buses) {
+			*v = width == 4 ? 0xFFFFFFFFu : (1u << (8 * width)) - 1;
+			return 0;
+		}
+		*v = mmio_read((uintptr_t)mach.ecam_base +
+			       ((uint32_t)HS_BDF_BUS(bdf) << 20) +
+			       ((uint32_t)HS_BDF_DEVFN(bdf) << 12) + off, width);
+		return 0;
+	}
+	if (off >= 256) {
+		/* Mechanism #1 cannot reach extended space: nothing there. */
+		*v = width == 4 ? 0xFFFFFFFFu : (1u << (8 * width)) - 1;
+		return 0;
+	}
+	outl(0xCF8, cf8_addr(bdf, off));
+	switch (width) {
+	case 1: *v = inb((uint16_t)(0xCFC + (off & 3))); break;
+	case 2: *v = inw((uint16_t)(0xCFC + (off & 2))); break;
+	default: *v = inl(0xCFC); break;
+	}
+	return 0;
+}
+
+int hsq_cfg_write(hs_bdf_t bdf, uint16_t off, unsigned width, uint32_t v)
+{
+	if (!cfg_ok(bdf, off, width))
+		return -HS_EINVAL;
+	if (mach.ecam_base) {
+		if (HS_BDF_BUS(bdf) >= mach.ecam_buses)
+			return 0;
+		mmio_write((uintptr_t)mach.ecam_base +
+			   ((uint32_t)HS_BDF_BUS(bdf) << 20) +
+			   ((uint32_t)HS_BDF_DEVFN(bdf) << 12) + off, width, v);
+		return 0;
+	}
+	if (off >= 256)
+		return 0;
+	outl(0xCF8, cf8_addr(bdf, off));
+	switch (width) {
+	case 1: outb((uint16_t)(0xCFC + (off & 3)), (uint8_t)v); break;
+	case 2: outw((uint16_t)(0xCFC + (off & 2)), (uint16_t)v); break;
+	default: outl(0xCFC, v); break;
+	}
+	return 0;
+}
+
+static int p_cfg_read(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
+		      uint32_t *val)
+{
+	(void)ctx;
+	return hsq_cfg_read(bdf, off, width, val);
+}
+
+static int p_cfg_write(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
+		       uint32_t val)
+{
+	(void)ctx;
+	return hsq_cfg_write(bdf, off, width, val);
+}
+
+static int p_host_bridge(void *ctx, unsigned index, struct hs_host_bridge *out)
+{
+	(void)ctx;
+	if (index)
+		return -HS_ENOENT;
+	*out = mach.hb;
+	return 0;
+}
+
+/* ---- memory and I/O space ------------------------------------------------ */
+
+/* The CPU runs with paging off: it reaches physical addresses below
+ * 4 GiB only. */
+static bool reachable(uint64_t addr, unsigned width)
+{
+	return addr < 0x100000000ull && addr + width <= 0x100000000ull &&
+	       !(addr & (width - 1));
+}
+
+static int p_mem_read(void *ctx, uint64_t addr, unsigned width, uint64_t *val)
+{
+	(void)ctx;
+	if (width == 8) {
+		uint64_t lo, hi;
+		int rc = p_mem_read(ctx, addr, 4, &lo);
+
+		if (!rc)
+			rc = p_mem_read(ctx, addr + 4, 4, &hi);
+		if (!rc)
+			*val = lo | hi << 32;
+		return rc;
+	}
+	if ((width != 1 && width != 2 && width != 4) || !reachable(addr, width))
+		return -HS_ENOTSUP;
+	*val = mmio_read((uintptr_t)addr, width);
+	return 0;
+}
+
+static int p_mem_write(void *ctx, uint64_t addr, unsigned width, uint64_t val)
+{
+	(void)ctx;
+	if (width == 8) {
+		int rc = p_mem_write(ctx, addr, 4, val & 0xFFFFFFFFu);
+
+		return rc ? rc : p_mem_write(ctx, addr + 4, 4, val >> 32);
+	}
+	if ((width != 1 && width != 2 && width != 4) || !reachable(addr, width))
+		return -HS_ENOTSUP;
+	mmio_write((uintptr_t)addr, width, (uint32_t)val);
+	return 0;
+}
+
+static int p_io_read(void *ctx, uint32_t port, unsigned width, uint32_t *val)
+{
+	(void)ctx;
+	if (port > 0xFFFFu || port + width > 0x10000u)
+		return -HS_EINVAL;
+	switch (width) {
+	case 1: *val = inb((uint16_t)port); return 0;
+	case 2: *val = inw((uint16_t)port); return 0;
+	case 4: *val = inl((uint16_t)port); return 0;
+	}
+	return -HS_EINVAL;
+}
+
+static int p_io_write(void *ctx, uint32_t port, unsigned width, uint32_t val)
+{
+	(void)ctx;
+	if (port > 0xFFFFu || port + width > 0x10000u)
+		return -HS_EINVAL;
+	switch (width) {
+	case 1: outb((uint16_t)port, (uint8_t)val); return 0;
+	case 2: outw((uint16_t)port, (uint16_t)val); return 0;
+	case 4: outl((uint16_t)port, val); return 0;
+	}
+	return -HS_EINVAL;
+}
+
+/* No IOMMU: a device's bus address is the physical address, which is the
+ * CPU address with paging off. */
+static void *p_dma_alloc(void *ctx, size_t size, uint64_t *bus_addr)
+{
+	void *p = hsq_pool_realloc(NULL, 0, size < 4096 ? 4096 : size);
+
+	(void)ctx;
+	if (p) {
+		memset(p, 0, size);
+		*bus_addr = (uintptr_t)p;
+	}
+	return p;
+}
+
+static void p_dma_free(void *ctx, void *cpu, size_t size)
+{
+	(void)ctx;
+	hsq_pool_realloc(cpu, size < 4096 ? 4096 : size, 0);
+}
+
+static int p_irq_attach(void *ctx, const struct hs_irq *irq, hs_irq_fn fn,
+			void *arg)
+{
+	(void)ctx, (void)irq, (void)fn, (void)arg;
+	return -HS_ENOTSUP;
+}
+
+static void p_irq_detach(void *ctx, const struct hs_irq *irq)
+{
+	(void)ctx, (void)irq;
+}
+
+/* ---- clock --------------------------------------------------------------- */
+
+static hs_time_t tsc_to_ns(uint64_t d)
+{
+	uint64_t hi = d >> 32, lo = d & 0xFFFFFFFFu;
+
+	return hi * ns_mult + ((lo * ns_mult) >> 32);
+}
+
+hs_time_t hsq_now(void)
+{
+	return tsc_to_ns(rdtsc() - tsc0);
+}
+
+static void calibrate(void)
+{
+	uint64_t t1, t2;
+	uint8_t p61 = inb(0x61);
+
+	/* Channel 2, mode 0 (interrupt on terminal count), gate high,
+	 * speaker off; OUT2 is read back at bit 5 of port 0x61. */
+	outb(0x61, (uint8_t)((p61 & ~0x02) | 0x01));
+	outb(0x43, 0xB0);
+	outb(0x42, CAL_TICKS & 0xFF);
+	outb(0x42, CAL_TICKS >> 8);
+	t1 = rdtsc();
+	while (!(inb(0x61) & 0x20))
+		;
+	t2 = rdtsc();
+	outb(0x61, p61);
+	mach.tsc_hz = (t2 - t1) * PIT_HZ / CAL_TICKS;
+	if (!mach.tsc_hz)
+		mach.tsc_hz = 1000000000u;
+	ns_mult = (1000000000ull << 32) / mach.tsc_hz;
+}
+
+static hs_time_t p_now(void *ctx)
+{
+	(void)ctx;
+	return hsq_now();
+}
+
+static void p_timer_set(void *ctx, hs_time_t deadline, hs_timer_fn fn,
+			void *arg)
+{
+	(void)ctx;
+	timer.deadline = deadline;
+	timer.fn = fn;
+	timer.arg = arg;
+}
+
+bool hsq_timer_poll(void)
+{
+	hs_timer_fn fn = timer.fn;
+
+	if (!fn || hsq_now() < timer.deadline)
+		return false;
+	timer.fn = NULL;
+	fn(timer.arg);
+	return true;
+}
+
+/* ---- log and memory -------------------------------------------------------- */
+
+void hsq_set_log_sink(void (*fn)(enum hs_log_level, const char *))
+{
+	log_sink = fn;
+}
+
+void hsq_set_log_level(enum hs_log_level lvl)
+{
+	log_level = lvl;
+}
+
+static void p_log(void *ctx, enum hs_log_level level, const char *line)
+{
+	(void)ctx;
+	if (level <= log_level && log_sink)
+		log_sink(level, line);
+}
+
+static void *p_realloc(void *ctx, void *ptr, size_t osize, size_t nsize)
+{
+	(void)ctx;
+	return hsq_pool_realloc(ptr, osize, nsize);
+}
+
+static const struct hs_platform_ops ops = {
+	.host_bridge = p_host_bridge,
+	.cfg_read = p_cfg_read,
+	.cfg_write = p_cfg_write,
+	.mem_read = p_mem_read,
+	.mem_write = p_mem_write,
+	.io_read = p_io_read,
+	.io_write = p_io_write,
+	.dma_alloc = p_dma_alloc,
+	.dma_free = p_dma_free,
+	.irq_attach = p_irq_attach,
+	.irq_detach = p_irq_detach,
+	.now = p_now,
+	.timer_set = p_timer_set,
+	.log = p_log,
+	.realloc = p_realloc,
+};
+
+static const struct hs_platform plat = { &ops, &mach, "qemu-x86" };
+
+const struct hs_platform *hsq_platform(void)
+{
+	return &plat;
+}
+
+const struct hsq_machine *hsq_machine(void)
+{
+	return &mach;
+}
+
+/* ---- start --------------------------------------------------------------- */
+
+#define Q35_MCH_DID 0x29C0u    /* Intel 82G33/Q35 DRAM controller */
+#define PCIEXBAR 0x60u
+
+int hsq_platform_init(uint32_t ram_top)
+{
+	uint32_t id, lo, hi;
+	uint64_t mem_base = 0xC0000000u;
+
+	memset(&mach, 0, sizeof(mach));
+	calibrate();
+	tsc0 = rdtsc();
+	mach.ram_top = ram_top;
+
+	/* Mechanism #1 reaches the host bridge on every machine. */
+	hsq_cfg_read(HS_BDF(0, 0, 0, 0), 0, 4, &id);
+	if ((id & 0xFFFF) == 0xFFFF)
+		return -HS_ENODEV;
+	mach.host_vendor = id & 0xFFFF;
+	mach.host_device = (uint16_t)(id >> 16);
+	mach.name = "pc";
+	if (mach.host_vendor == 0x8086 && mach.host_device == Q35_MCH_DID) {
+		mach.name = "q35";
+		hsq_cfg_read(HS_BDF(0, 0, 0, 0), PCIEXBAR, 4, &lo);
+		hsq_cfg_read(HS_BDF(0, 0, 0, 0), PCIEXBAR + 4, 4, &hi);
+		if (lo & 1) {
+			static const unsigned buses[4] = { 256, 128, 64, 0 };
+			uint64_t mask = (lo >> 1 & 3) == 2 ? 0xFFC000000ull :
+					(lo >> 1 & 3) == 1 ? 0xFF8000000ull :
+							     0xFF0000000ull;
+
+			mach.ecam_buses = buses[lo >> 1 & 3];
+			if (mach.ecam_buses)
+				mach.ecam_base = (((uint64_t)hi << 32) | lo) & mask;
+			if (mach.ecam_base >= 0x100000000ull) {
+				mach.ecam_base = 0; /* out of reach: use #1 */
+				mach.ecam_buses = 0;
+			}
+		}
+	}
+	if (mach.ecam_base &&
+	    mach.ecam_base + ((uint64_t)mach.ecam_buses << 20) > mem_base)
+		mem_base = mach.ecam_base + ((uint64_t)mach.ecam_buses << 20);
+	if (ram_top > mem_base)
+		mem_base = (ram_top + 0xFFFFFu) & ~0xFFFFFu;
+
+	mach.hb.segment = 0;
+	mach.hb.bus_first = 0;
+	mach.hb.bus_last = mach.ecam_buses ? (uint8_t)(mach.ecam_buses - 1) : 255;
+	mach.hb.io_base = 0x1000;
+	mach.hb.io_limit = 0xFFFF;
+	mach.hb.mem_base = mem_base;
+	mach.hb.mem_limit = 0xFEBFFFFFu;
+	mach.hb.pref_base = 0x800000000ull;
+	mach.hb.pref_limit = 0xFFFFFFFFFull;
+	return 0;
+}
