@@ -239,11 +239,12 @@ static int pciehp_probe(struct hs_dev *port, void **priv)
 		d.caps |= HS_SLOT_CAP_INTERLOCK;
 	if (p->dllla)
 		d.caps |= HS_SLOT_CAP_LINK_REPORT;
-	/* A port that cannot report the link (at most 5 GT/s, PCIe Base
-	 * 6.6.1) gets a fixed 100 ms for training; then, as for every
-	 * port, 100 ms before the first configuration request. */
+	/* PCIe Base 6.6.1: below a port that reports Data Link Layer Link
+	 * Active (required above 5 GT/s), 100 ms after the link comes up;
+	 * below one of at most 5 GT/s that cannot report it, 100 ms after
+	 * the reset exit (power-on), which covers training too. */
 	d.link_wait = HS_MSEC(100);
-	d.settle = HS_MSEC(100);
+	d.settle = p->dllla ? HS_MSEC(100) : 0;
 	d.immediate_ready_ok = true;
 
 	if ((rc = hs_hpc_register(port, &pciehp_ops, p, &d, 1, 0, &p->hpc)))

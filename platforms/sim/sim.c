@@ -817,6 +817,8 @@ void sim_slot_power(struct sim_slot *slot, bool on)
 	bool was = slot->powered;
 
 	slot->powered = on;
+	if (!was && on && slot->card)
+		slot->card->powered_at = slot->sim->now;
 	/* Losing power is a conventional reset of everything on the card. */
 	if (was && !on && slot->card)
 		sim_card_reset(slot->card);
@@ -849,6 +851,7 @@ int sim_insert(struct sim_slot *slot, const struct sim_card_spec *card)
 	if (rc)
 		return rc;
 	slot->card = c;
+	c->powered_at = slot->sim->now; /* a slot without power control */
 	slot->link_fail = false;
 	/* The latch closes behind the card as it seats. */
 	slot->mrl_open = false;

@@ -185,6 +185,7 @@ struct sim_card {
 	struct sim_card *parent;    /* card whose bridge we sit behind */
 	hs_time_t ready_at;         /* answers CRS before this */
 	hs_time_t linked_at;        /* PCIe slot: when the link came up */
+	hs_time_t powered_at;       /* when power reached it (reset exit) */
 	bool cold;                  /* coldplugged, not relinked since */
 };
 
