@@ -115,6 +115,8 @@ static hs_time_t now_of(const struct hs_slot *s)
 	return hs_now(&core_of(s)->timers);
 }
 
+static hs_time_t cmd_poll(const struct hs_hpc *h);
+
 static const struct hs_core_params *params(const struct hs_slot *s)
 {
 	return &core_of(s)->params;
@@ -344,9 +346,9 @@ static void cmd_kick(struct hs_hpc *h)
 			hs_timer_arm(&h->core->timers, &h->cmd_tm,
 				     pp->cmd_timeout);
 			if (!h->irq) {
-				/* Nobody will interrupt: look every 10 ms. */
+				/* Nobody will interrupt: look soon. */
 				hs_timer_arm(&h->core->timers, &h->poll_tm,
-					     HS_MSEC(10));
+					     cmd_poll(h));
 			}
 			return;
 		}
@@ -1252,8 +1254,17 @@ static void start_hpc(struct hs_hpc *h)
 	if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL) || h->cmd_settle_all)
 		hs_timer_arm(&h->core->timers, &h->poll_tm,
 			     h->cmd_settle_all && !h->irq
-				     ? HS_MSEC(10)
+				     ? cmd_poll(h)
 				     : h->core->params.poll_period);
+}
+
+/* How soon to look again for a command's completion when nothing will
+ * interrupt: 10 ms, or the poll period when that is shorter. */
+static hs_time_t cmd_poll(const struct hs_hpc *h)
+{
+	hs_time_t p = h->core->params.poll_period;
+
+	return p && p < HS_MSEC(10) ? p : HS_MSEC(10);
 }
 
 static bool hpc_busy(const struct hs_hpc *h)
@@ -1325,7 +1336,7 @@ static void poll_tick(void *arg)
 	/* While a command is in flight and nothing interrupts, look again
 	 * soon for its completion. */
 	if ((h->cmd_slot >= 0 || h->cmd_settle_all) && !h->irq)
-		hs_timer_arm(&h->core->timers, &h->poll_tm, HS_MSEC(10));
+		hs_timer_arm(&h->core->timers, &h->poll_tm, cmd_poll(h));
 	else if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL))
 		hs_timer_arm(&h->core->timers, &h->poll_tm,
 			     h->core->params.poll_period);

@@ -256,13 +256,16 @@ class Machine:
             self.lines.append(Line(text, now))
         return True
 
-    def wait_line(self, pattern, timeout=15, consume=True):
-        """The next line (from the current position) whose text after the
-        timestamp matches the regex; raises Failure naming it."""
+    def wait_line(self, pattern, timeout=15, since=None):
+        """The next line whose text after the timestamp matches the
+        regex: from the current position (which then moves past it), or
+        from the mark `since` (position left alone).  Raises Failure
+        naming what it waited for and the last lines seen."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
+        consume = since is None
         while True:
-            for i in range(self.pos, len(self.lines)):
+            for i in range(self.pos if consume else since, len(self.lines)):
                 ln = self.lines[i]
                 if ln.kind == "fatal":
                     raise Failure("the image stopped: %s" % ln.raw)
@@ -283,10 +286,13 @@ class Machine:
                 self._read_serial(0)
 
     def request(self, line, timeout=15):
-        """Send a command; return its ok line or raise with its error."""
+        """Send a command; return its ok line or raise with its error.
+        The position is left where it was: lines the command caused may
+        come before its answer."""
         self.send(line)
         verb = line.split()[0]
-        ln = self.wait_line(r"^(ok|err) %s\b" % re.escape(verb), timeout)
+        ln = self.wait_line(r"^(ok|err) %s\b" % re.escape(verb), timeout,
+                            since=self.pos)
         if ln.kind == "err":
             raise Failure("%s refused: %s" % (line, ln.raw))
         return ln
