@@ -6,6 +6,9 @@
 #   make check   build with ASan + UBSan and run every test
 #   make test T=test_fabric   build with sanitizers and run one test
 #   make bench   run the benchmarks (release build), print their figures
+#   make qemu    build the bare-metal image and boot it under QEMU on this
+#                terminal (its serial line protocol; docs/qemu.md)
+#   make test-qemu   the image's test suite on QEMU alone (tests/qemu)
 #   make install DESTDIR=...  install from the release build
 #
 # Build trees live under build/ (out of tree; `make clean` removes them).
@@ -16,7 +19,7 @@ CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
 
-.PHONY: all demo demo-core check test bench install clean slot-coverage
+.PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -54,6 +57,13 @@ test: $(ASAN)/.configured
 slot-coverage: $(ASAN)/.configured
 	$(CMAKE) --build $(ASAN) -j$(JOBS) --target test_slot_scenarios
 	cd $(ASAN) && ./test_slot_scenarios | sed -n '/coverage/,/exercised/p'
+
+qemu: all
+	sh scripts/qemu-run.sh $(RELEASE)/hotswap-qemu.elf
+
+test-qemu: $(ASAN)/.configured
+	$(CMAKE) --build $(ASAN) -j$(JOBS) --target hotswap-qemu.elf
+	python3 tests/qemu/run.py --image $(ASAN)/hotswap-qemu.elf
 
 bench: all
 	$(RELEASE)/hotswap-bench-enum
