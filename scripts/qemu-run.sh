@@ -11,7 +11,8 @@ qmp=${2:-./hotswap-qmp.sock}
 command -v qemu-system-x86_64 >/dev/null ||
 	{ echo "qemu-run.sh: qemu-system-x86_64 missing (scripts/bootstrap.sh installs it)" >&2; exit 2; }
 echo "QMP: $qmp   e.g.  echo '{\"execute\":\"qmp_capabilities\"} {\"execute\":\"device_add\",\"arguments\":{\"driver\":\"edu\",\"id\":\"e1\",\"bus\":\"rp1\"}}' | socat - UNIX-CONNECT:$qmp" >&2
-exec qemu-system-x86_64 -M q35 -accel tcg -m 128M -nodefaults -display none \
+rc=0
+qemu-system-x86_64 -M q35 -accel tcg -m 128M -nodefaults -display none \
 	-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline \
 	-kernel "$img" -device isa-debug-exit,iobase=0xf4,iosize=4 \
 	-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
@@ -26,4 +27,9 @@ exec qemu-system-x86_64 -M q35 -accel tcg -m 128M -nodefaults -display none \
 	-device pcie-root-port,id=rp5,bus=pcie.0,chassis=7,slot=17,addr=6.0 \
 	-device pcie-root-port,id=rp6,bus=pcie.0,chassis=8,slot=18,addr=7.0 \
 	-device pcie-pci-bridge,id=ppb,bus=rp6 \
-	-device edu,id=e0,bus=rp1
+	-device edu,id=e0,bus=rp1 || rc=$?
+# isa-debug-exit: `quit CODE` makes QEMU exit with CODE*2+1.
+if [ $((rc % 2)) -eq 1 ]; then
+	exit $(((rc - 1) / 2))
+fi
+exit "$rc"

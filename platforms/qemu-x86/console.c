@@ -533,11 +533,18 @@ static void cmd_cfg(const char *bdf, const char *offs)
 		return;
 	}
 	for (; *s; s++) {
-		unsigned c = (unsigned char)*s;
+		unsigned c = (unsigned char)*s, d;
 
-		off = off * 16 + (c >= '0' && c <= '9' ? c - '0' :
-				  c >= 'a' && c <= 'f' ? c - 'a' + 10 : 99);
-		if (off >= HS_CFG_SIZE || (c > '9' && (c < 'a' || c > 'f'))) {
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			d = 16;
+		off = off * 16 + d;
+		if (d > 15 || off >= HS_CFG_SIZE) {
 			hsq_out("err cfg msg=\"offset must be hex below 1000\"");
 			return;
 		}

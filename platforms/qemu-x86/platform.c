@@ -244,11 +244,14 @@ static void p_irq_detach(void *ctx, const struct hs_irq *irq)
 
 /* ---- clock --------------------------------------------------------------- */
 
+/* d * ns_mult >> 32 without a 128-bit product: ns_mult may exceed 2^32
+ * (a TSC slower than 1 GHz). */
 static hs_time_t tsc_to_ns(uint64_t d)
 {
 	uint64_t hi = d >> 32, lo = d & 0xFFFFFFFFu;
+	uint64_t m_hi = ns_mult >> 32, m_lo = ns_mult & 0xFFFFFFFFu;
 
-	return hi * ns_mult + ((lo * ns_mult) >> 32);
+	return hi * ns_mult + lo * m_hi + ((lo * m_lo) >> 32);
 }
 
 hs_time_t hsq_now(void)
@@ -260,6 +263,7 @@ static void calibrate(void)
 {
 	uint64_t t1, t2;
 	uint8_t p61 = inb(0x61);
+	bool ran;
 
 	/* Channel 2, mode 0 (interrupt on terminal count), gate high,
 	 * speaker off; OUT2 is read back at bit 5 of port 0x61. */
@@ -268,12 +272,16 @@ static void calibrate(void)
 	outb(0x42, CAL_TICKS & 0xFF);
 	outb(0x42, CAL_TICKS >> 8);
 	t1 = rdtsc();
-	while (!(inb(0x61) & 0x20))
+	/* Bounded: a machine whose OUT2 never shows at port 0x61 must not
+	 * hang the boot (2^34 ticks is seconds at any real TSC rate). */
+	while (!(inb(0x61) & 0x20) && rdtsc() - t1 < (1ull << 34))
 		;
 	t2 = rdtsc();
+	ran = (inb(0x61) & 0x20) != 0;
 	outb(0x61, p61);
 	mach.tsc_hz = (t2 - t1) * PIT_HZ / CAL_TICKS;
-	if (!mach.tsc_hz)
+	/* Implausible (no PIT, or it never ran): assume 1 GHz. */
+	if (!ran || mach.tsc_hz < 10000000u)
 		mach.tsc_hz = 1000000000u;
 	ns_mult = (1000000000ull << 32) / mach.tsc_hz;
 }
@@ -394,7 +402,8 @@ int hsq_platform_init(uint32_t ram_top)
 			mach.ecam_buses = buses[lo >> 1 & 3];
 			if (mach.ecam_buses)
 				mach.ecam_base = (((uint64_t)hi << 32) | lo) & mask;
-			if (mach.ecam_base >= 0x100000000ull) {
+			if (mach.ecam_base + ((uint64_t)mach.ecam_buses << 20) >
+			    0x100000000ull) {
 				mach.ecam_base = 0; /* out of reach: use #1 */
 				mach.ecam_buses = 0;
 			}

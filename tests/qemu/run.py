@@ -315,6 +315,17 @@ def sc_own_remove(ctx):
         m.send("frobnicate")
         e = m.wait_line(r"^err frobnicate")
         ctx.check("unknown command" in e["msg"], "bad verb: %s" % e.raw)
+        m.send("cfg 00:00.0 .4")
+        e = m.wait_line(r"^err cfg")
+        ctx.check("hex" in e["msg"], "bad offset: %s" % e.raw)
+        m.send("authorize 1:2:3")
+        e = m.wait_line(r"^err authorize")
+        ctx.check("bus:dev.fn" in e["msg"], "bad device: %s" % e.raw)
+        m.send("x" * 300)
+        e = m.wait_line(r"^err line")
+        ctx.check("longer than 255" in e["msg"], "long line: %s" % e.raw)
+        ctx.check(slot_info(m, "12")["state"] == "empty",
+                  "bad input changed a slot")
     finally:
         done(m)
 
