@@ -169,15 +169,17 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 	}
 }
 
+/* Log level names, from HS_LOG_ERR on (the `loglevel` command too). */
+static const char *const level_names[] = { "err", "warn", "notice", "info",
+					    "debug" };
+
 void hsq_console_log(enum hs_log_level level, const char *line)
 {
-	static const char *const names[] = { "err", "warn", "notice", "info",
-					     "debug" };
 	char m[400];
 
 	hsq_out("log level=%s msg=\"%s\"",
 		level >= HS_LOG_ERR && level <= HS_LOG_DEBUG ?
-			names[level - HS_LOG_ERR] : "?",
+			level_names[level - HS_LOG_ERR] : "?",
 		q(line, m, sizeof(m)));
 }
 
@@ -567,14 +569,12 @@ static void cmd_help(void)
 
 static void cmd_loglevel(const char *how)
 {
-	static const char *const names[] = { "err", "warn", "notice", "info",
-					     "debug" };
 	int i;
 
 	for (i = 0; i < 5; i++)
-		if (how && streq(how, names[i])) {
+		if (how && streq(how, level_names[i])) {
 			hsq_set_log_level((enum hs_log_level)(HS_LOG_ERR + i));
-			hsq_out("ok loglevel level=%s", names[i]);
+			hsq_out("ok loglevel level=%s", level_names[i]);
 			return;
 		}
 	hsq_out("err loglevel msg=\"say err, warn, notice, info or debug\"");

@@ -202,7 +202,6 @@ def sc_boot_windows(ctx):
                   "(PCIEXBAR): %s" % hello.raw)
         pci = m.qmp("query-pci")
         for rp, want in (("rp2", 1 << 30), ("rp1", 64 << 20)):
-            br, _ = bridge_of(pci, rp)
             _, dev = bridge_of(pci, rp)
             win = dev["pci_bridge"]["bus"]["prefetchable_range"]
             size = win["limit"] - win["base"] + 1
