@@ -51,6 +51,7 @@ void hs_core_params_defaults(struct hs_core_params *p)
 	p->ready_timeout = HS_SEC(1);
 	p->ready_poll = HS_MSEC(10);
 	p->slot_policy = HS_SLOT_POLICY_DEFAULT;
+	p->rebalance.move = HS_MOVE_CAPABLE;
 }
 
 int hs_core_create(const struct hs_platform *plat,
@@ -110,6 +111,7 @@ void hs_core_destroy(struct hs_core *core)
 		return;
 	if (core->in_txn)
 		hs_txn_abort(core);
+	hs_rebalance_cancel(core, "the core is shutting down");
 	while (core->adds) {
 		struct pending_add *pa = core->adds;
 
@@ -514,11 +516,26 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 			       int devnum, hs_done_fn done, void *arg)
 {
 	struct pending_add *pa, **pp;
-	char msg[256];
+	char msg[320];
 	int rc;
 
-	if (!br || !hs_removal_pending(core, br)) {
+	if (!br || (!hs_removal_pending(core, br) && !core->rebalancing)) {
 		rc = hs_core_hot_add_slot(core, br, devnum, msg, sizeof(msg));
+		/* It does not fit: a new assignment around the slot, under
+		 * the rebalancing policy (hs_rebalance.c); done() later. */
+		if (rc == -HS_ENOSPC && core->add_short) {
+			int r2 = hs_rebalance_add(core, br, devnum, done, arg,
+						  msg, sizeof(msg));
+
+			if (r2 == 0)
+				return 0;
+			if (r2 != -HS_ENOSPC)
+				hs_log(core->plat, HS_LOG_ERR, "rebalance "
+				       "below %02x:%02x.%u not started (%d): "
+				       "%s", HS_BDF_BUS(br->bdf),
+				       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf),
+				       r2, msg);
+		}
 		if (done)
 			done(arg, rc, msg);
 		return rc;
@@ -542,19 +559,29 @@ void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
 
 	while (*pp) {
 		struct pending_add *pa = *pp;
-		char msg[256];
+		char msg[320];
 		int rc;
 
-		if (pa->bridge != br) {
+		/* NULL: after a rebalance, whatever no removal holds. */
+		if (br ? pa->bridge != br
+		       : hs_removal_pending(core, pa->bridge)) {
 			pp = &pa->next;
 			continue;
 		}
+		if (core->rebalancing)
+			return; /* the next one waits again */
 		*pp = pa->next;
-		rc = hs_core_hot_add_slot(core, br, pa->devnum, msg,
-					  sizeof(msg));
-		if (pa->done)
-			pa->done(pa->arg, rc, msg);
+		/* The same path as at first (it may rebalance in turn). */
+		struct hs_dev *b = pa->bridge;
+		int devnum = pa->devnum;
+		hs_done_fn done = pa->done;
+		void *arg = pa->arg;
+
 		hs_free(core, pa, sizeof(*pa));
+		(void)msg;
+		(void)rc;
+		hs_core_hot_add_slot_async(core, b, devnum, done, arg);
+		pp = &core->adds;
 	}
 }
 
@@ -569,7 +596,6 @@ int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 			 char *msg, size_t msglen)
 {
-	struct bus_alloc ba;
 	int rc;
 
 	if (msglen)
@@ -592,41 +618,19 @@ int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 			    "still in progress");
 		return -HS_EBUSY;
 	}
+	if (core->rebalancing) {
+		hs_snprintf(msg, msglen, "a rebalance is in progress");
+		return -HS_EBUSY;
+	}
+	core->add_short = 0;
 	rc = hs_txn_begin(core, "hot-add");
 	if (rc) {
 		hs_snprintf(msg, msglen, "another change is in progress");
 		return rc;
 	}
-	/* Bus numbers for bridges on the card: the largest free run inside
-	 * the slot bridge's own range. */
-	rc = hs_free_bus_run(core, br, &ba.next, &ba.limit);
-	if (rc) {
-		hs_snprintf(msg, msglen, "out of memory");
+	if ((rc = hs_scan_slot(core, br, devnum, msg, msglen)))
 		goto fail;
-	}
-	ba.failed = false;
-	ba.short_by = 0;
-	core->scan_top = br;
-	core->scan_dev = devnum;
-	rc = hs_scan_bus(core, hs_dev_host(br), br,
-			 (unsigned)br->win[HS_RES_BUS].base, &ba);
-	core->scan_top = NULL;
-	if (rc) {
-		hs_snprintf(msg, msglen, "scan failed (%d)", rc);
-		goto fail;
-	}
-	if (ba.failed) {
-		hs_snprintf(msg, msglen,
-			    "bus numbers: need %u more, slot bridge has %u-%u "
-			    "with none free",
-			    ba.short_by,
-			    (unsigned)br->win[HS_RES_BUS].base,
-			    (unsigned)(br->win[HS_RES_BUS].base +
-				       br->win[HS_RES_BUS].size - 1));
-		rc = -HS_ENOSPC;
-		goto fail;
-	}
-	rc = hs_assign_hot_add(core, br, msg, msglen);
+	rc = hs_assign_hot_add(core, br, 0, msg, msglen);
 	if (rc)
 		goto fail;
 	rc = hs_bind_new(core, br, msg, msglen);
@@ -639,4 +643,41 @@ fail:
 	       msg);
 	hs_txn_abort(core);
 	return rc;
+}
+
+int hs_scan_slot(struct hs_core *core, struct hs_dev *br, int devnum,
+		 char *msg, size_t msglen)
+{
+	struct bus_alloc ba;
+	int rc;
+
+	/* Bus numbers for bridges on the card: the largest free run inside
+	 * the slot bridge's own range. */
+	rc = hs_free_bus_run(core, br, &ba.next, &ba.limit);
+	if (rc) {
+		hs_snprintf(msg, msglen, "out of memory");
+		return rc;
+	}
+	ba.failed = false;
+	ba.short_by = 0;
+	core->scan_top = br;
+	core->scan_dev = devnum;
+	rc = hs_scan_bus(core, hs_dev_host(br), br,
+			 (unsigned)br->win[HS_RES_BUS].base, &ba);
+	core->scan_top = NULL;
+	if (rc) {
+		hs_snprintf(msg, msglen, "scan failed (%d)", rc);
+		return rc;
+	}
+	if (ba.failed) {
+		hs_snprintf(msg, msglen,
+			    "bus numbers: need %u more, slot bridge has %u-%u "
+			    "with none free",
+			    ba.short_by,
+			    (unsigned)br->win[HS_RES_BUS].base,
+			    (unsigned)(br->win[HS_RES_BUS].base +
+				       br->win[HS_RES_BUS].size - 1));
+		return -HS_ENOSPC;
+	}
+	return 0;
 }

@@ -800,6 +800,11 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 			     "already in progress");
 		return -HS_EBUSY;
 	}
+	if (core->rebalancing) {
+		if (done)
+			done(arg, -HS_EBUSY, "a rebalance is in progress");
+		return -HS_EBUSY;
+	}
 	if (!slot_first(br, devnum)) {
 		if (done)
 			done(arg, -HS_ENOENT, "no card in that slot");
@@ -859,6 +864,10 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 		return -HS_EINVAL;
 	if (!slot_first(br, devnum))
 		return -HS_ENOENT;
+	/* A rebalance waiting for drivers to stop plans with devices that
+	 * are going: it ends, its drivers go on where they are. */
+	hs_rebalance_cancel(core, "a card was pulled while drivers were "
+			    "stopping for a rebalance");
 	/* The hardware is gone whatever else is going on: a removal still
 	 * quiescing in this slot ends now, the teardown does the rest. */
 	for (struct removal **rp = &core->removing; *rp;) {

@@ -124,6 +124,12 @@ enum txn_kind {
 	TXN_BIND,       /* driver bound */
 	TXN_SERVICE,    /* port service bound */
 	TXN_MSI,        /* interrupt vectors allocated and attached */
+	TXN_RES,        /* a device's BARs and windows before a rebalance */
+};
+
+struct txn_res_snap {
+	struct hs_bar_info bar[7];
+	struct hs_win win[HS_RES_COUNT];
 };
 
 struct txn_entry {
@@ -134,6 +140,7 @@ struct txn_entry {
 	uint8_t width;
 	uint32_t old;
 	unsigned svc_index;
+	struct txn_res_snap *snap;  /* TXN_RES */
 };
 
 struct hs_txn {
@@ -160,6 +167,12 @@ int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events);
 int hs_txn_bound(struct hs_core *core, struct hs_dev *dev);
 int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx);
 int hs_txn_msi(struct hs_core *core, struct hs_dev *dev);
+/* Before a committed device's BARs or windows change in memory: abort
+ * puts them back.  Once per device per transaction is enough. */
+int hs_txn_dev_res(struct hs_core *core, struct hs_dev *dev);
+/* The snapshot recorded for dev in the open transaction, or NULL. */
+const struct txn_res_snap *hs_txn_res_of(struct hs_core *core,
+					 const struct hs_dev *dev);
 int hs_txn_event(struct hs_core *core, enum hs_event_type type,
 		 struct hs_dev *dev, const char *driver);
 
@@ -214,6 +227,8 @@ struct hs_core {
 	bool booting;
 	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
 	uint32_t max_bus_resv;      /* largest bus reservation seen */
+	unsigned add_short;         /* kinds the last hot-add lacked */
+	struct rebalance *rebalancing; /* the one in progress */
 	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
 	struct hs_dev *scan_top;
 	int scan_dev;
@@ -253,8 +268,64 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 
 /* hs_resource.c */
 int hs_assign_boot(struct hs_core *core);
+/* Place (except the kinds in the placed mask: a rebalance did those)
+ * and program the functions the open transaction added below bridge.
+ * -HS_ENOSPC sets core->add_short to the kinds that did not fit. */
 int hs_assign_hot_add(struct hs_core *core, struct hs_dev *bridge,
-		      char *msg, size_t msglen);
+		      unsigned placed, char *msg, size_t msglen);
+int hs_size_new_bridges(struct hs_core *core, struct hs_dev *bridge);
+/* Would the new functions' items of kind r fit as things stand?  When
+ * not, msg (if any) says which does not. */
+bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *bridge,
+		     enum hs_res r, char *msg, size_t msglen);
+/* Rewrite a moved device's BARs (and windows), decode off meanwhile. */
+int hs_program_moved(struct hs_core *core, struct hs_dev *dev);
+int hs_program_windows(struct hs_core *core, struct hs_dev *bridge);
+/* Do the BAR and window registers hold what the records say? */
+int hs_verify_regs(struct hs_core *core, struct hs_dev *dev);
+
+/* What the rebalancer shares with the allocator: the items a bus holds
+ * in one kind of resource, sizing and placing a bridge's subtree. */
+struct hs_item {
+	struct hs_dev *dev;
+	int bar;          /* 0..6, or -1 for a bridge's window */
+	uint64_t size, align;
+};
+
+struct hs_items {
+	struct hs_item *v;
+	size_t n, cap;
+	struct hs_core *core;
+};
+
+struct hs_plan {
+	uint64_t extra[HS_RES_COUNT];  /* added to every hot-plug bridge */
+	unsigned resv_shift;           /* reservations divided by 2^shift */
+	bool no_resv;
+};
+
+int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
+		 uint64_t size, uint64_t align);
+void hs_items_free(struct hs_items *it);
+/* Largest alignment first. */
+void hs_items_sort(struct hs_items *it);
+/* Items of kind r among a sibling list (only_new: devices the open
+ * transaction added). */
+int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
+	      bool pref_path, bool only_new);
+/* Bottom-up: what br's windows must hold (need[], need_align[]). */
+int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
+		   const struct hs_plan *pl);
+/* Top-down: br's window of kind r at base, its subtree packed inside. */
+void hs_place_bridge(struct hs_core *core, struct hs_dev *br, enum hs_res r,
+		     uint64_t base, bool pref_path);
+void hs_assign_item(struct hs_core *core, const struct hs_item *x,
+		    enum hs_res r, uint64_t at, bool pref_path);
+/* Whether every bridge from br up has a 64-bit prefetchable window. */
+bool hs_path_pref(const struct hs_dev *br);
+uint64_t hs_align_up(uint64_t v, uint64_t a);
+uint64_t hs_res_gran(enum hs_res r);
+enum hs_res hs_bar_res(const struct hs_bar_info *b, bool pref_path);
 int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
 /* Decode on for dev's assigned BARs (and a bridge's forwarding), in the
  * open transaction. */
@@ -265,6 +336,21 @@ const char *hs_res_name(enum hs_res r);
  * when none). */
 int hs_free_bus_run(struct hs_core *core, struct hs_dev *bridge,
 		    unsigned *first, unsigned *last);
+
+/* hs_core.c: scan the slot's bus in the open transaction, bus numbers
+ * from the bridge's free range (-HS_ENOSPC with msg when short). */
+int hs_scan_slot(struct hs_core *core, struct hs_dev *bridge, int devnum,
+		 char *msg, size_t msglen);
+
+/* hs_rebalance.c */
+/* The card below bridge does not fit (core->add_short): plan a new
+ * assignment under the policy and start it; 0: done() will be called.
+ * Otherwise nothing changed and msg says why (what would have to move). */
+int hs_rebalance_add(struct hs_core *core, struct hs_dev *bridge, int devnum,
+		     hs_done_fn done, void *arg, char *msg, size_t msglen);
+/* A device goes away (surprise) or the core shuts down: stopped drivers
+ * go on where they are, the rebalance ends with -HS_ECANCELED. */
+void hs_rebalance_cancel(struct hs_core *core, const char *why);
 
 /* hs_driver.c */
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge);

@@ -32,7 +32,7 @@ const char *hs_res_name(enum hs_res r)
 	return r < HS_RES_COUNT ? res_names[r] : "?";
 }
 
-static uint64_t gran(enum hs_res r)
+uint64_t hs_res_gran(enum hs_res r)
 {
 	return r == HS_RES_IO ? IO_GRAN : MEM_GRAN;
 }
@@ -46,7 +46,7 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 	return a > SAT - b ? SAT : a + b;
 }
 
-static uint64_t align_up(uint64_t v, uint64_t a)
+uint64_t hs_align_up(uint64_t v, uint64_t a)
 {
 	if (!a)
 		return v;
@@ -61,7 +61,7 @@ static bool counts(const struct hs_dev *d)
 }
 
 /* Where a BAR goes, given whether a 64-bit prefetchable path exists. */
-static enum hs_res bar_res(const struct hs_bar_info *b, bool pref_path)
+enum hs_res hs_bar_res(const struct hs_bar_info *b, bool pref_path)
 {
 	if (b->kind == BAR_IO)
 		return HS_RES_IO;
@@ -77,19 +77,7 @@ static bool child_pref_path(const struct hs_dev *br, bool pref_path)
 
 /* ---- items: what a bus must hold in one kind of resource ---------------- */
 
-struct item {
-	struct hs_dev *dev;
-	int bar;          /* 0..6, or -1 for a bridge's window */
-	uint64_t size, align;
-};
-
-struct items {
-	struct item *v;
-	size_t n, cap;
-	struct hs_core *core;
-};
-
-static int items_add(struct items *it, struct hs_dev *d, int bar,
+int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 		     uint64_t size, uint64_t align)
 {
 	if (it->n == it->cap) {
@@ -111,7 +99,7 @@ static int items_add(struct items *it, struct hs_dev *d, int bar,
 	return 0;
 }
 
-static void items_free(struct items *it)
+void hs_items_free(struct hs_items *it)
 {
 	const struct hs_platform *p = it->core->plat;
 
@@ -122,10 +110,10 @@ static void items_free(struct items *it)
 
 /* Largest alignment first: with power-of-two sizes this packs without
  * holes, which is what keeps windows tight. */
-static void items_sort(struct items *it)
+void hs_items_sort(struct hs_items *it)
 {
 	for (size_t i = 1; i < it->n; i++) {
-		struct item x = it->v[i];
+		struct hs_item x = it->v[i];
 		size_t j = i;
 
 		while (j && (it->v[j - 1].align < x.align ||
@@ -147,7 +135,7 @@ static void items_sort(struct items *it)
  */
 #define MAX_HOLES 32
 
-static uint64_t pack(const struct items *it, uint64_t base, uint64_t *at)
+static uint64_t pack(const struct hs_items *it, uint64_t base, uint64_t *at)
 {
 	struct span_h {
 		uint64_t start, end;
@@ -160,7 +148,7 @@ static uint64_t pack(const struct items *it, uint64_t base, uint64_t *at)
 		bool placed = false;
 
 		for (unsigned h = 0; h < nh && !placed; h++) {
-			pos = align_up(holes[h].start, a);
+			pos = hs_align_up(holes[h].start, a);
 			if (add_sat(pos, sz) > holes[h].end)
 				continue;
 			/* Keep what is left on either side as holes. */
@@ -176,7 +164,7 @@ static uint64_t pack(const struct items *it, uint64_t base, uint64_t *at)
 			placed = true;
 		}
 		if (!placed) {
-			pos = align_up(end, a);
+			pos = hs_align_up(end, a);
 			if (pos > end && nh < MAX_HOLES) {
 				holes[nh].start = end;
 				holes[nh].end = pos;
@@ -192,7 +180,7 @@ static uint64_t pack(const struct items *it, uint64_t base, uint64_t *at)
 
 /* Items of one resource kind among the devices of a bus (a sibling list).
  * only_new limits them to devices the open transaction added. */
-static int gather(struct items *it, struct hs_dev *first, enum hs_res r,
+int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
 		  bool pref_path, bool only_new)
 {
 	int rc;
@@ -203,13 +191,13 @@ static int gather(struct items *it, struct hs_dev *first, enum hs_res r,
 		for (int i = 0; i < 7; i++) {
 			struct hs_bar_info *b = &d->bar[i];
 
-			if (b->kind == BAR_NONE || bar_res(b, pref_path) != r)
+			if (b->kind == BAR_NONE || hs_bar_res(b, pref_path) != r)
 				continue;
-			if ((rc = items_add(it, d, i, b->size, b->size)))
+			if ((rc = hs_items_add(it, d, i, b->size, b->size)))
 				return rc;
 		}
 		if (d->bridge && d->need[r]) {
-			rc = items_add(it, d, -1, d->need[r], d->need_align[r]);
+			rc = hs_items_add(it, d, -1, d->need[r], d->need_align[r]);
 			if (rc)
 				return rc;
 		}
@@ -219,14 +207,8 @@ static int gather(struct items *it, struct hs_dev *first, enum hs_res r,
 
 /* ---- sizing ---------------------------------------------------------- */
 
-struct plan {
-	uint64_t extra[HS_RES_COUNT];  /* added to every hot-plug bridge */
-	unsigned resv_shift;           /* reservations divided by 2^shift */
-	bool no_resv;
-};
-
 static uint64_t resv_of(const struct hs_dev *d, enum hs_res r,
-			const struct plan *pl)
+			const struct hs_plan *pl)
 {
 	uint64_t v;
 
@@ -237,27 +219,27 @@ static uint64_t resv_of(const struct hs_dev *d, enum hs_res r,
 	return (v >> pl->resv_shift) + pl->extra[r];
 }
 
-static int size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
-		       const struct plan *pl)
+int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
+		       const struct hs_plan *pl)
 {
-	struct items it = { .core = core };
+	struct hs_items it = { .core = core };
 	bool cpath = child_pref_path(br, pref_path);
 	int rc = 0;
 
 	for (struct hs_dev *c = br->child; c; c = c->sibling)
 		if (c->bridge && counts(c) &&
-		    (rc = size_bridge(core, c, cpath, pl)))
+		    (rc = hs_size_bridge(core, c, cpath, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-		uint64_t off = 0, al = gran(r), total;
+		uint64_t off = 0, al = hs_res_gran(r), total;
 
 		br->need[r] = br->need_align[r] = 0;
 		if (r == HS_RES_PREF && !cpath)
 			continue; /* no such window on this path */
 		it.n = 0;
-		if ((rc = gather(&it, br->child, r, cpath, false)))
+		if ((rc = hs_gather(&it, br->child, r, cpath, false)))
 			break;
-		items_sort(&it);
+		hs_items_sort(&it);
 		for (size_t i = 0; i < it.n; i++)
 			if (it.v[i].align > al)
 				al = it.v[i].align;
@@ -278,23 +260,20 @@ static int size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 			total = resv_of(br, r, pl);
 		if (!total)
 			continue;
-		br->need[r] = align_up(total, gran(r));
+		br->need[r] = hs_align_up(total, hs_res_gran(r));
 		if (br->need[r] == SAT) {
 			rc = -HS_ENOSPC;
 			break;
 		}
 		br->need_align[r] = al;
 	}
-	items_free(&it);
+	hs_items_free(&it);
 	return rc;
 }
 
 /* ---- placement -------------------------------------------------------- */
 
-static void place_bridge(struct hs_core *core, struct hs_dev *br,
-			 enum hs_res r, uint64_t base, bool pref_path);
-
-static void assign_item(struct hs_core *core, const struct item *x,
+void hs_assign_item(struct hs_core *core, const struct hs_item *x,
 			enum hs_res r, uint64_t at, bool pref_path)
 {
 	if (x->bar >= 0) {
@@ -304,12 +283,12 @@ static void assign_item(struct hs_core *core, const struct item *x,
 		b->res = r;
 		b->assigned = true;
 	} else {
-		place_bridge(core, x->dev, r, at, pref_path);
+		hs_place_bridge(core, x->dev, r, at, pref_path);
 	}
 }
 
 /* Place a gathered list from base (sorting it); returns the end. */
-static uint64_t place_items(struct hs_core *core, struct items *it,
+static uint64_t place_items(struct hs_core *core, struct hs_items *it,
 			    enum hs_res r, uint64_t base, bool pref_path)
 {
 	const struct hs_platform *p = core->plat;
@@ -317,28 +296,28 @@ static uint64_t place_items(struct hs_core *core, struct items *it,
 
 	if (!it->n)
 		return base;
-	items_sort(it);
+	hs_items_sort(it);
 	at = p->ops->realloc(p->ctx, NULL, 0, it->n * sizeof(*at));
 	if (!at)
 		return ~0ull; /* reported by the caller as not fitting */
 	end = pack(it, base, at);
 	for (size_t i = 0; i < it->n; i++)
-		assign_item(core, &it->v[i], r, at[i], pref_path);
+		hs_assign_item(core, &it->v[i], r, at[i], pref_path);
 	p->ops->realloc(p->ctx, at, it->n * sizeof(*at), 0);
 	return end;
 }
 
-static void place_bridge(struct hs_core *core, struct hs_dev *br,
+void hs_place_bridge(struct hs_core *core, struct hs_dev *br,
 			 enum hs_res r, uint64_t base, bool pref_path)
 {
-	struct items it = { .core = core };
+	struct hs_items it = { .core = core };
 	bool cpath = child_pref_path(br, pref_path);
 
 	br->win[r].base = base;
 	br->win[r].size = br->need[r];
-	if (gather(&it, br->child, r, cpath, false) == 0 && it.n)
+	if (hs_gather(&it, br->child, r, cpath, false) == 0 && it.n)
 		place_items(core, &it, r, base, cpath);
-	items_free(&it);
+	hs_items_free(&it);
 }
 
 /* ---- boot ------------------------------------------------------------- */
@@ -370,15 +349,15 @@ static void aperture(const struct hs_host_bridge *h, enum hs_res r,
 
 /* Try a plan on one host: size, then see whether the root bus fits. */
 static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
-		    const struct plan *pl, bool place, uint64_t used[])
+		    const struct hs_plan *pl, bool place, uint64_t used[])
 {
 	bool pref_path = h->pref_limit > h->pref_base;
-	struct items it = { .core = core };
+	struct hs_items it = { .core = core };
 	int rc = 0;
 
 	for (struct hs_dev *d = core->roots; d; d = d->sibling)
 		if (HS_BDF_SEG(d->bdf) == h->segment && d->bridge && counts(d) &&
-		    (rc = size_bridge(core, d, pref_path, pl)))
+		    (rc = hs_size_bridge(core, d, pref_path, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
 		uint64_t base, size, off;
@@ -387,7 +366,7 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 		it.n = 0;
 		if (r == HS_RES_PREF && !pref_path)
 			continue;
-		if ((rc = gather(&it, core->roots, r, pref_path, false)))
+		if ((rc = hs_gather(&it, core->roots, r, pref_path, false)))
 			break;
 		/* Only this host's root bus. */
 		size_t k = 0;
@@ -396,7 +375,7 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 			if (HS_BDF_SEG(it.v[i].dev->bdf) == h->segment)
 				it.v[k++] = it.v[i];
 		it.n = k;
-		items_sort(&it);
+		hs_items_sort(&it);
 		off = place ? place_items(core, &it, r, base, pref_path)
 			    : pack(&it, base, NULL);
 		if (off == ~0ull) {
@@ -409,7 +388,7 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 			break;
 		}
 	}
-	items_free(&it);
+	hs_items_free(&it);
 	return rc;
 }
 
@@ -424,8 +403,6 @@ static unsigned count_hotplug(struct hs_core *core)
 	return n;
 }
 
-static bool path_pref(const struct hs_dev *br);
-
 /* The device with the largest BAR that goes into kind r on host h, to
  * give up on when nothing else makes the plan fit. */
 static struct hs_dev *largest_consumer(struct hs_core *core,
@@ -437,7 +414,7 @@ static struct hs_dev *largest_consumer(struct hs_core *core,
 
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
-		bool pref = d->parent ? path_pref(d->parent)
+		bool pref = d->parent ? hs_path_pref(d->parent)
 				      : h->pref_limit > h->pref_base;
 
 		if (!counts(d) || HS_BDF_SEG(d->bdf) != h->segment)
@@ -445,7 +422,7 @@ static struct hs_dev *largest_consumer(struct hs_core *core,
 		for (int i = 0; i < 7; i++)
 			if (d->bar[i].kind != BAR_NONE &&
 			    d->bar[i].size > best_size &&
-			    bar_res(&d->bar[i], pref) == r) {
+			    hs_bar_res(&d->bar[i], pref) == r) {
 				best = d;
 				best_size = d->bar[i].size;
 				*bar = i;
@@ -456,7 +433,7 @@ static struct hs_dev *largest_consumer(struct hs_core *core,
 
 static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 {
-	struct plan pl = { { 0 }, 0, false };
+	struct hs_plan pl = { { 0 }, 0, false };
 	uint64_t used[HS_RES_COUNT] = { 0 };
 	int rc;
 
@@ -503,7 +480,7 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 	 * until the plan fits again (alignment padding can eat some). */
 	if (core->params.share_leftover && !pl.resv_shift && !pl.no_resv) {
 		unsigned nhp = count_hotplug(core);
-		struct plan share = pl;
+		struct hs_plan share = pl;
 
 		for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT && nhp; r++) {
 			uint64_t base, size;
@@ -511,7 +488,7 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 			aperture(h, r, &base, &size);
 			if (size > used[r])
 				share.extra[r] = ((size - used[r]) / nhp / 2) &
-						 ~(gran(r) - 1);
+						 ~(hs_res_gran(r) - 1);
 		}
 		for (int tries = 0; tries < 24; tries++) {
 			uint64_t u2[HS_RES_COUNT];
@@ -522,7 +499,7 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 			}
 			for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++)
 				share.extra[r] = (share.extra[r] / 2) &
-						 ~(gran(r) - 1);
+						 ~(hs_res_gran(r) - 1);
 		}
 	}
 	return try_root(core, h, &pl, true, used);
@@ -609,7 +586,7 @@ static bool find_gap(const struct span *v, size_t n, uint64_t lo, uint64_t hi,
 
 	for (size_t i = 0; i <= n; i++) {
 		uint64_t gap_end = i < n ? v[i].start : hi;
-		uint64_t a = align_up(cur, align);
+		uint64_t a = hs_align_up(cur, align);
 
 		if (gap_end > hi)
 			gap_end = hi;
@@ -691,7 +668,7 @@ int hs_free_bus_run(struct hs_core *core, struct hs_dev *br, unsigned *first,
 	return 0;
 }
 
-static bool path_pref(const struct hs_dev *br)
+bool hs_path_pref(const struct hs_dev *br)
 {
 	const struct hs_host_bridge *h = hs_dev_host(br);
 
@@ -703,17 +680,113 @@ static bool path_pref(const struct hs_dev *br)
 	return true;
 }
 
-int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
-		      size_t msglen)
+/*
+ * Place the new functions' items of kind r in the gaps the running
+ * devices below br leave in its window; with assign false, only see
+ * whether they fit.  -HS_ENOSPC with msg naming the item that does not.
+ */
+static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
+		   bool assign, char *msg, size_t msglen)
 {
-	struct plan pl = { { 0 }, 0, false };
-	bool cpath = path_pref(br);
-	struct items it = { .core = core };
+	bool cpath = hs_path_pref(br);
+	uint64_t lo = br->win[r].base, hi = lo + br->win[r].size;
+	struct hs_items it = { .core = core };
 	struct span *sp = NULL;
 	size_t nsp = 0, capsp = 0;
+	int rc;
+
+	if ((rc = hs_gather(&it, br->child, r, cpath, true)) || !it.n)
+		goto out;
+	/* What the running devices below the bridge already use. */
+	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling) {
+		if (c->flags & DEV_PENDING_ADD || !counts(c))
+			continue;
+		for (int i = 0; i < 7 && !rc; i++)
+			if (c->bar[i].assigned && c->bar[i].res == r)
+				rc = spans_add(core, &sp, &nsp, &capsp,
+					       c->bar[i].addr, c->bar[i].size);
+		if (c->bridge && c->win[r].size && !rc)
+			rc = spans_add(core, &sp, &nsp, &capsp, c->win[r].base,
+				       c->win[r].size);
+	}
+	if (rc)
+		goto out;
+	hs_items_sort(&it);
+	for (size_t i = 0; i < it.n; i++) {
+		const struct hs_item *x = &it.v[i];
+		hs_bdf_t b = x->dev->bdf;
+		uint64_t at;
+		char need[32], has[32], fr[32], al[32];
+
+		if (br->win[r].size &&
+		    find_gap(sp, nsp, lo, hi, x->size, x->align, &at)) {
+			if ((rc = spans_add(core, &sp, &nsp, &capsp, at,
+					    x->size)))
+				break;
+			if (assign)
+				hs_assign_item(core, x, r, at, cpath);
+			continue;
+		}
+		rc = -HS_ENOSPC;
+		if (!msg)
+			break;
+		human(need, sizeof(need), x->size);
+		human(al, sizeof(al), x->align);
+		human(has, sizeof(has), br->win[r].size);
+		human(fr, sizeof(fr),
+		      br->win[r].size ? free_bytes(sp, nsp, lo, hi) : 0);
+		if (br->win[r].size)
+			hs_snprintf(msg, msglen,
+				    "%s: need %s aligned to %s for %02x:%02x.%u "
+				    "%s%d, slot window %#llx-%#llx (%s) has %s "
+				    "free", hs_res_name(r), need, al,
+				    HS_BDF_BUS(b), HS_BDF_DEV(b), HS_BDF_FN(b),
+				    x->bar >= 0 ? "BAR" : "window",
+				    x->bar >= 0 ? x->bar : 0,
+				    (unsigned long long)lo,
+				    (unsigned long long)(hi - 1), has, fr);
+		else
+			hs_snprintf(msg, msglen,
+				    "%s: need %s for %02x:%02x.%u, the slot has "
+				    "no %s window", hs_res_name(r), need,
+				    HS_BDF_BUS(b), HS_BDF_DEV(b), HS_BDF_FN(b),
+				    hs_res_name(r));
+		break;
+	}
+out:
+	hs_items_free(&it);
+	core->plat->ops->realloc(core->plat->ctx, sp, capsp * sizeof(*sp), 0);
+	return rc;
+}
+
+/* New bridges on the card: size them (no reservation: they are not
+ * hot-plug bridges of ours unless they say so). */
+int hs_size_new_bridges(struct hs_core *core, struct hs_dev *br)
+{
+	struct hs_plan pl = { { 0 }, 0, false };
+	bool cpath = hs_path_pref(br);
+	int rc;
+
+	for (struct hs_dev *c = br->child; c; c = c->sibling)
+		if ((c->flags & DEV_PENDING_ADD) && c->bridge && counts(c) &&
+		    (rc = hs_size_bridge(core, c, cpath, &pl)))
+			return rc;
+	return 0;
+}
+
+bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *br, enum hs_res r,
+		     char *msg, size_t msglen)
+{
+	return fit_new(core, br, r, false, msg, msglen) == 0;
+}
+
+int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
+		      unsigned placed, char *msg, size_t msglen)
+{
 	bool any = false;
 	int rc = 0;
 
+	core->add_short = 0;
 	for (struct hs_dev *c = br->child; c; c = c->sibling)
 		if (c->flags & DEV_PENDING_ADD)
 			any = true;
@@ -721,86 +794,27 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 		hs_snprintf(msg, msglen, "no function answers below the slot");
 		return -HS_ENODEV;
 	}
-	/* New bridges on the card: size them (no reservation: they are not
-	 * hot-plug bridges of ours unless they say so). */
-	for (struct hs_dev *c = br->child; c; c = c->sibling)
-		if ((c->flags & DEV_PENDING_ADD) && c->bridge && counts(c) &&
-		    (rc = size_bridge(core, c, cpath, &pl)))
+	if (placed != (1u << HS_RES_COUNT) - 1) {
+		if (!placed && (rc = hs_size_new_bridges(core, br)))
 			return rc;
-	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT && !rc; r++) {
-		uint64_t lo = br->win[r].base, hi = lo + br->win[r].size;
+		for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+			int r2;
 
-		it.n = 0;
-		nsp = 0;
-		if ((rc = gather(&it, br->child, r, cpath, true)))
-			break;
-		if (!it.n)
-			continue;
-		/* What the running devices below the bridge already use. */
-		for (struct hs_dev *c = br->child; c && !rc; c = c->sibling) {
-			if (c->flags & DEV_PENDING_ADD || !counts(c))
+			if (placed & (1u << r))
 				continue;
-			for (int i = 0; i < 7 && !rc; i++)
-				if (c->bar[i].assigned && c->bar[i].res == r)
-					rc = spans_add(core, &sp, &nsp, &capsp,
-						       c->bar[i].addr,
-						       c->bar[i].size);
-			if (c->bridge && c->win[r].size && !rc)
-				rc = spans_add(core, &sp, &nsp, &capsp,
-					       c->win[r].base, c->win[r].size);
+			r2 = fit_new(core, br, r, true, rc ? NULL : msg,
+				     msglen);
+
+			if (r2 == -HS_ENOSPC)
+				core->add_short |= 1u << r;
+			if (r2 && !rc)
+				rc = r2;
+			if (r2 && r2 != -HS_ENOSPC)
+				return r2;
 		}
 		if (rc)
-			break;
-		items_sort(&it);
-		for (size_t i = 0; i < it.n; i++) {
-			uint64_t at;
-			char need[32], has[32], fr[32], al[32];
-
-			if (!br->win[r].size ||
-			    !find_gap(sp, nsp, lo, hi, it.v[i].size,
-				      it.v[i].align, &at)) {
-				human(need, sizeof(need), it.v[i].size);
-				human(al, sizeof(al), it.v[i].align);
-				human(has, sizeof(has), br->win[r].size);
-				human(fr, sizeof(fr),
-				      br->win[r].size ? free_bytes(sp, nsp, lo, hi)
-						      : 0);
-				if (br->win[r].size)
-					hs_snprintf(msg, msglen,
-						    "%s: need %s aligned to %s for "
-						    "%02x:%02x.%u %s%d, slot window "
-						    "%#llx-%#llx (%s) has %s free",
-						    hs_res_name(r), need,
-						    al, HS_BDF_BUS(it.v[i].dev->bdf),
-						    HS_BDF_DEV(it.v[i].dev->bdf),
-						    HS_BDF_FN(it.v[i].dev->bdf),
-						    it.v[i].bar >= 0 ? "BAR" : "window",
-						    it.v[i].bar >= 0 ? it.v[i].bar : 0,
-						    (unsigned long long)lo,
-						    (unsigned long long)(hi - 1),
-						    has, fr);
-				else
-					hs_snprintf(msg, msglen,
-						    "%s: need %s for %02x:%02x.%u, the "
-						    "slot has no %s window",
-						    hs_res_name(r), need,
-						    HS_BDF_BUS(it.v[i].dev->bdf),
-						    HS_BDF_DEV(it.v[i].dev->bdf),
-						    HS_BDF_FN(it.v[i].dev->bdf),
-						    hs_res_name(r));
-				rc = -HS_ENOSPC;
-				break;
-			}
-			if ((rc = spans_add(core, &sp, &nsp, &capsp, at,
-					    it.v[i].size)))
-				break;
-			assign_item(core, &it.v[i], r, at, cpath);
-		}
+			return rc;
 	}
-	items_free(&it);
-	core->plat->ops->realloc(core->plat->ctx, sp, capsp * sizeof(*sp), 0);
-	if (rc)
-		return rc;
 	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
 	     d = hs_dev_walk_under(br, d))
 		if ((d->flags & DEV_PENDING_ADD) && counts(d) &&
@@ -916,6 +930,126 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 	if (d->flags & DEV_BLOCKED)
 		cmd = 0;  /* addresses set, nothing decoded, no mastering */
 	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
+}
+
+int hs_program_windows(struct hs_core *core, struct hs_dev *d)
+{
+	return write_windows(core, d);
+}
+
+/*
+ * A running device gets new addresses (its driver is stopped): decode
+ * off while the BARs change, so that it never answers at a half-written
+ * address, then the Command register as the driver left it (Bus Master
+ * and INTx Disable included).
+ */
+int hs_program_moved(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_platform *p = core->plat;
+	uint32_t cmd = 0;
+	int rc;
+
+	if ((rc = p->ops->cfg_read(p->ctx, d->bdf, PCI_COMMAND, 2, &cmd)))
+		return rc;
+	if ((rc = hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2,
+				   cmd & ~(uint32_t)(CMD_IO | CMD_MEM))))
+		return rc;
+	for (int i = 0; i < 6; i++) {
+		struct hs_bar_info *b = &d->bar[i];
+		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+
+		if (b->kind == BAR_NONE || !b->assigned)
+			continue;
+		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
+					   (uint32_t)b->addr)))
+			return rc;
+		if (b->kind == BAR_MEM64 &&
+		    (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
+					   (uint32_t)(b->addr >> 32))))
+			return rc;
+	}
+	if (d->bar[6].kind != BAR_NONE && d->bar[6].assigned &&
+	    (rc = hs_txn_cfg_write(core, d->bdf,
+				   d->bridge ? PCI_ROM_BRIDGE : PCI_ROM, 4,
+				   (uint32_t)d->bar[6].addr)))
+		return rc;
+	if (d->bridge && (rc = write_windows(core, d)))
+		return rc;
+	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
+}
+
+/*
+ * Read back what hs_program_moved / hs_program_windows / hs_program_dev
+ * wrote: a write lost on the way would leave a device decoding where the
+ * records say it does not (and perhaps where another one does).
+ */
+int hs_verify_regs(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_platform *p = core->plat;
+	uint32_t v = 0, v2 = 0;
+
+	for (int i = 0; i < 6; i++) {
+		const struct hs_bar_info *b = &d->bar[i];
+		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+		uint64_t got;
+
+		if (b->kind == BAR_NONE || !b->assigned)
+			continue;
+		if (p->ops->cfg_read(p->ctx, d->bdf, off, 4, &v))
+			return -HS_EIO;
+		got = v & (b->kind == BAR_IO ? ~0x3u : ~0xfu);
+		if (b->kind == BAR_MEM64) {
+			if (p->ops->cfg_read(p->ctx, d->bdf, off + 4, 4, &v2))
+				return -HS_EIO;
+			got |= (uint64_t)v2 << 32;
+		}
+		if (got != (b->kind == BAR_IO ? b->addr & 0xffffffffu
+					       : b->addr))
+			return -HS_EIO;
+	}
+	if (!d->bridge)
+		return 0;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+		uint64_t base, limit, want_b, want_l;
+		uint32_t lo = 0, hi = 0, ul = 0, uh = 0;
+
+		if (r == HS_RES_PREF && (d->flags & DEV_NO_PREF))
+			continue;
+		if (r == HS_RES_IO) {
+			if (p->ops->cfg_read(p->ctx, d->bdf, PCI_IO_BASE, 2, &lo) ||
+			    p->ops->cfg_read(p->ctx, d->bdf, PCI_IO_BASE_UP, 4,
+					     &ul))
+				return -HS_EIO;
+			base = (uint64_t)(lo & 0xf0) << 8 | (uint64_t)(ul & 0xffff) << 16;
+			limit = (uint64_t)(lo >> 8 & 0xf0) << 8 | 0xfff |
+				(uint64_t)(ul >> 16) << 16;
+		} else {
+			uint16_t off = r == HS_RES_MEM ? PCI_MEM_BASE
+						       : PCI_PREF_BASE;
+
+			if (p->ops->cfg_read(p->ctx, d->bdf, off, 4, &lo))
+				return -HS_EIO;
+			if (r == HS_RES_PREF && (d->flags & DEV_PREF64) &&
+			    (p->ops->cfg_read(p->ctx, d->bdf, PCI_PREF_BASE_UP, 4,
+					      &hi) ||
+			     p->ops->cfg_read(p->ctx, d->bdf, PCI_PREF_LIMIT_UP, 4,
+					      &uh)))
+				return -HS_EIO;
+			base = (uint64_t)(lo & 0xfff0) << 16 | (uint64_t)hi << 32;
+			limit = (uint64_t)(lo >> 16 & 0xfff0) << 16 | 0xfffff |
+				(uint64_t)uh << 32;
+		}
+		if (!d->win[r].size) {
+			if (base <= limit)
+				return -HS_EIO; /* should be closed */
+			continue;
+		}
+		want_b = d->win[r].base;
+		want_l = d->win[r].base + d->win[r].size - 1;
+		if (base != want_b || limit != want_l)
+			return -HS_EIO;
+	}
+	return 0;
 }
 
 int hs_enable_decode(struct hs_core *core, struct hs_dev *d)

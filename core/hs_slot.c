@@ -35,7 +35,7 @@ enum done_kind { DONE_ADD = 1, DONE_REMOVE = 2, DONE_STALE = 3 };
 struct done_rec {
 	enum done_kind kind;
 	int rc;
-	char msg[192];
+	char msg[320];
 };
 
 enum op_kind { OP_NONE = 0, OP_ENABLE, OP_DISABLE, OP_REPLACE };
@@ -78,7 +78,7 @@ struct hs_slot {
 	struct done_rec done[MAX_DONE];
 	unsigned ndone;
 
-	char reason[192];
+	char reason[352];
 	unsigned long transitions;
 };
 
@@ -444,7 +444,7 @@ static void fail_enable(struct hs_slot *s, const char *fmt, ...)
 
 static void fail_enable(struct hs_slot *s, const char *fmt, ...)
 {
-	char why[192];
+	char why[320];
 	va_list ap;
 
 	va_start(ap, fmt);

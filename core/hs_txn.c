@@ -69,6 +69,10 @@ static void release(struct hs_core *core)
 	struct hs_txn *t = &core->txn;
 	const struct hs_platform *p = core->plat;
 
+	for (size_t i = 0; i < t->n; i++)
+		if (t->log[i].kind == TXN_RES)
+			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
+
 	p->ops->realloc(p->ctx, t->log, t->cap * sizeof(*t->log), 0);
 	p->ops->realloc(p->ctx, t->events, t->cap_ev * sizeof(*t->events), 0);
 	t->log = NULL;
@@ -172,6 +176,10 @@ void hs_txn_abort(struct hs_core *core)
 		case TXN_MSI:
 			hs_dev_free_irq(d);
 			break;
+		case TXN_RES:
+			hs_memcpy(d->bar, e->snap->bar, sizeof(d->bar));
+			hs_memcpy(d->win, e->snap->win, sizeof(d->win));
+			break;
 		}
 	}
 	hs_log(p, HS_LOG_NOTICE, "%s rolled back (%zu changes undone)",
@@ -247,6 +255,41 @@ int hs_txn_msi(struct hs_core *core, struct hs_dev *dev)
 	if (!core->in_txn)
 		return 0;
 	return push(core, TXN_MSI, dev) ? 0 : -HS_ENOMEM;
+}
+
+int hs_txn_dev_res(struct hs_core *core, struct hs_dev *dev)
+{
+	struct txn_res_snap *snap;
+	struct txn_entry *e;
+
+	if (!core->in_txn)
+		return -HS_EINVAL;
+	if (hs_txn_res_of(core, dev))
+		return 0;
+	snap = hs_zalloc(core, sizeof(*snap));
+	if (!snap)
+		return -HS_ENOMEM;
+	e = push(core, TXN_RES, dev);
+	if (!e) {
+		hs_free(core, snap, sizeof(*snap));
+		return -HS_ENOMEM;
+	}
+	hs_memcpy(snap->bar, dev->bar, sizeof(snap->bar));
+	hs_memcpy(snap->win, dev->win, sizeof(snap->win));
+	e->snap = snap;
+	return 0;
+}
+
+const struct txn_res_snap *hs_txn_res_of(struct hs_core *core,
+					 const struct hs_dev *dev)
+{
+	if (!core->in_txn)
+		return NULL;
+	for (size_t i = 0; i < core->txn.n; i++)
+		if (core->txn.log[i].kind == TXN_RES &&
+		    core->txn.log[i].dev == dev)
+			return core->txn.log[i].snap;
+	return NULL;
 }
 
 int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events)

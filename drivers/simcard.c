@@ -30,12 +30,18 @@ struct inst {
 	uint32_t next_tag;
 	uint32_t seen;           /* COMPLETED value processed so far */
 	bool quiescing, irq;
+	/* Stopped for a rebalance: requests are held in held[], to go to
+	 * the card in order when it resumes at its new address. */
+	bool stopped;
+	uint32_t held[MAXQ];
+	unsigned nheld;
 	struct hs_timer tick;
 	const char *busy;
+	const char *stop_veto;
 };
 
 static struct simcard_ledger ledger;
-static int fail_next_probe;
+static int fail_next_probe, fail_next_start;
 
 struct simcard_ledger *simcard_ledger(void)
 {
@@ -46,6 +52,12 @@ void simcard_ledger_reset(void)
 {
 	hs_memset(&ledger, 0, sizeof(ledger));
 	fail_next_probe = 0;
+	fail_next_start = 0;
+}
+
+void simcard_fail_next_start(int rc)
+{
+	fail_next_start = rc;
 }
 
 void simcard_fail_next_probe(int rc)
@@ -77,6 +89,8 @@ static void fail_all(struct inst *in)
 {
 	while (in->count)
 		finish(in, false);
+	ledger.failed += in->nheld;
+	in->nheld = 0;
 }
 
 /* Retire what the card reports finished, in FIFO order. */
@@ -129,7 +143,16 @@ unsigned simcard_submit(struct hs_dev *dev, unsigned n)
 	unsigned taken = 0;
 
 	for (; taken < n; taken++) {
-		if (!in || in->quiescing || in->count == MAXQ ||
+		if (in && in->stopped && !in->quiescing &&
+		    in->count + in->nheld < MAXQ) {
+			/* Held, not refused: it goes to the card on resume. */
+			in->held[in->nheld++] = ++in->next_tag;
+			ledger.submitted++;
+			ledger.held++;
+			continue;
+		}
+		if (!in || in->quiescing || in->stopped ||
+		    in->count + (in ? in->nheld : 0) >= MAXQ ||
 		    hs_dev_gone(dev)) {
 			ledger.refused += n - taken;
 			break;
@@ -153,7 +176,7 @@ unsigned simcard_in_flight(const struct hs_dev *dev)
 {
 	struct inst *in = inst_of(dev);
 
-	return in ? in->count : 0;
+	return in ? in->count + in->nheld : 0;
 }
 
 void simcard_set_busy(struct hs_dev *dev, const char *reason)
@@ -162,6 +185,21 @@ void simcard_set_busy(struct hs_dev *dev, const char *reason)
 
 	if (in)
 		in->busy = reason;
+}
+
+void simcard_set_stop_veto(struct hs_dev *dev, const char *reason)
+{
+	struct inst *in = inst_of(dev);
+
+	if (in)
+		in->stop_veto = reason;
+}
+
+bool simcard_stopped(const struct hs_dev *dev)
+{
+	struct inst *in = inst_of(dev);
+
+	return in && in->stopped;
 }
 
 uint32_t simcard_id(const struct hs_dev *dev)
@@ -292,6 +330,79 @@ static void abort_all(struct hs_dev *dev, void *priv)
 	hs_dev_set_master(dev, false);
 }
 
+/* ---- rebalancing: stop, start at the new address, resume ---------------- */
+
+static int query_stop(struct hs_dev *dev, void *priv, char *why, size_t len)
+{
+	struct inst *in = priv;
+
+	(void)dev;
+	if (!in->stop_veto)
+		return 0;
+	hs_snprintf(why, len, "%s", in->stop_veto);
+	return -HS_EBUSY;
+}
+
+static int stop(struct hs_dev *dev, void *priv)
+{
+	struct inst *in = priv;
+
+	/* New requests are held from now on; the outstanding ones finish
+	 * at the old address. */
+	in->stopped = true;
+	reap(in);
+	if (in->count)
+		return -HS_EAGAIN;
+	hs_dev_timer_cancel(dev, &in->tick);
+	hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 0);
+	return 0;
+}
+
+static int start(struct hs_dev *dev, void *priv)
+{
+	struct inst *in = priv;
+	uint32_t id = 0, v = 0;
+	int rc;
+
+	if (fail_next_start) {
+		rc = fail_next_start;
+		fail_next_start = 0;
+		return rc;
+	}
+	/* BAR0 may be somewhere else now: the ID and the liveness answer
+	 * prove the new BAR and every window above it. */
+	if ((rc = hs_dev_read32(dev, 0, SIMCARD_REG_ID, &id)))
+		return rc;
+	if (id != in->id)
+		return -HS_EIO;
+	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_LIVENESS, 0x3c3cc3c3u)) ||
+	    (rc = hs_dev_read32(dev, 0, SIMCARD_REG_LIVENESS, &v)))
+		return rc;
+	if (v != ~0x3c3cc3c3u)
+		return -HS_EIO;
+	ledger.restarts++;
+	return hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 1);
+}
+
+static void resume(struct hs_dev *dev, void *priv)
+{
+	struct inst *in = priv;
+	unsigned i;
+
+	in->stopped = false;
+	for (i = 0; i < in->nheld; i++) {
+		if (hs_dev_write32(dev, 0, SIMCARD_REG_DOORBELL, in->held[i]))
+			break;
+		in->tags[(in->head + in->count) % MAXQ] = in->held[i];
+		in->count++;
+	}
+	/* A card that stopped answering fails what it could not take. */
+	ledger.failed += in->nheld - i;
+	in->nheld = 0;
+	if (in->count && !hs_timer_armed(&in->tick))
+		hs_dev_timer_arm(dev, &in->tick, HS_MSEC(1));
+}
+
 static void gone(struct hs_dev *dev, void *priv)
 {
 	struct inst *in = priv;
@@ -321,6 +432,11 @@ const struct hs_driver simnet_driver = {
 	.quiesce = quiesce,
 	.abort = abort_all,
 	.gone = gone,
+	.flags = HS_DRV_CAN_MOVE,
+	.query_stop = query_stop,
+	.stop = stop,
+	.start = start,
+	.resume = resume,
 };
 
 const struct hs_driver simstor_driver = {
@@ -332,4 +448,9 @@ const struct hs_driver simstor_driver = {
 	.quiesce = quiesce,
 	.abort = abort_all,
 	.gone = gone,
+	.flags = HS_DRV_CAN_MOVE,
+	.query_stop = query_stop,
+	.stop = stop,
+	.start = start,
+	.resume = resume,
 };

@@ -26,6 +26,8 @@ struct simcard_ledger {
 	unsigned long failed;      /* finished with an error */
 	unsigned long refused;     /* not accepted (quiescing, full, gone) */
 	unsigned long probes, removes;
+	unsigned long held;        /* taken while stopped for a rebalance */
+	unsigned long restarts;    /* started again after a stop */
 };
 
 /* Process-wide ledger across every instance (tests reset it). */
@@ -42,5 +44,12 @@ void simcard_set_busy(struct hs_dev *dev, const char *reason);
 uint32_t simcard_id(const struct hs_dev *dev);
 /* Make the next probe of any instance fail (for rollback tests). */
 void simcard_fail_next_probe(int rc);
+
+/* Rebalancing (HS_DRV_CAN_MOVE): make query_stop refuse with this reason
+ * (NULL: allow again); whether the instance is stopped (its requests
+ * held); make the next start of any instance fail. */
+void simcard_set_stop_veto(struct hs_dev *dev, const char *reason);
+bool simcard_stopped(const struct hs_dev *dev);
+void simcard_fail_next_start(int rc);
 
 #endif

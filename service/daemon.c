@@ -431,6 +431,12 @@ static const char *dev_event_type(enum hs_event_type t, const char **action)
 	case HS_EV_DEV_AUTHORIZED:
 		*action = NULL;
 		return "device-authorized";
+	case HS_EV_DEV_MOVED:
+		*action = NULL;
+		return "device-moved";
+	case HS_EV_WINDOW_CHANGED:
+		*action = NULL;
+		return "window-changed";
 	default:
 		*action = NULL;
 		return NULL;

@@ -38,7 +38,41 @@ struct hs_slot_reserve {
 	struct hs_reserve r;
 };
 
+/*
+ * Runtime rebalancing (seeds/001 model 1, docs/rebalance.md): when a card
+ * does not fit in its slot's windows, the core computes a new assignment
+ * that fits it, growing windows into free space first, then moving
+ * windows with nothing in them, then moving devices the policy lets it
+ * move, as few as it can.  Moved drivers are stopped and started again
+ * with their new resources; the whole change is one transaction.
+ */
+enum hs_move_policy {
+	/* Nothing that holds a device ever changes address (the real-time
+	 * choice of seeds/001): windows still grow into free space, and
+	 * windows with no device below them (empty slots) still move. */
+	HS_MOVE_NEVER = 0,
+	/* Also devices with no driver bound and devices whose driver has
+	 * HS_DRV_CAN_MOVE. */
+	HS_MOVE_CAPABLE,
+};
+
+struct hs_class_match {
+	uint32_t class_code, mask;   /* (class & mask) == class_code */
+};
+
+struct hs_rebalance_policy {
+	int move;                          /* enum hs_move_policy */
+	unsigned max_moved;                /* per rebalance; 0: no limit */
+	const uint16_t *pinned_slots;      /* physical slots never moved */
+	unsigned npinned_slots;
+	const struct hs_class_match *pinned_classes; /* never moved */
+	unsigned npinned_classes;
+};
+
 struct hs_core_params {
+	/* Rebalancing when a hot-add does not fit (default HS_MOVE_CAPABLE,
+	 * no limits). */
+	struct hs_rebalance_policy rebalance;
 	/* Reservation of every hot-plug bridge without a more specific one. */
 	struct hs_reserve hotplug;
 	/* Per physical slot overrides (take precedence over the bridge's
@@ -156,6 +190,16 @@ int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *bridge,
 int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *bridge,
 			       int devnum, hs_done_fn done, void *arg);
 
+/*
+ * Rebalance now (to recover space after removals, or after a policy
+ * change): give every empty hot-plug slot whose windows are smaller than
+ * its reservation the room it should have, moving what the policy
+ * allows.  Asynchronous like a removal (drivers stop and start); done()
+ * gets the result and a message saying what moved.  -HS_EBUSY while
+ * another change runs.
+ */
+int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg);
+
 /* Surprise: the card in the slot is gone.  Devices are marked gone
  * first (driver accesses fail fast, in-flight requests fail), then torn
  * down child before parent.  Synchronous.  Returns 0, -HS_ENOENT when
@@ -256,6 +300,28 @@ struct hs_driver {
 	void (*abort)(struct hs_dev *dev, void *priv);
 	/* The device is gone: fail everything outstanding, touch nothing. */
 	void (*gone)(struct hs_dev *dev, void *priv);
+
+	/*
+	 * Rebalancing, for drivers with HS_DRV_CAN_MOVE (all four needed).
+	 * query_stop: may this instance stop for a moment so that its device
+	 * gets new addresses?  0, or -HS_EBUSY with a reason.  No side
+	 * effects.
+	 * stop: hold new requests (queue them, do not refuse them), let the
+	 * outstanding ones finish, then stop using the BARs.  0 when
+	 * stopped, -HS_EAGAIN to be asked again (every millisecond until
+	 * quiesce_timeout; then the rebalance is abandoned and the driver
+	 * started again where it was).
+	 * start: the device's resources may have changed (read them again
+	 * with hs_dev_bar): map them and check the device answers, issuing
+	 * no request yet.  0, or negative: the rebalance is rolled back and
+	 * start is called again with the old resources.
+	 * resume: issue the held requests and serve normally again.
+	 */
+	int (*query_stop)(struct hs_dev *dev, void *priv, char *why,
+			  size_t len);
+	int (*stop)(struct hs_dev *dev, void *priv);
+	int (*start)(struct hs_dev *dev, void *priv);
+	void (*resume)(struct hs_dev *dev, void *priv);
 };
 
 int hs_driver_register(struct hs_core *core, const struct hs_driver *drv);
@@ -327,6 +393,10 @@ enum hs_event_type {
 				enable, a veto, a time-out, a bad removal */
 	HS_EV_DEV_BLOCKED,   /* the authorization hook blocked it */
 	HS_EV_DEV_AUTHORIZED,/* hs_dev_authorize let it in */
+	HS_EV_DEV_MOVED,     /* a rebalance gave it new addresses (msg: old
+				-> new of the first BAR or window moved) */
+	HS_EV_WINDOW_CHANGED,/* a bridge's windows grew or moved, with
+				nothing below it moving (msg says how) */
 };
 
 struct hs_event {

@@ -155,6 +155,16 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 		hsq_out("dev authorized bdf=%s id=%04x:%04x", b, ev->vendor,
 			ev->device);
 		break;
+	case HS_EV_DEV_MOVED:
+	case HS_EV_WINDOW_CHANGED:
+		/* A rebalance: the new addresses follow, as at an add. */
+		hsq_out("dev %s bdf=%s id=%04x:%04x slot=%s",
+			ev->type == HS_EV_DEV_MOVED ? "moved" : "windows", b,
+			ev->vendor, ev->device,
+			slot_label(ev->slot, sl, sizeof(sl)));
+		if ((d = hs_dev_find(core, ev->bdf)))
+			print_resources(d);
+		break;
 	case HS_EV_SLOT_STATE:
 		hsq_out("slot name=%s bridge=%s from=%s to=%s why=\"%s\"",
 			ev->slot_name, b,

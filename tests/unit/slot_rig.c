@@ -336,6 +336,8 @@ void evlog_event(void *arg, const struct hs_event *ev)
 		[HS_EV_DRIVER_UNBOUND] = "unbound",
 		[HS_EV_DEV_BLOCKED] = "blocked",
 		[HS_EV_DEV_AUTHORIZED] = "authorized",
+		[HS_EV_DEV_MOVED] = "moved",
+		[HS_EV_WINDOW_CHANGED] = "windows",
 	};
 	struct evlog *l = arg;
 
@@ -356,6 +358,8 @@ void evlog_event(void *arg, const struct hs_event *ev)
 	case HS_EV_DRIVER_UNBOUND:
 	case HS_EV_DEV_BLOCKED:
 	case HS_EV_DEV_AUTHORIZED:
+	case HS_EV_DEV_MOVED:
+	case HS_EV_WINDOW_CHANGED:
 		evlog_add(l, "%s %02x:%02x.%u%s%s\n", dev_kind[ev->type],
 			  HS_BDF_BUS(ev->bdf), HS_BDF_DEV(ev->bdf),
 			  HS_BDF_FN(ev->bdf), ev->driver ? " " : "",

@@ -1,0 +1,705 @@
+/*
+ * hs_rebalance.c - runtime rebalancing: a hot-add that does not fit gets
+ * a new assignment of the tree around its slot, with the devices that
+ * have to move stopped and started again (seeds/001 model 1, the
+ * query-stop / stop / start model; docs/rebalance.md).
+ *
+ * Owns: the policy checks, the search for the fewest devices to move,
+ * and the operation itself:
+ *   1. plan: in a transaction that is rolled back, scan the card, find
+ *      per kind of address space the fewest units to float (hs_replan.c),
+ *      apply the plan in memory to learn exactly which devices move;
+ *   2. ask every moved device's driver (query_stop: any may refuse, with
+ *      a reason), then stop them, polling every millisecond until they
+ *      are quiet or quiesce_timeout passes (then everything resumes);
+ *   3. apply: one transaction that scans again, makes the same plan,
+ *      rewrites the moved devices' BARs and the bridges' windows, places,
+ *      programs and binds the new card, and starts the moved drivers at
+ *      their new addresses.  Any failure (a driver that does not start,
+ *      a fault, no memory) rolls the transaction back: registers, BARs
+ *      and windows return to what they were, the new card's functions
+ *      go, and every stopped driver is started again where it was.
+ *   4. commit, then resume: the held requests go out.
+ * One rebalance at a time; hot-adds that arrive meanwhile wait for it.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "hs_replan.h"
+
+struct rebalance {
+	struct hs_core *core;
+	struct hs_dev *br;
+	int devnum;
+	hs_done_fn done;
+	void *arg;
+	/* Chosen per kind: the units that float (devices pointers of
+	 * committed subtree roots). */
+	struct hs_dev **floats[HS_RES_COUNT];
+	size_t nfloats[HS_RES_COUNT];
+	unsigned kinds;                /* kinds that need a new plan */
+	struct hs_dev **stopped;       /* drivers to stop / stopped */
+	bool *quiet;
+	size_t nstopped, nalloc;
+	hs_time_t deadline;
+	struct hs_timer poll;
+	char summary[192];             /* what moves, for the messages */
+};
+
+/* ---- policy --------------------------------------------------------------- */
+
+static bool drv_can_move(const struct hs_driver *drv)
+{
+	return (drv->flags & HS_DRV_CAN_MOVE) && drv->query_stop && drv->stop &&
+	       drv->start && drv->resume;
+}
+
+/* May dev change address?  NULL when it may, else why not. */
+static const char *keeps(struct hs_core *core, struct hs_dev *d,
+			 bool any_policy)
+{
+	const struct hs_rebalance_policy *pol = &core->params.rebalance;
+	int slot = hs_dev_slot(d);
+
+	/* A hot-plug controller's registers in a BAR (SHPC) stay put:
+	 * its driver holds them for as long as the slot lives. */
+	if (d->services || (d->bridge && d->drv))
+		return "a hot-plug controller's registers are in it";
+	if (d->flags & DEV_NO_REMOVE)
+		return "critical";
+	if (any_policy)
+		return NULL;
+	if (pol->move == HS_MOVE_NEVER)
+		return "the policy never moves a device";
+	if (d->drv && !drv_can_move(d->drv))
+		return "its driver cannot move";
+	for (unsigned i = 0; i < pol->npinned_slots; i++)
+		if (slot >= 0 && pol->pinned_slots[i] == (unsigned)slot)
+			return "its slot is pinned by the policy";
+	for (unsigned i = 0; i < pol->npinned_classes; i++)
+		if ((d->class_code & pol->pinned_classes[i].mask) ==
+		    pol->pinned_classes[i].class_code)
+			return "its class is pinned by the policy";
+	return NULL;
+}
+
+static bool is_live(const struct hs_dev *d)
+{
+	return !(d->flags & (DEV_ISOLATED | DEV_PENDING_REMOVE |
+			     DEV_PENDING_ADD | DEV_GONE));
+}
+
+static struct hs_dev *subtree_next(struct hs_dev *top, struct hs_dev *d)
+{
+	return hs_dev_walk_under(top, d == top ? NULL : d);
+}
+
+static bool has_bar_of(const struct hs_dev *d, enum hs_res r)
+{
+	for (int i = 0; i < 7; i++)
+		if (d->bar[i].kind != BAR_NONE && d->bar[i].assigned &&
+		    d->bar[i].res == r)
+			return true;
+	return false;
+}
+
+static void mark_movable(struct hs_core *core, struct hs_replan *rp,
+			 bool any_policy)
+{
+	for (size_t i = 0; i < rp->nunits; i++) {
+		struct hs_replan_unit *u = &rp->units[i];
+
+		u->movable = u->cost > 0;
+		u->why = NULL;
+		for (struct hs_dev *d = u->dev; d && u->movable;
+		     d = subtree_next(u->dev, d)) {
+			const char *why;
+
+			/* Only what has an address of this kind moves. */
+			if (!is_live(d) || !has_bar_of(d, rp->r))
+				continue;
+			if ((why = keeps(core, d, any_policy))) {
+				u->movable = false;
+				u->why = why;
+			}
+		}
+	}
+}
+
+static void fmt_bdf(char *buf, size_t len, const struct hs_dev *d)
+{
+	hs_snprintf(buf, len, "%02x:%02x.%u", HS_BDF_BUS(d->bdf),
+		    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf));
+}
+
+/* Append "02:00.0 (simnet)" for every device of the floating units that
+ * has an address of the kind. */
+static void list_units(const struct hs_replan *rp, char *out, size_t len)
+{
+	size_t used = hs_strlen(out);
+
+	for (size_t i = 0; i < rp->nunits; i++) {
+		const struct hs_replan_unit *u = &rp->units[i];
+
+		if (u->pinned || !u->cost)
+			continue;
+		for (struct hs_dev *d = u->dev; d && used + 1 < len;
+		     d = subtree_next(u->dev, d)) {
+			char b[16];
+
+			if (!is_live(d) || !has_bar_of(d, rp->r))
+				continue;
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(out + used, len - used, "%s%s%s%s%s",
+				    used ? ", " : "", b, d->drv ? " (" : "",
+				    d->drv ? d->drv->name : "",
+				    d->drv ? ")" : "");
+			used = hs_strlen(out);
+		}
+	}
+}
+
+/* ---- search --------------------------------------------------------------- */
+
+static unsigned moved_cost(const struct hs_replan *rp)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < rp->nunits; i++)
+		if (!rp->units[i].pinned)
+			n += rp->units[i].cost;
+	return n;
+}
+
+/*
+ * Find the fewest movable units to float so that the plan fits: none
+ * first (windows grow, empty windows move), then everything movable
+ * below ever higher spine levels, then pin back whatever is not needed,
+ * most costly first.  0 with the pins set, or -HS_ENOSPC.
+ */
+static int search(struct hs_replan *rp)
+{
+	int rc = hs_replan_try(rp, false);
+
+	if (rc != -HS_ENOSPC)
+		return rc;
+	for (unsigned lvl = rp->k + 1; lvl-- > 0;) {
+		bool changed = false;
+
+		for (size_t i = 0; i < rp->nunits; i++) {
+			struct hs_replan_unit *u = &rp->units[i];
+
+			if (u->movable && u->pinned && u->level >= lvl) {
+				u->pinned = false;
+				changed = true;
+			}
+		}
+		if (!changed)
+			continue;
+		rc = hs_replan_try(rp, false);
+		if (rc == 0)
+			break;
+		if (rc != -HS_ENOSPC)
+			return rc;
+	}
+	if (rc)
+		return rc;
+	/* Keep in place whatever need not move, the dearest first. */
+	for (size_t i = 0; i < rp->nunits; i++)
+		rp->units[i].tried = false;
+	for (;;) {
+		size_t best = rp->nunits;
+
+		for (size_t i = 0; i < rp->nunits; i++) {
+			struct hs_replan_unit *u = &rp->units[i];
+
+			if (!u->pinned && u->cost && u->movable && !u->tried &&
+			    (best == rp->nunits || u->cost > rp->units[best].cost))
+				best = i;
+		}
+		if (best == rp->nunits)
+			break;
+		rp->units[best].pinned = true;
+		rc = hs_replan_try(rp, false);
+		rp->units[best].tried = true;
+		if (rc == -HS_ENOSPC) {
+			rp->units[best].pinned = false; /* it must move */
+			continue;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Plan every kind the card lacks, applying each in memory (the open
+ * transaction records what changes).  rb != NULL: remember the choice;
+ * use: replay a remembered choice instead of searching.  msg says why
+ * not, naming what would have to move.
+ */
+static int plan_kinds(struct hs_core *core, struct hs_dev *br,
+		      struct rebalance *rb, bool replay, char *msg,
+		      size_t msglen)
+{
+	const struct hs_rebalance_policy *pol = &core->params.rebalance;
+	unsigned total = 0;
+	int rc;
+
+	if ((rc = hs_size_new_bridges(core, br)))
+		return rc;
+
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+		struct hs_replan rp;
+		char why[160] = "";
+
+		if (replay ? !(rb->kinds & (1u << r))
+			   : hs_hot_add_fits(core, br, r, why, sizeof(why)))
+			continue;
+		if ((rc = hs_replan_init(&rp, core, br, r)))
+			return rc;
+		rp.may_shrink = true;
+		if (replay) {
+			for (size_t i = 0; i < rp.nunits; i++)
+				for (size_t f = 0; f < rb->nfloats[r]; f++)
+					if (rp.units[i].dev == rb->floats[r][f])
+						rp.units[i].pinned = false;
+			rc = hs_replan_try(&rp, true);
+			if (rc == -HS_ENOSPC)
+				hs_snprintf(msg, msglen, "the chassis changed "
+					    "while drivers were stopping; the "
+					    "plan no longer fits");
+			hs_replan_fini(&rp);
+			if (rc)
+				return rc;
+			continue;
+		}
+		mark_movable(core, &rp, false);
+		rc = search(&rp);
+		if (rc == -HS_ENOSPC) {
+			/* What would it take with no policy at all? */
+			char list[160] = "";
+
+			for (size_t i = 0; i < rp.nunits; i++)
+				rp.units[i].pinned = rp.units[i].cost > 0;
+			mark_movable(core, &rp, true);
+			if (search(&rp) == 0) {
+				list_units(&rp, list, sizeof(list));
+				hs_snprintf(msg, msglen,
+					    "%s; rebalancing would have to move "
+					    "%s, which the policy forbids",
+					    why, list);
+			} else {
+				hs_snprintf(msg, msglen,
+					    "%s; no assignment fits even if "
+					    "every device moved", why);
+			}
+			hs_replan_fini(&rp);
+			return -HS_ENOSPC;
+		}
+		if (rc) {
+			hs_replan_fini(&rp);
+			return rc;
+		}
+		total += moved_cost(&rp);
+		if (pol->max_moved && total > pol->max_moved) {
+			char list[160] = "";
+
+			list_units(&rp, list, sizeof(list));
+			hs_snprintf(msg, msglen, "%s; rebalancing would move "
+				    "%u devices (%s), more than the policy's "
+				    "limit of %u", why, total, list,
+				    pol->max_moved);
+			hs_replan_fini(&rp);
+			return -HS_ENOSPC;
+		}
+		if (rb) {
+			size_t n = 0;
+
+			for (size_t i = 0; i < rp.nunits; i++)
+				if (!rp.units[i].pinned && rp.units[i].cost)
+					n++;
+			rb->kinds |= 1u << r;
+			if (n) {
+				rb->floats[r] = hs_zalloc(core, n * sizeof(void *));
+				if (!rb->floats[r]) {
+					hs_replan_fini(&rp);
+					return -HS_ENOMEM;
+				}
+				for (size_t i = 0; i < rp.nunits; i++)
+					if (!rp.units[i].pinned &&
+					    rp.units[i].cost)
+						rb->floats[r][rb->nfloats[r]++] =
+							rp.units[i].dev;
+			}
+		}
+		rc = hs_replan_try(&rp, true);
+		hs_replan_fini(&rp);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Did the open transaction give dev other addresses? */
+static bool moved(struct hs_core *core, const struct hs_dev *d)
+{
+	const struct txn_res_snap *s = hs_txn_res_of(core, d);
+
+	if (!s)
+		return false;
+	for (int i = 0; i < 7; i++)
+		if (s->bar[i].assigned != d->bar[i].assigned ||
+		    s->bar[i].addr != d->bar[i].addr)
+			return true;
+	return false;
+}
+
+static bool windows_changed(struct hs_core *core, const struct hs_dev *d)
+{
+	const struct txn_res_snap *s = hs_txn_res_of(core, d);
+
+	if (!s || !d->bridge)
+		return false;
+	for (int r = 0; r < HS_RES_COUNT; r++)
+		if (s->win[r].base != d->win[r].base ||
+		    s->win[r].size != d->win[r].size)
+			return true;
+	return false;
+}
+
+/* ---- the operation -------------------------------------------------------- */
+
+static void rb_free(struct rebalance *rb)
+{
+	struct hs_core *core = rb->core;
+
+	for (int r = 0; r < HS_RES_COUNT; r++)
+		if (rb->floats[r])
+			hs_free(core, rb->floats[r],
+				rb->nfloats[r] * sizeof(void *));
+	if (rb->stopped)
+		hs_free(core, rb->stopped, rb->nalloc * sizeof(void *));
+	if (rb->quiet)
+		hs_free(core, rb->quiet, rb->nalloc * sizeof(bool));
+	hs_timer_cancel(&core->timers, &rb->poll);
+	hs_free(core, rb, sizeof(*rb));
+}
+
+/* Drivers go on where they are now (after a rollback: the old place). */
+static void restart_all(struct rebalance *rb)
+{
+	for (size_t i = 0; i < rb->nstopped; i++) {
+		struct hs_dev *d = rb->stopped[i];
+		int rc;
+
+		if (!d->drv)
+			continue;
+		if (rb->quiet[i] && (rc = d->drv->start(d, d->drv_priv))) {
+			/* It cannot reach its registers where they always
+			 * were: nothing left to do but say so. */
+			hs_dev_isolate(d, "driver %s did not start again after "
+				       "a rebalance was rolled back (%d)",
+				       d->drv->name, rc);
+		}
+		d->drv->resume(d, d->drv_priv);
+	}
+}
+
+static void finish(struct rebalance *rb, int rc, const char *msg)
+{
+	struct hs_core *core = rb->core;
+	hs_done_fn done = rb->done;
+	void *arg = rb->arg;
+	struct hs_dev *br = rb->br;
+
+	core->rebalancing = NULL;
+	rb_free(rb);
+	if (done)
+		done(arg, rc, msg);
+	hs_run_pending_adds(core, NULL);
+	(void)br;
+}
+
+/* Step 3: one transaction, the same plan, the new card, the restarts. */
+static void apply(struct rebalance *rb)
+{
+	struct hs_core *core = rb->core;
+	struct hs_dev *br = rb->br;
+	char msg[320] = "";
+	size_t started = 0;
+	int rc;
+
+	if ((rc = hs_txn_begin(core, "rebalance"))) {
+		hs_snprintf(msg, sizeof(msg), "another change is in progress");
+		goto fail_resume;
+	}
+	if ((rc = hs_scan_slot(core, br, rb->devnum, msg, sizeof(msg))))
+		goto fail_abort;
+	if ((rc = plan_kinds(core, br, rb, true, msg, sizeof(msg)))) {
+		if (!msg[0])
+			hs_snprintf(msg, sizeof(msg), "planning failed (%d)",
+				    rc);
+		goto fail_abort;
+	}
+	/* Every device that moves must be one whose driver stopped. */
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		bool ok = !d->drv;
+
+		if (!is_live(d) || !moved(core, d))
+			continue;
+		for (size_t i = 0; i < rb->nstopped && !ok; i++)
+			ok = rb->stopped[i] == d;
+		if (!ok) {
+			hs_snprintf(msg, sizeof(msg), "the chassis changed "
+				    "while drivers were stopping");
+			rc = -HS_EAGAIN;
+			goto fail_abort;
+		}
+	}
+	/* Hardware: moved devices, then windows, parents first (a walk is
+	 * depth first), so nothing decodes an address twice for longer
+	 * than the writes take. */
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		if (!is_live(d))
+			continue;
+		if (moved(core, d))
+			rc = hs_program_moved(core, d);
+		else if (windows_changed(core, d))
+			rc = hs_program_windows(core, d);
+		if (rc) {
+			hs_snprintf(msg, sizeof(msg), "reprogramming failed "
+				    "(%d)", rc);
+			goto fail_abort;
+		}
+		if (moved(core, d))
+			rc = hs_txn_event(core, HS_EV_DEV_MOVED, d,
+					  d->drv ? d->drv->name : NULL);
+		else if (windows_changed(core, d))
+			rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, d, NULL);
+		if (rc)
+			goto fail_abort;
+	}
+	if ((rc = hs_assign_hot_add(core, br, rb->kinds, msg, sizeof(msg))))
+		goto fail_abort;
+	/* Read back every register the rebalance and the new card's
+	 * placement wrote before anything runs at the new addresses. */
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		bool fresh = (d->flags & DEV_PENDING_ADD) &&
+			     !(d->flags & (DEV_ISOLATED | DEV_GONE));
+
+		if ((fresh || (is_live(d) && hs_txn_res_of(core, d))) &&
+		    hs_verify_regs(core, d)) {
+			char b[16];
+
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(msg, sizeof(msg), "%s does not hold the "
+				    "addresses written to it", b);
+			rc = -HS_EIO;
+			goto fail_abort;
+		}
+	}
+	if ((rc = hs_bind_new(core, br, msg, sizeof(msg))))
+		goto fail_abort;
+	for (; started < rb->nstopped; started++) {
+		struct hs_dev *d = rb->stopped[started];
+
+		if ((rc = d->drv->start(d, d->drv_priv))) {
+			char b[16];
+
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(msg, sizeof(msg), "driver %s on %s did not "
+				    "start at its new address (%d)",
+				    d->drv->name, b, rc);
+			goto fail_abort;
+		}
+	}
+	if ((rc = hs_txn_commit(core))) {
+		hs_snprintf(msg, sizeof(msg), "commit failed (%d)", rc);
+		goto fail_restart;
+	}
+	for (size_t i = 0; i < rb->nstopped; i++)
+		rb->stopped[i]->drv->resume(rb->stopped[i],
+					    rb->stopped[i]->drv_priv);
+	hs_snprintf(msg, sizeof(msg), "rebalanced: %s", rb->summary);
+	hs_log(core->plat, HS_LOG_NOTICE, "%s", msg);
+	finish(rb, 0, msg);
+	return;
+
+fail_abort:
+	hs_txn_abort(core);
+fail_restart:
+	/* Registers, BARs and windows are back: start everyone there. */
+	for (size_t i = 0; i < rb->nstopped; i++)
+		rb->quiet[i] = true;
+fail_resume:
+	restart_all(rb);
+	hs_log(core->plat, HS_LOG_ERR, "rebalance rolled back: %s", msg);
+	finish(rb, rc, msg);
+}
+
+/* Step 2: wait for every moved driver to stop. */
+static void stop_poll(void *arg)
+{
+	struct rebalance *rb = arg;
+	struct hs_core *core = rb->core;
+	bool late = hs_now(&core->timers) >= rb->deadline;
+	bool busy = false;
+
+	for (size_t i = 0; i < rb->nstopped; i++) {
+		struct hs_dev *d = rb->stopped[i];
+
+		if (rb->quiet[i])
+			continue;
+		if (d->drv->stop(d, d->drv_priv) == -HS_EAGAIN) {
+			busy = true;
+			continue;
+		}
+		rb->quiet[i] = true;
+	}
+	if (!busy) {
+		apply(rb);
+		return;
+	}
+	if (late) {
+		char b[16] = "?", msg[160];
+
+		for (size_t i = 0; i < rb->nstopped; i++)
+			if (!rb->quiet[i]) {
+				fmt_bdf(b, sizeof(b), rb->stopped[i]);
+				break;
+			}
+		hs_snprintf(msg, sizeof(msg), "%s did not stop within the "
+			    "quiesce time-out; nothing was moved", b);
+		restart_all(rb);
+		finish(rb, -HS_ETIMEDOUT, msg);
+		return;
+	}
+	hs_timer_arm(&core->timers, &rb->poll, HS_MSEC(1));
+}
+
+void hs_rebalance_cancel(struct hs_core *core, const char *why)
+{
+	struct rebalance *rb = core->rebalancing;
+
+	if (!rb)
+		return;
+	/* Nothing has been reprogrammed before apply(), which runs in one
+	 * go: stopped drivers just go on where they are. */
+	restart_all(rb);
+	finish(rb, -HS_ECANCELED, why);
+}
+
+int hs_rebalance_add(struct hs_core *core, struct hs_dev *br, int devnum,
+		     hs_done_fn done, void *arg, char *msg, size_t msglen)
+{
+	struct rebalance *rb;
+	char why[96], first[256];
+	size_t n = 0;
+	int rc;
+
+	if (core->rebalancing || core->in_txn)
+		return -HS_EBUSY;
+	rb = hs_zalloc(core, sizeof(*rb));
+	if (!rb)
+		return -HS_ENOMEM;
+	rb->core = core;
+	rb->br = br;
+	rb->devnum = devnum;
+	rb->done = done;
+	rb->arg = arg;
+	hs_timer_init(&rb->poll, stop_poll, rb);
+
+	/* Keep the plain hot-add's refusal in case this fails too. */
+	hs_snprintf(first, sizeof(first), "%s", msg);
+	/* Step 1: plan in a transaction that is rolled back. */
+	if ((rc = hs_txn_begin(core, "rebalance plan")))
+		goto fail_free;
+	if ((rc = hs_scan_slot(core, br, devnum, msg, msglen)))
+		goto fail_abort;
+	msg[0] = '\0';
+	if ((rc = plan_kinds(core, br, rb, false, msg, msglen))) {
+		/* The plan's own refusal names the kind and what would have
+		 * to move; anything else keeps the plain refusal. */
+		if (!msg[0])
+			hs_snprintf(msg, msglen, "%s", first);
+		goto fail_abort;
+	}
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d))
+		if (is_live(d) && moved(core, d) && d->drv)
+			n++;
+	if (n) {
+		rb->nalloc = n;
+		rb->stopped = hs_zalloc(core, n * sizeof(void *));
+		rb->quiet = hs_zalloc(core, n * sizeof(bool));
+		if (!rb->stopped || !rb->quiet) {
+			rc = -HS_ENOMEM;
+			goto fail_abort;
+		}
+	}
+	{
+		size_t used = 0, nm = 0, nw = 0;
+		char list[128] = "";
+
+		for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+		     d = hs_dev_walk(core, d)) {
+			if (!is_live(d))
+				continue;
+			if (moved(core, d)) {
+				char b[16];
+
+				nm++;
+				if (d->drv)
+					rb->stopped[rb->nstopped++] = d;
+				fmt_bdf(b, sizeof(b), d);
+				hs_snprintf(list + used, sizeof(list) - used,
+					    "%s%s", used ? ", " : "", b);
+				used = hs_strlen(list);
+			} else if (windows_changed(core, d)) {
+				nw++;
+			}
+		}
+		if (nm)
+			hs_snprintf(rb->summary, sizeof(rb->summary),
+				    "moved %zu device%s (%s), %zu window%s "
+				    "changed", nm, nm == 1 ? "" : "s", list,
+				    nw, nw == 1 ? "" : "s");
+		else
+			hs_snprintf(rb->summary, sizeof(rb->summary),
+				    "nothing moved, %zu window%s changed", nw,
+				    nw == 1 ? "" : "s");
+	}
+	hs_txn_abort(core);
+	/* Step 2: every driver is asked before any is stopped. */
+	for (size_t i = 0; i < rb->nstopped; i++) {
+		struct hs_dev *d = rb->stopped[i];
+
+		why[0] = '\0';
+		if (d->drv->query_stop(d, d->drv_priv, why, sizeof(why))) {
+			char b[16];
+
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(msg, msglen, "rebalancing needs %s moved "
+				    "and driver %s refuses to stop: %s", b,
+				    d->drv->name, why[0] ? why : "busy");
+			rc = -HS_EBUSY;
+			goto fail_free;
+		}
+	}
+	core->rebalancing = rb;
+	rb->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
+	hs_log(core->plat, HS_LOG_NOTICE, "%02x:%02x.%u: the card does not "
+	       "fit; rebalancing (%s)", HS_BDF_BUS(br->bdf),
+	       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), rb->summary);
+	stop_poll(rb);
+	return 0;
+
+fail_abort:
+	hs_txn_abort(core);
+fail_free:
+	rb_free(rb);
+	return rc;
+}

@@ -1,0 +1,589 @@
+/*
+ * test_rebalance.c - runtime rebalancing (issue #7) on the simulator: a
+ * card that does not fit its slot's windows comes up anyway, moving only
+ * what it must, with traffic running on what moves; vetoes, a driver
+ * that does not start again and faults at every step roll back cleanly;
+ * under the never-move policy nothing running changes address and the
+ * refusal says what would have to move.
+ *
+ * Chassis: four PCIe root ports (slots 1-4) on the root bus, hot-plug
+ * reservations of 2 MiB memory and 2 MiB prefetchable (Linux's defaults)
+ * with nothing shared out, a 384 MiB prefetchable aperture.  A storage
+ * card with a 128 MiB prefetchable BAR0 (the simulator's register file)
+ * sits in slot 4, NICs in slots 2 and 3.  A GPU's 256 MiB BAR can only
+ * go at the start of the aperture, where the storage card is.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_util.h"
+
+#include "controllers.h"
+#include "core_util.h"
+#include "hotswap/core.h"
+#include "hotswap/slot.h"
+#include "simcard.h"
+
+static const struct sim_card_spec card_stor = {
+	.name = "test-stor128",
+	.pcie = true,
+	.nfuncs = 1,
+	.funcs = { {
+		.fn = 0, .vendor = 0x1b36, .device = 0x0010,
+		.class_code = 0x010802, .irq_pin = 1, .msi_vectors = 1,
+		.bar = { [0] = { SIM_BAR_MEM64, true, 128ull << 20 } },
+		.latency_us = 1000,
+	} },
+};
+
+struct t7 {
+	struct tu t;
+	struct hs_core *core;
+	char alerts[1024];
+	unsigned moved, windows;
+	hs_bdf_t moved_bdf[8];
+};
+
+static void on_event(void *arg, const struct hs_event *ev)
+{
+	struct t7 *c = arg;
+	size_t n = strlen(c->alerts);
+
+	if (ev->type == HS_EV_SLOT_ALERT && ev->msg)
+		snprintf(c->alerts + n, sizeof(c->alerts) - n, "%s\n", ev->msg);
+	if (ev->type == HS_EV_DEV_MOVED) {
+		if (c->moved < 8)
+			c->moved_bdf[c->moved] = ev->bdf;
+		c->moved++;
+	}
+	if (ev->type == HS_EV_WINDOW_CHANGED)
+		c->windows++;
+}
+
+static void dbg_log(void *arg, enum hs_log_level l, const char *m)
+{
+	(void)arg;
+	if (getenv("T7_LOG"))
+		fprintf(stderr, "[%d] %s\n", (int)l, m);
+}
+
+static void build(struct t7 *c, int move_policy, bool slot_machine)
+{
+	struct sim_config cfg;
+	struct hs_core_params p;
+	struct sim_bus *root;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	sim_config_defaults(&cfg);
+	cfg.pref_base = 0x400000000ull;
+	cfg.pref_limit = cfg.pref_base + (384ull << 20) - 1;
+	tu_init(&c->t, &cfg);
+	sim_set_log(c->t.sim, dbg_log, NULL);
+	root = sim_root_bus(c->t.sim);
+	for (unsigned i = 1; i <= 4; i++) {
+		struct sim_port_spec ps = {
+			.type = SIM_PORT_ROOT, .vendor = 0x8086,
+			.device = 0x7c00, .has_slot = true,
+			.phys_slot = (uint16_t)i,
+		};
+
+		sim_slot_features_default(&ps.slot);
+		assert_non_null(sim_add_pcie_port(root, (uint8_t)i, 0, &ps, &err));
+	}
+	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 2),
+				      &tu_card_nic), 0);
+	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 3),
+				      &tu_card_nic), 0);
+	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 4),
+				      &card_stor), 0);
+
+	hs_core_params_defaults(&p);
+	p.hotplug.mem = 2u << 20;
+	p.hotplug.pref = 2u << 20;
+	p.hotplug.io = 4096;
+	p.share_leftover = false;
+	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
+	p.rebalance.move = move_policy;
+	simcard_ledger_reset();
+	assert_int_equal(hs_core_create(&c->t.plat, &p, &c->core), 0);
+	if (slot_machine)
+		assert_int_equal(hs_controllers_register(c->core), 0);
+	assert_int_equal(hs_driver_register(c->core, &simnet_driver), 0);
+	assert_int_equal(hs_driver_register(c->core, &simstor_driver), 0);
+	assert_int_equal(hs_core_subscribe(c->core, on_event, c), 0);
+	assert_int_equal(hs_core_enumerate(c->core), 0);
+	sim_advance(c->t.sim, HS_MSEC(50));
+}
+
+static void teardown_t7(struct t7 *c)
+{
+	hs_core_destroy(c->core);
+	tu_fini(&c->t);
+}
+
+static struct hs_dev *dev_in(struct t7 *c, unsigned slot)
+{
+	struct hs_dev *br = hs_core_slot_bridge(c->core, (uint16_t)slot);
+	unsigned bus;
+
+	assert_non_null(br);
+	if (hs_dev_secondary_bus(br, &bus))
+		return NULL;
+	return hs_dev_find(c->core, HS_BDF(0, bus, 0, 0));
+}
+
+static uint64_t bar_at(struct hs_dev *d, int n)
+{
+	struct hs_resource r;
+
+	assert_int_equal(hs_dev_bar(d, n, &r), 0);
+	return r.start;
+}
+
+/* The BAR lies inside every window above it, of the right kind. */
+static void assert_inside(struct hs_dev *d, int n)
+{
+	struct hs_resource b, w;
+
+	assert_int_equal(hs_dev_bar(d, n, &b), 0);
+	for (struct hs_dev *p = hs_dev_parent(d); p; p = hs_dev_parent(p)) {
+		assert_int_equal(hs_dev_window(p, b.kind, &w), 0);
+		assert_true(b.start >= w.start);
+		assert_true(b.start + b.size <= w.start + w.size);
+	}
+}
+
+/* Drive the virtual clock until nothing is due within limit. */
+static void run(struct t7 *c, hs_time_t limit)
+{
+	sim_advance(c->t.sim, limit);
+}
+
+static void traffic(struct t7 *c, unsigned n)
+{
+	for (unsigned s = 2; s <= 4; s++)
+		assert_int_equal(simcard_submit(dev_in(c, s), n), n);
+}
+
+static void assert_no_loss(struct t7 *c)
+{
+	const struct simcard_ledger *l = simcard_ledger();
+	unsigned long inflight = 0;
+
+	for (unsigned s = 2; s <= 4; s++)
+		inflight += simcard_in_flight(dev_in(c, s));
+	assert_int_equal(l->failed, 0);
+	assert_int_equal(l->refused, 0);
+	assert_int_equal(l->submitted, l->completed + inflight);
+}
+
+static enum hs_slot_state slot_state(struct t7 *c, unsigned phys)
+{
+	struct hs_slot_info si;
+
+	hs_slot_get_info(hs_slot_by_phys(c->core, (uint16_t)phys), &si);
+	return si.state;
+}
+
+/* ---- the 256 MiB card goes in, moving only the storage card ------------ */
+
+static void gpu_moves_only_what_it_must(void **state)
+{
+	struct t7 c;
+	struct hs_dev *stor, *nic2, *nic3, *gpu;
+	uint64_t stor_old, nic2_old, nic3_old;
+	struct sim_counters k;
+
+	(void)state;
+	build(&c, HS_MOVE_CAPABLE, true);
+	stor = dev_in(&c, 4);
+	nic2 = dev_in(&c, 2);
+	nic3 = dev_in(&c, 3);
+	assert_string_equal(hs_dev_driver_name(stor), "simstor");
+	stor_old = bar_at(stor, 0);
+	nic2_old = bar_at(nic2, 0);
+	nic3_old = bar_at(nic3, 0);
+	/* It sits where the GPU's BAR has to go. */
+	assert_int_equal(stor_old >> 28, 0x400000000ull >> 28);
+
+	/* Requests keep coming on every card while the new one comes up:
+	 * in flight when the storage driver is asked to stop, and held
+	 * while it is stopped. */
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &tu_card_gpu), 0);
+	bool saw_stopped = false;
+
+	for (int i = 0; i < 1000 && slot_state(&c, 1) != HS_SLOT_ON; i++) {
+		saw_stopped |= simcard_stopped(stor);
+		/* Never idle: always requests queued or held. */
+		assert_int_equal(simcard_submit(nic2, 1), 1);
+		assert_int_equal(simcard_submit(nic3, 1), 1);
+		while (simcard_in_flight(stor) < 3)
+			assert_int_equal(simcard_submit(stor, 1), 1);
+		run(&c, HS_USEC(500));
+	}
+	assert_true(saw_stopped);
+	run(&c, HS_SEC(1));
+	if (slot_state(&c, 1) != HS_SLOT_ON)
+		fail_msg("slot 1 is %s: %s",
+			 hs_slot_state_name(slot_state(&c, 1)), c.alerts);
+	gpu = dev_in(&c, 1);
+	assert_non_null(gpu);
+	assert_inside(gpu, 0);
+	assert_inside(gpu, 2);
+	assert_int_equal(bar_at(gpu, 2), 0x400000000ull);
+
+	/* Only the storage card moved; the NICs kept their addresses. */
+	assert_int_equal(c.moved, 1);
+	assert_int_equal(c.moved_bdf[0], hs_dev_bdf(stor));
+	assert_true(bar_at(stor, 0) != stor_old);
+	assert_inside(stor, 0);
+	assert_int_equal(bar_at(nic2, 0), nic2_old);
+	assert_int_equal(bar_at(nic3, 0), nic3_old);
+	/* The storage driver reads its ID at the new address... */
+	assert_int_equal(simcard_id(stor), 0x00101b36);
+	assert_true(simcard_ledger()->restarts >= 1);
+	assert_true(simcard_ledger()->held >= 2);
+	/* ...and its traffic, held ones included, completed there. */
+	traffic(&c, 10);
+	run(&c, HS_SEC(1));
+	assert_no_loss(&c);
+	sim_get_counters(c.t.sim, &k);
+	assert_int_equal(k.decode_conflicts, 0);
+	assert_string_equal(c.alerts, "");
+	teardown_t7(&c);
+}
+
+/* ---- never move: the refusal says what would have to --------------------- */
+
+static void never_policy_refuses_and_names(void **state)
+{
+	struct t7 c;
+	struct hs_dev *stor;
+	uint64_t stor_old;
+	char *before, *after;
+
+	(void)state;
+	build(&c, HS_MOVE_NEVER, true);
+	stor = dev_in(&c, 4);
+	stor_old = bar_at(stor, 0);
+	traffic(&c, 5);
+	before = cu_snapshot(c.t.sim, c.core);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &tu_card_gpu), 0);
+	run(&c, HS_SEC(2));
+	assert_int_not_equal(slot_state(&c, 1), HS_SLOT_ON);
+	assert_non_null(strstr(c.alerts, "rebalancing would have to move"));
+	if (!strstr(c.alerts, "0 (simstor), which the policy forbids"))
+		fail_msg("alerts: %s", c.alerts);
+	assert_non_null(strstr(c.alerts, "which the policy forbids"));
+	assert_int_equal(bar_at(stor, 0), stor_old);
+	assert_int_equal(c.moved, 0);
+	run(&c, HS_SEC(1));
+	assert_no_loss(&c);
+	after = cu_snapshot(c.t.sim, c.core);
+	/* Nothing of the running devices changed. */
+	cu_same_except_new(before, after);
+	free(before);
+	free(after);
+	teardown_t7(&c);
+}
+
+/* Under never-move a window may still grow into free space: a second
+ * small GPU-like card in a slot with room around it. */
+static void never_policy_still_grows_windows(void **state)
+{
+	static const struct sim_card_spec big_nic = {
+		.name = "test-nic-16m", .pcie = true, .nfuncs = 1,
+		.funcs = { { .fn = 0, .vendor = 0x8086, .device = 0x1572,
+			     .class_code = 0x020000, .irq_pin = 1,
+			     .bar = { [0] = { SIM_BAR_MEM32, false, 16u << 20 } } } },
+	};
+	struct t7 c;
+	struct hs_dev *nic2, *nic;
+	uint64_t nic2_old;
+
+	(void)state;
+	build(&c, HS_MOVE_NEVER, true);
+	nic2 = dev_in(&c, 2);
+	nic2_old = bar_at(nic2, 0);
+	traffic(&c, 5);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &big_nic), 0);
+	run(&c, HS_SEC(2));
+	assert_int_equal(slot_state(&c, 1), HS_SLOT_ON);
+	nic = dev_in(&c, 1);
+	assert_inside(nic, 0);
+	assert_int_equal(simcard_id(nic), 0x15728086);
+	assert_int_equal(c.moved, 0);
+	assert_true(c.windows >= 1);
+	assert_int_equal(bar_at(nic2, 0), nic2_old);
+	run(&c, HS_SEC(1));
+	assert_no_loss(&c);
+	teardown_t7(&c);
+}
+
+/* ---- rollbacks -------------------------------------------------------- */
+
+static void veto_rolls_back(void **state)
+{
+	struct t7 c;
+	struct hs_dev *stor;
+	char *before, *after;
+
+	(void)state;
+	build(&c, HS_MOVE_CAPABLE, true);
+	stor = dev_in(&c, 4);
+	simcard_set_stop_veto(stor, "a database is writing its journal");
+	traffic(&c, 5);
+	before = cu_snapshot(c.t.sim, c.core);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &tu_card_gpu), 0);
+	run(&c, HS_SEC(2));
+	assert_int_not_equal(slot_state(&c, 1), HS_SLOT_ON);
+	assert_non_null(strstr(c.alerts, "refuses to stop: a database is "
+				      "writing its journal"));
+	assert_false(simcard_stopped(stor));
+	after = cu_snapshot(c.t.sim, c.core);
+	cu_same_except_new(before, after);
+	free(before);
+	free(after);
+	traffic(&c, 5);
+	run(&c, HS_SEC(1));
+	assert_no_loss(&c);
+	teardown_t7(&c);
+}
+
+static void failed_start_rolls_back(void **state)
+{
+	struct t7 c;
+	struct hs_dev *stor;
+	uint64_t stor_old;
+
+	(void)state;
+	build(&c, HS_MOVE_CAPABLE, true);
+	stor = dev_in(&c, 4);
+	stor_old = bar_at(stor, 0);
+	traffic(&c, 8);
+	simcard_fail_next_start(-HS_EIO);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &tu_card_gpu), 0);
+	run(&c, HS_SEC(2));
+	assert_int_not_equal(slot_state(&c, 1), HS_SLOT_ON);
+	assert_non_null(strstr(c.alerts, "did not start at its new address"));
+	/* Back where it was, serving. */
+	assert_int_equal(bar_at(stor, 0), stor_old);
+	assert_false(simcard_stopped(stor));
+	assert_null(dev_in(&c, 1));
+	assert_int_equal(c.moved, 0);
+	traffic(&c, 5);
+	run(&c, HS_SEC(1));
+	assert_no_loss(&c);
+	teardown_t7(&c);
+}
+
+/* ---- a fault at every step --------------------------------------------------- */
+
+struct result {
+	bool done;
+	int rc;
+	char msg[256];
+};
+
+static void on_done(void *arg, int rc, const char *msg)
+{
+	struct result *r = arg;
+
+	r->done = true;
+	r->rc = rc;
+	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
+}
+
+/* Power slot 1 and wait for its link, as the slot machine would. */
+static struct hs_dev *power_slot1(struct t7 *c)
+{
+	const struct hs_platform *p = &c->t.plat;
+	struct hs_dev *br = hs_core_slot_bridge(c->core, 1);
+	uint16_t px;
+	uint32_t ctl;
+
+	assert_int_equal(hs_dev_find_cap(br, 0x10, &px), 0);
+	p->ops->cfg_read(p->ctx, hs_dev_bdf(br), px + 0x18, 2, &ctl);
+	p->ops->cfg_write(p->ctx, hs_dev_bdf(br), px + 0x18, 2,
+			  (ctl & ~0x0700u) | 0x0100u);
+	run(c, HS_MSEC(300));
+	return br;
+}
+
+/* What the silicon holds is what the core's records say: BARs and
+ * windows of every device (a write a fault dropped shows here). */
+static void assert_hw_matches(struct t7 *c)
+{
+	const struct hs_platform *p = &c->t.plat;
+
+	for (struct hs_dev *d = hs_dev_next(c->core, NULL); d;
+	     d = hs_dev_next(c->core, d)) {
+		struct hs_resource r;
+		uint32_t lo = 0, hi = 0;
+
+		for (int n = 0; n < 6; n++) {
+			if (hs_dev_bar(d, n, &r))
+				continue;
+			p->ops->cfg_read(p->ctx, hs_dev_bdf(d), 0x10 + 4 * n, 4, &lo);
+			if (r.is64)
+				p->ops->cfg_read(p->ctx, hs_dev_bdf(d),
+						 0x14 + 4 * n, 4, &hi);
+			if (((uint64_t)hi << 32 | (lo & ~0xfu)) !=
+			    (r.start & (r.is64 ? ~0ull : 0xffffffffull)) &&
+			    r.kind != HS_RES_IO)
+				fail_msg("%06x BAR%d: hardware %#x:%#x, core %#llx",
+					 hs_dev_bdf(d), n, hi, lo,
+					 (unsigned long long)r.start);
+		}
+		if (!hs_dev_is_bridge(d))
+			continue;
+		if (hs_dev_window(d, HS_RES_PREF, &r) == 0) {
+			p->ops->cfg_read(p->ctx, hs_dev_bdf(d), 0x24, 4, &lo);
+			p->ops->cfg_read(p->ctx, hs_dev_bdf(d), 0x28, 4, &hi);
+			if (((uint64_t)hi << 32 | (uint64_t)(lo & 0xfff0) << 16) !=
+			    r.start)
+				fail_msg("%06x pref window: hardware base "
+					 "%#x:%#x, core %#llx", hs_dev_bdf(d),
+					 hi, lo, (unsigned long long)r.start);
+		}
+		if (hs_dev_window(d, HS_RES_MEM, &r) == 0) {
+			p->ops->cfg_read(p->ctx, hs_dev_bdf(d), 0x20, 4, &lo);
+			if ((uint64_t)(lo & 0xfff0) << 16 != r.start ||
+			    ((uint64_t)(lo >> 16 & 0xfff0) << 16 | 0xfffff) !=
+				    r.start + r.size - 1)
+				fail_msg("%06x mem window: hardware %#x, core "
+					 "%#llx+%#llx", hs_dev_bdf(d), lo,
+					 (unsigned long long)r.start,
+					 (unsigned long long)r.size);
+		}
+	}
+}
+
+static void fault_sweep(bool alloc)
+{
+	unsigned long nth, points = 0, rolled_back = 0, absorbed = 0;
+
+	/* A clean run first, to count the injection points. */
+	{
+		struct t7 c;
+		struct hs_dev *br;
+		struct result res = { 0 };
+		struct sim_counters k0, k1;
+
+		build(&c, HS_MOVE_CAPABLE, false);
+		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1),
+					    &tu_card_gpu), 0);
+		br = power_slot1(&c);
+		sim_get_counters(c.t.sim, &k0);
+		hs_core_hot_add_slot_async(c.core, br, 0, on_done, &res);
+		for (int i = 0; i < 100 && !res.done; i++)
+			run(&c, HS_MSEC(1));
+		sim_get_counters(c.t.sim, &k1);
+		assert_true(res.done);
+		assert_int_equal(res.rc, 0);
+		assert_hw_matches(&c);
+		points = alloc ? k1.allocs - k0.allocs
+			       : k1.cfg_reads + k1.cfg_writes - k0.cfg_reads -
+					 k0.cfg_writes;
+		teardown_t7(&c);
+	}
+	assert_true(points > 0);
+	for (nth = 1; nth <= points; nth++) {
+		struct t7 c;
+		struct hs_dev *br, *stor;
+		struct result res = { 0 };
+		uint64_t stor_old;
+		char *before, *after;
+		int rc;
+
+		build(&c, HS_MOVE_CAPABLE, false);
+		stor = dev_in(&c, 4);
+		stor_old = bar_at(stor, 0);
+		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1),
+					    &tu_card_gpu), 0);
+		br = power_slot1(&c);
+		traffic(&c, 6);
+		before = cu_snapshot(c.t.sim, c.core);
+		if (alloc)
+			sim_fault_alloc(c.t.sim, nth);
+		else
+			sim_fault_cfg(c.t.sim, nth);
+		rc = hs_core_hot_add_slot_async(c.core, br, 0, on_done, &res);
+		for (int i = 0; i < 100 && !res.done; i++)
+			run(&c, HS_MSEC(1));
+		sim_fault_alloc(c.t.sim, 0);
+		sim_fault_cfg(c.t.sim, 0);
+		assert_true(res.done);
+		if (res.rc == 0) {
+			/* The fault hit nothing that mattered, or made the
+			 * card look different while it was scanned (a sizing
+			 * read of all ones is a BAR that is not there): what
+			 * came up must be consistent all the same. */
+			assert_int_equal(rc, 0);
+			assert_non_null(dev_in(&c, 1));
+			for (struct hs_dev *d = hs_dev_next(c.core, NULL); d;
+			     d = hs_dev_next(c.core, d))
+				for (int n = 0; n < 6; n++) {
+					struct hs_resource r;
+
+					if (hs_dev_bar(d, n, &r) == 0)
+						assert_inside(d, n);
+				}
+			assert_hw_matches(&c);
+			absorbed++;
+		} else {
+			run(&c, HS_MSEC(1));
+			after = cu_snapshot(c.t.sim, c.core);
+			if (cu_same_except_new(before, after) != 0)
+				fail_msg("fault %lu: new records after a "
+					 "rollback (%s)", nth, res.msg);
+			free(after);
+			assert_int_equal(bar_at(stor, 0), stor_old);
+			assert_false(simcard_stopped(stor));
+			assert_hw_matches(&c);
+			rolled_back++;
+		}
+		free(before);
+		/* Every request ends, wherever the driver is now. */
+		traffic(&c, 4);
+		run(&c, HS_SEC(1));
+		assert_no_loss(&c);
+		teardown_t7(&c);
+	}
+	assert_true(rolled_back > 0);
+	printf("fault sweep (%s): %lu injection points, %lu rolled back, "
+	       "%lu absorbed with a correct result\n",
+	       alloc ? "allocations" : "config accesses", points, rolled_back,
+	       absorbed);
+}
+
+static void fault_at_every_config_access(void **state)
+{
+	(void)state;
+	fault_sweep(false);
+}
+
+static void fault_at_every_allocation(void **state)
+{
+	(void)state;
+	fault_sweep(true);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(gpu_moves_only_what_it_must),
+		cmocka_unit_test(never_policy_refuses_and_names),
+		cmocka_unit_test(never_policy_still_grows_windows),
+		cmocka_unit_test(veto_rolls_back),
+		cmocka_unit_test(failed_start_rolls_back),
+		cmocka_unit_test(fault_at_every_config_access),
+		cmocka_unit_test(fault_at_every_allocation),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
