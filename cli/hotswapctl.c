@@ -81,6 +81,8 @@ static void usage(FILE *f)
 	      "  attention SLOT on|off|blink\n"
 	      "  enable SLOT | disable SLOT   persistently\n"
 	      "  authorize DEVICE|--slot SLOT [--permanent]\n"
+	      "  rebalance                give empty slots their reserved room back,\n"
+	      "                           moving what the rebalance policy allows\n"
 	      "Simulator (physical actions):\n"
 	      "  sim catalog | sim insert SLOT CARD | sim pull SLOT [--surprise]\n"
 	      "  sim button SLOT | sim latch SLOT open|close | sim fault SLOT\n"
@@ -707,7 +709,8 @@ int main(int argc, char **argv)
 	static const char *const verbs[] = {
 		"list", "show", "tree", "devices", "status", "watch", "history",
 		"report", "rules", "decisions", "add", "remove", "replace",
-		"attention", "enable", "disable", "authorize", "sim", NULL,
+		"attention", "enable", "disable", "authorize", "rebalance",
+		"sim", NULL,
 	};
 	for (i = 0; verbs[i] && strcmp(verbs[i], verb); i++)
 		;
@@ -940,6 +943,13 @@ int main(int argc, char **argv)
 				printf("%s: %s%s%s\n", s_(e, "bdf"), s_(e, "result"),
 				       json_object_get(e, "driver") ? "; driver " : "",
 				       json_object_get(e, "driver") ? s_(e, "driver") : "");
+	} else if (!strcmp(verb, "rebalance")) {
+		need(argc, 0, verb, "");
+		r = call(&c, "rebalance", NULL);
+		if (c.json)
+			print_json(r);
+		else
+			printf("%s\n", s_(r, "result"));
 	} else {
 		return v_sim(&c, argc, argv);
 	}

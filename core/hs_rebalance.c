@@ -30,6 +30,7 @@ struct rebalance {
 	struct hs_core *core;
 	struct hs_dev *br;
 	int devnum;
+	bool now;                      /* restore br's reservation, no card */
 	hs_done_fn done;
 	void *arg;
 	/* Chosen per kind: the units that float (devices pointers of
@@ -231,6 +232,33 @@ static int search(struct hs_replan *rp)
 	return 0;
 }
 
+/* Reservation of kind r of a hot-plug bridge (as hs_scan.c set it). */
+static uint64_t resv_of(const struct hs_dev *br, enum hs_res r)
+{
+	return r == HS_RES_IO ? br->resv.io
+	       : r == HS_RES_MEM ? br->resv.mem
+	       : r == HS_RES_PREF ? br->resv.pref : 0;
+}
+
+/* An empty slot whose window of kind r is smaller than its reservation
+ * (the kinds a rebalance-now gives back). */
+static bool short_of_reservation(struct hs_dev *br, enum hs_res r, char *why,
+				 size_t len)
+{
+	uint64_t want = hs_align_up(resv_of(br, r), hs_res_gran(r));
+
+	if (r == HS_RES_BUS || !want || br->child)
+		return false;
+	if (r == HS_RES_PREF && !hs_path_pref(br))
+		return false;
+	if (br->win[r].size >= want)
+		return false;
+	hs_snprintf(why, len, "%s: window %llu KiB, reservation %llu KiB",
+		    hs_res_name(r), (unsigned long long)(br->win[r].size >> 10),
+		    (unsigned long long)(want >> 10));
+	return true;
+}
+
 /*
  * Plan every kind the card lacks, applying each in memory (the open
  * transaction records what changes).  rb != NULL: remember the choice;
@@ -253,11 +281,15 @@ static int plan_kinds(struct hs_core *core, struct hs_dev *br,
 		char why[160] = "";
 
 		if (replay ? !(rb->kinds & (1u << r))
-			   : hs_hot_add_fits(core, br, r, why, sizeof(why)))
+			   : rb->now ? !short_of_reservation(br, r, why,
+							    sizeof(why))
+				     : hs_hot_add_fits(core, br, r, why,
+						       sizeof(why)))
 			continue;
 		if ((rc = hs_replan_init(&rp, core, br, r)))
 			return rc;
-		rp.may_shrink = true;
+		/* Restoring one slot's room must not take other slots'. */
+		rp.may_shrink = !rb->now;
 		if (replay) {
 			for (size_t i = 0; i < rp.nunits; i++)
 				for (size_t f = 0; f < rb->nfloats[r]; f++)
@@ -433,7 +465,8 @@ static void apply(struct rebalance *rb)
 		hs_snprintf(msg, sizeof(msg), "another change is in progress");
 		goto fail_resume;
 	}
-	if ((rc = hs_scan_slot(core, br, rb->devnum, msg, sizeof(msg))))
+	if (!rb->now &&
+	    (rc = hs_scan_slot(core, br, rb->devnum, msg, sizeof(msg))))
 		goto fail_abort;
 	if ((rc = plan_kinds(core, br, rb, true, msg, sizeof(msg)))) {
 		if (!msg[0])
@@ -481,7 +514,8 @@ static void apply(struct rebalance *rb)
 		if (rc)
 			goto fail_abort;
 	}
-	if ((rc = hs_assign_hot_add(core, br, rb->kinds, msg, sizeof(msg))))
+	if (!rb->now &&
+	    (rc = hs_assign_hot_add(core, br, rb->kinds, msg, sizeof(msg))))
 		goto fail_abort;
 	/* Read back every register the rebalance and the new card's
 	 * placement wrote before anything runs at the new addresses. */
@@ -501,7 +535,7 @@ static void apply(struct rebalance *rb)
 			goto fail_abort;
 		}
 	}
-	if ((rc = hs_bind_new(core, br, msg, sizeof(msg))))
+	if (!rb->now && (rc = hs_bind_new(core, br, msg, sizeof(msg))))
 		goto fail_abort;
 	for (; started < rb->nstopped; started++) {
 		struct hs_dev *d = rb->stopped[started];
@@ -592,8 +626,19 @@ void hs_rebalance_cancel(struct hs_core *core, const char *why)
 	finish(rb, -HS_ECANCELED, why);
 }
 
+static int start(struct hs_core *core, struct hs_dev *br, int devnum,
+		 bool now, hs_done_fn done, void *arg, char *msg,
+		 size_t msglen);
+
 int hs_rebalance_add(struct hs_core *core, struct hs_dev *br, int devnum,
 		     hs_done_fn done, void *arg, char *msg, size_t msglen)
+{
+	return start(core, br, devnum, false, done, arg, msg, msglen);
+}
+
+static int start(struct hs_core *core, struct hs_dev *br, int devnum,
+		 bool now, hs_done_fn done, void *arg, char *msg,
+		 size_t msglen)
 {
 	struct rebalance *rb;
 	char why[96], first[256];
@@ -608,6 +653,7 @@ int hs_rebalance_add(struct hs_core *core, struct hs_dev *br, int devnum,
 	rb->core = core;
 	rb->br = br;
 	rb->devnum = devnum;
+	rb->now = now;
 	rb->done = done;
 	rb->arg = arg;
 	hs_timer_init(&rb->poll, stop_poll, rb);
@@ -617,7 +663,7 @@ int hs_rebalance_add(struct hs_core *core, struct hs_dev *br, int devnum,
 	/* Step 1: plan in a transaction that is rolled back. */
 	if ((rc = hs_txn_begin(core, "rebalance plan")))
 		goto fail_free;
-	if ((rc = hs_scan_slot(core, br, devnum, msg, msglen)))
+	if (!now && (rc = hs_scan_slot(core, br, devnum, msg, msglen)))
 		goto fail_abort;
 	msg[0] = '\0';
 	if ((rc = plan_kinds(core, br, rb, false, msg, msglen))) {
@@ -691,9 +737,10 @@ int hs_rebalance_add(struct hs_core *core, struct hs_dev *br, int devnum,
 	}
 	core->rebalancing = rb;
 	rb->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
-	hs_log(core->plat, HS_LOG_NOTICE, "%02x:%02x.%u: the card does not "
-	       "fit; rebalancing (%s)", HS_BDF_BUS(br->bdf),
-	       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), rb->summary);
+	hs_log(core->plat, HS_LOG_NOTICE, "%02x:%02x.%u: %s; rebalancing "
+	       "(%s)", HS_BDF_BUS(br->bdf), HS_BDF_DEV(br->bdf),
+	       HS_BDF_FN(br->bdf), now ? "room below its reservation"
+				       : "the card does not fit", rb->summary);
 	stop_poll(rb);
 	return 0;
 
@@ -702,4 +749,109 @@ fail_abort:
 fail_free:
 	rb_free(rb);
 	return rc;
+}
+
+/* ---- rebalance now -------------------------------------------------------- */
+
+struct now_run {
+	struct hs_core *core;
+	hs_done_fn done;
+	void *arg;
+	struct hs_dev *next;      /* the walk goes on after this one */
+	unsigned restored, failed;
+	char first_fail[160];
+};
+
+static bool eligible(struct hs_dev *d)
+{
+	char why[8];
+
+	if (!(d->flags & DEV_HOTPLUG) || !is_live(d) || d->child)
+		return false;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++)
+		if (short_of_reservation(d, r, why, sizeof(why)))
+			return true;
+	return false;
+}
+
+static void now_step(struct now_run *nr);
+
+static void now_one_done(void *arg, int rc, const char *msg)
+{
+	struct now_run *nr = arg;
+
+	if (rc == 0) {
+		nr->restored++;
+	} else {
+		nr->failed++;
+		if (!nr->first_fail[0])
+			hs_snprintf(nr->first_fail, sizeof(nr->first_fail),
+				    "%s", msg ? msg : "");
+	}
+	now_step(nr);
+}
+
+/* Slots one after the other, each its own rebalance. */
+static void now_step(struct now_run *nr)
+{
+	struct hs_core *core = nr->core;
+	struct hs_dev *d = nr->next;
+	char msg[320];
+
+	for (d = d ? hs_dev_walk(core, d) : hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		int rc;
+
+		if (!eligible(d))
+			continue;
+		nr->next = d;
+		msg[0] = '\0';
+		rc = start(core, d, HS_SLOT_ALL, true, now_one_done, nr, msg,
+			   sizeof(msg));
+		if (rc == 0)
+			return; /* now_one_done goes on */
+		nr->failed++;
+		if (!nr->first_fail[0]) {
+			char b[16];
+
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(nr->first_fail, sizeof(nr->first_fail),
+				    "%s: %s", b, msg);
+		}
+	}
+	hs_snprintf(msg, sizeof(msg), "%u slot%s got %s reservation back, "
+		    "%u did not%s%s", nr->restored,
+		    nr->restored == 1 ? "" : "s",
+		    nr->restored == 1 ? "its" : "their", nr->failed,
+		    nr->failed ? ": " : "", nr->first_fail);
+	{
+		hs_done_fn done = nr->done;
+		void *arg = nr->arg;
+
+		hs_free(core, nr, sizeof(*nr));
+		if (done)
+			done(arg, 0, msg);
+	}
+}
+
+int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg)
+{
+	struct now_run *nr;
+
+	if (core->rebalancing || core->in_txn || core->removing) {
+		if (done)
+			done(arg, -HS_EBUSY, "another change is in progress");
+		return -HS_EBUSY;
+	}
+	nr = hs_zalloc(core, sizeof(*nr));
+	if (!nr) {
+		if (done)
+			done(arg, -HS_ENOMEM, "out of memory");
+		return -HS_ENOMEM;
+	}
+	nr->core = core;
+	nr->done = done;
+	nr->arg = arg;
+	now_step(nr);
+	return 0;
 }

@@ -513,6 +513,31 @@ goto out;
 	}
 	if (!apply)
 		goto out;
+	/* Floating bridges that need nothing of this kind any more: their
+	 * window closes (left open, it would overlap what moved in). */
+	for (size_t i = 0; i < rp->nunits; i++) {
+		struct hs_replan_unit *u = &rp->units[i];
+
+		if (u->pinned || u->level > m || !u->dev->bridge ||
+		    u->dev->need[r] || !u->dev->win[r].size)
+			continue;
+		if ((rc = hs_items_add(&L[u->level].fl, u->dev, -1, 0, 0)))
+			goto out;
+		if (L[u->level].nat < L[u->level].fl.n) {
+			uint64_t *at = p->ops->realloc(
+				p->ctx, L[u->level].at,
+				L[u->level].nat * sizeof(uint64_t),
+				L[u->level].fl.n * sizeof(uint64_t));
+
+			if (!at) {
+				rc = -HS_ENOMEM;
+				goto out;
+			}
+			L[u->level].at = at;
+			L[u->level].nat = L[u->level].fl.n;
+		}
+		L[u->level].at[L[u->level].fl.n - 1] = 0;
+	}
 	/* Record, then change: the transaction can put everything back. */
 	for (unsigned j = 0; j <= m; j++) {
 		if (j && (rc = hs_txn_dev_res(core, rp->spine[j - 1])))

@@ -42,6 +42,7 @@ static const char *const clock_choices[] = { "realtime", "virtual", NULL };
 static const char *const target_choices[] = { "allow", "block", NULL };
 static const char *const naming_choices[] = { "slot", "serial", NULL };
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
+static const char *const move_choices[] = { "never", "capable", NULL };
 static const char *const level_choices[] = { "err", "warning", "notice",
 					     "info", "debug", NULL };
 
@@ -69,6 +70,10 @@ static const struct key keys[] = {
 	{ "log_level", K_ENUM, F(log_level), level_choices },
 	{ "history_keep", K_UINT, F(history_keep), NULL },
 	{ "pidfile", K_STR, F(pidfile), NULL },
+	{ "rebalance", K_ENUM, F(rebalance_capable), move_choices },
+	{ "rebalance_max_moved", K_UINT, F(rebalance_max_moved), NULL },
+	{ "rebalance_pinned_slots", K_STR, F(rebalance_pinned_slots), NULL },
+	{ "rebalance_pinned_classes", K_STR, F(rebalance_pinned_classes), NULL },
 };
 #undef F
 
@@ -86,6 +91,7 @@ void hsd_config_defaults(struct hsd_config *c)
 	c->button_window_ns = 5000000000ull;
 	c->log_level = LOG_INFO - LOG_ERR;   /* index into level_choices */
 	c->history_keep = 100000;
+	c->rebalance_capable = true;
 	if (geteuid() == 0) {
 		snprintf(c->runtime_dir, sizeof(c->runtime_dir),
 			 HOTSWAP_RUNSTATEDIR "/hotswap");
@@ -240,6 +246,59 @@ int hsd_config_set(struct hsd_config *c, const char *name, const char *v,
 		return -EINVAL;
 	}
 	return -EINVAL;
+}
+
+int hsd_config_pins(const struct hsd_config *c, uint16_t *slots,
+		    unsigned *nslots, uint32_t *codes, uint32_t *masks,
+		    unsigned *nclasses, unsigned max, char *err, size_t errlen)
+{
+	char buf[256], *tok, *save = NULL;
+
+	*nslots = *nclasses = 0;
+	snprintf(buf, sizeof(buf), "%s", c->rebalance_pinned_slots);
+	for (tok = strtok_r(buf, ", ", &save); tok;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		char *end;
+		unsigned long v = strtoul(tok, &end, 10);
+
+		if (*end || v > 65535 || *tok == '-') {
+			snprintf(err, errlen, "rebalance_pinned_slots: '%s' is "
+				 "not a slot number", tok);
+			return -EINVAL;
+		}
+		if (*nslots == max) {
+			snprintf(err, errlen, "rebalance_pinned_slots: more "
+				 "than %u slots", max);
+			return -EINVAL;
+		}
+		slots[(*nslots)++] = (uint16_t)v;
+	}
+	save = NULL;
+	snprintf(buf, sizeof(buf), "%s", c->rebalance_pinned_classes);
+	for (tok = strtok_r(buf, ", ", &save); tok;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		const char *h = strncasecmp(tok, "0x", 2) ? tok : tok + 2;
+		size_t n = strlen(h);
+		char *end;
+		unsigned long v = strtoul(h, &end, 16);
+
+		if (*end || (n != 2 && n != 4 && n != 6)) {
+			snprintf(err, errlen, "rebalance_pinned_classes: '%s' "
+				 "is not a class code (2, 4 or 6 hex digits: "
+				 "01, 0108, 010802)", tok);
+			return -EINVAL;
+		}
+		if (*nclasses == max) {
+			snprintf(err, errlen, "rebalance_pinned_classes: more "
+				 "than %u classes", max);
+			return -EINVAL;
+		}
+		codes[*nclasses] = (uint32_t)(v << (4 * (6 - n)));
+		masks[*nclasses] = (uint32_t)(0xffffffu << (4 * (6 - n))) &
+				   0xffffffu;
+		(*nclasses)++;
+	}
+	return 0;
 }
 
 static char *trim(char *s)

@@ -37,7 +37,20 @@ struct hsd_config {
 	int log_level;                /* syslog priority, LOG_INFO */
 	uint64_t history_keep;        /* events kept in the database */
 	char pidfile[HSD_PATH_MAX];   /* "" = none */
+	/* Rebalancing (docs/rebalance.md): never | capable, at most this
+	 * many devices moved (0: no limit), slots and classes never moved
+	 * (comma-separated slot numbers; class codes as hex, 2 digits = a
+	 * base class, 4 = class and subclass). */
+	bool rebalance_capable;
+	uint64_t rebalance_max_moved;
+	char rebalance_pinned_slots[256];
+	char rebalance_pinned_classes[256];
 };
+
+/* The two lists parsed; -EINVAL with err naming the bad entry. */
+int hsd_config_pins(const struct hsd_config *c, uint16_t *slots,
+		    unsigned *nslots, uint32_t *codes, uint32_t *masks,
+		    unsigned *nclasses, unsigned max, char *err, size_t errlen);
 
 /* Defaults: as root the FHS paths (/run/hotswap, /var/lib/hotswap,
  * /etc/hotswap/...), otherwise paths under $XDG_RUNTIME_DIR (or

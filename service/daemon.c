@@ -847,6 +847,26 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	p.button_window = cfg->button_window_ns;
 	p.authorize = authorize_hook;
 	p.authorize_arg = d;
+	{
+		uint32_t codes[32], masks[32];
+		unsigned ns, nc;
+
+		rc = hsd_config_pins(cfg, d->pin_slots, &ns, codes, masks, &nc,
+				     32, err, errlen);
+		if (rc)
+			goto free_policy;
+		for (unsigned i = 0; i < nc; i++) {
+			d->pin_classes[i].class_code = codes[i];
+			d->pin_classes[i].mask = masks[i];
+		}
+		p.rebalance.move = cfg->rebalance_capable ? HS_MOVE_CAPABLE
+							  : HS_MOVE_NEVER;
+		p.rebalance.max_moved = (unsigned)cfg->rebalance_max_moved;
+		p.rebalance.pinned_slots = d->pin_slots;
+		p.rebalance.npinned_slots = ns;
+		p.rebalance.pinned_classes = d->pin_classes;
+		p.rebalance.npinned_classes = nc;
+	}
 	if ((rc = hs_core_create(&d->plat, &p, &d->core)) ||
 	    (rc = hs_controllers_register(d->core)) ||
 	    (rc = hs_driver_register(d->core, &simnet_driver)) ||

@@ -53,6 +53,9 @@ struct hsd_client {
 };
 
 struct hsd {
+	/* The rebalancing policy's pins (hs_core_params points here). */
+	uint16_t pin_slots[32];
+	struct hs_class_match pin_classes[32];
 	struct hsd_config cfg;
 	uv_loop_t *loop;
 	uv_pipe_t server;

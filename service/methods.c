@@ -594,6 +594,63 @@ static void m_report(struct call *k)
 			   "slots", a ? a : json_array()));
 }
 
+/* ---- rebalance now ------------------------------------------------------------ */
+
+struct rb_call {
+	struct hsd *d;
+	struct hsd_client *c;
+	json_t *id;
+	bool done, detached;
+};
+
+static void rebalance_done(void *arg, int rc, const char *msg)
+{
+	struct rb_call *p = arg;
+
+	p->done = true;
+	hsd_publish(p->d, "operator", NULL,
+		    json_pack("{s:s, s:i, s:s}", "request", "rebalance", "uid",
+			      (int)p->c->uid, "outcome",
+			      msg && *msg ? msg : rc ? "failed" : "done"));
+	if (rc)
+		hsd_client_send(p->c, hsd_error(p->id, rc == -EBUSY ? "busy"
+								    : "failed",
+						-rc, "rebalance: %s",
+						msg && *msg ? msg
+							    : strerror(-rc)));
+	else
+		hsd_client_send(p->c, hsd_reply(p->id, json_pack(
+					"{s:s}", "result", msg ? msg : "")));
+	if (p->detached) {
+		hsd_client_unref(p->c);
+		json_decref(p->id);
+		free(p);
+	}
+}
+
+static void m_rebalance(struct call *k)
+{
+	struct rb_call *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		FAIL(k, "failed", ENOMEM, "out of memory");
+		return;
+	}
+	p->d = k->d;
+	hsd_client_ref(k->c);
+	p->c = k->c;
+	p->id = json_incref(k->id);
+	hs_core_rebalance(k->d->core, rebalance_done, p);
+	hsd_settle(k->d, &p->done);
+	if (p->done) {
+		hsd_client_unref(p->c);
+		json_decref(p->id);
+		free(p);
+	} else {
+		p->detached = true;
+	}
+}
+
 /* ---- the operator's requests ------------------------------------------------- */
 
 enum op { OP_ADD, OP_REMOVE, OP_REPLACE, OP_DISABLE, OP_ENABLE };
@@ -1177,6 +1234,7 @@ static const struct method methods[] = {
 	{ "device.list", HSD_ACC_READ, m_device_list },
 	{ "device.show", HSD_ACC_READ, m_device_show },
 	{ "authorize", HSD_ACC_ADMIN, m_authorize },
+	{ "rebalance", HSD_ACC_ADMIN, m_rebalance },
 	{ "policy.rules", HSD_ACC_READ, m_policy_rules },
 	{ "policy.decisions", HSD_ACC_READ, m_policy_decisions },
 	{ "events.subscribe", HSD_ACC_READ, m_events_subscribe },

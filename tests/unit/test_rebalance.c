@@ -189,6 +189,21 @@ static enum hs_slot_state slot_state(struct t7 *c, unsigned phys)
 	return si.state;
 }
 
+static void on_done_now(void *arg, int rc, const char *msg)
+{
+	struct { bool done; int rc; char msg[320]; } *r = arg;
+
+	r->done = true;
+	r->rc = rc;
+	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
+}
+
+static void traffic_stor(struct t7 *c, struct hs_dev *stor)
+{
+	(void)c;
+	assert_int_equal(simcard_submit(stor, 5), 5);
+}
+
 /* ---- the 256 MiB card goes in, moving only the storage card ------------ */
 
 static void gpu_moves_only_what_it_must(void **state)
@@ -257,6 +272,60 @@ static void gpu_moves_only_what_it_must(void **state)
 	teardown_t7(&c);
 }
 
+/* ---- rebalance now: an empty slot gets its reservation back ------------ */
+
+static void rebalance_now_restores_reservations(void **state)
+{
+	struct t7 c;
+	struct hs_dev *stor, *rp3;
+	struct hs_resource w;
+	struct result { bool done; int rc; char msg[320]; } res;
+
+	(void)state;
+	build(&c, HS_MOVE_CAPABLE, true);
+	stor = dev_in(&c, 4);
+	rp3 = hs_core_slot_bridge(c.core, 3);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &tu_card_gpu), 0);
+	run(&c, HS_SEC(1));
+	assert_int_equal(slot_state(&c, 1), HS_SLOT_ON);
+	/* The GPU and the storage card fill the prefetchable aperture: the
+	 * NIC slots gave up their (empty) prefetchable room. */
+	assert_int_not_equal(hs_dev_window(rp3, HS_RES_PREF, &w), 0);
+	assert_int_equal(sim_remove(sim_slot_by_phys(c.t.sim, 3),
+				    SIM_REMOVE_SURPRISE), 0);
+	run(&c, HS_SEC(1));
+	assert_null(dev_in(&c, 3));
+
+	/* Nowhere to put 2 MiB: said so, nothing changed. */
+	memset(&res, 0, sizeof(res));
+	hs_core_rebalance(c.core, on_done_now, &res);
+	run(&c, HS_MSEC(50));
+	assert_true(res.done);
+	assert_int_equal(res.rc, 0);
+	assert_non_null(strstr(res.msg, "0 slots got their reservation back, 1 did not"));
+	assert_int_not_equal(hs_dev_window(rp3, HS_RES_PREF, &w), 0);
+
+	/* The GPU goes: now there is room. */
+	assert_int_equal(sim_remove(sim_slot_by_phys(c.t.sim, 1),
+				    SIM_REMOVE_SURPRISE), 0);
+	run(&c, HS_SEC(1));
+	traffic_stor(&c, stor);
+	memset(&res, 0, sizeof(res));
+	hs_core_rebalance(c.core, on_done_now, &res);
+	run(&c, HS_MSEC(50));
+	assert_true(res.done);
+	if (!strstr(res.msg, "1 slot got its reservation back, 0 did not"))
+		fail_msg("rebalance now: %s", res.msg);
+	assert_int_equal(hs_dev_window(rp3, HS_RES_PREF, &w), 0);
+	assert_true(w.size >= (2u << 20));
+	assert_inside(stor, 0);
+	run(&c, HS_SEC(1));
+	assert_int_equal(simcard_ledger()->failed, 0);
+	assert_int_equal(simcard_ledger()->submitted,
+			 simcard_ledger()->completed);
+	teardown_t7(&c);
+}
+
 /* ---- never move: the refusal says what would have to --------------------- */
 
 static void never_policy_refuses_and_names(void **state)
@@ -289,6 +358,53 @@ static void never_policy_refuses_and_names(void **state)
 	free(before);
 	free(after);
 	teardown_t7(&c);
+}
+
+/* Pinned by slot or by class: the same refusal, naming the device. */
+static void pinned_slot_and_class(void **state)
+{
+	static const uint16_t slot4[] = { 4 };
+	static const struct hs_class_match storage[] = {
+		{ 0x010000, 0xff0000 },
+	};
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct t7 c;
+		struct hs_core_params p;
+		uint64_t old;
+
+		build(&c, HS_MOVE_CAPABLE, true);
+		/* Rebuild the core with the pin (the chassis stays). */
+		hs_core_destroy(c.core);
+		hs_core_params_defaults(&p);
+		p.hotplug.mem = p.hotplug.pref = 2u << 20;
+		p.share_leftover = false;
+		p.slot_policy = HS_SLOT_POLICY_PRESENCE;
+		if (k == 0) {
+			p.rebalance.pinned_slots = slot4;
+			p.rebalance.npinned_slots = 1;
+		} else {
+			p.rebalance.pinned_classes = storage;
+			p.rebalance.npinned_classes = 1;
+		}
+		assert_int_equal(hs_core_create(&c.t.plat, &p, &c.core), 0);
+		assert_int_equal(hs_controllers_register(c.core), 0);
+		assert_int_equal(hs_driver_register(c.core, &simstor_driver), 0);
+		assert_int_equal(hs_driver_register(c.core, &simnet_driver), 0);
+		assert_int_equal(hs_core_subscribe(c.core, on_event, &c), 0);
+		assert_int_equal(hs_core_enumerate(c.core), 0);
+		run(&c, HS_MSEC(50));
+		old = bar_at(dev_in(&c, 4), 0);
+		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1),
+					    &tu_card_gpu), 0);
+		run(&c, HS_SEC(2));
+		assert_int_not_equal(slot_state(&c, 1), HS_SLOT_ON);
+		if (!strstr(c.alerts, "0 (simstor), which the policy forbids"))
+			fail_msg("pin %d: %s", k, c.alerts);
+		assert_int_equal(bar_at(dev_in(&c, 4), 0), old);
+		teardown_t7(&c);
+	}
 }
 
 /* Under never-move a window may still grow into free space: a second
@@ -577,8 +693,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(gpu_moves_only_what_it_must),
+		cmocka_unit_test(rebalance_now_restores_reservations),
 		cmocka_unit_test(never_policy_refuses_and_names),
 		cmocka_unit_test(never_policy_still_grows_windows),
+		cmocka_unit_test(pinned_slot_and_class),
 		cmocka_unit_test(veto_rolls_back),
 		cmocka_unit_test(failed_start_rolls_back),
 		cmocka_unit_test(fault_at_every_config_access),
