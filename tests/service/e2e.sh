@@ -231,6 +231,14 @@ assert r["1"]["replacements"] >= 1, r["1"]
 assert r["1"]["mttr_s"] is not None
 ' && ok "slot 1's replacement and MTTR are in the report" || bad "report contents"
 
+# ---- rebalance ----------------------------------------------------------------------------------
+check "rebalance now" ctl rebalance
+has "got .* reservation back" && ok "rebalance says how many slots got their room back" || bad "rebalance result"
+ctl --json history --limit 100000 | grep -q '"request": "rebalance"' && ok "rebalance recorded as an operator event" || bad "rebalance event"
+"$B/hotswapd" --clock virtual --socket "$T/other.sock" --state-dir "$T/other" \
+	--set rebalance_pinned_classes=0x1g >"$T/out" 2>&1 && bad "bad pinned class accepted" ||
+	{ has "rebalance_pinned_classes: '0x1g' is not a class code" && ok "a bad pinned class is refused, named" || { bad "bad pinned class message"; cat "$T/out"; }; }
+
 stop || bad "clean stop"
 grep -q "ERROR: AddressSanitizer\|runtime error" "$T/daemon.log" && { bad "sanitizers quiet"; grep -A20 "ERROR\|runtime error" "$T/daemon.log" | head -40; } || ok "sanitizers quiet in the daemon"
 echo "1..$N"
