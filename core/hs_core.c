@@ -628,7 +628,30 @@ int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 		hs_snprintf(msg, msglen, "another change is in progress");
 		return rc;
 	}
-	if ((rc = hs_scan_slot(core, br, devnum, msg, msglen)))
+	core->bus_short = 0;
+	rc = hs_scan_slot(core, br, devnum, msg, msglen);
+	/* Bridges below a bridge that found no number were not seen yet:
+	 * a few rounds at most. */
+	for (int round = 0; round < 8 && rc == -HS_ENOSPC && core->bus_short;
+	     round++) {
+		/* A bridge on the card needs more bus numbers than the slot
+		 * has: grow the slot's range (its own transaction, kept even
+		 * if the card then fails for another reason), then scan
+		 * again. */
+		unsigned need = core->bus_short;
+
+		hs_txn_abort(core);
+		if ((rc = hs_rebalance_buses(core, br, need, msg, msglen)))
+			goto out;
+		if ((rc = hs_txn_begin(core, "hot-add"))) {
+			hs_snprintf(msg, msglen, "another change is in "
+				    "progress");
+			return rc;
+		}
+		core->bus_short = 0;
+		rc = hs_scan_slot(core, br, devnum, msg, msglen);
+	}
+	if (rc)
 		goto fail;
 	rc = hs_assign_hot_add(core, br, 0, msg, msglen);
 	if (rc)
@@ -638,10 +661,11 @@ int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 		goto fail;
 	return hs_txn_commit(core);
 fail:
+	hs_txn_abort(core);
+out:
 	hs_log(core->plat, HS_LOG_ERR, "hot-add below %02x:%02x.%u failed: %s",
 	       HS_BDF_BUS(br->bdf), HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf),
 	       msg);
-	hs_txn_abort(core);
 	return rc;
 }
 
@@ -677,6 +701,7 @@ int hs_scan_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 			    (unsigned)br->win[HS_RES_BUS].base,
 			    (unsigned)(br->win[HS_RES_BUS].base +
 				       br->win[HS_RES_BUS].size - 1));
+		core->bus_short = ba.short_by;
 		return -HS_ENOSPC;
 	}
 	return 0;

@@ -228,6 +228,7 @@ struct hs_core {
 	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
 	uint32_t max_bus_resv;      /* largest bus reservation seen */
 	unsigned add_short;         /* kinds the last hot-add lacked */
+	unsigned bus_short;         /* bus numbers the last scan lacked */
 	struct rebalance *rebalancing; /* the one in progress */
 	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
 	struct hs_dev *scan_top;
@@ -351,6 +352,12 @@ int hs_rebalance_add(struct hs_core *core, struct hs_dev *bridge, int devnum,
 /* A device goes away (surprise) or the core shuts down: stopped drivers
  * go on where they are, the rebalance ends with -HS_ECANCELED. */
 void hs_rebalance_cancel(struct hs_core *core, const char *why);
+/* Give the slot bridge need more bus numbers at the end of its range, in
+ * a transaction of its own: ancestors grow, empty bridges in the way are
+ * renumbered elsewhere; running devices never change bus number.  0, or
+ * -HS_ENOSPC with msg saying what is in the way. */
+int hs_rebalance_buses(struct hs_core *core, struct hs_dev *bridge,
+		       unsigned need, char *msg, size_t msglen);
 
 /* hs_driver.c */
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge);

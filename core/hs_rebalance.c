@@ -855,3 +855,202 @@ int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg)
 	now_step(nr);
 	return 0;
 }
+
+/* ---- bus numbers ------------------------------------------------------------ */
+
+struct busrange {
+	unsigned first, last;   /* first > last: none */
+};
+
+static struct busrange range_of(const struct hs_dev *b)
+{
+	struct busrange r = { 1, 0 };
+
+	if (b->win[HS_RES_BUS].size) {
+		r.first = (unsigned)b->win[HS_RES_BUS].base;
+		r.last = (unsigned)(b->win[HS_RES_BUS].base +
+				    b->win[HS_RES_BUS].size - 1);
+	}
+	return r;
+}
+
+static bool overlaps(struct busrange a, struct busrange b)
+{
+	return a.first <= a.last && b.first <= b.last && a.first <= b.last &&
+	       b.first <= a.last;
+}
+
+static bool ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
+{
+	for (; d; d = d->parent)
+		if (d == a)
+			return true;
+	return false;
+}
+
+#define MAX_MOVED_BUSES 16
+
+int hs_rebalance_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
+		       char *msg, size_t msglen)
+{
+	const struct hs_host_bridge *h = hs_dev_host(br);
+	struct busrange grow, cur = range_of(br);
+	struct hs_dev *mv[MAX_MOVED_BUSES];
+	struct busrange to[MAX_MOVED_BUSES];
+	unsigned nmv = 0, new_last;
+	char b[16];
+	int rc;
+
+	if (cur.first > cur.last || !need)
+		return -HS_EINVAL;
+	new_last = cur.last + need;
+	if (new_last > h->bus_last) {
+		hs_snprintf(msg, msglen, "bus numbers: need %u more, and the "
+			    "host bridge ends at bus %u", need, h->bus_last);
+		return -HS_ENOSPC;
+	}
+	grow.first = cur.last + 1;
+	grow.last = new_last;
+	/* What sits on the numbers the slot grows into: only bridges with
+	 * nothing below them may be renumbered (a device's bus number is its
+	 * address). */
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		if (!d->bridge || !is_live(d) || ancestor_or_self(d, br) ||
+		    ancestor_or_self(br, d) || !overlaps(range_of(d), grow))
+			continue;
+		if (d->parent && !ancestor_or_self(d->parent, br) &&
+		    overlaps(range_of(d->parent), grow))
+			continue; /* its parent is in the way: handled there */
+		fmt_bdf(b, sizeof(b), d);
+		if (d->child) {
+			hs_snprintf(msg, msglen, "bus numbers: need %u more; "
+				    "%u-%u belong to %s, with devices below it "
+				    "whose bus numbers would change", need,
+				    grow.first, grow.last, b);
+			return -HS_ENOSPC;
+		}
+		if (nmv == MAX_MOVED_BUSES) {
+			hs_snprintf(msg, msglen, "bus numbers: need %u more; "
+				    "too many bridges in the way", need);
+			return -HS_ENOSPC;
+		}
+		mv[nmv++] = d;
+	}
+	/* A new home for each, inside its parent's range once grown. */
+	for (unsigned i = 0; i < nmv; i++) {
+		struct hs_dev *x = mv[i], *p = x->parent;
+		struct busrange in = { h->bus_first + 1u, h->bus_last };
+		unsigned size = (unsigned)x->win[HS_RES_BUS].size;
+		bool found = false;
+
+		if (p) {
+			in = range_of(p);
+			in.first++;
+			if (ancestor_or_self(p, br) && in.last < new_last)
+				in.last = new_last;
+		}
+		for (unsigned s = in.first; !found && s + size - 1 <= in.last;
+		     s++) {
+			struct busrange c = { s, s + size - 1 };
+			bool clash = overlaps(c, grow) ||
+				     overlaps(c, cur);
+
+			for (struct hs_dev *d = hs_dev_walk(core, NULL);
+			     d && !clash; d = hs_dev_walk(core, d)) {
+				bool moving = false;
+
+				for (unsigned j = 0; j < nmv; j++)
+					moving |= mv[j] == d;
+				if (d->bridge && is_live(d) && !moving &&
+				    !ancestor_or_self(d, br) &&
+				    overlaps(range_of(d), c))
+					clash = true;
+			}
+			for (unsigned j = 0; j < i && !clash; j++)
+				clash = overlaps(to[j], c);
+			if (!clash) {
+				to[i] = c;
+				found = true;
+			}
+		}
+		if (!found) {
+			fmt_bdf(b, sizeof(b), x);
+			hs_snprintf(msg, msglen, "bus numbers: need %u more; no "
+				    "free numbers to move the empty %s to", need,
+				    b);
+			return -HS_ENOSPC;
+		}
+	}
+	/* One transaction: the moved bridges first (so nothing claims a
+	 * bus twice), then the slot's bridge and its ancestors. */
+	if ((rc = hs_txn_begin(core, "bus numbers"))) {
+		hs_snprintf(msg, msglen, "another change is in progress");
+		return rc;
+	}
+	for (unsigned i = 0; i < nmv; i++) {
+		struct hs_dev *x = mv[i];
+
+		if ((rc = hs_txn_dev_res(core, x)) ||
+		    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SUBORDINATE, 1,
+					   to[i].last)) ||
+		    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SECONDARY, 1,
+					   to[i].first)) ||
+		    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SUBORDINATE, 1,
+					   to[i].last)))
+			goto fail;
+		x->win[HS_RES_BUS].base = to[i].first;
+		x->win[HS_RES_BUS].size = to[i].last - to[i].first + 1;
+		if ((rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, x, NULL)))
+			goto fail;
+	}
+	for (struct hs_dev *a = br; a; a = a->parent) {
+		struct busrange r = range_of(a);
+
+		if (r.last >= new_last)
+			break;
+		if ((rc = hs_txn_dev_res(core, a)) ||
+		    (rc = hs_txn_cfg_write(core, a->bdf, PCI_SUBORDINATE, 1,
+					   new_last)))
+			goto fail;
+		a->win[HS_RES_BUS].size = new_last - r.first + 1;
+		if ((rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, a, NULL)))
+			goto fail;
+	}
+	/* Read back: a bridge that did not take a number would forward
+	 * configuration cycles nobody expects. */
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		const struct hs_platform *p = core->plat;
+		uint32_t sec = 0, sub = 0;
+
+		if (!hs_txn_res_of(core, d))
+			continue;
+		if (p->ops->cfg_read(p->ctx, d->bdf, PCI_SECONDARY, 1, &sec) ||
+		    p->ops->cfg_read(p->ctx, d->bdf, PCI_SUBORDINATE, 1, &sub) ||
+		    sec != d->win[HS_RES_BUS].base ||
+		    sub != d->win[HS_RES_BUS].base + d->win[HS_RES_BUS].size - 1) {
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(msg, msglen, "bus numbers: %s does not hold "
+				    "the numbers written to it", b);
+			rc = -HS_EIO;
+			goto fail;
+		}
+	}
+	if ((rc = hs_txn_commit(core))) {
+		hs_snprintf(msg, msglen, "bus numbers: commit failed (%d)", rc);
+		return rc;
+	}
+	fmt_bdf(b, sizeof(b), br);
+	hs_log(core->plat, HS_LOG_NOTICE, "%s: bus numbers %u-%u (%u more, %u "
+	       "empty bridge%s renumbered)", b, cur.first, new_last, need, nmv,
+	       nmv == 1 ? "" : "s");
+	return 0;
+fail:
+	if (rc != -HS_EIO)
+		hs_snprintf(msg, msglen, "bus numbers: %s (%d)",
+			    rc == -HS_ENOMEM ? "out of memory"
+					     : "reprogramming failed", rc);
+	hs_txn_abort(core);
+	return rc;
+}

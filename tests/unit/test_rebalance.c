@@ -198,6 +198,20 @@ static void on_done_now(void *arg, int rc, const char *msg)
 	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
 }
 
+static void traffic_nic(struct hs_dev *nic)
+{
+	assert_int_equal(simcard_submit(nic, 5), 5);
+}
+
+static void assert_no_loss_nic(struct t7 *c)
+{
+	const struct simcard_ledger *l = simcard_ledger();
+
+	(void)c;
+	assert_int_equal(l->failed, 0);
+	assert_int_equal(l->submitted, l->completed);
+}
+
 static void traffic_stor(struct t7 *c, struct hs_dev *stor)
 {
 	(void)c;
@@ -437,6 +451,147 @@ static void never_policy_still_grows_windows(void **state)
 	assert_int_equal(bar_at(nic2, 0), nic2_old);
 	run(&c, HS_SEC(1));
 	assert_no_loss(&c);
+	teardown_t7(&c);
+}
+
+/* ---- bus numbers for a card with a bridge ------------------------------- */
+
+static struct t7 *bus_chassis(struct t7 *c)
+{
+	struct sim_config cfg;
+	struct hs_core_params p;
+	struct sim_bus *root;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	sim_config_defaults(&cfg);
+	tu_init(&c->t, &cfg);
+	sim_set_log(c->t.sim, dbg_log, NULL);
+	root = sim_root_bus(c->t.sim);
+	for (unsigned i = 1; i <= 4; i++) {
+		struct sim_port_spec ps = {
+			.type = SIM_PORT_ROOT, .vendor = 0x8086,
+			.device = 0x7c00, .has_slot = true,
+			.phys_slot = (uint16_t)i,
+		};
+
+		sim_slot_features_default(&ps.slot);
+		assert_non_null(sim_add_pcie_port(root, (uint8_t)i, 0, &ps, &err));
+	}
+	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 3),
+				      &tu_card_nic), 0);
+	hs_core_params_defaults(&p);
+	p.hotplug.bus = 0;          /* each slot: its secondary bus only */
+	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
+	simcard_ledger_reset();
+	assert_int_equal(hs_core_create(&c->t.plat, &p, &c->core), 0);
+	assert_int_equal(hs_controllers_register(c->core), 0);
+	assert_int_equal(hs_driver_register(c->core, &simnet_driver), 0);
+	assert_int_equal(hs_core_subscribe(c->core, on_event, c), 0);
+	assert_int_equal(hs_core_enumerate(c->core), 0);
+	run(c, HS_MSEC(50));
+	return c;
+}
+
+static void bus_range(struct t7 *c, unsigned slot, unsigned *first,
+		      unsigned *last)
+{
+	struct hs_resource r;
+
+	assert_int_equal(hs_dev_window(hs_core_slot_bridge(c->core,
+							   (uint16_t)slot),
+				       HS_RES_BUS, &r), 0);
+	*first = (unsigned)r.start;
+	*last = (unsigned)(r.start + r.size - 1);
+}
+
+static void bridge_card_gets_bus_numbers(void **state)
+{
+	struct t7 c;
+	unsigned f1, l1, f2, l2, f3, l3, f2b, l2b, f3b, l3b;
+	struct hs_dev *nic3;
+
+	(void)state;
+	bus_chassis(&c);
+	bus_range(&c, 1, &f1, &l1);
+	bus_range(&c, 2, &f2, &l2);
+	bus_range(&c, 3, &f3, &l3);
+	assert_int_equal(l1, f1);
+	assert_int_equal(f2, l1 + 1);   /* slot 2 is in the way */
+	nic3 = dev_in(&c, 3);
+	traffic_nic(nic3);
+
+	/* The card's bridge needs a bus of its own: slot 1 grows, the
+	 * empty slot 2 is renumbered, slot 3's NIC keeps its address. */
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1),
+				    &tu_card_bridge), 0);
+	run(&c, HS_SEC(1));
+	if (slot_state(&c, 1) != HS_SLOT_ON)
+		fail_msg("slot 1: %s", c.alerts);
+	bus_range(&c, 1, &f1, &l1);
+	assert_int_equal(l1, f1 + 1);
+	bus_range(&c, 2, &f2b, &l2b);
+	assert_true(f2b > l1 || l2b < f1);
+	bus_range(&c, 3, &f3b, &l3b);
+	assert_int_equal(f3b, f3);
+	assert_int_equal(l3b, l3);
+	assert_ptr_equal(dev_in(&c, 3), nic3);
+	/* Both NICs behind the card's bridge answer at their registers. */
+	{
+		struct hs_dev *cb = dev_in(&c, 1), *n;
+		unsigned sec, found = 0;
+
+		assert_non_null(cb);
+		assert_int_equal(hs_dev_secondary_bus(cb, &sec), 0);
+		assert_int_equal(sec, l1);
+		for (unsigned d = 0; d < 32; d++)
+			if ((n = hs_dev_find(c.core, HS_BDF(0, sec, d, 0)))) {
+				assert_string_equal(hs_dev_driver_name(n), "simnet");
+				assert_true(simcard_id(n) != 0);
+				found++;
+			}
+		assert_int_equal(found, 2);
+	}
+	/* The renumbered slot still works at its new bus. */
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 2), &tu_card_nic), 0);
+	run(&c, HS_SEC(1));
+	assert_int_equal(slot_state(&c, 2), HS_SLOT_ON);
+	assert_non_null(dev_in(&c, 2));
+	assert_true(simcard_id(dev_in(&c, 2)) != 0);
+
+	/* Slot 2 now holds a card: a bridge card in the slot whose next
+	 * bus is slot 2's is refused, naming what is in the way, and
+	 * nothing changes. */
+	{
+		unsigned before = 0, f, l, victim = 0;
+
+		for (unsigned sl = 1; sl <= 4; sl++) {
+			bus_range(&c, sl, &f, &l);
+			if (l + 1 == f2b)
+				victim = sl;
+		}
+		assert_true(victim == 4 || victim == 3);
+		if (victim == 3) {
+			assert_int_equal(sim_remove(sim_slot_by_phys(c.t.sim, 3),
+						    SIM_REMOVE_SURPRISE), 0);
+			run(&c, HS_SEC(1));
+		}
+		bus_range(&c, 2, &f, &l);
+		before = f;
+		c.alerts[0] = '\0';
+		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, victim),
+					    &tu_card_bridge), 0);
+		run(&c, HS_SEC(1));
+		assert_int_not_equal(slot_state(&c, victim), HS_SLOT_ON);
+		if (!strstr(c.alerts, "belong to 00:02.0, with devices below "
+				      "it whose bus numbers would change"))
+			fail_msg("alerts: %s", c.alerts);
+		bus_range(&c, 2, &f, &l);
+		assert_int_equal(f, before);
+		assert_true(simcard_id(dev_in(&c, 2)) != 0);
+	}
+	run(&c, HS_SEC(1));
+	assert_no_loss_nic(&c);
 	teardown_t7(&c);
 }
 
@@ -697,6 +852,7 @@ int main(void)
 		cmocka_unit_test(never_policy_refuses_and_names),
 		cmocka_unit_test(never_policy_still_grows_windows),
 		cmocka_unit_test(pinned_slot_and_class),
+		cmocka_unit_test(bridge_card_gets_bus_numbers),
 		cmocka_unit_test(veto_rolls_back),
 		cmocka_unit_test(failed_start_rolls_back),
 		cmocka_unit_test(fault_at_every_config_access),
