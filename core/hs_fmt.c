@@ -73,8 +73,15 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		while (*p >= '0' && *p <= '9')
 			width = width * 10 + (unsigned)(*p++ - '0');
+		/* 'z': size_t, whatever its width (32 bits on the
+		 * bare-metal image, 64 on the host). */
+		bool z = false;
+
 		while (*p == 'l' || *p == 'z') {
-			lng += *p == 'z' ? 2 : 1;
+			if (*p == 'z')
+				z = true;
+			else
+				lng++;
 			p++;
 		}
 		if (left)
@@ -82,7 +89,8 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		switch (*p) {
 		case 'd':
 		case 'i': {
-			long long v = lng >= 2 ? va_arg(ap, long long)
+			long long v = z ? (long long)va_arg(ap, size_t)
+				      : lng >= 2 ? va_arg(ap, long long)
 				      : lng ? va_arg(ap, long)
 					    : va_arg(ap, int);
 			unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
@@ -95,7 +103,8 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'x':
 		case 'X': {
 			unsigned long long v =
-				lng >= 2 ? va_arg(ap, unsigned long long)
+				z ? (unsigned long long)va_arg(ap, size_t)
+				: lng >= 2 ? va_arg(ap, unsigned long long)
 				: lng ? va_arg(ap, unsigned long)
 				      : va_arg(ap, unsigned int);
 

@@ -179,10 +179,21 @@ static unsigned moved_cost(const struct hs_replan *rp)
  */
 static int search(struct hs_replan *rp)
 {
-	int rc = hs_replan_try(rp, false);
+	int rc;
 
+	/* Nothing moves at all, not even empty windows: only the spine's
+	 * windows change. */
+	for (size_t i = 0; i < rp->nunits; i++)
+		rp->units[i].pinned = true;
+	rc = hs_replan_try(rp, false);
 	if (rc != -HS_ENOSPC)
 		return rc;
+	/* Empty windows may move. */
+	for (size_t i = 0; i < rp->nunits; i++)
+		rp->units[i].pinned = rp->units[i].cost > 0;
+	rc = hs_replan_try(rp, false);
+	if (rc != -HS_ENOSPC)
+		goto put_back_empty;
 	for (unsigned lvl = rp->k + 1; lvl-- > 0;) {
 		bool changed = false;
 
@@ -224,7 +235,26 @@ static int search(struct hs_replan *rp)
 		rp->units[best].tried = true;
 		if (rc == -HS_ENOSPC) {
 			rp->units[best].pinned = false; /* it must move */
+			rc = 0;
 			continue;
+		}
+		if (rc)
+			return rc;
+	}
+put_back_empty:
+	if (rc)
+		return rc;
+	/* Empty windows that need not move stay where they are too. */
+	for (size_t i = 0; i < rp->nunits; i++) {
+		struct hs_replan_unit *u = &rp->units[i];
+
+		if (u->pinned || u->cost)
+			continue;
+		u->pinned = true;
+		rc = hs_replan_try(rp, false);
+		if (rc == -HS_ENOSPC) {
+			u->pinned = false;
+			rc = 0;
 		}
 		if (rc)
 			return rc;
@@ -291,10 +321,12 @@ static int plan_kinds(struct hs_core *core, struct hs_dev *br,
 		/* Restoring one slot's room must not take other slots'. */
 		rp.may_shrink = !rb->now;
 		if (replay) {
-			for (size_t i = 0; i < rp.nunits; i++)
+			for (size_t i = 0; i < rp.nunits; i++) {
+				rp.units[i].pinned = true;
 				for (size_t f = 0; f < rb->nfloats[r]; f++)
 					if (rp.units[i].dev == rb->floats[r][f])
 						rp.units[i].pinned = false;
+			}
 			rc = hs_replan_try(&rp, true);
 			if (rc == -HS_ENOSPC)
 				hs_snprintf(msg, msglen, "the chassis changed "
@@ -348,7 +380,7 @@ static int plan_kinds(struct hs_core *core, struct hs_dev *br,
 			size_t n = 0;
 
 			for (size_t i = 0; i < rp.nunits; i++)
-				if (!rp.units[i].pinned && rp.units[i].cost)
+				if (!rp.units[i].pinned)
 					n++;
 			rb->kinds |= 1u << r;
 			if (n) {
@@ -358,8 +390,7 @@ static int plan_kinds(struct hs_core *core, struct hs_dev *br,
 					return -HS_ENOMEM;
 				}
 				for (size_t i = 0; i < rp.nunits; i++)
-					if (!rp.units[i].pinned &&
-					    rp.units[i].cost)
+					if (!rp.units[i].pinned)
 						rb->floats[r][rb->nfloats[r]++] =
 							rp.units[i].dev;
 			}
