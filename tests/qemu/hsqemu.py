@@ -98,21 +98,36 @@ class Machine:
         return cmd + self.extra
 
     def __enter__(self):
+        try:
+            return self._start()
+        except BaseException:
+            self.close()         # no QEMU left behind
+            raise
+
+    def _start(self):
         self.dir = tempfile.mkdtemp(prefix="hsqemu-")
         self.qmp_path = os.path.join(self.dir, "qmp.sock")
         self.proc = subprocess.Popen(
             self.command_line(), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 20
-        while not os.path.exists(self.qmp_path):
+        # The socket file appears at bind(), a moment before listen():
+        # a busy machine can refuse the first connection.
+        while True:
             if self.proc.poll() is not None:
                 raise Failure("QEMU exited at start: %s" %
                               self.proc.stderr.read().decode(errors="replace"))
             if time.monotonic() > deadline:
                 raise Failure("QEMU did not open its QMP socket in 20 s")
+            if os.path.exists(self.qmp_path):
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.connect(self.qmp_path)
+                    self.qmp_sock = sock
+                    break
+                except (ConnectionRefusedError, FileNotFoundError):
+                    sock.close()
             time.sleep(0.01)
-        self.qmp_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.qmp_sock.connect(self.qmp_path)
         self._qmp_read()                     # greeting
         self.qmp("qmp_capabilities")
         return self
@@ -168,16 +183,27 @@ class Machine:
         msg = {"execute": cmd}
         if args:
             msg["arguments"] = args
+        if self.log and cmd != "query-pci":
+            self.log.write(">>> QMP %s\n" % json.dumps(msg))
         self.qmp_sock.sendall(json.dumps(msg).encode() + b"\n")
         while True:
             r = self._qmp_read()
             if "event" in r:
-                r["host"] = time.monotonic()
-                self.events.append(r)
+                self._event(r)
                 continue
             if "error" in r:
-                return None, r["error"].get("desc", str(r["error"]))
+                err = r["error"].get("desc", str(r["error"]))
+                if self.log:
+                    self.log.write("<<< QMP error: %s\n" % err)
+                return None, err
             return r.get("return"), None
+
+    def _event(self, ev):
+        ev["host"] = time.monotonic()
+        self.events.append(ev)
+        if self.log:
+            self.log.write("<<< QMP event %s %s\n" % (
+                ev["event"], json.dumps(ev.get("data", {}))))
 
     def qmp(self, cmd, **args):
         res, err = self.qmp_raw(cmd, **args)
@@ -192,8 +218,7 @@ class Machine:
                 return
             ev = self._qmp_read()
             if "event" in ev:
-                ev["host"] = time.monotonic()
-                self.events.append(ev)
+                self._event(ev)
 
     def wait_event(self, name, timeout=15, since=0, **data):
         """The first QMP event `name` (index >= since) whose data has
@@ -289,13 +314,42 @@ class Machine:
         """Send a command; return its ok line or raise with its error.
         The position is left where it was: lines the command caused may
         come before its answer."""
+        # The answer comes after the command: look from here, so that a
+        # second command with the same verb gets its own answer.
+        mark = len(self.lines)
         self.send(line)
         verb = line.split()[0]
         ln = self.wait_line(r"^(ok|err) %s\b" % re.escape(verb), timeout,
-                            since=self.pos)
+                            since=mark)
         if ln.kind == "err":
             raise Failure("%s refused: %s" % (line, ln.raw))
         return ln
+
+    def pump(self, seconds):
+        """Let `seconds` of host time pass while reading the console and
+        QMP as they speak (so their host times stay exact)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            r, _, _ = select.select([self.proc.stdout, self.qmp_sock], [],
+                                    [], min(left, 0.05))
+            if self.qmp_sock in r:
+                self.poll_events()
+            if self.proc.stdout in r:
+                self._read_serial(0)
+
+    def command(self, line, timeout=15):
+        """Send a command and return (answer, lines it printed before the
+        answer): for commands that print a listing (status, devices)."""
+        mark = len(self.lines)
+        self.send(line)
+        verb = line.split()[0]
+        ans = self.wait_line(r"^(ok|err) %s\b" % re.escape(verb), timeout,
+                             since=mark)
+        end = self.lines.index(ans, mark)
+        return ans, self.lines[mark:end]
 
     def sync(self):
         """Let everything the image printed so far be read."""
