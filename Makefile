@@ -67,6 +67,7 @@ test-qemu: $(ASAN)/.configured
 
 bench: all
 	$(RELEASE)/hotswap-bench-enum
+	$(RELEASE)/hotswap-bench-alloc
 
 install: all
 	$(CMAKE) --install $(RELEASE) $(if $(DESTDIR),,--prefix /usr/local)

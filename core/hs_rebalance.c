@@ -177,45 +177,12 @@ static unsigned moved_cost(const struct hs_replan *rp)
  * below ever higher spine levels, then pin back whatever is not needed,
  * most costly first.  0 with the pins set, or -HS_ENOSPC.
  */
-static int search(struct hs_replan *rp)
+/* Pin back, the dearest first, every floating unit the plan can do
+ * without (each one tried once). */
+static int put_back(struct hs_replan *rp)
 {
 	int rc;
 
-	/* Nothing moves at all, not even empty windows: only the spine's
-	 * windows change. */
-	for (size_t i = 0; i < rp->nunits; i++)
-		rp->units[i].pinned = true;
-	rc = hs_replan_try(rp, false);
-	if (rc != -HS_ENOSPC)
-		return rc;
-	/* Empty windows may move. */
-	for (size_t i = 0; i < rp->nunits; i++)
-		rp->units[i].pinned = rp->units[i].cost > 0;
-	rc = hs_replan_try(rp, false);
-	if (rc != -HS_ENOSPC)
-		goto put_back_empty;
-	for (unsigned lvl = rp->k + 1; lvl-- > 0;) {
-		bool changed = false;
-
-		for (size_t i = 0; i < rp->nunits; i++) {
-			struct hs_replan_unit *u = &rp->units[i];
-
-			if (u->movable && u->pinned && u->level >= lvl) {
-				u->pinned = false;
-				changed = true;
-			}
-		}
-		if (!changed)
-			continue;
-		rc = hs_replan_try(rp, false);
-		if (rc == 0)
-			break;
-		if (rc != -HS_ENOSPC)
-			return rc;
-	}
-	if (rc)
-		return rc;
-	/* Keep in place whatever need not move, the dearest first. */
 	for (size_t i = 0; i < rp->nunits; i++)
 		rp->units[i].tried = false;
 	for (;;) {
@@ -229,23 +196,82 @@ static int search(struct hs_replan *rp)
 				best = i;
 		}
 		if (best == rp->nunits)
-			break;
+			return 0;
 		rp->units[best].pinned = true;
-		rc = hs_replan_try(rp, false);
 		rp->units[best].tried = true;
-		if (rc == -HS_ENOSPC) {
+		rc = hs_replan_try(rp, false);
+		if (rc == -HS_ENOSPC)
 			rp->units[best].pinned = false; /* it must move */
-			rc = 0;
-			continue;
-		}
-		if (rc)
+		else if (rc)
 			return rc;
 	}
-put_back_empty:
-	if (rc)
+}
+
+static int search(struct hs_replan *rp)
+{
+	unsigned best_cost = ~0u;
+	bool *best = NULL;
+	int rc;
+
+	/* Nothing moves at all, not even empty windows: only the spine's
+	 * windows change. */
+	for (size_t i = 0; i < rp->nunits; i++)
+		rp->units[i].pinned = true;
+	rc = hs_replan_try(rp, false);
+	if (rc != -HS_ENOSPC)
 		return rc;
+	/* Empty windows may move. */
+	for (size_t i = 0; i < rp->nunits; i++)
+		rp->units[i].pinned = rp->units[i].cost > 0;
+	rc = hs_replan_try(rp, false);
+	if (rc == 0)
+		goto put_back_empty;
+	if (rc != -HS_ENOSPC)
+		return rc;
+	/* Movable units from some spine level down float, then whatever
+	 * is not needed is pinned back.  Every starting level is tried and
+	 * the cheapest result kept (the deepest on a tie: moves stay near
+	 * the slot). */
+	best = hs_zalloc(rp->core, rp->nunits * sizeof(bool) + 1);
+	if (!best)
+		return -HS_ENOMEM;
+	for (unsigned lvl = rp->k + 1; lvl-- > 0;) {
+		bool changed = false;
+		unsigned cost;
+
+		for (size_t i = 0; i < rp->nunits; i++) {
+			struct hs_replan_unit *u = &rp->units[i];
+
+			u->pinned = u->cost > 0;
+			if (u->movable && u->level >= lvl) {
+				u->pinned = false;
+				changed = true;
+			}
+		}
+		if (!changed)
+			continue;
+		rc = hs_replan_try(rp, false);
+		if (rc == -HS_ENOSPC)
+			continue;
+		if (rc || (rc = put_back(rp)))
+			goto out;
+		cost = moved_cost(rp);
+		if (cost < best_cost) {
+			best_cost = cost;
+			for (size_t i = 0; i < rp->nunits; i++)
+				best[i] = rp->units[i].pinned;
+		}
+	}
+	if (best_cost == ~0u) {
+		rc = -HS_ENOSPC;
+		goto out;
+	}
+	for (size_t i = 0; i < rp->nunits; i++)
+		rp->units[i].pinned = best[i];
+	rc = 0;
+put_back_empty:
 	/* Empty windows that need not move stay where they are too. */
-	for (size_t i = 0; i < rp->nunits; i++) {
+	for (size_t i = 0; i < rp->nunits && !rc; i++) {
 		struct hs_replan_unit *u = &rp->units[i];
 
 		if (u->pinned || u->cost)
@@ -256,10 +282,11 @@ put_back_empty:
 			u->pinned = false;
 			rc = 0;
 		}
-		if (rc)
-			return rc;
 	}
-	return 0;
+out:
+	if (best)
+		hs_free(rp->core, best, rp->nunits * sizeof(bool) + 1);
+	return rc;
 }
 
 /* Reservation of kind r of a hot-plug bridge (as hs_scan.c set it). */

@@ -315,6 +315,12 @@ void hs_place_bridge(struct hs_core *core, struct hs_dev *br,
 
 	br->win[r].base = base;
 	br->win[r].size = br->need[r];
+	/* Child bridges that need nothing of this kind get no window: a
+	 * re-layout (a rebalance) must not leave an old one open over what
+	 * is placed now. */
+	for (struct hs_dev *c = br->child; c; c = c->sibling)
+		if (c->bridge && counts(c) && !c->need[r] && c->win[r].size)
+			hs_place_bridge(core, c, r, 0, cpath);
 	if (hs_gather(&it, br->child, r, cpath, false) == 0 && it.n)
 		place_items(core, &it, r, base, cpath);
 	hs_items_free(&it);
