@@ -646,7 +646,7 @@ fail:
 	return rc;
 }
 
-static bool ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
+bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
 {
 	for (; d; d = d->parent)
 		if (d == a)
@@ -659,8 +659,8 @@ static bool ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge)
 {
 	for (struct removal *r = core->removing; r; r = r->next)
-		if (ancestor_or_self(r->bridge, bridge) ||
-		    ancestor_or_self(bridge, r->bridge))
+		if (hs_dev_ancestor_or_self(r->bridge, bridge) ||
+		    hs_dev_ancestor_or_self(bridge, r->bridge))
 			return true;
 	return false;
 }

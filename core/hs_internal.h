@@ -247,6 +247,8 @@ void hs_dev_link(struct hs_dev *parent, struct hs_dev **roots,
 void hs_dev_unlink(struct hs_core *core, struct hs_dev *dev);
 void hs_dev_free(struct hs_dev *dev);
 bool hs_dev_visible(const struct hs_dev *dev);
+/* Is a d itself or one of its ancestors? (hs_driver.c) */
+bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d);
 void hs_emit(struct hs_core *core, const struct hs_event *ev);
 void hs_dev_isolate(struct hs_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -89,19 +89,6 @@ static bool is_live(const struct hs_dev *d)
 			     DEV_PENDING_ADD | DEV_GONE));
 }
 
-static struct hs_dev *subtree_next(struct hs_dev *top, struct hs_dev *d)
-{
-	return hs_dev_walk_under(top, d == top ? NULL : d);
-}
-
-static bool has_bar_of(const struct hs_dev *d, enum hs_res r)
-{
-	for (int i = 0; i < 7; i++)
-		if (d->bar[i].kind != BAR_NONE && d->bar[i].assigned &&
-		    d->bar[i].res == r)
-			return true;
-	return false;
-}
 
 static void mark_movable(struct hs_core *core, struct hs_replan *rp,
 			 bool any_policy)
@@ -112,11 +99,11 @@ static void mark_movable(struct hs_core *core, struct hs_replan *rp,
 		u->movable = u->cost > 0;
 		u->why = NULL;
 		for (struct hs_dev *d = u->dev; d && u->movable;
-		     d = subtree_next(u->dev, d)) {
+		     d = hs_replan_subtree_next(u->dev, d)) {
 			const char *why;
 
 			/* Only what has an address of this kind moves. */
-			if (!is_live(d) || !has_bar_of(d, rp->r))
+			if (!is_live(d) || !hs_replan_has_bar(d, rp->r))
 				continue;
 			if ((why = keeps(core, d, any_policy))) {
 				u->movable = false;
@@ -144,10 +131,10 @@ static void list_units(const struct hs_replan *rp, char *out, size_t len)
 		if (u->pinned || !u->cost)
 			continue;
 		for (struct hs_dev *d = u->dev; d && used + 1 < len;
-		     d = subtree_next(u->dev, d)) {
+		     d = hs_replan_subtree_next(u->dev, d)) {
 			char b[16];
 
-			if (!is_live(d) || !has_bar_of(d, rp->r))
+			if (!is_live(d) || !hs_replan_has_bar(d, rp->r))
 				continue;
 			fmt_bdf(b, sizeof(b), d);
 			hs_snprintf(out + used, len - used, "%s%s%s%s%s",
@@ -938,13 +925,6 @@ static bool overlaps(struct busrange a, struct busrange b)
 	       b.first <= a.last;
 }
 
-static bool ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
-{
-	for (; d; d = d->parent)
-		if (d == a)
-			return true;
-	return false;
-}
 
 #define MAX_MOVED_BUSES 16
 
@@ -974,10 +954,10 @@ int hs_rebalance_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
 	 * address). */
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
-		if (!d->bridge || !is_live(d) || ancestor_or_self(d, br) ||
-		    ancestor_or_self(br, d) || !overlaps(range_of(d), grow))
+		if (!d->bridge || !is_live(d) || hs_dev_ancestor_or_self(d, br) ||
+		    hs_dev_ancestor_or_self(br, d) || !overlaps(range_of(d), grow))
 			continue;
-		if (d->parent && !ancestor_or_self(d->parent, br) &&
+		if (d->parent && !hs_dev_ancestor_or_self(d->parent, br) &&
 		    overlaps(range_of(d->parent), grow))
 			continue; /* its parent is in the way: handled there */
 		fmt_bdf(b, sizeof(b), d);
@@ -1005,7 +985,7 @@ int hs_rebalance_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
 		if (p) {
 			in = range_of(p);
 			in.first++;
-			if (ancestor_or_self(p, br) && in.last < new_last)
+			if (hs_dev_ancestor_or_self(p, br) && in.last < new_last)
 				in.last = new_last;
 		}
 		for (unsigned s = in.first; !found && s + size - 1 <= in.last;
@@ -1021,7 +1001,7 @@ int hs_rebalance_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
 				for (unsigned j = 0; j < nmv; j++)
 					moving |= mv[j] == d;
 				if (d->bridge && is_live(d) && !moving &&
-				    !ancestor_or_self(d, br) &&
+				    !hs_dev_ancestor_or_self(d, br) &&
 				    overlaps(range_of(d), c))
 					clash = true;
 			}

@@ -82,13 +82,12 @@ static bool counts(const struct hs_dev *d)
 	return !(d->flags & (DEV_ISOLATED | DEV_PENDING_REMOVE | DEV_PENDING_ADD));
 }
 
-/* top, then every device below it. */
-static struct hs_dev *subtree_next(struct hs_dev *top, struct hs_dev *d)
+struct hs_dev *hs_replan_subtree_next(struct hs_dev *top, struct hs_dev *d)
 {
 	return hs_dev_walk_under(top, d == top ? NULL : d);
 }
 
-static bool has_bar_of(const struct hs_dev *d, enum hs_res r)
+bool hs_replan_has_bar(const struct hs_dev *d, enum hs_res r)
 {
 	for (int i = 0; i < 7; i++)
 		if (d->bar[i].kind != BAR_NONE && d->bar[i].assigned &&
@@ -103,8 +102,8 @@ static unsigned subtree_cost(struct hs_dev *top, enum hs_res r)
 {
 	unsigned n = 0;
 
-	for (struct hs_dev *d = top; d; d = subtree_next(top, d))
-		if (counts(d) && has_bar_of(d, r))
+	for (struct hs_dev *d = top; d; d = hs_replan_subtree_next(top, d))
+		if (counts(d) && hs_replan_has_bar(d, r))
 			n++;
 	return n;
 }
@@ -547,7 +546,7 @@ goto out;
 
 			if (d->flags & DEV_PENDING_ADD)
 				continue;
-			for (struct hs_dev *x = d; x; x = subtree_next(d, x))
+			for (struct hs_dev *x = d; x; x = hs_replan_subtree_next(d, x))
 				if (!(x->flags & DEV_PENDING_ADD) &&
 				    (rc = hs_txn_dev_res(core, x)))
 					goto out;

@@ -48,5 +48,9 @@ void hs_replan_fini(struct hs_replan *rp);
  * changed committed device recorded in the open transaction first.
  */
 int hs_replan_try(struct hs_replan *rp, bool apply);
+/* top, then every device below it (NULL after the last). */
+struct hs_dev *hs_replan_subtree_next(struct hs_dev *top, struct hs_dev *d);
+/* Has d an assigned BAR in kind r? */
+bool hs_replan_has_bar(const struct hs_dev *d, enum hs_res r);
 
 #endif

@@ -209,11 +209,29 @@ uint32_t simcard_id(const struct hs_dev *dev)
 	return in ? in->id : 0;
 }
 
+/*
+ * Reaching the registers proves BAR0 and every window above it: the ID
+ * must not be all ones and the liveness register must answer with the
+ * inverse of what was written.  At probe and again after a move.
+ */
+static int reach(struct hs_dev *dev, uint32_t *id, uint32_t pattern)
+{
+	uint32_t v = 0;
+	int rc;
+
+	if ((rc = hs_dev_read32(dev, 0, SIMCARD_REG_ID, id)) ||
+	    *id == 0xffffffffu)
+		return -HS_EIO;
+	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_LIVENESS, pattern)) ||
+	    (rc = hs_dev_read32(dev, 0, SIMCARD_REG_LIVENESS, &v)))
+		return rc;
+	return v == ~pattern ? 0 : -HS_EIO;
+}
+
 static int probe(struct hs_dev *dev, void **priv)
 {
 	const struct hs_platform *p = hs_dev_platform(dev);
 	struct inst *in;
-	uint32_t v;
 	int rc;
 
 	if (fail_next_probe) {
@@ -229,21 +247,8 @@ static int probe(struct hs_dev *dev, void **priv)
 	hs_memset(in, 0, sizeof(*in));
 	in->dev = dev;
 	hs_timer_init(&in->tick, tick, in);
-	/* Reaching the registers proves the BAR and every window above it:
-	 * the ID must not be all ones and the liveness register must answer
-	 * with the inverse of what was written. */
-	rc = hs_dev_read32(dev, 0, SIMCARD_REG_ID, &in->id);
-	if (rc || in->id == 0xffffffffu) {
-		rc = -HS_EIO;
+	if ((rc = reach(dev, &in->id, 0x5a5aa5a5u)))
 		goto fail_free;
-	}
-	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_LIVENESS, 0x5a5aa5a5u)) ||
-	    (rc = hs_dev_read32(dev, 0, SIMCARD_REG_LIVENESS, &v)))
-		goto fail_free;
-	if (v != ~0x5a5aa5a5u) {
-		rc = -HS_EIO;
-		goto fail_free;
-	}
 	in->ring = p->ops->dma_alloc(p->ctx, 8 * RING, &in->ring_bus);
 	if (!in->ring) {
 		rc = -HS_ENOMEM;
@@ -296,15 +301,19 @@ static void remove(struct hs_dev *dev, void *priv)
 	ledger.removes++;
 }
 
+/* A test's "refuse, because ..." for query_remove and query_stop. */
+static int refuse(const char *reason, char *why, size_t len)
+{
+	if (!reason)
+		return 0;
+	hs_snprintf(why, len, "%s", reason);
+	return -HS_EBUSY;
+}
+
 static int query_remove(struct hs_dev *dev, void *priv, char *why, size_t len)
 {
-	struct inst *in = priv;
-
 	(void)dev;
-	if (!in->busy)
-		return 0;
-	hs_snprintf(why, len, "%s", in->busy);
-	return -HS_EBUSY;
+	return refuse(((struct inst *)priv)->busy, why, len);
 }
 
 static int quiesce(struct hs_dev *dev, void *priv)
@@ -334,13 +343,8 @@ static void abort_all(struct hs_dev *dev, void *priv)
 
 static int query_stop(struct hs_dev *dev, void *priv, char *why, size_t len)
 {
-	struct inst *in = priv;
-
 	(void)dev;
-	if (!in->stop_veto)
-		return 0;
-	hs_snprintf(why, len, "%s", in->stop_veto);
-	return -HS_EBUSY;
+	return refuse(((struct inst *)priv)->stop_veto, why, len);
 }
 
 static int stop(struct hs_dev *dev, void *priv)
@@ -361,7 +365,7 @@ static int stop(struct hs_dev *dev, void *priv)
 static int start(struct hs_dev *dev, void *priv)
 {
 	struct inst *in = priv;
-	uint32_t id = 0, v = 0;
+	uint32_t id = 0;
 	int rc;
 
 	if (fail_next_start) {
@@ -369,16 +373,10 @@ static int start(struct hs_dev *dev, void *priv)
 		fail_next_start = 0;
 		return rc;
 	}
-	/* BAR0 may be somewhere else now: the ID and the liveness answer
-	 * prove the new BAR and every window above it. */
-	if ((rc = hs_dev_read32(dev, 0, SIMCARD_REG_ID, &id)))
+	/* BAR0 may be somewhere else now: the same card must answer there. */
+	if ((rc = reach(dev, &id, 0x3c3cc3c3u)))
 		return rc;
 	if (id != in->id)
-		return -HS_EIO;
-	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_LIVENESS, 0x3c3cc3c3u)) ||
-	    (rc = hs_dev_read32(dev, 0, SIMCARD_REG_LIVENESS, &v)))
-		return rc;
-	if (v != ~0x3c3cc3c3u)
 		return -HS_EIO;
 	ledger.restarts++;
 	return hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 1);

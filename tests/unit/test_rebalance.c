@@ -70,20 +70,11 @@ static void dbg_log(void *arg, enum hs_log_level l, const char *m)
 		fprintf(stderr, "[%d] %s\n", (int)l, m);
 }
 
-static void build(struct t7 *c, int move_policy, bool slot_machine)
+/* Root ports 00:01.0-00:04.0 with slots 1-4. */
+static void add_root_ports(struct sim_bus *root)
 {
-	struct sim_config cfg;
-	struct hs_core_params p;
-	struct sim_bus *root;
 	int err;
 
-	memset(c, 0, sizeof(*c));
-	sim_config_defaults(&cfg);
-	cfg.pref_base = 0x400000000ull;
-	cfg.pref_limit = cfg.pref_base + (384ull << 20) - 1;
-	tu_init(&c->t, &cfg);
-	sim_set_log(c->t.sim, dbg_log, NULL);
-	root = sim_root_bus(c->t.sim);
 	for (unsigned i = 1; i <= 4; i++) {
 		struct sim_port_spec ps = {
 			.type = SIM_PORT_ROOT, .vendor = 0x8086,
@@ -94,6 +85,22 @@ static void build(struct t7 *c, int move_policy, bool slot_machine)
 		sim_slot_features_default(&ps.slot);
 		assert_non_null(sim_add_pcie_port(root, (uint8_t)i, 0, &ps, &err));
 	}
+}
+
+static void build(struct t7 *c, int move_policy, bool slot_machine)
+{
+	struct sim_config cfg;
+	struct hs_core_params p;
+	struct sim_bus *root;
+
+	memset(c, 0, sizeof(*c));
+	sim_config_defaults(&cfg);
+	cfg.pref_base = 0x400000000ull;
+	cfg.pref_limit = cfg.pref_base + (384ull << 20) - 1;
+	tu_init(&c->t, &cfg);
+	sim_set_log(c->t.sim, dbg_log, NULL);
+	root = sim_root_bus(c->t.sim);
+	add_root_ports(root);
 	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 2),
 				      &tu_card_nic), 0);
 	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 3),
@@ -189,9 +196,15 @@ static enum hs_slot_state slot_state(struct t7 *c, unsigned phys)
 	return si.state;
 }
 
-static void on_done_now(void *arg, int rc, const char *msg)
+struct result {
+	bool done;
+	int rc;
+	char msg[320];
+};
+
+static void on_done(void *arg, int rc, const char *msg)
 {
-	struct { bool done; int rc; char msg[320]; } *r = arg;
+	struct result *r = arg;
 
 	r->done = true;
 	r->rc = rc;
@@ -293,7 +306,7 @@ static void rebalance_now_restores_reservations(void **state)
 	struct t7 c;
 	struct hs_dev *stor, *rp3;
 	struct hs_resource w;
-	struct result { bool done; int rc; char msg[320]; } res;
+	struct result res;
 
 	(void)state;
 	build(&c, HS_MOVE_CAPABLE, true);
@@ -312,7 +325,7 @@ static void rebalance_now_restores_reservations(void **state)
 
 	/* Nowhere to put 2 MiB: said so, nothing changed. */
 	memset(&res, 0, sizeof(res));
-	hs_core_rebalance(c.core, on_done_now, &res);
+	hs_core_rebalance(c.core, on_done, &res);
 	run(&c, HS_MSEC(50));
 	assert_true(res.done);
 	assert_int_equal(res.rc, 0);
@@ -325,7 +338,7 @@ static void rebalance_now_restores_reservations(void **state)
 	run(&c, HS_SEC(1));
 	traffic_stor(&c, stor);
 	memset(&res, 0, sizeof(res));
-	hs_core_rebalance(c.core, on_done_now, &res);
+	hs_core_rebalance(c.core, on_done, &res);
 	run(&c, HS_MSEC(50));
 	assert_true(res.done);
 	if (!strstr(res.msg, "1 slot got its reservation back, 0 did not"))
@@ -461,23 +474,13 @@ static struct t7 *bus_chassis(struct t7 *c)
 	struct sim_config cfg;
 	struct hs_core_params p;
 	struct sim_bus *root;
-	int err;
 
 	memset(c, 0, sizeof(*c));
 	sim_config_defaults(&cfg);
 	tu_init(&c->t, &cfg);
 	sim_set_log(c->t.sim, dbg_log, NULL);
 	root = sim_root_bus(c->t.sim);
-	for (unsigned i = 1; i <= 4; i++) {
-		struct sim_port_spec ps = {
-			.type = SIM_PORT_ROOT, .vendor = 0x8086,
-			.device = 0x7c00, .has_slot = true,
-			.phys_slot = (uint16_t)i,
-		};
-
-		sim_slot_features_default(&ps.slot);
-		assert_non_null(sim_add_pcie_port(root, (uint8_t)i, 0, &ps, &err));
-	}
+	add_root_ports(root);
 	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 3),
 				      &tu_card_nic), 0);
 	hs_core_params_defaults(&p);
@@ -653,21 +656,6 @@ static void failed_start_rolls_back(void **state)
 }
 
 /* ---- a fault at every step --------------------------------------------------- */
-
-struct result {
-	bool done;
-	int rc;
-	char msg[256];
-};
-
-static void on_done(void *arg, int rc, const char *msg)
-{
-	struct result *r = arg;
-
-	r->done = true;
-	r->rc = rc;
-	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
-}
 
 /* Power slot 1 and wait for its link, as the slot machine would. */
 static struct hs_dev *power_slot1(struct t7 *c)
