@@ -522,10 +522,15 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 	if (!br || (!hs_removal_pending(core, br) && !core->rebalancing)) {
 		rc = hs_core_hot_add_slot(core, br, devnum, msg, sizeof(msg));
 		/* It does not fit: a new assignment around the slot, under
-		 * the rebalancing policy (hs_rebalance.c); done() later. */
-		if (rc == -HS_ENOSPC && core->add_short) {
-			int r2 = hs_rebalance_add(core, br, devnum, done, arg,
-						  msg, sizeof(msg));
+		 * the rebalancing policy (hs_rebalance.c); done() later.
+		 * Bus numbers first: the card is not fully seen before. */
+		if (rc == -HS_ENOSPC && (core->add_short || core->bus_move)) {
+			int r2 = core->bus_move
+				 ? hs_rebalance_bus_add(core, br, devnum,
+							core->bus_move, done,
+							arg, msg, sizeof(msg))
+				 : hs_rebalance_add(core, br, devnum, done,
+						    arg, msg, sizeof(msg));
 
 			if (r2 == 0)
 				return 0;
@@ -623,34 +628,13 @@ int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 		return -HS_EBUSY;
 	}
 	core->add_short = 0;
+	core->bus_move = 0;
 	rc = hs_txn_begin(core, "hot-add");
 	if (rc) {
 		hs_snprintf(msg, msglen, "another change is in progress");
 		return rc;
 	}
-	core->bus_short = 0;
-	rc = hs_scan_slot(core, br, devnum, msg, msglen);
-	/* Bridges below a bridge that found no number were not seen yet:
-	 * a few rounds at most. */
-	for (int round = 0; round < 8 && rc == -HS_ENOSPC && core->bus_short;
-	     round++) {
-		/* A bridge on the card needs more bus numbers than the slot
-		 * has: grow the slot's range (its own transaction, kept even
-		 * if the card then fails for another reason), then scan
-		 * again. */
-		unsigned need = core->bus_short;
-
-		hs_txn_abort(core);
-		if ((rc = hs_rebalance_buses(core, br, need, msg, msglen)))
-			goto out;
-		if ((rc = hs_txn_begin(core, "hot-add"))) {
-			hs_snprintf(msg, msglen, "another change is in "
-				    "progress");
-			return rc;
-		}
-		core->bus_short = 0;
-		rc = hs_scan_slot(core, br, devnum, msg, msglen);
-	}
+	rc = hs_scan_slot_buses(core, br, devnum, false, NULL, msg, msglen);
 	if (rc)
 		goto fail;
 	rc = hs_assign_hot_add(core, br, 0, msg, msglen);
@@ -662,10 +646,12 @@ int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 	return hs_txn_commit(core);
 fail:
 	hs_txn_abort(core);
-out:
-	hs_log(core->plat, HS_LOG_ERR, "hot-add below %02x:%02x.%u failed: %s",
-	       HS_BDF_BUS(br->bdf), HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf),
-	       msg);
+	/* Not yet a failure when a rebalance may still place the card. */
+	hs_log(core->plat, rc == -HS_ENOSPC && (core->add_short ||
+						 core->bus_move)
+			   ? HS_LOG_NOTICE : HS_LOG_ERR,
+	       "hot-add below %02x:%02x.%u: %s", HS_BDF_BUS(br->bdf),
+	       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), msg);
 	return rc;
 }
 

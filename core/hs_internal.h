@@ -130,6 +130,7 @@ enum txn_kind {
 struct txn_res_snap {
 	struct hs_bar_info bar[7];
 	struct hs_win win[HS_RES_COUNT];
+	hs_bdf_t bdf;               /* a bus renumbering changes it */
 };
 
 struct txn_entry {
@@ -153,6 +154,13 @@ struct hs_txn {
 };
 
 int hs_txn_begin(struct hs_core *core, const char *what);
+/* A savepoint: hs_txn_rollback_to undoes everything logged after it and
+ * drops its events; the transaction stays open. */
+struct hs_txn_mark {
+	size_t n, nev;
+};
+struct hs_txn_mark hs_txn_mark(struct hs_core *core);
+void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m);
 int hs_txn_commit(struct hs_core *core);
 void hs_txn_abort(struct hs_core *core);
 /* Record-and-do helpers: each returns 0 or -HS_ENOMEM (nothing done). */
@@ -229,6 +237,8 @@ struct hs_core {
 	uint32_t max_bus_resv;      /* largest bus reservation seen */
 	unsigned add_short;         /* kinds the last hot-add lacked */
 	unsigned bus_short;         /* bus numbers the last scan lacked */
+	unsigned bus_move;          /* ...and renumbering running devices
+				       would give them (hs_scan_slot_buses) */
 	struct rebalance *rebalancing; /* the one in progress */
 	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
 	struct hs_dev *scan_top;
@@ -293,6 +303,9 @@ struct hs_item {
 	struct hs_dev *dev;
 	int bar;          /* 0..6, or -1 for a bridge's window */
 	uint64_t size, align;
+	/* Window only: its end (not its base) is aligned to align and its
+	 * content is laid out mirrored (hs_assign_item). */
+	bool mirror;
 };
 
 struct hs_items {
@@ -354,12 +367,23 @@ int hs_rebalance_add(struct hs_core *core, struct hs_dev *bridge, int devnum,
 /* A device goes away (surprise) or the core shuts down: stopped drivers
  * go on where they are, the rebalance ends with -HS_ECANCELED. */
 void hs_rebalance_cancel(struct hs_core *core, const char *why);
-/* Give the slot bridge need more bus numbers at the end of its range, in
- * a transaction of its own: ancestors grow, empty bridges in the way are
- * renumbered elsewhere; running devices never change bus number.  0, or
- * -HS_ENOSPC with msg saying what is in the way. */
-int hs_rebalance_buses(struct hs_core *core, struct hs_dev *bridge,
-		       unsigned need, char *msg, size_t msglen);
+/* hs_scan_slot in the open transaction, growing the slot bridge's bus
+ * range when a bridge on the card needs more numbers: ancestors grow,
+ * bridges in the way are renumbered elsewhere (with the functions below
+ * them only if renumber_running: their drivers must be stopped).  When
+ * running devices are in the way and may not be renumbered here,
+ * -HS_ENOSPC with core->bus_move set to the numbers needed (the policy
+ * allows it; hs_rebalance_bus_add does it).  *after (if not NULL): a
+ * savepoint after the renumbering, before the last scan. */
+int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *bridge,
+		       int devnum, bool renumber_running,
+		       struct hs_txn_mark *after, char *msg, size_t msglen);
+/* Renumber the running devices in the way (their drivers stopped and
+ * started again), then start the card's hot-add over; 0: done() will be
+ * called.  Otherwise nothing changed and msg says why. */
+int hs_rebalance_bus_add(struct hs_core *core, struct hs_dev *bridge,
+			 int devnum, unsigned need, hs_done_fn done, void *arg,
+			 char *msg, size_t msglen);
 
 /* hs_driver.c */
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge);

@@ -24,6 +24,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include "hotswap/slot.h"
 #include "hs_replan.h"
 
 struct rebalance {
@@ -31,6 +32,8 @@ struct rebalance {
 	struct hs_dev *br;
 	int devnum;
 	bool now;                      /* restore br's reservation, no card */
+	unsigned bus_need;             /* renumber for this many more buses */
+	bool refit;                    /* ...and the card needs addresses moved */
 	hs_done_fn done;
 	void *arg;
 	/* Chosen per kind: the units that float (devices pointers of
@@ -54,17 +57,54 @@ static bool drv_can_move(const struct hs_driver *drv)
 	       drv->start && drv->resume;
 }
 
-/* May dev change address?  NULL when it may, else why not. */
+/* A hot-plug controller renumbered with the bridges above it: it finds
+ * its registers through its record, which is renumbered with it, so it
+ * only must not be in the middle of a slot transition.  CompactPCI is
+ * out: the platform wires ENUM# and the backplane by bus address. */
+static const char *controller_busy(struct hs_core *core,
+				   const struct hs_dev *d)
+{
+	for (struct hs_slot *s = hs_slot_next(core, NULL); s;
+	     s = hs_slot_next(core, s)) {
+		struct hs_slot_info si;
+
+		hs_slot_get_info(s, &si);
+		if (si.bridge != d->bdf)
+			continue;
+		if (!hs_strcmp(si.kind, "cpci"))
+			return "a CompactPCI backplane is wired to its bus "
+			       "address";
+		if (si.busy || si.state == HS_SLOT_BLINKING_ON ||
+		    si.state == HS_SLOT_BLINKING_OFF)
+			return "one of its slots is changing state";
+	}
+	return NULL;
+}
+
+/* May dev change address (with bus, its bus number)?  NULL when it may,
+ * else why not. */
 static const char *keeps(struct hs_core *core, struct hs_dev *d,
-			 bool any_policy)
+			 bool any_policy, bool bus)
 {
 	const struct hs_rebalance_policy *pol = &core->params.rebalance;
 	int slot = hs_dev_slot(d);
+	const char *why;
 
 	/* A hot-plug controller's registers in a BAR (SHPC) stay put:
 	 * its driver holds them for as long as the slot lives. */
-	if (d->services || (d->bridge && d->drv))
+	if (!bus && (d->services || (d->bridge && d->drv)))
 		return "a hot-plug controller's registers are in it";
+	if (bus && (d->services || (d->bridge && d->drv))) {
+		/* Not stopped, so its driver need not move. */
+		if ((why = controller_busy(core, d)) ||
+		    (d->flags & DEV_NO_REMOVE) ||
+		    (!any_policy && pol->move == HS_MOVE_NEVER))
+			return why ? why
+			       : d->flags & DEV_NO_REMOVE
+				       ? "critical"
+				       : "the policy never moves a device";
+		return NULL;
+	}
 	if (d->flags & DEV_NO_REMOVE)
 		return "critical";
 	if (any_policy)
@@ -105,7 +145,7 @@ static void mark_movable(struct hs_core *core, struct hs_replan *rp,
 			/* Only what has an address of this kind moves. */
 			if (!is_live(d) || !hs_replan_has_bar(d, rp->r))
 				continue;
-			if ((why = keeps(core, d, any_policy))) {
+			if ((why = keeps(core, d, any_policy, false))) {
 				u->movable = false;
 				u->why = why;
 			}
@@ -446,6 +486,13 @@ static bool windows_changed(struct hs_core *core, const struct hs_dev *d)
 
 /* ---- the operation -------------------------------------------------------- */
 
+struct busplan;
+static int plan_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
+		      struct busplan *bp, char *msg, size_t msglen);
+static int apply_buses(struct hs_core *core, struct hs_dev *br,
+		       const struct busplan *bp, char *msg, size_t msglen);
+static int apply_bus_add(struct rebalance *rb, char *msg, size_t msglen);
+
 static void rb_free(struct rebalance *rb)
 {
 	struct hs_core *core = rb->core;
@@ -488,36 +535,58 @@ static void finish(struct rebalance *rb, int rc, const char *msg)
 	hs_done_fn done = rb->done;
 	void *arg = rb->arg;
 	struct hs_dev *br = rb->br;
+	int devnum = rb->devnum;
+	bool refit = rb->refit && rc == 0;
 
 	core->rebalancing = NULL;
 	rb_free(rb);
-	if (done)
+	if (refit)
+		/* The slot has its numbers now: the card's hot-add starts
+		 * over (and may rebalance addresses in turn). */
+		hs_core_hot_add_slot_async(core, br, devnum, done, arg);
+	else if (done)
 		done(arg, rc, msg);
 	hs_run_pending_adds(core, NULL);
-	(void)br;
 }
 
-/* Step 3: one transaction, the same plan, the new card, the restarts. */
-static void apply(struct rebalance *rb)
+/* Read back every register a rebalance and the new card's placement
+ * wrote before anything runs at the new addresses (a write that got lost
+ * must not become a device decoding where nobody thinks it is). */
+static int verify_written(struct hs_core *core, char *msg, size_t msglen)
+{
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		bool fresh = (d->flags & DEV_PENDING_ADD) &&
+			     !(d->flags & (DEV_ISOLATED | DEV_GONE));
+
+		if ((fresh || (is_live(d) && hs_txn_res_of(core, d))) &&
+		    hs_verify_regs(core, d)) {
+			char b[16];
+
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(msg, msglen, "%s does not hold the "
+				    "addresses written to it", b);
+			return -HS_EIO;
+		}
+	}
+	return 0;
+}
+
+/* Step 3 for addresses: the same plan, the moved devices reprogrammed,
+ * the new card placed and bound (in the open transaction). */
+static int apply_plan(struct rebalance *rb, char *msg, size_t msglen)
 {
 	struct hs_core *core = rb->core;
 	struct hs_dev *br = rb->br;
-	char msg[320] = "";
-	size_t started = 0;
 	int rc;
 
-	if ((rc = hs_txn_begin(core, "rebalance"))) {
-		hs_snprintf(msg, sizeof(msg), "another change is in progress");
-		goto fail_resume;
-	}
-	if (!rb->now &&
-	    (rc = hs_scan_slot(core, br, rb->devnum, msg, sizeof(msg))))
-		goto fail_abort;
-	if ((rc = plan_kinds(core, br, rb, true, msg, sizeof(msg)))) {
+	if (!rb->now && (rc = hs_scan_slot_buses(core, br, rb->devnum, false,
+						 NULL, msg, msglen)))
+		return rc;
+	if ((rc = plan_kinds(core, br, rb, true, msg, msglen))) {
 		if (!msg[0])
-			hs_snprintf(msg, sizeof(msg), "planning failed (%d)",
-				    rc);
-		goto fail_abort;
+			hs_snprintf(msg, msglen, "planning failed (%d)", rc);
+		return rc;
 	}
 	/* Every device that moves must be one whose driver stopped. */
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
@@ -529,10 +598,9 @@ static void apply(struct rebalance *rb)
 		for (size_t i = 0; i < rb->nstopped && !ok; i++)
 			ok = rb->stopped[i] == d;
 		if (!ok) {
-			hs_snprintf(msg, sizeof(msg), "the chassis changed "
-				    "while drivers were stopping");
-			rc = -HS_EAGAIN;
-			goto fail_abort;
+			hs_snprintf(msg, msglen, "the chassis changed while "
+				    "drivers were stopping");
+			return -HS_EAGAIN;
 		}
 	}
 	/* Hardware: moved devices, then windows, parents first (a walk is
@@ -542,14 +610,14 @@ static void apply(struct rebalance *rb)
 	     d = hs_dev_walk(core, d)) {
 		if (!is_live(d))
 			continue;
+		rc = 0;
 		if (moved(core, d))
 			rc = hs_program_moved(core, d);
 		else if (windows_changed(core, d))
 			rc = hs_program_windows(core, d);
 		if (rc) {
-			hs_snprintf(msg, sizeof(msg), "reprogramming failed "
-				    "(%d)", rc);
-			goto fail_abort;
+			hs_snprintf(msg, msglen, "reprogramming failed (%d)", rc);
+			return rc;
 		}
 		if (moved(core, d))
 			rc = hs_txn_event(core, HS_EV_DEV_MOVED, d,
@@ -557,30 +625,35 @@ static void apply(struct rebalance *rb)
 		else if (windows_changed(core, d))
 			rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, d, NULL);
 		if (rc)
-			goto fail_abort;
+			return rc;
 	}
 	if (!rb->now &&
-	    (rc = hs_assign_hot_add(core, br, rb->kinds, msg, sizeof(msg))))
-		goto fail_abort;
-	/* Read back every register the rebalance and the new card's
-	 * placement wrote before anything runs at the new addresses. */
-	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
-	     d = hs_dev_walk(core, d)) {
-		bool fresh = (d->flags & DEV_PENDING_ADD) &&
-			     !(d->flags & (DEV_ISOLATED | DEV_GONE));
+	    (rc = hs_assign_hot_add(core, br, rb->kinds, msg, msglen)))
+		return rc;
+	if ((rc = verify_written(core, msg, msglen)))
+		return rc;
+	if (!rb->now && (rc = hs_bind_new(core, br, msg, msglen)))
+		return rc;
+	return 0;
+}
 
-		if ((fresh || (is_live(d) && hs_txn_res_of(core, d))) &&
-		    hs_verify_regs(core, d)) {
-			char b[16];
+/* Step 3: one transaction, the same plan (addresses, or bus numbers),
+ * the restarts. */
+static void apply(struct rebalance *rb)
+{
+	struct hs_core *core = rb->core;
+	char msg[320] = "";
+	size_t started = 0;
+	int rc;
 
-			fmt_bdf(b, sizeof(b), d);
-			hs_snprintf(msg, sizeof(msg), "%s does not hold the "
-				    "addresses written to it", b);
-			rc = -HS_EIO;
-			goto fail_abort;
-		}
+	if ((rc = hs_txn_begin(core, rb->bus_need ? "bus numbers"
+						  : "rebalance"))) {
+		hs_snprintf(msg, sizeof(msg), "another change is in progress");
+		goto fail_resume;
 	}
-	if (!rb->now && (rc = hs_bind_new(core, br, msg, sizeof(msg))))
+	rc = rb->bus_need ? apply_bus_add(rb, msg, sizeof(msg))
+			  : apply_plan(rb, msg, sizeof(msg));
+	if (rc)
 		goto fail_abort;
 	for (; started < rb->nstopped; started++) {
 		struct hs_dev *d = rb->stopped[started];
@@ -602,7 +675,8 @@ static void apply(struct rebalance *rb)
 	for (size_t i = 0; i < rb->nstopped; i++)
 		rb->stopped[i]->drv->resume(rb->stopped[i],
 					    rb->stopped[i]->drv_priv);
-	hs_snprintf(msg, sizeof(msg), "rebalanced: %s", rb->summary);
+	hs_snprintf(msg, sizeof(msg), "%s: %s",
+		    rb->bus_need ? "bus numbers" : "rebalanced", rb->summary);
 	hs_log(core->plat, HS_LOG_NOTICE, "%s", msg);
 	finish(rb, 0, msg);
 	return;
@@ -610,12 +684,14 @@ static void apply(struct rebalance *rb)
 fail_abort:
 	hs_txn_abort(core);
 fail_restart:
-	/* Registers, BARs and windows are back: start everyone there. */
+	/* Registers, BARs, windows and bus numbers are back: start everyone
+	 * there. */
 	for (size_t i = 0; i < rb->nstopped; i++)
 		rb->quiet[i] = true;
 fail_resume:
 	restart_all(rb);
-	hs_log(core->plat, HS_LOG_ERR, "rebalance rolled back: %s", msg);
+	hs_log(core->plat, HS_LOG_ERR, "%s rolled back: %s",
+	       rb->bus_need ? "bus renumbering" : "rebalance", msg);
 	finish(rb, rc, msg);
 }
 
@@ -671,6 +747,43 @@ void hs_rebalance_cancel(struct hs_core *core, const char *why)
 	finish(rb, -HS_ECANCELED, why);
 }
 
+/* Step 2: every driver is asked before any is stopped; then the
+ * stopping starts (stop_poll), the operation owning the core. */
+static int ask_and_stop(struct rebalance *rb, char *msg, size_t msglen)
+{
+	struct hs_core *core = rb->core;
+	struct hs_dev *br = rb->br;
+	char why[96];
+
+	for (size_t i = 0; i < rb->nstopped; i++) {
+		struct hs_dev *d = rb->stopped[i];
+
+		why[0] = '\0';
+		if (d->drv->query_stop(d, d->drv_priv, why, sizeof(why))) {
+			char b[16];
+
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(msg, msglen, "%s needs %s %s and driver %s "
+				    "refuses to stop: %s",
+				    rb->bus_need ? "renumbering bus numbers"
+						 : "rebalancing",
+				    b, rb->bus_need ? "renumbered" : "moved",
+				    d->drv->name, why[0] ? why : "busy");
+			return -HS_EBUSY;
+		}
+	}
+	core->rebalancing = rb;
+	rb->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
+	hs_log(core->plat, HS_LOG_NOTICE, "%02x:%02x.%u: %s; %s (%s)",
+	       HS_BDF_BUS(br->bdf), HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf),
+	       rb->bus_need ? "the card needs more bus numbers"
+	       : rb->now    ? "room below its reservation"
+			    : "the card does not fit",
+	       rb->bus_need ? "renumbering" : "rebalancing", rb->summary);
+	stop_poll(rb);
+	return 0;
+}
+
 static int start(struct hs_core *core, struct hs_dev *br, int devnum,
 		 bool now, hs_done_fn done, void *arg, char *msg,
 		 size_t msglen);
@@ -686,7 +799,7 @@ static int start(struct hs_core *core, struct hs_dev *br, int devnum,
 		 size_t msglen)
 {
 	struct rebalance *rb;
-	char why[96], first[256];
+	char first[256];
 	size_t n = 0;
 	int rc;
 
@@ -708,7 +821,8 @@ static int start(struct hs_core *core, struct hs_dev *br, int devnum,
 	/* Step 1: plan in a transaction that is rolled back. */
 	if ((rc = hs_txn_begin(core, "rebalance plan")))
 		goto fail_free;
-	if (!now && (rc = hs_scan_slot(core, br, devnum, msg, msglen)))
+	if (!now && (rc = hs_scan_slot_buses(core, br, devnum, false, NULL,
+					     msg, msglen)))
 		goto fail_abort;
 	msg[0] = '\0';
 	if ((rc = plan_kinds(core, br, rb, false, msg, msglen))) {
@@ -764,29 +878,8 @@ static int start(struct hs_core *core, struct hs_dev *br, int devnum,
 				    nw == 1 ? "" : "s");
 	}
 	hs_txn_abort(core);
-	/* Step 2: every driver is asked before any is stopped. */
-	for (size_t i = 0; i < rb->nstopped; i++) {
-		struct hs_dev *d = rb->stopped[i];
-
-		why[0] = '\0';
-		if (d->drv->query_stop(d, d->drv_priv, why, sizeof(why))) {
-			char b[16];
-
-			fmt_bdf(b, sizeof(b), d);
-			hs_snprintf(msg, msglen, "rebalancing needs %s moved "
-				    "and driver %s refuses to stop: %s", b,
-				    d->drv->name, why[0] ? why : "busy");
-			rc = -HS_EBUSY;
-			goto fail_free;
-		}
-	}
-	core->rebalancing = rb;
-	rb->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
-	hs_log(core->plat, HS_LOG_NOTICE, "%02x:%02x.%u: %s; rebalancing "
-	       "(%s)", HS_BDF_BUS(br->bdf), HS_BDF_DEV(br->bdf),
-	       HS_BDF_FN(br->bdf), now ? "room below its reservation"
-				       : "the card does not fit", rb->summary);
-	stop_poll(rb);
+	if ((rc = ask_and_stop(rb, msg, msglen)))
+		goto fail_free;
 	return 0;
 
 fail_abort:
@@ -928,56 +1021,108 @@ static bool overlaps(struct busrange a, struct busrange b)
 
 #define MAX_MOVED_BUSES 16
 
-int hs_rebalance_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
-		       char *msg, size_t msglen)
-{
-	const struct hs_host_bridge *h = hs_dev_host(br);
-	struct busrange grow, cur = range_of(br);
+/* Where the slot's range grows, and the bridges that make room. */
+struct busplan {
+	struct busrange cur, grow;
+	unsigned need, new_last;
 	struct hs_dev *mv[MAX_MOVED_BUSES];
 	struct busrange to[MAX_MOVED_BUSES];
-	unsigned nmv = 0, new_last;
-	char b[16];
-	int rc;
+	unsigned nmv;
+	unsigned nrun;     /* live functions below them: renumbered too */
+};
 
-	if (cur.first > cur.last || !need)
+static bool under_mover(const struct busplan *bp, const struct hs_dev *d)
+{
+	for (unsigned j = 0; j < bp->nmv; j++)
+		if (hs_dev_ancestor_or_self(bp->mv[j], d))
+			return true;
+	return false;
+}
+
+/* A function below x may not change bus number: which, and why. */
+static struct hs_dev *renumber_blocker(struct hs_core *core, struct hs_dev *x,
+				       const char **why)
+{
+	*why = NULL;
+	if (hs_removal_pending(core, x)) {
+		*why = "a removal is in progress there";
+		return x;
+	}
+	for (struct hs_dev *d = hs_dev_walk_under(x, NULL); d;
+	     d = hs_dev_walk_under(x, d))
+		if (is_live(d) && (*why = keeps(core, d, false, true)))
+			return d;
+	return NULL;
+}
+
+/*
+ * Which bridges must take other bus numbers for br's range to grow by
+ * need, and where they go (inside their parent's range, once grown).  A
+ * bridge with functions below it may go only if every one of them may
+ * change address under the policy: a bus number is part of a function's
+ * address (bp->nrun counts them).  -HS_ENOSPC with msg saying what is in
+ * the way.
+ */
+static int plan_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
+		      struct busplan *bp, char *msg, size_t msglen)
+{
+	const struct hs_host_bridge *h = hs_dev_host(br);
+	char b[16];
+
+	hs_memset(bp, 0, sizeof(*bp));
+	bp->cur = range_of(br);
+	bp->need = need;
+	if (bp->cur.first > bp->cur.last || !need)
 		return -HS_EINVAL;
-	new_last = cur.last + need;
-	if (new_last > h->bus_last) {
+	bp->new_last = bp->cur.last + need;
+	if (bp->new_last > h->bus_last) {
 		hs_snprintf(msg, msglen, "bus numbers: need %u more, and the "
 			    "host bridge ends at bus %u", need, h->bus_last);
 		return -HS_ENOSPC;
 	}
-	grow.first = cur.last + 1;
-	grow.last = new_last;
-	/* What sits on the numbers the slot grows into: only bridges with
-	 * nothing below them may be renumbered (a device's bus number is its
-	 * address). */
+	bp->grow.first = bp->cur.last + 1;
+	bp->grow.last = bp->new_last;
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
 		if (!d->bridge || !is_live(d) || hs_dev_ancestor_or_self(d, br) ||
-		    hs_dev_ancestor_or_self(br, d) || !overlaps(range_of(d), grow))
+		    hs_dev_ancestor_or_self(br, d) ||
+		    !overlaps(range_of(d), bp->grow))
 			continue;
 		if (d->parent && !hs_dev_ancestor_or_self(d->parent, br) &&
-		    overlaps(range_of(d->parent), grow))
+		    overlaps(range_of(d->parent), bp->grow))
 			continue; /* its parent is in the way: handled there */
 		fmt_bdf(b, sizeof(b), d);
 		if (d->child) {
-			hs_snprintf(msg, msglen, "bus numbers: need %u more; "
-				    "%u-%u belong to %s, with devices below it "
-				    "whose bus numbers would change", need,
-				    grow.first, grow.last, b);
-			return -HS_ENOSPC;
+			const char *why;
+			struct hs_dev *x = renumber_blocker(core, d, &why);
+
+			if (x) {
+				char xb[16];
+
+				fmt_bdf(xb, sizeof(xb), x);
+				hs_snprintf(msg, msglen, "bus numbers: need %u "
+					    "more; %u-%u belong to %s, with "
+					    "devices below it whose bus numbers "
+					    "would change, and %s may not be "
+					    "renumbered: %s", need,
+					    bp->grow.first, bp->grow.last, b,
+					    xb, why);
+				return -HS_ENOSPC;
+			}
+			for (struct hs_dev *f = hs_dev_walk_under(d, NULL); f;
+			     f = hs_dev_walk_under(d, f))
+				bp->nrun += is_live(f);
 		}
-		if (nmv == MAX_MOVED_BUSES) {
+		if (bp->nmv == MAX_MOVED_BUSES) {
 			hs_snprintf(msg, msglen, "bus numbers: need %u more; "
 				    "too many bridges in the way", need);
 			return -HS_ENOSPC;
 		}
-		mv[nmv++] = d;
+		bp->mv[bp->nmv++] = d;
 	}
 	/* A new home for each, inside its parent's range once grown. */
-	for (unsigned i = 0; i < nmv; i++) {
-		struct hs_dev *x = mv[i], *p = x->parent;
+	for (unsigned i = 0; i < bp->nmv; i++) {
+		struct hs_dev *x = bp->mv[i], *p = x->parent;
 		struct busrange in = { h->bus_first + 1u, h->bus_last };
 		unsigned size = (unsigned)x->win[HS_RES_BUS].size;
 		bool found = false;
@@ -985,110 +1130,313 @@ int hs_rebalance_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
 		if (p) {
 			in = range_of(p);
 			in.first++;
-			if (hs_dev_ancestor_or_self(p, br) && in.last < new_last)
-				in.last = new_last;
+			if (hs_dev_ancestor_or_self(p, br) &&
+			    in.last < bp->new_last)
+				in.last = bp->new_last;
 		}
 		for (unsigned s = in.first; !found && s + size - 1 <= in.last;
 		     s++) {
 			struct busrange c = { s, s + size - 1 };
-			bool clash = overlaps(c, grow) ||
-				     overlaps(c, cur);
+			bool clash = overlaps(c, bp->grow) ||
+				     overlaps(c, bp->cur);
 
+			/* Bridges below a moving one go with it. */
 			for (struct hs_dev *d = hs_dev_walk(core, NULL);
-			     d && !clash; d = hs_dev_walk(core, d)) {
-				bool moving = false;
-
-				for (unsigned j = 0; j < nmv; j++)
-					moving |= mv[j] == d;
-				if (d->bridge && is_live(d) && !moving &&
+			     d && !clash; d = hs_dev_walk(core, d))
+				if (d->bridge && is_live(d) &&
+				    !under_mover(bp, d) &&
 				    !hs_dev_ancestor_or_self(d, br) &&
 				    overlaps(range_of(d), c))
 					clash = true;
-			}
 			for (unsigned j = 0; j < i && !clash; j++)
-				clash = overlaps(to[j], c);
+				clash = overlaps(bp->to[j], c);
 			if (!clash) {
-				to[i] = c;
+				bp->to[i] = c;
 				found = true;
 			}
 		}
 		if (!found) {
 			fmt_bdf(b, sizeof(b), x);
 			hs_snprintf(msg, msglen, "bus numbers: need %u more; no "
-				    "free numbers to move the empty %s to", need,
-				    b);
+				    "free numbers to move %s to", need, b);
 			return -HS_ENOSPC;
 		}
 	}
-	/* One transaction: the moved bridges first (so nothing claims a
-	 * bus twice), then the slot's bridge and its ancestors. */
-	if ((rc = hs_txn_begin(core, "bus numbers"))) {
-		hs_snprintf(msg, msglen, "another change is in progress");
-		return rc;
-	}
-	for (unsigned i = 0; i < nmv; i++) {
-		struct hs_dev *x = mv[i];
+	return 0;
+}
 
-		if ((rc = hs_txn_dev_res(core, x)) ||
-		    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SUBORDINATE, 1,
-					   to[i].last)) ||
-		    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SECONDARY, 1,
-					   to[i].first)) ||
-		    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SUBORDINATE, 1,
-					   to[i].last)))
+static int write_range(struct hs_core *core, struct hs_dev *x,
+		       struct busrange to)
+{
+	int rc;
+
+	/* Subordinate first: the range never covers what it did not. */
+	if ((rc = hs_txn_dev_res(core, x)) ||
+	    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SUBORDINATE, 1,
+				   to.last)) ||
+	    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SECONDARY, 1,
+				   to.first)) ||
+	    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SUBORDINATE, 1, to.last)))
+		return rc;
+	x->win[HS_RES_BUS].base = to.first;
+	x->win[HS_RES_BUS].size = to.last - to.first + 1;
+	return 0;
+}
+
+/*
+ * Carry out a plan in the open transaction: the bridges in the way take
+ * their new ranges (the functions below them their new bus numbers,
+ * parents before children so each is reached where it now is), then br
+ * and its ancestors grow; every register written is read back.
+ */
+static int apply_buses(struct hs_core *core, struct hs_dev *br,
+		       const struct busplan *bp, char *msg, size_t msglen)
+{
+	const struct hs_platform *p = core->plat;
+	char b[16];
+	int rc = 0;
+
+	for (unsigned i = 0; i < bp->nmv; i++) {
+		struct hs_dev *x = bp->mv[i];
+		unsigned delta = bp->to[i].first - range_of(x).first;
+
+		if ((rc = write_range(core, x, bp->to[i])) ||
+		    (rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, x, NULL)))
 			goto fail;
-		x->win[HS_RES_BUS].base = to[i].first;
-		x->win[HS_RES_BUS].size = to[i].last - to[i].first + 1;
-		if ((rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, x, NULL)))
-			goto fail;
+		for (struct hs_dev *d = hs_dev_walk_under(x, NULL); d;
+		     d = hs_dev_walk_under(x, d)) {
+			struct busrange r = range_of(d);
+
+			if ((rc = hs_txn_dev_res(core, d)))
+				goto fail;
+			d->bdf = HS_BDF(HS_BDF_SEG(d->bdf),
+					(HS_BDF_BUS(d->bdf) + delta) & 0xff,
+					HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf));
+			if (d->bridge &&
+			    (rc = hs_txn_cfg_write(core, d->bdf, PCI_PRIMARY,
+						   1, range_of(d->parent).first)))
+				goto fail;
+			if (d->bridge && r.first <= r.last) {
+				r.first += delta;
+				r.last += delta;
+				if ((rc = write_range(core, d, r)))
+					goto fail;
+			}
+			if (is_live(d) &&
+			    (rc = hs_txn_event(core, HS_EV_DEV_MOVED, d,
+					       d->drv ? d->drv->name : NULL)))
+				goto fail;
+		}
 	}
 	for (struct hs_dev *a = br; a; a = a->parent) {
 		struct busrange r = range_of(a);
 
-		if (r.last >= new_last)
+		if (r.last >= bp->new_last)
 			break;
 		if ((rc = hs_txn_dev_res(core, a)) ||
 		    (rc = hs_txn_cfg_write(core, a->bdf, PCI_SUBORDINATE, 1,
-					   new_last)))
+					   bp->new_last)))
 			goto fail;
-		a->win[HS_RES_BUS].size = new_last - r.first + 1;
+		a->win[HS_RES_BUS].size = bp->new_last - r.first + 1;
 		if ((rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, a, NULL)))
 			goto fail;
 	}
 	/* Read back: a bridge that did not take a number would forward
-	 * configuration cycles nobody expects. */
+	 * configuration cycles nobody expects, and a function must answer
+	 * where its record now says it is. */
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
-		const struct hs_platform *p = core->plat;
-		uint32_t sec = 0, sub = 0;
+		uint32_t sec = 0, sub = 0, id = 0;
+		bool bad;
 
 		if (!hs_txn_res_of(core, d))
 			continue;
-		if (p->ops->cfg_read(p->ctx, d->bdf, PCI_SECONDARY, 1, &sec) ||
-		    p->ops->cfg_read(p->ctx, d->bdf, PCI_SUBORDINATE, 1, &sub) ||
-		    sec != d->win[HS_RES_BUS].base ||
-		    sub != d->win[HS_RES_BUS].base + d->win[HS_RES_BUS].size - 1) {
+		if (d->bridge && d->win[HS_RES_BUS].size)
+			bad = p->ops->cfg_read(p->ctx, d->bdf, PCI_SECONDARY, 1,
+					       &sec) ||
+			      p->ops->cfg_read(p->ctx, d->bdf, PCI_SUBORDINATE,
+					       1, &sub) ||
+			      sec != d->win[HS_RES_BUS].base ||
+			      sub != d->win[HS_RES_BUS].base +
+					     d->win[HS_RES_BUS].size - 1;
+		else
+			bad = p->ops->cfg_read(p->ctx, d->bdf, 0, 4, &id) ||
+			      id != ((uint32_t)d->device << 16 | d->vendor);
+		if (bad) {
 			fmt_bdf(b, sizeof(b), d);
-			hs_snprintf(msg, msglen, "bus numbers: %s does not hold "
-				    "the numbers written to it", b);
-			rc = -HS_EIO;
-			goto fail;
+			hs_snprintf(msg, msglen, "bus numbers: %s does not %s",
+				    b, d->bridge ? "hold the numbers written "
+						   "to it"
+						 : "answer at its new number");
+			return -HS_EIO;
 		}
 	}
-	if ((rc = hs_txn_commit(core))) {
-		hs_snprintf(msg, msglen, "bus numbers: commit failed (%d)", rc);
-		return rc;
-	}
-	fmt_bdf(b, sizeof(b), br);
-	hs_log(core->plat, HS_LOG_NOTICE, "%s: bus numbers %u-%u (%u more, %u "
-	       "empty bridge%s renumbered)", b, cur.first, new_last, need, nmv,
-	       nmv == 1 ? "" : "s");
 	return 0;
 fail:
-	if (rc != -HS_EIO)
-		hs_snprintf(msg, msglen, "bus numbers: %s (%d)",
-			    rc == -HS_ENOMEM ? "out of memory"
-					     : "reprogramming failed", rc);
-	hs_txn_abort(core);
+	hs_snprintf(msg, msglen, "bus numbers: %s (%d)",
+		    rc == -HS_ENOMEM ? "out of memory" : "reprogramming failed",
+		    rc);
 	return rc;
+}
+
+/* Did the open transaction give d another bus number? */
+static bool renumbered(struct hs_core *core, const struct hs_dev *d)
+{
+	const struct txn_res_snap *s = hs_txn_res_of(core, d);
+
+	return s && s->bdf != d->bdf;
+}
+
+int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *br, int devnum,
+		       bool renumber_running, struct hs_txn_mark *after,
+		       char *msg, size_t msglen)
+{
+	struct hs_txn_mark m = hs_txn_mark(core);
+	char b[16];
+	int rc;
+
+	core->bus_short = 0;
+	core->bus_move = 0;
+	rc = hs_scan_slot(core, br, devnum, msg, msglen);
+	/* Bridges below a bridge that found no number were not seen yet:
+	 * a few rounds at most. */
+	for (int round = 0; round < 8 && rc == -HS_ENOSPC && core->bus_short;
+	     round++) {
+		struct busplan bp;
+		unsigned need = core->bus_short;
+
+		/* Forget the partial scan, make room, scan again. */
+		hs_txn_rollback_to(core, m);
+		if ((rc = plan_buses(core, br, need, &bp, msg, msglen)))
+			return rc;
+		if (bp.nrun && !renumber_running) {
+			/* Their drivers stop first: hs_rebalance_bus_add. */
+			fmt_bdf(b, sizeof(b), bp.mv[0]);
+			hs_snprintf(msg, msglen, "bus numbers: need %u more; %u "
+				    "running device%s below %s would be "
+				    "renumbered, which needs their drivers "
+				    "stopped", need, bp.nrun,
+				    bp.nrun == 1 ? "" : "s", b);
+			core->bus_move = need;
+			return -HS_ENOSPC;
+		}
+		if ((rc = apply_buses(core, br, &bp, msg, msglen)))
+			return rc;
+		fmt_bdf(b, sizeof(b), br);
+		hs_log(core->plat, HS_LOG_INFO, "%s: bus numbers %u-%u (%u more, "
+		       "%u bridge%s renumbered)", b, bp.cur.first, bp.new_last,
+		       need, bp.nmv, bp.nmv == 1 ? "" : "s");
+		m = hs_txn_mark(core);
+		core->bus_short = 0;
+		rc = hs_scan_slot(core, br, devnum, msg, msglen);
+	}
+	if (after)
+		*after = m;
+	return rc;
+}
+
+/*
+ * Renumbering functions that run: the same query-stop / stop / start as
+ * moving them (seeds/001 model 1), since a bus number is part of their
+ * address.  On success the card's hot-add starts over in the grown
+ * range.
+ */
+int hs_rebalance_bus_add(struct hs_core *core, struct hs_dev *br, int devnum,
+			 unsigned need, hs_done_fn done, void *arg, char *msg,
+			 size_t msglen)
+{
+	struct rebalance *rb;
+	struct busplan bp;
+	size_t used = 0;
+	char list[128] = "", b[16];
+	int rc;
+
+	if (core->rebalancing || core->in_txn)
+		return -HS_EBUSY;
+	if ((rc = plan_buses(core, br, need, &bp, msg, msglen)))
+		return rc;
+	rb = hs_zalloc(core, sizeof(*rb));
+	if (!rb)
+		return -HS_ENOMEM;
+	rb->core = core;
+	rb->br = br;
+	rb->devnum = devnum;
+	rb->bus_need = need;
+	rb->done = done;
+	rb->arg = arg;
+	hs_timer_init(&rb->poll, stop_poll, rb);
+	if (bp.nrun) {
+		rb->nalloc = bp.nrun;
+		rb->stopped = hs_zalloc(core, bp.nrun * sizeof(void *));
+		rb->quiet = hs_zalloc(core, bp.nrun * sizeof(bool));
+		if (!rb->stopped || !rb->quiet) {
+			rc = -HS_ENOMEM;
+			goto fail_free;
+		}
+	}
+	for (unsigned i = 0; i < bp.nmv; i++)
+		for (struct hs_dev *d = hs_dev_walk_under(bp.mv[i], NULL); d;
+		     d = hs_dev_walk_under(bp.mv[i], d)) {
+			if (!is_live(d))
+				continue;
+			/* A controller's driver goes on (keeps() saw it
+			 * idle); every other driver here can move. */
+			if (d->drv && !d->services && !d->bridge &&
+			    rb->nstopped < rb->nalloc)
+				rb->stopped[rb->nstopped++] = d;
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(list + used, sizeof(list) - used, "%s%s",
+				    used ? ", " : "", b);
+			used = hs_strlen(list);
+		}
+	fmt_bdf(b, sizeof(b), br);
+	hs_snprintf(rb->summary, sizeof(rb->summary), "%s grows to %u-%u; "
+		    "renumbered %u device%s (%s)", b, bp.cur.first, bp.new_last,
+		    bp.nrun, bp.nrun == 1 ? "" : "s", list);
+	if ((rc = ask_and_stop(rb, msg, msglen)))
+		goto fail_free;
+	return 0;
+
+fail_free:
+	rb_free(rb);
+	return rc;
+}
+
+/* Step 3 for bus numbers, in the open transaction: the running devices
+ * in the way renumbered (their drivers are stopped), the card scanned,
+ * placed and bound.  A card that also needs addresses moved keeps the
+ * renumbering only (*refit): its hot-add then starts over and rebalances
+ * addresses as its own operation. */
+static int apply_bus_add(struct rebalance *rb, char *msg, size_t msglen)
+{
+	struct hs_core *core = rb->core;
+	struct hs_dev *br = rb->br;
+	struct hs_txn_mark m;
+	int rc;
+
+	if ((rc = hs_scan_slot_buses(core, br, rb->devnum, true, &m, msg,
+				     msglen)))
+		return rc;
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		bool ok = !d->drv || !is_live(d) || !renumbered(core, d) ||
+			  d->services || d->bridge;
+
+		for (size_t j = 0; j < rb->nstopped && !ok; j++)
+			ok = rb->stopped[j] == d;
+		if (!ok) {
+			hs_snprintf(msg, msglen, "the chassis changed while "
+				    "drivers were stopping");
+			return -HS_EAGAIN;
+		}
+	}
+	rc = hs_assign_hot_add(core, br, 0, msg, msglen);
+	if (rc == -HS_ENOSPC && core->add_short) {
+		hs_txn_rollback_to(core, m);
+		rb->refit = true;
+		return 0;
+	}
+	if (rc || (rc = verify_written(core, msg, msglen)))
+		return rc;
+	return hs_bind_new(core, br, msg, msglen);
 }

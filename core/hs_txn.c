@@ -129,18 +129,16 @@ int hs_txn_commit(struct hs_core *core)
 	return 0;
 }
 
-void hs_txn_abort(struct hs_core *core)
+/* Undo the log from its end down to entry from, newest first.  Called
+ * with the transaction closed: what drivers do in their remove callbacks
+ * is final, not more log to undo, and the log is not reallocated under
+ * the loop. */
+static void undo(struct hs_core *core, size_t from)
 {
 	struct hs_txn *t = &core->txn;
 	const struct hs_platform *p = core->plat;
 
-	if (!core->in_txn)
-		return;
-	/* Replay with the transaction closed: what drivers do in their
-	 * remove callbacks is final, not more log to undo, and the log is
-	 * not reallocated under the loop. */
-	core->in_txn = false;
-	for (size_t i = t->n; i-- > 0;) {
+	for (size_t i = t->n; i-- > from;) {
 		struct txn_entry ent = t->log[i], *e = &ent;
 		struct hs_dev *d = e->dev;
 
@@ -179,9 +177,21 @@ void hs_txn_abort(struct hs_core *core)
 		case TXN_RES:
 			hs_memcpy(d->bar, e->snap->bar, sizeof(d->bar));
 			hs_memcpy(d->win, e->snap->win, sizeof(d->win));
+			d->bdf = e->snap->bdf;
 			break;
 		}
 	}
+}
+
+void hs_txn_abort(struct hs_core *core)
+{
+	struct hs_txn *t = &core->txn;
+	const struct hs_platform *p = core->plat;
+
+	if (!core->in_txn)
+		return;
+	core->in_txn = false;
+	undo(core, 0);
 	hs_log(p, HS_LOG_NOTICE, "%s rolled back (%zu changes undone)",
 	       t->what ? t->what : "transaction", t->n);
 	release(core);
@@ -276,6 +286,7 @@ int hs_txn_dev_res(struct hs_core *core, struct hs_dev *dev)
 	}
 	hs_memcpy(snap->bar, dev->bar, sizeof(snap->bar));
 	hs_memcpy(snap->win, dev->win, sizeof(snap->win));
+	snap->bdf = dev->bdf;
 	e->snap = snap;
 	return 0;
 }
@@ -333,7 +344,13 @@ int hs_txn_event(struct hs_core *core, enum hs_event_type type,
 		.type = type, .bdf = dev->bdf, .vendor = dev->vendor,
 		.device = dev->device, .class_code = dev->class_code,
 		.slot = hs_dev_slot(dev), .driver = driver,
+		.old_bdf = dev->bdf,
 	};
+	const struct txn_res_snap *snap = hs_txn_res_of(core, dev);
+
+	/* A device renumbered in this transaction: where it was. */
+	if (snap && type == HS_EV_DEV_MOVED)
+		ev.old_bdf = snap->bdf;
 
 	if (!core->in_txn) {
 		hs_emit(core, &ev);
@@ -354,4 +371,28 @@ int hs_txn_event(struct hs_core *core, enum hs_event_type type,
 	}
 	t->events[t->nev++] = ev;
 	return 0;
+}
+
+struct hs_txn_mark hs_txn_mark(struct hs_core *core)
+{
+	struct hs_txn_mark m = { core->txn.n, core->txn.nev };
+
+	return m;
+}
+
+void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m)
+{
+	struct hs_txn *t = &core->txn;
+
+	if (!core->in_txn || m.n > t->n)
+		return;
+	core->in_txn = false;
+	undo(core, m.n);
+	core->in_txn = true;
+	for (size_t i = m.n; i < t->n; i++)
+		if (t->log[i].kind == TXN_RES)
+			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
+	t->n = m.n;
+	if (m.nev < t->nev)
+		t->nev = m.nev;
 }

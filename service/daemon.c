@@ -219,10 +219,28 @@ static void naming_key(struct hsd *d, struct hs_dev *dev, char *key,
 	snprintf(key, len, "slot:%s/%s", slot, path);
 }
 
+/* The device's row in the database: last seen now, at this address. */
+static void devinfo_record(struct hsd *d, const struct hsd_devinfo *di)
+{
+	struct hsd_device_row row;
+	char b[16];
+
+	hsd_fmt_bdf(di->bdf, b, sizeof(b));
+	row = (struct hsd_device_row){
+		.key = di->key, .vendor = di->vendor, .device = di->device,
+		.subsys_vendor = di->subsys_vendor, .subsys = di->subsys,
+		.class_code = di->class_code, .has_serial = di->has_serial,
+		.serial = di->serial, .slot = di->slot[0] ? di->slot : NULL,
+		.bdf = b,
+	};
+	if (hsd_db_device_seen(d->db, &row, hsd_now(d)))
+		hsd_log(d, LOG_ERR, "recording %s: %s", b,
+			hsd_db_errmsg(d->db));
+}
+
 static struct hsd_devinfo *devinfo_add(struct hsd *d, struct hs_dev *dev)
 {
 	struct hsd_devinfo *di = hsd_devinfo(d, hs_dev_bdf(dev));
-	struct hsd_device_row row;
 	const char *slot;
 	int rc;
 
@@ -256,23 +274,33 @@ static struct hsd_devinfo *devinfo_add(struct hsd *d, struct hs_dev *dev)
 	if (rc)
 		hsd_log(d, LOG_ERR, "stable name for %s: %s", di->key,
 			hsd_db_errmsg(d->db));
-	{
-		char b[16];
-
-		hsd_fmt_bdf(di->bdf, b, sizeof(b));
-		row = (struct hsd_device_row){
-			.key = di->key, .vendor = di->vendor,
-			.device = di->device,
-			.subsys_vendor = di->subsys_vendor,
-			.subsys = di->subsys, .class_code = di->class_code,
-			.has_serial = di->has_serial, .serial = di->serial,
-			.slot = di->slot[0] ? di->slot : NULL, .bdf = b,
-		};
-		if (hsd_db_device_seen(d->db, &row, hsd_now(d)))
-			hsd_log(d, LOG_ERR, "recording %s: %s", b,
-				hsd_db_errmsg(d->db));
-	}
+	devinfo_record(d, di);
 	return di;
+}
+
+/*
+ * A bus renumbering gave a device another address.  The events of one
+ * change all arrive after its commit, under one generation; an entry
+ * already renumbered by this change is skipped, so a device taking the
+ * number another one just left is never mistaken for it.  The database
+ * row (keyed by the stable naming key) gets the new address.
+ */
+static struct hsd_devinfo *devinfo_renumber(struct hsd *d, hs_bdf_t old,
+					    hs_bdf_t now)
+{
+	uint64_t gen = hs_core_generation(d->core);
+
+	for (size_t i = 0; i < d->ndevs; i++) {
+		struct hsd_devinfo *di = &d->devs[i];
+
+		if (di->bdf != old || di->renumbered_gen == gen)
+			continue;
+		di->bdf = now;
+		di->renumbered_gen = gen;
+		devinfo_record(d, di);
+		return di;
+	}
+	return NULL;
 }
 
 static void devinfo_drop(struct hsd *d, hs_bdf_t bdf)
@@ -476,6 +504,8 @@ static void on_core_event(void *arg, const struct hs_event *ev)
 		struct hs_dev *dev = hs_dev_find(d->core, ev->bdf);
 
 		di = dev ? devinfo_add(d, dev) : NULL;
+	} else if (ev->type == HS_EV_DEV_MOVED && ev->old_bdf != ev->bdf) {
+		di = devinfo_renumber(d, ev->old_bdf, ev->bdf);
 	} else {
 		di = hsd_devinfo(d, ev->bdf);
 	}
@@ -492,6 +522,12 @@ static void on_core_event(void *arg, const struct hs_event *ev)
 	}
 	if (ev->driver)
 		json_object_set_new(o, "driver", json_string(ev->driver));
+	if (ev->type == HS_EV_DEV_MOVED && ev->old_bdf != ev->bdf) {
+		char ob[16];
+
+		hsd_fmt_bdf(ev->old_bdf, ob, sizeof(ob));
+		json_object_set_new(o, "old_bdf", json_string(ob));
+	}
 	if (di && di->name[0]) {
 		json_object_set_new(o, "name", json_string(di->name));
 		json_object_set_new(o, "minor", json_integer(di->minor));

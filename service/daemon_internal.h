@@ -32,6 +32,7 @@ struct hsd_devinfo {
 	char key[160];          /* naming key */
 	char name[32];          /* stable name */
 	unsigned minor;
+	uint64_t renumbered_gen; /* core generation of its last renumbering */
 };
 
 enum hsd_access { HSD_ACC_NONE = 0, HSD_ACC_READ, HSD_ACC_ADMIN };

@@ -393,8 +393,8 @@ enum hs_event_type {
 				enable, a veto, a time-out, a bad removal */
 	HS_EV_DEV_BLOCKED,   /* the authorization hook blocked it */
 	HS_EV_DEV_AUTHORIZED,/* hs_dev_authorize let it in */
-	HS_EV_DEV_MOVED,     /* a rebalance gave it new addresses (msg: old
-				-> new of the first BAR or window moved) */
+	HS_EV_DEV_MOVED,     /* a rebalance gave it new addresses, or a new
+				bus number (old_bdf says where it was) */
 	HS_EV_WINDOW_CHANGED,/* a bridge's windows grew or moved, with
 				nothing below it moving (msg says how) */
 };
@@ -403,6 +403,8 @@ struct hs_event {
 	uint64_t seq;
 	enum hs_event_type type;
 	hs_bdf_t bdf;
+	hs_bdf_t old_bdf;       /* DEV_MOVED: its address before (== bdf
+				   unless its bus was renumbered) */
 	uint16_t vendor, device;
 	uint32_t class_code;
 	int slot;               /* physical slot, -1 if none */

@@ -26,6 +26,7 @@
 #include "hotswap/core.h"
 #include "hotswap/slot.h"
 #include "simcard.h"
+#include "topology.h"
 
 static const struct sim_card_spec card_stor = {
 	.name = "test-stor128",
@@ -44,7 +45,7 @@ struct t7 {
 	struct hs_core *core;
 	char alerts[1024];
 	unsigned moved, windows;
-	hs_bdf_t moved_bdf[8];
+	hs_bdf_t moved_bdf[8], moved_old[8];
 };
 
 static void on_event(void *arg, const struct hs_event *ev)
@@ -55,8 +56,10 @@ static void on_event(void *arg, const struct hs_event *ev)
 	if (ev->type == HS_EV_SLOT_ALERT && ev->msg)
 		snprintf(c->alerts + n, sizeof(c->alerts) - n, "%s\n", ev->msg);
 	if (ev->type == HS_EV_DEV_MOVED) {
-		if (c->moved < 8)
+		if (c->moved < 8) {
 			c->moved_bdf[c->moved] = ev->bdf;
+			c->moved_old[c->moved] = ev->old_bdf;
+		}
 		c->moved++;
 	}
 	if (ev->type == HS_EV_WINDOW_CHANGED)
@@ -469,7 +472,7 @@ static void never_policy_still_grows_windows(void **state)
 
 /* ---- bus numbers for a card with a bridge ------------------------------- */
 
-static struct t7 *bus_chassis(struct t7 *c)
+static struct t7 *bus_chassis(struct t7 *c, int move_policy)
 {
 	struct sim_config cfg;
 	struct hs_core_params p;
@@ -486,6 +489,7 @@ static struct t7 *bus_chassis(struct t7 *c)
 	hs_core_params_defaults(&p);
 	p.hotplug.bus = 0;          /* each slot: its secondary bus only */
 	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
+	p.rebalance.move = move_policy;
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&c->t.plat, &p, &c->core), 0);
 	assert_int_equal(hs_controllers_register(c->core), 0);
@@ -508,47 +512,50 @@ static void bus_range(struct t7 *c, unsigned slot, unsigned *first,
 	*last = (unsigned)(r.start + r.size - 1);
 }
 
-static void bridge_card_gets_bus_numbers(void **state)
+/*
+ * A bridge card in slot 1 needs a bus of its own: slot 1 grows, the empty
+ * slot 2 is renumbered, slot 3's NIC keeps its address.  Then a NIC goes
+ * into the renumbered slot 2.  Returns the slot whose next bus number is
+ * now slot 2's (the next bridge card there needs the running NIC in slot
+ * 2 renumbered).
+ */
+static unsigned bus_prepare(struct t7 *c, int move_policy)
 {
-	struct t7 c;
-	unsigned f1, l1, f2, l2, f3, l3, f2b, l2b, f3b, l3b;
+	unsigned f1, l1, f2, l2, f3, l3, f2b, l2b, f3b, l3b, f, l, victim = 0;
 	struct hs_dev *nic3;
 
-	(void)state;
-	bus_chassis(&c);
-	bus_range(&c, 1, &f1, &l1);
-	bus_range(&c, 2, &f2, &l2);
-	bus_range(&c, 3, &f3, &l3);
+	bus_chassis(c, move_policy);
+	bus_range(c, 1, &f1, &l1);
+	bus_range(c, 2, &f2, &l2);
+	bus_range(c, 3, &f3, &l3);
 	assert_int_equal(l1, f1);
 	assert_int_equal(f2, l1 + 1);   /* slot 2 is in the way */
-	nic3 = dev_in(&c, 3);
+	nic3 = dev_in(c, 3);
 	traffic_nic(nic3);
 
-	/* The card's bridge needs a bus of its own: slot 1 grows, the
-	 * empty slot 2 is renumbered, slot 3's NIC keeps its address. */
-	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1),
+	assert_int_equal(sim_insert(sim_slot_by_phys(c->t.sim, 1),
 				    &tu_card_bridge), 0);
-	run(&c, HS_SEC(1));
-	if (slot_state(&c, 1) != HS_SLOT_ON)
-		fail_msg("slot 1: %s", c.alerts);
-	bus_range(&c, 1, &f1, &l1);
+	run(c, HS_SEC(1));
+	if (slot_state(c, 1) != HS_SLOT_ON)
+		fail_msg("slot 1: %s", c->alerts);
+	bus_range(c, 1, &f1, &l1);
 	assert_int_equal(l1, f1 + 1);
-	bus_range(&c, 2, &f2b, &l2b);
+	bus_range(c, 2, &f2b, &l2b);
 	assert_true(f2b > l1 || l2b < f1);
-	bus_range(&c, 3, &f3b, &l3b);
+	bus_range(c, 3, &f3b, &l3b);
 	assert_int_equal(f3b, f3);
 	assert_int_equal(l3b, l3);
-	assert_ptr_equal(dev_in(&c, 3), nic3);
+	assert_ptr_equal(dev_in(c, 3), nic3);
 	/* Both NICs behind the card's bridge answer at their registers. */
 	{
-		struct hs_dev *cb = dev_in(&c, 1), *n;
+		struct hs_dev *cb = dev_in(c, 1), *n;
 		unsigned sec, found = 0;
 
 		assert_non_null(cb);
 		assert_int_equal(hs_dev_secondary_bus(cb, &sec), 0);
 		assert_int_equal(sec, l1);
 		for (unsigned d = 0; d < 32; d++)
-			if ((n = hs_dev_find(c.core, HS_BDF(0, sec, d, 0)))) {
+			if ((n = hs_dev_find(c->core, HS_BDF(0, sec, d, 0)))) {
 				assert_string_equal(hs_dev_driver_name(n), "simnet");
 				assert_true(simcard_id(n) != 0);
 				found++;
@@ -556,46 +563,287 @@ static void bridge_card_gets_bus_numbers(void **state)
 		assert_int_equal(found, 2);
 	}
 	/* The renumbered slot still works at its new bus. */
-	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 2), &tu_card_nic), 0);
-	run(&c, HS_SEC(1));
-	assert_int_equal(slot_state(&c, 2), HS_SLOT_ON);
-	assert_non_null(dev_in(&c, 2));
-	assert_true(simcard_id(dev_in(&c, 2)) != 0);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c->t.sim, 2),
+				    &tu_card_nic), 0);
+	run(c, HS_SEC(1));
+	assert_int_equal(slot_state(c, 2), HS_SLOT_ON);
+	assert_non_null(dev_in(c, 2));
+	assert_true(simcard_id(dev_in(c, 2)) != 0);
 
-	/* Slot 2 now holds a card: a bridge card in the slot whose next
-	 * bus is slot 2's is refused, naming what is in the way, and
-	 * nothing changes. */
-	{
-		unsigned before = 0, f, l, victim = 0;
-
-		for (unsigned sl = 1; sl <= 4; sl++) {
-			bus_range(&c, sl, &f, &l);
-			if (l + 1 == f2b)
-				victim = sl;
-		}
-		assert_true(victim == 4 || victim == 3);
-		if (victim == 3) {
-			assert_int_equal(sim_remove(sim_slot_by_phys(c.t.sim, 3),
-						    SIM_REMOVE_SURPRISE), 0);
-			run(&c, HS_SEC(1));
-		}
-		bus_range(&c, 2, &f, &l);
-		before = f;
-		c.alerts[0] = '\0';
-		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, victim),
-					    &tu_card_bridge), 0);
-		run(&c, HS_SEC(1));
-		assert_int_not_equal(slot_state(&c, victim), HS_SLOT_ON);
-		if (!strstr(c.alerts, "belong to 00:02.0, with devices below "
-				      "it whose bus numbers would change"))
-			fail_msg("alerts: %s", c.alerts);
-		bus_range(&c, 2, &f, &l);
-		assert_int_equal(f, before);
-		assert_true(simcard_id(dev_in(&c, 2)) != 0);
+	for (unsigned sl = 1; sl <= 4; sl++) {
+		bus_range(c, sl, &f, &l);
+		if (l + 1 == f2b)
+			victim = sl;
 	}
+	assert_true(victim == 4 || victim == 3);
+	if (victim == 3) {
+		assert_int_equal(sim_remove(sim_slot_by_phys(c->t.sim, 3),
+					    SIM_REMOVE_SURPRISE), 0);
+		run(c, HS_SEC(1));
+	}
+	c->alerts[0] = '\0';
+	c->moved = 0;
+	return victim;
+}
+
+static void assert_hw_matches(struct t7 *c);
+
+/* The ID register of the function at bdf, read the way any config
+ * cycle goes: through the bridges' bus numbers. */
+static uint32_t id_at(struct t7 *c, hs_bdf_t bdf)
+{
+	uint32_t v = 0;
+
+	c->t.plat.ops->cfg_read(c->t.plat.ctx, bdf, 0, 4, &v);
+	return v;
+}
+
+static void bridge_card_gets_bus_numbers(void **state)
+{
+	struct t7 c;
+
+	(void)state;
+	bus_prepare(&c, HS_MOVE_CAPABLE);
 	run(&c, HS_SEC(1));
 	assert_no_loss_nic(&c);
 	teardown_t7(&c);
+}
+
+/* The next bridge card needs slot 2's bus, where a NIC runs with
+ * requests in flight: the NIC is stopped, renumbered and started again;
+ * it is the same device, answering at its new number, nothing lost. */
+static void running_device_renumbered(void **state)
+{
+	struct t7 c;
+	struct hs_dev *nic2;
+	hs_bdf_t old;
+	uint32_t id;
+	unsigned victim, f, l, f2, l2;
+
+	(void)state;
+	victim = bus_prepare(&c, HS_MOVE_CAPABLE);
+	nic2 = dev_in(&c, 2);
+	old = hs_dev_bdf(nic2);
+	id = id_at(&c, old);
+	bus_range(&c, 2, &f2, &l2);
+	traffic_nic(nic2);
+	assert_true(simcard_in_flight(nic2) > 0);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, victim),
+				    &tu_card_bridge), 0);
+	run(&c, HS_SEC(1));
+	if (slot_state(&c, victim) != HS_SLOT_ON)
+		fail_msg("slot %u: %s", victim, c.alerts);
+	/* The victim slot grew into slot 2's old number... */
+	bus_range(&c, victim, &f, &l);
+	assert_int_equal(l, f2);
+	/* ...and slot 2 moved with its NIC. */
+	bus_range(&c, 2, &f, &l);
+	assert_int_not_equal(f, f2);
+	assert_ptr_equal(dev_in(&c, 2), nic2);
+	assert_int_equal(HS_BDF_BUS(hs_dev_bdf(nic2)), f);
+	assert_int_equal(id_at(&c, hs_dev_bdf(nic2)), id);
+	assert_true(simcard_id(nic2) != 0);
+	assert_false(simcard_stopped(nic2));
+	/* One event says where it was. */
+	assert_int_equal(c.moved, 1);
+	assert_int_equal(c.moved_bdf[0], hs_dev_bdf(nic2));
+	assert_int_equal(c.moved_old[0], old);
+	assert_hw_matches(&c);
+	/* Its held requests went out; new ones work; it can leave cleanly
+	 * from where it is now. */
+	traffic_nic(nic2);
+	run(&c, HS_SEC(1));
+	assert_no_loss_nic(&c);
+	assert_int_equal(hs_slot_disable(hs_slot_by_phys(c.core, 2), NULL, NULL), 0);
+	run(&c, HS_SEC(2));
+	assert_int_equal(slot_state(&c, 2), HS_SLOT_OFF);
+	assert_no_loss_nic(&c);
+	teardown_t7(&c);
+}
+
+/* Under the never-move policy a bus number is an address like any
+ * other: the card is refused, naming what is in the way, and nothing
+ * changes. */
+static void never_policy_keeps_bus_numbers(void **state)
+{
+	struct t7 c;
+	struct hs_dev *nic2;
+	hs_bdf_t old;
+	unsigned victim, f, l, f2, l2;
+	char *before, *after;
+
+	(void)state;
+	victim = bus_prepare(&c, HS_MOVE_NEVER);
+	nic2 = dev_in(&c, 2);
+	old = hs_dev_bdf(nic2);
+	bus_range(&c, 2, &f2, &l2);
+	before = cu_snapshot(c.t.sim, c.core);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, victim),
+				    &tu_card_bridge), 0);
+	run(&c, HS_SEC(1));
+	assert_int_not_equal(slot_state(&c, victim), HS_SLOT_ON);
+	if (!strstr(c.alerts, "belong to 00:02.0, with devices below it whose "
+			      "bus numbers would change, and ") ||
+	    !strstr(c.alerts, "may not be renumbered: the policy never moves "
+			      "a device"))
+		fail_msg("alerts: %s", c.alerts);
+	bus_range(&c, 2, &f, &l);
+	assert_int_equal(f, f2);
+	assert_int_equal(hs_dev_bdf(nic2), old);
+	assert_int_equal(c.moved, 0);
+	after = cu_snapshot(c.t.sim, c.core);
+	cu_same_except_new(before, after);
+	free(before);
+	free(after);
+	assert_true(simcard_id(nic2) != 0);
+	run(&c, HS_SEC(1));
+	assert_no_loss_nic(&c);
+	teardown_t7(&c);
+}
+
+/* The NIC's driver refuses to stop: the operator reads why, and nothing
+ * was renumbered. */
+static void renumber_veto(void **state)
+{
+	struct t7 c;
+	struct hs_dev *nic2;
+	hs_bdf_t old;
+	unsigned victim;
+	char *before, *after;
+
+	(void)state;
+	victim = bus_prepare(&c, HS_MOVE_CAPABLE);
+	nic2 = dev_in(&c, 2);
+	old = hs_dev_bdf(nic2);
+	simcard_set_stop_veto(nic2, "firmware update in progress");
+	traffic_nic(nic2);
+	before = cu_snapshot(c.t.sim, c.core);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, victim),
+				    &tu_card_bridge), 0);
+	run(&c, HS_SEC(1));
+	assert_int_not_equal(slot_state(&c, victim), HS_SLOT_ON);
+	if (!strstr(c.alerts, "renumbering bus numbers needs") ||
+	    !strstr(c.alerts, "refuses to stop: firmware update in progress"))
+		fail_msg("alerts: %s", c.alerts);
+	assert_int_equal(hs_dev_bdf(nic2), old);
+	after = cu_snapshot(c.t.sim, c.core);
+	cu_same_except_new(before, after);
+	free(before);
+	free(after);
+	run(&c, HS_SEC(1));
+	assert_no_loss_nic(&c);
+	teardown_t7(&c);
+}
+
+/*
+ * A hot-plug controller renumbered with the bridge above it.  On the
+ * shpc-bridge example, bridge cards fill the 31-slot SHPC bridge's bus
+ * range until the next card needs the number of the plain bridge 00:06.0,
+ * behind which a second SHPC bridge (slots 40-43) runs with a board in
+ * slot 42.  That controller is idle, so it is renumbered with its board;
+ * afterwards its slots still work at their new bus numbers.
+ */
+/* The function 0 of the board in a slot of any kind, and its slot's
+ * controller. */
+static struct hs_dev *slot_ctl(struct t7 *c, unsigned phys)
+{
+	struct hs_slot_info si;
+
+	hs_slot_get_info(hs_slot_by_phys(c->core, (uint16_t)phys), &si);
+	return hs_dev_find(c->core, si.bridge);
+}
+
+static struct hs_dev *board_in(struct t7 *c, unsigned phys)
+{
+	struct hs_slot_info si;
+	unsigned sec;
+
+	hs_slot_get_info(hs_slot_by_phys(c->core, (uint16_t)phys), &si);
+	if (hs_dev_secondary_bus(hs_dev_find(c->core, si.bridge), &sec))
+		return NULL;
+	return hs_dev_find(c->core, HS_BDF(0, sec, si.devnum, 0));
+}
+
+static void shpc_controller_renumbered(void **state)
+{
+	struct t7 c;
+	struct sim_topology *topo;
+	struct hs_core_params p;
+	struct hs_dev *shpc2, *board;
+	hs_bdf_t shpc2_old, board_old;
+	uint32_t board_id;
+	char err[512];
+	unsigned tried = 0, sec;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	if (sim_topology_load(HOTSWAP_SRCDIR "/examples/shpc-bridge.json", NULL,
+			      &topo, err, sizeof(err)))
+		fail_msg("%s", err);
+	c.t.sim = sim_topology_sim(topo);
+	sim_get_platform(c.t.sim, &c.t.plat);
+	hs_core_params_defaults(&p);
+	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
+	simcard_ledger_reset();
+	assert_int_equal(hs_core_create(&c.t.plat, &p, &c.core), 0);
+	assert_int_equal(hs_controllers_register(c.core), 0);
+	assert_int_equal(hs_driver_register(c.core, &simnet_driver), 0);
+	assert_int_equal(hs_driver_register(c.core, &simstor_driver), 0);
+	assert_int_equal(hs_core_subscribe(c.core, on_event, &c), 0);
+	assert_int_equal(hs_core_enumerate(c.core), 0);
+	run(&c, HS_MSEC(50));
+
+	shpc2 = slot_ctl(&c, 40);
+	assert_non_null(shpc2);
+	shpc2_old = hs_dev_bdf(shpc2);
+	board = board_in(&c, 42);
+	assert_non_null(board);
+	board_old = hs_dev_bdf(board);
+	board_id = id_at(&c, board_old);
+	/* Bridge cards into the big bridge's empty slots until one needs
+	 * the second controller's numbers. */
+	for (unsigned slot = 2; slot <= 31 && hs_dev_bdf(shpc2) == shpc2_old;
+	     slot++) {
+		if (slot == 3)
+			continue;
+		c.alerts[0] = '\0';
+		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, slot),
+					    &tu_card_bridge), 0);
+		run(&c, HS_SEC(2));
+		if (slot_state(&c, slot) != HS_SLOT_ON)
+			fail_msg("slot %u: %s", slot, c.alerts);
+		tried++;
+	}
+	assert_int_not_equal(hs_dev_bdf(shpc2), shpc2_old);
+	assert_ptr_equal(slot_ctl(&c, 40), shpc2);
+	/* The board behind it answers at its new number. */
+	assert_ptr_equal(board_in(&c, 42), board);
+	assert_int_not_equal(hs_dev_bdf(board), board_old);
+	assert_int_equal(id_at(&c, hs_dev_bdf(board)), board_id);
+	assert_hw_matches(&c);
+	/* The renumbered controller still runs its slots. */
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 41),
+				    &tu_card_nic), 0);
+	run(&c, HS_SEC(2));
+	if (slot_state(&c, 41) != HS_SLOT_ON)
+		fail_msg("slot 41: %s", c.alerts);
+	assert_non_null(board_in(&c, 41));
+	assert_true(simcard_id(board_in(&c, 41)) != 0);
+	assert_int_equal(hs_dev_secondary_bus(shpc2, &sec), 0);
+	assert_int_equal(HS_BDF_BUS(hs_dev_bdf(board_in(&c, 41))), sec);
+	traffic_nic(board_in(&c, 41));
+	assert_int_equal(hs_slot_disable(hs_slot_by_phys(c.core, 42), NULL,
+					 NULL), 0);
+	run(&c, HS_SEC(7));
+	assert_int_equal(slot_state(&c, 42), HS_SLOT_OFF);
+	assert_no_loss_nic(&c);
+	printf("shpc renumbering: %u bridge cards, controller %02x:%02x.%u -> "
+	       "%02x:%02x.%u\n", tried, HS_BDF_BUS(shpc2_old),
+	       HS_BDF_DEV(shpc2_old), HS_BDF_FN(shpc2_old),
+	       HS_BDF_BUS(hs_dev_bdf(shpc2)), HS_BDF_DEV(hs_dev_bdf(shpc2)),
+	       HS_BDF_FN(hs_dev_bdf(shpc2)));
+	hs_core_destroy(c.core);
+	sim_topology_free(topo);
 }
 
 /* ---- rollbacks -------------------------------------------------------- */
@@ -820,6 +1068,73 @@ static void fault_sweep(bool alloc)
 	       absorbed);
 }
 
+/* A fault at every config access of a renumbering (and of the slot
+ * bringing the card up around it): either the card came up and the NIC
+ * answers where its record says, or nothing changed; never a request
+ * lost. */
+static void fault_at_every_renumber_access(void **state)
+{
+	unsigned long points = 0, rolled_back = 0, absorbed = 0;
+
+	(void)state;
+	{
+		struct t7 c;
+		struct sim_counters k0, k1;
+		unsigned victim = bus_prepare(&c, HS_MOVE_CAPABLE);
+
+		sim_get_counters(c.t.sim, &k0);
+		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, victim),
+					    &tu_card_bridge), 0);
+		run(&c, HS_SEC(1));
+		sim_get_counters(c.t.sim, &k1);
+		assert_int_equal(slot_state(&c, victim), HS_SLOT_ON);
+		points = k1.cfg_reads + k1.cfg_writes - k0.cfg_reads -
+			 k0.cfg_writes;
+		teardown_t7(&c);
+	}
+	assert_true(points > 0);
+	for (unsigned long nth = 1; nth <= points; nth++) {
+		struct t7 c;
+		unsigned victim = bus_prepare(&c, HS_MOVE_CAPABLE);
+		struct hs_dev *nic2 = dev_in(&c, 2);
+		hs_bdf_t old = hs_dev_bdf(nic2);
+		uint32_t id = id_at(&c, old);
+		char *before, *after;
+
+		traffic_nic(nic2);
+		before = cu_snapshot(c.t.sim, c.core);
+		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, victim),
+					    &tu_card_bridge), 0);
+		sim_fault_cfg(c.t.sim, nth);
+		run(&c, HS_SEC(1));
+		sim_fault_cfg(c.t.sim, 0);
+		assert_false(simcard_stopped(nic2));
+		if (hs_dev_bdf(nic2) != old) {
+			/* Renumbered: it answers at its new number. */
+			assert_int_equal(slot_state(&c, victim), HS_SLOT_ON);
+			assert_int_equal(id_at(&c, hs_dev_bdf(nic2)), id);
+			assert_hw_matches(&c);
+			absorbed++;
+		} else {
+			after = cu_snapshot(c.t.sim, c.core);
+			if (slot_state(&c, victim) != HS_SLOT_ON)
+				cu_same_except_new(before, after);
+			free(after);
+			assert_int_equal(id_at(&c, old), id);
+			rolled_back++;
+		}
+		free(before);
+		assert_true(simcard_id(nic2) != 0);
+		traffic_nic(nic2);
+		run(&c, HS_SEC(1));
+		assert_no_loss_nic(&c);
+		teardown_t7(&c);
+	}
+	printf("fault sweep (renumbering): %lu injection points, %lu left "
+	       "the NIC where it was, %lu renumbered it correctly\n", points,
+	       rolled_back, absorbed);
+}
+
 static void fault_at_every_config_access(void **state)
 {
 	(void)state;
@@ -841,9 +1156,14 @@ int main(void)
 		cmocka_unit_test(never_policy_still_grows_windows),
 		cmocka_unit_test(pinned_slot_and_class),
 		cmocka_unit_test(bridge_card_gets_bus_numbers),
+		cmocka_unit_test(running_device_renumbered),
+		cmocka_unit_test(never_policy_keeps_bus_numbers),
+		cmocka_unit_test(renumber_veto),
+		cmocka_unit_test(shpc_controller_renumbered),
 		cmocka_unit_test(veto_rolls_back),
 		cmocka_unit_test(failed_start_rolls_back),
 		cmocka_unit_test(fault_at_every_config_access),
+		cmocka_unit_test(fault_at_every_renumber_access),
 		cmocka_unit_test(fault_at_every_allocation),
 	};
 
