@@ -241,5 +241,39 @@ ctl --json history --limit 100000 | grep -q '"request": "rebalance"' && ok "reba
 
 stop || bad "clean stop"
 grep -q "ERROR: AddressSanitizer\|runtime error" "$T/daemon.log" && { bad "sanitizers quiet"; grep -A20 "ERROR\|runtime error" "$T/daemon.log" | head -40; } || ok "sanitizers quiet in the daemon"
+# ---- bus renumbering (shpc-bridge chassis) ----------------------------------------------------
+# Bridge cards fill the 31-slot SHPC bridge's bus range until the next one
+# needs the numbers of the bridge in front of the 4-slot SHPC bridge: that
+# controller and the board in its slot 42 are renumbered, and the daemon's
+# view (stable name included) follows.
+start --topology "$S/examples/shpc-bridge.json" --state-dir "$T/shpc" --socket "$SOCK"
+NAME42=$(ctl --json show 42 | python3 -c 'import json,sys; d=json.load(sys.stdin)["devices"]; print(d[0]["name"], d[0]["bdf"])')
+for sl in 2 4 5 6 7 8; do
+	ctl sim insert $sl nic-bridge-2port >/dev/null && ctl sim advance 100ms >/dev/null &&
+		ctl add $sl >"$T/out" 2>&1 || { bad "add slot $sl"; cat "$T/out"; }
+done
+AFTER42=$(ctl --json show 42 | python3 -c 'import json,sys; d=json.load(sys.stdin)["devices"]; print(d[0]["name"], d[0]["bdf"])')
+[ "${NAME42%% *}" = "${AFTER42%% *}" ] && [ "${NAME42#* }" != "${AFTER42#* }" ] &&
+	ok "slot 42's board renumbered (${NAME42#* } -> ${AFTER42#* }), same name ${AFTER42%% *}" ||
+	bad "slot 42 renumbering: before '$NAME42', after '$AFTER42'"
+ctl --json history --limit 100000 >"$T/out"
+python3 - "$T/out" "${NAME42#* }" "${AFTER42#* }" <<'PY' && ok "device-moved events lead from the old address to the new one" || bad "device-moved old_bdf"
+import json, sys
+evs = json.load(open(sys.argv[1]))
+if isinstance(evs, dict):
+    evs = evs.get("events", [])
+cur = sys.argv[2]
+for e in sorted(evs, key=lambda e: e.get("seq", 0)):
+    if e.get("type") == "device-moved" and e.get("old_bdf") == cur:
+        cur = e["bdf"]
+assert cur == sys.argv[3], (cur, sys.argv[3])
+PY
+check "insert a NIC into the renumbered controller's slot 41" ctl sim insert 41 nic-1port
+ctl sim advance 100ms >/dev/null
+check "add slot 41" ctl add 41
+[ "$(state_of 41)" = on ] && ok "slot 41 comes up behind the renumbered controller" || bad "slot 41: $(state_of 41)"
+stop || bad "clean stop (shpc-bridge)"
+grep -q "ERROR: AddressSanitizer\|runtime error" "$T/daemon.log" && { bad "sanitizers quiet (shpc-bridge)"; grep -A20 "ERROR\|runtime error" "$T/daemon.log" | head -40; } || ok "sanitizers quiet in the daemon (shpc-bridge)"
+
 echo "1..$N"
 [ $FAILS -eq 0 ]
