@@ -346,11 +346,13 @@ int hs_txn_event(struct hs_core *core, enum hs_event_type type,
 		.slot = hs_dev_slot(dev), .driver = driver,
 		.old_bdf = dev->bdf,
 	};
-	const struct txn_res_snap *snap = hs_txn_res_of(core, dev);
-
 	/* A device renumbered in this transaction: where it was. */
-	if (snap && type == HS_EV_DEV_MOVED)
-		ev.old_bdf = snap->bdf;
+	if (type == HS_EV_DEV_MOVED) {
+		const struct txn_res_snap *snap = hs_txn_res_of(core, dev);
+
+		if (snap)
+			ev.old_bdf = snap->bdf;
+	}
 
 	if (!core->in_txn) {
 		hs_emit(core, &ev);
