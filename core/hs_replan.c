@@ -224,10 +224,13 @@ struct level_out {
 /*
  * Place floats (sorted, largest alignment first) in [lo, hi) around the
  * fixed spans.  With tight, each goes where the hull grows least (lowest
- * address on a tie); otherwise at the lowest address it fits.
+ * address on a tie); otherwise at the lowest address it fits.  A window
+ * whose size is not a multiple of its alignment may also go end-aligned
+ * (its item's mirror set): what exceeds the aligned block then lies
+ * below it rather than spilling into the next aligned block.
  */
 static int place_level(struct hs_core *core, uint64_t lo, uint64_t hi,
-		       struct spans *fixed, const struct hs_items *fl,
+		       struct spans *fixed, struct hs_items *fl,
 		       bool tight, struct level_out *out)
 {
 	uint64_t hlo = ~0ull, hhi = 0;
@@ -242,20 +245,32 @@ static int place_level(struct hs_core *core, uint64_t lo, uint64_t hi,
 	for (size_t i = 0; i < fl->n; i++) {
 		uint64_t sz = fl->v[i].size, a = fl->v[i].align;
 		uint64_t best = 0, best_cost = ~0ull, cur = lo;
-		bool found = false;
+		bool found = false, best_mirror = false, can_mirror;
 
 		if (!a)
 			a = 1;
+		can_mirror = fl->v[i].bar < 0 && (sz & (a - 1));
 		for (size_t g = 0; g <= fixed->n; g++) {
 			uint64_t ge = g < fixed->n ? fixed->v[g].start : hi;
-			uint64_t c[2];
+			/* Base-aligned lowest, highest; end-aligned lowest,
+			 * highest (~0: none). */
+			uint64_t c[4] = { ~0ull, ~0ull, ~0ull, ~0ull };
 
 			if (ge > hi)
 				ge = hi;
 			if (ge > cur && ge - cur >= sz) {
 				c[0] = hs_align_up(cur, a);
 				c[1] = align_down(ge - sz, a);
-				for (int t = 0; t < 2; t++) {
+				if (can_mirror) {
+					uint64_t e = hs_align_up(cur + sz, a);
+
+					if (e != ~0ull)
+						c[2] = e - sz;
+					e = align_down(ge, a);
+					if (e >= sz)
+						c[3] = e - sz;
+				}
+				for (int t = 0; t < 4; t++) {
 					uint64_t nlo, nhi, cost;
 
 					if (c[t] < cur || c[t] > ge - sz ||
@@ -268,10 +283,9 @@ static int place_level(struct hs_core *core, uint64_t lo, uint64_t hi,
 					    (cost == best_cost && c[t] < best)) {
 						best = c[t];
 						best_cost = cost;
+						best_mirror = t >= 2;
 						found = true;
 					}
-					if (!tight)
-						break;
 				}
 			}
 			if (g < fixed->n && fixed->v[g].end > cur)
@@ -282,6 +296,7 @@ static int place_level(struct hs_core *core, uint64_t lo, uint64_t hi,
 		if (!found)
 			return -HS_ENOSPC;
 		out->at[i] = best;
+		fl->v[i].mirror = best_mirror;
 		if ((rc = spans_insert(core, fixed, best, best + sz)))
 			return rc;
 		if (best < hlo)

@@ -95,6 +95,7 @@ int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 	it->v[it->n].bar = bar;
 	it->v[it->n].size = size;
 	it->v[it->n].align = align;
+	it->v[it->n].mirror = false;
 	it->n++;
 	return 0;
 }
@@ -273,6 +274,10 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 
 /* ---- placement -------------------------------------------------------- */
 
+static void place_bridge(struct hs_core *core, struct hs_dev *br,
+			 enum hs_res r, uint64_t base, bool pref_path,
+			 bool mirror);
+
 void hs_assign_item(struct hs_core *core, const struct hs_item *x,
 			enum hs_res r, uint64_t at, bool pref_path)
 {
@@ -283,13 +288,20 @@ void hs_assign_item(struct hs_core *core, const struct hs_item *x,
 		b->res = r;
 		b->assigned = true;
 	} else {
-		hs_place_bridge(core, x->dev, r, at, pref_path);
+		place_bridge(core, x->dev, r, at, pref_path, x->mirror);
 	}
 }
 
-/* Place a gathered list from base (sorting it); returns the end. */
+/*
+ * Place a gathered list from base (sorting it); returns the end (unused
+ * with mirror).  With mirror, the layout is reflected inside [base, top):
+ * an item packed at offset off goes to top - off - size.  top must then be
+ * aligned to the largest alignment: BARs stay aligned, and a child
+ * window's end is aligned, so it is laid out mirrored in turn.
+ */
 static uint64_t place_items(struct hs_core *core, struct hs_items *it,
-			    enum hs_res r, uint64_t base, bool pref_path)
+			    enum hs_res r, uint64_t base, bool pref_path,
+			    bool mirror, uint64_t top)
 {
 	const struct hs_platform *p = core->plat;
 	uint64_t *at, end;
@@ -300,15 +312,22 @@ static uint64_t place_items(struct hs_core *core, struct hs_items *it,
 	at = p->ops->realloc(p->ctx, NULL, 0, it->n * sizeof(*at));
 	if (!at)
 		return ~0ull; /* reported by the caller as not fitting */
-	end = pack(it, base, at);
-	for (size_t i = 0; i < it->n; i++)
-		hs_assign_item(core, &it->v[i], r, at[i], pref_path);
+	end = pack(it, mirror ? 0 : base, at);
+	for (size_t i = 0; i < it->n; i++) {
+		struct hs_item *x = &it->v[i];
+
+		x->mirror = mirror && x->bar < 0;
+		hs_assign_item(core, x, r,
+			       mirror ? top - at[i] - x->size : at[i],
+			       pref_path);
+	}
 	p->ops->realloc(p->ctx, at, it->n * sizeof(*at), 0);
 	return end;
 }
 
-void hs_place_bridge(struct hs_core *core, struct hs_dev *br,
-			 enum hs_res r, uint64_t base, bool pref_path)
+static void place_bridge(struct hs_core *core, struct hs_dev *br,
+			 enum hs_res r, uint64_t base, bool pref_path,
+			 bool mirror)
 {
 	struct hs_items it = { .core = core };
 	bool cpath = child_pref_path(br, pref_path);
@@ -320,10 +339,17 @@ void hs_place_bridge(struct hs_core *core, struct hs_dev *br,
 	 * is placed now. */
 	for (struct hs_dev *c = br->child; c; c = c->sibling)
 		if (c->bridge && counts(c) && !c->need[r] && c->win[r].size)
-			hs_place_bridge(core, c, r, 0, cpath);
+			place_bridge(core, c, r, 0, cpath, false);
 	if (hs_gather(&it, br->child, r, cpath, false) == 0 && it.n)
-		place_items(core, &it, r, base, cpath);
+		place_items(core, &it, r, base, cpath, mirror,
+			    base + br->need[r]);
 	hs_items_free(&it);
+}
+
+void hs_place_bridge(struct hs_core *core, struct hs_dev *br,
+			 enum hs_res r, uint64_t base, bool pref_path)
+{
+	place_bridge(core, br, r, base, pref_path, false);
 }
 
 /* ---- boot ------------------------------------------------------------- */
@@ -382,7 +408,8 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 				it.v[k++] = it.v[i];
 		it.n = k;
 		hs_items_sort(&it);
-		off = place ? place_items(core, &it, r, base, pref_path)
+		off = place ? place_items(core, &it, r, base, pref_path,
+					    false, 0)
 			    : pack(&it, base, NULL);
 		if (off == ~0ull) {
 			rc = -HS_ENOMEM;
@@ -584,22 +611,40 @@ static int spans_add(struct hs_core *core, struct span **v, size_t *n,
 	return 0;
 }
 
-/* First aligned gap of size in [lo, hi) between the used spans. */
+/* First aligned gap of size in [lo, hi) between the used spans.  With
+ * can_mirror (a window whose size is not a multiple of its alignment),
+ * an end-aligned start counts too (*mirror set), the lowest in the gap
+ * winning. */
 static bool find_gap(const struct span *v, size_t n, uint64_t lo, uint64_t hi,
-		     uint64_t size, uint64_t align, uint64_t *at)
+		     uint64_t size, uint64_t align, bool can_mirror,
+		     uint64_t *at, bool *mirror)
 {
 	uint64_t cur = lo;
 
 	for (size_t i = 0; i <= n; i++) {
 		uint64_t gap_end = i < n ? v[i].start : hi;
 		uint64_t a = hs_align_up(cur, align);
+		bool found = false;
 
 		if (gap_end > hi)
 			gap_end = hi;
 		if (a >= cur && a + size <= gap_end && a + size > a) {
 			*at = a;
-			return true;
+			*mirror = false;
+			found = true;
 		}
+		if (can_mirror && gap_end > cur && gap_end - cur >= size) {
+			uint64_t e = hs_align_up(cur + size, align);
+
+			if (e != SAT && e <= gap_end &&
+			    (!found || e - size < *at)) {
+				*at = e - size;
+				*mirror = true;
+				found = true;
+			}
+		}
+		if (found)
+			return true;
 		if (i < n && v[i].end > cur)
 			cur = v[i].end;
 	}
@@ -719,13 +764,15 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 		goto out;
 	hs_items_sort(&it);
 	for (size_t i = 0; i < it.n; i++) {
-		const struct hs_item *x = &it.v[i];
+		struct hs_item *x = &it.v[i];
 		hs_bdf_t b = x->dev->bdf;
 		uint64_t at;
 		char need[32], has[32], fr[32], al[32];
 
 		if (br->win[r].size &&
-		    find_gap(sp, nsp, lo, hi, x->size, x->align, &at)) {
+		    find_gap(sp, nsp, lo, hi, x->size, x->align,
+			     x->bar < 0 && (x->size & (x->align - 1)), &at,
+			     &x->mirror)) {
 			if ((rc = spans_add(core, &sp, &nsp, &capsp, at,
 					    x->size)))
 				break;

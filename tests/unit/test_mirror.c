@@ -1,0 +1,169 @@
+/*
+ * test_mirror.c - end-aligned ("mirrored") windows (issue #7): a card's
+ * bridge whose window is not a multiple of its alignment (17 MiB holding
+ * a 16 MiB BAR) may sit with its end, not its base, on the aligned
+ * boundary, its contents laid out reflected.  In a slot window where only
+ * that fits, the card comes up and its functions answer through both
+ * bridges; where neither layout fits, the hot-add is refused.
+ *
+ * Chassis: two root ports; slot 1's prefetchable reservation S1 MiB
+ * comes first, slot 2's (S2 MiB) after it, nothing shared out.
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sim_util.h"
+#include "hs_cfg.h"
+#include "hotswap/core.h"
+#include "core_util.h"
+#include "simcard.h"
+
+static struct tu t;
+static struct hs_core *core;
+
+static struct sim_fn *port(struct sim_bus *bus, uint8_t dev, int phys)
+{
+	struct sim_port_spec ps = { .type = SIM_PORT_ROOT, .vendor = 0x8086,
+				    .device = 0x7c00 + dev, .has_slot = true,
+				    .phys_slot = (uint16_t)phys };
+	int err = 0;
+	struct sim_fn *fn;
+
+	sim_slot_features_default(&ps.slot);
+	fn = sim_add_pcie_port(bus, dev, 0, &ps, &err);
+	assert_non_null(fn);
+	return fn;
+}
+
+static const struct sim_card_spec gpuish = {
+	.name = "gpuish", .nfuncs = 1,
+	.funcs = { { .vendor = 0x10de, .device = 0x1234, .class_code = 0x030200,
+		     .bar = { [0] = { SIM_BAR_MEM64, true, 16 << 20 },
+			      [2] = { SIM_BAR_MEM64, true, 1 << 20 } } } },
+};
+static const struct sim_child_spec kids[] = { { 0, &gpuish } };
+static const struct sim_card_spec bcard = {
+	.name = "bridge-gpuish", .nfuncs = 1,
+	.funcs = { { .fn = 0, .vendor = 0x8086, .device = 0x244e,
+		     .is_bridge = true } },
+	.nchildren = 1, .children = kids,
+};
+
+static const struct sim_card_spec nic1m = {
+	.name = "nic1m", .nfuncs = 1,
+	.funcs = { { .vendor = 0x8086, .device = 0x1229, .class_code = 0x020000,
+		     .bar = { [0] = { SIM_BAR_MEM64, true, 1 << 20 } } } },
+};
+static const struct sim_child_spec kids2[] = { { 0, &bcard }, { 1, &nic1m } };
+static const struct sim_card_spec ncard = {
+	.name = "nested", .nfuncs = 1,
+	.funcs = { { .fn = 0, .vendor = 0x8086, .device = 0x244f,
+		     .is_bridge = true } },
+	.nchildren = 2, .children = kids2,
+};
+static const struct sim_card_spec *card = &bcard;
+
+static void power(struct hs_dev *br)
+{
+	uint16_t px = 0;
+	uint32_t ctl;
+
+	assert_int_equal(hs_cfg_find_cap(&t.plat, hs_dev_bdf(br), 0x10, &px), 0);
+	t.plat.ops->cfg_read(t.plat.ctx, hs_dev_bdf(br), px + 0x18, 2, &ctl);
+	t.plat.ops->cfg_write(t.plat.ctx, hs_dev_bdf(br), px + 0x18, 2,
+			      (ctl & ~0x0700u) | 0x0100u);
+	sim_advance(t.sim, HS_MSEC(120));
+}
+
+static void run(unsigned s1, unsigned s2, bool expect_ok)
+{
+	struct hs_core_params p;
+	struct hs_slot_reserve sr[2];
+	struct sim_slot *slot2;
+	struct hs_dev *br;
+	struct hs_resource w, b0, b2, cw;
+	char msg[256] = "";
+	int rc;
+
+	tu_init(&t, NULL);
+	(void)sim_fn_slot(port(sim_root_bus(t.sim), 1, 1));
+	slot2 = sim_fn_slot(port(sim_root_bus(t.sim), 2, 2));
+	hs_core_params_defaults(&p);
+	p.share_leftover = false;
+	memset(sr, 0, sizeof(sr));
+	sr[0].phys_slot = 1; sr[0].r = p.hotplug; sr[0].r.pref = (uint64_t)s1 << 20;
+	sr[1].phys_slot = 2; sr[1].r = p.hotplug; sr[1].r.pref = (uint64_t)s2 << 20;
+	p.slot_reserve = sr;
+	p.nslot_reserve = 2;
+	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	assert_int_equal(hs_core_enumerate(core), 0);
+	br = hs_core_slot_bridge(core, 2);
+	assert_non_null(br);
+	assert_int_equal(sim_insert(slot2, card), 0);
+	power(br);
+	hs_dev_window(br, HS_RES_PREF, &w);
+	rc = hs_core_hot_add(core, br, msg, sizeof(msg));
+	if (expect_ok && rc)
+		fail_msg("slot 2 window %#llx+%#llx: %s",
+			 (unsigned long long)w.start,
+			 (unsigned long long)w.size, msg);
+	if (!expect_ok) {
+		assert_int_equal(rc, -HS_ENOSPC);
+		assert_non_null(strstr(msg, "prefetchable memory: need"));
+	}
+	if (!rc) {
+		for (struct hs_dev *d = hs_dev_next(core, NULL); d; d = hs_dev_next(core, d)) {
+			if (hs_dev_device(d) == 0x244f || hs_dev_device(d) == 0x1229) {
+				struct hs_resource x;
+				if (hs_dev_device(d) == 0x244f)
+					hs_dev_window(d, HS_RES_PREF, &x);
+				else
+					hs_dev_bar(d, 0, &x);
+				if (hs_dev_device(d) == 0x1229)
+					assert_int_equal(tu_mem32(&t, x.start), 0x12298086);
+			}
+			if (hs_dev_device(d) == 0x244e) {
+				assert_int_equal(hs_dev_window(d, HS_RES_PREF, &cw), 0);
+				/* And the registers say the same. */
+				uint32_t lo = tu_rd32(&t, hs_dev_bdf(d), 0x24);
+				uint32_t bu = tu_rd32(&t, hs_dev_bdf(d), 0x28);
+				uint64_t base = (uint64_t)(lo & 0xfff0) << 16 | (uint64_t)bu << 32;
+				assert_int_equal(base, cw.start);
+			}
+			if (hs_dev_device(d) == 0x1234) {
+				assert_int_equal(hs_dev_bar(d, 0, &b0), 0);
+				assert_int_equal(hs_dev_bar(d, 2, &b2), 0);
+				assert_int_equal(b0.start & (b0.size - 1), 0);
+				assert_int_equal(b2.start & (b2.size - 1), 0);
+				assert_true(b0.start >= cw.start && b0.start + b0.size <= cw.start + cw.size);
+				assert_true(b2.start >= cw.start && b2.start + b2.size <= cw.start + cw.size);
+				assert_true(cw.start >= w.start && cw.start + cw.size <= w.start + w.size);
+				/* Reachable through both bridges: BAR0's ID register. */
+				assert_int_equal(tu_mem32(&t, b0.start), 0x123410de);
+			}
+		}
+	}
+	hs_core_destroy(core);
+	core = NULL;
+	tu_fini(&t);
+}
+
+static void only_mirrored_fits(void **s) { (void)s; run(31, 17, true); }
+static void mirrored_lower(void **s) { (void)s; run(40, 40, true); }
+static void aligned_window(void **s) { (void)s; run(32, 32, true); }
+static void neither_fits(void **s) { (void)s; run(17, 17, false); }
+static void nested(void **s) { (void)s; card = &ncard; run(30, 18, true); card = &bcard; }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(only_mirrored_fits),
+		cmocka_unit_test(mirrored_lower),
+		cmocka_unit_test(aligned_window),
+		cmocka_unit_test(neither_fits),
+		cmocka_unit_test(nested),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
