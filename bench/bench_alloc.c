@@ -788,7 +788,7 @@ struct memo_ent {
 
 struct bound {
 	struct memo_ent *b[MEMO_BUCKETS];
-	unsigned long computed, hits;
+	unsigned long computed, hits, witnessed;
 	double cpu;
 };
 
@@ -916,37 +916,75 @@ out:
 	return rc;
 }
 
+/* The memo key of a set of cards (one per slot); false when too long
+ * to memoise. */
+static bool memo_key(const struct workload *w,
+		     const struct sim_card_spec *const *want, char *key,
+		     size_t len, uint64_t *h)
+{
+	size_t at = 0;
+
+	for (unsigned i = 0; i < w->nslots; i++) {
+		int n = snprintf(key + at, len - at, "%s,",
+				 want[i] ? want[i]->name : "");
+
+		if (n < 0 || (size_t)n >= len - at)
+			return false;
+		at += (size_t)n;
+	}
+	*h = hash_str(0xcbf29ce484222325ull, key);
+	return true;
+}
+
+static struct memo_ent *memo_find(struct bound *bd, const char *key,
+				  uint64_t h)
+{
+	for (struct memo_ent *e = bd->b[h % MEMO_BUCKETS]; e; e = e->next)
+		if (e->h == h && !strcmp(e->key, key))
+			return e;
+	return NULL;
+}
+
+/*
+ * A strategy placed these cards, in a live assignment the validator
+ * passed, where the bound's boot packer found none: that assignment is a
+ * witness too (the live planner packs windows end-aligned, which boot
+ * does not).  Later strategies in the same state see "feasible".
+ */
+static void bound_witness(struct bound *bd, const struct workload *w,
+			  const struct sim_card_spec *const *want)
+{
+	char key[4096];
+	uint64_t h;
+	struct memo_ent *e;
+
+	if (memo_key(w, want, key, sizeof(key), &h) &&
+	    (e = memo_find(bd, key, h)) && !e->feasible) {
+		e->feasible = true;
+		bd->witnessed++;
+	}
+}
+
 static int bound_feasible(struct bound *bd, const struct chassis *ch,
 			  const struct workload *w,
 			  const struct sim_card_spec *const *want,
 			  bool *feasible, char *err, size_t errlen)
 {
 	char key[4096];
-	size_t at = 0;
-	uint64_t h = 0xcbf29ce484222325ull;
+	size_t at = sizeof(key);
+	uint64_t h = 0;
 	struct memo_ent *e;
 	double t0 = cpu_seconds();
 	int rc;
 
-	for (unsigned i = 0; i < w->nslots; i++) {
-		int n = snprintf(key + at, sizeof(key) - at, "%s,",
-				 want[i] ? want[i]->name : "");
-
-		if (n < 0 || (size_t)n >= sizeof(key) - at) {
-			at = sizeof(key); /* too long to memoise */
-			break;
+	if (memo_key(w, want, key, sizeof(key), &h)) {
+		at = 0;
+		if ((e = memo_find(bd, key, h))) {
+			*feasible = e->feasible;
+			bd->hits++;
+			bd->cpu += cpu_seconds() - t0;
+			return 0;
 		}
-		at += (size_t)n;
-	}
-	if (at < sizeof(key)) {
-		h = hash_str(h, key);
-		for (e = bd->b[h % MEMO_BUCKETS]; e; e = e->next)
-			if (e->h == h && !strcmp(e->key, key)) {
-				*feasible = e->feasible;
-				bd->hits++;
-				bd->cpu += cpu_seconds() - t0;
-				return 0;
-			}
 	}
 	rc = bound_compute(ch, w, want, feasible, err, errlen);
 	bd->computed++;
@@ -1448,11 +1486,21 @@ static int do_insert(struct run *r, unsigned i,
 	free(before);
 	free(after);
 
+	/* A success is itself a witness when the validator passes it. */
+	{
+		unsigned long invalid = r->st.invalid;
+
+		check_now(r, "insertion");
+		if (ok && !feasible && r->st.invalid == invalid) {
+			bound_witness(r->bd, r->w, r->want);
+			r->st.ok_infeasible++;
+			feasible = true;
+		}
+	}
 	r->st.attempted++;
 	r->st.succeeded += ok;
 	r->st.feasible += feasible;
 	r->st.ok_feasible += ok && feasible;
-	r->st.ok_infeasible += ok && !feasible;
 	r->st.moved += r->moved_now;
 	if (r->moved_now > r->st.moved_max)
 		r->st.moved_max = r->moved_now;
@@ -1471,7 +1519,6 @@ static int do_insert(struct run *r, unsigned i,
 		       feasible ? "feasible" : "infeasible", r->moved_now,
 		       simcard_ledger()->failed, ok ? "" : ": ",
 		       ok ? "" : r->alert);
-	check_now(r, "insertion");
 	return 0;
 }
 
@@ -2036,7 +2083,8 @@ int main(int argc, char **argv)
 	}
 
 	printf("\nbound (e): %lu chassis booted, %lu answered from memory, "
-	       "%.2f s CPU\n", bd->computed, bd->hits, bd->cpu);
+	       "%lu states witnessed by a live assignment, %.2f s CPU\n",
+	       bd->computed, bd->hits, bd->witnessed, bd->cpu);
 	printf("total CPU %.2f s\n\n", cpu_seconds() - t_all);
 	printf("done when (issue #7):\n");
 	printf("  (d) succeeded on %lu of %lu feasible insertions (%.1f%%)\n",
@@ -2050,8 +2098,8 @@ int main(int argc, char **argv)
 	printf("also:\n");
 	printf("  never-move strategies (a)-(c): running functions whose BARs "
 	       "changed: %lu\n", never_moved);
-	printf("  insertions that succeeded where (e) found no assignment: "
-	       "%lu\n", contra);
+	printf("  insertions placed where (e)'s boot found no assignment (the "
+	       "live one is the witness, counted feasible): %lu\n", contra);
 	printf("  insertions made while an isolated function was present "
 	       "(bound not meaningful): %lu\n", tainted);
 	printf("  bound devices not answering their ID register at the end: "
