@@ -380,6 +380,54 @@ static void aperture(const struct hs_host_bridge *h, enum hs_res r,
 }
 
 /* Try a plan on one host: size, then see whether the root bus fits. */
+/*
+ * The root bus: bridge windows packed up from the aperture's base, the
+ * root bus's own BARs (soldered devices, a boot console among them, which
+ * never move) packed down from its top.  The room windows grow into at
+ * hot-plug time then stays in one piece instead of being cut by a small
+ * BAR that can never leave.  -HS_ENOSPC when the two do not fit apart
+ * (the caller then packs both together, filling alignment holes); else
+ * *used is what both take.
+ */
+static int root_split(struct hs_core *core, const struct hs_items *all,
+		      enum hs_res r, uint64_t base, uint64_t size,
+		      bool pref_path, bool place, uint64_t *used)
+{
+	struct hs_items w = { .core = core }, b = { .core = core };
+	uint64_t wend, bsz, top, al = 1;
+	int rc = 0;
+
+	for (size_t i = 0; i < all->n && !rc; i++) {
+		const struct hs_item *x = &all->v[i];
+
+		rc = hs_items_add(x->bar < 0 ? &w : &b, x->dev, x->bar,
+				  x->size, x->align);
+		if (x->bar >= 0 && x->align > al)
+			al = x->align;
+	}
+	if (rc)
+		goto out;
+	rc = -HS_ENOSPC;
+	if (!b.n || !w.n)
+		goto out; /* nothing to keep apart: one packing is the same */
+	wend = pack(&w, base, NULL);
+	bsz = pack(&b, 0, NULL);
+	top = add_sat(base, size);
+	top -= top % al;
+	if (wend == SAT || bsz == SAT || top < bsz || top - bsz < wend)
+		goto out;
+	*used = (wend - base) + bsz;
+	rc = 0;
+	if (place &&
+	    (place_items(core, &w, r, base, pref_path, false, 0) == ~0ull ||
+	     place_items(core, &b, r, 0, pref_path, true, top) == ~0ull))
+		rc = -HS_ENOMEM;
+out:
+	hs_items_free(&w);
+	hs_items_free(&b);
+	return rc;
+}
+
 static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 		    const struct hs_plan *pl, bool place, uint64_t used[])
 {
@@ -392,7 +440,7 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 		    (rc = hs_size_bridge(core, d, pref_path, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-		uint64_t base, size, off;
+		uint64_t base, size, off = 0;
 
 		aperture(h, r, &base, &size);
 		it.n = 0;
@@ -408,6 +456,14 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 				it.v[k++] = it.v[i];
 		it.n = k;
 		hs_items_sort(&it);
+		if ((rc = root_split(core, &it, r, base, size, pref_path, place,
+				     &off)) == 0) {
+			used[r] = off;
+			continue;
+		}
+		if (rc != -HS_ENOSPC)
+			break;
+		rc = 0;
 		off = place ? place_items(core, &it, r, base, pref_path,
 					    false, 0)
 			    : pack(&it, base, NULL);

@@ -157,25 +157,27 @@ static void test_boot_layout_is_exact(void **state)
 	 * The layout is a decision; a change shows up here.  BDFs print as
 	 * bus << 8 | devfn.  Buses are numbered depth first and each hot-plug
 	 * bridge keeps 4 spare bus numbers (slot 1: 1-5, slot 2: 6-10, the
-	 * switch 11-22).  Memory: the switch (16 MiB GPU BAR in slot 10 +
-	 * 8 MiB reserved for slot 11 = 24 MiB, 16 MiB aligned) goes first at
-	 * the base; the VGA's 16 MiB BAR must be 16 MiB aligned and leaves
-	 * an 8 MiB hole at 0x81800000 that slot 1's 8 MiB reservation fills;
-	 * slot 2 follows the VGA.  Prefetchable: the GPU's 256 MiB BAR plus
-	 * 64 MiB for slot 11 under the switch, 64 MiB for slots 1 and 2.
+	 * switch 11-22).  Memory: bridge windows pack up from the base, the
+	 * root bus's own BARs (the VGA, the soldered NIC) down from the top
+	 * of the aperture, so the room between stays in one piece.  The
+	 * switch (16 MiB GPU BAR in slot 10 + 8 MiB reserved for slot 11 =
+	 * 24 MiB, 16 MiB aligned) goes first at the base, then slot 1's and
+	 * slot 2's 8 MiB; the VGA's 16 MiB BAR ends the aperture.
+	 * Prefetchable: the GPU's 256 MiB BAR plus 64 MiB for slot 11 under
+	 * the switch, 64 MiB for slots 1 and 2.
 	 * The root port without a slot reserves nothing of its own.
 	 */
 	static const char *const want[] = {
 		"000008 8086:7c01 drv=pcieport iso=0 w0=1+5 w1=3000+1000 w2=81800000+800000 w3=414000000+4000000\n",
 		"000100 8086:10d3 drv=simnet iso=0 b0=81800000+10000 b2=3000+20 b6=81810000+10000\n",
-		"000010 8086:7c02 drv=pcieport iso=0 w0=6+5 w1=4000+1000 w2=83000000+800000 w3=418000000+4000000\n",
+		"000010 8086:7c02 drv=pcieport iso=0 w0=6+5 w1=4000+1000 w2=82000000+800000 w3=418000000+4000000\n",
 		"000018 8086:7c03 drv=pcieport iso=0 w0=b+c w1=1000+2000 w2=80000000+1800000 w3=400000000+14000000\n",
 		"000b00 8086:7c00 drv=pcieport iso=0 w0=c+b w1=1000+2000 w2=80000000+1800000 w3=400000000+14000000\n",
 		"000c00 8086:7c00 drv=pcieport iso=0 w0=d+5 w1=1000+1000 w2=80000000+1000000 w3=400000000+10000000\n",
 		"000d00 10de:1eb8 drv=- iso=0 b0=80000000+1000000 b2=400000000+10000000\n",
 		"000c08 8086:7c01 drv=pcieport iso=0 w0=12+5 w1=2000+1000 w2=81000000+800000 w3=410000000+4000000\n",
-		"000020 1234:1111 drv=- iso=0 b0=82000000+1000000 b2=83820000+1000\n",
-		"000028 8086:10d3 drv=simnet iso=0 b0=83800000+10000 b2=5000+20 b6=83810000+10000\n",
+		"000020 1234:1111 drv=- iso=0 b0=df000000+1000000 b2=defdf000+1000\n",
+		"000028 8086:10d3 drv=simnet iso=0 b0=deff0000+10000 b2=ffe0+20 b6=defe0000+10000\n",
 	};
 	char *line = s;
 
