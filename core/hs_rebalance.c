@@ -40,6 +40,9 @@ struct rebalance {
 	 * committed subtree roots). */
 	struct hs_dev **floats[HS_RES_COUNT];
 	size_t nfloats[HS_RES_COUNT];
+	/* ...and the pinned one-card slots whose windows shrink. */
+	struct hs_dev **trims[HS_RES_COUNT];
+	size_t ntrims[HS_RES_COUNT];
 	unsigned kinds;                /* kinds that need a new plan */
 	struct hs_dev **stopped;       /* drivers to stop / stopped */
 	bool *quiet;
@@ -255,6 +258,15 @@ static int search(struct hs_replan *rp)
 		goto put_back_empty;
 	if (rc != -HS_ENOSPC)
 		return rc;
+	/* Occupied one-card slots give back what their cards do not use:
+	 * windows shrink, nothing moves. */
+	for (size_t i = 0; i < rp->nunits; i++)
+		rp->units[i].trimmed = hs_replan_trimmable(rp, i);
+	rc = hs_replan_try(rp, false);
+	if (rc == 0)
+		goto put_back_empty;
+	if (rc != -HS_ENOSPC)
+		return rc;
 	/* Movable units from some spine level down float, then whatever
 	 * is not needed is pinned back.  Every starting level is tried and
 	 * the cheapest result kept (the deepest on a tie: moves stay near
@@ -307,6 +319,21 @@ put_back_empty:
 		rc = hs_replan_try(rp, false);
 		if (rc == -HS_ENOSPC) {
 			u->pinned = false;
+			rc = 0;
+		}
+	}
+	/* Windows that need not shrink keep their room. */
+	for (size_t i = 0; i < rp->nunits && !rc; i++) {
+		struct hs_replan_unit *u = &rp->units[i];
+
+		if (!u->trimmed)
+			continue;
+		u->trimmed = false;
+		if (!u->pinned)
+			continue;
+		rc = hs_replan_try(rp, false);
+		if (rc == -HS_ENOSPC) {
+			u->trimmed = true;
 			rc = 0;
 		}
 	}
@@ -380,6 +407,9 @@ static int plan_kinds(struct hs_core *core, struct hs_dev *br,
 				for (size_t f = 0; f < rb->nfloats[r]; f++)
 					if (rp.units[i].dev == rb->floats[r][f])
 						rp.units[i].pinned = false;
+				for (size_t f = 0; f < rb->ntrims[r]; f++)
+					if (rp.units[i].dev == rb->trims[r][f])
+						rp.units[i].trimmed = true;
 			}
 			rc = hs_replan_try(&rp, true);
 			if (rc == -HS_ENOSPC)
@@ -431,11 +461,26 @@ static int plan_kinds(struct hs_core *core, struct hs_dev *br,
 			return -HS_ENOSPC;
 		}
 		if (rb) {
-			size_t n = 0;
+			size_t n = 0, nt = 0;
 
-			for (size_t i = 0; i < rp.nunits; i++)
+			for (size_t i = 0; i < rp.nunits; i++) {
 				if (!rp.units[i].pinned)
 					n++;
+				else if (rp.units[i].trimmed)
+					nt++;
+			}
+			if (nt) {
+				rb->trims[r] = hs_zalloc(core, nt * sizeof(void *));
+				if (!rb->trims[r]) {
+					hs_replan_fini(&rp);
+					return -HS_ENOMEM;
+				}
+				for (size_t i = 0; i < rp.nunits; i++)
+					if (rp.units[i].pinned &&
+					    rp.units[i].trimmed)
+						rb->trims[r][rb->ntrims[r]++] =
+							rp.units[i].dev;
+			}
 			rb->kinds |= 1u << r;
 			if (n) {
 				rb->floats[r] = hs_zalloc(core, n * sizeof(void *));
@@ -497,10 +542,14 @@ static void rb_free(struct rebalance *rb)
 {
 	struct hs_core *core = rb->core;
 
-	for (int r = 0; r < HS_RES_COUNT; r++)
+	for (int r = 0; r < HS_RES_COUNT; r++) {
 		if (rb->floats[r])
 			hs_free(core, rb->floats[r],
 				rb->nfloats[r] * sizeof(void *));
+		if (rb->trims[r])
+			hs_free(core, rb->trims[r],
+				rb->ntrims[r] * sizeof(void *));
+	}
 	if (rb->stopped)
 		hs_free(core, rb->stopped, rb->nalloc * sizeof(void *));
 	if (rb->quiet)

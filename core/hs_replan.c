@@ -122,15 +122,88 @@ static int own_bars(struct hs_core *core, struct spans *s,
 	return rc;
 }
 
-static int unit_fixed(struct hs_core *core, struct spans *s,
-		      const struct hs_dev *d, enum hs_res r)
+/* A one-card slot (a PCIe port) with a card: the part of its window
+ * the card does not use may be given back, the card staying where it is.
+ * A multi-slot bus keeps its window: that room is its other slots'. */
+static bool trimmable(const struct hs_dev *d, enum hs_res r)
 {
-	int rc = own_bars(core, s, d, r);
+	return d->bridge && (d->flags & DEV_HOTPLUG) && d->cap_pcie &&
+	       !d->cap_shpc && d->win[r].size;
+}
 
-	if (!rc && d->bridge && d->win[r].size)
-		rc = spans_insert(core, s, d->win[r].base,
-				  d->win[r].base + d->win[r].size);
+/* The hull of what sits below bridge d in kind r, in granules. */
+static bool content_hull(const struct hs_dev *d, enum hs_res r,
+			 uint64_t *lo, uint64_t *hi)
+{
+	uint64_t g = hs_res_gran(r);
+
+	*lo = ~0ull;
+	*hi = 0;
+	for (const struct hs_dev *c = d->child; c; c = c->sibling) {
+		if (!counts(c))
+			continue;
+		for (int i = 0; i < 7; i++)
+			if (c->bar[i].kind != BAR_NONE && c->bar[i].assigned &&
+			    c->bar[i].res == r) {
+				if (c->bar[i].addr < *lo)
+					*lo = c->bar[i].addr;
+				if (c->bar[i].addr + c->bar[i].size > *hi)
+					*hi = c->bar[i].addr + c->bar[i].size;
+			}
+		if (c->bridge && c->win[r].size) {
+			if (c->win[r].base < *lo)
+				*lo = c->win[r].base;
+			if (c->win[r].base + c->win[r].size > *hi)
+				*hi = c->win[r].base + c->win[r].size;
+		}
+	}
+	if (*lo >= *hi)
+		return false;
+	*lo = align_down(*lo, g);
+	*hi = hs_align_up(*hi, g);
+	return true;
+}
+
+/* The window a pinned unit keeps: all of it, or (trimmed) the hull of
+ * its card. */
+static void unit_window(const struct hs_replan *rp,
+			const struct hs_replan_unit *u, uint64_t *lo,
+			uint64_t *hi)
+{
+	const struct hs_dev *d = u->dev;
+
+	*lo = d->win[rp->r].base;
+	*hi = *lo + d->win[rp->r].size;
+	if (u->trimmed && !content_hull(d, rp->r, lo, hi)) {
+		*lo = d->win[rp->r].base;
+		*hi = *lo + d->win[rp->r].size;
+	}
+}
+
+static int unit_fixed(const struct hs_replan *rp, struct spans *s,
+		      const struct hs_replan_unit *u)
+{
+	struct hs_core *core = rp->core;
+	const struct hs_dev *d = u->dev;
+	int rc = own_bars(core, s, d, rp->r);
+	uint64_t lo, hi;
+
+	if (!rc && d->bridge && d->win[rp->r].size) {
+		unit_window(rp, u, &lo, &hi);
+		rc = spans_insert(core, s, lo, hi);
+	}
 	return rc;
+}
+
+bool hs_replan_trimmable(const struct hs_replan *rp, size_t i)
+{
+	const struct hs_replan_unit *u = &rp->units[i];
+	uint64_t lo, hi;
+
+	return trimmable(u->dev, rp->r) &&
+	       content_hull(u->dev, rp->r, &lo, &hi) &&
+	       (lo != u->dev->win[rp->r].base ||
+		hi != u->dev->win[rp->r].base + u->dev->win[rp->r].size);
 }
 
 static bool level_pref(const struct hs_replan *rp, unsigned j)
@@ -386,7 +459,7 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 		if (!u->pinned)
 			continue;
 		fixed.n = 0;
-		if ((rc = unit_fixed(core, &fixed, u->dev, r)))
+		if ((rc = unit_fixed(rp, &fixed, u)))
 			goto out;
 		for (size_t s = 0; s < fixed.n; s++) {
 			if (fixed.v[s].start < L[u->level].elo)
@@ -428,7 +501,7 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 		fixed.n = 0;
 		for (size_t i = 0; i < rp->nunits; i++)
 			if (rp->units[i].pinned && rp->units[i].level == j - 1 &&
-			    (rc = unit_fixed(core, &fixed, rp->units[i].dev, r)))
+			    (rc = unit_fixed(rp, &fixed, &rp->units[i])))
 				goto out;
 		/* The spine bridge's own BARs sit on its parent's bus. */
 		if ((rc = own_bars(core, &fixed, rp->spine[j - 1], r)))
@@ -494,7 +567,7 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 		fixed.n = 0;
 		for (size_t i = 0; i < rp->nunits; i++)
 			if (rp->units[i].pinned && rp->units[i].level == j &&
-			    (rc = unit_fixed(core, &fixed, rp->units[i].dev, r)))
+			    (rc = unit_fixed(rp, &fixed, &rp->units[i])))
 				goto out;
 		if (j < k && (rc = own_bars(core, &fixed, rp->spine[j], r)))
 			goto out;
@@ -566,6 +639,20 @@ goto out;
 				    (rc = hs_txn_dev_res(core, x)))
 					goto out;
 		}
+	}
+	/* Pinned one-card slots that gave back what their card does not
+	 * use: the window shrinks to the card, nothing below it moves. */
+	for (size_t i = 0; i < rp->nunits; i++) {
+		struct hs_replan_unit *u = &rp->units[i];
+		uint64_t lo, hi;
+
+		if (!u->pinned || !u->trimmed)
+			continue;
+		unit_window(rp, u, &lo, &hi);
+		if ((rc = hs_txn_dev_res(core, u->dev)))
+			goto out;
+		u->dev->win[r].base = lo;
+		u->dev->win[r].size = hi - lo;
 	}
 	for (unsigned j = 0; j <= m; j++) {
 		bool pref = level_pref(rp, j);

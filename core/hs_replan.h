@@ -18,6 +18,8 @@ struct hs_replan_unit {
 	unsigned level;     /* 0: on the root bus; j: below spine[j - 1] */
 	unsigned cost;      /* devices it holds with an address of the kind */
 	bool pinned;        /* keeps its addresses (default: when cost > 0) */
+	bool trimmed;       /* pinned one-card slot: its window shrinks to
+			       the hull of its card (hs_replan_trimmable) */
 	bool movable;       /* for the caller's search */
 	bool tried;
 	const char *why;    /* why the policy keeps it, when it does */
@@ -50,6 +52,9 @@ void hs_replan_fini(struct hs_replan *rp);
 int hs_replan_try(struct hs_replan *rp, bool apply);
 /* top, then every device below it (NULL after the last). */
 struct hs_dev *hs_replan_subtree_next(struct hs_dev *top, struct hs_dev *d);
+/* May unit i give back room when pinned: a one-card slot whose window
+ * is larger than the hull of its card? */
+bool hs_replan_trimmable(const struct hs_replan *rp, size_t i);
 /* Has d an assigned BAR in kind r? */
 bool hs_replan_has_bar(const struct hs_dev *d, enum hs_res r);
 

@@ -90,16 +90,21 @@ static void add_root_ports(struct sim_bus *root)
 	}
 }
 
+/* Variations of the chassis for one test: the prefetchable aperture's
+ * size, and slot 4's prefetchable reservation (0: the default). */
+static uint64_t pref_aperture = 384ull << 20, slot4_pref;
+
 static void build(struct t7 *c, int move_policy, bool slot_machine)
 {
 	struct sim_config cfg;
 	struct hs_core_params p;
 	struct sim_bus *root;
+	struct hs_slot_reserve sr;
 
 	memset(c, 0, sizeof(*c));
 	sim_config_defaults(&cfg);
 	cfg.pref_base = 0x400000000ull;
-	cfg.pref_limit = cfg.pref_base + (384ull << 20) - 1;
+	cfg.pref_limit = cfg.pref_base + pref_aperture - 1;
 	tu_init(&c->t, &cfg);
 	sim_set_log(c->t.sim, dbg_log, NULL);
 	root = sim_root_bus(c->t.sim);
@@ -118,6 +123,13 @@ static void build(struct t7 *c, int move_policy, bool slot_machine)
 	p.share_leftover = false;
 	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
 	p.rebalance.move = move_policy;
+	if (slot4_pref) {
+		sr.phys_slot = 4;
+		sr.r = p.hotplug;
+		sr.r.pref = slot4_pref;
+		p.slot_reserve = &sr;
+		p.nslot_reserve = 1;
+	}
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&c->t.plat, &p, &c->core), 0);
 	if (slot_machine)
@@ -846,6 +858,60 @@ static void shpc_controller_renumbered(void **state)
 	sim_topology_free(topo);
 }
 
+/* Never-move, but slot 4's window holds 384 MiB of which its storage
+ * card uses 128: the only 256 MiB block free of running devices lies
+ * half inside that window.  The window gives back what its card does not
+ * use (the card stays where it is, serving) and the GPU comes up there;
+ * without that the GPU would be refused. */
+static void never_policy_trims_occupied_window(void **state)
+{
+	struct t7 c;
+	struct hs_dev *stor, *gpu, *br4;
+	struct hs_resource w_before, w_after, g;
+	uint64_t stor_old;
+
+	(void)state;
+	pref_aperture = 512ull << 20;
+	slot4_pref = 384ull << 20;
+	build(&c, HS_MOVE_NEVER, true);
+	pref_aperture = 384ull << 20;
+	slot4_pref = 0;
+	stor = dev_in(&c, 4);
+	stor_old = bar_at(stor, 0);
+	br4 = hs_core_slot_bridge(c.core, 4);
+	assert_int_equal(hs_dev_window(br4, HS_RES_PREF, &w_before), 0);
+	assert_int_equal(w_before.size, 384ull << 20);
+	traffic(&c, 6);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &tu_card_gpu), 0);
+	run(&c, HS_SEC(2));
+	if (slot_state(&c, 1) != HS_SLOT_ON)
+		fail_msg("slot 1: %s", c.alerts);
+	gpu = dev_in(&c, 1);
+	assert_non_null(gpu);
+	assert_int_equal(hs_dev_bar(gpu, 2, &g), 0);
+	assert_int_equal(g.start & ((256ull << 20) - 1), 0);
+	assert_inside(gpu, 2);
+	/* Nothing moved; slot 4's window shrank to its card. */
+	assert_int_equal(c.moved, 0);
+	assert_int_equal(bar_at(stor, 0), stor_old);
+	assert_int_equal(hs_dev_window(br4, HS_RES_PREF, &w_after), 0);
+	assert_int_equal(w_after.start, stor_old);
+	assert_int_equal(w_after.size, 128ull << 20);
+	assert_true(c.windows >= 2);
+	assert_hw_matches(&c);
+	assert_true(simcard_id(stor) != 0);
+	{
+		struct sim_counters k;
+
+		sim_get_counters(c.t.sim, &k);
+		assert_int_equal(k.decode_conflicts, 0);
+	}
+	traffic(&c, 4);
+	run(&c, HS_SEC(1));
+	assert_no_loss(&c);
+	teardown_t7(&c);
+}
+
 /* ---- rollbacks -------------------------------------------------------- */
 
 static void veto_rolls_back(void **state)
@@ -1154,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(rebalance_now_restores_reservations),
 		cmocka_unit_test(never_policy_refuses_and_names),
 		cmocka_unit_test(never_policy_still_grows_windows),
+		cmocka_unit_test(never_policy_trims_occupied_window),
 		cmocka_unit_test(pinned_slot_and_class),
 		cmocka_unit_test(bridge_card_gets_bus_numbers),
 		cmocka_unit_test(running_device_renumbered),
