@@ -141,6 +141,7 @@ static void mark_movable(struct hs_core *core, struct hs_replan *rp,
 
 		u->movable = u->cost > 0;
 		u->why = NULL;
+		u->load = 0;
 		for (struct hs_dev *d = u->dev; d && u->movable;
 		     d = hs_replan_subtree_next(u->dev, d)) {
 			const char *why;
@@ -148,6 +149,8 @@ static void mark_movable(struct hs_core *core, struct hs_replan *rp,
 			/* Only what has an address of this kind moves. */
 			if (!is_live(d) || !hs_replan_has_bar(d, rp->r))
 				continue;
+			if (d->drv && d->drv->load)
+				u->load += d->drv->load(d, d->drv_priv);
 			if ((why = keeps(core, d, any_policy, false))) {
 				u->movable = false;
 				u->why = why;
@@ -201,6 +204,24 @@ static unsigned moved_cost(const struct hs_replan *rp)
 	return n;
 }
 
+static unsigned long moved_load(const struct hs_replan *rp)
+{
+	unsigned long n = 0;
+
+	for (size_t i = 0; i < rp->nunits; i++)
+		if (!rp->units[i].pinned)
+			n += rp->units[i].load;
+	return n;
+}
+
+/* Is unit a dearer to move than unit b: more devices, or as many and
+ * busier? */
+static bool dearer(const struct hs_replan_unit *a,
+		   const struct hs_replan_unit *b)
+{
+	return a->cost > b->cost || (a->cost == b->cost && a->load > b->load);
+}
+
 /*
  * Find the fewest movable units to float so that the plan fits: none
  * first (windows grow, empty windows move), then everything movable
@@ -222,7 +243,7 @@ static int put_back(struct hs_replan *rp)
 			struct hs_replan_unit *u = &rp->units[i];
 
 			if (!u->pinned && u->cost && u->movable && !u->tried &&
-			    (best == rp->nunits || u->cost > rp->units[best].cost))
+			    (best == rp->nunits || dearer(u, &rp->units[best])))
 				best = i;
 		}
 		if (best == rp->nunits)
@@ -240,6 +261,7 @@ static int put_back(struct hs_replan *rp)
 static int search(struct hs_replan *rp)
 {
 	unsigned best_cost = ~0u;
+	unsigned long best_load = ~0ul;
 	bool *best = NULL;
 	int rc;
 
@@ -295,8 +317,10 @@ static int search(struct hs_replan *rp)
 		if (rc || (rc = put_back(rp)))
 			goto out;
 		cost = moved_cost(rp);
-		if (cost < best_cost) {
+		if (cost < best_cost ||
+		    (cost == best_cost && moved_load(rp) < best_load)) {
 			best_cost = cost;
+			best_load = moved_load(rp);
 			for (size_t i = 0; i < rp->nunits; i++)
 				best[i] = rp->units[i].pinned;
 		}

@@ -17,6 +17,7 @@ struct hs_replan_unit {
 	struct hs_dev *dev;
 	unsigned level;     /* 0: on the root bus; j: below spine[j - 1] */
 	unsigned cost;      /* devices it holds with an address of the kind */
+	unsigned long load; /* their drivers' load (hs_driver.load) */
 	bool pinned;        /* keeps its addresses (default: when cost > 0) */
 	bool trimmed;       /* pinned one-card slot: its window shrinks to
 			       the hull of its card (hs_replan_trimmable) */

@@ -382,6 +382,15 @@ static int start(struct hs_dev *dev, void *priv)
 	return hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 1);
 }
 
+/* Requests at the card and held: what a stop would make wait. */
+static unsigned load(struct hs_dev *dev, void *priv)
+{
+	struct inst *in = priv;
+
+	(void)dev;
+	return in->count + in->nheld;
+}
+
 static void resume(struct hs_dev *dev, void *priv)
 {
 	struct inst *in = priv;
@@ -435,6 +444,7 @@ const struct hs_driver simnet_driver = {
 	.stop = stop,
 	.start = start,
 	.resume = resume,
+	.load = load,
 };
 
 const struct hs_driver simstor_driver = {
@@ -451,4 +461,5 @@ const struct hs_driver simstor_driver = {
 	.stop = stop,
 	.start = start,
 	.resume = resume,
+	.load = load,
 };

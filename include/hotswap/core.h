@@ -322,6 +322,10 @@ struct hs_driver {
 	int (*stop)(struct hs_dev *dev, void *priv);
 	int (*start)(struct hs_dev *dev, void *priv);
 	void (*resume)(struct hs_dev *dev, void *priv);
+	/* Optional: how busy this instance is now, in requests (in flight
+	 * or queued).  Among plans that move as many devices, a rebalance
+	 * moves the quieter ones: fewer requests wait while it runs. */
+	unsigned (*load)(struct hs_dev *dev, void *priv);
 };
 
 int hs_driver_register(struct hs_core *core, const struct hs_driver *drv);

@@ -90,16 +90,45 @@ static void add_root_ports(struct sim_bus *root)
 	}
 }
 
+static const struct sim_card_spec card_stor64 = {
+	.name = "test-stor64",
+	.pcie = true,
+	.nfuncs = 1,
+	.funcs = { {
+		.fn = 0, .vendor = 0x1b36, .device = 0x0010,
+		.class_code = 0x010802, .irq_pin = 1, .msi_vectors = 1,
+		.bar = { [0] = { SIM_BAR_MEM64, true, 64ull << 20 } },
+		.latency_us = 200000,
+	} },
+};
+
+static const struct sim_card_spec card_gpu128 = {
+	.name = "test-gpu128",
+	.pcie = true,
+	.nfuncs = 1,
+	.funcs = { {
+		.fn = 0, .vendor = 0x10de, .device = 0x1eb9,
+		.class_code = 0x030200, .irq_pin = 1,
+		.bar = { [0] = { SIM_BAR_MEM64, true, 128ull << 20 } },
+	} },
+};
+
 /* Variations of the chassis for one test: the prefetchable aperture's
- * size, and slot 4's prefetchable reservation (0: the default). */
-static uint64_t pref_aperture = 384ull << 20, slot4_pref;
+ * size, slots 3 and 4's prefetchable reservations (0: the default), and
+ * the cards in slots 2-4. */
+static uint64_t pref_aperture = 384ull << 20, slot3_pref, slot4_pref;
+static const struct sim_card_spec *const default_cards[5] = {
+	NULL, NULL, &tu_card_nic, &tu_card_nic, &card_stor
+};
+static const struct sim_card_spec *const *slot_cards = default_cards;
 
 static void build(struct t7 *c, int move_policy, bool slot_machine)
 {
 	struct sim_config cfg;
 	struct hs_core_params p;
 	struct sim_bus *root;
-	struct hs_slot_reserve sr;
+	struct hs_slot_reserve sr[2];
+	unsigned nsr = 0;
 
 	memset(c, 0, sizeof(*c));
 	sim_config_defaults(&cfg);
@@ -109,12 +138,10 @@ static void build(struct t7 *c, int move_policy, bool slot_machine)
 	sim_set_log(c->t.sim, dbg_log, NULL);
 	root = sim_root_bus(c->t.sim);
 	add_root_ports(root);
-	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 2),
-				      &tu_card_nic), 0);
-	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 3),
-				      &tu_card_nic), 0);
-	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 4),
-				      &card_stor), 0);
+	for (unsigned i = 2; i <= 4; i++)
+		if (slot_cards[i])
+			assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, i),
+						      slot_cards[i]), 0);
 
 	hs_core_params_defaults(&p);
 	p.hotplug.mem = 2u << 20;
@@ -123,13 +150,18 @@ static void build(struct t7 *c, int move_policy, bool slot_machine)
 	p.share_leftover = false;
 	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
 	p.rebalance.move = move_policy;
-	if (slot4_pref) {
-		sr.phys_slot = 4;
-		sr.r = p.hotplug;
-		sr.r.pref = slot4_pref;
-		p.slot_reserve = &sr;
-		p.nslot_reserve = 1;
+	for (unsigned i = 3; i <= 4; i++) {
+		uint64_t v = i == 3 ? slot3_pref : slot4_pref;
+
+		if (!v)
+			continue;
+		sr[nsr].phys_slot = (uint16_t)i;
+		sr[nsr].r = p.hotplug;
+		sr[nsr].r.pref = v;
+		nsr++;
 	}
+	p.slot_reserve = nsr ? sr : NULL;
+	p.nslot_reserve = nsr;
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&c->t.plat, &p, &c->core), 0);
 	if (slot_machine)
@@ -912,6 +944,70 @@ static void never_policy_trims_occupied_window(void **state)
 	teardown_t7(&c);
 }
 
+/*
+ * As few devices, and then as little traffic, as possible.  Slots 3 and 4
+ * each hold a 64 MiB storage card in a 128 MiB window; the 128 MiB GPU
+ * fits in either window once its card moves into the other window's
+ * unused half.  Moving one card costs as much as moving the other, so the
+ * idle one moves, whichever it is; the busy one keeps serving.
+ */
+static void quieter_one_moves(bool busy3)
+{
+	static const struct sim_card_spec *const cards[5] = {
+		NULL, NULL, &tu_card_nic, &card_stor64, &card_stor64
+	};
+	struct t7 c;
+	struct hs_dev *s3, *s4, *busy, *idle;
+	uint64_t busy_old, idle_old;
+
+	pref_aperture = (256ull + 4) << 20;
+	slot3_pref = slot4_pref = 128ull << 20;
+	slot_cards = cards;
+	build(&c, HS_MOVE_CAPABLE, true);
+	pref_aperture = 384ull << 20;
+	slot3_pref = slot4_pref = 0;
+	slot_cards = default_cards;
+	s3 = dev_in(&c, 3);
+	s4 = dev_in(&c, 4);
+	assert_non_null(s3);
+	assert_non_null(s4);
+	busy = busy3 ? s3 : s4;
+	idle = busy3 ? s4 : s3;
+	busy_old = bar_at(busy, 0);
+	idle_old = bar_at(idle, 0);
+	/* 200 ms a request: still in flight when the card is placed. */
+	assert_int_equal(simcard_submit(busy, 8), 8);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &card_gpu128),
+			 0);
+	run(&c, HS_SEC(3));
+	if (slot_state(&c, 1) != HS_SLOT_ON)
+		fail_msg("slot 1: %s", c.alerts);
+	assert_int_equal(c.moved, 1);
+	assert_int_equal(bar_at(busy, 0), busy_old);
+	assert_int_not_equal(bar_at(idle, 0), idle_old);
+	assert_inside(idle, 0);
+	assert_inside(dev_in(&c, 1), 0);
+	assert_true(simcard_id(idle) != 0 && simcard_id(busy) != 0);
+	assert_hw_matches(&c);
+	run(&c, HS_SEC(3));
+	assert_int_equal(simcard_ledger()->failed, 0);
+	assert_int_equal(simcard_ledger()->submitted,
+			 simcard_ledger()->completed);
+	teardown_t7(&c);
+}
+
+static void quieter_one_moves_3(void **state)
+{
+	(void)state;
+	quieter_one_moves(true);
+}
+
+static void quieter_one_moves_4(void **state)
+{
+	(void)state;
+	quieter_one_moves(false);
+}
+
 /* ---- rollbacks -------------------------------------------------------- */
 
 static void veto_rolls_back(void **state)
@@ -1221,6 +1317,8 @@ int main(void)
 		cmocka_unit_test(never_policy_refuses_and_names),
 		cmocka_unit_test(never_policy_still_grows_windows),
 		cmocka_unit_test(never_policy_trims_occupied_window),
+		cmocka_unit_test(quieter_one_moves_3),
+		cmocka_unit_test(quieter_one_moves_4),
 		cmocka_unit_test(pinned_slot_and_class),
 		cmocka_unit_test(bridge_card_gets_bus_numbers),
 		cmocka_unit_test(running_device_renumbered),
