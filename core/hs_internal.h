@@ -151,11 +151,14 @@ struct hs_txn {
 	size_t n, cap;
 	struct hs_event *events;  /* delivered at commit */
 	size_t nev, cap_ev;
+	size_t mark;              /* log index of the latest savepoint */
 };
 
 int hs_txn_begin(struct hs_core *core, const char *what);
 /* A savepoint: hs_txn_rollback_to undoes everything logged after it and
- * drops its events; the transaction stays open. */
+ * drops its events; the transaction stays open.  A device whose record is
+ * changed after the latest savepoint gets a snapshot of its own there
+ * (hs_txn_dev_res), so rolling back restores it as it was at the mark. */
 struct hs_txn_mark {
 	size_t n, nev;
 };

@@ -27,6 +27,8 @@
 #include "hotswap/slot.h"
 #include "hs_replan.h"
 
+#define MAX_MORE 8
+
 struct rebalance {
 	struct hs_core *core;
 	struct hs_dev *br;
@@ -34,6 +36,8 @@ struct rebalance {
 	bool now;                      /* restore br's reservation, no card */
 	unsigned bus_need;             /* renumber for this many more buses */
 	bool refit;                    /* ...and the card needs addresses moved */
+	struct hs_dev *more[MAX_MORE]; /* found renumbered, not yet stopped */
+	unsigned nmore, rounds;
 	hs_done_fn done;
 	void *arg;
 	/* Chosen per kind: the units that float (devices pointers of
@@ -91,30 +95,24 @@ static const char *keeps(struct hs_core *core, struct hs_dev *d,
 {
 	const struct hs_rebalance_policy *pol = &core->params.rebalance;
 	int slot = hs_dev_slot(d);
-	const char *why;
 
 	/* A hot-plug controller's registers in a BAR (SHPC) stay put:
-	 * its driver holds them for as long as the slot lives. */
-	if (!bus && (d->services || (d->bridge && d->drv)))
+	 * its driver holds them for as long as the slot lives.  Renumbered,
+	 * it is not stopped, so its driver need not move. */
+	bool ctl = d->services || (d->bridge && d->drv);
+	const char *why;
+
+	if (ctl && !bus)
 		return "a hot-plug controller's registers are in it";
-	if (bus && (d->services || (d->bridge && d->drv))) {
-		/* Not stopped, so its driver need not move. */
-		if ((why = controller_busy(core, d)) ||
-		    (d->flags & DEV_NO_REMOVE) ||
-		    (!any_policy && pol->move == HS_MOVE_NEVER))
-			return why ? why
-			       : d->flags & DEV_NO_REMOVE
-				       ? "critical"
-				       : "the policy never moves a device";
-		return NULL;
-	}
+	if (ctl && (why = controller_busy(core, d)))
+		return why;
 	if (d->flags & DEV_NO_REMOVE)
 		return "critical";
 	if (any_policy)
 		return NULL;
 	if (pol->move == HS_MOVE_NEVER)
 		return "the policy never moves a device";
-	if (d->drv && !drv_can_move(d->drv))
+	if (!ctl && d->drv && !drv_can_move(d->drv))
 		return "its driver cannot move";
 	for (unsigned i = 0; i < pol->npinned_slots; i++)
 		if (slot >= 0 && pol->pinned_slots[i] == (unsigned)slot)
@@ -710,6 +708,62 @@ static int apply_plan(struct rebalance *rb, char *msg, size_t msglen)
 	return 0;
 }
 
+static void stop_poll(void *arg);
+
+/* Devices a later scan round renumbers: asked (a veto ends the
+ * operation), then stopped with the others; apply() runs again once all
+ * are quiet.  Nothing was changed: the transaction was rolled back. */
+static int stop_more(struct rebalance *rb, char *msg, size_t msglen)
+{
+	struct hs_core *core = rb->core;
+	size_t n = rb->nstopped + rb->nmore;
+	struct hs_dev **st;
+	bool *q;
+	char why[96], b[16];
+
+	for (unsigned i = 0; i < rb->nmore; i++) {
+		struct hs_dev *d = rb->more[i];
+
+		why[0] = '\0';
+		if (!drv_can_move(d->drv) ||
+		    d->drv->query_stop(d, d->drv_priv, why, sizeof(why))) {
+			fmt_bdf(b, sizeof(b), d);
+			hs_snprintf(msg, msglen, "renumbering bus numbers needs "
+				    "%s renumbered and driver %s refuses to "
+				    "stop: %s", b, d->drv->name,
+				    why[0] ? why : "it cannot move");
+			return -HS_EBUSY;
+		}
+	}
+	st = hs_zalloc(core, n * sizeof(void *));
+	q = hs_zalloc(core, n * sizeof(bool));
+	if (!st || !q) {
+		if (st)
+			hs_free(core, st, n * sizeof(void *));
+		if (q)
+			hs_free(core, q, n * sizeof(bool));
+		hs_snprintf(msg, msglen, "out of memory");
+		return -HS_ENOMEM;
+	}
+	for (size_t i = 0; i < rb->nstopped; i++) {
+		st[i] = rb->stopped[i];
+		q[i] = rb->quiet[i];
+	}
+	for (unsigned i = 0; i < rb->nmore; i++)
+		st[rb->nstopped + i] = rb->more[i];
+	if (rb->stopped)
+		hs_free(core, rb->stopped, rb->nalloc * sizeof(void *));
+	if (rb->quiet)
+		hs_free(core, rb->quiet, rb->nalloc * sizeof(bool));
+	rb->stopped = st;
+	rb->quiet = q;
+	rb->nstopped = rb->nalloc = n;
+	rb->nmore = 0;
+	rb->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
+	stop_poll(rb);
+	return 0;
+}
+
 /* Step 3: one transaction, the same plan (addresses, or bus numbers),
  * the restarts. */
 static void apply(struct rebalance *rb)
@@ -726,6 +780,15 @@ static void apply(struct rebalance *rb)
 	}
 	rc = rb->bus_need ? apply_bus_add(rb, msg, sizeof(msg))
 			  : apply_plan(rb, msg, sizeof(msg));
+	if (rc == -HS_EAGAIN && rb->nmore && rb->rounds++ < 4) {
+		hs_txn_abort(core);
+		if ((rc = stop_more(rb, msg, sizeof(msg))))
+			goto fail_resume;
+		return;
+	}
+	if (rc == -HS_EAGAIN && rb->nmore)
+		hs_snprintf(msg, sizeof(msg), "bus numbers: the devices to "
+			    "renumber kept changing");
 	if (rc)
 		goto fail_abort;
 	for (; started < rb->nstopped; started++) {
@@ -1104,9 +1167,11 @@ struct busplan {
 	unsigned nrun;     /* live functions below them: renumbered too */
 };
 
-static bool under_mover(const struct busplan *bp, const struct hs_dev *d)
+/* Is d at or below mover i or one moved before it? */
+static bool under_mover_before(const struct busplan *bp, unsigned i,
+			       const struct hs_dev *d)
 {
-	for (unsigned j = 0; j < bp->nmv; j++)
+	for (unsigned j = 0; j <= i && j < bp->nmv; j++)
 		if (hs_dev_ancestor_or_self(bp->mv[j], d))
 			return true;
 	return false;
@@ -1213,11 +1278,14 @@ static int plan_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
 			bool clash = overlaps(c, bp->grow) ||
 				     overlaps(c, bp->cur);
 
-			/* Bridges below a moving one go with it. */
+			/* Bridges below x go with it, and those below a
+			 * mover before it have gone (their new homes are
+			 * checked below); a later mover is still where it
+			 * is when x moves. */
 			for (struct hs_dev *d = hs_dev_walk(core, NULL);
 			     d && !clash; d = hs_dev_walk(core, d))
 				if (d->bridge && is_live(d) &&
-				    !under_mover(bp, d) &&
+				    !under_mover_before(bp, i, d) &&
 				    !hs_dev_ancestor_or_self(d, br) &&
 				    overlaps(range_of(d), c))
 					clash = true;
@@ -1475,6 +1543,40 @@ fail_free:
 	return rc;
 }
 
+/* What the renumbering did, as it was carried out: the slot's range and
+ * every running function with its old and new address. */
+static void bus_summary(struct rebalance *rb)
+{
+	struct hs_core *core = rb->core;
+	struct busrange r = range_of(rb->br);
+	unsigned n = 0;
+	size_t used;
+	char b[16];
+
+	fmt_bdf(b, sizeof(b), rb->br);
+	hs_snprintf(rb->summary, sizeof(rb->summary), "%s has %u-%u; "
+		    "renumbered", b, r.first, r.last);
+	used = hs_strlen(rb->summary);
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		const struct txn_res_snap *sn = hs_txn_res_of(core, d);
+		char o[16];
+
+		if (!is_live(d) || !renumbered(core, d))
+			continue;
+		hs_snprintf(o, sizeof(o), "%02x:%02x.%u", HS_BDF_BUS(sn->bdf),
+			    HS_BDF_DEV(sn->bdf), HS_BDF_FN(sn->bdf));
+		fmt_bdf(b, sizeof(b), d);
+		hs_snprintf(rb->summary + used, sizeof(rb->summary) - used,
+			    "%s %s -> %s", n ? "," : "", o, b);
+		used = hs_strlen(rb->summary);
+		n++;
+	}
+	if (!n)
+		hs_snprintf(rb->summary + used, sizeof(rb->summary) - used,
+			    " nothing running");
+}
+
 /* Step 3 for bus numbers, in the open transaction: the running devices
  * in the way renumbered (their drivers are stopped), the card scanned,
  * placed and bound.  A card that also needs addresses moved keeps the
@@ -1490,6 +1592,10 @@ static int apply_bus_add(struct rebalance *rb, char *msg, size_t msglen)
 	if ((rc = hs_scan_slot_buses(core, br, rb->devnum, true, &m, msg,
 				     msglen)))
 		return rc;
+	/* A later round of the scan (a bridge behind a bridge on the card)
+	 * may renumber devices the first plan did not see: they are
+	 * stopped too, and the whole step is tried again. */
+	rb->nmore = 0;
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
 		bool ok = !d->drv || !is_live(d) || !renumbered(core, d) ||
@@ -1497,12 +1603,17 @@ static int apply_bus_add(struct rebalance *rb, char *msg, size_t msglen)
 
 		for (size_t j = 0; j < rb->nstopped && !ok; j++)
 			ok = rb->stopped[j] == d;
-		if (!ok) {
-			hs_snprintf(msg, msglen, "the chassis changed while "
-				    "drivers were stopping");
-			return -HS_EAGAIN;
+		if (!ok && rb->nmore < MAX_MORE)
+			rb->more[rb->nmore++] = d;
+		else if (!ok) {
+			hs_snprintf(msg, msglen, "bus numbers: too many "
+				    "devices to renumber");
+			return -HS_ENOSPC;
 		}
 	}
+	if (rb->nmore)
+		return -HS_EAGAIN;
+	bus_summary(rb);
 	rc = hs_assign_hot_add(core, br, 0, msg, msglen);
 	if (rc == -HS_ENOSPC && core->add_short) {
 		hs_txn_rollback_to(core, m);

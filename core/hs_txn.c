@@ -61,6 +61,7 @@ int hs_txn_begin(struct hs_core *core, const char *what)
 	core->txn.what = what;
 	core->txn.n = 0;
 	core->txn.nev = 0;
+	core->txn.mark = 0;
 	return 0;
 }
 
@@ -274,8 +275,12 @@ int hs_txn_dev_res(struct hs_core *core, struct hs_dev *dev)
 
 	if (!core->in_txn)
 		return -HS_EINVAL;
-	if (hs_txn_res_of(core, dev))
-		return 0;
+	/* One snapshot per device since the latest savepoint (the first
+	 * one, hs_txn_res_of, keeps the state at the start). */
+	for (size_t i = core->txn.n; i-- > core->txn.mark;)
+		if (core->txn.log[i].kind == TXN_RES &&
+		    core->txn.log[i].dev == dev)
+			return 0;
 	snap = hs_zalloc(core, sizeof(*snap));
 	if (!snap)
 		return -HS_ENOMEM;
@@ -358,6 +363,16 @@ int hs_txn_event(struct hs_core *core, enum hs_event_type type,
 		hs_emit(core, &ev);
 		return 0;
 	}
+	/* A device renumbered or moved twice in one change (bus numbers
+	 * grown over several scan rounds) gets one event: where it was at
+	 * the start, where it is now.  Its old address names it. */
+	if (type == HS_EV_DEV_MOVED || type == HS_EV_WINDOW_CHANGED)
+		for (size_t i = 0; i < t->nev; i++)
+			if (t->events[i].type == type &&
+			    t->events[i].old_bdf == ev.old_bdf) {
+				t->events[i] = ev;
+				return 0;
+			}
 	if (t->nev == t->cap_ev) {
 		size_t ncap = t->cap_ev ? 2 * t->cap_ev : 16;
 		void *n = p->ops->realloc(p->ctx, t->events,
@@ -379,6 +394,7 @@ struct hs_txn_mark hs_txn_mark(struct hs_core *core)
 {
 	struct hs_txn_mark m = { core->txn.n, core->txn.nev };
 
+	core->txn.mark = core->txn.n;
 	return m;
 }
 
@@ -395,6 +411,8 @@ void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m)
 		if (t->log[i].kind == TXN_RES)
 			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
 	t->n = m.n;
+	if (t->mark > t->n)
+		t->mark = t->n;
 	if (m.nev < t->nev)
 		t->nev = m.nev;
 }

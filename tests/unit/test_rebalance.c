@@ -745,6 +745,124 @@ static void never_policy_keeps_bus_numbers(void **state)
 	teardown_t7(&c);
 }
 
+/* A card with a bridge behind a bridge: its second bridge is only seen
+ * once the first has a number, so the slot's range grows over two scan
+ * rounds, and the second round needs a running NIC's bus. */
+static const struct sim_card_spec nic_inner = {
+	.name = "test-nic-inner", .nfuncs = 1,
+	.funcs = { { .fn = 0, .vendor = 0x8086, .device = 0x1229,
+		     .class_code = 0x020000, .irq_pin = 1,
+		     .bar = { [0] = { SIM_BAR_MEM32, false, 4096 } } } },
+};
+static const struct sim_child_spec inner_children[] = { { 0, &nic_inner } };
+static const struct sim_card_spec inner_bridge = {
+	.name = "test-inner-bridge", .nfuncs = 1,
+	.funcs = { { .fn = 0, .vendor = 0x8086, .device = 0x244e,
+		     .is_bridge = true } },
+	.nchildren = 1, .children = inner_children,
+};
+static const struct sim_child_spec outer_children[] = { { 0, &inner_bridge } };
+static const struct sim_card_spec nested_bridge = {
+	.name = "test-nested-bridge", .nfuncs = 1,
+	.funcs = { { .fn = 0, .vendor = 0x8086, .device = 0x244e,
+		     .is_bridge = true } },
+	.nchildren = 1, .children = outer_children,
+};
+
+/* Slots 1-4, the NIC in slot 3, slot 2 empty: round one renumbers the
+ * empty slot 2, round two finds the NIC in the way, which was not in the
+ * first plan: it is stopped too, and the card comes up. */
+static void nested_card_renumbers_over_rounds(void **state)
+{
+	struct t7 c;
+	struct hs_dev *nic3;
+	hs_bdf_t old;
+	uint32_t id;
+
+	(void)state;
+	bus_chassis(&c, HS_MOVE_CAPABLE);
+	nic3 = dev_in(&c, 3);
+	old = hs_dev_bdf(nic3);
+	id = id_at(&c, old);
+	traffic_nic(nic3);
+	c.moved = 0;
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1),
+				    &nested_bridge), 0);
+	run(&c, HS_SEC(2));
+	if (slot_state(&c, 1) != HS_SLOT_ON)
+		fail_msg("slot 1: %s", c.alerts);
+	assert_int_not_equal(hs_dev_bdf(nic3), old);
+	assert_int_equal(id_at(&c, hs_dev_bdf(nic3)), id);
+	assert_int_equal(c.moved, 1);
+	assert_int_equal(c.moved_old[0], old);
+	assert_int_equal(c.moved_bdf[0], hs_dev_bdf(nic3));
+	assert_hw_matches(&c);
+	run(&c, HS_SEC(1));
+	assert_no_loss_nic(&c);
+	teardown_t7(&c);
+}
+
+/* Two slots: the NIC in slot 2 is in the way in both rounds and is
+ * renumbered twice in one transaction; one event says where it was and
+ * where it is. */
+static void renumbered_twice_one_event(void **state)
+{
+	struct t7 c;
+	struct sim_config cfg;
+	struct hs_core_params p;
+	struct sim_bus *root;
+	struct hs_dev *nic2;
+	hs_bdf_t old;
+	int err;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	sim_config_defaults(&cfg);
+	tu_init(&c.t, &cfg);
+	sim_set_log(c.t.sim, dbg_log, NULL);
+	root = sim_root_bus(c.t.sim);
+	for (unsigned i = 1; i <= 2; i++) {
+		struct sim_port_spec ps = {
+			.type = SIM_PORT_ROOT, .vendor = 0x8086,
+			.device = 0x7c00, .has_slot = true,
+			.phys_slot = (uint16_t)i,
+		};
+
+		sim_slot_features_default(&ps.slot);
+		assert_non_null(sim_add_pcie_port(root, (uint8_t)i, 0, &ps,
+						  &err));
+	}
+	assert_int_equal(sim_coldplug(sim_slot_by_phys(c.t.sim, 2),
+				      &tu_card_nic), 0);
+	hs_core_params_defaults(&p);
+	p.hotplug.bus = 0;
+	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
+	simcard_ledger_reset();
+	assert_int_equal(hs_core_create(&c.t.plat, &p, &c.core), 0);
+	assert_int_equal(hs_controllers_register(c.core), 0);
+	assert_int_equal(hs_driver_register(c.core, &simnet_driver), 0);
+	assert_int_equal(hs_core_subscribe(c.core, on_event, &c), 0);
+	assert_int_equal(hs_core_enumerate(c.core), 0);
+	run(&c, HS_MSEC(50));
+	nic2 = dev_in(&c, 2);
+	old = hs_dev_bdf(nic2);
+	traffic_nic(nic2);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1),
+				    &nested_bridge), 0);
+	run(&c, HS_SEC(2));
+	if (slot_state(&c, 1) != HS_SLOT_ON)
+		fail_msg("slot 1: %s", c.alerts);
+	assert_int_equal(HS_BDF_BUS(hs_dev_bdf(nic2)), HS_BDF_BUS(old) + 2);
+	assert_int_equal(c.moved, 1);
+	assert_int_equal(c.moved_old[0], old);
+	assert_int_equal(c.moved_bdf[0], hs_dev_bdf(nic2));
+	assert_true(simcard_id(nic2) != 0);
+	assert_hw_matches(&c);
+	run(&c, HS_SEC(1));
+	assert_no_loss_nic(&c);
+	teardown_t7(&c);
+}
+
 /* The NIC's driver refuses to stop: the operator reads why, and nothing
  * was renumbered. */
 static void renumber_veto(void **state)
@@ -1324,6 +1442,8 @@ int main(void)
 		cmocka_unit_test(running_device_renumbered),
 		cmocka_unit_test(never_policy_keeps_bus_numbers),
 		cmocka_unit_test(renumber_veto),
+		cmocka_unit_test(nested_card_renumbers_over_rounds),
+		cmocka_unit_test(renumbered_twice_one_event),
 		cmocka_unit_test(shpc_controller_renumbered),
 		cmocka_unit_test(veto_rolls_back),
 		cmocka_unit_test(failed_start_rolls_back),
