@@ -708,6 +708,26 @@ static int apply_plan(struct rebalance *rb, char *msg, size_t msglen)
 	return 0;
 }
 
+/* May d's driver stop?  False, with msg naming the device, the driver and
+ * its reason, when it refuses (or cannot move at all). */
+static bool ask_stop(struct rebalance *rb, struct hs_dev *d, char *msg,
+		     size_t msglen)
+{
+	char why[96] = "", b[16];
+
+	if (drv_can_move(d->drv) &&
+	    !d->drv->query_stop(d, d->drv_priv, why, sizeof(why)))
+		return false;
+	fmt_bdf(b, sizeof(b), d);
+	hs_snprintf(msg, msglen, "%s needs %s %s and driver %s refuses to "
+		    "stop: %s",
+		    rb->bus_need ? "renumbering bus numbers" : "rebalancing", b,
+		    rb->bus_need ? "renumbered" : "moved", d->drv->name,
+		    why[0] ? why : drv_can_move(d->drv) ? "busy"
+							: "it cannot move");
+	return true;
+}
+
 static void stop_poll(void *arg);
 
 /* Devices a later scan round renumbers: asked (a veto ends the
@@ -719,22 +739,10 @@ static int stop_more(struct rebalance *rb, char *msg, size_t msglen)
 	size_t n = rb->nstopped + rb->nmore;
 	struct hs_dev **st;
 	bool *q;
-	char why[96], b[16];
 
-	for (unsigned i = 0; i < rb->nmore; i++) {
-		struct hs_dev *d = rb->more[i];
-
-		why[0] = '\0';
-		if (!drv_can_move(d->drv) ||
-		    d->drv->query_stop(d, d->drv_priv, why, sizeof(why))) {
-			fmt_bdf(b, sizeof(b), d);
-			hs_snprintf(msg, msglen, "renumbering bus numbers needs "
-				    "%s renumbered and driver %s refuses to "
-				    "stop: %s", b, d->drv->name,
-				    why[0] ? why : "it cannot move");
+	for (unsigned i = 0; i < rb->nmore; i++)
+		if (ask_stop(rb, rb->more[i], msg, msglen))
 			return -HS_EBUSY;
-		}
-	}
 	st = hs_zalloc(core, n * sizeof(void *));
 	q = hs_zalloc(core, n * sizeof(bool));
 	if (!st || !q) {
@@ -889,25 +897,10 @@ static int ask_and_stop(struct rebalance *rb, char *msg, size_t msglen)
 {
 	struct hs_core *core = rb->core;
 	struct hs_dev *br = rb->br;
-	char why[96];
 
-	for (size_t i = 0; i < rb->nstopped; i++) {
-		struct hs_dev *d = rb->stopped[i];
-
-		why[0] = '\0';
-		if (d->drv->query_stop(d, d->drv_priv, why, sizeof(why))) {
-			char b[16];
-
-			fmt_bdf(b, sizeof(b), d);
-			hs_snprintf(msg, msglen, "%s needs %s %s and driver %s "
-				    "refuses to stop: %s",
-				    rb->bus_need ? "renumbering bus numbers"
-						 : "rebalancing",
-				    b, rb->bus_need ? "renumbered" : "moved",
-				    d->drv->name, why[0] ? why : "busy");
+	for (size_t i = 0; i < rb->nstopped; i++)
+		if (ask_stop(rb, rb->stopped[i], msg, msglen))
 			return -HS_EBUSY;
-		}
-	}
 	core->rebalancing = rb;
 	rb->deadline = hs_now(&core->timers) + core->params.quiesce_timeout;
 	hs_log(core->plat, HS_LOG_NOTICE, "%02x:%02x.%u: %s; %s (%s)",

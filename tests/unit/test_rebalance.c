@@ -73,12 +73,12 @@ static void dbg_log(void *arg, enum hs_log_level l, const char *m)
 		fprintf(stderr, "[%d] %s\n", (int)l, m);
 }
 
-/* Root ports 00:01.0-00:04.0 with slots 1-4. */
-static void add_root_ports(struct sim_bus *root)
+/* Root ports 00:01.0-00:0n.0 with slots 1-n. */
+static void add_root_ports(struct sim_bus *root, unsigned n)
 {
 	int err;
 
-	for (unsigned i = 1; i <= 4; i++) {
+	for (unsigned i = 1; i <= n; i++) {
 		struct sim_port_spec ps = {
 			.type = SIM_PORT_ROOT, .vendor = 0x8086,
 			.device = 0x7c00, .has_slot = true,
@@ -113,6 +113,22 @@ static const struct sim_card_spec card_gpu128 = {
 	} },
 };
 
+/* The core on the chassis: the slot machines (or not), both sim drivers,
+ * the event log; enumerated, with 50 ms for the links. */
+static void core_up(struct t7 *c, const struct hs_core_params *p,
+		    bool slot_machine)
+{
+	simcard_ledger_reset();
+	assert_int_equal(hs_core_create(&c->t.plat, p, &c->core), 0);
+	if (slot_machine)
+		assert_int_equal(hs_controllers_register(c->core), 0);
+	assert_int_equal(hs_driver_register(c->core, &simnet_driver), 0);
+	assert_int_equal(hs_driver_register(c->core, &simstor_driver), 0);
+	assert_int_equal(hs_core_subscribe(c->core, on_event, c), 0);
+	assert_int_equal(hs_core_enumerate(c->core), 0);
+	sim_advance(c->t.sim, HS_MSEC(50));
+}
+
 /* Variations of the chassis for one test: the prefetchable aperture's
  * size, slots 3 and 4's prefetchable reservations (0: the default), and
  * the cards in slots 2-4. */
@@ -137,7 +153,7 @@ static void build(struct t7 *c, int move_policy, bool slot_machine)
 	tu_init(&c->t, &cfg);
 	sim_set_log(c->t.sim, dbg_log, NULL);
 	root = sim_root_bus(c->t.sim);
-	add_root_ports(root);
+	add_root_ports(root, 4);
 	for (unsigned i = 2; i <= 4; i++)
 		if (slot_cards[i])
 			assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, i),
@@ -162,15 +178,7 @@ static void build(struct t7 *c, int move_policy, bool slot_machine)
 	}
 	p.slot_reserve = nsr ? sr : NULL;
 	p.nslot_reserve = nsr;
-	simcard_ledger_reset();
-	assert_int_equal(hs_core_create(&c->t.plat, &p, &c->core), 0);
-	if (slot_machine)
-		assert_int_equal(hs_controllers_register(c->core), 0);
-	assert_int_equal(hs_driver_register(c->core, &simnet_driver), 0);
-	assert_int_equal(hs_driver_register(c->core, &simstor_driver), 0);
-	assert_int_equal(hs_core_subscribe(c->core, on_event, c), 0);
-	assert_int_equal(hs_core_enumerate(c->core), 0);
-	sim_advance(c->t.sim, HS_MSEC(50));
+	core_up(c, &p, slot_machine);
 }
 
 static void teardown_t7(struct t7 *c)
@@ -462,13 +470,7 @@ static void pinned_slot_and_class(void **state)
 			p.rebalance.pinned_classes = storage;
 			p.rebalance.npinned_classes = 1;
 		}
-		assert_int_equal(hs_core_create(&c.t.plat, &p, &c.core), 0);
-		assert_int_equal(hs_controllers_register(c.core), 0);
-		assert_int_equal(hs_driver_register(c.core, &simstor_driver), 0);
-		assert_int_equal(hs_driver_register(c.core, &simnet_driver), 0);
-		assert_int_equal(hs_core_subscribe(c.core, on_event, &c), 0);
-		assert_int_equal(hs_core_enumerate(c.core), 0);
-		run(&c, HS_MSEC(50));
+		core_up(&c, &p, true);
 		old = bar_at(dev_in(&c, 4), 0);
 		assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1),
 					    &tu_card_gpu), 0);
@@ -516,32 +518,32 @@ static void never_policy_still_grows_windows(void **state)
 
 /* ---- bus numbers for a card with a bridge ------------------------------- */
 
-static struct t7 *bus_chassis(struct t7 *c, int move_policy)
+/* nports root ports with slots, hot-plug bridges keeping no spare bus
+ * numbers, a NIC in slot nic_slot. */
+static struct t7 *bus_chassis_n(struct t7 *c, int move_policy, unsigned nports,
+				unsigned nic_slot)
 {
 	struct sim_config cfg;
 	struct hs_core_params p;
-	struct sim_bus *root;
 
 	memset(c, 0, sizeof(*c));
 	sim_config_defaults(&cfg);
 	tu_init(&c->t, &cfg);
 	sim_set_log(c->t.sim, dbg_log, NULL);
-	root = sim_root_bus(c->t.sim);
-	add_root_ports(root);
-	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, 3),
+	add_root_ports(sim_root_bus(c->t.sim), nports);
+	assert_int_equal(sim_coldplug(sim_slot_by_phys(c->t.sim, nic_slot),
 				      &tu_card_nic), 0);
 	hs_core_params_defaults(&p);
 	p.hotplug.bus = 0;          /* each slot: its secondary bus only */
 	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
 	p.rebalance.move = move_policy;
-	simcard_ledger_reset();
-	assert_int_equal(hs_core_create(&c->t.plat, &p, &c->core), 0);
-	assert_int_equal(hs_controllers_register(c->core), 0);
-	assert_int_equal(hs_driver_register(c->core, &simnet_driver), 0);
-	assert_int_equal(hs_core_subscribe(c->core, on_event, c), 0);
-	assert_int_equal(hs_core_enumerate(c->core), 0);
-	run(c, HS_MSEC(50));
+	core_up(c, &p, true);
 	return c;
+}
+
+static struct t7 *bus_chassis(struct t7 *c, int move_policy)
+{
+	return bus_chassis_n(c, move_policy, 4, 3);
 }
 
 static void bus_range(struct t7 *c, unsigned slot, unsigned *first,
@@ -808,42 +810,11 @@ static void nested_card_renumbers_over_rounds(void **state)
 static void renumbered_twice_one_event(void **state)
 {
 	struct t7 c;
-	struct sim_config cfg;
-	struct hs_core_params p;
-	struct sim_bus *root;
 	struct hs_dev *nic2;
 	hs_bdf_t old;
-	int err;
 
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	sim_config_defaults(&cfg);
-	tu_init(&c.t, &cfg);
-	sim_set_log(c.t.sim, dbg_log, NULL);
-	root = sim_root_bus(c.t.sim);
-	for (unsigned i = 1; i <= 2; i++) {
-		struct sim_port_spec ps = {
-			.type = SIM_PORT_ROOT, .vendor = 0x8086,
-			.device = 0x7c00, .has_slot = true,
-			.phys_slot = (uint16_t)i,
-		};
-
-		sim_slot_features_default(&ps.slot);
-		assert_non_null(sim_add_pcie_port(root, (uint8_t)i, 0, &ps,
-						  &err));
-	}
-	assert_int_equal(sim_coldplug(sim_slot_by_phys(c.t.sim, 2),
-				      &tu_card_nic), 0);
-	hs_core_params_defaults(&p);
-	p.hotplug.bus = 0;
-	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
-	simcard_ledger_reset();
-	assert_int_equal(hs_core_create(&c.t.plat, &p, &c.core), 0);
-	assert_int_equal(hs_controllers_register(c.core), 0);
-	assert_int_equal(hs_driver_register(c.core, &simnet_driver), 0);
-	assert_int_equal(hs_core_subscribe(c.core, on_event, &c), 0);
-	assert_int_equal(hs_core_enumerate(c.core), 0);
-	run(&c, HS_MSEC(50));
+	bus_chassis_n(&c, HS_MOVE_CAPABLE, 2, 2);
 	nic2 = dev_in(&c, 2);
 	old = hs_dev_bdf(nic2);
 	traffic_nic(nic2);
@@ -946,14 +917,7 @@ static void shpc_controller_renumbered(void **state)
 	sim_get_platform(c.t.sim, &c.t.plat);
 	hs_core_params_defaults(&p);
 	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
-	simcard_ledger_reset();
-	assert_int_equal(hs_core_create(&c.t.plat, &p, &c.core), 0);
-	assert_int_equal(hs_controllers_register(c.core), 0);
-	assert_int_equal(hs_driver_register(c.core, &simnet_driver), 0);
-	assert_int_equal(hs_driver_register(c.core, &simstor_driver), 0);
-	assert_int_equal(hs_core_subscribe(c.core, on_event, &c), 0);
-	assert_int_equal(hs_core_enumerate(c.core), 0);
-	run(&c, HS_MSEC(50));
+	core_up(&c, &p, true);
 
 	shpc2 = slot_ctl(&c, 40);
 	assert_non_null(shpc2);
