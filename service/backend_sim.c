@@ -385,6 +385,7 @@ static void chassis_save(struct hsd_backend *b)
 {
 	char path[HSD_PATH_MAX + 32], tmp[HSD_PATH_MAX + 40];
 	json_t *o = json_object(), *slots = json_object();
+	json_t *faults = json_array();
 	struct sim_slot *s = NULL;
 	int fd;
 	char *text;
@@ -398,8 +399,12 @@ static void chassis_save(struct hsd_backend *b)
 		json_object_set_new(slots, si.name,
 				    si.card ? json_string(si.card)
 					    : json_null());
+		if (si.card && si.power_fault)
+			json_array_append_new(faults, json_string(si.name));
 	}
 	json_object_set_new(o, "slots", slots);
+	/* A latched power fault is the hardware's state too. */
+	json_object_set_new(o, "faults", faults);
 	text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(o);
 	if (!text)
@@ -423,6 +428,7 @@ static void chassis_restore(struct hsd_backend *b)
 	json_error_t je;
 	json_t *o, *slots, *v;
 	const char *name;
+	size_t i;
 
 	chassis_path(b, path, sizeof(path));
 	o = json_load_file(path, 0, &je);
@@ -454,6 +460,14 @@ static void chassis_restore(struct hsd_backend *b)
 			sim_remove(s, SIM_REMOVE_SURPRISE);
 		if (card)
 			sim_coldplug(s, card);
+	}
+	json_array_foreach(json_object_get(o, "faults"), i, v) {
+		struct sim_slot *s = json_is_string(v)
+			? sim_slot_by_name(b->sim, json_string_value(v)) : NULL;
+
+		if (s && sim_inject_power_fault(s) == 0)
+			blog(b, LOG_INFO, "slot %s: its card's power fault is "
+			     "still latched", json_string_value(v));
 	}
 	blog(b, LOG_INFO, "chassis restored from %s", path);
 free_json:
@@ -746,8 +760,9 @@ static void m_sim_pull(struct call *k)
 	rc = sim_remove(s, surprise ? SIM_REMOVE_SURPRISE : SIM_REMOVE_ORDERLY);
 	sim_done(k, surprise ? "pull (surprise)" : "pull", s, rc,
 		 rc == -HS_ENOENT ? "the slot is empty"
-				  : "the electromechanical interlock holds "
-				    "the card");
+		 : rc == -HS_EBUSY ? "the electromechanical interlock holds "
+				     "the card"
+				   : "the card could not be pulled");
 }
 
 static void m_sim_button(struct call *k)
@@ -765,20 +780,31 @@ static void m_sim_latch(struct call *k)
 	bool bad = false;
 	struct sim_slot *s = p_sim_slot(k, &bad);
 	bool open = bad ? false : hsd_p_bool(k, "open", true, &bad);
+	int rc;
 
-	if (!bad)
-		sim_done(k, open ? "latch open" : "latch close", s,
-			 sim_set_latch(s, open), "the slot has no latch");
+	if (bad)
+		return;
+	rc = sim_set_latch(s, open);
+	sim_done(k, open ? "latch open" : "latch close", s, rc,
+		 rc == -HS_EBUSY ? "the electromechanical interlock holds "
+				   "the latch closed"
+		 : rc == -HS_ENOENT ? "the ejector handle is on the board, "
+				      "and the slot is empty"
+				    : "the slot has no latch (no MRL sensor)");
 }
 
 static void m_sim_fault(struct call *k)
 {
 	bool bad = false;
 	struct sim_slot *s = p_sim_slot(k, &bad);
+	int rc;
 
-	if (!bad)
-		sim_done(k, "power fault", s, sim_inject_power_fault(s),
-			 "no powered card to fault");
+	if (bad)
+		return;
+	rc = sim_inject_power_fault(s);
+	sim_done(k, "power fault", s, rc,
+		 rc == -HS_ENOENT ? "the slot is empty: no card to fault"
+				  : "the card has no power: nothing to fault");
 }
 
 static void m_sim_advance(struct call *k)

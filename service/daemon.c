@@ -136,10 +136,16 @@ static const char *name_prefix(uint32_t class_code)
 	}
 }
 
-/* The naming key of a function: its serial (naming = serial), else the
- * slot and the card-relative path ("slot:3/00.0", "00.0/01.0" behind a
- * bridge on the card); soldered functions and hot-plug bridges use their
- * bus address. */
+/*
+ * The naming key of a function: a stable name must stay with the same
+ * card and fit its class.  A card with a Device Serial Number (PCIe
+ * 7.9.3) is keyed by it and the function (naming = card, the default:
+ * the name follows the card to another slot); otherwise by the slot, the
+ * function's path on the card ("00.0", "00.0/01.0" behind a bridge on the
+ * card) and its ids, so that another card inserted in the same slot gets
+ * a name of its own.  Soldered functions and hot-plug bridges are keyed
+ * by bus address.
+ */
 static void naming_key(struct hsd *d, const struct hsd_dev_view *v,
 		       char *key, size_t len)
 {
@@ -155,7 +161,9 @@ static void naming_key(struct hsd *d, const struct hsd_dev_view *v,
 		snprintf(key, len, "path:%s", b);
 		return;
 	}
-	snprintf(key, len, "slot:%s/%s", v->slot, v->card_path);
+	snprintf(key, len, "slot:%s/%s/%04x:%04x:%04x:%04x", v->slot,
+		 v->card_path, v->vendor, v->device, v->subsys_vendor,
+		 v->subsys);
 }
 
 /* The device's row in the database: last seen now, at this address. */
@@ -390,6 +398,30 @@ static const char *dev_event_type(enum hsd_bev_type t, const char **action)
 	}
 }
 
+/*
+ * What the operator left a slot in, kept so that a restart (or a crash)
+ * finds it so again: a card taken down (by a request or the button) stays
+ * off; a latched power fault stays a fault (the back-end's hardware keeps
+ * it).  A card in service again, or a slot emptied, forgets it.
+ */
+static void remember_slot_state(struct hsd *d, const char *slot, int from,
+				int to)
+{
+	const char *v = NULL;
+
+	if (!slot)
+		return;
+	if (to == HS_SLOT_OFF && from == HS_SLOT_POWERING_OFF)
+		v = "off";
+	else if (to == HS_SLOT_FAULT)
+		v = "fault";
+	else if (to != HS_SLOT_ON && to != HS_SLOT_EMPTY)
+		return;
+	if (hsd_db_slot_set(d->db, slot, "operator_state", v))
+		hsd_log(d, LOG_ERR, "slot %s: remembering its state: %s", slot,
+			hsd_db_errmsg(d->db));
+}
+
 /* An event from the back-end: published, stored, given to agents. */
 static void on_backend_event(void *arg, const struct hsd_bevent *ev)
 {
@@ -415,6 +447,8 @@ static void on_backend_event(void *arg, const struct hsd_bevent *ev)
 		hsd_publish(d, ev->type == HSD_BEV_SLOT_STATE ? "slot-state"
 							      : "slot-alert",
 			    ev->slot_name, o);
+		if (ev->type == HSD_BEV_SLOT_STATE && !d->booting)
+			remember_slot_state(d, ev->slot_name, ev->from, ev->to);
 		return;
 	}
 	type = dev_event_type(ev->type, &action);
@@ -616,8 +650,21 @@ static int apply_setting(void *arg, const char *slot, const char *key,
 	struct hsd_slot_view v;
 	char why[256];
 
-	if (strcmp(key, "disabled") || strcmp(value, "1") ||
-	    d->be_ops->slot_get(d->be, slot, &v))
+	if (d->be_ops->slot_get(d->be, slot, &v))
+		return 0;
+	if (!strcmp(key, "operator_state") && !strcmp(value, "off")) {
+		/* Taken down by the operator before the restart: it stays
+		 * down whatever the hardware came back as. */
+		if (v.info.state != HS_SLOT_ON && v.info.state != HS_SLOT_POWERING_ON)
+			return 0;
+		hsd_log(d, LOG_NOTICE, "slot %s: the operator had taken its "
+			"card down: keeping it down", slot);
+		if (d->be_ops->slot_request(d->be, slot, HSD_OP_DISABLE, NULL,
+					    NULL, why, sizeof(why)) < 0)
+			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, why);
+		return 0;
+	}
+	if (strcmp(key, "disabled") || strcmp(value, "1"))
 		return 0;
 	d->be_ops->slot_policy(d->be, slot, HS_SLOT_POLICY_DISABLED);
 	if (v.info.state == HS_SLOT_ON || v.info.state == HS_SLOT_POWERING_ON ||
@@ -629,6 +676,19 @@ static int apply_setting(void *arg, const char *slot, const char *key,
 			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, why);
 	}
 	return 0;
+}
+
+/* Where every slot is as the service becomes ready: the availability
+ * report's start (and what changed while nobody was watching). */
+static void publish_snapshot(struct hsd *d)
+{
+	struct hsd_slot_view v;
+
+	for (void *c = d->be_ops->slot_next(d->be, NULL, &v); c;
+	     c = d->be_ops->slot_next(d->be, c, &v))
+		hsd_publish(d, "slot-snapshot", v.info.name, json_pack(
+			"{s:s, s:i}", "to", hs_slot_state_name(v.info.state),
+			"number", (int)v.info.phys));
 }
 
 /* Virtual clock: run the back-end until nothing is pending (at most
@@ -734,6 +794,7 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 		run_until_idle(d, (int64_t)HS_SEC(30));
 	if ((rc = hsd_server_listen(d, err, errlen)))
 		goto stop_backend;
+	publish_snapshot(d);
 	hsd_publish(d, "service", NULL,
 		    json_pack("{s:s, s:i}", "msg", "ready", "devices",
 			      (int)d->ndevs));

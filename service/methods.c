@@ -448,13 +448,16 @@ static void m_events_history(struct call *k)
 
 	if (bad)
 		return;
-	/* Without a starting point, the newest events. */
-	if (!json_object_get(k->params, "after") && !slot && limit &&
-	    k->d->seq > (uint64_t)limit)
-		after = (int64_t)(k->d->seq - (uint64_t)limit);
+	/* One rule, with or without filters: without a starting point
+	 * ("after") the newest `limit` events that match; with one, the
+	 * oldest `limit` after it (paging forward).  Oldest first. */
 	a = json_array();
-	if (hsd_db_events(k->d->db, (uint64_t)after, slot, since,
-			  (unsigned)limit, collect_event, a) < 0) {
+	if ((json_object_get(k->params, "after")
+		     ? hsd_db_events(k->d->db, (uint64_t)after, slot, since,
+				     (unsigned)limit, collect_event, a)
+		     : hsd_db_events_newest(k->d->db, slot, since,
+					    (unsigned)limit, collect_event,
+					    a)) < 0) {
 		json_decref(a);
 		FAIL(k, "failed", EIO, "reading the history: %s",
 		     hsd_db_errmsg(k->d->db));
@@ -558,16 +561,22 @@ static void m_policy_decisions(struct call *k)
 static int feed_report(void *arg, const struct hsd_event_row *ev)
 {
 	json_t *o;
-	const char *from, *to;
+	const char *from, *to, *msg;
 
-	if (strcmp(ev->type, "slot-state") || !ev->slot)
+	if (strcmp(ev->type, "slot-state") && strcmp(ev->type, "service") &&
+	    strcmp(ev->type, "slot-snapshot"))
 		return 0;
 	o = json_loads(ev->json, 0, NULL);
 	if (!o)
 		return 0;
 	from = json_string_value(json_object_get(o, "from"));
 	to = json_string_value(json_object_get(o, "to"));
-	if (from && to)
+	msg = json_string_value(json_object_get(o, "msg"));
+	if (!strcmp(ev->type, "service") && msg)
+		hsd_report_booting(arg, !strcmp(msg, "starting"));
+	else if (!strcmp(ev->type, "slot-snapshot") && ev->slot && to)
+		hsd_report_snapshot(arg, ev->slot, ev->time, to);
+	else if (ev->slot && from && to)
 		hsd_report_feed(arg, ev->slot, ev->time, from, to);
 	json_decref(o);
 	return 0;
