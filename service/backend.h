@@ -128,6 +128,10 @@ struct hsd_backend_hooks {
 	bool (*authorize)(void *arg, const struct hsd_dev_view *dev,
 			  bool at_boot);
 	void (*log)(void *arg, int level, const char *line);
+	/* True while the service still works on something the clock must
+	 * not overtake (agents asked about a button's removal): a virtual
+	 * clock waits for it. */
+	bool (*busy)(void *arg);
 };
 
 typedef void (*hsd_done_fn)(void *arg, int rc, const char *msg);

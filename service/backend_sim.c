@@ -807,12 +807,60 @@ static void m_sim_fault(struct call *k)
 				  : "the card has no power: nothing to fault");
 }
 
+/* The clock steps once the service has nothing in hand it must not
+ * overtake (agents still deciding on a button's removal, which may
+ * cancel it inside its 5 s window). */
+struct advance {
+	uv_timer_t timer;
+	struct call *k;
+	int64_t ns;
+	unsigned waited_ms;
+};
+
+static void advance_now(struct call *k, int64_t ns)
+{
+	struct hsd_backend *b = hsd_call_backend(k);
+
+	sim_advance(b->sim, (hs_time_t)ns);
+	REPLY(k, json_pack("{s:I, s:I}", "chassis_time",
+			   (json_int_t)sim_now(b->sim), "time",
+			   (json_int_t)hsd_call_now(k)));
+}
+
+static void advance_closed(uv_handle_t *h)
+{
+	struct advance *a = h->data;
+
+	hsd_call_release(a->k);
+	free(a);
+}
+
+static void advance_retry(uv_timer_t *t)
+{
+	struct advance *a = t->data;
+	struct hsd_backend *b = hsd_call_backend(a->k);
+
+	a->waited_ms += 5;
+	/* Agents have their own time-out (agent_timeout); a minute is a
+	 * backstop against waiting for ever. */
+	if (!b->stopping && b->hooks.busy && b->hooks.busy(b->hooks.arg) &&
+	    a->waited_ms < 60000)
+		return;
+	uv_timer_stop(t);
+	if (b->stopping)
+		FAIL(a->k, "busy", EBUSY, "the service is stopping");
+	else
+		advance_now(a->k, a->ns);
+	uv_close((uv_handle_t *)t, advance_closed);
+}
+
 static void m_sim_advance(struct call *k)
 {
 	struct hsd_backend *b = hsd_call_backend(k);
 	bool bad = false;
 	int64_t ns = hsd_p_int(k, "ns", -1, 0, (int64_t)3600 * 1000000000,
 			       &bad);
+	struct advance *a;
 
 	if (bad)
 		return;
@@ -825,10 +873,20 @@ static void m_sim_advance(struct call *k)
 		FAIL(k, "invalid-params", EINVAL, "missing parameter 'ns'");
 		return;
 	}
-	sim_advance(b->sim, (hs_time_t)ns);
-	REPLY(k, json_pack("{s:I, s:I}", "chassis_time",
-			   (json_int_t)sim_now(b->sim), "time",
-			   (json_int_t)hsd_call_now(k)));
+	if (!b->hooks.busy || !b->hooks.busy(b->hooks.arg)) {
+		advance_now(k, ns);
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->k = hsd_call_detach(k))) {
+		free(a);
+		FAIL(k, "failed", ENOMEM, "out of memory");
+		return;
+	}
+	a->ns = ns;
+	uv_timer_init(b->loop, &a->timer);
+	a->timer.data = a;
+	uv_timer_start(&a->timer, advance_retry, 5, 5);
 }
 
 static void m_sim_dma(struct call *k)

@@ -163,6 +163,29 @@ void hsd_call_publish(const struct call *k, const char *type,
 	hsd_publish(k->d, type, slot, ev);
 }
 
+struct call *hsd_call_detach(const struct call *k)
+{
+	struct call *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *k;
+	hsd_client_ref(c->c);
+	json_incref(c->id);
+	json_incref(c->params);
+	return c;
+}
+
+void hsd_call_release(struct call *k)
+{
+	if (!k)
+		return;
+	hsd_client_unref(k->c);
+	json_decref(k->id);
+	json_decref(k->params);
+	free(k);
+}
+
 int hsd_call_find_dev(const struct call *k, const char *what, hs_bdf_t *bdf)
 {
 	struct hsd_dev_view v;
@@ -315,8 +338,11 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 					: json_null());
 	json_object_set_new(o, "devnum", json_integer(si->devnum));
 	json_object_set_new(o, "caps", caps);
-	json_object_set_new(o, "reason",
-			    json_string(si->reason ? si->reason : ""));
+	/* The slot's own last refusal, else why the service last stopped
+	 * something on it (an agent cancelling the button's removal). */
+	json_object_set_new(o, "reason", json_string(
+		si->reason && *si->reason ? si->reason
+		: hsd_slot_note(d, name) ? hsd_slot_note(d, name) : ""));
 	json_object_set_new(o, "transitions",
 			    json_integer((json_int_t)si->transitions));
 	if (sv->controller)

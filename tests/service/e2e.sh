@@ -119,6 +119,11 @@ mkdir -p "$T/run/mounted" && : >"$T/run/mounted/$STOR"
 ctl --yes remove 3 >"$T/out" 2>&1; rc=$?
 [ $rc -eq 1 ] && has "mounted" && ok "a removal refused by the storage agent names its reason" || { bad "query-remove refusal"; cat "$T/out"; }
 [ "$(state_of 3)" = on ] && ok "refused removal left slot 3 on" || bad "slot 3 on after refusal"
+check "press slot 3's attention button while the filesystem is mounted" ctl sim button 3
+check "the 5 s window passes" ctl sim advance 6s
+[ "$(state_of 3)" = on ] && ok "the storage agent stopped the button's removal too: slot 3 on" || bad "button removal vetoed: slot 3 $(state_of 3)"
+ctl --json show 3 >"$T/out"
+has '"power_indicator": "on"' && has 'mounted' && ok "slot 3 stopped blinking and says why" || { bad "slot 3 after the vetoed button"; cat "$T/out"; }
 rm "$T/run/mounted/$STOR"
 check "after unmounting, the removal goes through" ctl --yes remove 3
 
