@@ -83,6 +83,8 @@ struct hsd_dev_view {
 struct hsd_slot_view {
 	struct hs_slot_info info;
 	const char *controller;         /* stable id of its controller */
+	char address[16];               /* "dddd:bb:dd" as sysfs spells it,
+					 * "" when the bus is not known */
 	int blue_led;                   /* cPCI "safe to extract": -1 none */
 	bool has_regs;                  /* PCIe slot registers below valid */
 	uint32_t sltcap;

@@ -206,6 +206,14 @@ static void slot_view(struct hsd_backend *b, struct hs_slot *s,
 		}
 	}
 	br = hs_dev_find(b->core, v->info.bridge);
+	{
+		unsigned bus;
+
+		if (br && hs_dev_secondary_bus(br, &bus) == 0)
+			snprintf(v->address, sizeof(v->address),
+				 "%04x:%02x:%02x", HS_BDF_SEG(v->info.bridge),
+				 bus & 0xff, v->info.devnum & 0x1f);
+	}
 	if (!strcmp(v->info.kind, "pcie") && br &&
 	    hs_dev_find_cap(br, 0x10 /* PCI Express capability */, &cap) == 0) {
 		uint32_t sltcap = 0, ctl = 0, sta = 0, lnksta = 0;

@@ -424,6 +424,35 @@ static void remember_slot_state(struct hsd *d, const char *slot, int from,
 
 /* ---- removals started at the machine ------------------------------------ */
 
+int64_t hsd_slot_changed(const struct hsd *d, const char *slot)
+{
+	for (size_t i = 0; i < d->nslot_times; i++)
+		if (!strcmp(d->slot_times[i].slot, slot))
+			return d->slot_times[i].time;
+	return -1;
+}
+
+static void slot_changed(struct hsd *d, const char *slot)
+{
+	struct hsd_slot_time *t;
+	size_t i;
+
+	if (!slot)
+		return;
+	for (i = 0; i < d->nslot_times; i++)
+		if (!strcmp(d->slot_times[i].slot, slot))
+			break;
+	if (i == d->nslot_times) {
+		t = realloc(d->slot_times, (i + 1) * sizeof(*t));
+		if (!t)
+			return;
+		d->slot_times = t;
+		d->nslot_times++;
+		snprintf(t[i].slot, sizeof(t[i].slot), "%s", slot);
+	}
+	d->slot_times[i].time = hsd_now(d);
+}
+
 const char *hsd_slot_note(const struct hsd *d, const char *slot)
 {
 	for (size_t i = 0; i < sizeof(d->notes) / sizeof(d->notes[0]); i++)
@@ -578,6 +607,8 @@ static void on_backend_event(void *arg, const struct hsd_bevent *ev)
 		hsd_publish(d, ev->type == HSD_BEV_SLOT_STATE ? "slot-state"
 							      : "slot-alert",
 			    ev->slot_name, o);
+		if (ev->type == HSD_BEV_SLOT_STATE)
+			slot_changed(d, ev->slot_name);
 		if (ev->type == HSD_BEV_SLOT_STATE && !d->booting) {
 			remember_slot_state(d, ev->slot_name, ev->from, ev->to);
 			if (ev->from == HS_SLOT_ON &&
@@ -822,10 +853,13 @@ static void publish_snapshot(struct hsd *d)
 	struct hsd_slot_view v;
 
 	for (void *c = d->be_ops->slot_next(d->be, NULL, &v); c;
-	     c = d->be_ops->slot_next(d->be, c, &v))
+	     c = d->be_ops->slot_next(d->be, c, &v)) {
+		if (hsd_slot_changed(d, v.info.name) < 0)
+			slot_changed(d, v.info.name);
 		hsd_publish(d, "slot-snapshot", v.info.name, json_pack(
 			"{s:s, s:i}", "to", hs_slot_state_name(v.info.state),
 			"number", (int)v.info.phys));
+	}
 }
 
 /* Virtual clock: run the back-end until nothing is pending (at most
@@ -979,5 +1013,6 @@ void hsd_free(struct hsd *d)
 	hsd_policy_free(d->policy);
 	hsd_db_close(d->db);
 	free(d->devs);
+	free(d->slot_times);
 	free(d);
 }
