@@ -134,6 +134,17 @@ ctl add 1 >"$T/out" 2>&1; rc=$?
 check "the button is ignored on a disabled slot" ctl sim button 1
 ctl sim advance 6s >/dev/null
 [ "$(state_of 1)" = off ] && ok "slot 1 stays off" || bad "slot 1 stays off"
+ctl --json list >"$T/out"
+python3 - "$T/out" <<'PY' && ok "cfgadm's condition and type: disabled is unusable, a NIC in service is ok/network, sysfs address" || { bad "condition/type/address"; cat "$T/out"; }
+import json, sys
+s = {x["slot"]: x for x in json.load(open(sys.argv[1]))}
+assert s["1"]["condition"] == "unusable", s["1"]
+assert s["11"]["condition"] == "ok" and s["11"]["type"] == "network", s["11"]
+assert s["2"]["type"] == "none" and s["2"]["condition"] == "unknown", s["2"]
+import re
+assert all(re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}", x["address"]) for x in s.values()), [x.get("address") for x in s.values()]
+assert s["11"]["changed"] is not None
+PY
 
 # ---- policy: blocked card, rogue DMA, authorize --------------------------------------
 stop || bad "SIGTERM stops hotswapd with status 0"
