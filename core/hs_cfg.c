@@ -8,7 +8,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_cfg.h"
+#include "hotswap/cfg.h"
 
 #define PCI_STATUS        0x06
 #define PCI_STATUS_CAPS   0x10

@@ -11,9 +11,9 @@
 
 #include "hotswap/core.h"
 #include "hotswap/hpc.h"
-#include "hs_cfg.h"
-#include "hs_fmt.h"
-#include "hs_timer.h"
+#include "hotswap/cfg.h"
+#include "hotswap/util.h"
+#include "hotswap/timer.h"
 
 /* Config header offsets the core uses (PCI 3.0 6.1, PCI-PCI Bridge 3.2). */
 #define PCI_VENDOR        0x00

@@ -1,5 +1,6 @@
 /*
- * hs_cfg.h - configuration space access for the core.
+ * hotswap/cfg.h - configuration space access through a platform, for the
+ * core and for platforms and tools that probe before the core runs.
  *
  * Owns: typed config reads / writes through the platform, presence
  * checks, and capability list walks that cannot be led astray by a card:
@@ -8,8 +9,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#ifndef HOTSWAP_CORE_CFG_H
-#define HOTSWAP_CORE_CFG_H
+#ifndef HOTSWAP_CFG_H
+#define HOTSWAP_CFG_H
 
 #include "hotswap/platform.h"
 
@@ -50,4 +51,4 @@ int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf,
  * sound. */
 int hs_cfg_check_caps(const struct hs_platform *p, hs_bdf_t bdf);
 
-#endif /* HOTSWAP_CORE_CFG_H */
+#endif /* HOTSWAP_CFG_H */
