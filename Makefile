@@ -66,6 +66,7 @@ test-qemu: $(ASAN)/.configured
 	python3 tests/qemu/run.py --image $(ASAN)/hotswap-qemu.elf
 
 bench: all
+	$(RELEASE)/hotswap-bench-access
 	$(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
 
