@@ -595,6 +595,15 @@ bool hs_slot_populated(struct hs_dev *br, int devnum)
 	return slot_first(br, devnum) != NULL;
 }
 
+bool hs_slot_immediate_ready(struct hs_dev *br, int devnum)
+{
+	for (struct hs_dev *t = next_top(br->child, devnum); t;
+	     t = next_top(t->sibling, devnum))
+		if (HS_BDF_FN(t->bdf) == 0)
+			return (t->flags & DEV_IMM_READY) != 0;
+	return false;
+}
+
 static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum);
 
 static int teardown(struct hs_core *core, struct hs_dev *br, int devnum,

@@ -74,6 +74,8 @@ enum hs_dev_flags {
 	DEV_NO_PREF = 1u << 8,        /* bridge has no pref window */
 	DEV_BLOCKED = 1u << 9,        /* not authorized: no decode, no
 					 master, no driver */
+	DEV_IMM_READY = 1u << 10,     /* Status: Immediate Readiness */
+	DEV_ARI_FWD = 1u << 11,       /* port: ARI Forwarding Enable */
 };
 
 #define HS_MAX_SERVICES 4
@@ -100,6 +102,14 @@ struct hs_dev {
 
 	uint8_t irq_pin;
 	uint32_t irq_line;          /* INTx platform line (after swizzle) */
+	/* What the scan left in the registers hs_program_dev writes (BARs,
+	 * ROM, Interrupt Line, Command), valid while the device is
+	 * DEV_PENDING_ADD: only the core has touched it since, so the undo
+	 * log need not read them again. */
+	bool regs_known;
+	uint8_t int_line_reg;
+	uint16_t cmd_reg;
+	uint32_t bar_reg[7];
 	uint32_t msi_first;
 	unsigned msi_count;         /* 0: INTx */
 	bool msix;
@@ -169,6 +179,8 @@ void hs_txn_abort(struct hs_core *core);
 /* Record-and-do helpers: each returns 0 or -HS_ENOMEM (nothing done). */
 int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 		     unsigned width, uint32_t val);
+int hs_txn_cfg_write_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
+			 unsigned width, uint32_t old, uint32_t val);
 int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev);
 int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev);
 /* Make room for this many more log entries and events, so that a change
@@ -400,6 +412,8 @@ void hs_unbind(struct hs_core *core, struct hs_dev *dev);
 void hs_route_intx(struct hs_core *core, struct hs_dev *dev);
 /* Does anything sit in the slot (device devnum below the bridge)? */
 bool hs_slot_populated(struct hs_dev *bridge, int devnum);
+/* Function 0 in the slot reported Immediate Readiness when scanned. */
+bool hs_slot_immediate_ready(struct hs_dev *bridge, int devnum);
 
 /* hs_slot.c */
 void hs_slots_destroy(struct hs_core *core);

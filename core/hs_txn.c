@@ -202,7 +202,6 @@ int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 		     unsigned width, uint32_t val)
 {
 	const struct hs_platform *p = core->plat;
-	struct txn_entry *e;
 	uint32_t old;
 	int rc;
 
@@ -211,6 +210,20 @@ int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 	rc = p->ops->cfg_read(p->ctx, bdf, off, width, &old);
 	if (rc)
 		return rc;
+	return hs_txn_cfg_write_old(core, bdf, off, width, old, val);
+}
+
+/* The caller read (or wrote) the register a moment ago, in this
+ * transaction, and nothing else writes it: the undo log takes that value
+ * instead of a read of its own (issue #18: one access per write). */
+int hs_txn_cfg_write_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
+			 unsigned width, uint32_t old, uint32_t val)
+{
+	const struct hs_platform *p = core->plat;
+	struct txn_entry *e;
+
+	if (!core->in_txn)
+		return p->ops->cfg_write(p->ctx, bdf, off, width, val);
 	e = push(core, TXN_CFG, NULL);
 	if (!e)
 		return -HS_ENOMEM;

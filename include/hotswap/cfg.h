@@ -43,10 +43,13 @@ int hs_cfg_find_cap(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
 int hs_cfg_find_ext_cap(const struct hs_platform *p, hs_bdf_t bdf,
 			uint16_t id, uint16_t *off);
 /* One walk of the standard list that validates it and records the first
- * offset of every capability ID in offs[id] (0: absent).  Same return
- * values as hs_cfg_find_cap, with -HS_ENOENT meaning "no list". */
-int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf,
-		     uint16_t offs[256]);
+ * offset of every capability ID in offs[id] (0: absent).  hdr_type and
+ * status are the function's Header Type and Status registers when the
+ * caller has just read them (they say where and whether the list
+ * starts), or -1 to have them read.  Same return values as
+ * hs_cfg_find_cap, with -HS_ENOENT meaning "no list". */
+int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf, int hdr_type,
+		     int status, uint16_t offs[256]);
 /* Walk both lists completely to check them; same return values, 0 if
  * sound. */
 int hs_cfg_check_caps(const struct hs_platform *p, hs_bdf_t bdf);
