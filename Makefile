@@ -67,6 +67,7 @@ test-qemu: $(ASAN)/.configured
 
 bench: all
 	$(RELEASE)/hotswap-bench-access
+	sh bench/bench_size.sh $(CC)
 	$(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
 
