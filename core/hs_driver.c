@@ -394,24 +394,6 @@ void hs_dev_timer_cancel(struct hs_dev *d, struct hs_timer *tm)
 
 /* ---- interrupts ----------------------------------------------------------- */
 
-void hs_route_intx(struct hs_core *core, struct hs_dev *d)
-{
-	const struct hs_platform *p = core->plat;
-	const struct hs_dev *at = d;
-	unsigned pin = d->irq_pin;
-	uint32_t line = 0;
-
-	if (!pin || !p->ops->intx_route)
-		return;
-	/* The standard swizzle through every bridge (PCI-to-PCI Bridge 3.2,
-	 * 9.1): pin' = ((device + pin - 1) mod 4) + 1. */
-	while (at->parent) {
-		pin = (HS_BDF_DEV(at->bdf) + pin - 1) % 4 + 1;
-		at = at->parent;
-	}
-	if (p->ops->intx_route(p->ctx, at->bdf, pin, &line) == 0)
-		d->irq_line = line;
-}
 
 static int program_msix(struct hs_dev *d, unsigned n)
 {
@@ -703,7 +685,7 @@ static void finish(struct removal *rm, int rc, const char *msg)
 	if (done)
 		done(arg, rc, msg);
 	/* Adds that waited for this removal go now, in the order asked. */
-	hs_run_pending_adds(core, br);
+	core->up.run_pending_adds(core, br);
 }
 
 void hs_cancel_removals(struct hs_core *core)
@@ -875,8 +857,8 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 		return -HS_ENOENT;
 	/* A rebalance waiting for drivers to stop plans with devices that
 	 * are going: it ends, its drivers go on where they are. */
-	hs_rebalance_cancel(core, "a card was pulled while drivers were "
-			    "stopping for a rebalance");
+	core->up.rebalance_cancel(core, "a card was pulled while drivers "
+				  "were stopping for a rebalance");
 	/* The hardware is gone whatever else is going on: a removal still
 	 * quiescing in this slot ends now, the teardown does the rest. */
 	for (struct removal **rp = &core->removing; *rp;) {
@@ -897,7 +879,7 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 	rc = teardown(core, br, devnum, true);
 	/* Adds that waited for a removal here may go now. */
 	if (!rc)
-		hs_run_pending_adds(core, br);
+		core->up.run_pending_adds(core, br);
 	if (rc)
 		hs_log(core->plat, HS_LOG_ERR,
 		       "surprise removal below %02x:%02x.%u failed (%d); the "

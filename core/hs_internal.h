@@ -223,8 +223,40 @@ struct pending_add {
 	struct pending_add *next;
 };
 
+/*
+ * Calls up the layers (docs/core.md): a layer calls only downward; where
+ * a lower one must reach a higher one, it calls through these, which
+ * hs_core_create (the top) fills in.  Each names its caller and callee.
+ */
+struct hs_upcalls {
+	/* transactions -> driver bus: undo of TXN_MSI */
+	void (*free_irq)(struct hs_dev *dev);
+	/* driver bus -> operations: a removal below br finished */
+	void (*run_pending_adds)(struct hs_core *core, struct hs_dev *br);
+	/* driver bus -> rebalance: a pulled card ends any plan */
+	void (*rebalance_cancel)(struct hs_core *core, const char *why);
+	/* operations -> rebalance: a card that does not fit as things are */
+	int (*rebalance_add)(struct hs_core *core, struct hs_dev *br,
+			     int devnum, hs_done_fn done, void *arg,
+			     char *msg, size_t msglen);
+	int (*rebalance_bus_add)(struct hs_core *core, struct hs_dev *br,
+				 int devnum, unsigned need, hs_done_fn done,
+				 void *arg, char *msg, size_t msglen);
+	int (*scan_slot_buses)(struct hs_core *core, struct hs_dev *br,
+			       int devnum, bool renumber,
+			       struct hs_txn_mark *after, char *msg,
+			       size_t msglen);
+	/* tree -> slots: the physical slot at a device number of br */
+	int (*slot_phys_at)(const struct hs_dev *br, unsigned devnum);
+	/* rebalance -> slots: why a controller on d may not be renumbered
+	 * now (NULL: it may) */
+	const char *(*controller_busy)(struct hs_core *core,
+				       const struct hs_dev *d);
+};
+
 struct hs_core {
 	const struct hs_platform *plat;
+	struct hs_upcalls up;
 	struct removal *removing;   /* removals in progress (quiescing) */
 	struct pending_add *adds;   /* hot-adds waiting for them */
 	struct hs_core_params params;
@@ -417,6 +449,10 @@ bool hs_slot_immediate_ready(struct hs_dev *bridge, int devnum);
 
 /* hs_slot.c */
 void hs_slots_destroy(struct hs_core *core);
+/* Why the controller on d may not be renumbered now (NULL: it may):
+ * the rebalancer's upcall. */
+const char *hs_slot_controller_busy(struct hs_core *core,
+				    const struct hs_dev *d);
 /* Physical number of the slot at device devnum below a hot-plug bridge,
  * from its registered controller; -1 when none is registered. */
 int hs_slot_phys_at(const struct hs_dev *bridge, unsigned devnum);

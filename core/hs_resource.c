@@ -993,6 +993,26 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
 	return 0;
 }
 
+/* The platform line a device's INTx pin arrives on. */
+void hs_route_intx(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_platform *p = core->plat;
+	const struct hs_dev *at = d;
+	unsigned pin = d->irq_pin;
+	uint32_t line = 0;
+
+	if (!pin || !p->ops->intx_route)
+		return;
+	/* The standard swizzle through every bridge (PCI-to-PCI Bridge 3.2,
+	 * 9.1): pin' = ((device + pin - 1) mod 4) + 1. */
+	while (at->parent) {
+		pin = (HS_BDF_DEV(at->bdf) + pin - 1) % 4 + 1;
+		at = at->parent;
+	}
+	if (p->ops->intx_route(p->ctx, at->bdf, pin, &line) == 0)
+		d->irq_line = line;
+}
+
 /*
  * One register hs_program_dev writes.  While the device is new in this
  * transaction and not isolated, only the core has written it since the

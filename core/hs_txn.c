@@ -173,7 +173,7 @@ static void undo(struct hs_core *core, size_t from)
 			break;
 		}
 		case TXN_MSI:
-			hs_dev_free_irq(d);
+			core->up.free_irq(d); /* the driver bus, above */
 			break;
 		case TXN_RES:
 			hs_memcpy(d->bar, e->snap->bar, sizeof(d->bar));
@@ -428,4 +428,21 @@ void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m)
 		t->mark = t->n;
 	if (m.nev < t->nev)
 		t->nev = m.nev;
+}
+
+/* Keep dev in the tree, decoding nothing, with its reason; the event
+ * goes out with the transaction. */
+void hs_dev_isolate(struct hs_dev *dev, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hs_vsnprintf(dev->reason, sizeof(dev->reason), fmt, ap);
+	va_end(ap);
+	dev->flags |= DEV_ISOLATED;
+	hs_log(dev->core->plat, HS_LOG_WARN,
+	       "%04x:%02x:%02x.%u isolated: %s", HS_BDF_SEG(dev->bdf),
+	       HS_BDF_BUS(dev->bdf), HS_BDF_DEV(dev->bdf), HS_BDF_FN(dev->bdf),
+	       dev->reason);
+	hs_txn_event(dev->core, HS_EV_DEV_ISOLATED, dev, NULL);
 }
