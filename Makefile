@@ -69,6 +69,7 @@ bench: all
 	$(RELEASE)/hotswap-bench-access
 	sh bench/bench_size.sh $(CC)
 	$(RELEASE)/hotswap-bench-enum
+	sh bench/bench_scaling.sh $(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
 
 install: all
