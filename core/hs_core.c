@@ -54,6 +54,8 @@ int hs_core_create(const struct hs_platform *plat,
 	else
 		hs_core_params_defaults(&core->params);
 	hs_timers_init(&core->timers, plat);
+	core->txq_tail = &core->txq;
+	hs_timer_init(&core->txq_tm, hs_txn_run_writers, core);
 	/* The upcalls (hs_internal.h): the only ways a layer reaches up. */
 	core->up.free_irq = hs_dev_free_irq;
 	core->up.run_pending_adds = hs_run_pending_adds;
@@ -101,6 +103,8 @@ void hs_core_destroy(struct hs_core *core)
 		return;
 	if (core->in_txn)
 		hs_txn_abort(core);
+	/* Queued writers hear -HS_ECANCELED, with nothing open. */
+	hs_txn_queue_flush(core);
 	hs_rebalance_cancel(core, "the core is shutting down");
 	while (core->adds) {
 		struct pending_add *pa = core->adds;

@@ -11,6 +11,7 @@
 
 #include "hotswap/core.h"
 #include "hotswap/hpc.h"
+#include "hotswap/txn.h"
 #include "hotswap/cfg.h"
 #include "hotswap/util.h"
 #include "hotswap/timer.h"
@@ -135,6 +136,7 @@ enum txn_kind {
 	TXN_SERVICE,    /* port service bound */
 	TXN_MSI,        /* interrupt vectors allocated and attached */
 	TXN_RES,        /* a device's BARs and windows before a rebalance */
+	TXN_USER,       /* a record of the public API (hotswap/txn.h) */
 };
 
 struct txn_res_snap {
@@ -152,6 +154,16 @@ struct txn_entry {
 	uint32_t old;
 	unsigned svc_index;
 	struct txn_res_snap *snap;  /* TXN_RES */
+	void (*user_undo)(void *), (*user_commit)(void *); /* TXN_USER */
+	void *user_arg;
+};
+
+/* A writer queued behind the open transaction (hotswap/txn.h). */
+struct txn_wait {
+	struct txn_wait *next;
+	const char *what;
+	void (*fn)(void *arg, struct hs_core *core, int rc);
+	void *arg;
 };
 
 struct hs_txn {
@@ -176,6 +188,10 @@ struct hs_txn_mark hs_txn_mark(struct hs_core *core);
 void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m);
 int hs_txn_commit(struct hs_core *core);
 void hs_txn_abort(struct hs_core *core);
+/* The queued writers' timer (armed when a transaction ends). */
+void hs_txn_run_writers(void *arg);
+/* Drop queued writers unrun (the core is going away). */
+void hs_txn_queue_flush(struct hs_core *core);
 /* Record-and-do helpers: each returns 0 or -HS_ENOMEM (nothing done). */
 int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 		     unsigned width, uint32_t val);
@@ -277,6 +293,8 @@ struct hs_core {
 
 	struct hs_txn txn;
 	bool in_txn;
+	struct txn_wait *txq, **txq_tail; /* queued writers, in order */
+	struct hs_timer txq_tm;     /* starts the next once one ends */
 	uint64_t generation;
 	bool boot_vga_seen;
 	bool booting;
