@@ -9,7 +9,12 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_scan.h"
+#include "hs_resource.h"
+#include "hs_driver.h"
+#include "hs_add.h"
 
 /* ---- boot -------------------------------------------------------------- */
 

@@ -9,7 +9,12 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_driver.h"
+#include "hs_add.h"
+#include "hs_rebalance.h"
+#include "hs_slot.h"
 #include "hotswap/slot.h"
 
 /* ---- parameters and lifecycle ------------------------------------------ */
@@ -56,7 +61,7 @@ int hs_core_create(const struct hs_platform *plat,
 	hs_timers_init(&core->timers, plat);
 	core->txq_tail = &core->txq;
 	hs_timer_init(&core->txq_tm, hs_txn_run_writers, core);
-	/* The upcalls (hs_internal.h): the only ways a layer reaches up. */
+	/* The upcalls (hs_tree.h): the only ways a layer reaches up. */
 	core->up.free_irq = hs_dev_free_irq;
 	core->up.run_pending_adds = hs_run_pending_adds;
 	core->up.rebalance_cancel = hs_rebalance_cancel;

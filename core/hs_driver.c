@@ -12,7 +12,10 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_resource.h"
+#include "hs_driver.h"
 
 /* ---- registration and matching ------------------------------------------- */
 

@@ -25,7 +25,13 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "hotswap/slot.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_resource.h"
 #include "hs_replan.h"
+#include "hs_driver.h"
+#include "hs_add.h"
+#include "hs_rebalance.h"
 
 #define MAX_MORE 8
 

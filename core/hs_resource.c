@@ -18,7 +18,9 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_resource.h"
 
 #define IO_GRAN  0x1000ull
 #define MEM_GRAN 0x100000ull

@@ -11,7 +11,9 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_scan.h"
 #include "hotswap/pcie_regs.h"
 
 /* Devices that need special handling (vendor, device, flags). */

@@ -16,7 +16,10 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_driver.h"
+#include "hs_add.h"
+#include "hs_slot.h"
 
 enum step {
 	STEP_NONE = 0,

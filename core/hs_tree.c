@@ -10,7 +10,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
 
 /* ---- memory ----------------------------------------------------------- */
 

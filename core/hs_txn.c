@@ -13,7 +13,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
 
 static int grow_log(struct hs_core *core)
 {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-# check-layers.py NM OBJ... - the core's modules call only downward.
+# check-layers.py NM OBJ... [--src CORE_DIR] - the core's modules call
+# and include only downward.
 #
 # Reads which module defines and which uses every global symbol (nm on
 # the core's objects), draws the module call graph, and checks it against
@@ -7,6 +8,8 @@
 #   - no cycle between modules (a strongly connected set of two or more);
 #   - no call from a module to one in a higher layer (calls up go through
 #     the registered upcalls in struct hs_upcalls, which nm cannot see).
+# With --src, also each core/*.c and core/*.h: a module includes only the
+# headers (hs_<module>.h) of its own layer or below.
 # Prints the layer graph: each layer, its modules and what they call.
 # Exits 1 naming the offending calls and symbols.
 import os
@@ -31,7 +34,10 @@ LAYERS = [
 
 
 def main():
-    nm, objs = sys.argv[1], sys.argv[2:]
+    nm, objs, src = sys.argv[1], sys.argv[2:], None
+    if "--src" in objs:
+        i = objs.index("--src")
+        src, objs = objs[i + 1], objs[:i] + objs[i + 2:]
     layer_of = {m: i for i, (_, ms) in enumerate(LAYERS) for m in ms}
     defs, uses = {}, {}
     for o in objs:
@@ -91,6 +97,26 @@ def main():
                 bad.append("%s (%s) calls up into %s (%s): %s" % (
                     a, LAYERS[layer_of[a]][0], b, LAYERS[layer_of[b]][0],
                     " ".join(sorted(syms))))
+    nincl = 0
+    if src:
+        for f in sorted(os.listdir(src)):
+            if not re.match(r"hs_\w+\.[ch]$", f):
+                continue
+            mod = f[:-2]
+            with open(os.path.join(src, f)) as fh:
+                for ln, line in enumerate(fh, 1):
+                    m = re.match(r'\s*#\s*include\s+"(hs_\w+)\.h"', line)
+                    if not m:
+                        continue
+                    nincl += 1
+                    to = m.group(1)
+                    if to not in layer_of:
+                        bad.append("%s:%d includes %s.h, a header of no "
+                                   "declared module" % (f, ln, to))
+                    elif mod in layer_of and layer_of[to] > layer_of[mod]:
+                        bad.append("%s:%d includes %s.h from a higher "
+                                   "layer (%s)" % (f, ln, to,
+                                                   LAYERS[layer_of[to]][0]))
     print("core layers, top first (module -> modules it calls):")
     for i in range(len(LAYERS) - 1, -1, -1):
         name, mods = LAYERS[i]
@@ -105,7 +131,8 @@ def main():
             print("  " + b, file=sys.stderr)
         return 1
     print("check-layers: %d modules, %d calls between them, no cycle, "
-          "none upward" % (len(uses), sum(len(t) for t in edges.values())))
+          "none upward; %d private includes, none upward"
+          % (len(uses), sum(len(t) for t in edges.values()), nincl))
     return 0
 
 
