@@ -101,6 +101,8 @@ static void print_resources(const struct hs_dev *d)
 				(unsigned long long)(r.start + r.size - 1));
 }
 
+static hs_time_t poll_period;
+
 static const char *slot_label(int phys, char *buf, size_t len)
 {
 	struct hs_slot *s = phys >= 0 ? hs_slot_by_phys(core, (unsigned)phys)
@@ -112,6 +114,55 @@ static const char *slot_label(int phys, char *buf, size_t len)
 	hs_slot_get_info(s, &si);
 	hs_snprintf(buf, len, "%s", si.name);
 	return buf;
+}
+
+/* When a controller starts (its first slot's "controller started"):
+ * how its events reach the core.  Polling is the fallback for a
+ * controller whose interrupt could not be attached, and the operator
+ * should know, since it keeps the CPU awake. */
+static void print_irq_mode(hs_bdf_t bridge, const char *b)
+{
+	struct hs_dev *d = hs_dev_find(core, bridge);
+	struct hs_slot *s = NULL;
+	struct hs_slot_info si;
+	const char *kind = "?";
+	unsigned first = 256, nvec;
+	struct hs_irq irq;
+
+	while ((s = hs_slot_next(core, s))) {
+		hs_slot_get_info(s, &si);
+		if (si.bridge == bridge && si.devnum < first) {
+			first = si.devnum;
+			kind = si.kind;
+		}
+	}
+	if (!d)
+		return;
+	if (hs_dev_irq_attached(d) && hs_dev_irq(d, &irq, &nvec) == 0)
+		hsq_out("irq bridge=%s kind=%s mode=%s %s=%u", b, kind,
+			irq.kind == HS_IRQ_MSI ? "msi" : "intx",
+			irq.kind == HS_IRQ_MSI ? "vector" : "line",
+			(unsigned)irq.number);
+	else
+		hsq_out("irq bridge=%s kind=%s mode=poll msg=\"no interrupt "
+			"could be attached: polled every %llu ms\"", b, kind,
+			(unsigned long long)(poll_period / 1000000u));
+}
+
+static bool first_slot_of(const struct hs_event *ev)
+{
+	struct hs_slot *s = NULL, *me = hs_slot_find(core, ev->slot_name);
+	struct hs_slot_info si, mi;
+
+	if (!me)
+		return false;
+	hs_slot_get_info(me, &mi);
+	while ((s = hs_slot_next(core, s))) {
+		hs_slot_get_info(s, &si);
+		if (si.bridge == mi.bridge && si.devnum < mi.devnum)
+			return false;
+	}
+	return true;
 }
 
 void hsq_console_event(void *arg, const struct hs_event *ev)
@@ -171,6 +222,9 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 			hs_slot_state_name((enum hs_slot_state)ev->from),
 			hs_slot_state_name((enum hs_slot_state)ev->to),
 			q(ev->msg, m, sizeof(m)));
+		if (ev->msg && !hs_strcmp(ev->msg, "controller started") &&
+		    first_slot_of(ev))
+			print_irq_mode(ev->bdf, b);
 		break;
 	case HS_EV_SLOT_ALERT:
 		hsq_out("alert slot=%s msg=\"%s\"", ev->slot_name,
@@ -701,7 +755,8 @@ void hsq_console_poll(void)
 	}
 }
 
-void hsq_console_init(struct hs_core *c)
+void hsq_console_init(struct hs_core *c, hs_time_t poll)
 {
 	core = c;
+	poll_period = poll;
 }

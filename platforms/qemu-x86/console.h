@@ -12,7 +12,8 @@
 
 #define HSQ_PROTOCOL 1
 
-void hsq_console_init(struct hs_core *core);
+/* poll: the core's poll period, for the fallback's `irq` line. */
+void hsq_console_init(struct hs_core *core, hs_time_t poll);
 /* One formatted protocol line (the timestamp is added). */
 void hsq_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The core's event subscriber. */

@@ -1,8 +1,10 @@
 /*
  * main.c - the bare-metal hotswap image: boot, start the unchanged core
  * with the PCIe and SHPC controller drivers and two device drivers, then
- * poll forever (serial input, the platform timer that carries every core
- * timer, including the hot-plug controllers' poll).
+ * run the one dispatcher forever: the handlers of latched interrupts,
+ * serial input, the platform timer that carries every core timer, and
+ * hlt when nothing is pending (the local APIC timer wakes it at the
+ * core's next deadline).
  *
  * The image re-enumerates from scratch instead of keeping what SeaBIOS
  * programmed: the core's allocator then places every bridge window with
@@ -16,6 +18,7 @@
 
 #include "console.h"
 #include "hotswap/slot.h"
+#include "irq.h"
 #include "libc.h"
 #include "platform.h"
 #include "pool.h"
@@ -57,13 +60,18 @@ void hsq_main(uint32_t magic, const struct mb_info *mbi)
 		halt();
 	}
 	hsq_set_log_sink(hsq_console_log);
+	if (hsq_irq_init()) {
+		hsq_out("fatal msg=\"no local APIC: the image needs one\"");
+		halt();
+	}
 	hsq_out("hello image=hotswap-qemu protocol=%d machine=%s "
 		"host=%04x:%04x config=%s ecam=0x%llx buses=%u tsc_mhz=%llu "
-		"ram_mib=%u", HSQ_PROTOCOL, m->name, m->host_vendor,
+		"ram_mib=%u irq=apic lapic_mhz=%llu", HSQ_PROTOCOL, m->name, m->host_vendor,
 		m->host_device, m->ecam_base ? "ecam" : "cf8",
 		(unsigned long long)m->ecam_base,
 		m->ecam_buses ? m->ecam_buses : 256,
-		(unsigned long long)(m->tsc_hz / 1000000u), ram_top >> 20);
+		(unsigned long long)(m->tsc_hz / 1000000u), ram_top >> 20,
+		(unsigned long long)(hsq_lapic_hz() / 1000000u));
 	hsq_out("aperture io=0x%llx-0x%llx mem=0x%llx-0x%llx "
 		"pref=0x%llx-0x%llx",
 		(unsigned long long)m->hb.io_base,
@@ -74,9 +82,10 @@ void hsq_main(uint32_t magic, const struct mb_info *mbi)
 		(unsigned long long)m->hb.pref_limit);
 
 	hs_core_params_defaults(&p);
-	/* No interrupts in this image: the controllers are polled.  Every
-	 * millisecond keeps a hot-add within a few ms of the spec's 100 ms. */
-	p.slot_poll = true;
+	/* Controllers interrupt (MSI, or INTx through the I/O APIC); the
+	 * core polls one only when its interrupt cannot be attached, every
+	 * millisecond, and the console says so when it starts (`irq`). */
+	p.slot_poll = false;
 	p.poll_period = HS_MSEC(1);
 	/* QEMU's presence bit is set once by device_add and never bounces. */
 	p.debounce = HS_MSEC(2);
@@ -96,7 +105,7 @@ void hsq_main(uint32_t magic, const struct mb_info *mbi)
 	rc = hs_core_create(hsq_platform(), &p, &core);
 	if (rc)
 		goto fail;
-	hsq_console_init(core);
+	hsq_console_init(core, p.poll_period);
 	if ((rc = hs_controllers_register(core)) ||
 	    (rc = hs_driver_register(core, &qemu_edu_driver)) ||
 	    (rc = hs_driver_register(core, &qemu_testdev_driver)) ||
@@ -108,8 +117,14 @@ void hsq_main(uint32_t magic, const struct mb_info *mbi)
 	hsq_console_devices("boot");
 	hsq_out("ready");
 	for (;;) {
+		hs_time_t deadline;
+		bool ran;
+
 		hsq_console_poll();
-		hsq_timer_poll();
+		ran = hsq_irq_run();
+		ran |= hsq_timer_poll();
+		if (!ran)
+			hsq_irq_idle(hsq_timer_deadline(&deadline), deadline);
 	}
 fail:
 	hsq_out("fatal rc=%d msg=\"the core did not start\"", rc);

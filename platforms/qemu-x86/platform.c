@@ -22,15 +22,16 @@
  * (8254: 1.193182 MHz, gate and output through port 0x61).  QEMU's TSC
  * under TCG follows the host's, at a constant rate.
  *
- * Interrupts: none.  The image polls its hot-plug controllers and its
- * devices (the core's slot_poll mode); irq_attach says -ENOTSUP and the
- * core falls back to polling by itself.
+ * Interrupts: irq.c (MSI through the local APIC, INTx through the I/O
+ * APIC); a handler only latches, the main loop runs what was latched.  A
+ * controller whose interrupt cannot be attached is polled by the core.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "platform.h"
 
 #include "hs_fmt.h"
+#include "irq.h"
 #include "libc.h"
 #include "pool.h"
 #include "x86.h"
@@ -233,13 +234,39 @@ static void p_dma_free(void *ctx, void *cpu, size_t size)
 static int p_irq_attach(void *ctx, const struct hs_irq *irq, hs_irq_fn fn,
 			void *arg)
 {
-	(void)ctx, (void)irq, (void)fn, (void)arg;
-	return -HS_ENOTSUP;
+	(void)ctx;
+	return hsq_irq_attach(irq, fn, arg);
 }
 
 static void p_irq_detach(void *ctx, const struct hs_irq *irq)
 {
-	(void)ctx, (void)irq;
+	(void)ctx;
+	hsq_irq_detach(irq);
+}
+
+static int p_msi_alloc(void *ctx, unsigned count, uint32_t *first)
+{
+	(void)ctx;
+	return hsq_msi_alloc(count, first);
+}
+
+static void p_msi_free(void *ctx, uint32_t first, unsigned count)
+{
+	(void)ctx;
+	hsq_msi_free(first, count);
+}
+
+static int p_msi_message(void *ctx, uint32_t vector, struct hs_msi_msg *msg)
+{
+	(void)ctx;
+	return hsq_msi_message(vector, msg);
+}
+
+static int p_intx_route(void *ctx, hs_bdf_t root_dev, unsigned pin,
+			uint32_t *line)
+{
+	(void)ctx;
+	return hsq_intx_route(root_dev, pin, line);
 }
 
 /* ---- clock --------------------------------------------------------------- */
@@ -301,6 +328,12 @@ static void p_timer_set(void *ctx, hs_time_t deadline, hs_timer_fn fn,
 	timer.arg = arg;
 }
 
+bool hsq_timer_deadline(hs_time_t *deadline)
+{
+	*deadline = timer.deadline;
+	return timer.fn != NULL;
+}
+
 bool hsq_timer_poll(void)
 {
 	hs_timer_fn fn = timer.fn;
@@ -349,6 +382,10 @@ static const struct hs_platform_ops ops = {
 	.dma_free = p_dma_free,
 	.irq_attach = p_irq_attach,
 	.irq_detach = p_irq_detach,
+	.msi_alloc = p_msi_alloc,
+	.msi_free = p_msi_free,
+	.msi_message = p_msi_message,
+	.intx_route = p_intx_route,
 	.now = p_now,
 	.timer_set = p_timer_set,
 	.log = p_log,

@@ -29,6 +29,8 @@ const struct hs_platform *hsq_platform(void);
 
 /* Nanoseconds since hsq_platform_init. */
 hs_time_t hsq_now(void);
+/* Is the platform timer armed, and for when? */
+bool hsq_timer_deadline(hs_time_t *deadline);
 /* Run the platform timer's callback if it is due; true if it ran. */
 bool hsq_timer_poll(void);
 /* Where log lines go (the console sets it). */
