@@ -39,8 +39,8 @@
  */
 #include "irq.h"
 
-#include "console.h"
-#include "libc.h"
+#include "../bare/console.h"
+#include "../bare/libc.h"
 #include "platform.h"
 #include "uart.h"
 #include "x86.h"

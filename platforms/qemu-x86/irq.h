@@ -9,7 +9,7 @@
 #ifndef HSQ_IRQ_H
 #define HSQ_IRQ_H
 
-#include "hotswap/platform.h"
+#include "../bare/board.h"
 
 /* Load the IDT, turn the 8259s off, enable the local APIC (calibrating
  * its timer against the platform clock), mask every I/O APIC input and
@@ -27,20 +27,6 @@ int hsq_msi_message(uint32_t vector, struct hs_msi_msg *msg);
 /* The GSI a root-bus device's INTx pin (1..4) arrives on. */
 int hsq_intx_route(hs_bdf_t root_dev, unsigned pin, uint32_t *line);
 
-/* In the dispatcher: call the handlers of every interrupt latched since
- * the last call.  True if any ran. */
-bool hsq_irq_run(void);
-/* Sleep (hlt) until an interrupt, waking by the local APIC timer at
- * deadline at the latest (timed false: no timer).  Returns at once if
- * an interrupt is latched, input is waiting or the deadline has passed.
- * Level-triggered lines masked by their handler are unmasked first: the
- * dispatcher has served them by now. */
-void hsq_irq_idle(bool timed, hs_time_t deadline);
-
-struct hsq_irq_stats {
-	unsigned long msi, line, timer, serial, spurious, wakeups;
-};
-void hsq_irq_stats(struct hsq_irq_stats *out);
 /* The local APIC timer's rate (Hz), for the start-up line. */
 uint64_t hsq_lapic_hz(void);
 

@@ -1,5 +1,6 @@
 /*
- * console.c - the serial line protocol of the bare-metal image.
+ * console.c - the serial line protocol of the bare-metal images, the
+ * same on every architecture (it reaches the machine through board.h).
  *
  * Owns: the output format (one line per event, "<seconds> <kind>
  * key=value..."), the input line buffer and the command table.  Requests
@@ -15,16 +16,13 @@
 
 #include "hotswap/slot.h"
 #include "hs_fmt.h"
+#include "board.h"
 #include "libc.h"
-#include "platform.h"
 #include "pool.h"
-#include "uart.h"
-#include "x86.h"
 
 #include "../../drivers/qemudev.h"
 
 #define LINE_MAX 256u
-#define ISA_DEBUG_EXIT 0xF4u
 
 static struct hs_core *core;
 static char inbuf[LINE_MAX];
@@ -620,14 +618,26 @@ static void cmd_cfg(const char *bdf, const char *offs)
 	hsq_out("ok cfg bdf=%s off=0x%03x val=0x%08x", bdf, (unsigned)off, v);
 }
 
+/* Interrupts taken so far, by kind, and how often the image slept: the
+ * benchmark reads this around its idle window (bench/qemu_bench.py). */
+static void cmd_irqstat(void)
+{
+	struct hsq_irq_stats st;
+
+	hsq_irq_stats(&st);
+	hsq_out("ok irqstat msi=%lu line=%lu timer=%lu serial=%lu "
+		"spurious=%lu sleeps=%lu", st.msi, st.line, st.timer,
+		st.serial, st.spurious, st.wakeups);
+}
+
 static void cmd_help(void)
 {
 	hsq_out("help commands=\"status devices add SLOT remove SLOT "
 		"button SLOT attention SLOT on|off|blink policy SLOT "
 		"default|presence|request|disabled authmode allow|block "
 		"authorize BDF edu BDF edu-dma BDF testdev BDF cfg BDF OFF "
-		"loglevel err|warn|notice|info|debug echo WORD quit [CODE] "
-		"help\"");
+		"loglevel err|warn|notice|info|debug echo WORD irqstat "
+		"quit [CODE] help\"");
 	hsq_out("ok help");
 }
 
@@ -651,12 +661,7 @@ static void cmd_quit(const char *code)
 	for (; code && *code >= '0' && *code <= '9'; code++)
 		c = c * 10 + (unsigned)(*code - '0');
 	hsq_out("bye code=%u", c & 0x7f);
-	/* QEMU's isa-debug-exit device: the process exits with
-	 * (value << 1) | 1.  Without the device nothing happens and the
-	 * image halts. */
-	outb(ISA_DEBUG_EXIT, (uint8_t)(c & 0x7f));
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	hsq_exit(c & 0x7f);
 }
 
 static void run_line(char *line)
@@ -721,6 +726,8 @@ static void run_line(char *line)
 		cmd_loglevel(argv[1]);
 	else if (streq(v, "help"))
 		cmd_help();
+	else if (streq(v, "irqstat"))
+		cmd_irqstat();
 	else if (streq(v, "quit"))
 		cmd_quit(argv[1]);
 	else {
