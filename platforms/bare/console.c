@@ -101,17 +101,85 @@ static void print_resources(const struct hs_dev *d)
 
 static hs_time_t poll_period;
 
-static const char *slot_label(int phys, char *buf, size_t len)
+/* The slot a function at bdf sits in: the slot whose bridge's secondary
+ * bus is the function's bus and whose device number is the function's.
+ * Physical numbers repeat across controllers (QEMU numbers a switch's
+ * ports and an SHPC's slots from its own chassis), so a slot is found by
+ * its controller and place, never by its number alone. */
+static struct hs_slot *slot_at(hs_bdf_t bdf)
 {
-	struct hs_slot *s = phys >= 0 ? hs_slot_by_phys(core, (unsigned)phys)
-				      : NULL;
+	struct hs_slot *s = NULL;
 	struct hs_slot_info si;
 
+	while ((s = hs_slot_next(core, s))) {
+		struct hs_dev *br;
+		unsigned sec;
+
+		hs_slot_get_info(s, &si);
+		if (si.devnum != HS_BDF_DEV(bdf) ||
+		    HS_BDF_SEG(si.bridge) != HS_BDF_SEG(bdf))
+			continue;
+		br = hs_dev_find(core, si.bridge);
+		if (br && hs_dev_secondary_bus(br, &sec) == 0 &&
+		    sec == HS_BDF_BUS(bdf))
+			return s;
+	}
+	return NULL;
+}
+
+/* The slot's unique name for a function: its own place, or its nearest
+ * ancestor's (a function behind a bridge on a card). */
+static const char *slot_label(hs_bdf_t bdf, char *buf, size_t len)
+{
+	struct hs_slot *s = slot_at(bdf);
+	struct hs_dev *d = s ? NULL : hs_dev_find(core, bdf);
+	struct hs_slot_info si;
+
+	while (!s && d && (d = hs_dev_parent(d)))
+		s = slot_at(hs_dev_bdf(d));
 	if (!s)
 		return "-";
 	hs_slot_get_info(s, &si);
 	hs_snprintf(buf, len, "%s", si.name);
 	return buf;
+}
+
+/* ---- functions found -------------------------------------------------------- */
+
+/* Which functions have answered a vendor ID read, one bit each: the
+ * platforms report every config read the core makes (hsq_console_cfg),
+ * and the first valid vendor ID of a function is the moment the core's
+ * enumeration found it: the `dev found` line, stamped then, before its
+ * resources are assigned and a driver binds (`dev added`, `bind`). */
+static uint32_t answered[65536 / 32];
+
+void hsq_console_cfg(hs_bdf_t bdf, uint16_t off, unsigned width, uint32_t v)
+{
+	unsigned i = ((unsigned)HS_BDF_BUS(bdf) << 8) | HS_BDF_DEVFN(bdf);
+	uint32_t bit = 1u << (i % 32);
+	uint16_t vendor = (uint16_t)v;
+	char b[16], sl[24];
+
+	if (off != 0 || width < 2 || HS_BDF_SEG(bdf))
+		return;
+	/* 0001h: Configuration Request Retry Status (PCIe Base 2.3.2), the
+	 * function is not ready yet. */
+	if (vendor == 0xFFFF || vendor == 0x0000 || vendor == 0x0001) {
+		answered[i / 32] &= ~bit;
+		return;
+	}
+	if (answered[i / 32] & bit)
+		return;
+	answered[i / 32] |= bit;
+	if (!core)
+		return;
+	bdfs(bdf, b, sizeof(b));
+	if (width == 4)
+		hsq_out("dev found bdf=%s id=%04x:%04x slot=%s", b, vendor,
+			(unsigned)(v >> 16), slot_label(bdf, sl, sizeof(sl)));
+	else
+		hsq_out("dev found bdf=%s vendor=%04x slot=%s", b, vendor,
+			slot_label(bdf, sl, sizeof(sl)));
 }
 
 /* When a controller starts (its first slot's "controller started"):
@@ -174,22 +242,22 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 	case HS_EV_DEV_ADDED:
 		hsq_out("dev added bdf=%s id=%04x:%04x class=%06x slot=%s", b,
 			ev->vendor, ev->device, (unsigned)ev->class_code,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		if ((d = hs_dev_find(core, ev->bdf)))
 			print_resources(d);
 		break;
 	case HS_EV_DEV_REMOVED:
 		hsq_out("dev removed bdf=%s id=%04x:%04x slot=%s", b,
 			ev->vendor, ev->device,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		break;
 	case HS_EV_DRIVER_BOUND:
 		hsq_out("bind bdf=%s driver=%s slot=%s", b, ev->driver,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		break;
 	case HS_EV_DRIVER_UNBOUND:
 		hsq_out("unbind bdf=%s driver=%s slot=%s", b, ev->driver,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		break;
 	case HS_EV_DEV_ISOLATED:
 		hsq_out("dev isolated bdf=%s id=%04x:%04x why=\"%s\"", b,
@@ -198,7 +266,7 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 	case HS_EV_DEV_BLOCKED:
 		hsq_out("dev blocked bdf=%s id=%04x:%04x slot=%s", b,
 			ev->vendor, ev->device,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		break;
 	case HS_EV_DEV_AUTHORIZED:
 		hsq_out("dev authorized bdf=%s id=%04x:%04x", b, ev->vendor,
@@ -210,7 +278,7 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 		hsq_out("dev %s bdf=%s id=%04x:%04x slot=%s",
 			ev->type == HS_EV_DEV_MOVED ? "moved" : "windows", b,
 			ev->vendor, ev->device,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		if ((d = hs_dev_find(core, ev->bdf)))
 			print_resources(d);
 		break;
@@ -433,7 +501,7 @@ void hsq_console_devices(const char *verb)
 			"driver=%s blocked=%d", bdfs(hs_dev_bdf(d), b, sizeof(b)),
 			hs_dev_vendor(d), hs_dev_device(d),
 			(unsigned)hs_dev_class(d),
-			slot_label(hs_dev_slot(d), sl, sizeof(sl)),
+			slot_label(hs_dev_bdf(d), sl, sizeof(sl)),
 			hs_dev_driver_name(d) ? hs_dev_driver_name(d) : "-",
 			hs_dev_blocked(d));
 		print_resources(d);

@@ -20,6 +20,9 @@ void hsq_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hsq_console_event(void *arg, const struct hs_event *ev);
 /* The platform log sink. */
 void hsq_console_log(enum hs_log_level level, const char *line);
+/* Every config read the core makes, reported by the platform's cfg_read
+ * op: the first valid vendor ID of a function prints `dev found`. */
+void hsq_console_cfg(hs_bdf_t bdf, uint16_t off, unsigned width, uint32_t v);
 /* Read what the serial port has; run each complete line. */
 void hsq_console_poll(void);
 /* The authorization hook (the `authmode` command sets its answer). */

@@ -32,6 +32,7 @@
 
 #include "hs_fmt.h"
 #include "irq.h"
+#include "../bare/console.h"
 #include "../bare/libc.h"
 #include "../bare/pool.h"
 #include "x86.h"
@@ -123,8 +124,12 @@ int hsq_cfg_write(hs_bdf_t bdf, uint16_t off, unsigned width, uint32_t v)
 static int p_cfg_read(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
 		      uint32_t *val)
 {
+	int rc = hsq_cfg_read(bdf, off, width, val);
+
 	(void)ctx;
-	return hsq_cfg_read(bdf, off, width, val);
+	if (rc == 0)
+		hsq_console_cfg(bdf, off, width, *val); /* `dev found` */
+	return rc;
 }
 
 static int p_cfg_write(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
