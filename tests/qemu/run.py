@@ -371,6 +371,35 @@ def sc_slot_names(ctx):
         done(m)
 
 
+SHARED_LINE = [
+    # Root-bus devices 3 and 7 put INTA on the same line on both machines
+    # (q35: GSI 16 + (d + 0) mod 4 + 4; virt: SPI 3 + d mod 4).
+    "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=12,addr=3.0",
+    "pcie-pci-bridge,id=ppa,bus=rp2,msi=off",
+    "pcie-root-port,id=rp6,bus=pcie.0,chassis=8,slot=18,addr=7.0",
+    "pcie-pci-bridge,id=ppb,bus=rp6,msi=off",
+]
+
+
+def sc_poll_fallback(ctx):
+    """Polling is the fallback, used only when a controller cannot
+    interrupt, and the image says so: of two SHPC bridges without MSI
+    whose INTx share one line, the first takes the line and the second
+    is polled (`irq ... mode=poll`); a card still comes up in each."""
+    m = ctx.machine("poll-fallback", devices=SHARED_LINE)
+    try:
+        sh = {l["bridge"]: l for l in m.find(r"^irq bridge=")
+              if l["kind"] == "shpc"}
+        modes = sorted(l["mode"] for l in sh.values())
+        ctx.check(modes == ["intx", "poll"], "one SHPC bridge should take "
+                  "the shared line and the other be polled: %s" %
+                  [l.raw for l in sh.values()])
+        for qid, bus in (("e1", "ppa"), ("e2", "ppb")):
+            add_and_bind(ctx, m, "edu", qid, bus, addr="3.0")
+    finally:
+        done(m)
+
+
 INTX = [
     "pcie-root-port,id=rp6,bus=pcie.0,chassis=8,slot=18,addr=7.0",
     "pcie-pci-bridge,id=ppb,bus=rp6,msi=off",
@@ -889,6 +918,7 @@ SCENARIOS = [
     ("interrupts", sc_interrupts),
     ("intx", sc_intx),
     ("slot-names", sc_slot_names),
+    ("poll-fallback", sc_poll_fallback),
     ("pc-shpc", sc_pc_shpc),
 ]
 # Scenarios of one architecture only (the pc machine is x86's).
