@@ -153,6 +153,13 @@ static const char *slot_label(hs_bdf_t bdf, char *buf, size_t len)
  * resources are assigned and a driver binds (`dev added`, `bind`). */
 static uint32_t answered[65536 / 32];
 
+static void forget(hs_bdf_t bdf)
+{
+	unsigned i = ((unsigned)HS_BDF_BUS(bdf) << 8) | HS_BDF_DEVFN(bdf);
+
+	answered[i / 32] &= ~(1u << (i % 32));
+}
+
 void hsq_console_cfg(hs_bdf_t bdf, uint16_t off, unsigned width, uint32_t v)
 {
 	unsigned i = ((unsigned)HS_BDF_BUS(bdf) << 8) | HS_BDF_DEVFN(bdf);
@@ -250,6 +257,9 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 		hsq_out("dev removed bdf=%s id=%04x:%04x slot=%s", b,
 			ev->vendor, ev->device,
 			slot_label(ev->bdf, sl, sizeof(sl)));
+		/* A card put back at the same address is found again, even
+		 * if nothing read its vendor ID while the slot was empty. */
+		forget(ev->bdf);
 		break;
 	case HS_EV_DRIVER_BOUND:
 		hsq_out("bind bdf=%s driver=%s slot=%s", b, ev->driver,

@@ -367,6 +367,17 @@ def sc_slot_names(ctx):
         dev = m.wait_line(r"^device bdf=%s " % re.escape(bound["bdf"]))
         ctx.check(dev["slot"] == "11-2", "devices names the slot 11-2: %s"
                   % dev.raw)
+        # Out and in again at the same address: found again.
+        n = len(m.events)
+        m.request("remove 11-2")
+        m.wait_event("DEVICE_DELETED", since=n, device="t1", timeout=10)
+        mark = m.mark()
+        m.qmp("device_add", driver="pci-testdev", id="t2", bus="ppb",
+              addr="b.0")
+        again = m.wait_line(r"^dev found bdf=%s " %
+                            re.escape(bound["bdf"]), since=mark, timeout=10)
+        ctx.check(again["slot"] == "11-2", "the card put back should be "
+                  "found in 11-2 again: %s" % again.raw)
     finally:
         done(m)
 
