@@ -206,6 +206,14 @@ static void slot_view(struct hsd_backend *b, struct hs_slot *s,
 		}
 	}
 	br = hs_dev_find(b->core, v->info.bridge);
+	{
+		unsigned bus;
+
+		if (br && hs_dev_secondary_bus(br, &bus) == 0)
+			snprintf(v->address, sizeof(v->address),
+				 "%04x:%02x:%02x", HS_BDF_SEG(v->info.bridge),
+				 bus & 0xff, v->info.devnum & 0x1f);
+	}
 	if (!strcmp(v->info.kind, "pcie") && br &&
 	    hs_dev_find_cap(br, 0x10 /* PCI Express capability */, &cap) == 0) {
 		uint32_t sltcap = 0, ctl = 0, sta = 0, lnksta = 0;
@@ -799,12 +807,66 @@ static void m_sim_fault(struct call *k)
 	struct sim_slot *s = p_sim_slot(k, &bad);
 	int rc;
 
+	struct sim_slot_info si;
+
 	if (bad)
 		return;
-	rc = sim_inject_power_fault(s);
+	/* A power fault is the slot's power controller seeing an over-
+	 * current on a powered card: no card, or no power, nothing to
+	 * fault (the simulator's own drills may still latch one). */
+	sim_slot_get_info(s, &si);
+	rc = !si.present ? -HS_ENOENT : !si.powered ? -HS_EAGAIN
+			 : sim_inject_power_fault(s);
 	sim_done(k, "power fault", s, rc,
 		 rc == -HS_ENOENT ? "the slot is empty: no card to fault"
 				  : "the card has no power: nothing to fault");
+}
+
+/* The clock steps once the service has nothing in hand it must not
+ * overtake (agents still deciding on a button's removal, which may
+ * cancel it inside its 5 s window). */
+struct advance {
+	uv_timer_t timer;
+	struct call *k;
+	int64_t ns;
+	unsigned waited_ms;
+};
+
+static void advance_now(struct call *k, int64_t ns)
+{
+	struct hsd_backend *b = hsd_call_backend(k);
+
+	sim_advance(b->sim, (hs_time_t)ns);
+	REPLY(k, json_pack("{s:I, s:I}", "chassis_time",
+			   (json_int_t)sim_now(b->sim), "time",
+			   (json_int_t)hsd_call_now(k)));
+}
+
+static void advance_closed(uv_handle_t *h)
+{
+	struct advance *a = h->data;
+
+	hsd_call_release(a->k);
+	free(a);
+}
+
+static void advance_retry(uv_timer_t *t)
+{
+	struct advance *a = t->data;
+	struct hsd_backend *b = hsd_call_backend(a->k);
+
+	a->waited_ms += 5;
+	/* Agents have their own time-out (agent_timeout); a minute is a
+	 * backstop against waiting for ever. */
+	if (!b->stopping && b->hooks.busy && b->hooks.busy(b->hooks.arg) &&
+	    a->waited_ms < 60000)
+		return;
+	uv_timer_stop(t);
+	if (b->stopping)
+		FAIL(a->k, "busy", EBUSY, "the service is stopping");
+	else
+		advance_now(a->k, a->ns);
+	uv_close((uv_handle_t *)t, advance_closed);
 }
 
 static void m_sim_advance(struct call *k)
@@ -813,6 +875,7 @@ static void m_sim_advance(struct call *k)
 	bool bad = false;
 	int64_t ns = hsd_p_int(k, "ns", -1, 0, (int64_t)3600 * 1000000000,
 			       &bad);
+	struct advance *a;
 
 	if (bad)
 		return;
@@ -825,10 +888,20 @@ static void m_sim_advance(struct call *k)
 		FAIL(k, "invalid-params", EINVAL, "missing parameter 'ns'");
 		return;
 	}
-	sim_advance(b->sim, (hs_time_t)ns);
-	REPLY(k, json_pack("{s:I, s:I}", "chassis_time",
-			   (json_int_t)sim_now(b->sim), "time",
-			   (json_int_t)hsd_call_now(k)));
+	if (!b->hooks.busy || !b->hooks.busy(b->hooks.arg)) {
+		advance_now(k, ns);
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->k = hsd_call_detach(k))) {
+		free(a);
+		FAIL(k, "failed", ENOMEM, "out of memory");
+		return;
+	}
+	a->ns = ns;
+	uv_timer_init(b->loop, &a->timer);
+	a->timer.data = a;
+	uv_timer_start(&a->timer, advance_retry, 5, 5);
 }
 
 static void m_sim_dma(struct call *k)
