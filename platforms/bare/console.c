@@ -15,12 +15,8 @@
 #include <stdarg.h>
 
 #include "hotswap/slot.h"
-<<<<<<< HEAD:platforms/qemu-x86/console.c
 #include "hotswap/util.h"
-=======
-#include "hs_fmt.h"
 #include "board.h"
->>>>>>> bare:platforms/bare/console.c
 #include "libc.h"
 #include "pool.h"
 

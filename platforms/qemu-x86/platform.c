@@ -30,17 +30,11 @@
  */
 #include "platform.h"
 
-<<<<<<< HEAD
 #include "hotswap/util.h"
-#include "libc.h"
-#include "pool.h"
-=======
-#include "hs_fmt.h"
 #include "irq.h"
 #include "../bare/console.h"
 #include "../bare/libc.h"
 #include "../bare/pool.h"
->>>>>>> bare
 #include "x86.h"
 
 #define PIT_HZ 1193182u
