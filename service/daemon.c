@@ -1049,6 +1049,7 @@ void hsd_stop(struct hsd *d)
 	hsd_log(d, LOG_NOTICE, "stopping");
 	hsd_publish(d, "service", NULL, json_pack("{s:s}", "msg", "stopping"));
 	hsd_server_close(d);
+	hsd_locates_stop(d);
 	hsd_agents_free(d->agents);
 	d->agents = NULL;
 	d->be_ops->stop(d->be);

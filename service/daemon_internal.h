@@ -75,6 +75,7 @@ struct hsd {
 	bool booting;
 	bool stopping;
 	bool journal;           /* logging natively to systemd's journal */
+	void *locates;          /* locate timers running (methods.c) */
 
 	struct hsd_client *clients;
 	unsigned long nclients_ever;
@@ -136,5 +137,7 @@ void hsd_handle_close(struct hsd *d, uv_handle_t *h);
 
 /* methods.c: one request; the reply is sent now or later. */
 void hsd_dispatch(struct hsd_client *c, json_t *req);
+/* Close the locate timers still running (at stop). */
+void hsd_locates_stop(struct hsd *d);
 
 #endif
