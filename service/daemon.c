@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "hotswap/hpc.h"
+#include "http.h"
 #include "simcard.h"
 
 /* ---- logging ------------------------------------------------------------ */
@@ -432,6 +433,8 @@ void hsd_publish(struct hsd *d, const char *type, const char *slot,
 		hsd_log(d, LOG_WARNING, "trimming the history: %s",
 			hsd_db_errmsg(d->db));
 	hsd_broadcast_event(d, ev);
+	if (d->http)
+		hsd_http_event(d->http, ev);
 	json_decref(ev);
 }
 
@@ -940,6 +943,10 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	d->virt0 = sim_now(d->sim);
 	if ((rc = hsd_server_listen(d, err, errlen)))
 		goto stop_handles;
+	if ((rc = hsd_http_start(d, &d->http, err, errlen))) {
+		hsd_server_close(d);
+		goto stop_handles;
+	}
 	hsd_chassis_save(d);
 	hsd_publish(d, "service", NULL,
 		    json_pack("{s:s, s:i}", "msg", "ready", "devices",
@@ -976,6 +983,8 @@ void hsd_stop(struct hsd *d)
 	d->stopping = true;
 	hsd_log(d, LOG_NOTICE, "stopping");
 	hsd_publish(d, "service", NULL, json_pack("{s:s}", "msg", "stopping"));
+	hsd_http_stop(d->http);
+	d->http = NULL;
 	hsd_server_close(d);
 	hsd_agents_free(d->agents);
 	d->agents = NULL;
