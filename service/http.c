@@ -232,11 +232,6 @@ struct hsd_http *http_req_http(struct http_req *r)
 	return r->h;
 }
 
-struct hsd *http_daemon(struct hsd_http *h)
-{
-	return h->d;
-}
-
 const char *http_req_arg(struct http_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,

@@ -28,7 +28,6 @@ void http_req_call(struct http_req *r, const char *method, json_t *params,
 		   http_done_fn done);
 
 struct hsd_http *http_req_http(struct http_req *r);
-struct hsd *http_daemon(struct hsd_http *h);
 const char *http_req_arg(struct http_req *r, const char *name);
 /* Whether the request carried the write token (Authorization: Bearer). */
 bool http_req_admin(struct http_req *r);

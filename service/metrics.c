@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "daemon_internal.h"
-#include "simcard.h"
 
 #define MAX_SLOTS 128
 
@@ -329,9 +328,6 @@ char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 {
 	struct out o = { NULL, 0, 0, false };
 	json_t *err = NULL, *slots = http_call(h, "slot.list", NULL, &err);
-	struct hsd *d = NULL;
-	const struct simcard_ledger *l = simcard_ledger();
-	uint64_t in_flight = 0, lost;
 
 	o.buf = malloc(o.cap = 16384);
 	if (!o.buf) {
@@ -368,23 +364,6 @@ char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 		  "card insertion to its driver bound", &m->add_lat);
 	histogram(&o, "hotswap_removal_duration_seconds",
 		  "orderly removal: slot leaving on to slot off", &m->remove_lat);
-	/* The simulator's drivers keep a ledger: a request is either
-	 * finished (completed, failed), refused, in flight, or lost. */
-	d = http_daemon(h);
-	if (d && d->core)
-		for (struct hs_dev *dev = hs_dev_next(d->core, NULL); dev;
-		     dev = hs_dev_next(d->core, dev))
-			in_flight += simcard_in_flight(dev);
-	lost = l->submitted - l->completed - l->failed;
-	lost = lost > in_flight ? lost - in_flight : 0;
-	head(&o, "hotswap_driver_requests_total", "counter",
-	     "I/O requests the drivers finished, by outcome");
-	put(&o, "hotswap_driver_requests_total{outcome=\"completed\"} %lu\n"
-	    "hotswap_driver_requests_total{outcome=\"failed\"} %lu\n"
-	    "hotswap_driver_requests_total{outcome=\"refused\"} %lu\n",
-	    l->completed, l->failed, l->refused);
-	counter(&o, "hotswap_driver_requests_lost_total",
-		"I/O requests taken by a driver and never finished", lost);
 	json_decref(slots);
 	json_decref(err);
 	if (o.oom) {

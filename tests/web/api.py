@@ -269,7 +269,6 @@ try:
        "latency histograms observed")
     ok(vals.get('hotswap_slot_occupied{slot="2",kind="pcie",controller="pcie:0000:00:1c.1"}') == 1,
        "slot 2 occupied gauge")
-    ok(vals.get("hotswap_driver_requests_lost_total") == 0, "no request lost")
 finally:
     rc, log = d.stop()
     ok(rc == 0, "hotswapd stopped cleanly", log[-2000:])
