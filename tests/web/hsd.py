@@ -50,6 +50,9 @@ class Daemon:
                 break
             time.sleep(0.05)
         if not self.port:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
             self.log.seek(0)
             raise RuntimeError("hotswapd did not start:\n" + self.log.read())
         with open(os.path.join(self.run, "http.token")) as f:
