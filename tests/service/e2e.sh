@@ -134,6 +134,17 @@ ctl add 1 >"$T/out" 2>&1; rc=$?
 check "the button is ignored on a disabled slot" ctl sim button 1
 ctl sim advance 6s >/dev/null
 [ "$(state_of 1)" = off ] && ok "slot 1 stays off" || bad "slot 1 stays off"
+ctl --json list >"$T/out"
+python3 - "$T/out" <<'PY' && ok "cfgadm's condition and type: disabled is unusable, a NIC in service is ok/network, sysfs address" || { bad "condition/type/address"; cat "$T/out"; }
+import json, sys
+s = {x["slot"]: x for x in json.load(open(sys.argv[1]))}
+assert s["1"]["condition"] == "unusable", s["1"]
+assert s["11"]["condition"] == "ok" and s["11"]["type"] == "network", s["11"]
+assert s["2"]["type"] == "none" and s["2"]["condition"] == "unknown", s["2"]
+import re
+assert all(re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}", x["address"]) for x in s.values()), [x.get("address") for x in s.values()]
+assert s["11"]["changed"] is not None
+PY
 
 # ---- policy: blocked card, rogue DMA, authorize --------------------------------------
 stop || bad "SIGTERM stops hotswapd with status 0"
@@ -253,6 +264,11 @@ ctl sim fault 10 >"$T/out" 2>&1; rc=$?
 [ $rc -ne 0 ] && has "empty" && ok "a power fault on an empty slot is refused, naming why" || { bad "sim fault on empty slot"; cat "$T/out"; }
 ctl sim latch 23 open >"$T/out" 2>&1; rc=$?
 [ $rc -ne 0 ] && has "ejector" && ok "the latch of an empty cPCI slot: the ejector is on the board" || { bad "sim latch message"; cat "$T/out"; }
+check "open slot 21's ejector handle (CompactPCI, per-slot power)" ctl sim latch 21 open
+ctl sim advance 2s >/dev/null
+ctl --json show 21 >"$T/out"
+has '"state": "off"' && has '"blue_led": true' && has '"latch": "open"' &&
+	ok "slot 21 off with the blue LED lit and the latch open (PICMG 2.1 safe to extract)" || { bad "slot 21 after the ejector"; cat "$T/out"; }
 ctl sim insert 10 nic-82559 >/dev/null && ctl sim advance 100ms >/dev/null
 check "after the refused fault, a card in slot 10 comes up" ctl add 10
 [ "$(state_of 10)" = on ] && ok "slot 10 on" || bad "slot 10: $(state_of 10)"
