@@ -10,7 +10,8 @@
 const $ = (sel) => document.querySelector(sel);
 let token = sessionStorage.getItem("hotswap_token") || "";
 let refreshTimer = null;
-let lastSeq = -1;        // the newest event shown: the stream goes on from it
+let lastSeq = -1;
+let platform = "";       // "sim": the simulator's physical button is offered        // the newest event shown: the stream goes on from it
 const reasons = {};      // slot -> last refusal shown on its box
 
 function setToken(t) {
@@ -121,7 +122,7 @@ function slotBox(s) {
   const button = (label, fn) => acts.append(el("button", { "data-action": label, onclick: fn }, label));
   if (s.adapter && !up) button("add", () => act(s.slot, "add", {}, "Bring up"));
   if (up) button("remove", () => act(s.slot, "remove", {}, "Remove (quiesce and power off)"));
-  if (s.caps.includes("button")) button("press button", () => act(s.slot, "button", {}, "Press the attention button of"));
+  if (platform === "sim" && s.caps.includes("button")) button("press button", () => act(s.slot, "button", {}, "Press the attention button of"));
   button(s.attention === "off" ? "locate" : "locate off", () =>
     act(s.slot, "attention", { indicator: s.attention === "off" ? "blink" : "off" },
       s.attention === "off" ? "Blink the attention indicator of" : "Turn off the attention indicator of"));
@@ -202,6 +203,7 @@ async function start() {
   });
   try {
     const st = await api("/api/v1/status");
+    platform = st.platform;
     $("#chassis-name").textContent = `${st.chassis} (${st.clock} clock)`;
     const recent = await api("/api/v1/events?limit=30");
     for (const ev of recent) showEvent(ev);
