@@ -100,6 +100,7 @@ struct hsd_http {
 	struct hsd_metrics *metrics;
 	unsigned handles;
 	bool stopping;
+	bool loopback;          /* listening on 127.0.0.0/8 or ::1 */
 };
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -710,6 +711,28 @@ static const char *bearer(struct http_req *r)
 	return a + 7;
 }
 
+/* On loopback only loopback names are served: a page elsewhere that
+ * rebinds its own name to 127.0.0.1 (DNS rebinding) must not read the
+ * chassis through the visitor's browser. */
+static bool host_ok(struct http_req *r)
+{
+	const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						       "Host");
+	char name[128];
+	size_t n;
+
+	if (!r->h->loopback || !host)
+		return true;
+	if (host[0] == '[')
+		return !strncmp(host, "[::1]", 5);
+	n = strcspn(host, ":");
+	if (n >= sizeof(name))
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	return !strcmp(name, "localhost") || !strncmp(name, "127.", 4);
+}
+
 static void route(struct http_req *r, const char *url)
 {
 	const char *auth = bearer(r);
@@ -719,6 +742,11 @@ static void route(struct http_req *r, const char *url)
 	bool read_ok;
 	json_t *body = NULL;
 
+	if (!host_ok(r)) {
+		http_req_error(r, 421, "misdirected", "this endpoint listens on "
+			       "loopback: use http://127.0.0.1 or localhost");
+		return;
+	}
 	if (auth && !token_ok(r->h, auth)) {
 		http_req_add_header(r, "WWW-Authenticate", "Bearer realm="
 				    "\"hotswapd\", error=\"invalid_token\"");
@@ -1091,6 +1119,9 @@ int hsd_http_start(struct hsd *d, struct hsd_http **out, char *err,
 	d->open_handles += 4;
 	uv_poll_start(&h->poll, UV_READABLE, poll_cb);
 	uv_timer_start(&h->keepalive, keepalive_cb, KEEPALIVE_MS, KEEPALIVE_MS);
+	h->loopback = ss.ss_family == AF_INET6
+			      ? IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr)
+			      : (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
 	if (ss.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
 			  addr, sizeof(addr));

@@ -44,6 +44,11 @@ try:
     ok(st == 200 and "<title>hotswap" in text and
        r.getheader("Content-Type").startswith("text/html"),
        "the page itself is served without a token")
+    st, j, _, _ = d.request("GET", "/api/v1/status", headers={"Host": "evil.example:%d" % d.port})
+    ok(st == 421 and "loopback" in j["error"]["message"],
+       "on loopback another host name is refused (DNS rebinding)", str(st))
+    st, j, _, _ = d.request("GET", "/api/v1/status", headers={"Host": "localhost:%d" % d.port})
+    ok(st == 200, "localhost is served")
     st, _, _, _ = d.request("GET", "/static/../etc/passwd", token=False)
     ok(st == 404, "no path outside the web directory", str(st))
 
