@@ -404,12 +404,26 @@ void hsd_redfish_route(struct http_req *r, const char *method,
 	if (!strcmp(path, RF_ROOT)) {
 		if (only_get(r, method, false))
 			rf_json(r, json_pack(
-				"{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:{s:s}}}",
+				"{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:{s:s}}, "
+				"s:{s:{s:s}}}",
 				"@odata.id", RF_ROOT "/", "@odata.type", T_ROOT,
 				"Id", "RootService", "Name", "hotswapd",
 				"RedfishVersion", "1.21.0", "Chassis",
-				"@odata.id", RF_ROOT "/Chassis", "Oem", "Hotswap",
+				"@odata.id", RF_ROOT "/Chassis", "Links", "Sessions",
+				"@odata.id", RF_ROOT "/SessionService/Sessions",
+				"Oem", "Hotswap",
 				"Note", "hot-plug slots and functions only"));
+		return;
+	}
+	/* Links.Sessions is required in the service root; there are no
+	 * sessions here (the bearer token is the credential), so the
+	 * collection is empty and creating one is not allowed. */
+	if (!strcmp(path, RF_ROOT "/SessionService/Sessions")) {
+		if (only_get(r, method, false))
+			rf_json(r, collection(RF_ROOT "/SessionService/Sessions",
+					      "#SessionCollection.SessionCollection",
+					      "Sessions (none: use the bearer "
+					      "token)"));
 		return;
 	}
 	if (!strcmp(path, RF_ROOT "/Chassis")) {

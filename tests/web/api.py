@@ -165,7 +165,9 @@ try:
 
     common = {"@odata.id": str, "@odata.type": str, "Id": str, "Name": str}
     root = rf("/redfish/v1/")
-    typed(root, dict(common, RedfishVersion=str, Chassis=dict), "ServiceRoot")
+    typed(root, dict(common, RedfishVersion=str, Chassis=dict, Links=dict), "ServiceRoot")
+    sess = rf(root["Links"]["Sessions"]["@odata.id"])
+    ok(sess["Members@odata.count"] == 0, "Links.Sessions resolves (no sessions)")
     ok(re.match(r"#ServiceRoot\.v1_\d+_\d+\.ServiceRoot$", root["@odata.type"]),
        "versioned @odata.type")
     coll = rf("/redfish/v1/Chassis")
