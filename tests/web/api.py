@@ -282,4 +282,51 @@ finally:
     ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
        "no sanitizer report", log[-3000:])
     d.cleanup()
+
+# ---- real time: requests that wait for the core ------------------------------
+# A power-up takes the chassis seconds; the connection is suspended until
+# the core answers, and a client that leaves meanwhile costs nothing.
+import socket  # noqa: E402
+import time  # noqa: E402
+d = Daemon(build, src, clock="realtime")
+try:
+    d.ctl("sim", "insert", "2", "nic-1port")
+    for _ in range(100):
+        if json.loads(d.ctl("--json", "show", "2").stdout)["state"] == "off":
+            break
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    st, j, _, _ = d.request("POST", "/api/v1/slots/2/add", {})
+    ok(st == 200 and j["state"] == "on",
+       "real time: POST add answers once the slot is on (%.1f s)" % (time.monotonic() - t0),
+       "%s %s" % (st, j))
+    st, j, _, _ = d.request("GET", "/api/v1/status")
+    ok(st == 200, "other requests are served meanwhile and after")
+    # A client that sends a removal and hangs up before the answer.
+    s = socket.create_connection(("127.0.0.1", d.port))
+    s.sendall(("POST /api/v1/slots/2/remove HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}"
+               % d.token).encode())
+    time.sleep(0.2)
+    s.close()
+    for _ in range(200):
+        if json.loads(d.ctl("--json", "show", "2").stdout)["state"] == "off":
+            break
+        time.sleep(0.05)
+    ok(json.loads(d.ctl("--json", "show", "2").stdout)["state"] == "off",
+       "the removal of a client that left still finishes")
+    st, j, _, _ = d.request("GET", "/api/v1/slots/2")
+    ok(st == 200 and j["state"] == "off", "and the endpoint still answers")
+    # An event stream left open while the daemon stops.
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.request("GET", "/api/v1/events/stream",
+              headers={"Authorization": "Bearer " + d.token})
+    sr = c.getresponse()
+    ok(sr.status == 200, "a stream is open when the daemon stops")
+finally:
+    rc, log = d.stop()
+    ok(rc == 0, "real time: hotswapd stopped cleanly with a stream open", log[-2000:])
+    ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
+       "no sanitizer report", log[-3000:])
+    d.cleanup()
 sys.exit(t.done())
