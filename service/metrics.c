@@ -335,10 +335,25 @@ char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 		json_decref(err);
 		return NULL;
 	}
-	head(&o, "hotswap_build_info", "gauge",
-	     "always 1; the labels say what is running");
-	put(&o, "hotswap_build_info{version=\"0.1.0\",protocol=\"%d\","
-	    "platform=\"sim\"} 1\n", HSD_PROTOCOL);
+	{
+		/* What the daemon says of itself in hello and status. */
+		json_t *e1 = NULL, *e2 = NULL;
+		json_t *hello = http_call(h, "hello", NULL, &e1);
+		json_t *st = http_call(h, "status", NULL, &e2);
+		char v[64], p[64];
+
+		head(&o, "hotswap_build_info", "gauge",
+		     "always 1; the labels say what is running");
+		put(&o, "hotswap_build_info{version=\"%s\",protocol=\"%d\","
+		    "platform=\"%s\"} 1\n",
+		    esc(str(hello, "version"), v, sizeof(v)),
+		    (int)json_integer_value(json_object_get(hello, "protocol")),
+		    esc(str(st, "platform"), p, sizeof(p)));
+		json_decref(hello);
+		json_decref(st);
+		json_decref(e1);
+		json_decref(e2);
+	}
 	if (slots)
 		slot_gauges(&o, slots);
 	counter(&o, "hotswap_hot_adds_total",
