@@ -90,6 +90,20 @@ const ctl = (...a) => execFileSync(CTL, ["--socket", SOCK, ...a], { encoding: "u
        await page.textContent("#banner"));
     ok(await state(3) === "on", "the refused slot stays on");
     await shot("4-refused");
+    // A card nobody allowed: blocked, marked, authorized from the page.
+    ctl("sim", "insert", "6", "gpu");
+    ctl("sim", "advance", "1s");
+    ctl("--yes", "add", "6");
+    ok(await page.waitForSelector("#slot-6 .devices .blocked", { timeout: 15000 })
+      .then(() => true, () => false), "a blocked function is marked BLOCKED");
+    await shot("5-blocked");
+    await page.click('#slot-6 button[data-action="authorize"]');
+    await page.click("#confirm-yes");
+    ok(await page.waitForFunction(() => !document.querySelector("#slot-6 .devices .blocked"),
+      null, { timeout: 15000 }).then(() => true, () => false),
+      "authorized from the page, the mark goes");
+    ok(await page.waitForSelector('#events li[data-type="device-authorized"]', { timeout: 10000 })
+      .then(() => true, () => false), "the authorization is in the event list");
     ok(external.length === 0, "nothing fetched from anywhere else", external.join(" "));
     ok(errors.length === 0, "no script error", errors.join("; "));
   } catch (e) {
