@@ -42,6 +42,36 @@ def wrk(d, path, seconds=DUR):
     return rps, int(bad.group(1)) if bad else 0, errs.group(1) if errs else ""
 
 
+def per_request_ms(d, n=300):
+    """Sequential requests on one connection: the same protocol method
+    over the UNIX socket (the baseline) and over HTTP; ms per request."""
+    import http.client
+    import json
+    import socket
+    out = {}
+    u = socket.socket(socket.AF_UNIX)
+    u.connect(d.sock)
+    f = u.makefile("rwb")
+    f.readline()                              # the greeting
+    for method, path in (("status", "/api/v1/status"), ("slot.list", "/api/v1/slots")):
+        t = time.monotonic()
+        for i in range(n):
+            f.write(json.dumps({"id": i, "method": method}).encode() + b"\n")
+            f.flush()
+            while b'"id"' not in f.readline():
+                pass
+        sock_ms = (time.monotonic() - t) / n * 1e3
+        c = http.client.HTTPConnection("127.0.0.1", d.port)
+        t = time.monotonic()
+        for i in range(n):
+            c.request("GET", path, headers={"Authorization": "Bearer " + d.token})
+            c.getresponse().read()
+        out[method] = (sock_ms, (time.monotonic() - t) / n * 1e3)
+        c.close()
+    u.close()
+    return out
+
+
 def cycle(d, slot="2"):
     """One hot-add and removal; (virtual ms insertion->bound, wall ms of add)."""
     d.ctl("sim", "insert", slot, "nic-1port")
@@ -83,7 +113,14 @@ try:
     for path in ("/metrics", "/api/v1/slots", "/redfish/v1/Chassis/1/PCIeDevices/Slot3"):
         rps, bad, errs = wrk(d, path)
         print("  %-44s %9.0f req/s  non-2xx %d %s" % (path, rps, bad, errs))
+    rps, bad, errs = wrk(d, "/api/v1/status")
+    print("  %-44s %9.0f req/s  non-2xx %d %s  (the endpoint's ceiling: a cheap method)"
+          % ("/api/v1/status", rps, bad, errs))
     rss_load = rss_kib(d.proc.pid)
+    print("== one connection, sequential: the UNIX socket (baseline) vs HTTP, ms per request")
+    for method, (sock_ms, http_ms) in per_request_ms(d).items():
+        print("  %-10s socket %.3f ms   HTTP %.3f ms   ratio %.2f"
+              % (method, sock_ms, http_ms, http_ms / sock_ms))
     print("== memory (VmRSS): without the endpoint %d KiB, with it idle %d KiB "
           "(+%d), after the load %d KiB (+%d)"
           % (rss_plain, rss_idle, rss_idle - rss_plain, rss_load, rss_load - rss_plain))

@@ -101,6 +101,11 @@ struct hsd_http {
 	unsigned handles;
 	bool stopping;
 	bool loopback;          /* listening on 127.0.0.0/8 or ::1 */
+	/* slot.list as of (seq, service time): see http_slots. */
+	json_t *slots;
+	char *slots_text;
+	uint64_t slots_seq;
+	int64_t slots_time;
 };
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -289,6 +294,53 @@ json_t *http_call(struct hsd_http *h, const char *method, json_t *params,
 				 "no reply");
 	json_decref(s.msg);
 	return res;
+}
+
+/*
+ * slot.list is the costly read (every slot's registers through the
+ * back-end: milliseconds).  A burst of readers served in one pass of the
+ * loop gets one build: it is reused while neither the event number nor
+ * the service time has moved, i.e. for requests that would have got the
+ * very same answer.
+ */
+json_t *http_slots(struct hsd_http *h, json_t **err)
+{
+	int64_t now = hsd_now(h->d);
+
+	*err = NULL;
+	if (h->slots && h->slots_seq == h->d->seq && h->slots_time == now)
+		return json_incref(h->slots);
+	json_decref(h->slots);
+	free(h->slots_text);
+	h->slots_text = NULL;
+	h->slots = http_call(h, "slot.list", NULL, err);
+	h->slots_seq = h->d->seq;
+	h->slots_time = now;
+	return h->slots ? json_incref(h->slots) : NULL;
+}
+
+static void get_slots(struct http_req *r)
+{
+	struct hsd_http *h = r->h;
+	json_t *err = NULL, *list = http_slots(h, &err);
+	char *copy;
+
+	if (!list) {
+		http_req_json(r, http_status_of(json_string_value(
+					 json_object_get(err, "code"))),
+			      json_pack("{s:o}", "error", err));
+		return;
+	}
+	json_decref(list);
+	if (!h->slots_text)
+		h->slots_text = json_dumps(h->slots, JSON_INDENT(1) |
+						     JSON_PRESERVE_ORDER);
+	copy = h->slots_text ? strdup(h->slots_text) : NULL;
+	if (!copy) {
+		http_req_error(r, 500, "failed", "out of memory");
+		return;
+	}
+	http_req_reply(r, 200, "application/json", copy, strlen(copy));
 }
 
 static void req_sink(struct hsd_client *c, json_t *msg)
@@ -597,12 +649,15 @@ static void route_api(struct http_req *r, const char *path, json_t *body)
 	json_t *params;
 	int n = 0;
 
-	if (!strcmp(path, "status") || !strcmp(path, "slots") ||
-	    !strcmp(path, "devices")) {
+	if (!strcmp(path, "slots")) {
+		if (method_is(r, "GET"))
+			get_slots(r);
+		return;
+	}
+	if (!strcmp(path, "status") || !strcmp(path, "devices")) {
 		if (method_is(r, "GET"))
 			http_req_call(r, !strcmp(path, "status") ? "status"
-					 : !strcmp(path, "slots") ? "slot.list"
-								  : "device.list",
+								 : "device.list",
 				      NULL, done_200);
 		return;
 	}
@@ -1146,6 +1201,8 @@ stop_mhd:
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	hsd_metrics_free(h->metrics);
+	json_decref(h->slots);
+	free(h->slots_text);
 unlink_token:
 	unlink(h->token_path);
 free_h:
@@ -1188,6 +1245,8 @@ void hsd_http_stop(struct hsd_http *h)
 	}
 	MHD_stop_daemon(h->mhd);
 	hsd_metrics_free(h->metrics);
+	json_decref(h->slots);
+	free(h->slots_text);
 	unlink(h->token_path);
 	h->handles = 4;
 	uv_poll_stop(&h->poll);

@@ -23,6 +23,9 @@ json_t *http_call(struct hsd_http *h, const char *method, json_t *params,
 /* A protocol method with the requester's authority (admin once the
  * token was checked); done gets the reply message ({"result":...} or
  * {"error":{...}}), perhaps before this returns.  params is taken. */
+/* slot.list's result (a new reference), built once per event number and
+ * service time; NULL with *err as http_call. */
+json_t *http_slots(struct hsd_http *h, json_t **err);
 typedef void (*http_done_fn)(struct http_req *r, json_t *msg);
 void http_req_call(struct http_req *r, const char *method, json_t *params,
 		   http_done_fn done);

@@ -327,7 +327,7 @@ char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 			 size_t *len)
 {
 	struct out o = { NULL, 0, 0, false };
-	json_t *err = NULL, *slots = http_call(h, "slot.list", NULL, &err);
+	json_t *err = NULL, *slots = http_slots(h, &err);
 
 	o.buf = malloc(o.cap = 16384);
 	if (!o.buf) {

@@ -441,7 +441,7 @@ void hsd_redfish_route(struct http_req *r, const char *method,
 		rf_error(r, 404, "ResourceMissingAtURI", "No such resource.");
 		return;
 	}
-	slots = http_call(h, "slot.list", NULL, &err);
+	slots = http_slots(h, &err);
 	if (!slots) {
 		rf_error(r, 500, "InternalError", str(err, "message"));
 		json_decref(err);
