@@ -588,24 +588,31 @@ static void button_done(void *arg, int rc, const char *agent,
 	free(q);
 }
 
-static void button_next(struct button_query *q)
+bool hsd_query_next(struct hsd *d, const hs_bdf_t *devs, unsigned n,
+		    unsigned *at, hsd_query_done_fn done, void *arg)
 {
-	struct hsd *d = q->d;
 	struct hsd_devinfo *di;
 	struct hsd_dev_view v;
 	struct envbuf e;
 
-	for (; q->at < q->ndevs && d->agents && !d->stopping; q->at++) {
-		di = hsd_devinfo(d, q->devs[q->at]);
-		if (!di || d->be_ops->dev_get(d->be, q->devs[q->at], &v))
-			continue;
+	for (; *at < n && d->agents && !d->stopping; ++*at) {
+		di = hsd_devinfo(d, devs[*at]);
+		if (!di || d->be_ops->dev_get(d->be, devs[*at], &v))
+			continue;       /* gone meanwhile: nothing to ask */
 		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
 		if (hsd_agents_query_remove(d->agents,
-					    (const char *const *)e.v,
-					    button_done, q) == 0)
-			return;
+					    (const char *const *)e.v, done,
+					    arg) == 0)
+			return true;
 	}
-	d->button_queries--;
+	return false;
+}
+
+static void button_next(struct button_query *q)
+{
+	if (hsd_query_next(q->d, q->devs, q->ndevs, &q->at, button_done, q))
+		return;
+	q->d->button_queries--;
 	free(q);
 }
 

@@ -1043,23 +1043,8 @@ static void query_done(void *arg, int rc, const char *agent,
 
 static void ask_next(struct pending *p)
 {
-	struct hsd *d = p->d;
-	struct hsd_devinfo *di;
-	struct hsd_dev_view v;
-	struct envbuf e;
-
-	for (; p->at < p->ndevs; p->at++) {
-		di = hsd_devinfo(d, p->devs[p->at]);
-		if (!di || !d->agents ||
-		    d->be_ops->dev_get(d->be, p->devs[p->at], &v))
-			continue;
-		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
-		if (hsd_agents_query_remove(d->agents,
-					    (const char *const *)e.v,
-					    query_done, p) == 0)
-			return;
-	}
-	issue(p);
+	if (!hsd_query_next(p->d, p->devs, p->ndevs, &p->at, query_done, p))
+		issue(p);
 }
 
 static void operator_request(struct call *k, enum op op)
