@@ -290,6 +290,7 @@ static void usage(FILE *f)
 		"  -s, --slots     only the slots and their state\n"
 		"  -v, --verbose   also print the chassis description\n"
 		"  -h, --help      this text\n"
+		"  -V, --version   the version\n"
 		"Without TOPOLOGY the default chassis is used (%s).\n"
 		"Exit status: 0 ok, 1 runtime error, 2 bad usage or topology.\n",
 		sim_topology_default_chassis());
@@ -303,6 +304,7 @@ int main(int argc, char **argv)
 		{ "slots", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
@@ -313,7 +315,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "ensvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ensvhV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			o.enumerate = true;
@@ -329,6 +331,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hotswap-lspci (hotswap) %s\n", HOTSWAP_VERSION);
 			return 0;
 		default:
 			usage(stderr);
