@@ -423,9 +423,10 @@ static const char *condition(json_t *s)
 	return "unknown";
 }
 
-/* The occupant's type, from the PCI base class of its first function
- * that is not a bridge (a card with a bridge on it is typed by what is
- * behind the bridge); "unknown" when the slot holds no known function. */
+/* cfgadm's type of the occupant: the daemon's field when it sends one;
+ * otherwise the PCI base class of the first function that is not a
+ * bridge (a card with a bridge on it is typed by what is behind it),
+ * "none" for an empty slot, "unknown" when no function is known. */
 static const char *occupant_type(json_t *s)
 {
 	static const char *const base[] = {
@@ -440,6 +441,10 @@ static const char *occupant_type(json_t *s)
 	bool have = false;
 	size_t i;
 
+	if (json_is_string(json_object_get(s, "type")))
+		return s_(s, "type");
+	if (!b_(s, "adapter") && !json_array_size(devs))
+		return "none";
 	json_array_foreach(devs, i, d) {
 		if (sscanf(s_(d, "class"), "%x", &cls) != 1)
 			continue;
@@ -471,6 +476,10 @@ static void slot_address(json_t *s, json_t *devs, char *buf, size_t len)
 	json_t *d, *w;
 	size_t i, j;
 
+	if (json_is_string(json_object_get(s, "address"))) {
+		snprintf(buf, len, "%s", s_(s, "address"));
+		return;
+	}
 	json_array_foreach(devs, i, d) {
 		if (strcmp(s_(d, "bdf"), br))
 			continue;
@@ -855,7 +864,7 @@ static void physical_slot(json_t *d, const char *indent)
 
 static void v_show(struct ctl *c, json_t *r, json_t *devices)
 {
-	char addr[32];
+	char addr[32], link[64], t[64];
 	size_t j;
 	json_t *d;
 
@@ -869,13 +878,26 @@ static void v_show(struct ctl *c, json_t *r, json_t *devices)
 	       s_(r, "state"), s_(r, "receptacle"), s_(r, "occupant"),
 	       condition(r), occupant_type(r),
 	       b_(r, "disabled") ? ", disabled by the operator" : "");
+	if (json_is_string(json_object_get(r, "link_speed")))
+		snprintf(link, sizeof(link), "up, %s GT/s x%" JSON_INTEGER_FORMAT,
+			 s_(r, "link_speed"),
+			 json_integer_value(json_object_get(r, "link_width")));
+	else
+		snprintf(link, sizeof(link), "%s", b_(r, "link") ? "up" : "down");
 	printf("  power %s, power indicator %s, attention %s, latch %s, "
 	       "link %s%s\n", b_(r, "power") ? "on" : "off",
 	       s_(r, "power_indicator"), s_(r, "attention"),
 	       json_is_string(json_object_get(r, "latch")) ? s_(r, "latch")
 							    : "none",
-	       b_(r, "link") ? "up" : "down",
-	       b_(r, "power_fault") ? ", POWER FAULT" : "");
+	       link, b_(r, "power_fault") ? ", POWER FAULT" : "");
+	if (json_is_integer(json_object_get(r, "changed"))) {
+		const char *w = when(c, json_integer_value(
+					     json_object_get(r, "changed")),
+				     t, sizeof(t));
+
+		printf("  last state change %s%s\n", w + strspn(w, " "),
+		       c->realtime ? "" : " s (chassis clock)");
+	}
 	if (json_object_get(r, "blue_led"))
 		printf("  blue LED %s\n", b_(r, "blue_led")
 		       ? "ON: safe to extract" : "off");
