@@ -9,6 +9,11 @@ set -eu
 # image and its test suite on QEMU (tests/qemu).
 PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3 gcc-multilib qemu-system-x86 python3"
 
+# Issue #19: systemd-analyze (the unit's security score, tests/cli/install.sh)
+# and pciutils' lspci (an independent reader of the simulator's
+# configuration space, tests/cli/lspci_dump.sh).
+PKGS="$PKGS systemd pciutils"
+
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
