@@ -563,7 +563,27 @@ static const char *ind_ctl(unsigned v)
 	}
 }
 
-/* As lspci -vv prints them (PCIe Base 7.5.3.9-11). */
+/*
+ * The Slot Power Limit (PCIe Base 7.5.3.9: value bits 14:7, scale bits
+ * 16:15 as 1.0, 0.1, 0.01, 0.001; at scale 1.0 values F0h-F2h mean 250,
+ * 275 and 300 W, above that reserved).
+ */
+static double power_limit(unsigned cap)
+{
+	static const double scale[4] = { 1.0, 0.1, 0.01, 0.001 };
+	unsigned v = (cap >> 7) & 0xff, s = (cap >> 15) & 3;
+
+	if (s == 0 && v >= 0xf0)
+		return v > 0xf2 ? 0 : 250 + 25 * (v - 0xf0);
+	return v * scale[s];
+}
+
+/*
+ * As lspci -vv prints them (PCIe Base 7.5.3.9-11), so that the two can be
+ * compared line for line (tests/cli/lspci_dump.sh does, on pciutils' own
+ * decoding of hotswap-lspci -x).  Like lspci, "Power+" is the Power
+ * Controller Control bit set, which means the slot's power is OFF.
+ */
 static void print_registers(json_t *r)
 {
 	unsigned cap = (unsigned)json_integer_value(json_object_get(r, "sltcap"));
@@ -579,9 +599,9 @@ static void print_registers(json_t *r)
 	bits(b, sizeof(b), &n, "PwrInd", cap & HS_SLTCAP_PIP);
 	bits(b, sizeof(b), &n, "HotPlug", cap & HS_SLTCAP_HPC);
 	bits(b, sizeof(b), &n, "Surprise", cap & HS_SLTCAP_HPS);
-	printf("  SltCap:%s\n          Slot #%u, Interlock%c NoCompl%c\n", b,
-	       cap >> 19, cap & HS_SLTCAP_EIP ? '+' : '-',
-	       cap & HS_SLTCAP_NCCS ? '+' : '-');
+	printf("  SltCap:%s\n          Slot #%u, PowerLimit %gW; Interlock%c "
+	       "NoCompl%c\n", b, cap >> 19, power_limit(cap),
+	       cap & HS_SLTCAP_EIP ? '+' : '-', cap & HS_SLTCAP_NCCS ? '+' : '-');
 	n = 0;
 	bits(b, sizeof(b), &n, "AttnBtn", ctl & HS_SLTCTL_ABPE);
 	bits(b, sizeof(b), &n, "PwrFlt", ctl & HS_SLTCTL_PFDE);
@@ -592,7 +612,7 @@ static void print_registers(json_t *r)
 	bits(b, sizeof(b), &n, "LinkChg", ctl & HS_SLTCTL_DLLSCE);
 	printf("  SltCtl: Enable:%s\n          Control: AttnInd %s, PwrInd %s, "
 	       "Power%c Interlock%c\n", b, ind_ctl(ctl >> 6), ind_ctl(ctl >> 8),
-	       ctl & HS_SLTCTL_PCC ? '-' : '+', ctl & HS_SLTCTL_EIC ? '+' : '-');
+	       ctl & HS_SLTCTL_PCC ? '+' : '-', ctl & HS_SLTCTL_EIC ? '+' : '-');
 	n = 0;
 	bits(b, sizeof(b), &n, "AttnBtn", sta & HS_SLTSTA_ABP);
 	bits(b, sizeof(b), &n, "PowerFlt", sta & HS_SLTSTA_PFD);
