@@ -66,7 +66,10 @@ test-qemu: $(ASAN)/.configured
 	python3 tests/qemu/run.py --image $(ASAN)/hotswap-qemu.elf
 
 bench: all
+	$(RELEASE)/hotswap-bench-access
+	sh bench/bench_size.sh $(CC)
 	$(RELEASE)/hotswap-bench-enum
+	sh bench/bench_scaling.sh $(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
 
 install: all

@@ -6,8 +6,9 @@
 set -eu
 
 # qemu-system-x86, gcc-multilib (32-bit libgcc) and python3: the bare-metal
-# image and its test suite on QEMU (tests/qemu).
-PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3 gcc-multilib qemu-system-x86 python3"
+# image and its test suite on QEMU (tests/qemu).  valgrind: make bench counts
+# the instructions of one hot-add with callgrind (bench/bench_scaling.sh).
+PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3 gcc-multilib qemu-system-x86 python3 valgrind"
 
 # Issue #19: systemd-analyze (the unit's security score, tests/cli/install.sh)
 # and pciutils' lspci (an independent reader of the simulator's

@@ -14,7 +14,7 @@
 #include <stdarg.h>
 
 #include "hotswap/slot.h"
-#include "hs_fmt.h"
+#include "hotswap/util.h"
 #include "libc.h"
 #include "platform.h"
 #include "pool.h"

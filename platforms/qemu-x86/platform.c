@@ -30,7 +30,7 @@
  */
 #include "platform.h"
 
-#include "hs_fmt.h"
+#include "hotswap/util.h"
 #include "libc.h"
 #include "pool.h"
 #include "x86.h"

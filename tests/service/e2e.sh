@@ -272,6 +272,14 @@ has '"state": "off"' && has '"blue_led": true' && has '"latch": "open"' &&
 ctl sim insert 10 nic-82559 >/dev/null && ctl sim advance 100ms >/dev/null
 check "after the refused fault, a card in slot 10 comes up" ctl add 10
 [ "$(state_of 10)" = on ] && ok "slot 10 on" || bad "slot 10: $(state_of 10)"
+check "a power fault on slot 10's card" ctl sim fault 10
+ctl sim advance 10ms >/dev/null
+check "acknowledge it" ctl --yes remove 10
+ctl add 10 >"$T/out" 2>&1; rc=$?
+[ $rc -ne 0 ] && has "power fault" && ok "add on the faulted card fails naming the power fault (not the link)" || { bad "add after an acknowledged fault"; cat "$T/out"; }
+ctl sim pull 10 >/dev/null; ctl sim advance 100ms >/dev/null
+ctl sim insert 10 nic-82559 >/dev/null && ctl sim advance 100ms >/dev/null
+check "a new card in slot 10 comes up" ctl add 10
 check "remove slot 4 (operator)" ctl --yes remove 4
 kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
 start
