@@ -16,9 +16,16 @@
  */
 #include <stdio.h>
 
+#include "hotswap/cfg.h"
 #include "hotswap/core.h"
 #include "hotswap/hpc.h"
+#include "hotswap/pcie_regs.h"
 #include "hotswap/platform.h"
+#include "hotswap/slot.h"
+#include "hotswap/timer.h"
+#include "hotswap/txn.h"
+#include "hotswap/types.h"
+#include "hotswap/util.h"
 #include "hotswap/sim/sim.h"
 #include "hotswap/sim/simcard.h"
 #include "hotswap/sim/topology.h"

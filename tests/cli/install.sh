@@ -85,6 +85,15 @@ for l in hotswap-core hotswap-sim; do
 	fi
 done
 
+# Every installed header that declares functions gives them C linkage.
+missing=
+for h in $(find "$P/include/hotswap" -name '*.h'); do
+	grep -q ');$' "$h" && ! grep -q 'extern "C"' "$h" && missing="$missing ${h#$P/include/}"
+done
+: >"$T/out"
+[ -z "$missing" ] && ok "every installed header with declarations has extern \"C\"" ||
+	bad "every installed header with declarations has extern \"C\" (not:$missing)"
+
 # An embedder's program, in C and in C++, from the installed headers.
 flags=$(PKG_CONFIG_SYSROOT_DIR=$D PKG_CONFIG_PATH=$P/lib/pkgconfig \
 	pkg-config --cflags --libs hotswap-sim 2>"$T/out")
