@@ -62,7 +62,7 @@ struct ctl {
 enum opt_id {
 	O_HELP = 'h', O_YES = 'y', O_VERSION = 'V',
 	O_JSON = 256, O_SOCKET, O_AFTER, O_COUNT, O_LIMIT, O_SLOT, O_TYPE,
-	O_PROPERTY, O_TIMEOUT, O_PERMANENT, O_SURPRISE,
+	O_PROPERTY, O_TIMEOUT, O_PERMANENT, O_BLOCKED, O_SURPRISE,
 };
 
 #define MAX_FILTERS 16
@@ -107,7 +107,8 @@ static void usage(FILE *f)
 	      "                           type, power, indicators, latch, devices\n"
 	      "  show SLOT                one slot in detail (SltCap/SltCtl/SltSta decoded)\n"
 	      "  tree                     the device tree with pci.ids names\n"
-	      "  devices                  devices with their resources\n"
+	      "  devices [--blocked]      devices with their resources (only the\n"
+	      "                           blocked ones, as usbguard list-devices --blocked)\n"
 	      "  status                   the service\n"
 	      "  watch [--after SEQ] [--count N] [--type TYPE]... [--slot SLOT]...\n"
 	      "        [--property KEY=VALUE]...   events as they happen (filters as\n"
@@ -115,12 +116,16 @@ static void usage(FILE *f)
 	      "  history [--slot S] [--after SEQ] [--limit N]\n"
 	      "  report                   availability per slot\n"
 	      "  rules | decisions        authorization policy\n"
+	      "  generate-policy          a rule for each card present (rules.conf syntax)\n"
 	      "Changing:\n"
 	      "  add SLOT | remove SLOT | replace SLOT\n"
 	      "  attention SLOT on|off|blink|locate [--timeout DURATION]\n"
 	      "  led SLOT attn=on|off|blink|locate   (or led=attn,mode=MODE, as cfgadm)\n"
 	      "  enable SLOT | disable SLOT   persistently\n"
 	      "  authorize DEVICE|--slot SLOT [--permanent]\n"
+	      "  block DEVICE [--permanent]   stop a running function: driver unbound,\n"
+	      "                           no decode, no bus mastering, until authorize\n"
+	      "  trigger                  replay add events of present devices to the agents\n"
 	      "  rebalance                give empty slots their reserved room back,\n"
 	      "                           moving what the rebalance policy allows\n"
 	      "Simulator (physical actions):\n"
@@ -959,7 +964,8 @@ static const struct verb {
 	const char *name;
 	unsigned opts;
 } verbs[] = {
-	{ "list", 0 }, { "show", 0 }, { "tree", 0 }, { "devices", 0 },
+	{ "list", 0 }, { "show", 0 }, { "tree", 0 },
+	{ "devices", BIT(O_BLOCKED) },
 	{ "status", 0 },
 	{ "watch", BIT(O_AFTER) | BIT(O_COUNT) | BIT(O_TYPE) | BIT(O_SLOT) |
 		   BIT(O_PROPERTY) },
@@ -970,6 +976,7 @@ static const struct verb {
 	{ "enable", 0 }, { "disable", 0 },
 	{ "authorize", BIT(O_SLOT) | BIT(O_PERMANENT) },
 	{ "rebalance", 0 },
+	{ "block", BIT(O_PERMANENT) }, { "generate-policy", 0 }, { "trigger", 0 },
 	{ "sim", BIT(O_SURPRISE) | BIT(O_COUNT) },
 	{ NULL, 0 },
 };
@@ -988,6 +995,7 @@ static const struct option long_opts[] = {
 	{ "property", required_argument, NULL, O_PROPERTY },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "permanent", no_argument, NULL, O_PERMANENT },
+	{ "blocked", no_argument, NULL, O_BLOCKED },
 	{ "surprise", no_argument, NULL, O_SURPRISE },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1070,6 +1078,7 @@ static void parse(struct ctl *c, struct args *a, int argc, char **argv)
 				die_usage("--timeout wants a positive duration");
 			break;
 		case O_PERMANENT:
+		case O_BLOCKED:
 		case O_SURPRISE:
 			break;
 		case ':':
@@ -1143,8 +1152,18 @@ static void prepare(struct args *a)
 	if (!strcmp(v, "list") || !strcmp(v, "tree") || !strcmp(v, "devices") ||
 	    !strcmp(v, "status") || !strcmp(v, "report") ||
 	    !strcmp(v, "rules") || !strcmp(v, "decisions") ||
-	    !strcmp(v, "rebalance")) {
+	    !strcmp(v, "rebalance") || !strcmp(v, "generate-policy") ||
+	    !strcmp(v, "trigger")) {
 		need(a, 0, "");
+		/* USBGuard's list-devices --blocked. */
+		if (a->seen & BIT(O_BLOCKED))
+			a->params = json_pack("{s:b}", "blocked", 1);
+	} else if (!strcmp(v, "block")) {
+		need(a, 1, "DEVICE [--permanent]");
+		a->method = "device.block";
+		a->params = json_pack("{s:s}", "device", p[0]);
+		if (a->seen & BIT(O_PERMANENT))
+			json_object_set_new(a->params, "permanent", json_true());
 	} else if (!strcmp(v, "show")) {
 		need(a, 1, "SLOT");
 		a->method = "slot.show";
@@ -1332,7 +1351,7 @@ int main(int argc, char **argv)
 			v_show(&c, r, devs);
 		}
 	} else if (!strcmp(verb, "tree") || !strcmp(verb, "devices")) {
-		r = call(&c, "device.list", NULL);
+		r = call(&c, "device.list", a.params);
 		if (c.json)
 			print_json(r);
 		else if (!strcmp(verb, "tree"))
@@ -1450,6 +1469,35 @@ int main(int argc, char **argv)
 				printf("%s: %s%s%s\n", s_(d, "bdf"), s_(d, "result"),
 				       json_object_get(d, "driver") ? "; driver " : "",
 				       json_object_get(d, "driver") ? s_(d, "driver") : "");
+	} else if (!strcmp(verb, "block")) {
+		r = call(&c, a.method, a.params);
+		if (c.json)
+			print_json(r);
+		else
+			printf("%s%s%s: blocked (no driver, no decode, no bus "
+			       "mastering) until hotswapctl authorize\n",
+			       s_(r, "bdf"), json_object_get(r, "name") ? " " : "",
+			       json_object_get(r, "name") ? s_(r, "name") : "");
+	} else if (!strcmp(verb, "generate-policy")) {
+		r = call(&c, "policy.generate", NULL);
+		if (c.json) {
+			print_json(r);
+		} else {
+			printf("# hotswap rules generated from the cards present "
+			       "(docs/policy.md)\n");
+			json_array_foreach(json_object_get(r, "rules"), j, d)
+				printf("%s\n", json_string_value(d));
+		}
+	} else if (!strcmp(verb, "trigger")) {
+		json_int_t n;
+
+		r = call(&c, "agents.trigger", NULL);
+		n = json_integer_value(json_object_get(r, "triggered"));
+		if (c.json)
+			print_json(r);
+		else
+			printf("%" JSON_INTEGER_FORMAT " add event%s replayed to "
+			       "the agents\n", n, n == 1 ? "" : "s");
 	} else if (!strcmp(verb, "rebalance")) {
 		r = call(&c, "rebalance", NULL);
 		if (c.json)

@@ -33,7 +33,7 @@ _hotswapctl()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local verbs="list show tree devices status watch history report rules
 		decisions add remove replace attention led enable disable
-		authorize rebalance sim"
+		authorize block generate-policy trigger rebalance sim"
 	local global="--socket --json --yes --help --version"
 	local verb= sub= i w n=0 args=()
 
@@ -87,6 +87,8 @@ _hotswapctl()
 		watch) w="--after --count --type --slot --property" ;;
 		history) w="--slot --after --limit" ;;
 		authorize) w="--slot --permanent" ;;
+		block) w=--permanent ;;
+		devices) w=--blocked ;;
 		attention) w="--timeout" ;;
 		sim)
 			case $sub in

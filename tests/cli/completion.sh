@@ -52,6 +52,8 @@ expect() { # expect DESCRIPTION WANT WORDS...
 
 expect "verbs starting with 're'" "rebalance remove replace report" re
 expect "verbs starting with 'a'" "add attention authorize" a
+expect "verbs starting with 'b'" "block" b
+expect "devices' option" "--blocked --json --yes" devices --
 expect "global options" "--help --json --socket --version --yes" --
 expect "watch's options" "--after --count --json --property --slot --type --yes" --socket "$SOCK" watch --
 expect "event types for --type" "slot-alert slot-state" watch --type slot-

@@ -113,6 +113,20 @@ run 0 "add slot 2" ctl add 2
 run 0 "show 2" ctl show 2
 has "show marks a blocked function" "BLOCKED: not authorized"
 
+# USBGuard's verbs: block a running function, list the blocked ones,
+# generate a policy, replay add events.
+run 0 "block net1 (slot 11)" ctl block net1
+has "block says what it did" "^0000:01:02.0 net1: blocked"
+run 0 "devices --blocked" ctl devices --blocked
+has "the blocked NIC is listed" "^0000:01:02.0 net1 .*BLOCKED"
+hasnt "nothing that is not blocked" "^0000:00:02.0"
+run 0 "generate-policy" ctl generate-policy
+has "rules in rules.conf syntax" "^allow id [0-9a-f]\{4\}:[0-9a-f]\{4\} "
+run 0 "trigger" ctl trigger
+has "trigger says how many add events" "^[1-9][0-9]* add events replayed to the agents\$"
+run 2 "block without a device: exit 2" ctl block
+run 2 "--blocked is devices': exit 2 elsewhere" ctl list --blocked
+
 run 0 "sim traffic --count 1" ctl sim traffic net5 --count 1
 has "one request is singular" "^1 request submitted"
 hasnt "not '1 requests'" "1 requests"
