@@ -25,6 +25,11 @@ libmicrohttpd-dev chromium prometheus wrk
 # node and npm for playwright-core (tests/web), unless node is there already.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 
+# Issue #19: systemd-analyze (the unit's security score, tests/cli/install.sh)
+# and pciutils' lspci (an independent reader of the simulator's
+# configuration space, tests/cli/lspci_dump.sh).
+PKGS="$PKGS systemd pciutils"
+
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

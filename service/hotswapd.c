@@ -75,6 +75,7 @@ static void usage(FILE *f)
 		"  -v, --verbose          log debug messages\n"
 		"      --print-config     print the configuration and exit\n"
 		"  -h, --help\n"
+		"  -V, --version\n"
 		"See hotswapd(8) and docs/protocol.md.\n");
 }
 
@@ -95,6 +96,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "print-config", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct { const char *key, *value; } sets[64];
@@ -106,7 +108,7 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "b:c:t:s:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:c:t:s:vhV", opts, NULL)) != -1) {
 		const char *key = NULL, *value = optarg;
 
 		switch (opt) {
@@ -147,6 +149,9 @@ int main(int argc, char **argv)
 		}
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hotswapd (hotswap) %s\n", HOTSWAP_VERSION);
 			return 0;
 		default:
 			usage(stderr);
