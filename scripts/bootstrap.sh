@@ -6,8 +6,10 @@
 set -eu
 
 # qemu-system-x86, gcc-multilib (32-bit libgcc) and python3: the bare-metal
-# image and its test suite on QEMU (tests/qemu).
-PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3 gcc-multilib qemu-system-x86 python3"
+# image and its test suite on QEMU (tests/qemu).  busybox-static: the Linux
+# test guest's initramfs (scripts/linux-guest.sh); libudev-dev: the Linux
+# back-end's device events (platforms/linux).
+PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev libudev-dev sqlite3 gcc-multilib qemu-system-x86 python3 busybox-static"
 
 missing=""
 for p in $PKGS; do
