@@ -89,6 +89,7 @@ initramfs() {
 		die "$bb is not static (apt-get install busybox-static)"
 	root=$(mktemp -d "${TMPDIR:-/tmp}/hsguest.XXXXXX")
 	trap 'rm -rf "$root"' EXIT
+	chmod 755 "$root"     # mktemp made it 0700: "/" for every user
 	mkdir -p "$root/bin" "$root/sbin" "$root/etc" "$root/proc" "$root/sys" \
 		"$root/dev" "$root/tmp" "$root/run" "$root/var/lib/hotswap" \
 		"$root/lib/modules" "$root/usr/share/misc" "$root/agents"
@@ -105,8 +106,8 @@ initramfs() {
 	for ids in /usr/share/misc/pci.ids /usr/share/hwdata/pci.ids; do
 		[ -f "$ids" ] && { cp "$ids" "$root/usr/share/misc/pci.ids"; break; }
 	done
-	printf 'root:x:0:0:root:/:/bin/sh\n' >"$root/etc/passwd"
-	printf 'root:x:0:\nhotswap:x:0:\n' >"$root/etc/group"
+	printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nhotswap:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 	printf 'passwd: files\ngroup: files\n' >"$root/etc/nsswitch.conf"
 	cp "$here/tests/linux/init" "$root/init"
 	chmod 755 "$root/init"

@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"  block BDF                 no driver, no decode, no bus master\n"
 		"  autoprobe [0|1]           show or set drivers_autoprobe\n"
 		"  iommu                     is DMA translated?\n"
+		"  watch                     print the kernel's PCI events\n"
 		"  guard [--rules FILE] [--inserted allow|block]\n"
 		"        [--poll MS]         decide each new function by policy\n"
 		"SLOT is the kernel's name (\"1-1\") or the slot id from `slots`.\n");
@@ -80,6 +81,7 @@ static int resolve(struct hsl_sys *s, const char *arg, struct hsl_slot *sl)
 /* ---- the guard ------------------------------------------------------------ */
 
 struct guard {
+	bool watch_only;        /* `watch`: print events, decide nothing */
 	struct hsl_sys *s;
 	struct hsl_monitor *mon;
 	struct hsd_policy *pol;
@@ -90,6 +92,7 @@ struct guard {
 	int old_autoprobe;
 	struct hsl_slot slots[MAX_SLOTS];
 	size_t nslots;
+	bool primed;            /* the first poll only records */
 	/* The blocked functions, with the time their add event came. */
 	struct { char bdf[16]; int64_t added; } blocked[64];
 	size_t nblocked;
@@ -112,6 +115,15 @@ static bool is_blocked(struct guard *g, const char *bdf)
 		if (!strcmp(g->blocked[i].bdf, bdf))
 			return true;
 	return false;
+}
+
+static void forget(struct guard *g, const char *bdf)
+{
+	for (size_t k = 0; k < g->nblocked; k++)
+		if (!strcmp(g->blocked[k].bdf, bdf)) {
+			g->blocked[k] = g->blocked[--g->nblocked];
+			return;
+		}
 }
 
 static void do_block(struct guard *g, const char *bdf, const char *why,
@@ -143,6 +155,15 @@ static void do_block(struct guard *g, const char *bdf, const char *why,
 	}
 }
 
+/* First of all, before reading anything: hold it from drivers. */
+static void hold(struct guard *g, const char *bdf)
+{
+	char err[256];
+
+	if (hsl_func_hold(g->s, bdf, err, sizeof(err)))
+		printf("error hold %s: %s\n", bdf, err);
+}
+
 static void decide(struct guard *g, const char *bdf, bool at_start,
 		   int64_t since)
 {
@@ -165,11 +186,13 @@ static void decide(struct guard *g, const char *bdf, bool at_start,
 		do_block(g, bdf, why, since);
 		return;
 	}
-	/* Allowed: bind whatever driver matches (autoprobe is off). */
-	if (!f.driver[0] && hsl_func_allow(g->s, bdf, NULL, err, sizeof(err)))
+	/* Allowed: lift the hold and bind whatever driver matches
+	 * (autoprobe is off).  kernel_bound: the kernel's own attach won
+	 * the race against the hold. */
+	if (hsl_func_allow(g->s, bdf, NULL, err, sizeof(err)))
 		printf("error allow %s: %s\n", bdf, err);
-	printf("allow %s t=%" PRId64 " rule=\"%s\"\n", bdf, hsl_now_usec(),
-	       why);
+	printf("allow %s t=%" PRId64 " rule=\"%s\" kernel_bound=%s\n", bdf,
+	       hsl_now_usec(), why, f.driver[0] ? f.driver : "-");
 }
 
 static void on_event(uv_poll_t *h, int status, int events)
@@ -183,24 +206,28 @@ static void on_event(uv_poll_t *h, int status, int events)
 		printf("event %s %s t=%" PRId64 " driver=%s class=%06x\n",
 		       hsl_action_name(ev.action), ev.bdf, ev.usec,
 		       ev.driver[0] ? ev.driver : "-", ev.class_code);
+		if (g->watch_only)
+			continue;
 		if (ev.action == HSL_ADD) {
 			unsigned i = g->nadded++ % 64;
 
 			snprintf(g->added_bdf[i], 16, "%s", ev.bdf);
 			g->added_at[i] = ev.usec;
 			/* A function that comes back is decided anew. */
-			for (size_t k = 0; k < g->nblocked; k++)
-				if (!strcmp(g->blocked[k].bdf, ev.bdf))
-					g->blocked[k] =
-						g->blocked[--g->nblocked];
+			forget(g, ev.bdf);
+			hold(g, ev.bdf);
 			decide(g, ev.bdf, false, ev.usec);
 		} else if (ev.action == HSL_BIND && is_blocked(g, ev.bdf)) {
 			struct hsl_func f;
 
 			/* Something bound it anyway: revoke at once (the
-			 * event may be older than our own unbind). */
+			 * event may be older than our own unbind).  An
+			 * override other than ours: the operator allowed it
+			 * (`hotswap-linux allow`), so it is ours no more. */
 			if (hsl_func_read(g->s, ev.bdf, &f) == 0 &&
-			    f.driver[0])
+			    strcmp(f.override, HSL_BLOCKED_OVERRIDE))
+				forget(g, ev.bdf);
+			else if (f.driver[0])
 				do_block(g, ev.bdf, "bound while blocked",
 					 added_time(g, ev.bdf));
 		}
@@ -216,7 +243,7 @@ static void poll_slots(uv_timer_t *t)
 
 	if (hsl_slots(g->s, now, MAX_SLOTS, &n))
 		return;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && g->primed; i++) {
 		for (j = 0; j < g->nslots; j++)
 			if (!strcmp(g->slots[j].id, now[i].id))
 				break;
@@ -233,7 +260,7 @@ static void poll_slots(uv_timer_t *t)
 		CHANGED(attention);
 #undef CHANGED
 	}
-	for (j = 0; j < g->nslots; j++) {
+	for (j = 0; j < g->nslots && g->primed; j++) {
 		for (i = 0; i < n; i++)
 			if (!strcmp(g->slots[j].id, now[i].id))
 				break;
@@ -243,6 +270,7 @@ static void poll_slots(uv_timer_t *t)
 	}
 	memcpy(g->slots, now, n * sizeof(now[0]));
 	g->nslots = n;
+	g->primed = true;
 	fflush(stdout);
 }
 
@@ -279,7 +307,7 @@ static char *slurp(const char *file)
 	return buf;
 }
 
-static int guard(struct hsl_sys *s, int argc, char **argv)
+static int guard(struct hsl_sys *s, int argc, char **argv, bool watch)
 {
 	static struct guard g;
 	enum hsd_target ins = HSD_ALLOW;
@@ -313,7 +341,8 @@ static int guard(struct hsl_sys *s, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (hsl_read_only(s)) {
+	g.watch_only = watch;
+	if (!watch && hsl_read_only(s)) {
 		fprintf(stderr, "hotswap-linux: guard: %s\n", hsl_read_only(s));
 		return 3;
 	}
@@ -345,7 +374,8 @@ static int guard(struct hsl_sys *s, int argc, char **argv)
 	}
 	/* Off while we run: a driver loaded after a card appeared does not
 	 * bind by itself; we bind what the policy allows. */
-	if (hsl_autoprobe(s, &g.old_autoprobe, 0, err, sizeof(err))) {
+	if (hsl_autoprobe(s, &g.old_autoprobe, watch ? -1 : 0, err,
+			  sizeof(err))) {
 		fprintf(stderr, "hotswap-linux: %s\n", err);
 		goto out_mon;
 	}
@@ -363,12 +393,14 @@ static int guard(struct hsl_sys *s, int argc, char **argv)
 	g.sig_term.data = g.sig_int.data = &g;
 	uv_signal_start(&g.sig_term, on_stop, SIGTERM);
 	uv_signal_start(&g.sig_int, on_stop, SIGINT);
-	printf("ready t=%" PRId64 " slots=%zu drivers=\"%s\" autoprobe=%d->0\n",
-	       hsl_now_usec(), g.nslots, hsl_drivers(s), g.old_autoprobe);
+	printf("ready t=%" PRId64 " slots=%zu drivers=\"%s\" autoprobe=%d->%d\n",
+	       hsl_now_usec(), g.nslots, hsl_drivers(s), g.old_autoprobe,
+	       watch ? g.old_autoprobe : 0);
 	fflush(stdout);
 	uv_run(g.loop, UV_RUN_DEFAULT);
 	uv_loop_close(g.loop);
-	hsl_autoprobe(s, NULL, g.old_autoprobe, err, sizeof(err));
+	if (!watch)
+		hsl_autoprobe(s, NULL, g.old_autoprobe, err, sizeof(err));
 	printf("stopped autoprobe=%d\n", g.old_autoprobe);
 	rc = 0;
 out_mon:
@@ -482,7 +514,9 @@ int main(int argc, char **argv)
 			       "card that ignores its Command register can "
 			       "still write to memory\n");
 	} else if (!strcmp(argv[1], "guard")) {
-		rc = guard(s, argc - 2, argv + 2);
+		rc = guard(s, argc - 2, argv + 2, false);
+	} else if (!strcmp(argv[1], "watch") && argc == 2) {
+		rc = guard(s, 0, argv + 2, true);
 	} else {
 		fprintf(stderr, "hotswap-linux: unknown verb or wrong "
 			"arguments: %s\n", argv[1]);

@@ -729,6 +729,23 @@ int hsl_func_allow(struct hsl_sys *s, const char *bdf, const char *driver,
 			  err, errlen);
 }
 
+int hsl_func_hold(struct hsl_sys *s, const char *bdf, char *err,
+		  size_t errlen)
+{
+	char f[PATH_MAX];
+	int rc;
+
+	if ((rc = need_rw(s, "hold", err, errlen)))
+		return rc;
+	if (!is_bdf(bdf)) {
+		seterr(err, errlen, "hold: '%s' is not a function address "
+		       "(DDDD:BB:DD.F)", bdf);
+		return -EINVAL;
+	}
+	snprintf(f, sizeof(f), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	return func_write(s, bdf, f, HSL_BLOCKED_OVERRIDE, "hold", err, errlen);
+}
+
 int hsl_func_block(struct hsl_sys *s, const char *bdf, struct hsl_block *r,
 		   char *err, size_t errlen)
 {

@@ -123,6 +123,14 @@ int hsl_autoprobe(struct hsl_sys *s, int *old, int set, char *err,
 int hsl_func_allow(struct hsl_sys *s, const char *bdf, const char *driver,
 		   char *err, size_t errlen);
 
+/* Hold a new function back from drivers until it is decided on:
+ * driver_override := HSL_BLOCKED_OVERRIDE, nothing else.  Written as soon
+ * as the add event arrives, it usually lands before the kernel's own
+ * driver attach (pci_bus_add_device runs after the whole bus is scanned
+ * and its resources assigned), so even a loaded driver does not bind. */
+int hsl_func_hold(struct hsl_sys *s, const char *bdf, char *err,
+		  size_t errlen);
+
 /* What blocking found and did. */
 struct hsl_block {
 	char had_driver[32];    /* the driver that had grabbed it, "" none */

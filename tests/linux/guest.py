@@ -15,6 +15,7 @@ carries only kernel messages.
 
 import base64
 import os
+import re
 import select
 import socket
 import subprocess
@@ -71,12 +72,16 @@ class Guest(Machine):
         self.initramfs = initramfs
         self.append = append
         self.cmd_sock = None
+        self.ev_sock = None
+        self.ev_lines = []        # (host time, text) from ttyS2
+        self._ebuf = b""
         self._cbuf = b""
         self._seq = 0
         self.kernel = None
 
     def command_line(self):
         self.cmd_path = os.path.join(self.dir, "cmd.sock")
+        self.ev_path = os.path.join(self.dir, "ev.sock")
         cmd = ["qemu-system-x86_64", "-M", "q35", "-accel", "tcg",
                "-cpu", "max", "-m", self.memory, "-nodefaults",
                "-display", "none", "-no-reboot",
@@ -87,6 +92,11 @@ class Guest(Machine):
                "-chardev", "socket,id=cmd,path=%s,server=on,wait=off" %
                self.cmd_path,
                "-serial", "chardev:cmd",
+               # ttyS2: a stream the guest's programs write events to;
+               # the host stamps each line as it arrives (benchmark).
+               "-chardev", "socket,id=ev,path=%s,server=on,wait=off" %
+               self.ev_path,
+               "-serial", "chardev:ev",
                # Native hot-plug only: the controllers, not ACPI, get the
                # slot events (hotplug-facts.md).
                "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
@@ -99,6 +109,8 @@ class Guest(Machine):
         super()._start()
         self.cmd_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.cmd_sock.connect(self.cmd_path)
+        self.ev_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.ev_sock.connect(self.ev_path)
         line = self._cmd_line(90)
         if not line.startswith("@@ready"):
             raise Failure("guest said %r before ready" % line)
@@ -106,6 +118,9 @@ class Guest(Machine):
         return self
 
     def close(self):
+        if self.ev_sock:
+            self.ev_sock.close()
+            self.ev_sock = None
         if self.cmd_sock:
             self.cmd_sock.close()
             self.cmd_sock = None
@@ -116,8 +131,11 @@ class Guest(Machine):
     def _pump_once(self, left):
         """Wait up to `left` s for the channel, draining the console and
         QMP meanwhile (a full console pipe would stall the guest)."""
-        r, _, _ = select.select([self.cmd_sock, self.proc.stdout,
-                                 self.qmp_sock], [], [], max(0, left))
+        r, _, _ = select.select([self.cmd_sock, self.ev_sock,
+                                 self.proc.stdout, self.qmp_sock], [], [],
+                                max(0, left))
+        if self.ev_sock in r:
+            self._read_ev()
         if self.qmp_sock in r:
             self.poll_events()
         if self.proc.stdout in r:
@@ -128,6 +146,45 @@ class Guest(Machine):
                 raise Failure("the guest's command channel closed: %s" %
                               self.stderr())
             self._cbuf += chunk
+
+    def _read_ev(self):
+        chunk = self.ev_sock.recv(65536)
+        now = time.monotonic()
+        if not chunk:
+            raise Failure("the guest's event channel closed")
+        self._ebuf += chunk
+        while b"\n" in self._ebuf:
+            raw, self._ebuf = self._ebuf.split(b"\n", 1)
+            text = raw.decode(errors="replace").rstrip("\r")
+            if self.log:
+                self.log.write("<<< ev %.6f %s\n" % (now, text))
+            self.ev_lines.append((now, text))
+
+    def pump(self, seconds):
+        """Let time pass while reading every channel."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._pump_once(min(left, 0.05))
+
+    def wait_ev(self, pattern, timeout=20, since=0):
+        """The first event-channel line (index >= since) matching the
+        regex: (index, host time, text)."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            for i in range(since, len(self.ev_lines)):
+                t, text = self.ev_lines[i]
+                if rx.search(text):
+                    return i, t, text
+            left = deadline - time.monotonic()
+            if left <= 0:
+                tail = "\n    ".join(x[1] for x in self.ev_lines[-8:])
+                raise Failure("no event line /%s/ in %d s; last:\n    %s"
+                              % (pattern, timeout, tail))
+            self._pump_once(min(left, 0.05))
 
     def _cmd_line(self, timeout):
         deadline = time.monotonic() + timeout
