@@ -48,7 +48,9 @@ static const char *const level_choices[] = { "err", "warning", "notice",
 
 #define F(m) offsetof(struct hsd_config, m), sizeof(((struct hsd_config *)0)->m)
 static const struct key keys[] = {
-	{ "platform", K_STR, F(platform), NULL },
+	{ "backend", K_STR, F(backend), NULL },
+	/* The key's name before back-ends existed; still read. */
+	{ "platform", K_STR, F(backend), NULL },
 	{ "topology", K_STR, F(topology), NULL },
 	{ "catalog", K_STR, F(catalog), NULL },
 	{ "clock", K_ENUM, F(virtual_clock), clock_choices },
@@ -83,7 +85,7 @@ void hsd_config_defaults(struct hsd_config *c)
 	char base[HSD_PATH_MAX - 32];
 
 	memset(c, 0, sizeof(*c));
-	snprintf(c->platform, sizeof(c->platform), "sim");
+	snprintf(c->backend, sizeof(c->backend), "sim");
 	c->agent_timeout_ms = 10000;
 	c->block_inserted = false;
 	c->block_present = false;
@@ -357,6 +359,9 @@ int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			goto close_file;
 		}
+		if (!strcmp(key, "backend") || !strcmp(key, "platform"))
+			snprintf(tmp.backend_from, sizeof(tmp.backend_from),
+				 "%.*s:%u", HSD_PATH_MAX, path, lineno);
 	}
 	*c = tmp;
 close_file:
@@ -372,6 +377,8 @@ void hsd_config_print(const struct hsd_config *c, void *file)
 		const struct key *k = &keys[i];
 		const char *at = (const char *)c + k->off;
 
+		if (!strcmp(k->name, "platform"))
+			continue;       /* an alias of backend */
 		fprintf(f, "%s = ", k->name);
 		switch (k->kind) {
 		case K_STR:

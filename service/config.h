@@ -17,7 +17,9 @@
 #define HSD_PATH_MAX 512
 
 struct hsd_config {
-	char platform[16];            /* "sim" */
+	char backend[16];             /* "sim" | "linux" (backend.h) */
+	char backend_from[HSD_PATH_MAX + 16]; /* who chose it: "FILE:LINE",
+	                                 * "the command line", "" default */
 	char topology[HSD_PATH_MAX];  /* "" = the default chassis */
 	char catalog[HSD_PATH_MAX];   /* "" = the default catalog */
 	bool virtual_clock;           /* clock = virtual | realtime */
