@@ -149,9 +149,10 @@ static struct lslot *slot_by_name(struct hsd_backend *b, const char *name)
  * powered. */
 static enum hs_slot_state hw_state(const struct hsl_slot *h)
 {
-	if (h->adapter == 0 && h->power != 1)
+	/* power: pciehp 0/1; shpchp 1 enabled, 2 powered only. */
+	if (h->adapter == 0 && h->power < 1)
 		return HS_SLOT_EMPTY;
-	if (h->power == 1)
+	if (h->power >= 1)
 		return HS_SLOT_ON;
 	return h->adapter == 1 ? HS_SLOT_OFF : HS_SLOT_EMPTY;
 }
@@ -284,7 +285,7 @@ static void fill_slot_view(struct hsd_backend *b, struct lslot *s,
 	si->state = s->state;
 	si->present = s->hw.adapter == 1;
 	si->latch_open = s->hw.latch == 0;
-	si->powered = s->hw.power == 1;
+	si->powered = s->hw.power >= 1;
 	si->link_up = s->hw.power == 1 && s->hw.adapter != 0;
 	si->power_ind = si->powered ? HS_IND_ON : HS_IND_OFF;
 	si->attn_ind = s->attn;
@@ -735,7 +736,7 @@ static int l_request(struct hsd_backend *b, const char *slot,
 			snprintf(why, whylen, "slot %s is empty", slot);
 			return -ENODEV;
 		}
-		if (s->hw.power == 1) {
+		if (s->hw.power >= 1) {
 			/* Already up: nothing to do. */
 			if (done)
 				done(arg, 0, NULL);
@@ -915,8 +916,12 @@ static int l_start(struct hsd_backend *b, char *err, size_t errlen)
 		if (!b->slots[i].used)
 			continue;
 		hsl_slot_funcs(b->sys, &b->slots[i].hw, f, 32, &n);
-		for (size_t k = 0; k < n; k++)
-			dev_arrive(b, f[k].bdf, true, 0);
+		for (size_t k = 0; k < n; k++) {
+			hs_bdf_t a;
+
+			if (parse_bdf(f[k].bdf, &a) == 0 && !dev_find(b, a))
+				dev_arrive(b, f[k].bdf, true, 0);
+		}
 	}
 	uv_poll_init(b->loop, &b->poll, hsl_monitor_fd(b->mon));
 	b->poll.data = b;

@@ -532,12 +532,19 @@ int hsl_slot_funcs(struct hsl_sys *s, const struct hsl_slot *slot,
 				out[(*n)++] = f;
 				continue;
 			}
-			for (i = 0; i < ntop; i++)
-				if (!strncmp(f.devpath, top[i],
-					     strlen(top[i]))) {
-					out[(*n)++] = f;
+			for (i = 0; i < ntop; i++) {
+				struct hsl_slot near;
+
+				if (strncmp(f.devpath, top[i], strlen(top[i])))
+					continue;
+				/* Not a card in a slot further down (a
+				 * hot-plug bridge on the card has its own). */
+				if (hsl_func_slot(s, f.bdf, &near) == 0 &&
+				    strcmp(near.id, slot->id))
 					break;
-				}
+				out[(*n)++] = f;
+				break;
+			}
 		}
 		closedir(d);
 	}

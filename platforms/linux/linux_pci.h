@@ -93,7 +93,8 @@ struct hsl_func {
 };
 
 int hsl_func_read(struct hsl_sys *s, const char *bdf, struct hsl_func *out);
-/* The functions of the card in a slot (address match), sorted. */
+/* The functions of the card in a slot (address match, and what sits
+ * below them up to the next slot down), sorted by path. */
 int hsl_slot_funcs(struct hsl_sys *s, const struct hsl_slot *slot,
 		   struct hsl_func *out, size_t max, size_t *n);
 /* The slot a function sits in (its own, or an ancestor's for a function

@@ -251,6 +251,175 @@ def checks(r, version):
     print("# " + out.replace("\n", "\n# "))
 
 
+# ---- hotswapd on the linux back-end -------------------------------------
+
+HSD_RULES = "block slot 2-1\n"
+RUN = "/run/hotswap"
+
+
+def hsd_start(r, extra=""):
+    g = r.g
+    g.ok("printf '%s' >/tmp/hsd.rules" % HSD_RULES)
+    g.ok("(%shotswapd --backend linux --state-dir /var/lib/hotswap "
+         "--agents /agents --rules /tmp/hsd.rules --set poll_period=500ms "
+         "%s >>/tmp/hsd.log 2>&1 & echo $! >/tmp/hsd.pid)" % (ENV, extra))
+    g.wait_guest(ENV + "hotswapctl status", what="hotswapd answers")
+
+
+def hsd_stop(r):
+    r.g.ok("kill -TERM $(cat /tmp/hsd.pid)")
+    r.g.wait_guest("! kill -0 $(cat /tmp/hsd.pid) 2>/dev/null",
+                   what="hotswapd stopped")
+
+
+def ctl(r, args, rc=0):
+    got, out = r.g.sh(ENV + "hotswapctl " + args)
+    r.check(got == rc, "hotswapctl %s: exit %d, expected %d: %s" %
+            (args, got, rc, out))
+    return out
+
+
+def listing(r):
+    """`hotswapctl list`: {slot: (state, devices)}."""
+    out = {}
+    for line in ctl(r, "list").splitlines()[1:]:
+        w = line.split()
+        if len(w) >= 7:
+            out[w[0]] = (w[4], " ".join(w[8:] if w[7] in ("-", "open",
+                                                          "closed")
+                                         else w[7:]))
+    return out
+
+
+def agent_env(r, action, bdf):
+    """The environment the agent recorded for the last such event."""
+    out = r.g.ok("ls %s/events | grep -- '-%s-%s$' | sort -n | tail -1" %
+                 (RUN, action, bdf))
+    r.check(out.strip(), "no %s event for %s reached the agent" %
+            (action, bdf))
+    env = {}
+    for line in r.g.ok("cat %s/events/%s" % (RUN, out.strip())).splitlines():
+        k, _, v = line.partition("=")
+        env[k] = v
+    return env
+
+
+def hotswapd_checks(r):
+    g = r.g
+    g.ok("rmmod e1000")     # the guard's part loaded it; not loaded now
+    hsd_start(r)
+    log = g.ok("cat /tmp/hsd.log")
+    r.check("back-end linux (the kernel's PCI hot-plug drivers through "
+            "sysfs), chosen by the command line" in log,
+            "hotswapd says which back-end runs and why: %s" % log)
+    r.check("no IOMMU translates DMA" in log, "IOMMU warning: %s" % log)
+    st = ctl(r, "status")
+    r.check("chassis linux " in st, "status: %s" % st)
+    r.ok("hotswapd --backend linux: says which back-end and why, warns "
+         "that no IOMMU translates DMA")
+
+    # Insertion: the card comes up, the agent's environment is sysfs'.
+    g.qmp("device_add", driver="e1000e", id="h1", bus="rp2")
+    g.wait_guest(ENV + "hotswapctl list | grep '^2 .*net.*(e1000e)'",
+                 what="slot 2 up with e1000e")
+    env = agent_env(r, "add", "0000:02:00.0")
+    want = {"HOTSWAP_SLOT": "2", "PCI_ID": "8086:10D3", "PCI_CLASS": "20000",
+            "DEVPATH": "/devices/pci0000:00/0000:00:03.0/0000:02:00.0",
+            "PCI_SLOT_NAME": "0000:02:00.0", "SUBSYSTEM": "pci"}
+    for k, v in want.items():
+        r.check(env.get(k) == v, "agent env %s=%r, expected %r" %
+                (k, env.get(k), v))
+    name = env["HOTSWAP_NAME"]
+    bind = agent_env(r, "bind", "0000:02:00.0")
+    r.check(bind.get("DRIVER") == "e1000e", "bind env: %s" % bind)
+    r.ok("insertion in root port 2: %s bound, agent env from sysfs (%s)" %
+         (name, ", ".join("%s=%s" % kv for kv in sorted(want.items())[:3])))
+
+    # Attention: blink, as the kernel's slot file reads it.
+    ctl(r, "attention 2 blink")
+    r.check(g.ok("cat /sys/bus/pci/slots/2/attention") == "2",
+            "attention file reads 2 (blink)")
+    ctl(r, "attention 2 off")
+    r.check(g.ok("cat /sys/bus/pci/slots/2/attention") == "0",
+            "attention file reads 0")
+    r.ok("hotswapctl attention 2 blink / off: the slot's attention file "
+         "follows")
+
+    # Removal: vetoed with the agent's reason, then allowed.
+    g.ok("echo 'carries the storage network' >%s/veto" % RUN)
+    out = ctl(r, "--yes remove 2", rc=1)
+    r.check("carries the storage network" in out and name in out,
+            "veto reason: %s" % out)
+    r.check("net" in listing(r)["2"][1], "the card stays after a veto")
+    g.ok("rm %s/veto" % RUN)
+    nev = len(g.events)
+    ctl(r, "--yes remove 2")
+    g.wait_event("DEVICE_DELETED", since=nev, device="h1")
+    r.check(listing(r)["2"][0] == "empty", "slot 2 empty after remove")
+    hist = ctl(r, "history --slot 2")
+    r.check(re.search(r"on -> powering-off", hist) and
+            re.search(r"device-removed", hist),
+            "history of slot 2: %s" % hist)
+    r.ok("remove 2: refused by the agent with its reason, then done "
+         "(QEMU deleted the card)")
+
+    # Re-insertion: the same stable name.
+    g.qmp("device_add", driver="e1000e", id="h1b", bus="rp2")
+    g.wait_guest(ENV + "hotswapctl list | grep '^2 .*%s(e1000e)'" % name,
+                 what="slot 2 back with %s" % name)
+    r.ok("re-inserted card keeps its stable name %s" % name)
+
+    # Blocked by a rule, the driver already loaded: switch port 2-1.
+    g.qmp("device_add", driver="e1000e", id="h2", bus="dp2")
+    g.wait_guest(ENV + "hotswapctl devices | grep '0000:06:00.0 .*BLOCKED'",
+                 what="0000:06:00.0 blocked")
+    g.pump(1)
+    f = r.func("0000:06:00.0")
+    r.check(f["driver"] == "-" and int(f["command"], 16) & CMD_MASK == 0,
+            "blocked: no driver, no decode, no bus master: %s" % f)
+    m = re.search(r"blocked 0000:06:00.0 .*window (\d+) us",
+                  g.ok("cat /tmp/hsd.log"))
+    if m:
+        print("# hotswapd: blocked card (driver loaded): window %.1f ms" %
+              (int(m.group(1)) / 1e3))
+    blocked_cmd = int(f["command"], 16)
+    ctl(r, "authorize 0000:06:00.0")
+    f = r.func("0000:06:00.0")
+    r.check(f["driver"] == "e1000e", "authorized: bound: %s" % f)
+    r.ok("rule 'block slot 2-1': no driver, command 0x%04x; authorize "
+         "binds it" % blocked_cmd)
+
+    # Restart with default_inserted = block: state kept.
+    before = ctl(r, "history").splitlines()
+    hsd_stop(r)
+    r.check(g.ok("cat /sys/bus/pci/drivers_autoprobe") == "1",
+            "drivers_autoprobe restored when hotswapd stops")
+    hsd_start(r, "--set default_inserted=block")
+    after = ctl(r, "history").splitlines()
+    r.check(len(after) > len(before) and after[:len(before)] == before,
+            "history kept across the restart")
+    r.check("%s(e1000e)" % name in listing(r)["2"][1],
+            "same stable name after the restart: %s" % (listing(r)["2"],))
+    rep = ctl(r, "report")
+    r.check(re.search(r"^2 +\d+ +1 ", rep, re.M),
+            "availability report counts slot 2's outage: %s" % rep)
+    r.ok("restart: history, names and the availability report kept")
+
+    # default_inserted = block, driver not loaded: the SHPC slot.
+    g.qmp("device_add", driver="e1000", id="h3", bus="ppb", addr="2.0")
+    g.wait_guest(ENV + "hotswapctl devices | grep '0000:08:02.0 .*BLOCKED'",
+                 timeout=30, what="SHPC card blocked")
+    g.ok("insmod /lib/modules/e1000.ko")
+    g.pump(1)
+    f = r.func("0000:08:02.0")
+    r.check(f["driver"] == "-" and int(f["command"], 16) & CMD_MASK == 0,
+            "default_inserted=block: no driver after insmod, bus master "
+            "off: %s" % f)
+    r.ok("default_inserted = block on SHPC slot 2-2: no driver after its "
+         "module loads, command 0x%04x" % int(f["command"], 16))
+    hsd_stop(r)
+
+
 # ---- benchmark ------------------------------------------------------------
 
 
@@ -339,7 +508,8 @@ def main():
     ap.add_argument("--bench", type=int, metavar="RUNS",
                     help="run the benchmark instead of the checks")
     a = ap.parse_args()
-    progs = [os.path.join(a.build, p) for p in ("hotswap-linux",)]
+    progs = [os.path.join(a.build, p) for p in ("hotswap-linux", "hotswapd",
+                                                 "hotswapctl")]
     for p in progs:
         if not os.access(p, os.X_OK):
             print("run.py: no %s (build it first)" % p, file=sys.stderr)
@@ -359,7 +529,9 @@ def main():
             if a.bench:
                 bench(g, a.bench)
             else:
-                checks(Run(g), version)
+                r = Run(g)
+                checks(r, version)
+                hotswapd_checks(r)
     except Failure as e:
         print("not ok - %s" % e)
         return 1
