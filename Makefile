@@ -6,6 +6,8 @@
 #   make check   build with ASan + UBSan and run every test
 #   make test T=test_fabric   build with sanitizers and run one test
 #   make bench   run the benchmarks (release build), print their figures
+#   make bench-linux   hotswapd vs the kernel alone on a Linux guest under
+#                QEMU (docs/linux.md); part of make bench when QEMU is there
 #   make qemu    build the bare-metal image and boot it under QEMU on this
 #                terminal (its serial line protocol; docs/qemu.md)
 #   make test-qemu   the image's test suite on QEMU alone (tests/qemu)
@@ -19,7 +21,7 @@ CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
 
-.PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu
+.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -68,6 +70,13 @@ test-qemu: $(ASAN)/.configured
 bench: all
 	$(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
+	@if command -v qemu-system-x86_64 >/dev/null && [ -x $(RELEASE)/hotswap-linux ]; then \
+		$(MAKE) --no-print-directory bench-linux; \
+	else echo "bench-linux skipped: no qemu-system-x86_64 or no Linux back-end"; fi
+
+# The Linux back-end on Debian 12's kernel in a QEMU guest (docs/linux.md).
+bench-linux: all
+	python3 tests/linux/run.py --build $(RELEASE) --bench 5
 
 install: all
 	$(CMAKE) --install $(RELEASE) $(if $(DESTDIR),,--prefix /usr/local)

@@ -109,6 +109,15 @@ static void blog(struct hsd_backend *b, int level, const char *fmt, ...)
 		b->hooks.log(b->hooks.arg, level, line);
 }
 
+/* Bounded, always terminated copy (sysfs names fit their fields). */
+static void scopy(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
 static int parse_bdf(const char *s, hs_bdf_t *out)
 {
 	unsigned d, bus, dev, fn;
@@ -142,6 +151,30 @@ static struct lslot *slot_by_name(struct hsd_backend *b, const char *name)
 		if (b->slots[i].used && !strcmp(b->slots[i].hw.name, name))
 			return &b->slots[i];
 	return NULL;
+}
+
+/* The nearest known slot above a function, from its device path (the
+ * deepest component on a slot's bus and device number). */
+static struct lslot *slot_of_path(struct hsd_backend *b, const char *devpath)
+{
+	char p[200];
+	char *c;
+
+	scopy(p, sizeof(p), devpath);
+	for (;;) {
+		const char *comp;
+
+		c = strrchr(p, '/');
+		comp = c ? c + 1 : p;
+		for (size_t i = 0; i < b->nslots; i++)
+			if (b->slots[i].used && strlen(comp) == 12 &&
+			    !strncmp(comp, b->slots[i].hw.address, 10) &&
+			    comp[10] == '.')
+				return &b->slots[i];
+		if (!c)
+			return NULL;
+		*c = 0;
+	}
 }
 
 /* What the slot files say: empty (no adapter), off (a card, power 0),
@@ -185,7 +218,7 @@ static void finish(struct hsd_backend *b, struct lslot *s, int rc,
 	s->replace_wait = false;
 	s->done = NULL;
 	if (rc && msg)
-		snprintf(s->reason, sizeof(s->reason), "%s", msg);
+		scopy(s->reason, sizeof(s->reason), msg);
 	if (done)
 		done(arg, rc, msg);
 }
@@ -296,7 +329,7 @@ static void fill_slot_view(struct hsd_backend *b, struct lslot *s,
 	si->busy = s->busy;
 	si->reason = s->reason;
 	si->transitions = s->transitions;
-	snprintf(b->v_controller, sizeof(b->v_controller), "%s", s->hw.id);
+	scopy(b->v_controller, sizeof(b->v_controller), s->hw.id);
 	v->controller = b->v_controller;
 	v->blue_led = -1;
 	v->has_regs = false;
@@ -404,11 +437,11 @@ static void fill_dev_view(struct hsd_backend *b, struct ldev *ld,
 	v->bridge = f->bridge;
 	v->hotplug_bridge = is_port(b, f->bdf);
 	v->blocked = ld->blocked;
-	snprintf(b->v_driver, sizeof(b->v_driver), "%s", f->driver);
+	scopy(b->v_driver, sizeof(b->v_driver), f->driver);
 	v->driver = f->driver[0] ? b->v_driver : NULL;
 	v->isolated = NULL;
 	v->phys = ld->phys;
-	snprintf(b->v_slot, sizeof(b->v_slot), "%s", ld->slot);
+	scopy(b->v_slot, sizeof(b->v_slot), ld->slot);
 	v->slot = ld->slot[0] ? b->v_slot : NULL;
 	v->has_serial = read_serial(f->bdf, &v->serial);
 	/* Card-relative path: the components below the slot's port. */
@@ -428,7 +461,7 @@ static void fill_dev_view(struct hsd_backend *b, struct ldev *ld,
 						      "%s%02x.%u", n ? "/" : "",
 						      dv, fn);
 		}
-		snprintf(v->card_path, sizeof(v->card_path), "%s", out);
+		scopy(v->card_path, sizeof(v->card_path), out);
 	}
 	snprintf(v->devpath, sizeof(v->devpath), "/devices/%s", f->devpath);
 	v->mem_decode = f->command < 0 ? -1 : !!(f->command & HSL_CMD_MEM);
@@ -525,6 +558,7 @@ static void dev_arrive(struct hsd_backend *b, const char *bdf, bool at_boot,
 		       int64_t usec)
 {
 	struct hsl_slot hs;
+	struct lslot *s;
 	struct ldev *ld = NULL;
 	struct hsd_dev_view v;
 	char err[512];
@@ -557,13 +591,19 @@ static void dev_arrive(struct hsd_backend *b, const char *bdf, bool at_boot,
 		return;
 	}
 	ld->phys = -1;
-	if (hsl_func_slot(b->sys, bdf, &hs) == 0) {
-		snprintf(ld->slot, sizeof(ld->slot), "%s", hs.name);
-		ld->phys = phys_of(hs.name);
-	}
-	/* A card arriving is the slot coming up. */
-	if (ld->slot[0] && !at_boot) {
-		slots_refresh(b);
+	if ((s = slot_of_path(b, ld->f.devpath)) ||
+	    (hsl_func_slot(b->sys, bdf, &hs) == 0 &&
+	     (slots_refresh(b), s = slot_by_name(b, hs.name)))) {
+		scopy(ld->slot, sizeof(ld->slot), s->hw.name);
+		ld->phys = phys_of(s->hw.name);
+		/* A card arriving is its slot coming up: re-read that one
+		 * slot's files now rather than at the next poll. */
+		if (!at_boot && hsl_slot_find(b->sys, s->hw.name, &hs) == 0 &&
+		    !strcmp(hs.id, s->hw.id)) {
+			s->hw = hs;
+			if (!s->busy)
+				set_state(b, s, hw_state(&s->hw), NULL);
+		}
 	}
 	fill_dev_view(b, ld, &v);
 	allow = b->hooks.authorize(b->hooks.arg, &v, at_boot);
@@ -628,7 +668,7 @@ static void on_uevent(uv_poll_t *h, int status, int events)
 			{
 				char drv[32];
 
-				snprintf(drv, sizeof(drv), "%s", ld->f.driver);
+				scopy(drv, sizeof(drv), ld->f.driver);
 				dev_refresh(b, ld);
 				dev_event(b, HSD_BEV_DRIVER_UNBOUND, ld,
 					  drv[0] ? drv : NULL, true);
@@ -714,7 +754,7 @@ static int l_request(struct hsd_backend *b, const char *slot,
 		return -ENOENT;
 	}
 	if (hsl_read_only(b->sys)) {
-		snprintf(why, whylen, "%s", hsl_read_only(b->sys));
+		scopy(why, whylen, hsl_read_only(b->sys));
 		return -EACCES;
 	}
 	if (s->busy) {
@@ -756,7 +796,7 @@ static int l_request(struct hsd_backend *b, const char *slot,
 	}
 	w->b = b;
 	w->req.data = w;
-	snprintf(w->slot, sizeof(w->slot), "%s", slot);
+	scopy(w->slot, sizeof(w->slot), slot);
 	w->on = op == HSD_OP_ENABLE;
 	s->op = op;
 	s->done = done;
@@ -794,7 +834,7 @@ static int l_attention(struct hsd_backend *b, const char *slot,
 		slots_refresh(b);
 		s->attn = ind;
 	} else {
-		snprintf(s->reason, sizeof(s->reason), "%s", why);
+		scopy(s->reason, sizeof(s->reason), why);
 	}
 	return rc;
 }
@@ -834,7 +874,7 @@ static int l_authorize(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
 		ld->announced_bound = true;
 		dev_event(b, HSD_BEV_DRIVER_BOUND, ld, ld->f.driver, true);
 	}
-	snprintf(msg, msglen, "%s", ld->f.driver[0] ? ld->f.driver :
+	scopy(msg, msglen, ld->f.driver[0] ? ld->f.driver :
 		 "no driver matched");
 	return 0;
 }

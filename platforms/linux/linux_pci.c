@@ -57,6 +57,16 @@ static void seterr(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Bounded copy that always terminates (truncates silently: callers size
+ * their fields for sysfs names). */
+static void copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
 int64_t hsl_now_usec(void)
 {
 	struct timespec ts;
@@ -78,16 +88,6 @@ static void path(const struct hsl_sys *s, char *buf, size_t len,
 	va_start(ap, fmt);
 	vsnprintf(buf + n, len - (size_t)n, fmt, ap);
 	va_end(ap);
-}
-
-/* Bounded copy that always terminates (truncates silently: callers size
- * their fields for sysfs names). */
-static void copy(char *dst, size_t len, const char *src)
-{
-	size_t n = strnlen(src, len - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = 0;
 }
 
 static bool exists(const char *p)
@@ -165,7 +165,7 @@ static void link_base(const char *p, char *buf, size_t len)
 		return;
 	t[n] = 0;
 	b = strrchr(t, '/');
-	snprintf(buf, len, "%s", b ? b + 1 : t);
+	copy(buf, len, b ? b + 1 : t);
 }
 
 /* The path below ROOT/sys/devices of what p resolves to; -errno. */
@@ -235,7 +235,7 @@ int hsl_open(const char *root, struct hsl_sys **out, char *err,
 		seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(s->root, sizeof(s->root), "%s", root);
+	copy(s->root, sizeof(s->root), root);
 	path(s, p, sizeof(p), "/sys/bus/pci");
 	if (!exists(p)) {
 		seterr(err, errlen, "no %s: sysfs is not mounted or this "
@@ -342,7 +342,7 @@ static int slot_read(struct hsl_sys *s, const char *name, struct hsl_slot *o)
 	int rc;
 
 	memset(o, 0, sizeof(*o));
-	snprintf(o->name, sizeof(o->name), "%s", name);
+	copy(o->name, sizeof(o->name), name);
 	path(s, p, sizeof(p), "/sys/bus/pci/slots/%s/address", name);
 	rc = read_line(p, o->address, sizeof(o->address));
 	if (rc)
@@ -461,7 +461,7 @@ int hsl_func_read(struct hsl_sys *s, const char *bdf, struct hsl_func *o)
 	memset(o, 0, sizeof(*o));
 	if (!is_bdf(bdf))
 		return -EINVAL;
-	snprintf(o->bdf, sizeof(o->bdf), "%s", bdf);
+	copy(o->bdf, sizeof(o->bdf), bdf);
 	path(s, p, sizeof(p), "/sys/bus/pci/devices/%s", bdf);
 	if (devpath_of(s, p, o->devpath, sizeof(o->devpath)))
 		return -ENOENT;
@@ -774,7 +774,7 @@ int hsl_func_block(struct hsl_sys *s, const char *bdf, struct hsl_block *r,
 		seterr(err, errlen, "block: no function %s", bdf);
 		return -ENODEV;
 	}
-	snprintf(r->had_driver, sizeof(r->had_driver), "%s", fn.driver);
+	copy(r->had_driver, sizeof(r->had_driver), fn.driver);
 	r->command_before = fn.command;
 	/* First the override, so nothing rebinds between the unbind and
 	 * the Command write. */
