@@ -553,7 +553,50 @@ static void dev_block(struct hsd_backend *b, struct ldev *ld, const char *why)
 	}
 }
 
-/* A new function: held, decided, announced. */
+struct probe_work {
+	uv_work_t req;
+	struct hsd_backend *b;
+	char bdf[16];
+	int rc;
+	char err[512];
+};
+
+static void probe_run(uv_work_t *req)
+{
+	struct probe_work *w = req->data;
+
+	w->rc = hsl_func_allow(w->b->sys, w->bdf, NULL, w->err,
+			       sizeof(w->err));
+}
+
+static void probe_after(uv_work_t *req, int status)
+{
+	struct probe_work *w = req->data;
+
+	(void)status;
+	if (w->rc && !w->b->stopping)
+		blog(w->b, LOG_ERR, "%s", w->err);
+	free(w);
+}
+
+/* Let the kernel bind an allowed function (driver_override cleared,
+ * drivers_probe) without the loop waiting for the driver's probe.  The
+ * bind event announces the driver. */
+static void probe_async(struct hsd_backend *b, const char *bdf)
+{
+	struct probe_work *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		blog(b, LOG_ERR, "probing %s: out of memory", bdf);
+		return;
+	}
+	w->b = b;
+	w->req.data = w;
+	scopy(w->bdf, sizeof(w->bdf), bdf);
+	uv_queue_work(b->loop, &w->req, probe_run, probe_after);
+}
+
+/* A new function: decided, announced. */
 static void dev_arrive(struct hsd_backend *b, const char *bdf, bool at_boot,
 		       int64_t usec)
 {
@@ -561,15 +604,11 @@ static void dev_arrive(struct hsd_backend *b, const char *bdf, bool at_boot,
 	struct lslot *s;
 	struct ldev *ld = NULL;
 	struct hsd_dev_view v;
-	char err[512];
 	hs_bdf_t a;
 	bool allow;
 
 	if (parse_bdf(bdf, &a))
 		return;
-	/* First of all: hold it from drivers (see linux_pci.h). */
-	if (!at_boot && hsl_func_hold(b->sys, bdf, err, sizeof(err)))
-		blog(b, LOG_WARNING, "%s", err);
 	if (!(ld = dev_find(b, a))) {
 		for (size_t i = 0; i < L_MAX_DEVS; i++)
 			if (!b->devs[i].used) {
@@ -607,11 +646,14 @@ static void dev_arrive(struct hsd_backend *b, const char *bdf, bool at_boot,
 	}
 	fill_dev_view(b, ld, &v);
 	allow = b->hooks.authorize(b->hooks.arg, &v, at_boot);
+	/* The decision reads only attributes (no device lock), so it comes
+	 * within a few milliseconds of the add event.  Blocking starts with
+	 * the override write, which waits for a probe the kernel may be
+	 * running; allowing (a probe, in case no driver has it yet) runs on
+	 * the thread pool so the loop does not wait for that probe. */
 	if (allow) {
-		if (!at_boot && hsl_func_allow(b->sys, bdf, NULL, err,
-					       sizeof(err)))
-			blog(b, LOG_ERR, "%s", err);
-		dev_refresh(b, ld);
+		if (!at_boot)
+			probe_async(b, ld->f.bdf);
 	} else {
 		dev_block(b, ld, "policy");
 	}
@@ -636,6 +678,19 @@ static void on_uevent(uv_poll_t *h, int status, int events)
 	(void)status;
 	(void)events;
 	while (hsl_monitor_next(b->mon, &ev) == 0) {
+		if (ev.action == HSL_DRIVER_ADD) {
+			/* drivers_autoprobe is 0: a module loaded now (udev's
+			 * modalias load) binds nothing by itself; offer it
+			 * the allowed functions that have no driver. */
+			for (size_t i = 0; i < L_MAX_DEVS; i++) {
+				struct ldev *d = &b->devs[i];
+
+				if (d->used && !d->blocked &&
+				    dev_refresh(b, d) == 0 && !d->f.driver[0])
+					probe_async(b, d->f.bdf);
+			}
+			continue;
+		}
 		if (parse_bdf(ev.bdf, &a))
 			continue;
 		ld = dev_find(b, a);

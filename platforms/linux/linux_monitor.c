@@ -51,6 +51,9 @@ int hsl_monitor_open(struct hsl_monitor **out, char *err, size_t errlen)
 	rc = udev_monitor_filter_add_match_subsystem_devtype(m->mon, "pci",
 							     NULL);
 	if (rc >= 0)
+		rc = udev_monitor_filter_add_match_subsystem_devtype(
+			m->mon, "drivers", NULL);
+	if (rc >= 0)
 		rc = udev_monitor_enable_receiving(m->mon);
 	if (rc < 0) {
 		snprintf(err, errlen, "the kernel's device events: %s",
@@ -102,7 +105,7 @@ static enum hsl_action action_of(const char *a)
 const char *hsl_action_name(enum hsl_action a)
 {
 	static const char *const n[] = { "add", "remove", "bind", "unbind",
-					 "change", "other" };
+					 "change", "other", "driver-add" };
 
 	return (unsigned)a < sizeof(n) / sizeof(n[0]) ? n[a] : "?";
 }
@@ -120,6 +123,21 @@ int hsl_monitor_next(struct hsl_monitor *m, struct hsl_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	ev->usec = hsl_now_usec();
 	ev->action = action_of(udev_device_get_action(d));
+	/* A driver object: /bus/pci/drivers/NAME ("drivers" subsystem). */
+	v = udev_device_get_subsystem(d);
+	if (v && !strcmp(v, "drivers")) {
+		const char *dp = udev_device_get_devpath(d);
+
+		if (ev->action != HSL_ADD || !dp ||
+		    strncmp(dp, "/bus/pci/drivers/", 17)) {
+			ev->action = HSL_OTHER;
+		} else {
+			ev->action = HSL_DRIVER_ADD;
+			snprintf(ev->driver, sizeof(ev->driver), "%s", dp + 17);
+		}
+		udev_device_unref(d);
+		return 0;
+	}
 	snprintf(ev->bdf, sizeof(ev->bdf), "%s",
 		 udev_device_get_sysname(d) ? udev_device_get_sysname(d) : "");
 	v = udev_device_get_property_value(d, "DRIVER");

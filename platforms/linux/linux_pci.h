@@ -159,6 +159,9 @@ int hsl_iommu(struct hsl_sys *s, struct hsl_iommu *out);
 
 enum hsl_action {
 	HSL_ADD, HSL_REMOVE, HSL_BIND, HSL_UNBIND, HSL_CHANGE, HSL_OTHER,
+	/* A PCI driver registered (a module loaded): bdf is "", driver its
+	 * name.  With drivers_autoprobe 0 it binds nothing by itself. */
+	HSL_DRIVER_ADD,
 };
 
 struct hsl_event {
@@ -170,7 +173,8 @@ struct hsl_event {
 	int64_t usec;           /* CLOCK_MONOTONIC when received */
 };
 
-/* The kernel's own PCI events (netlink; no udevd needed). */
+/* The kernel's own PCI events (netlink; no udevd needed): functions, and
+ * PCI drivers registering. */
 int hsl_monitor_open(struct hsl_monitor **out, char *err, size_t errlen);
 void hsl_monitor_close(struct hsl_monitor *m);
 /* Readable when events wait (for uv_poll). */

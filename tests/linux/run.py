@@ -389,6 +389,14 @@ def hotswapd_checks(r):
     r.ok("rule 'block slot 2-1': no driver, command 0x%04x; authorize "
          "binds it" % blocked_cmd)
 
+    # Allowed, its driver not loaded yet: it waits unbound (the next part
+    # loads the module; drivers_autoprobe is 0, hotswapd probes it).
+    g.qmp("device_add", driver="e1000", id="h4", bus="ppb", addr="3.0")
+    g.wait_guest(ENV + "hotswapctl devices | grep '^0000:08:03.0 '",
+                 timeout=30, what="SHPC card 3-1 added")
+    r.check(r.func("0000:08:03.0")["driver"] == "-",
+            "no e1000 driver loaded yet")
+
     # Restart with default_inserted = block: state kept.
     before = ctl(r, "history").splitlines()
     hsd_stop(r)
@@ -417,6 +425,12 @@ def hotswapd_checks(r):
             "off: %s" % f)
     r.ok("default_inserted = block on SHPC slot 2-2: no driver after its "
          "module loads, command 0x%04x" % int(f["command"], 16))
+    f = r.func("0000:08:03.0")
+    r.check(f["driver"] == "e1000",
+            "the allowed card in 3-1 binds once its module loads, although "
+            "drivers_autoprobe is 0: %s" % f)
+    r.ok("allowed card in SHPC slot 3-1 bound when its driver registered "
+         "(drivers_autoprobe 0, hotswapd probes)")
     hsd_stop(r)
 
 
