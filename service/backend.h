@@ -83,6 +83,8 @@ struct hsd_dev_view {
 struct hsd_slot_view {
 	struct hs_slot_info info;
 	const char *controller;         /* stable id of its controller */
+	char address[16];               /* "dddd:bb:dd" as sysfs spells it,
+					 * "" when the bus is not known */
 	int blue_led;                   /* cPCI "safe to extract": -1 none */
 	bool has_regs;                  /* PCIe slot registers below valid */
 	uint32_t sltcap;
@@ -128,6 +130,10 @@ struct hsd_backend_hooks {
 	bool (*authorize)(void *arg, const struct hsd_dev_view *dev,
 			  bool at_boot);
 	void (*log)(void *arg, int level, const char *line);
+	/* True while the service still works on something the clock must
+	 * not overtake (agents asked about a button's removal): a virtual
+	 * clock waits for it. */
+	bool (*busy)(void *arg);
 };
 
 typedef void (*hsd_done_fn)(void *arg, int rc, const char *msg);

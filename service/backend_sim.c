@@ -206,6 +206,14 @@ static void slot_view(struct hsd_backend *b, struct hs_slot *s,
 		}
 	}
 	br = hs_dev_find(b->core, v->info.bridge);
+	{
+		unsigned bus;
+
+		if (br && hs_dev_secondary_bus(br, &bus) == 0)
+			snprintf(v->address, sizeof(v->address),
+				 "%04x:%02x:%02x", HS_BDF_SEG(v->info.bridge),
+				 bus & 0xff, v->info.devnum & 0x1f);
+	}
 	if (!strcmp(v->info.kind, "pcie") && br &&
 	    hs_dev_find_cap(br, 0x10 /* PCI Express capability */, &cap) == 0) {
 		uint32_t sltcap = 0, ctl = 0, sta = 0, lnksta = 0;
@@ -385,6 +393,7 @@ static void chassis_save(struct hsd_backend *b)
 {
 	char path[HSD_PATH_MAX + 32], tmp[HSD_PATH_MAX + 40];
 	json_t *o = json_object(), *slots = json_object();
+	json_t *faults = json_array();
 	struct sim_slot *s = NULL;
 	int fd;
 	char *text;
@@ -398,8 +407,12 @@ static void chassis_save(struct hsd_backend *b)
 		json_object_set_new(slots, si.name,
 				    si.card ? json_string(si.card)
 					    : json_null());
+		if (si.card && si.power_fault)
+			json_array_append_new(faults, json_string(si.name));
 	}
 	json_object_set_new(o, "slots", slots);
+	/* A latched power fault is the hardware's state too. */
+	json_object_set_new(o, "faults", faults);
 	text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(o);
 	if (!text)
@@ -423,6 +436,7 @@ static void chassis_restore(struct hsd_backend *b)
 	json_error_t je;
 	json_t *o, *slots, *v;
 	const char *name;
+	size_t i;
 
 	chassis_path(b, path, sizeof(path));
 	o = json_load_file(path, 0, &je);
@@ -454,6 +468,14 @@ static void chassis_restore(struct hsd_backend *b)
 			sim_remove(s, SIM_REMOVE_SURPRISE);
 		if (card)
 			sim_coldplug(s, card);
+	}
+	json_array_foreach(json_object_get(o, "faults"), i, v) {
+		struct sim_slot *s = json_is_string(v)
+			? sim_slot_by_name(b->sim, json_string_value(v)) : NULL;
+
+		if (s && sim_inject_power_fault(s) == 0)
+			blog(b, LOG_INFO, "slot %s: its card's power fault is "
+			     "still latched", json_string_value(v));
 	}
 	blog(b, LOG_INFO, "chassis restored from %s", path);
 free_json:
@@ -746,8 +768,9 @@ static void m_sim_pull(struct call *k)
 	rc = sim_remove(s, surprise ? SIM_REMOVE_SURPRISE : SIM_REMOVE_ORDERLY);
 	sim_done(k, surprise ? "pull (surprise)" : "pull", s, rc,
 		 rc == -HS_ENOENT ? "the slot is empty"
-				  : "the electromechanical interlock holds "
-				    "the card");
+		 : rc == -HS_EBUSY ? "the electromechanical interlock holds "
+				     "the card"
+				   : "the card could not be pulled");
 }
 
 static void m_sim_button(struct call *k)
@@ -765,20 +788,78 @@ static void m_sim_latch(struct call *k)
 	bool bad = false;
 	struct sim_slot *s = p_sim_slot(k, &bad);
 	bool open = bad ? false : hsd_p_bool(k, "open", true, &bad);
+	int rc;
 
-	if (!bad)
-		sim_done(k, open ? "latch open" : "latch close", s,
-			 sim_set_latch(s, open), "the slot has no latch");
+	if (bad)
+		return;
+	rc = sim_set_latch(s, open);
+	sim_done(k, open ? "latch open" : "latch close", s, rc,
+		 rc == -HS_EBUSY ? "the electromechanical interlock holds "
+				   "the latch closed"
+		 : rc == -HS_ENOENT ? "the ejector handle is on the board, "
+				      "and the slot is empty"
+				    : "the slot has no latch (no MRL sensor)");
 }
 
 static void m_sim_fault(struct call *k)
 {
 	bool bad = false;
 	struct sim_slot *s = p_sim_slot(k, &bad);
+	int rc;
 
-	if (!bad)
-		sim_done(k, "power fault", s, sim_inject_power_fault(s),
-			 "no powered card to fault");
+	if (bad)
+		return;
+	rc = sim_inject_power_fault(s);
+	sim_done(k, "power fault", s, rc,
+		 rc == -HS_ENOENT ? "the slot is empty: no card to fault"
+				  : "the card has no power: nothing to fault");
+}
+
+/* The clock steps once the service has nothing in hand it must not
+ * overtake (agents still deciding on a button's removal, which may
+ * cancel it inside its 5 s window). */
+struct advance {
+	uv_timer_t timer;
+	struct call *k;
+	int64_t ns;
+	unsigned waited_ms;
+};
+
+static void advance_now(struct call *k, int64_t ns)
+{
+	struct hsd_backend *b = hsd_call_backend(k);
+
+	sim_advance(b->sim, (hs_time_t)ns);
+	REPLY(k, json_pack("{s:I, s:I}", "chassis_time",
+			   (json_int_t)sim_now(b->sim), "time",
+			   (json_int_t)hsd_call_now(k)));
+}
+
+static void advance_closed(uv_handle_t *h)
+{
+	struct advance *a = h->data;
+
+	hsd_call_release(a->k);
+	free(a);
+}
+
+static void advance_retry(uv_timer_t *t)
+{
+	struct advance *a = t->data;
+	struct hsd_backend *b = hsd_call_backend(a->k);
+
+	a->waited_ms += 5;
+	/* Agents have their own time-out (agent_timeout); a minute is a
+	 * backstop against waiting for ever. */
+	if (!b->stopping && b->hooks.busy && b->hooks.busy(b->hooks.arg) &&
+	    a->waited_ms < 60000)
+		return;
+	uv_timer_stop(t);
+	if (b->stopping)
+		FAIL(a->k, "busy", EBUSY, "the service is stopping");
+	else
+		advance_now(a->k, a->ns);
+	uv_close((uv_handle_t *)t, advance_closed);
 }
 
 static void m_sim_advance(struct call *k)
@@ -787,6 +868,7 @@ static void m_sim_advance(struct call *k)
 	bool bad = false;
 	int64_t ns = hsd_p_int(k, "ns", -1, 0, (int64_t)3600 * 1000000000,
 			       &bad);
+	struct advance *a;
 
 	if (bad)
 		return;
@@ -799,10 +881,20 @@ static void m_sim_advance(struct call *k)
 		FAIL(k, "invalid-params", EINVAL, "missing parameter 'ns'");
 		return;
 	}
-	sim_advance(b->sim, (hs_time_t)ns);
-	REPLY(k, json_pack("{s:I, s:I}", "chassis_time",
-			   (json_int_t)sim_now(b->sim), "time",
-			   (json_int_t)hsd_call_now(k)));
+	if (!b->hooks.busy || !b->hooks.busy(b->hooks.arg)) {
+		advance_now(k, ns);
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->k = hsd_call_detach(k))) {
+		free(a);
+		FAIL(k, "failed", ENOMEM, "out of memory");
+		return;
+	}
+	a->ns = ns;
+	uv_timer_init(b->loop, &a->timer);
+	a->timer.data = a;
+	uv_timer_start(&a->timer, advance_retry, 5, 5);
 }
 
 static void m_sim_dma(struct call *k)

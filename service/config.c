@@ -40,7 +40,10 @@ struct key {
 
 static const char *const clock_choices[] = { "realtime", "virtual", NULL };
 static const char *const target_choices[] = { "allow", "block", NULL };
-static const char *const naming_choices[] = { "slot", "serial", NULL };
+/* slot: keyed by slot, path and ids; card (alias serial): by the Device
+ * Serial Number when the card has one, else as slot. */
+static const char *const naming_choices[] = { "slot", "card", "serial",
+					      NULL };
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
 static const char *const move_choices[] = { "never", "capable", NULL };
 static const char *const level_choices[] = { "err", "warning", "notice",
@@ -94,6 +97,7 @@ void hsd_config_defaults(struct hsd_config *c)
 	c->log_level = LOG_INFO - LOG_ERR;   /* index into level_choices */
 	c->history_keep = 100000;
 	c->rebalance_capable = true;
+	c->name_by_serial = true;    /* naming = card */
 	if (geteuid() == 0) {
 		snprintf(c->runtime_dir, sizeof(c->runtime_dir),
 			 HOTSWAP_RUNSTATEDIR "/hotswap");

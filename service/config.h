@@ -32,7 +32,7 @@ struct hsd_config {
 	unsigned agent_timeout_ms;
 	char rules[HSD_PATH_MAX];     /* "" = no rule file */
 	bool block_inserted, block_present;   /* default targets */
-	bool name_by_serial;          /* naming = serial | slot */
+	bool name_by_serial;          /* naming = card (serial) | slot */
 	bool poll;                    /* slots polled, not interrupts */
 	uint64_t poll_period_ns, button_window_ns;
 	bool syslog;                  /* log = syslog | stderr */

@@ -136,10 +136,16 @@ static const char *name_prefix(uint32_t class_code)
 	}
 }
 
-/* The naming key of a function: its serial (naming = serial), else the
- * slot and the card-relative path ("slot:3/00.0", "00.0/01.0" behind a
- * bridge on the card); soldered functions and hot-plug bridges use their
- * bus address. */
+/*
+ * The naming key of a function: a stable name must stay with the same
+ * card and fit its class.  A card with a Device Serial Number (PCIe
+ * 7.9.3) is keyed by it and the function (naming = card, the default:
+ * the name follows the card to another slot); otherwise by the slot, the
+ * function's path on the card ("00.0", "00.0/01.0" behind a bridge on the
+ * card) and its ids, so that another card inserted in the same slot gets
+ * a name of its own.  Soldered functions and hot-plug bridges are keyed
+ * by bus address.
+ */
 static void naming_key(struct hsd *d, const struct hsd_dev_view *v,
 		       char *key, size_t len)
 {
@@ -155,7 +161,9 @@ static void naming_key(struct hsd *d, const struct hsd_dev_view *v,
 		snprintf(key, len, "path:%s", b);
 		return;
 	}
-	snprintf(key, len, "slot:%s/%s", v->slot, v->card_path);
+	snprintf(key, len, "slot:%s/%s/%04x:%04x:%04x:%04x", v->slot,
+		 v->card_path, v->vendor, v->device, v->subsys_vendor,
+		 v->subsys);
 }
 
 /* The device's row in the database: last seen now, at this address. */
@@ -390,6 +398,190 @@ static const char *dev_event_type(enum hsd_bev_type t, const char **action)
 	}
 }
 
+/*
+ * What the operator left a slot in, kept so that a restart (or a crash)
+ * finds it so again: a card taken down (by a request or the button) stays
+ * off; a latched power fault stays a fault (the back-end's hardware keeps
+ * it).  A card in service again, or a slot emptied, forgets it.
+ */
+static void remember_slot_state(struct hsd *d, const char *slot, int from,
+				int to)
+{
+	const char *v = NULL;
+
+	if (!slot)
+		return;
+	if (to == HS_SLOT_OFF && from == HS_SLOT_POWERING_OFF)
+		v = "off";
+	else if (to == HS_SLOT_FAULT)
+		v = "fault";
+	else if (to != HS_SLOT_ON && to != HS_SLOT_EMPTY)
+		return;
+	if (hsd_db_slot_set(d->db, slot, "operator_state", v))
+		hsd_log(d, LOG_ERR, "slot %s: remembering its state: %s", slot,
+			hsd_db_errmsg(d->db));
+}
+
+/* ---- removals started at the machine ------------------------------------ */
+
+int64_t hsd_slot_changed(const struct hsd *d, const char *slot)
+{
+	for (size_t i = 0; i < d->nslot_times; i++)
+		if (!strcmp(d->slot_times[i].slot, slot))
+			return d->slot_times[i].time;
+	return -1;
+}
+
+static void slot_changed(struct hsd *d, const char *slot)
+{
+	struct hsd_slot_time *t;
+	size_t i;
+
+	if (!slot)
+		return;
+	for (i = 0; i < d->nslot_times; i++)
+		if (!strcmp(d->slot_times[i].slot, slot))
+			break;
+	if (i == d->nslot_times) {
+		t = realloc(d->slot_times, (i + 1) * sizeof(*t));
+		if (!t)
+			return;
+		d->slot_times = t;
+		d->nslot_times++;
+		snprintf(t[i].slot, sizeof(t[i].slot), "%s", slot);
+	}
+	d->slot_times[i].time = hsd_now(d);
+}
+
+const char *hsd_slot_note(const struct hsd *d, const char *slot)
+{
+	for (size_t i = 0; i < sizeof(d->notes) / sizeof(d->notes[0]); i++)
+		if (d->notes[i].slot[0] && !strcmp(d->notes[i].slot, slot))
+			return d->notes[i].why;
+	return NULL;
+}
+
+static void note_set(struct hsd *d, const char *slot, const char *why)
+{
+	size_t n = sizeof(d->notes) / sizeof(d->notes[0]), i, free_i = n;
+
+	for (i = 0; i < n; i++) {
+		if (d->notes[i].slot[0] && !strcmp(d->notes[i].slot, slot))
+			break;
+		if (!d->notes[i].slot[0] && free_i == n)
+			free_i = i;
+	}
+	if (!why) {
+		if (i < n)
+			d->notes[i].slot[0] = '\0';
+		return;
+	}
+	if (i == n)
+		i = free_i < n ? free_i : 0;
+	snprintf(d->notes[i].slot, sizeof(d->notes[i].slot), "%s", slot);
+	snprintf(d->notes[i].why, sizeof(d->notes[i].why), "%s", why);
+}
+
+/*
+ * The attention button was pressed on a slot in service: its 5 s window
+ * runs.  The query-remove agents have the same say as for a removal asked
+ * through the socket (seeds/002: the hot-plug manager asks before it
+ * unconfigures): they are asked now, one function at a time, and a
+ * refusal cancels the removal inside the window (as a second press
+ * would); the slot stops blinking and says why.  A refusal that comes
+ * after the window closed is too late and is logged as such.
+ */
+struct button_query {
+	struct hsd *d;
+	char slot[32];
+	hs_bdf_t devs[64];
+	unsigned ndevs, at;
+};
+
+static void button_next(struct button_query *q);
+
+static void button_done(void *arg, int rc, const char *agent,
+			const char *reason)
+{
+	struct button_query *q = arg;
+	struct hsd *d = q->d;
+	struct hsd_slot_view v;
+	char why[448], ign[64];
+
+	if (rc != -EBUSY) {
+		/* Allowed (or the agents could not be asked: the drivers
+		 * still have their own say). */
+		q->at++;
+		button_next(q);
+		return;
+	}
+	snprintf(why, sizeof(why), "removal by the attention button "
+		 "cancelled: agent %s refused: %s", agent ? agent : "?",
+		 reason ? reason : "no reason given");
+	if (!d->stopping && d->be_ops->slot_get(d->be, q->slot, &v) == 0 &&
+	    v.info.state == HS_SLOT_BLINKING_OFF) {
+		d->be_ops->slot_request(d->be, q->slot, HSD_OP_ENABLE, NULL,
+					NULL, ign, sizeof(ign));
+		note_set(d, q->slot, why);
+		hsd_publish(d, "slot-alert", q->slot,
+			    json_pack("{s:s, s:i}", "msg", why, "number",
+				      (int)v.info.phys));
+		hsd_log(d, LOG_NOTICE, "slot %s: %s", q->slot, why);
+	} else if (!d->stopping) {
+		hsd_log(d, LOG_WARNING, "slot %s: agent %s refused the "
+			"button's removal too late (the window had closed): "
+			"%s", q->slot, agent ? agent : "?",
+			reason ? reason : "");
+	}
+	d->button_queries--;
+	free(q);
+}
+
+static void button_next(struct button_query *q)
+{
+	struct hsd *d = q->d;
+	struct hsd_devinfo *di;
+	struct hsd_dev_view v;
+	struct envbuf e;
+
+	for (; q->at < q->ndevs && d->agents && !d->stopping; q->at++) {
+		di = hsd_devinfo(d, q->devs[q->at]);
+		if (!di || d->be_ops->dev_get(d->be, q->devs[q->at], &v))
+			continue;
+		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
+		if (hsd_agents_query_remove(d->agents,
+					    (const char *const *)e.v,
+					    button_done, q) == 0)
+			return;
+	}
+	d->button_queries--;
+	free(q);
+}
+
+static void button_query(struct hsd *d, const char *slot)
+{
+	struct button_query *q;
+	struct hsd_dev_view v;
+
+	if (!d->agents || !slot || !(q = calloc(1, sizeof(*q))))
+		return;
+	q->d = d;
+	snprintf(q->slot, sizeof(q->slot), "%s", slot);
+	for (void *c = d->be_ops->dev_next(d->be, NULL, &v);
+	     c && q->ndevs < 64; c = d->be_ops->dev_next(d->be, c, &v))
+		if (v.slot && !strcmp(v.slot, slot))
+			q->devs[q->ndevs++] = v.bdf;
+	d->button_queries++;
+	button_next(q);
+}
+
+static bool service_busy(void *arg)
+{
+	const struct hsd *d = arg;
+
+	return d->button_queries > 0;
+}
+
 /* An event from the back-end: published, stored, given to agents. */
 static void on_backend_event(void *arg, const struct hsd_bevent *ev)
 {
@@ -415,6 +607,16 @@ static void on_backend_event(void *arg, const struct hsd_bevent *ev)
 		hsd_publish(d, ev->type == HSD_BEV_SLOT_STATE ? "slot-state"
 							      : "slot-alert",
 			    ev->slot_name, o);
+		if (ev->type == HSD_BEV_SLOT_STATE)
+			slot_changed(d, ev->slot_name);
+		if (ev->type == HSD_BEV_SLOT_STATE && !d->booting) {
+			remember_slot_state(d, ev->slot_name, ev->from, ev->to);
+			if (ev->from == HS_SLOT_ON &&
+			    ev->to == HS_SLOT_BLINKING_OFF)
+				button_query(d, ev->slot_name);
+			else if (ev->to != HS_SLOT_ON)
+				note_set(d, ev->slot_name, NULL);
+		}
 		return;
 	}
 	type = dev_event_type(ev->type, &action);
@@ -616,8 +818,21 @@ static int apply_setting(void *arg, const char *slot, const char *key,
 	struct hsd_slot_view v;
 	char why[256];
 
-	if (strcmp(key, "disabled") || strcmp(value, "1") ||
-	    d->be_ops->slot_get(d->be, slot, &v))
+	if (d->be_ops->slot_get(d->be, slot, &v))
+		return 0;
+	if (!strcmp(key, "operator_state") && !strcmp(value, "off")) {
+		/* Taken down by the operator before the restart: it stays
+		 * down whatever the hardware came back as. */
+		if (v.info.state != HS_SLOT_ON && v.info.state != HS_SLOT_POWERING_ON)
+			return 0;
+		hsd_log(d, LOG_NOTICE, "slot %s: the operator had taken its "
+			"card down: keeping it down", slot);
+		if (d->be_ops->slot_request(d->be, slot, HSD_OP_DISABLE, NULL,
+					    NULL, why, sizeof(why)) < 0)
+			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, why);
+		return 0;
+	}
+	if (strcmp(key, "disabled") || strcmp(value, "1"))
 		return 0;
 	d->be_ops->slot_policy(d->be, slot, HS_SLOT_POLICY_DISABLED);
 	if (v.info.state == HS_SLOT_ON || v.info.state == HS_SLOT_POWERING_ON ||
@@ -629,6 +844,22 @@ static int apply_setting(void *arg, const char *slot, const char *key,
 			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, why);
 	}
 	return 0;
+}
+
+/* Where every slot is as the service becomes ready: the availability
+ * report's start (and what changed while nobody was watching). */
+static void publish_snapshot(struct hsd *d)
+{
+	struct hsd_slot_view v;
+
+	for (void *c = d->be_ops->slot_next(d->be, NULL, &v); c;
+	     c = d->be_ops->slot_next(d->be, c, &v)) {
+		if (hsd_slot_changed(d, v.info.name) < 0)
+			slot_changed(d, v.info.name);
+		hsd_publish(d, "slot-snapshot", v.info.name, json_pack(
+			"{s:s, s:i}", "to", hs_slot_state_name(v.info.state),
+			"number", (int)v.info.phys));
+	}
 }
 
 /* Virtual clock: run the back-end until nothing is pending (at most
@@ -692,7 +923,8 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	hooks = (struct hsd_backend_hooks){ .arg = d,
 					    .event = on_backend_event,
 					    .authorize = authorize_hook,
-					    .log = backend_log };
+					    .log = backend_log,
+					    .busy = service_busy };
 	if ((rc = d->be_ops->open(loop, &d->cfg, &hooks, &d->be, err,
 				  errlen)))
 		goto close_db;
@@ -734,6 +966,7 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 		run_until_idle(d, (int64_t)HS_SEC(30));
 	if ((rc = hsd_server_listen(d, err, errlen)))
 		goto stop_backend;
+	publish_snapshot(d);
 	hsd_publish(d, "service", NULL,
 		    json_pack("{s:s, s:i}", "msg", "ready", "devices",
 			      (int)d->ndevs));
@@ -780,5 +1013,6 @@ void hsd_free(struct hsd *d)
 	hsd_policy_free(d->policy);
 	hsd_db_close(d->db);
 	free(d->devs);
+	free(d->slot_times);
 	free(d);
 }

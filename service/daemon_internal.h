@@ -79,6 +79,13 @@ struct hsd {
 	unsigned long nclients_ever;
 	struct hsd_devinfo *devs;
 	size_t ndevs, capdevs;
+	/* Agents asked about removals started at the machine (the button). */
+	unsigned button_queries;
+	/* When each slot last changed state (cfgadm's "when"). */
+	struct hsd_slot_time { char slot[32]; int64_t time; } *slot_times;
+	size_t nslot_times;
+	/* Why a slot's last removal by the button was cancelled. */
+	struct { char slot[32]; char why[448]; } notes[16];
 	unsigned long events_published, db_errors;
 	char slot_name_buf[16];
 };
@@ -98,6 +105,11 @@ void hsd_settle(struct hsd *d, const bool *done);
 void hsd_fmt_bdf(hs_bdf_t b, char *buf, size_t len);
 int hsd_parse_bdf(const char *s, hs_bdf_t *out);
 struct hsd_devinfo *hsd_devinfo(struct hsd *d, hs_bdf_t bdf);
+/* Service time of the slot's last state change (or of the service's
+ * start), -1 unknown. */
+int64_t hsd_slot_changed(const struct hsd *d, const char *slot);
+/* Why the service last stopped something on this slot, or NULL. */
+const char *hsd_slot_note(const struct hsd *d, const char *slot);
 void hsd_agent_env(struct hsd *d, const struct hsd_devinfo *di,
 		   const char *action, uint64_t seq, const char *driver,
 		   struct envbuf *e);

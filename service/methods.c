@@ -163,6 +163,29 @@ void hsd_call_publish(const struct call *k, const char *type,
 	hsd_publish(k->d, type, slot, ev);
 }
 
+struct call *hsd_call_detach(const struct call *k)
+{
+	struct call *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *k;
+	hsd_client_ref(c->c);
+	json_incref(c->id);
+	json_incref(c->params);
+	return c;
+}
+
+void hsd_call_release(struct call *k)
+{
+	if (!k)
+		return;
+	hsd_client_unref(k->c);
+	json_decref(k->id);
+	json_decref(k->params);
+	free(k);
+}
+
 int hsd_call_find_dev(const struct call *k, const char *what, hs_bdf_t *bdf)
 {
 	struct hsd_dev_view v;
@@ -270,6 +293,49 @@ static bool slot_disabled(struct hsd *d, const char *name)
 	       !strcmp(v, "1");
 }
 
+/*
+ * cfgadm's condition of an attachment point: unusable (the operator
+ * disabled it), failed (a power fault latched), failing (a function on
+ * the card fenced off), ok (in service), unknown otherwise.
+ */
+static const char *slot_condition(const struct hs_slot_info *si,
+				  bool disabled, json_t *devs)
+{
+	size_t i;
+	json_t *dv;
+
+	if (disabled)
+		return "unusable";
+	if (si->power_fault || si->state == HS_SLOT_FAULT)
+		return "failed";
+	json_array_foreach(devs, i, dv)
+		if (json_object_get(dv, "isolated"))
+			return "failing";
+	return si->state == HS_SLOT_ON || si->state == HS_SLOT_BLINKING_OFF
+		       ? "ok" : "unknown";
+}
+
+/* cfgadm's type: what the occupant is, by its first function's class
+ * (PCI Code and ID Assignment, base classes). */
+static const char *occupant_type(const struct hs_slot_info *si, json_t *devs)
+{
+	static const char *const base[] = {
+		"unclassified", "storage", "network", "display",
+		"multimedia", "memory", "bridge", "communication",
+		"system", "input", "docking", "processor", "serial-bus",
+		"wireless", "intelligent-io", "satellite", "encryption",
+		"signal-processing", "accelerator", "instrumentation",
+	};
+	const char *cls = json_string_value(json_object_get(
+		json_array_get(devs, 0), "class"));
+	unsigned long c;
+
+	if (!cls)
+		return si->present ? "unknown" : "none";
+	c = strtoul(cls, NULL, 16) >> 16;
+	return c < sizeof(base) / sizeof(base[0]) ? base[c] : "unknown";
+}
+
 static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 			 bool detail)
 {
@@ -315,13 +381,36 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 					: json_null());
 	json_object_set_new(o, "devnum", json_integer(si->devnum));
 	json_object_set_new(o, "caps", caps);
-	json_object_set_new(o, "reason",
-			    json_string(si->reason ? si->reason : ""));
+	/* The slot's own last refusal, else why the service last stopped
+	 * something on it (an agent cancelling the button's removal). */
+	json_object_set_new(o, "reason", json_string(
+		si->reason && *si->reason ? si->reason
+		: hsd_slot_note(d, name) ? hsd_slot_note(d, name) : ""));
 	json_object_set_new(o, "transitions",
 			    json_integer((json_int_t)si->transitions));
 	if (sv->controller)
 		json_object_set_new(o, "controller",
 				    json_string(sv->controller));
+	if (sv->address[0])
+		json_object_set_new(o, "address", json_string(sv->address));
+	{
+		int64_t when = hsd_slot_changed(d, name);
+
+		json_object_set_new(o, "changed", when < 0 ? json_null()
+					: json_integer((json_int_t)when));
+	}
+	if (sv->has_regs && (sv->lnksta & 0x3f0)) {
+		/* PCIe 7.5.3.8: Current Link Speed (an index into the
+		 * Supported Link Speeds vector) and Negotiated Link Width. */
+		static const char *const gts[] = { "?", "2.5", "5", "8",
+						   "16", "32", "64" };
+		unsigned sp = sv->lnksta & 0xf;
+
+		json_object_set_new(o, "link_speed", json_string(
+			sp < sizeof(gts) / sizeof(gts[0]) ? gts[sp] : "?"));
+		json_object_set_new(o, "link_width",
+				    json_integer((sv->lnksta >> 4) & 0x3f));
+	}
 	if (sv->blue_led >= 0)
 		json_object_set_new(o, "blue_led", json_boolean(sv->blue_led));
 	if (detail && sv->has_regs)
@@ -335,6 +424,10 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 			json_array_append_new(devs, dev_json(d, &v));
 	json_object_set_new(o, "occupant", json_string(
 		json_array_size(devs) ? "configured" : "unconfigured"));
+	json_object_set_new(o, "condition", json_string(
+		slot_condition(si, slot_disabled(d, name), devs)));
+	json_object_set_new(o, "type", json_string(
+		occupant_type(si, devs)));
 	json_object_set_new(o, "devices", devs);
 	return o;
 }
@@ -448,13 +541,16 @@ static void m_events_history(struct call *k)
 
 	if (bad)
 		return;
-	/* Without a starting point, the newest events. */
-	if (!json_object_get(k->params, "after") && !slot && limit &&
-	    k->d->seq > (uint64_t)limit)
-		after = (int64_t)(k->d->seq - (uint64_t)limit);
+	/* One rule, with or without filters: without a starting point
+	 * ("after") the newest `limit` events that match; with one, the
+	 * oldest `limit` after it (paging forward).  Oldest first. */
 	a = json_array();
-	if (hsd_db_events(k->d->db, (uint64_t)after, slot, since,
-			  (unsigned)limit, collect_event, a) < 0) {
+	if ((json_object_get(k->params, "after")
+		     ? hsd_db_events(k->d->db, (uint64_t)after, slot, since,
+				     (unsigned)limit, collect_event, a)
+		     : hsd_db_events_newest(k->d->db, slot, since,
+					    (unsigned)limit, collect_event,
+					    a)) < 0) {
 		json_decref(a);
 		FAIL(k, "failed", EIO, "reading the history: %s",
 		     hsd_db_errmsg(k->d->db));
@@ -558,16 +654,22 @@ static void m_policy_decisions(struct call *k)
 static int feed_report(void *arg, const struct hsd_event_row *ev)
 {
 	json_t *o;
-	const char *from, *to;
+	const char *from, *to, *msg;
 
-	if (strcmp(ev->type, "slot-state") || !ev->slot)
+	if (strcmp(ev->type, "slot-state") && strcmp(ev->type, "service") &&
+	    strcmp(ev->type, "slot-snapshot"))
 		return 0;
 	o = json_loads(ev->json, 0, NULL);
 	if (!o)
 		return 0;
 	from = json_string_value(json_object_get(o, "from"));
 	to = json_string_value(json_object_get(o, "to"));
-	if (from && to)
+	msg = json_string_value(json_object_get(o, "msg"));
+	if (!strcmp(ev->type, "service") && msg)
+		hsd_report_booting(arg, !strcmp(msg, "starting"));
+	else if (!strcmp(ev->type, "slot-snapshot") && ev->slot && to)
+		hsd_report_snapshot(arg, ev->slot, ev->time, to);
+	else if (ev->slot && from && to)
 		hsd_report_feed(arg, ev->slot, ev->time, from, to);
 	json_decref(o);
 	return 0;

@@ -58,6 +58,10 @@ int64_t hsd_call_now(const struct call *k);
 /* Publish a service event (numbered, stored, sent); ev is taken over. */
 void hsd_call_publish(const struct call *k, const char *type,
 		      const char *slot, json_t *ev);
+/* A call that is answered later: a copy holding its client and id
+ * (NULL when out of memory); released after the reply. */
+struct call *hsd_call_detach(const struct call *k);
+void hsd_call_release(struct call *k);
 /* A device by bus address or stable name; 0 and *bdf, or -ENOENT. */
 int hsd_call_find_dev(const struct call *k, const char *what, hs_bdf_t *bdf);
 

@@ -933,6 +933,13 @@ int sim_set_latch(struct sim_slot *slot, bool open)
 
 int sim_inject_power_fault(struct sim_slot *slot)
 {
+	/* A power fault is the slot's power controller seeing an over-
+	 * current on a powered card: no card, or no power, nothing to
+	 * fault (and nothing left latched for the next card). */
+	if (!slot->card)
+		return -HS_ENOENT;
+	if (!slot->powered)
+		return -HS_EAGAIN;
 	slot->power_fault = true;
 	if (slot->ops && slot->ops->power_fault)
 		slot->ops->power_fault(slot);
