@@ -329,6 +329,7 @@ static void fill_slot_view(struct hsd_backend *b, struct lslot *s,
 	si->busy = s->busy;
 	si->reason = s->reason;
 	si->transitions = s->transitions;
+	scopy(v->address, sizeof(v->address), s->hw.address);
 	scopy(b->v_controller, sizeof(b->v_controller), s->hw.id);
 	v->controller = b->v_controller;
 	v->blue_led = -1;
