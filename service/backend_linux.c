@@ -283,7 +283,7 @@ static void slots_refresh(struct hsd_backend *b)
 		st = hw_state(&s->hw);
 		/* The service's own requests set their states; the slot
 		 * files settle afterwards. */
-		if (!s->busy)
+		if (!s->busy || s->replace_wait)
 			set_state(b, s, st, NULL);
 		if (s->replace_wait && st == HS_SLOT_ON)
 			finish(b, s, 0, NULL);
@@ -641,8 +641,10 @@ static void dev_arrive(struct hsd_backend *b, const char *bdf, bool at_boot,
 		if (!at_boot && hsl_slot_find(b->sys, s->hw.name, &hs) == 0 &&
 		    !strcmp(hs.id, s->hw.id)) {
 			s->hw = hs;
-			if (!s->busy)
+			if (!s->busy || s->replace_wait)
 				set_state(b, s, hw_state(&s->hw), NULL);
+			if (s->replace_wait && hw_state(&s->hw) == HS_SLOT_ON)
+				finish(b, s, 0, NULL);
 		}
 	}
 	fill_dev_view(b, ld, &v);
@@ -844,6 +846,13 @@ static int l_request(struct hsd_backend *b, const char *slot,
 				done(arg, 0, NULL);
 			return 0;
 		}
+		/* Replace with nothing to take down: wait for the card. */
+		s->op = op;
+		s->done = done;
+		s->done_arg = arg;
+		s->reason[0] = 0;
+		s->busy = s->replace_wait = true;
+		return 0;
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {

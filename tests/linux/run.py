@@ -317,6 +317,12 @@ def hotswapd_checks(r):
     r.check("chassis linux " in st, "status: %s" % st)
     r.ok("hotswapd --backend linux: says which back-end and why, warns "
          "that no IOMMU translates DMA")
+    out = ctl(r, "sim catalog", rc=1)
+    r.check("runs the linux back-end" in out, "sim verbs: %s" % out)
+    out = ctl(r, "rebalance", rc=1)
+    r.check("leaves resource placement to the operating system" in out,
+            "rebalance: %s" % out)
+    r.ok("simulator-only verbs and rebalance say why they are not offered")
 
     # Insertion: the card comes up, the agent's environment is sysfs'.
     g.qmp("device_add", driver="e1000e", id="h1", bus="rp2")
@@ -369,6 +375,22 @@ def hotswapd_checks(r):
                  what="slot 2 back with %s" % name)
     r.ok("re-inserted card keeps its stable name %s" % name)
 
+    # Replace: the card goes down, the operator swaps it, the new one
+    # comes up and the request completes.
+    nev = len(g.events)
+    g.ok("(%shotswapctl --yes replace 2 >/tmp/replace.out 2>&1; "
+         "echo rc=$? >>/tmp/replace.out) &" % ENV)
+    g.wait_event("DEVICE_DELETED", since=nev, device="h1b")
+    r.check("rc=" not in g.ok("cat /tmp/replace.out"),
+            "replace waits for the new card")
+    g.qmp("device_add", driver="e1000e", id="h1c", bus="rp2")
+    out = g.wait_guest("grep rc= /tmp/replace.out && cat /tmp/replace.out",
+                       what="replace done")
+    r.check("rc=0" in out, "replace: %s" % out)
+    r.check("%s(e1000e)" % name in listing(r)["2"][1],
+            "the new card in slot 2 is %s" % name)
+    r.ok("replace 2: down, swapped, up again as %s" % name)
+
     # Blocked by a rule, the driver already loaded: switch port 2-1.
     g.qmp("device_add", driver="e1000e", id="h2", bus="dp2")
     g.wait_guest(ENV + "hotswapctl devices | grep '0000:06:00.0 .*BLOCKED'",
@@ -409,8 +431,10 @@ def hotswapd_checks(r):
     r.check("%s(e1000e)" % name in listing(r)["2"][1],
             "same stable name after the restart: %s" % (listing(r)["2"],))
     rep = ctl(r, "report")
-    r.check(re.search(r"^2 +\d+ +1 ", rep, re.M),
-            "availability report counts slot 2's outage: %s" % rep)
+    m = re.search(r"^2 +(\d+) +(\d+) ", rep, re.M)
+    r.check(m and int(m.group(1)) >= 2 and int(m.group(2)) >= 1,
+            "availability report counts slot 2's card changes and time "
+            "out of service: %s" % rep)
     r.ok("restart: history, names and the availability report kept")
 
     # default_inserted = block, driver not loaded: the SHPC slot.
