@@ -8,9 +8,9 @@
  * from the service's own requests), the requests (enable = power 1,
  * disable = attention blinking while power 0 runs, replace), the
  * authorization mechanism (drivers_autoprobe = 0 while it runs, every new
- * function held with driver_override the moment its add event arrives,
- * then allowed = bound through drivers_probe, blocked = unbound, decode
- * and bus mastering off), the kernel's PCI events on the loop and the
+ * function decided at its add event from attributes that take no device
+ * lock, then allowed = probed through drivers_probe, blocked =
+ * driver_override, unbound, decode and bus mastering off), the kernel's PCI events on the loop and the
  * low-rate poll of the slot files the kernel announces nothing for.
  *
  * The power writes block in the kernel until the slot is configured or
@@ -475,7 +475,7 @@ static int dev_refresh(struct hsd_backend *b, struct ldev *ld)
 	char bdf[16];
 
 	fmt_bdf(ld->bdf, bdf, sizeof(bdf));
-	return hsl_func_read(b->sys, bdf, &ld->f);
+	return hsl_func_read_fast(b->sys, bdf, &ld->f);
 }
 
 static void *l_dev_next(struct hsd_backend *b, void *prev,
@@ -626,7 +626,7 @@ static void dev_arrive(struct hsd_backend *b, const char *bdf, bool at_boot,
 	ld->used = true;
 	ld->bdf = a;
 	ld->added_usec = usec;
-	if (hsl_func_read(b->sys, bdf, &ld->f)) {
+	if (hsl_func_read_fast(b->sys, bdf, &ld->f)) {
 		ld->used = false;
 		return;
 	}
@@ -704,6 +704,8 @@ static void on_uevent(uv_poll_t *h, int status, int events)
 		case HSL_BIND:
 			if (!ld || dev_refresh(b, ld))
 				break;
+			if (ld->blocked)
+				hsl_func_read(b->sys, ev.bdf, &ld->f);
 			if (ld->blocked) {
 				/* Bound anyway (an override other than ours
 				 * means it was allowed meanwhile). */

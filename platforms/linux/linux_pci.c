@@ -453,7 +453,22 @@ static int read_command(struct hsl_sys *s, const char *bdf)
 	return b[0] | b[1] << 8;        /* config space is little-endian */
 }
 
+static int func_read(struct hsl_sys *s, const char *bdf, struct hsl_func *o,
+		     bool with_override);
+
 int hsl_func_read(struct hsl_sys *s, const char *bdf, struct hsl_func *o)
+{
+	return func_read(s, bdf, o, true);
+}
+
+int hsl_func_read_fast(struct hsl_sys *s, const char *bdf,
+		       struct hsl_func *o)
+{
+	return func_read(s, bdf, o, false);
+}
+
+static int func_read(struct hsl_sys *s, const char *bdf, struct hsl_func *o,
+		     bool with_override)
 {
 	char p[PATH_MAX];
 	int v;
@@ -483,8 +498,10 @@ int hsl_func_read(struct hsl_sys *s, const char *bdf, struct hsl_func *o)
 	o->bridge = (o->class_code >> 8) == 0x0604;
 	path(s, p, sizeof(p), "/sys/bus/pci/devices/%s/driver", bdf);
 	link_base(p, o->driver, sizeof(o->driver));
+	/* driver_override's show takes the device lock: it waits for a
+	 * driver probe in progress. */
 	path(s, p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	if (read_line(p, o->override, sizeof(o->override)) ||
+	if (!with_override || read_line(p, o->override, sizeof(o->override)) ||
 	    !strcmp(o->override, "(null)"))
 		o->override[0] = 0;
 	o->command = read_command(s, bdf);
@@ -560,7 +577,7 @@ int hsl_func_slot(struct hsl_sys *s, const char *bdf, struct hsl_slot *out)
 	char *c;
 	int rc;
 
-	rc = hsl_func_read(s, bdf, &f);
+	rc = hsl_func_read_fast(s, bdf, &f);
 	if (rc)
 		return rc;
 	all = calloc(HSL_MAX_SLOTS, sizeof(*all));
@@ -770,7 +787,7 @@ int hsl_func_block(struct hsl_sys *s, const char *bdf, struct hsl_block *r,
 		       "(DDDD:BB:DD.F)", bdf);
 		return -EINVAL;
 	}
-	if (hsl_func_read(s, bdf, &fn)) {
+	if (hsl_func_read_fast(s, bdf, &fn)) {
 		seterr(err, errlen, "block: no function %s", bdf);
 		return -ENODEV;
 	}

@@ -86,7 +86,10 @@ class Guest(Machine):
                "-cpu", "max", "-m", self.memory, "-nodefaults",
                "-display", "none", "-no-reboot",
                "-kernel", self.image, "-initrd", self.initramfs,
-               "-append", "console=ttyS0 panic=-1 loglevel=6 " + self.append,
+               # no_timer_check: on a loaded host TCG is slow enough for
+               # the kernel's IO-APIC timer check to fail and panic.
+               "-append", "console=ttyS0 panic=-1 loglevel=6 "
+               "no_timer_check " + self.append,
                # ttyS0: the console (kernel messages); ttyS1: commands.
                "-serial", "stdio",
                "-chardev", "socket,id=cmd,path=%s,server=on,wait=off" %
