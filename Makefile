@@ -9,8 +9,10 @@
 #   make bench-linux   hotswapd vs the kernel alone on a Linux guest under
 #                QEMU (docs/linux.md); part of make bench when QEMU is there
 #   make qemu    build the bare-metal image and boot it under QEMU on this
-#                terminal (its serial line protocol; docs/qemu.md)
-#   make test-qemu   the image's test suite on QEMU alone (tests/qemu)
+#                terminal (its serial line protocol; docs/qemu.md);
+#                make qemu ARCH=aarch64 for the aarch64 image on virt
+#   make test-qemu   the images' test suite on QEMU alone (tests/qemu),
+#                x86 and aarch64
 #   make install DESTDIR=...  install from the release build
 #
 # Build trees live under build/ (out of tree; `make clean` removes them).
@@ -20,6 +22,9 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
+ARCH    ?= x86
+QEMU_IMAGE_x86 := hotswap-qemu.elf
+QEMU_IMAGE_aarch64 := hotswap-aarch64.elf
 
 .PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu
 
@@ -61,15 +66,21 @@ slot-coverage: $(ASAN)/.configured
 	cd $(ASAN) && ./test_slot_scenarios | sed -n '/coverage/,/exercised/p'
 
 qemu: all
-	sh scripts/qemu-run.sh $(RELEASE)/hotswap-qemu.elf
+	sh scripts/qemu-run.sh $(RELEASE)/$(QEMU_IMAGE_$(ARCH)) ./hotswap-qmp.sock $(ARCH)
 
 test-qemu: $(ASAN)/.configured
-	$(CMAKE) --build $(ASAN) -j$(JOBS) --target hotswap-qemu.elf
+	$(CMAKE) --build $(ASAN) -j$(JOBS) --target hotswap-qemu.elf hotswap-aarch64
 	python3 tests/qemu/run.py --image $(ASAN)/hotswap-qemu.elf
+	python3 tests/qemu/run.py --arch aarch64 --image $(ASAN)/hotswap-aarch64.elf
 
 bench: all
+	$(RELEASE)/hotswap-bench-access
+	sh bench/bench_size.sh $(CC)
 	$(RELEASE)/hotswap-bench-enum
+	sh bench/bench_scaling.sh $(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
+	python3 bench/qemu_bench.py --x86 $(RELEASE)/hotswap-qemu.elf \
+		--aarch64 $(RELEASE)/hotswap-aarch64.elf
 	@if command -v qemu-system-x86_64 >/dev/null && [ -x $(RELEASE)/hotswap-linux ]; then \
 		$(MAKE) --no-print-directory bench-linux; \
 	else echo "bench-linux skipped: no qemu-system-x86_64 or no Linux back-end"; fi

@@ -13,6 +13,7 @@
 #define HOTSWAP_CORE_H
 
 #include "hotswap/platform.h"
+#include "hotswap/timer.h"
 
 struct hs_core;
 struct hs_dev;
@@ -368,8 +369,7 @@ void hs_dev_free_irq(struct hs_dev *dev);
 /* Whether dev's handler is attached (false: the INTx line was taken by
  * another device's handler, and the caller must poll). */
 bool hs_dev_irq_attached(const struct hs_dev *dev);
-/* The core's timers, for drivers that poll or time out. */
-struct hs_timer;
+/* The core's timers (hotswap/timer.h), for drivers that poll or time out. */
 void hs_dev_timer_arm(struct hs_dev *dev, struct hs_timer *tm,
 		      hs_time_t delay);
 void hs_dev_timer_cancel(struct hs_dev *dev, struct hs_timer *tm);
