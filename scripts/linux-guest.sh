@@ -27,13 +27,22 @@ MODULES="kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko
 kernel/drivers/net/ethernet/intel/e1000/e1000.ko
 kernel/drivers/pci/pci-stub.ko"
 
+resolve() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -1
+}
+
 kernel() {
 	cache=$1/kernel
 	mkdir -p "$cache"
 	# The concrete package behind the metapackage, e.g.
 	# linux-image-6.1.0-57-amd64.
-	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -1)
+	pkg=$(resolve)
+	# A fresh machine may have no package lists yet.
+	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+		apt-get update -qq >/dev/null 2>&1 || true
+		pkg=$(resolve)
+	fi
 	[ -n "$pkg" ] || die "apt-cache knows no linux-image-amd64 (run apt-get update)"
 	kver=${pkg#linux-image-}
 	dir=$cache/$kver
