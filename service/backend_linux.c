@@ -946,6 +946,37 @@ static int l_authorize(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
 	return 0;
 }
 
+/* Block a running function again: the kernel unbinds its driver (the
+ * driver's remove; Linux gives it no say), decode and bus mastering go
+ * off, driver_override keeps every driver away until authorize. */
+static int l_deauthorize(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
+			 size_t msglen)
+{
+	struct ldev *ld = dev_find(b, bdf);
+
+	if (!ld || dev_refresh(b, ld)) {
+		scopy(msg, msglen, "the device is gone");
+		return -ENOENT;
+	}
+	if (hsl_read_only(b->sys)) {
+		scopy(msg, msglen, hsl_read_only(b->sys));
+		return -EACCES;
+	}
+	if (ld->f.bridge) {
+		scopy(msg, msglen, "a bridge: block the functions behind it");
+		return -EINVAL;
+	}
+	if (ld->blocked)
+		return 0;
+	dev_block(b, ld, "operator");
+	if (!ld->blocked) {
+		scopy(msg, msglen, "sysfs refused (see the log)");
+		return -EIO;
+	}
+	dev_event(b, HSD_BEV_DEV_BLOCKED, ld, NULL, true);
+	return 0;
+}
+
 static void l_resync(struct hsd_backend *b)
 {
 	slots_refresh(b);
@@ -1107,6 +1138,7 @@ const struct hsd_backend_ops hsd_backend_linux = {
 	.slot_attention = l_attention,
 	.slot_policy = l_policy,
 	.authorize = l_authorize,
+	.deauthorize = l_deauthorize,
 	.rebalance = NULL,
 	.resync = l_resync,
 	.methods = NULL,
