@@ -81,6 +81,7 @@ bench: all
 	$(RELEASE)/hotswap-bench-alloc
 	python3 bench/qemu_bench.py --x86 $(RELEASE)/hotswap-qemu.elf \
 		--aarch64 $(RELEASE)/hotswap-aarch64.elf
+	python3 bench/web.py $(RELEASE) .
 	@if command -v qemu-system-x86_64 >/dev/null && [ -x $(RELEASE)/hotswap-linux ]; then \
 		$(MAKE) --no-print-directory bench-linux; \
 	else echo "bench-linux skipped: no qemu-system-x86_64 or no Linux back-end"; fi

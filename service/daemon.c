@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http.h"
 
 /* ---- logging ------------------------------------------------------------ */
 
@@ -412,6 +413,8 @@ void hsd_publish(struct hsd *d, const char *type, const char *slot,
 		hsd_log(d, LOG_WARNING, "trimming the history: %s",
 			hsd_db_errmsg(d->db));
 	hsd_broadcast_event(d, ev);
+	if (d->http)
+		hsd_http_event(d->http, ev);
 	json_decref(ev);
 }
 
@@ -1015,6 +1018,10 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 		run_until_idle(d, (int64_t)HS_SEC(30));
 	if ((rc = hsd_server_listen(d, err, errlen)))
 		goto stop_backend;
+	if ((rc = hsd_http_start(d, &d->http, err, errlen))) {
+		hsd_server_close(d);
+		goto stop_backend;
+	}
 	publish_snapshot(d);
 	hsd_publish(d, "service", NULL,
 		    json_pack("{s:s, s:i}", "msg", "ready", "devices",
@@ -1048,7 +1055,10 @@ void hsd_stop(struct hsd *d)
 	d->stopping = true;
 	hsd_log(d, LOG_NOTICE, "stopping");
 	hsd_publish(d, "service", NULL, json_pack("{s:s}", "msg", "stopping"));
+	hsd_http_stop(d->http);
+	d->http = NULL;
 	hsd_server_close(d);
+	hsd_locates_stop(d);
 	hsd_agents_free(d->agents);
 	d->agents = NULL;
 	d->be_ops->stop(d->be);

@@ -260,6 +260,22 @@ PY
 check "locate slot 5" ctl attention 5 locate
 ctl --json history --slot 5 --limit 1 >"$T/out"
 grep -q '"outcome": *"blink"' "$T/out" && ok "locate is recorded as blink, as the protocol says" || { bad "locate outcome"; cat "$T/out"; }
+python3 - "$SOCK" >"$T/out" 2>&1 <<'PY' && ok "locate with a timeout blinks, then goes off by itself" || { bad "locate timeout"; cat "$T/out"; }
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw"); f.readline()
+def ask(m, p=None):
+    f.write(json.dumps({"id": 1, "method": m, "params": p or {}}) + "\n"); f.flush()
+    return json.loads(f.readline())
+ask("slot.attention", {"slot": "5", "indicator": "off"})
+ask("sim.advance", {"ns": 1000000})
+assert "result" in ask("slot.attention", {"slot": "5", "indicator": "locate", "timeout_ns": 300000000})
+ask("sim.advance", {"ns": 1000000})
+assert ask("slot.show", {"slot": "5"})["result"]["attention"] == "blink"
+time.sleep(1.0)
+ask("sim.advance", {"ns": 1000000})
+assert ask("slot.show", {"slot": "5"})["result"]["attention"] == "off"
+assert ask("slot.attention", {"slot": "5", "indicator": "on", "timeout_ns": 5})["error"]["code"] == "invalid-params"
+PY
 ctl sim fault 10 >"$T/out" 2>&1; rc=$?
 [ $rc -ne 0 ] && has "empty" && ok "a power fault on an empty slot is refused, naming why" || { bad "sim fault on empty slot"; cat "$T/out"; }
 ctl sim latch 23 open >"$T/out" 2>&1; rc=$?
