@@ -990,7 +990,9 @@ static void issue(struct pending *p)
 			request_done(p, 0, NULL);
 			break;
 		}
-		/* fall through */
+		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_DISABLE,
+					     request_done, p, why, sizeof(why));
+		break;
 	default:
 		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_DISABLE,
 					     request_done, p, why, sizeof(why));
