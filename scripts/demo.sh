@@ -34,7 +34,7 @@ allow class 01*
 RULES
 
 say "starting hotswapd on the default lab chassis (real time)"
-"$B/hotswapd" --socket "$SOCK" --state-dir "$T/state" --agents "$T/agents" \
+"$B/hotswapd" --backend sim --socket "$SOCK" --state-dir "$T/state" --agents "$T/agents" \
 	--rules "$T/rules.conf" --set runtime_dir="$T/run" \
 	--set default_inserted=block --set socket_group= \
 	--http "${HOTSWAP_DEMO_HTTP:-127.0.0.1:0}" 2>"$T/daemon.log" &

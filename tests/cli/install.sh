@@ -46,6 +46,14 @@ for f in sbin/hotswapd bin/hotswapctl bin/hotswap-lspci bin/hotswap-demo \
 	exists "$f"
 done
 
+# On Linux the installed configuration selects the linux back-end.
+if grep -qx "backend = linux" "$P/etc/hotswap/hotswapd.conf" 2>/dev/null &&
+   "$P/sbin/hotswapd" -c "$P/etc/hotswap/hotswapd.conf" --print-config 2>"$T/out" | grep -qx "backend = linux"; then
+	ok "the installed hotswapd.conf selects the linux back-end"
+else
+	bad "the installed hotswapd.conf selects the linux back-end"
+fi
+
 # The state directory the installed daemon uses is the unit's.
 : >"$T/out"
 if grep -q "/var/lib/hotswap" "$P/sbin/hotswapd" &&
