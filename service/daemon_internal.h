@@ -35,6 +35,7 @@ struct hsd_devinfo {
 	uint64_t renumbered_gen; /* core generation of its last renumbering */
 	char devpath[256];      /* as sysfs spells it, kept for remove */
 	char driver[32];        /* last bound driver, "" none */
+	bool boot;              /* found at boot: named at ready */
 };
 
 struct hsd_client {

@@ -301,6 +301,12 @@ kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
 start
 [ "$(state_of 4)" = off ] && ok "slot 4, removed by the operator, is still off after SIGKILL and restart" || bad "slot 4 after SIGKILL: $(state_of 4)"
 [ "$(state_of 10)" = on ] && ok "slot 10, left on, is on after the restart" || bad "slot 10 after restart: $(state_of 10)"
+names_in() { ctl --json show "$1" | python3 -c 'import json,sys; print(" ".join(d.get("name","?") for d in json.load(sys.stdin)["devices"]))'; }
+N11=$(names_in 11)
+ctl --yes remove 11 >/dev/null && ctl sim pull 11 >/dev/null && ctl sim advance 100ms >/dev/null
+ctl sim insert 11 nic-dual-82546 >/dev/null && ctl sim advance 100ms >/dev/null && ctl add 11 >/dev/null
+[ -n "$N11" ] && [ "$(names_in 11)" = "$N11" ] && ok "the SHPC board found at boot keeps its names ($N11) when put back (named by its slot, 11, not the bus's first)" || bad "slot 11 names: boot '$N11', again '$(names_in 11)'"
+ctl --json history --limit 100000 | grep -q '"type": *"device-present"' && ok "functions found at boot are announced by name at ready (device-present)" || bad "device-present events"
 check "add slot 4 again" ctl add 4
 stop || bad "clean stop"
 start
