@@ -278,6 +278,11 @@ struct hs_core {
 	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
 	struct hs_dev *scan_top;
 	int scan_dev;
+	/* The Vendor/Device ID the slot's readiness poll just read at
+	 * id_hint_bdf (hs_scan_hint_id), for the scan's first look. */
+	bool id_hint;
+	hs_bdf_t id_hint_bdf;
+	uint32_t id_hint_val;
 
 	/* Slots (hs_slot.c). */
 	struct hs_hpc *hpcs;
