@@ -7,6 +7,7 @@
 #define HOTSWAP_CORE_SCAN_H
 
 #include "hs_tree.h"
+
 struct bus_alloc {
 	unsigned next;    /* next free bus number */
 	unsigned limit;   /* last usable */

@@ -16,6 +16,7 @@
 #include "hotswap/cfg.h"
 #include "hotswap/util.h"
 #include "hotswap/timer.h"
+
 /* Config header offsets the core uses (PCI 3.0 6.1, PCI-PCI Bridge 3.2). */
 #define PCI_VENDOR        0x00
 #define PCI_COMMAND       0x04
