@@ -7,8 +7,10 @@
 #   make test T=test_fabric   build with sanitizers and run one test
 #   make bench   run the benchmarks (release build), print their figures
 #   make qemu    build the bare-metal image and boot it under QEMU on this
-#                terminal (its serial line protocol; docs/qemu.md)
-#   make test-qemu   the image's test suite on QEMU alone (tests/qemu)
+#                terminal (its serial line protocol; docs/qemu.md);
+#                make qemu ARCH=aarch64 for the aarch64 image on virt
+#   make test-qemu   the images' test suite on QEMU alone (tests/qemu),
+#                x86 and aarch64
 #   make install DESTDIR=...  install from the release build
 #
 # Build trees live under build/ (out of tree; `make clean` removes them).
@@ -18,6 +20,9 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
+ARCH    ?= x86
+QEMU_IMAGE_x86 := hotswap-qemu.elf
+QEMU_IMAGE_aarch64 := hotswap-aarch64.elf
 
 .PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu
 
@@ -59,11 +64,12 @@ slot-coverage: $(ASAN)/.configured
 	cd $(ASAN) && ./test_slot_scenarios | sed -n '/coverage/,/exercised/p'
 
 qemu: all
-	sh scripts/qemu-run.sh $(RELEASE)/hotswap-qemu.elf
+	sh scripts/qemu-run.sh $(RELEASE)/$(QEMU_IMAGE_$(ARCH)) ./hotswap-qmp.sock $(ARCH)
 
 test-qemu: $(ASAN)/.configured
-	$(CMAKE) --build $(ASAN) -j$(JOBS) --target hotswap-qemu.elf
+	$(CMAKE) --build $(ASAN) -j$(JOBS) --target hotswap-qemu.elf hotswap-aarch64
 	python3 tests/qemu/run.py --image $(ASAN)/hotswap-qemu.elf
+	python3 tests/qemu/run.py --arch aarch64 --image $(ASAN)/hotswap-aarch64.elf
 
 bench: all
 	$(RELEASE)/hotswap-bench-access
@@ -71,6 +77,8 @@ bench: all
 	$(RELEASE)/hotswap-bench-enum
 	sh bench/bench_scaling.sh $(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
+	python3 bench/qemu_bench.py --x86 $(RELEASE)/hotswap-qemu.elf \
+		--aarch64 $(RELEASE)/hotswap-aarch64.elf
 
 install: all
 	$(CMAKE) --install $(RELEASE) $(if $(DESTDIR),,--prefix /usr/local)

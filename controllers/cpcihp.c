@@ -267,9 +267,13 @@ static int cpci_status(void *priv, unsigned n, struct hs_slot_status *st)
 	}
 	st->link_up = up;
 	/* The handle is open while EXT is set, and stays open for us after
-	 * collect() cleared EXT, until INS says it closed again. */
-	st->latch_open = up && (s->ext_open ||
-				(csr_read(c, n, &at, &csr) && (csr & HS_EXT)));
+	 * collect() cleared EXT, until INS says it closed again.  A board we
+	 * powered off cannot say (its register is dark): the handle is as it
+	 * was last seen, open when it asked for the extraction. */
+	st->latch_open = up ? s->ext_open ||
+				      (csr_read(c, n, &at, &csr) &&
+				       (csr & HS_EXT))
+			    : st->present && s->ext_open;
 	st->interlock = false;
 	return 0;
 }
@@ -290,16 +294,19 @@ static int cpci_command(void *priv, unsigned n, const struct hs_slot_cmd *cmd)
 			set_led(c, n, s->lit);
 		if (c->ha) {
 			rc = ha_power(c, n, false);
-			/* Off by our hand, not pulled; powered again, the
-			 * board tells its handle anew (INS, or the LED the
-			 * hardware lights while it is open). */
+			/* Off by our hand, not pulled: the handle stays as
+			 * last seen until the board leaves or is powered
+			 * again, when it tells its handle anew (INS, or the
+			 * LED the hardware lights while it is open). */
 			s->up = false;
-			s->ext_open = false;
 		}
 		return rc;
 	}
-	if (cmd->power == 1 && c->ha && (rc = ha_power(c, n, true)))
-		return rc;
+	if (cmd->power == 1 && c->ha) {
+		s->ext_open = false;
+		if ((rc = ha_power(c, n, true)))
+			return rc;
+	}
 	if (cmd->power_ind != HS_KEEP)
 		set_led(c, n, s->lit);
 	return 0;
@@ -373,7 +380,11 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 				note = improper;
 		}
 		s->up = false;
-		s->ext_open = false;
+		/* The handle's last known state outlives the power we took
+		 * away (the operator opened it to ask for the extraction);
+		 * a board that left forgets it. */
+		if (!c->ha || !(r & SC_PRESENT))
+			s->ext_open = false;
 	} else {
 		bool was_up = s->up;
 
@@ -611,6 +622,48 @@ static const struct hs_hpc_ops cpci_ops = {
 
 /* ---- binding --------------------------------------------------------------- */
 
+/* Is ENUM# of the segment behind br wired to a platform line? */
+static bool enum_wired(struct hs_dev *br)
+{
+	const struct hs_platform *pl = hs_dev_platform(br);
+	uint32_t line;
+
+	return pl->ops->enum_line &&
+	       pl->ops->enum_line(pl->ctx, hs_dev_bdf(br), &line) == 0;
+}
+
+/* Does a board on br's secondary bus have the Hot Swap capability?  Read
+ * from configuration space: the bridge's driver binds before the core
+ * has scanned the bus behind it. */
+static bool hotswap_board(struct hs_dev *br)
+{
+	const struct hs_platform *pl = hs_dev_platform(br);
+	unsigned sec;
+
+	if (hs_dev_secondary_bus(br, &sec))
+		return false;
+	for (unsigned dev = 0; dev < 32; dev++) {
+		hs_bdf_t b = HS_BDF(HS_BDF_SEG(hs_dev_bdf(br)), sec, dev, 0);
+		uint32_t v;
+		unsigned at, hops = 0;
+
+		if (pl->ops->cfg_read(pl->ctx, b, 0x00, 4, &v) ||
+		    (v & 0xFFFF) == 0xFFFF || (v & 0xFFFF) == 0 ||
+		    pl->ops->cfg_read(pl->ctx, b, 0x06, 2, &v) ||
+		    !(v & 0x10) || /* Capabilities List (PCI 3.0, 6.2.3) */
+		    pl->ops->cfg_read(pl->ctx, b, 0x34, 1, &v))
+			continue;
+		for (at = v & 0xFC; at >= 0x40 && hops < 48; hops++) {
+			if (pl->ops->cfg_read(pl->ctx, b, (uint16_t)at, 2, &v))
+				break;
+			if ((v & 0xFF) == CAP_HS)
+				return true;
+			at = (v >> 8) & 0xFC;
+		}
+	}
+	return false;
+}
+
 static int cpci_probe(struct hs_dev *br, void **priv)
 {
 	struct hs_hpc_slot_desc d[MAX_SLOTS];
@@ -657,6 +710,18 @@ static int cpci_probe(struct hs_dev *br, void **priv)
 			first_phys = fp;
 			c->laid_out = true;
 		}
+	}
+
+	/* The quirk table marks a bridge by its ids, and those say only that
+	 * CompactPCI system boards use the part: so do plain add-in cards,
+	 * and QEMU's (and the simulator's) plain pci-bridge carries the
+	 * 21154's ids.  A backplane is recognised by what it has: the HA
+	 * slot control block, ENUM# or slot wiring the platform declares,
+	 * or a board with the Hot Swap capability (PICMG 2.1, 3.1) behind
+	 * it.  Without any, no phantom slots. */
+	if (!c->ha && !c->laid_out && !enum_wired(br) && !hotswap_board(br)) {
+		rc = -HS_ENODEV;
+		goto free_c;
 	}
 
 	hs_memzero(d, sizeof(d));

@@ -6,9 +6,17 @@
 set -eu
 
 # qemu-system-x86, gcc-multilib (32-bit libgcc) and python3: the bare-metal
-# image and its test suite on QEMU (tests/qemu).  valgrind: make bench counts
-# the instructions of one hot-add with callgrind (bench/bench_scaling.sh).
-PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3 gcc-multilib qemu-system-x86 python3 valgrind"
+# image and its test suite on QEMU (tests/qemu); gcc-aarch64-linux-gnu and
+# qemu-system-arm: the aarch64 image.  valgrind: make bench counts the
+# instructions of one hot-add with callgrind (bench/bench_scaling.sh).
+# One package a line: each feature adds its own.
+PKGS="
+build-essential cmake pkgconf python3
+libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3
+gcc-multilib qemu-system-x86
+gcc-aarch64-linux-gnu qemu-system-arm
+valgrind
+"
 
 missing=""
 for p in $PKGS; do

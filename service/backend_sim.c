@@ -807,9 +807,16 @@ static void m_sim_fault(struct call *k)
 	struct sim_slot *s = p_sim_slot(k, &bad);
 	int rc;
 
+	struct sim_slot_info si;
+
 	if (bad)
 		return;
-	rc = sim_inject_power_fault(s);
+	/* A power fault is the slot's power controller seeing an over-
+	 * current on a powered card: no card, or no power, nothing to
+	 * fault (the simulator's own drills may still latch one). */
+	sim_slot_get_info(s, &si);
+	rc = !si.present ? -HS_ENOENT : !si.powered ? -HS_EAGAIN
+			 : sim_inject_power_fault(s);
 	sim_done(k, "power fault", s, rc,
 		 rc == -HS_ENOENT ? "the slot is empty: no card to fault"
 				  : "the card has no power: nothing to fault");

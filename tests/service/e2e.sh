@@ -264,9 +264,22 @@ ctl sim fault 10 >"$T/out" 2>&1; rc=$?
 [ $rc -ne 0 ] && has "empty" && ok "a power fault on an empty slot is refused, naming why" || { bad "sim fault on empty slot"; cat "$T/out"; }
 ctl sim latch 23 open >"$T/out" 2>&1; rc=$?
 [ $rc -ne 0 ] && has "ejector" && ok "the latch of an empty cPCI slot: the ejector is on the board" || { bad "sim latch message"; cat "$T/out"; }
+check "open slot 21's ejector handle (CompactPCI, per-slot power)" ctl sim latch 21 open
+ctl sim advance 2s >/dev/null
+ctl --json show 21 >"$T/out"
+has '"state": "off"' && has '"blue_led": true' && has '"latch": "open"' &&
+	ok "slot 21 off with the blue LED lit and the latch open (PICMG 2.1 safe to extract)" || { bad "slot 21 after the ejector"; cat "$T/out"; }
 ctl sim insert 10 nic-82559 >/dev/null && ctl sim advance 100ms >/dev/null
 check "after the refused fault, a card in slot 10 comes up" ctl add 10
 [ "$(state_of 10)" = on ] && ok "slot 10 on" || bad "slot 10: $(state_of 10)"
+check "a power fault on slot 10's card" ctl sim fault 10
+ctl sim advance 10ms >/dev/null
+check "acknowledge it" ctl --yes remove 10
+ctl add 10 >"$T/out" 2>&1; rc=$?
+[ $rc -ne 0 ] && has "power fault" && ok "add on the faulted card fails naming the power fault (not the link)" || { bad "add after an acknowledged fault"; cat "$T/out"; }
+ctl sim pull 10 >/dev/null; ctl sim advance 100ms >/dev/null
+ctl sim insert 10 nic-82559 >/dev/null && ctl sim advance 100ms >/dev/null
+check "a new card in slot 10 comes up" ctl add 10
 check "remove slot 4 (operator)" ctl --yes remove 4
 kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
 start
