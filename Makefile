@@ -79,6 +79,7 @@ bench: all
 	$(RELEASE)/hotswap-bench-alloc
 	python3 bench/qemu_bench.py --x86 $(RELEASE)/hotswap-qemu.elf \
 		--aarch64 $(RELEASE)/hotswap-aarch64.elf
+	python3 bench/web.py $(RELEASE) .
 
 install: all
 	$(CMAKE) --install $(RELEASE) $(if $(DESTDIR),,--prefix /usr/local)

@@ -287,6 +287,47 @@ undo_flag:
 	return rc;
 }
 
+int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
+{
+	struct hs_core *core = d->core;
+	char why[128] = "";
+	int rc;
+
+	if (msglen)
+		msg[0] = '\0';
+	if (d->flags & DEV_BLOCKED)
+		return 0;
+	if (d->flags & DEV_GONE) {
+		hs_snprintf(msg, msglen, "the device is gone");
+		return -HS_ENODEV;
+	}
+	if (d->bridge) {
+		hs_snprintf(msg, msglen, "a bridge forwards for the functions "
+			    "behind it: block those instead");
+		return -HS_EINVAL;
+	}
+	if (d->drv && d->drv->query_remove &&
+	    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
+		hs_snprintf(msg, msglen, "driver %s refuses: %s", d->drv->name,
+			    why[0] ? why : "busy");
+		return -HS_EBUSY;
+	}
+	rc = hs_txn_begin(core, "deauthorize");
+	if (rc) {
+		hs_snprintf(msg, msglen, "another change is in progress");
+		return rc;
+	}
+	hs_unbind(core, d);
+	/* Decode and bus mastering off: no MMIO reaches it and it can
+	 * issue no DMA (PCI Local Bus 6.2.2, Command bits 0-2). */
+	hs_disable_dev(core, d);
+	d->flags |= DEV_BLOCKED;
+	/* The driver is gone already: the block is committed even if its
+	 * event could not be queued (the view still says blocked). */
+	(void)hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL);
+	return hs_txn_commit(core);
+}
+
 void hs_unbind(struct hs_core *core, struct hs_dev *d)
 {
 	const struct hs_driver *drv = d->drv;

@@ -17,6 +17,13 @@ gcc-multilib qemu-system-x86
 gcc-aarch64-linux-gnu qemu-system-arm
 valgrind
 "
+# The HTTP endpoint (libmicrohttpd) and its tests: headless chromium,
+# prometheus (promtool and a server for the fleet test), wrk (make bench).
+PKGS="$PKGS
+libmicrohttpd-dev chromium prometheus wrk
+"
+# node and npm for playwright-core (tests/web), unless node is there already.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 
 missing=""
 for p in $PKGS; do

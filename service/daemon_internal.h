@@ -51,6 +51,10 @@ struct hsd_client {
 	bool closing;
 	unsigned refs;          /* requests still in flight */
 	unsigned long id;       /* connection number, for the log */
+	/* An in-process client (http.c): replies and events go to sink
+	 * instead of a pipe (hsd_client_local). */
+	void (*sink)(struct hsd_client *c, json_t *msg);
+	void *sink_arg;
 };
 
 struct hsd {
@@ -74,6 +78,8 @@ struct hsd {
 	int64_t time_base;      /* service time = time_base + back-end clock */
 	bool booting;
 	bool stopping;
+	bool journal;           /* logging natively to systemd's journal */
+	void *locates;          /* locate timers running (methods.c) */
 
 	struct hsd_client *clients;
 	unsigned long nclients_ever;
@@ -88,6 +94,7 @@ struct hsd {
 	struct { char slot[32]; char why[448]; } notes[16];
 	unsigned long events_published, db_errors;
 	char slot_name_buf[16];
+	struct hsd_http *http;  /* the HTTP endpoint (http.c), NULL when off */
 };
 
 struct envbuf {
@@ -132,8 +139,19 @@ void hsd_client_ref(struct hsd_client *c);
 void hsd_client_unref(struct hsd_client *c);
 void hsd_broadcast_event(struct hsd *d, json_t *ev);
 void hsd_handle_close(struct hsd *d, uv_handle_t *h);
+/* An in-process client with the given access: every message the
+ * protocol would write to it (replies, events) is handed to sink, which
+ * takes the reference.  Closing it drops later messages; it is freed
+ * once no request of its is in flight. */
+struct hsd_client *hsd_client_local(struct hsd *d, enum hsd_access access,
+				    void (*sink)(struct hsd_client *c,
+						 json_t *msg),
+				    void *arg);
+void hsd_client_local_close(struct hsd_client *c);
 
 /* methods.c: one request; the reply is sent now or later. */
 void hsd_dispatch(struct hsd_client *c, json_t *req);
+/* Close the locate timers still running (at stop). */
+void hsd_locates_stop(struct hsd *d);
 
 #endif

@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"      --agents DIR       agents directory\n"
 		"      --rules FILE       authorization rules\n"
 		"      --set KEY=VALUE    any configuration key\n"
+		"      --http [ADDR:]PORT serve the web view, REST, Redfish and\n"
+		"                         /metrics there (loopback by default)\n"
 		"      --syslog           log to syslog instead of stderr\n"
 		"  -v, --verbose          log debug messages\n"
 		"      --print-config     print the configuration and exit\n"
@@ -88,6 +90,7 @@ int main(int argc, char **argv)
 		{ "agents", required_argument, NULL, 'A' },
 		{ "rules", required_argument, NULL, 'R' },
 		{ "set", required_argument, NULL, 'o' },
+		{ "http", required_argument, NULL, 'H' },
 		{ "syslog", no_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "print-config", no_argument, NULL, 'P' },
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
 		case 'S': key = "state_dir"; break;
 		case 'A': key = "agents_dir"; break;
 		case 'R': key = "rules"; break;
+		case 'H': key = "http_listen"; break;
 		case 'L':
 			key = "log";
 			value = "syslog";

@@ -103,6 +103,10 @@ void hsd_client_send(struct hsd_client *c, json_t *msg)
 		json_decref(msg);
 		return;
 	}
+	if (c->sink) {
+		c->sink(c, msg);
+		return;
+	}
 	text = json_dumps(msg, JSON_COMPACT);
 	json_decref(msg);
 	if (!text)
@@ -128,7 +132,7 @@ void hsd_broadcast_event(struct hsd *d, json_t *ev)
 	for (struct hsd_client *c = d->clients; c; c = c->next) {
 		if (!c->subscribed || c->closing)
 			continue;
-		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
+		if (!c->sink && uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >
 		    MAX_BACKLOG) {
 			hsd_log(d, LOG_WARNING, "client %lu reads events too "
 				"slowly: disconnected", c->id);
@@ -175,8 +179,44 @@ static void client_close(struct hsd_client *c)
 		return;
 	c->closing = true;
 	c->subscribed = false;
+	if (c->sink) {          /* its owner frees it: hsd_client_local_close */
+		c->sink = NULL;
+		return;
+	}
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	uv_close((uv_handle_t *)&c->pipe, client_closed);
+}
+
+struct hsd_client *hsd_client_local(struct hsd *d, enum hsd_access access,
+				    void (*sink)(struct hsd_client *c,
+						 json_t *msg),
+				    void *arg)
+{
+	struct hsd_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->access = access;
+	c->uid = geteuid();     /* acts with the service's authority */
+	c->gid = getegid();
+	c->pid = getpid();
+	c->id = ++d->nclients_ever;
+	c->sink = sink;
+	c->sink_arg = arg;
+	c->next = d->clients;
+	d->clients = c;
+	return c;
+}
+
+void hsd_client_local_close(struct hsd_client *c)
+{
+	c->closing = true;
+	c->subscribed = false;
+	c->sink = NULL;
+	/* pipe.data stays NULL for a local client: the last unref frees it */
+	if (!c->refs)
+		client_free(c);
 }
 
 void hsd_client_ref(struct hsd_client *c)

@@ -243,6 +243,16 @@ int hs_dev_serial(const struct hs_dev *dev, uint64_t *serial);
  * blocked.
  */
 int hs_dev_authorize(struct hs_dev *dev, char *msg, size_t msglen);
+/*
+ * Deauthorize (block) a running function, as USBGuard's "block" does for
+ * a USB device: its driver is asked (query_remove may veto, -HS_EBUSY
+ * with msg saying why), unbound, and the Command register's memory and
+ * I/O decode and Bus Master Enable are cleared, in one transaction; the
+ * function stays enumerated and keeps its resources, blocked, until
+ * hs_dev_authorize.  A bridge is refused (block the functions behind it).
+ * 0 when it was already blocked.
+ */
+int hs_dev_deauthorize(struct hs_dev *dev, char *msg, size_t msglen);
 bool hs_dev_gone(const struct hs_dev *dev);
 const char *hs_dev_driver_name(const struct hs_dev *dev);
 /* The driver bound to dev and the instance data its probe returned. */

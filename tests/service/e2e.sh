@@ -260,6 +260,22 @@ PY
 check "locate slot 5" ctl attention 5 locate
 ctl --json history --slot 5 --limit 1 >"$T/out"
 grep -q '"outcome": *"blink"' "$T/out" && ok "locate is recorded as blink, as the protocol says" || { bad "locate outcome"; cat "$T/out"; }
+python3 - "$SOCK" >"$T/out" 2>&1 <<'PY' && ok "locate with a timeout blinks, then goes off by itself" || { bad "locate timeout"; cat "$T/out"; }
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw"); f.readline()
+def ask(m, p=None):
+    f.write(json.dumps({"id": 1, "method": m, "params": p or {}}) + "\n"); f.flush()
+    return json.loads(f.readline())
+ask("slot.attention", {"slot": "5", "indicator": "off"})
+ask("sim.advance", {"ns": 1000000})
+assert "result" in ask("slot.attention", {"slot": "5", "indicator": "locate", "timeout_ns": 300000000})
+ask("sim.advance", {"ns": 1000000})
+assert ask("slot.show", {"slot": "5"})["result"]["attention"] == "blink"
+time.sleep(1.0)
+ask("sim.advance", {"ns": 1000000})
+assert ask("slot.show", {"slot": "5"})["result"]["attention"] == "off"
+assert ask("slot.attention", {"slot": "5", "indicator": "on", "timeout_ns": 5})["error"]["code"] == "invalid-params"
+PY
 ctl sim fault 10 >"$T/out" 2>&1; rc=$?
 [ $rc -ne 0 ] && has "empty" && ok "a power fault on an empty slot is refused, naming why" || { bad "sim fault on empty slot"; cat "$T/out"; }
 ctl sim latch 23 open >"$T/out" 2>&1; rc=$?
@@ -289,6 +305,30 @@ check "add slot 4 again" ctl add 4
 stop || bad "clean stop"
 start
 [ "$(state_of 4)" = on ] && ok "slot 4, added again, stays on across a restart" || bad "slot 4 after add and restart: $(state_of 4)"
+
+# ---- USBGuard's verbs (#19): block a running function, list, generate, trigger -------------
+python3 - "$SOCK" >"$T/out" 2>&1 <<'PY' && ok "block a running NIC: no driver, no decode, no bus mastering, its DMA stopped; listed as blocked; authorized again; generate-policy; trigger" || { bad "device.block and friends"; sed 's/^/#   /' "$T/out"; }
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw"); f.readline()
+def ask(m, p=None):
+    f.write(json.dumps({"id": 1, "method": m, "params": p or {}}) + "\n"); f.flush()
+    return json.loads(f.readline())
+slot = next(x for x in ask("slot.list")["result"] if x["slot"] == "11")
+dev = slot["devices"][0]
+r = ask("device.block", {"device": dev["bdf"]})["result"]
+assert r["blocked"] and "driver" not in r and r["bus_master"] is False, r
+assert [d["bdf"] for d in ask("device.list", {"blocked": True})["result"]] == [dev["bdf"]] or \
+       dev["bdf"] in [d["bdf"] for d in ask("device.list", {"blocked": True})["result"]]
+d = ask("sim.dma", {"slot": "11", "fn": 0, "count": 20})["result"]
+assert d["blocked"] == 20 and d["through"] == 0, d
+assert ask("device.block", {"device": "0000:00:1c.0"})["error"]["code"] == "failed"
+a = ask("authorize", {"device": dev["bdf"]})["result"][0]
+assert a["driver"] == "simnet", a
+rules = ask("policy.generate")["result"]["rules"]
+assert rules and len(rules) == len(set(rules)) and all(x.startswith(("allow ", "block ")) for x in rules), rules
+assert ask("agents.trigger")["result"]["triggered"] > 0
+print("ok")
+PY
 
 # ---- report ------------------------------------------------------------------------------------
 check "report" ctl report
