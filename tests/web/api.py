@@ -55,8 +55,9 @@ try:
     # ---- reads match the socket --------------------------------------------
     st, slots, _, _ = d.request("GET", "/api/v1/slots")
     sock = json.loads(d.ctl("--json", "list").stdout)
-    ok(st == 200 and [s["slot"] for s in slots] == [s["slot"] for s in sock]
-       and [s["state"] for s in slots] == [s["state"] for s in sock],
+    # hotswapctl orders the slots numerically; the API in the daemon's order
+    ok(st == 200 and sorted((s["slot"], s["state"]) for s in slots) ==
+       sorted((s["slot"], s["state"]) for s in sock),
        "GET /api/v1/slots shows what hotswapctl list shows")
     st, j, _, _ = d.request("GET", "/api/v1/slots/3")
     ok(st == 200 and j["slot"] == "3" and j["devices"], "GET one slot")
