@@ -14,6 +14,7 @@ command channel, its guard's lines stream back over the event channel.
 Exit status: 0 every check passed, 1 a check failed, 2 bad usage.
 """
 
+import json
 import argparse
 import os
 import re
@@ -280,14 +281,14 @@ def ctl(r, args, rc=0):
 
 
 def listing(r):
-    """`hotswapctl list`: {slot: (state, devices)}."""
+    """`hotswapctl --json list`: {slot: (state, "name(driver) ...")}."""
     out = {}
-    for line in ctl(r, "list").splitlines()[1:]:
-        w = line.split()
-        if len(w) >= 7:
-            out[w[0]] = (w[4], " ".join(w[8:] if w[7] in ("-", "open",
-                                                          "closed")
-                                         else w[7:]))
+    for s in json.loads(ctl(r, "--json list")):
+        devs = []
+        for d in s.get("devices", []):
+            n = d.get("name") or d.get("bdf", "?")
+            devs.append("%s(%s)" % (n, d["driver"]) if d.get("driver") else n)
+        out[s["slot"]] = (s["state"], " ".join(devs))
     return out
 
 
