@@ -91,6 +91,11 @@ struct hsd_slot_view {
 	uint16_t sltctl, sltsta, lnksta;
 };
 
+/* Requests the drivers took, and how they ended. */
+struct hsd_driver_ledger {
+	uint64_t submitted, completed, failed, refused, in_flight;
+};
+
 enum hsd_bev_type {
 	HSD_BEV_SLOT_STATE,     /* from / to: enum hs_slot_state */
 	HSD_BEV_SLOT_ALERT,     /* msg */
@@ -192,6 +197,11 @@ struct hsd_backend_ops {
 	 * is asked and unbound, decode and bus mastering turned off. */
 	int (*deauthorize)(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
 			   size_t msglen);
+	/* Optional (NULL: not provided): the device drivers' ledger of I/O
+	 * requests, so that a request lost across a removal or a move
+	 * shows (the simulator's drivers keep one). */
+	int (*driver_ledger)(struct hsd_backend *b,
+			     struct hsd_driver_ledger *out);
 	/* Optional (NULL: not provided): give empty slots their
 	 * reservations back; done once. */
 	int (*rebalance)(struct hsd_backend *b, hsd_done_fn done, void *arg);

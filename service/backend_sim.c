@@ -697,6 +697,25 @@ static int sim_be_deauthorize(struct hsd_backend *b, hs_bdf_t bdf,
 	return dev ? hs_dev_deauthorize(dev, msg, msglen) : -ENOENT;
 }
 
+static int sim_be_ledger(struct hsd_backend *b, struct hsd_driver_ledger *o)
+{
+	const struct simcard_ledger *l = simcard_ledger();
+
+	o->submitted = l->submitted;
+	o->completed = l->completed;
+	o->failed = l->failed;
+	o->refused = l->refused;
+	o->in_flight = 0;
+	for (struct hs_dev *d = hs_dev_next(b->core, NULL); d;
+	     d = hs_dev_next(b->core, d)) {
+		const struct hs_driver *drv = hs_dev_driver(d);
+
+		if (drv == &simnet_driver || drv == &simstor_driver)
+			o->in_flight += simcard_in_flight(d);
+	}
+	return 0;
+}
+
 static int sim_be_rebalance(struct hsd_backend *b, hsd_done_fn done,
 			    void *arg)
 {
@@ -1024,6 +1043,7 @@ const struct hsd_backend_ops hsd_backend_sim = {
 	.slot_policy = sim_be_policy,
 	.authorize = sim_be_authorize,
 	.deauthorize = sim_be_deauthorize,
+	.driver_ledger = sim_be_ledger,
 	.rebalance = sim_be_rebalance,
 	.resync = sim_be_resync,
 	.methods = sim_methods,

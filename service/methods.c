@@ -449,13 +449,14 @@ static void m_status(struct call *k)
 	struct hsd_agents_stats as = { 0 };
 	struct hsd_slot_view v;
 	unsigned nslots = 0;
+	json_t *st;
 
 	for (void *c = d->be_ops->slot_next(d->be, NULL, &v); c;
 	     c = d->be_ops->slot_next(d->be, c, &v))
 		nslots++;
 	if (d->agents)
 		hsd_agents_stats(d->agents, &as);
-	REPLY(k, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:i, "
+	st = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:i, "
 			   "s:{s:I, s:I, s:I}, s:I, s:s, s:s}",
 			   "platform", d->be_ops->name, "backend_chosen_by",
 			   d->be_why, "chassis", d->be_ops->chassis(d->be),
@@ -469,7 +470,23 @@ static void m_status(struct call *k)
 			   (json_int_t)as.failures, "timeouts",
 			   (json_int_t)as.timeouts, "db_errors",
 			   (json_int_t)d->db_errors, "state_dir",
-			   d->cfg.state_dir, "socket", d->cfg.socket));
+			   d->cfg.state_dir, "socket", d->cfg.socket);
+	if (st && d->be_ops->driver_ledger) {
+		struct hsd_driver_ledger l;
+
+		if (d->be_ops->driver_ledger(d->be, &l) == 0)
+			json_object_set_new(st, "driver_requests", json_pack(
+				"{s:I, s:I, s:I, s:I, s:I, s:I}",
+				"submitted", (json_int_t)l.submitted,
+				"completed", (json_int_t)l.completed,
+				"failed", (json_int_t)l.failed,
+				"refused", (json_int_t)l.refused,
+				"in_flight", (json_int_t)l.in_flight,
+				/* Neither finished nor still in hand. */
+				"lost", (json_int_t)(l.submitted - l.completed -
+						      l.failed - l.in_flight)));
+	}
+	REPLY(k, st);
 }
 
 static void m_slot_list(struct call *k)

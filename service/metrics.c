@@ -323,6 +323,33 @@ static void slot_gauges(struct out *o, json_t *slots)
 	}
 }
 
+/* The drivers' ledger of I/O requests, where the back-end keeps one
+ * (status' driver_requests): how requests ended, and the ones lost (taken
+ * by a driver, then neither finished nor in hand: what a hot-plug stack
+ * must never do across a removal or a move). */
+static void driver_requests(struct out *o, json_t *dr)
+{
+	static const char *const outcome[] = { "submitted", "completed",
+					       "failed", "refused" };
+
+	if (!json_is_object(dr))
+		return;
+	head(o, "hotswap_driver_requests_total", "counter",
+	     "I/O requests the device drivers took, by how they ended");
+	for (size_t i = 0; i < sizeof(outcome) / sizeof(outcome[0]); i++)
+		put(o, "hotswap_driver_requests_total{outcome=\"%s\"} %"
+		    JSON_INTEGER_FORMAT "\n", outcome[i],
+		    json_integer_value(json_object_get(dr, outcome[i])));
+	head(o, "hotswap_driver_requests_in_flight", "gauge",
+	     "I/O requests the device drivers hold now");
+	put(o, "hotswap_driver_requests_in_flight %" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(dr, "in_flight")));
+	counter(o, "hotswap_driver_requests_lost_total",
+		"I/O requests lost by the drivers: taken, never finished, no "
+		"longer held",
+		(uint64_t)json_integer_value(json_object_get(dr, "lost")));
+}
+
 char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 			 size_t *len)
 {
@@ -349,6 +376,7 @@ char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 		    esc(str(hello, "version"), v, sizeof(v)),
 		    (int)json_integer_value(json_object_get(hello, "protocol")),
 		    esc(str(st, "platform"), p, sizeof(p)));
+		driver_requests(&o, json_object_get(st, "driver_requests"));
 		json_decref(hello);
 		json_decref(st);
 		json_decref(e1);

@@ -253,6 +253,10 @@ try:
     ok(st == 200 and j["Status"]["State"] == "Enabled", "ReadyToRemove: false brings it back")
 
     # ---- metrics ---------------------------------------------------------------
+    # Traffic through the card in slot 1, so that the drivers' ledger moves.
+    net = [x for x in json.loads(d.ctl("--json", "show", "1").stdout)["devices"]
+           if x.get("driver")][0]
+    d.ctl("sim", "traffic", net["bdf"], "--count", "40")
     st, _, text, r = d.request("GET", "/metrics")
     ok(st == 200 and r.getheader("Content-Type").startswith("text/plain; version=0.0.4"),
        "/metrics in the text format")
@@ -267,6 +271,10 @@ try:
         if line and not line.startswith("#"):
             k, v = line.rsplit(" ", 1)
             vals[k] = float(v)
+    ok(vals.get('hotswap_driver_requests_total{outcome="submitted"}', 0) >= 40 and
+       vals.get("hotswap_driver_requests_lost_total") == 0,
+       "the drivers' ledger: requests submitted through slot 1's card, none lost",
+       str({k: v for k, v in vals.items() if "driver_requests" in k}))
     ok(vals.get("hotswap_hot_adds_total", 0) >= 2, "hot-adds counted (slot 2, slot 3 back)",
        str(vals.get("hotswap_hot_adds_total")))
     ok(vals.get("hotswap_removals_total") == 1, "one orderly removal counted")
