@@ -125,6 +125,7 @@ static void usage(FILE *f)
 	      "  authorize DEVICE|--slot SLOT [--permanent]\n"
 	      "  block DEVICE [--permanent]   stop a running function: driver unbound,\n"
 	      "                           no decode, no bus mastering, until authorize\n"
+	      "  reject DEVICE            block it, then take its card down (as remove)\n"
 	      "  trigger                  replay add events of present devices to the agents\n"
 	      "  rebalance                give empty slots their reserved room back,\n"
 	      "                           moving what the rebalance policy allows\n"
@@ -976,7 +977,8 @@ static const struct verb {
 	{ "enable", 0 }, { "disable", 0 },
 	{ "authorize", BIT(O_SLOT) | BIT(O_PERMANENT) },
 	{ "rebalance", 0 },
-	{ "block", BIT(O_PERMANENT) }, { "generate-policy", 0 }, { "trigger", 0 },
+	{ "block", BIT(O_PERMANENT) }, { "reject", 0 },
+	{ "generate-policy", 0 }, { "trigger", 0 },
 	{ "sim", BIT(O_SURPRISE) | BIT(O_COUNT) },
 	{ NULL, 0 },
 };
@@ -1158,6 +1160,10 @@ static void prepare(struct args *a)
 		/* USBGuard's list-devices --blocked. */
 		if (a->seen & BIT(O_BLOCKED))
 			a->params = json_pack("{s:b}", "blocked", 1);
+	} else if (!strcmp(v, "reject")) {
+		need(a, 1, "DEVICE");
+		a->method = "device.reject";
+		a->params = json_pack("{s:s}", "device", p[0]);
 	} else if (!strcmp(v, "block")) {
 		need(a, 1, "DEVICE [--permanent]");
 		a->method = "device.block";
@@ -1478,6 +1484,13 @@ int main(int argc, char **argv)
 			       "mastering) until hotswapctl authorize\n",
 			       s_(r, "bdf"), json_object_get(r, "name") ? " " : "",
 			       json_object_get(r, "name") ? s_(r, "name") : "");
+	} else if (!strcmp(verb, "reject")) {
+		r = call(&c, a.method, a.params);
+		if (c.json)
+			print_json(r);
+		else
+			printf("slot %s: %s: the rejected function's card is "
+			       "down\n", s_(r, "slot"), s_(r, "state"));
 	} else if (!strcmp(verb, "generate-policy")) {
 		r = call(&c, "policy.generate", NULL);
 		if (c.json) {

@@ -33,7 +33,7 @@ _hotswapctl()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local verbs="list show tree devices status watch history report rules
 		decisions add remove replace attention led enable disable
-		authorize block generate-policy trigger rebalance sim"
+		authorize block reject generate-policy trigger rebalance sim"
 	local global="--socket --json --yes --help --version"
 	local verb= sub= i w n=0 args=()
 

@@ -1120,6 +1120,46 @@ static void m_slot_replace(struct call *k) { operator_request(k, OP_REPLACE); }
 static void m_slot_disable(struct call *k) { operator_request(k, OP_DISABLE); }
 static void m_slot_enable(struct call *k) { operator_request(k, OP_ENABLE); }
 
+/* USBGuard's "reject": the function is blocked at once, then its card
+ * is removed like slot.remove (agents asked, drivers quiesced, slot
+ * powered off). */
+static void m_device_reject(struct call *k)
+{
+	struct hsd *d = k->d;
+	bool bad = false;
+	const char *what = hsd_p_str(k, "device", true, &bad);
+	struct hsd_dev_view v;
+	char b[16], msg[256], slot[64];
+	int rc;
+
+	if (bad)
+		return;
+	if (find_dev(d, what, &v)) {
+		FAIL(k, "not-found", ENOENT, "no device '%s'", what);
+		return;
+	}
+	hsd_fmt_bdf(v.bdf, b, sizeof(b));
+	if (!v.slot || v.hotplug_bridge) {
+		FAIL(k, "refused", EINVAL, "%s is not on a card in a hot-plug "
+		     "slot: it cannot be removed (block it instead)", b);
+		return;
+	}
+	snprintf(slot, sizeof(slot), "%s", v.slot);
+	if (!v.blocked && !v.bridge && d->be_ops->deauthorize) {
+		rc = d->be_ops->deauthorize(d->be, v.bdf, msg, sizeof(msg));
+		if (rc) {
+			FAIL(k, rc == -EBUSY ? "refused" : "failed", -rc,
+			     "%s: %s", b, msg);
+			return;
+		}
+		hsd_record_decision(d, &v, "block", "rejected: blocked, then "
+				    "its card removed");
+	}
+	json_object_set_new(k->params, "slot", json_string(slot));
+	operator_request(k, OP_REMOVE);
+}
+
+
 /* ledctl's locate with a timeout: the indicator blinks, then goes off
  * by itself (unless something else set it meanwhile). */
 struct locate {
@@ -1348,6 +1388,7 @@ static const struct hsd_method methods[] = {
 	{ "events.history", HSD_ACC_READ, m_events_history },
 	{ "report", HSD_ACC_READ, m_report },
 	{ "device.block", HSD_ACC_ADMIN, m_device_block },
+	{ "device.reject", HSD_ACC_ADMIN, m_device_reject },
 	{ "policy.generate", HSD_ACC_READ, m_policy_generate },
 	{ "agents.trigger", HSD_ACC_ADMIN, m_agents_trigger },
 };

@@ -50,7 +50,7 @@ expect() { # expect DESCRIPTION WANT WORDS...
 	echo "ok 0 - sourcing registers the completion" ||
 	{ echo "not ok 0 - sourcing registers the completion"; FAILS=1; }
 
-expect "verbs starting with 're'" "rebalance remove replace report" re
+expect "verbs starting with 're'" "rebalance reject remove replace report" re
 expect "verbs starting with 'a'" "add attention authorize" a
 expect "verbs starting with 'b'" "block" b
 expect "devices' option" "--blocked --json --yes" devices --

@@ -313,7 +313,7 @@ start
 [ "$(state_of 4)" = on ] && ok "slot 4, added again, stays on across a restart" || bad "slot 4 after add and restart: $(state_of 4)"
 
 # ---- USBGuard's verbs (#19): block a running function, list, generate, trigger -------------
-python3 - "$SOCK" >"$T/out" 2>&1 <<'PY' && ok "block a running NIC: no driver, no decode, no bus mastering, its DMA stopped; listed as blocked; authorized again; generate-policy; trigger" || { bad "device.block and friends"; sed 's/^/#   /' "$T/out"; }
+python3 - "$SOCK" >"$T/out" 2>&1 <<'PY' && ok "block a running NIC: no driver, no decode, no bus mastering, its DMA stopped; listed as blocked; authorized again; generate-policy; trigger; reject takes the card down" || { bad "device.block and friends"; sed 's/^/#   /' "$T/out"; }
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw"); f.readline()
 def ask(m, p=None):
@@ -333,6 +333,10 @@ assert a["driver"] == "simnet", a
 rules = ask("policy.generate")["result"]["rules"]
 assert rules and len(rules) == len(set(rules)) and all(x.startswith(("allow ", "block ")) for x in rules), rules
 assert ask("agents.trigger")["result"]["triggered"] > 0
+r = ask("device.reject", {"device": dev["bdf"]})
+assert r["result"]["state"] == "off", r
+assert ask("device.reject", {"device": "0000:00:1c.0"})["error"]["code"] == "refused"
+assert ask("slot.add", {"slot": "11"})["result"]["state"] == "on"
 print("ok")
 PY
 
