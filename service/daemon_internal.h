@@ -71,6 +71,7 @@ struct hsd {
 	 * sweep of cut-off clients that do not take their error. */
 	uv_idle_t srv_idle;
 	bool srv_idle_on;
+	unsigned long srv_cursor;       /* round-robin: next client id */
 	uv_timer_t srv_reaper;
 	bool srv_reaper_on;
 	unsigned long clients_cut_off;

@@ -39,13 +39,17 @@
  * output is under this (it waits for the client to read, it is never cut
  * off for a replay). */
 #define REPLAY_LOW (128u * 1024)
-#define REPLAY_CHUNK 64u
+#define REPLAY_CHUNK 128u
 /* Requests one client may have in progress (operator requests waiting
  * for the hardware); one more cuts it off (`too-many-requests`). */
 #define MAX_PENDING 64u
 /* Request lines handled per client per loop turn; the rest wait (reading
  * paused) until every other client has had its turn. */
 #define LINES_PER_TURN 8u
+/* Left-over work done per loop turn for all clients together, in
+ * replayed events; a request line counts as LINE_COST of them. */
+#define TURN_BUDGET 256u
+#define LINE_COST 8u
 /* A cut-off client gets this long to take its error line, then it is
  * closed whether it read it or not. */
 #define DRAIN_MS 5000u
@@ -250,13 +254,33 @@ void hsd_client_send(struct hsd_client *c, json_t *msg)
 
 void hsd_broadcast_event(struct hsd *d, json_t *ev)
 {
+	json_t *msg = json_pack("{s:O}", "event", ev);
+	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	size_t n = text ? strlen(text) : 0;
+
+	json_decref(msg);
+	if (!text)
+		return;
+	/* Dumped once, copied to each subscriber. */
 	for (struct hsd_client *c = d->clients; c; c = c->next) {
+		char *copy;
+
 		/* A client still replaying gets this event from the history
 		 * (it is stored before it is broadcast). */
-		if (!c->subscribed || c->closing || c->replaying)
+		if (!c->subscribed || c->closing || c->draining ||
+		    c->replaying)
 			continue;
-		hsd_client_send(c, json_pack("{s:O}", "event", ev));
+		if (queued(c) > MAX_QUEUED) {
+			cut_off(c, "too-slow", 0, "more than 1 MiB of replies "
+				"and events not read: disconnected");
+			continue;
+		}
+		if ((copy = malloc(n + 1))) {
+			memcpy(copy, text, n);
+			send_text(c, copy, n);
+		}
 	}
+	free(text);
 }
 
 /* ---- history replay ------------------------------------------------------- */
@@ -264,46 +288,60 @@ void hsd_broadcast_event(struct hsd *d, json_t *ev)
 struct replay {
 	struct hsd_client *c;
 	unsigned n;
+	char *buf;              /* the chunk's lines, written at once */
+	size_t len, cap;
 };
 
 static int replay_row(void *arg, const struct hsd_event_row *ev)
 {
 	struct replay *r = arg;
 	size_t n = strlen(ev->json);
-	char *text = malloc(n + 11);
 
+	if (r->len + n + 11 > r->cap) {
+		size_t cap = (r->len + n + 11) * 2;
+		char *p = realloc(r->buf, cap);
+
+		if (!p)
+			return -ENOMEM;
+		r->buf = p;
+		r->cap = cap;
+	}
 	r->n++;
 	r->c->replay_after = ev->seq;
-	if (!text)
-		return -ENOMEM;
 	/* The stored text is the event's JSON object as published. */
-	memcpy(text, "{\"event\":", 9);
-	memcpy(text + 9, ev->json, n);
-	text[n + 9] = '}';
-	send_text(r->c, text, n + 10);
-	return r->c->closing ? -EPIPE : 0;
+	memcpy(r->buf + r->len, "{\"event\":", 9);
+	memcpy(r->buf + r->len + 9, ev->json, n);
+	memcpy(r->buf + r->len + 9 + n, "}\n", 2);
+	r->len += n + 11;
+	return 0;
 }
 
-static void replay_chunk(struct hsd_client *c)
+/* Up to max events; returns how many were sent. */
+static unsigned replay_chunk(struct hsd_client *c, unsigned max)
 {
-	struct replay r = { c, 0 };
+	struct replay r = { c, 0, NULL, 0, 0 };
 	int rc;
 
 	if (!c->subscribed) {
 		c->replaying = false;
-		return;
+		return 0;
 	}
-	rc = hsd_db_events(c->d->db, c->replay_after, NULL, INT64_MIN,
-			   REPLAY_CHUNK, replay_row, &r);
-	if (rc < 0 && !c->closing)
+	rc = hsd_db_events(c->d->db, c->replay_after, NULL, INT64_MIN, max,
+			   replay_row, &r);
+	if (rc < 0)
 		hsd_log(c->d, LOG_ERR, "client %lu: replaying the history: "
 			"%s", c->id, rc == -ENOMEM ? strerror(ENOMEM)
 						   : hsd_db_errmsg(c->d->db));
-	/* Fewer than a chunk: caught up.  No event can be published between
+	if (r.len)                      /* send_text adds the last newline */
+		send_text(c, r.buf, r.len - 1);
+	else
+		free(r.buf);
+	/* Fewer than asked: caught up.  No event can be published between
 	 * the query and here (one loop callback), so live events go on from
 	 * exactly where the replay stopped. */
-	if (rc < 0 || r.n < REPLAY_CHUNK)
+	if (rc < 0 || r.n < max)
 		c->replaying = false;
+	return r.n;
 }
 
 void hsd_client_replay(struct hsd_client *c, uint64_t after)
@@ -313,9 +351,7 @@ void hsd_client_replay(struct hsd_client *c, uint64_t after)
 		return;
 	c->replay_after = after;
 	c->replaying = true;
-	replay_chunk(c);
-	if (has_work(c))
-		kick(c->d);
+	kick(c->d);             /* from the next turn on, in chunks */
 }
 
 /* ---- client life ---------------------------------------------------------- */
@@ -424,9 +460,9 @@ static void handle_line(struct hsd_client *c, char *line, size_t len)
 	json_decref(req);
 }
 
-/* Handle at most LINES_PER_TURN whole lines; then either read on, or,
- * with lines left, stop reading and wait for the next turn. */
-static void take_lines(struct hsd_client *c)
+/* Handle at most max whole lines; then either read on, or, with lines
+ * left, stop reading and wait for a later turn.  Returns how many. */
+static unsigned take_lines(struct hsd_client *c, unsigned max)
 {
 	unsigned handled = 0;
 	char *nl;
@@ -435,19 +471,20 @@ static void take_lines(struct hsd_client *c)
 	       (nl = memchr(c->in + c->inpos, '\n', c->inlen - c->inpos))) {
 		size_t at = c->inpos;
 
-		if (handled++ == LINES_PER_TURN) {
+		if (handled == max) {
 			if (!c->paused) {
 				uv_read_stop((uv_stream_t *)&c->pipe);
 				c->paused = true;
 			}
 			kick(c->d);
-			return;
+			return handled;
 		}
+		handled++;
 		c->inpos = (size_t)(nl - c->in) + 1;
 		handle_line(c, c->in + at, (size_t)(nl - c->in) - at);
 	}
 	if (c->closing || c->draining)
-		return;
+		return handled;
 	c->inlen -= c->inpos;
 	memmove(c->in, c->in + c->inpos, c->inlen);
 	c->inpos = 0;
@@ -461,12 +498,13 @@ static void take_lines(struct hsd_client *c)
 					     "request longer than %u bytes",
 					     MAX_REQUEST));
 		client_close(c);
-		return;
+		return handled;
 	}
 	if (c->paused) {
 		c->paused = false;
 		uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
 	}
+	return handled;
 }
 
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -485,26 +523,56 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	c->inlen += (size_t)n;
-	take_lines(c);
+	take_lines(c, LINES_PER_TURN);
 }
 
-/* One turn for every client with work left: a few lines each, a chunk of
- * replay each.  Between turns the loop polls, so a client flooding
- * requests or replaying a long history delays the others by one turn. */
+/* One turn of left-over work, bounded for all clients together (a
+ * request line costs LINE_COST, a replayed event 1), taken round-robin
+ * from where the last turn stopped.  Between turns the loop polls, so
+ * fresh clients and live traffic wait for at most one bounded turn. */
+static unsigned serve(struct hsd_client *c, unsigned budget)
+{
+	unsigned used = 0;
+
+	if (c->paused) {
+		unsigned max = budget / LINE_COST;
+
+		used += take_lines(c, max < LINES_PER_TURN ? (max ? max : 1)
+							   : LINES_PER_TURN) *
+			LINE_COST;
+	}
+	if (!c->closing && c->replaying && queued(c) < REPLAY_LOW &&
+	    used < budget) {
+		unsigned max = budget - used;
+
+		used += replay_chunk(c, max < REPLAY_CHUNK ? max
+							   : REPLAY_CHUNK);
+	}
+	return used ? used : 1;
+}
+
 static void idle_cb(uv_idle_t *h)
 {
 	struct hsd *d = h->data;
+	unsigned budget = TURN_BUDGET;
 	bool more = false;
 
-	for (struct hsd_client *c = d->clients; c; c = c->next) {
-		if (c->closing || c->draining)
-			continue;
-		if (c->paused)
-			take_lines(c);
-		if (!c->closing && c->replaying && queued(c) < REPLAY_LOW)
-			replay_chunk(c);
-		more |= has_work(c);
-	}
+	/* The list runs from the newest client (highest id) down: first
+	 * those at or below the cursor, then wrap to the newer ones. */
+	for (int pass = 0; pass < 2 && budget; pass++)
+		for (struct hsd_client *c = d->clients; c && budget;
+		     c = c->next) {
+			unsigned used;
+
+			if ((c->id <= d->srv_cursor) != (pass == 0) ||
+			    !has_work(c))
+				continue;
+			used = serve(c, budget);
+			budget = used < budget ? budget - used : 0;
+			d->srv_cursor = c->id - 1;
+		}
+	for (struct hsd_client *c = d->clients; c && !more; c = c->next)
+		more = has_work(c);
 	if (!more) {
 		uv_idle_stop(h);
 		d->srv_idle_on = false;
