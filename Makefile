@@ -68,6 +68,7 @@ test-qemu: $(ASAN)/.configured
 bench: all
 	$(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
+	$(RELEASE)/hotswap-bench-catalog
 	$(RELEASE)/hotswap-bench-clients
 
 install: all

@@ -79,6 +79,10 @@ struct sim_topology {
 	size_t ncard, capcard;
 	struct topo_card **index;   /* the visible ones, sorted by name */
 	size_t nindex;
+	/* While loading: name -> position in card[] of the visible entry,
+	 * so each lookup is a hash probe (jansson's object) and loading
+	 * stays linear in the catalog's size. */
+	json_t *byname;
 };
 
 /* ---- the loader's working state ------------------------------------------ */
@@ -1222,13 +1226,9 @@ static int parse_card(struct loader *l, const char *name, json_t *obj,
 static struct topo_card *find_card(const struct sim_topology *topo,
 				   const char *name)
 {
-	size_t i;
+	json_t *v = topo->byname ? json_object_get(topo->byname, name) : NULL;
 
-	for (i = 0; i < topo->ncard; i++)
-		if (!topo->card[i]->shadowed &&
-		    !strcmp(topo->card[i]->name, name))
-			return topo->card[i];
-	return NULL;
+	return v ? topo->card[json_integer_value(v)] : NULL;
 }
 
 /* Parse one "catalog" object; its entries shadow earlier ones. */
@@ -1243,6 +1243,8 @@ static int parse_catalog(struct loader *l, json_t *obj)
 	rc = want_object(l, obj);
 	if (rc)
 		return rc;
+	if (!l->topo->byname && !(l->topo->byname = json_object()))
+		return nomem(l);
 	json_object_foreach(obj, name, v) {
 		if (l->topo->ncard == l->topo->capcard) {
 			size_t cap = l->topo->capcard ? 2 * l->topo->capcard
@@ -1270,6 +1272,9 @@ static int parse_catalog(struct loader *l, json_t *obj)
 		old = find_card(l->topo, name);
 		if (old && old != c)
 			old->shadowed = true;
+		if (json_object_set_new_nocheck(l->topo->byname, name,
+				json_integer((json_int_t)(l->topo->ncard - 1))))
+			return nomem(l);
 	}
 	return 0;
 }
@@ -2614,6 +2619,7 @@ void sim_topology_free(struct sim_topology *topo)
 		card_free(topo->card[i]);
 	free(topo->card);
 	free(topo->index);
+	json_decref(topo->byname);
 	free(topo->name);
 	free(topo->description);
 	free(topo->topo_file);
