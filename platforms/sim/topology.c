@@ -113,20 +113,64 @@ static void card_free(struct topo_card *c);
 
 /* ---- messages and JSON paths --------------------------------------------- */
 
+/* Appends to out (of room bytes left) at most max bytes of s: all of it,
+ * or "..." and its tail (the tail names the file and the key at fault). */
+static size_t put_tail(char *out, size_t room, const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (!room)
+		return 0;
+	if (len > max)
+		len = max;
+	if (len >= room)
+		len = room - 1;
+	if (len < strlen(s) && len >= 3) {
+		memcpy(out, "...", 3);
+		memcpy(out + 3, s + strlen(s) - (len - 3), len - 3);
+	} else {
+		memcpy(out, s + strlen(s) - len, len);
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/*
+ * "FILE: PATH: PROBLEM" in err.  The problem is formatted first and kept
+ * whole; when the line does not fit, the file and the JSON path are
+ * shortened from the front ("...tail") to make room, whatever their
+ * length.
+ */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct loader *l, int rc, const char *fmt, ...)
 {
+	char problem[TOPO_PATH_LEN];
+	size_t plen, flen, jlen, keep, o = 0;
 	va_list ap;
-	int n;
 
 	if (!l->err || !l->errlen)
 		return rc;
-	n = snprintf(l->err, l->errlen, "%s: %s: ", l->file, l->path);
-	if (n >= 0 && (size_t)n < l->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(l->err + n, l->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
+	va_start(ap, fmt);
+	vsnprintf(problem, sizeof(problem), fmt, ap);
+	va_end(ap);
+	plen = strlen(problem);
+	flen = strlen(l->file);
+	jlen = strlen(l->path);
+	/* Room for file and path: what the problem and ": " x2 leave. */
+	keep = l->errlen > plen + 5 ? l->errlen - plen - 5 : 0;
+	if (flen + jlen > keep) {
+		/* The path's tail first; the file gets at most a third. */
+		size_t fmax = flen < keep / 3 ? flen : keep / 3;
+
+		flen = fmax;
+		jlen = keep - fmax < jlen ? keep - fmax : jlen;
 	}
+	o += put_tail(l->err + o, l->errlen - o, l->file, flen);
+	o += put_tail(l->err + o, l->errlen - o, ": ", 2);
+	o += put_tail(l->err + o, l->errlen - o, l->path, jlen);
+	o += put_tail(l->err + o, l->errlen - o, ": ", 2);
+	if (o < l->errlen)
+		snprintf(l->err + o, l->errlen - o, "%s", problem);
 	return rc;
 }
 
