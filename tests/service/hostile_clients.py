@@ -86,10 +86,15 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hotswap-hostile.")
     sock = os.path.join(tmp, "hotswapd.sock")
     log = open(os.path.join(tmp, "daemon.log"), "w")
+    # As root, the socket belongs to group `users` so that a peer's
+    # supplementary groups can be checked (see peers()).
+    group = "users" if os.geteuid() == 0 else ""
+    if group:
+        os.chmod(tmp, 0o711)
     proc = subprocess.Popen(
         [hotswapd, "--clock", "virtual", "--socket", sock, "--state-dir",
          os.path.join(tmp, "state"), "--set", "runtime_dir=" + tmp,
-         "--set", "socket_group="], stdout=log, stderr=log)
+         "--set", "socket_group=" + group], stdout=log, stderr=log)
     try:
         run(proc, sock)
     finally:
@@ -151,6 +156,8 @@ def run(proc, sock):
     r = w.call("status", rid=77)
     ok(r and r.get("id") == 77 and "result" in r,
        "the connection stays usable after them", r)
+
+    peers(sock)
 
     # The flooder: 20,000 requests, nothing read until it is done sending.
     flood = Client(sock)
@@ -248,6 +255,54 @@ def run(proc, sock):
     ok(rc == 0, "SIGTERM under load ends the daemon (exit status %r)" % rc)
     for c in (w, stall, watch, flood2):
         c.close()
+
+
+PEER = r'''
+import json, os, socket, sys
+groups = json.loads(sys.argv[2])
+os.setgroups(groups)
+os.setgid(65534)
+os.setuid(65534)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+hello = json.loads(f.readline())
+f.write(b'{"id":1,"method":"no.such.method"}\n')
+f.flush()
+print(json.dumps([hello, json.loads(f.readline())]))
+'''
+
+
+def peer(sock, groups):
+    r = subprocess.run([sys.executable, "-c", PEER, sock, json.dumps(groups)],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode:
+        return None, r.stderr
+    return json.loads(r.stdout), None
+
+
+def peers(sock):
+    """Access from credentials: a peer whose 300th supplementary group is
+    the socket's group is admin; a peer without access is refused even an
+    unknown method.  Needs root (setgroups, setuid)."""
+    if os.geteuid() != 0:
+        print("# skip: peers in many groups and without access need root")
+        return
+    users = 100
+    many = [50000 + i for i in range(299)] + [users]
+    out, err = peer(sock, many)
+    ok(out and out[0]["hello"]["access"] == "admin" and
+       out[1].get("error", {}).get("code") == "unknown-method",
+       "a peer whose 300th supplementary group is the socket's is admin",
+       out or err)
+    mode = os.stat(sock).st_mode
+    os.chmod(sock, 0o666)       # let a peer without access connect at all
+    out, err = peer(sock, [])
+    os.chmod(sock, mode & 0o777)
+    ok(out and out[0]["hello"]["access"] == "none" and
+       out[1].get("error", {}).get("code") == "permission-denied",
+       "a peer without access gets permission-denied for an unknown method",
+       out or err)
 
 
 def _quiet_send(c, data):
