@@ -18,8 +18,10 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
+CLANG   := $(BUILD)/clang
+SCAN    := $(BUILD)/scan
 
-.PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu
+.PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu clang scan
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -45,7 +47,23 @@ demo-core: all
 	$(RELEASE)/hotswap-lspci -e
 	$(RELEASE)/hotswap-demo
 
-check: $(ASAN)/.configured
+# Everything (tests included) also builds with clang at the same warnings
+# and -Werror; the QEMU image is left out (gcc's 32-bit libgcc).
+$(CLANG)/.configured: CMakeLists.txt
+	CC=clang $(CMAKE) -S . -B $(CLANG) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_QEMU_IMAGE=OFF
+	@touch $@
+
+clang: $(CLANG)/.configured
+	$(CMAKE) --build $(CLANG) -j$(JOBS)
+
+# The clang static analyzer over the same build; fails on any report
+# (docs/testing.md says how to read them).
+scan:
+	rm -rf $(SCAN)
+	scan-build -o $(SCAN)/reports cmake -S . -B $(SCAN) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_QEMU_IMAGE=OFF -DHOTSWAP_TESTS=OFF
+	scan-build -o $(SCAN)/reports --status-bugs $(CMAKE) --build $(SCAN) -j$(JOBS)
+
+check: $(ASAN)/.configured clang
 	$(CMAKE) --build $(ASAN) -j$(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
 

@@ -1488,20 +1488,22 @@ enum bus_kind {
 
 static const char *const bus_desc[] = {
 	[BUS_ROOT] = "the host bridge's bus",
-	[BUS_LINK] = "a PCI Express link (below a root-port or "
-		     "downstream-port)",
+	/* Parenthesised: clang's -Wstring-concatenation takes a split
+	 * literal in an array initialiser for a missing comma. */
+	[BUS_LINK] = ("a PCI Express link (below a root-port or "
+		      "downstream-port)"),
 	[BUS_SWITCH] = "a switch's internal bus (below an upstream-port)",
 	[BUS_PCI] = "a conventional PCI bus (below a pci-bridge)",
 };
 
 static const char *const bus_allows[] = {
-	[BUS_ROOT] = "root-port, pci-bridge, shpc-bridge, cpci-segment, "
-		     "soldered",
-	[BUS_LINK] = "upstream-port, soldered (a PCI Express card), at "
-		     "device 0",
+	[BUS_ROOT] = ("root-port, pci-bridge, shpc-bridge, cpci-segment, "
+		      "soldered"),
+	[BUS_LINK] = ("upstream-port, soldered (a PCI Express card), at "
+		      "device 0"),
 	[BUS_SWITCH] = "downstream-port",
-	[BUS_PCI] = "pci-bridge, shpc-bridge, cpci-segment, soldered (a "
-		    "conventional card)",
+	[BUS_PCI] = ("pci-bridge, shpc-bridge, cpci-segment, soldered (a "
+		     "conventional card)"),
 };
 
 struct bus_walk {
