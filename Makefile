@@ -19,9 +19,11 @@ CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
 CLANG   := $(BUILD)/clang
+FUZZ    := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 20
 SCAN    := $(BUILD)/scan
 
-.PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu clang scan
+.PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu clang scan fuzz
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -63,7 +65,17 @@ scan:
 	scan-build -o $(SCAN)/reports cmake -S . -B $(SCAN) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_QEMU_IMAGE=OFF -DHOTSWAP_TESTS=OFF
 	scan-build -o $(SCAN)/reports --status-bugs $(CMAKE) --build $(SCAN) -j$(JOBS)
 
-check: $(ASAN)/.configured clang
+# libFuzzer harnesses (tests/fuzz/README.md): each runs its committed
+# regressions, then FUZZ_SECONDS of fuzzing from its seed corpus.
+$(FUZZ)/.configured: CMakeLists.txt
+	CC=clang $(CMAKE) -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_FUZZ=ON -DHOTSWAP_TESTS=OFF -DHOTSWAP_QEMU_IMAGE=OFF
+	@touch $@
+
+fuzz: $(FUZZ)/.configured
+	$(CMAKE) --build $(FUZZ) -j$(JOBS)
+	sh scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
+
+check: $(ASAN)/.configured clang fuzz
 	$(CMAKE) --build $(ASAN) -j$(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
 
