@@ -141,15 +141,15 @@ static size_t put_tail(char *out, size_t room, const char *s, size_t max)
  * shortened from the front ("...tail") to make room, whatever their
  * length.
  */
-__attribute__((format(printf, 3, 4)))
-static int fail(struct loader *l, int rc, const char *fmt, ...)
+__attribute__((format(printf, 2, 3)))
+static void fail_msg(struct loader *l, const char *fmt, ...)
 {
 	char problem[TOPO_PATH_LEN];
 	size_t plen, flen, jlen, keep, o = 0;
 	va_list ap;
 
 	if (!l->err || !l->errlen)
-		return rc;
+		return;
 	va_start(ap, fmt);
 	vsnprintf(problem, sizeof(problem), fmt, ap);
 	va_end(ap);
@@ -171,8 +171,12 @@ static int fail(struct loader *l, int rc, const char *fmt, ...)
 	o += put_tail(l->err + o, l->errlen - o, ": ", 2);
 	if (o < l->errlen)
 		snprintf(l->err + o, l->errlen - o, "%s", problem);
-	return rc;
 }
+
+/* fail(l, rc, fmt, ...): the message, and rc as the expression's value
+ * where the caller (and the static analyzer, which does not follow a
+ * variadic call) can see it. */
+#define fail(l, rc, ...) (fail_msg((l), __VA_ARGS__), (rc))
 
 static int nomem(struct loader *l)
 {
@@ -1376,7 +1380,8 @@ static int link_card(struct loader *l, struct topo_card *c,
 					   sizeof(buf)));
 		}
 		if (child->mark == 1) {
-			for (k = 0; stack[k] != child; k++)
+			/* mark 1 = on the stack, so this stops by depth. */
+			for (k = 0; k < depth && stack[k] != child; k++)
 				;
 			chain_text(chain, sizeof(chain), stack, k, depth,
 				   child);
@@ -1923,7 +1928,8 @@ static int parse_pci_bridge(struct loader *l, json_t *obj,
 			    const struct node_type *t, struct bus_walk *b,
 			    size_t idx)
 {
-	uint16_t vendor, device;
+	/* Set by parse_location for every kind but soldered. */
+	uint16_t vendor = 0, device = 0;
 	struct sim_fn *fn;
 	uint8_t dev, f;
 	int rc, err = 0;
