@@ -267,9 +267,13 @@ static int cpci_status(void *priv, unsigned n, struct hs_slot_status *st)
 	}
 	st->link_up = up;
 	/* The handle is open while EXT is set, and stays open for us after
-	 * collect() cleared EXT, until INS says it closed again. */
-	st->latch_open = up && (s->ext_open ||
-				(csr_read(c, n, &at, &csr) && (csr & HS_EXT)));
+	 * collect() cleared EXT, until INS says it closed again.  A board we
+	 * powered off cannot say (its register is dark): the handle is as it
+	 * was last seen, open when it asked for the extraction. */
+	st->latch_open = up ? s->ext_open ||
+				      (csr_read(c, n, &at, &csr) &&
+				       (csr & HS_EXT))
+			    : st->present && s->ext_open;
 	st->interlock = false;
 	return 0;
 }
@@ -290,16 +294,19 @@ static int cpci_command(void *priv, unsigned n, const struct hs_slot_cmd *cmd)
 			set_led(c, n, s->lit);
 		if (c->ha) {
 			rc = ha_power(c, n, false);
-			/* Off by our hand, not pulled; powered again, the
-			 * board tells its handle anew (INS, or the LED the
-			 * hardware lights while it is open). */
+			/* Off by our hand, not pulled: the handle stays as
+			 * last seen until the board leaves or is powered
+			 * again, when it tells its handle anew (INS, or the
+			 * LED the hardware lights while it is open). */
 			s->up = false;
-			s->ext_open = false;
 		}
 		return rc;
 	}
-	if (cmd->power == 1 && c->ha && (rc = ha_power(c, n, true)))
-		return rc;
+	if (cmd->power == 1 && c->ha) {
+		s->ext_open = false;
+		if ((rc = ha_power(c, n, true)))
+			return rc;
+	}
 	if (cmd->power_ind != HS_KEEP)
 		set_led(c, n, s->lit);
 	return 0;
@@ -373,7 +380,11 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 				note = improper;
 		}
 		s->up = false;
-		s->ext_open = false;
+		/* The handle's last known state outlives the power we took
+		 * away (the operator opened it to ask for the extraction);
+		 * a board that left forgets it. */
+		if (!c->ha || !(r & SC_PRESENT))
+			s->ext_open = false;
 	} else {
 		bool was_up = s->up;
 

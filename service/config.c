@@ -40,7 +40,10 @@ struct key {
 
 static const char *const clock_choices[] = { "realtime", "virtual", NULL };
 static const char *const target_choices[] = { "allow", "block", NULL };
-static const char *const naming_choices[] = { "slot", "serial", NULL };
+/* slot: keyed by slot, path and ids; card (alias serial): by the Device
+ * Serial Number when the card has one, else as slot. */
+static const char *const naming_choices[] = { "slot", "card", "serial",
+					      NULL };
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
 static const char *const move_choices[] = { "never", "capable", NULL };
 static const char *const level_choices[] = { "err", "warning", "notice",
@@ -48,7 +51,9 @@ static const char *const level_choices[] = { "err", "warning", "notice",
 
 #define F(m) offsetof(struct hsd_config, m), sizeof(((struct hsd_config *)0)->m)
 static const struct key keys[] = {
-	{ "platform", K_STR, F(platform), NULL },
+	{ "backend", K_STR, F(backend), NULL },
+	/* The key's name before back-ends existed; still read. */
+	{ "platform", K_STR, F(backend), NULL },
 	{ "topology", K_STR, F(topology), NULL },
 	{ "catalog", K_STR, F(catalog), NULL },
 	{ "clock", K_ENUM, F(virtual_clock), clock_choices },
@@ -83,7 +88,7 @@ void hsd_config_defaults(struct hsd_config *c)
 	char base[HSD_PATH_MAX - 32];
 
 	memset(c, 0, sizeof(*c));
-	snprintf(c->platform, sizeof(c->platform), "sim");
+	snprintf(c->backend, sizeof(c->backend), "sim");
 	c->agent_timeout_ms = 10000;
 	c->block_inserted = false;
 	c->block_present = false;
@@ -92,6 +97,7 @@ void hsd_config_defaults(struct hsd_config *c)
 	c->log_level = LOG_INFO - LOG_ERR;   /* index into level_choices */
 	c->history_keep = 100000;
 	c->rebalance_capable = true;
+	c->name_by_serial = true;    /* naming = card */
 	if (geteuid() == 0) {
 		snprintf(c->runtime_dir, sizeof(c->runtime_dir),
 			 HOTSWAP_RUNSTATEDIR "/hotswap");
@@ -357,6 +363,9 @@ int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			goto close_file;
 		}
+		if (!strcmp(key, "backend") || !strcmp(key, "platform"))
+			snprintf(tmp.backend_from, sizeof(tmp.backend_from),
+				 "%.*s:%u", HSD_PATH_MAX, path, lineno);
 	}
 	*c = tmp;
 close_file:
@@ -372,6 +381,8 @@ void hsd_config_print(const struct hsd_config *c, void *file)
 		const struct key *k = &keys[i];
 		const char *at = (const char *)c + k->off;
 
+		if (!strcmp(k->name, "platform"))
+			continue;       /* an alias of backend */
 		fprintf(f, "%s = ", k->name);
 		switch (k->kind) {
 		case K_STR:

@@ -17,7 +17,9 @@
 #define HSD_PATH_MAX 512
 
 struct hsd_config {
-	char platform[16];            /* "sim" */
+	char backend[16];             /* "sim" | "linux" (backend.h) */
+	char backend_from[HSD_PATH_MAX + 16]; /* who chose it: "FILE:LINE",
+	                                 * "the command line", "" default */
 	char topology[HSD_PATH_MAX];  /* "" = the default chassis */
 	char catalog[HSD_PATH_MAX];   /* "" = the default catalog */
 	bool virtual_clock;           /* clock = virtual | realtime */
@@ -30,7 +32,7 @@ struct hsd_config {
 	unsigned agent_timeout_ms;
 	char rules[HSD_PATH_MAX];     /* "" = no rule file */
 	bool block_inserted, block_present;   /* default targets */
-	bool name_by_serial;          /* naming = serial | slot */
+	bool name_by_serial;          /* naming = card (serial) | slot */
 	bool poll;                    /* slots polled, not interrupts */
 	uint64_t poll_period_ns, button_window_ns;
 	bool syslog;                  /* log = syslog | stderr */

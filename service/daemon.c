@@ -1,11 +1,12 @@
 /*
- * daemon.c - hotswapd's service object: the chassis and core it runs,
- * the clock, device records and stable names, authorization, events
- * (history, subscribers, agents) and the operator's requests.
+ * daemon.c - hotswapd's service object: the back-end it runs on, the
+ * service clock, device records and stable names, authorization, events
+ * (history, subscribers, agents).
  *
  * Owns: everything of struct hsd except the socket plumbing (server.c)
  * and the protocol's method table (methods.c).  Runs on one libuv loop;
- * the core is only ever entered from loop callbacks.
+ * the back-end is only ever entered from loop callbacks.  It sees the
+ * machine only through the back-end seam (backend.h).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -24,8 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hotswap/hpc.h"
-#include "simcard.h"
 
 /* ---- logging ------------------------------------------------------------ */
 
@@ -52,9 +51,9 @@ void hsd_log(struct hsd *d, int level, const char *fmt, ...)
 	}
 }
 
-static void core_log(void *arg, enum hs_log_level level, const char *line)
+static void backend_log(void *arg, int level, const char *line)
 {
-	hsd_log(arg, (int)level, "%s", line);
+	hsd_log(arg, level, "%s", line);
 }
 
 static void agents_log(void *arg, int level, const char *line)
@@ -64,56 +63,27 @@ static void agents_log(void *arg, int level, const char *line)
 
 /* ---- time ---------------------------------------------------------------- */
 
+/* Service time: wall-clock nanoseconds at start plus the back-end's
+ * clock, so that history stays ordered across restarts. */
 int64_t hsd_now(const struct hsd *d)
 {
-	return d->time_base + (int64_t)sim_now(d->sim);
-}
-
-/* Real time: the simulated chassis follows the monotonic clock. */
-static void clock_timer_cb(uv_timer_t *t);
-
-void hsd_clock_pump(struct hsd *d)
-{
-	hs_time_t next, now;
-
-	if (d->cfg.virtual_clock || d->stopping)
-		return;
-	now = (hs_time_t)(uv_hrtime() - d->wall0) + d->virt0;
-	if (now > sim_now(d->sim))
-		sim_advance(d->sim, now - sim_now(d->sim));
-	if (sim_next_event(d->sim, &next)) {
-		uint64_t ms = next > now ? (next - now + 999999) / 1000000 : 0;
-
-		uv_timer_start(&d->clock_timer, clock_timer_cb, ms, 0);
-	} else {
-		uv_timer_stop(&d->clock_timer);
-	}
-}
-
-static void clock_timer_cb(uv_timer_t *t)
-{
-	hsd_clock_pump(t->data);
-}
-
-static void prepare_cb(uv_prepare_t *p)
-{
-	hsd_clock_pump(p->data);
+	return d->time_base + d->be_ops->now(d->be);
 }
 
 /*
- * Virtual clock: a request the core works on asynchronously runs the
- * chassis forward, event by event, until it is done (or nothing is
- * left to happen, or a minute of virtual time passed), so a scripted
- * client sees the outcome at once and exactly.
+ * Virtual clock: a request the back-end works on asynchronously runs it
+ * forward, event by event, until it is done (or nothing is left to
+ * happen, or a minute of virtual time passed), so a scripted client sees
+ * the outcome at once and exactly.
  */
 void hsd_settle(struct hsd *d, const bool *done)
 {
-	hs_time_t start = sim_now(d->sim);
+	int64_t start = d->be_ops->now(d->be);
 
-	if (!d->cfg.virtual_clock)
+	if (!d->cfg.virtual_clock || !d->be_ops->step)
 		return;
-	while (!*done && sim_now(d->sim) - start < HS_SEC(60))
-		if (!sim_step(d->sim))
+	while (!*done && d->be_ops->now(d->be) - start < (int64_t)HS_SEC(60))
+		if (!d->be_ops->step(d->be))
 			break;
 }
 
@@ -138,25 +108,6 @@ int hsd_parse_bdf(const char *s, hs_bdf_t *out)
 		return 0;
 	}
 	return -EINVAL;
-}
-
-const char *hsd_slot_name_of(struct hsd *d, int phys)
-{
-	struct hs_slot *s;
-	struct hs_slot_info si;
-
-	if (phys < 0)
-		return NULL;
-	if (!(s = hs_slot_by_phys(d->core, (unsigned)phys))) {
-		/* During boot enumeration the slots do not exist yet; their
-		 * names are their physical numbers (made unique only on a
-		 * clash, which a topology with a clash gets as "N-2"). */
-		snprintf(d->slot_name_buf, sizeof(d->slot_name_buf), "%d",
-			 phys);
-		return d->slot_name_buf;
-	}
-	hs_slot_get_info(s, &si);
-	return si.name;
 }
 
 /* ---- device records and stable names ------------------------------------ */
@@ -185,38 +136,34 @@ static const char *name_prefix(uint32_t class_code)
 	}
 }
 
-/* The card-relative path of a function: "00.0", or "00.0/01.0" behind
- * a bridge on the card.  Soldered functions use their bus address. */
-static void naming_key(struct hsd *d, struct hs_dev *dev, char *key,
-		       size_t len)
+/*
+ * The naming key of a function: a stable name must stay with the same
+ * card and fit its class.  A card with a Device Serial Number (PCIe
+ * 7.9.3) is keyed by it and the function (naming = card, the default:
+ * the name follows the card to another slot); otherwise by the slot, the
+ * function's path on the card ("00.0", "00.0/01.0" behind a bridge on the
+ * card) and its ids, so that another card inserted in the same slot gets
+ * a name of its own.  Soldered functions and hot-plug bridges are keyed
+ * by bus address.
+ */
+static void naming_key(struct hsd *d, const struct hsd_dev_view *v,
+		       char *key, size_t len)
 {
-	char path[96] = "";
-	const struct hs_dev *c = dev;
-	uint64_t serial;
-	int phys = hs_dev_slot(dev);
-	const char *slot = hsd_slot_name_of(d, phys);
-
-	if (d->cfg.name_by_serial && hs_dev_serial(dev, &serial) == 0) {
-		snprintf(key, len, "serial:%016" PRIx64 "/%u", serial,
-			 HS_BDF_FN(hs_dev_bdf(dev)));
+	if (d->cfg.name_by_serial && v->has_serial) {
+		snprintf(key, len, "serial:%016" PRIx64 "/%u", v->serial,
+			 HS_BDF_FN(v->bdf));
 		return;
 	}
-	if (!slot || hs_dev_is_hotplug_bridge(dev)) {
+	if (!v->slot || v->hotplug_bridge) {
 		char b[16];
 
-		hsd_fmt_bdf(hs_dev_bdf(dev), b, sizeof(b));
+		hsd_fmt_bdf(v->bdf, b, sizeof(b));
 		snprintf(key, len, "path:%s", b);
 		return;
 	}
-	for (; c && !hs_dev_is_hotplug_bridge(c); c = hs_dev_parent(c)) {
-		char part[110];
-		hs_bdf_t b = hs_dev_bdf(c);
-
-		snprintf(part, sizeof(part), "%02x.%u%s%s", HS_BDF_DEV(b),
-			 HS_BDF_FN(b), path[0] ? "/" : "", path);
-		snprintf(path, sizeof(path), "%.95s", part);
-	}
-	snprintf(key, len, "slot:%s/%s", slot, path);
+	snprintf(key, len, "slot:%s/%s/%04x:%04x:%04x:%04x", v->slot,
+		 v->card_path, v->vendor, v->device, v->subsys_vendor,
+		 v->subsys);
 }
 
 /* The device's row in the database: last seen now, at this address. */
@@ -238,10 +185,10 @@ static void devinfo_record(struct hsd *d, const struct hsd_devinfo *di)
 			hsd_db_errmsg(d->db));
 }
 
-static struct hsd_devinfo *devinfo_add(struct hsd *d, struct hs_dev *dev)
+static struct hsd_devinfo *devinfo_add(struct hsd *d,
+					const struct hsd_dev_view *v)
 {
-	struct hsd_devinfo *di = hsd_devinfo(d, hs_dev_bdf(dev));
-	const char *slot;
+	struct hsd_devinfo *di = hsd_devinfo(d, v->bdf);
 	int rc;
 
 	if (!di) {
@@ -257,18 +204,21 @@ static struct hsd_devinfo *devinfo_add(struct hsd *d, struct hs_dev *dev)
 		di = &d->devs[d->ndevs++];
 	}
 	memset(di, 0, sizeof(*di));
-	di->bdf = hs_dev_bdf(dev);
-	di->vendor = hs_dev_vendor(dev);
-	di->device = hs_dev_device(dev);
-	di->subsys_vendor = hs_dev_subsys_vendor(dev);
-	di->subsys = hs_dev_subsys(dev);
-	di->class_code = hs_dev_class(dev);
-	di->phys = hs_dev_slot(dev);
-	di->has_serial = hs_dev_serial(dev, &di->serial) == 0;
-	slot = hs_dev_is_hotplug_bridge(dev) ? NULL
-					       : hsd_slot_name_of(d, di->phys);
-	snprintf(di->slot, sizeof(di->slot), "%s", slot ? slot : "");
-	naming_key(d, dev, di->key, sizeof(di->key));
+	di->bdf = v->bdf;
+	di->vendor = v->vendor;
+	di->device = v->device;
+	di->subsys_vendor = v->subsys_vendor;
+	di->subsys = v->subsys;
+	di->class_code = v->class_code;
+	di->phys = v->phys;
+	di->has_serial = v->has_serial;
+	di->serial = v->serial;
+	snprintf(di->slot, sizeof(di->slot), "%s",
+		 v->slot && !v->hotplug_bridge ? v->slot : "");
+	snprintf(di->devpath, sizeof(di->devpath), "%s", v->devpath);
+	snprintf(di->driver, sizeof(di->driver), "%s",
+		 v->driver ? v->driver : "");
+	naming_key(d, v, di->key, sizeof(di->key));
 	rc = hsd_db_name(d->db, di->key, name_prefix(di->class_code),
 			 di->name, sizeof(di->name), &di->minor);
 	if (rc)
@@ -286,10 +236,9 @@ static struct hsd_devinfo *devinfo_add(struct hsd *d, struct hs_dev *dev)
  * row (keyed by the stable naming key) gets the new address.
  */
 static struct hsd_devinfo *devinfo_renumber(struct hsd *d, hs_bdf_t old,
-					    hs_bdf_t now)
+					    hs_bdf_t now, uint64_t gen,
+					    const struct hsd_dev_view *v)
 {
-	uint64_t gen = hs_core_generation(d->core);
-
 	for (size_t i = 0; i < d->ndevs; i++) {
 		struct hsd_devinfo *di = &d->devs[i];
 
@@ -297,6 +246,9 @@ static struct hsd_devinfo *devinfo_renumber(struct hsd *d, hs_bdf_t old,
 			continue;
 		di->bdf = now;
 		di->renumbered_gen = gen;
+		if (v)
+			snprintf(di->devpath, sizeof(di->devpath), "%s",
+				 v->devpath);
 		devinfo_record(d, di);
 		return di;
 	}
@@ -341,10 +293,6 @@ void hsd_agent_env(struct hsd *d, const struct hsd_devinfo *di,
 		   struct envbuf *e)
 {
 	char b[16];
-	const struct hs_dev *p;
-	struct hs_dev *dev = hs_dev_find(d->core, di->bdf);
-	char devpath[256];
-	size_t at;
 
 	hsd_fmt_bdf(di->bdf, b, sizeof(b));
 	e->n = e->at = 0;
@@ -352,26 +300,10 @@ void hsd_agent_env(struct hsd *d, const struct hsd_devinfo *di,
 	env_add(e, "ACTION=%s", action);
 	env_add(e, "SEQNUM=%" PRIu64, seq);
 	env_add(e, "SUBSYSTEM=pci");
-	/* DEVPATH as sysfs spells it: the chain of bridges from the root. */
-	at = (size_t)snprintf(devpath, sizeof(devpath), "/devices/pci%04x:%02x",
-			      HS_BDF_SEG(di->bdf), 0);
-	{
-		hs_bdf_t chain[16];
-		int n = 0;
-
-		chain[n++] = di->bdf;
-		for (p = dev ? hs_dev_parent(dev) : NULL; p && n < 16;
-		     p = hs_dev_parent(p))
-			chain[n++] = hs_dev_bdf(p);
-		while (n-- > 0 && at < sizeof(devpath)) {
-			char pb[16];
-
-			hsd_fmt_bdf(chain[n], pb, sizeof(pb));
-			at += (size_t)snprintf(devpath + at,
-					       sizeof(devpath) - at, "/%s", pb);
-		}
-	}
-	env_add(e, "DEVPATH=%s", devpath);
+	/* DEVPATH as sysfs spells it: the chain of bridges from the root,
+	 * kept from when the function was added, so that unbind and remove
+	 * say the same as add. */
+	env_add(e, "DEVPATH=%s", di->devpath);
 	env_add(e, "PCI_CLASS=%04X", (unsigned)di->class_code);
 	env_add(e, "PCI_ID=%04X:%04X", di->vendor, di->device);
 	env_add(e, "PCI_SUBSYS_ID=%04X:%04X", di->subsys_vendor, di->subsys);
@@ -435,55 +367,235 @@ void hsd_publish(struct hsd *d, const char *type, const char *slot,
 	json_decref(ev);
 }
 
-static const char *dev_event_type(enum hs_event_type t, const char **action)
+static const char *dev_event_type(enum hsd_bev_type t, const char **action)
 {
+	*action = NULL;
 	switch (t) {
-	case HS_EV_DEV_ADDED:
+	case HSD_BEV_DEV_ADDED:
 		*action = "add";
 		return "device-added";
-	case HS_EV_DEV_REMOVED:
+	case HSD_BEV_DEV_REMOVED:
 		*action = "remove";
 		return "device-removed";
-	case HS_EV_DRIVER_BOUND:
+	case HSD_BEV_DRIVER_BOUND:
 		*action = "bind";
 		return "driver-bound";
-	case HS_EV_DRIVER_UNBOUND:
+	case HSD_BEV_DRIVER_UNBOUND:
 		*action = "unbind";
 		return "driver-unbound";
-	case HS_EV_DEV_ISOLATED:
-		*action = NULL;
+	case HSD_BEV_DEV_ISOLATED:
 		return "device-isolated";
-	case HS_EV_DEV_BLOCKED:
-		*action = NULL;
+	case HSD_BEV_DEV_BLOCKED:
 		return "device-blocked";
-	case HS_EV_DEV_AUTHORIZED:
-		*action = NULL;
+	case HSD_BEV_DEV_AUTHORIZED:
 		return "device-authorized";
-	case HS_EV_DEV_MOVED:
-		*action = NULL;
+	case HSD_BEV_DEV_MOVED:
 		return "device-moved";
-	case HS_EV_WINDOW_CHANGED:
-		*action = NULL;
+	case HSD_BEV_WINDOW_CHANGED:
 		return "window-changed";
 	default:
-		*action = NULL;
 		return NULL;
 	}
 }
 
-static void on_core_event(void *arg, const struct hs_event *ev)
+/*
+ * What the operator left a slot in, kept so that a restart (or a crash)
+ * finds it so again: a card taken down (by a request or the button) stays
+ * off; a latched power fault stays a fault (the back-end's hardware keeps
+ * it).  A card in service again, or a slot emptied, forgets it.
+ */
+static void remember_slot_state(struct hsd *d, const char *slot, int from,
+				int to)
+{
+	const char *v = NULL;
+
+	if (!slot)
+		return;
+	if (to == HS_SLOT_OFF && from == HS_SLOT_POWERING_OFF)
+		v = "off";
+	else if (to == HS_SLOT_FAULT)
+		v = "fault";
+	else if (to != HS_SLOT_ON && to != HS_SLOT_EMPTY)
+		return;
+	if (hsd_db_slot_set(d->db, slot, "operator_state", v))
+		hsd_log(d, LOG_ERR, "slot %s: remembering its state: %s", slot,
+			hsd_db_errmsg(d->db));
+}
+
+/* ---- removals started at the machine ------------------------------------ */
+
+int64_t hsd_slot_changed(const struct hsd *d, const char *slot)
+{
+	for (size_t i = 0; i < d->nslot_times; i++)
+		if (!strcmp(d->slot_times[i].slot, slot))
+			return d->slot_times[i].time;
+	return -1;
+}
+
+static void slot_changed(struct hsd *d, const char *slot)
+{
+	struct hsd_slot_time *t;
+	size_t i;
+
+	if (!slot)
+		return;
+	for (i = 0; i < d->nslot_times; i++)
+		if (!strcmp(d->slot_times[i].slot, slot))
+			break;
+	if (i == d->nslot_times) {
+		t = realloc(d->slot_times, (i + 1) * sizeof(*t));
+		if (!t)
+			return;
+		d->slot_times = t;
+		d->nslot_times++;
+		snprintf(t[i].slot, sizeof(t[i].slot), "%s", slot);
+	}
+	d->slot_times[i].time = hsd_now(d);
+}
+
+const char *hsd_slot_note(const struct hsd *d, const char *slot)
+{
+	for (size_t i = 0; i < sizeof(d->notes) / sizeof(d->notes[0]); i++)
+		if (d->notes[i].slot[0] && !strcmp(d->notes[i].slot, slot))
+			return d->notes[i].why;
+	return NULL;
+}
+
+static void note_set(struct hsd *d, const char *slot, const char *why)
+{
+	size_t n = sizeof(d->notes) / sizeof(d->notes[0]), i, free_i = n;
+
+	for (i = 0; i < n; i++) {
+		if (d->notes[i].slot[0] && !strcmp(d->notes[i].slot, slot))
+			break;
+		if (!d->notes[i].slot[0] && free_i == n)
+			free_i = i;
+	}
+	if (!why) {
+		if (i < n)
+			d->notes[i].slot[0] = '\0';
+		return;
+	}
+	if (i == n)
+		i = free_i < n ? free_i : 0;
+	snprintf(d->notes[i].slot, sizeof(d->notes[i].slot), "%s", slot);
+	snprintf(d->notes[i].why, sizeof(d->notes[i].why), "%s", why);
+}
+
+/*
+ * The attention button was pressed on a slot in service: its 5 s window
+ * runs.  The query-remove agents have the same say as for a removal asked
+ * through the socket (seeds/002: the hot-plug manager asks before it
+ * unconfigures): they are asked now, one function at a time, and a
+ * refusal cancels the removal inside the window (as a second press
+ * would); the slot stops blinking and says why.  A refusal that comes
+ * after the window closed is too late and is logged as such.
+ */
+struct button_query {
+	struct hsd *d;
+	char slot[32];
+	hs_bdf_t devs[64];
+	unsigned ndevs, at;
+};
+
+static void button_next(struct button_query *q);
+
+static void button_done(void *arg, int rc, const char *agent,
+			const char *reason)
+{
+	struct button_query *q = arg;
+	struct hsd *d = q->d;
+	struct hsd_slot_view v;
+	char why[448], ign[64];
+
+	if (rc != -EBUSY) {
+		/* Allowed (or the agents could not be asked: the drivers
+		 * still have their own say). */
+		q->at++;
+		button_next(q);
+		return;
+	}
+	snprintf(why, sizeof(why), "removal by the attention button "
+		 "cancelled: agent %s refused: %s", agent ? agent : "?",
+		 reason ? reason : "no reason given");
+	if (!d->stopping && d->be_ops->slot_get(d->be, q->slot, &v) == 0 &&
+	    v.info.state == HS_SLOT_BLINKING_OFF) {
+		d->be_ops->slot_request(d->be, q->slot, HSD_OP_ENABLE, NULL,
+					NULL, ign, sizeof(ign));
+		note_set(d, q->slot, why);
+		hsd_publish(d, "slot-alert", q->slot,
+			    json_pack("{s:s, s:i}", "msg", why, "number",
+				      (int)v.info.phys));
+		hsd_log(d, LOG_NOTICE, "slot %s: %s", q->slot, why);
+	} else if (!d->stopping) {
+		hsd_log(d, LOG_WARNING, "slot %s: agent %s refused the "
+			"button's removal too late (the window had closed): "
+			"%s", q->slot, agent ? agent : "?",
+			reason ? reason : "");
+	}
+	d->button_queries--;
+	free(q);
+}
+
+static void button_next(struct button_query *q)
+{
+	struct hsd *d = q->d;
+	struct hsd_devinfo *di;
+	struct hsd_dev_view v;
+	struct envbuf e;
+
+	for (; q->at < q->ndevs && d->agents && !d->stopping; q->at++) {
+		di = hsd_devinfo(d, q->devs[q->at]);
+		if (!di || d->be_ops->dev_get(d->be, q->devs[q->at], &v))
+			continue;
+		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
+		if (hsd_agents_query_remove(d->agents,
+					    (const char *const *)e.v,
+					    button_done, q) == 0)
+			return;
+	}
+	d->button_queries--;
+	free(q);
+}
+
+static void button_query(struct hsd *d, const char *slot)
+{
+	struct button_query *q;
+	struct hsd_dev_view v;
+
+	if (!d->agents || !slot || !(q = calloc(1, sizeof(*q))))
+		return;
+	q->d = d;
+	snprintf(q->slot, sizeof(q->slot), "%s", slot);
+	for (void *c = d->be_ops->dev_next(d->be, NULL, &v);
+	     c && q->ndevs < 64; c = d->be_ops->dev_next(d->be, c, &v))
+		if (v.slot && !strcmp(v.slot, slot))
+			q->devs[q->ndevs++] = v.bdf;
+	d->button_queries++;
+	button_next(q);
+}
+
+static bool service_busy(void *arg)
+{
+	const struct hsd *d = arg;
+
+	return d->button_queries > 0;
+}
+
+/* An event from the back-end: published, stored, given to agents. */
+static void on_backend_event(void *arg, const struct hsd_bevent *ev)
 {
 	struct hsd *d = arg;
 	const char *action = NULL, *type;
-	struct hsd_devinfo *di, copy;
-	char b[16];
+	struct hsd_devinfo *di;
+	char b[16], id[16], cls[8];
 	json_t *o;
 
-	if (ev->type == HS_EV_SLOT_STATE || ev->type == HS_EV_SLOT_ALERT) {
-		if (ev->type == HS_EV_SLOT_STATE && ev->from == ev->to)
+	if (ev->type == HSD_BEV_SLOT_STATE || ev->type == HSD_BEV_SLOT_ALERT) {
+		if (ev->type == HSD_BEV_SLOT_STATE && ev->from == ev->to)
 			return;
 		o = json_object();
-		if (ev->type == HS_EV_SLOT_STATE) {
+		if (ev->type == HSD_BEV_SLOT_STATE) {
 			json_object_set_new(o, "from", json_string(
 				hs_slot_state_name((enum hs_slot_state)ev->from)));
 			json_object_set_new(o, "to", json_string(
@@ -491,38 +603,43 @@ static void on_core_event(void *arg, const struct hs_event *ev)
 		}
 		if (ev->msg)
 			json_object_set_new(o, "msg", json_string(ev->msg));
-		json_object_set_new(o, "number", json_integer(ev->slot));
-		hsd_publish(d, ev->type == HS_EV_SLOT_STATE ? "slot-state"
-							    : "slot-alert",
+		json_object_set_new(o, "number", json_integer(ev->phys));
+		hsd_publish(d, ev->type == HSD_BEV_SLOT_STATE ? "slot-state"
+							      : "slot-alert",
 			    ev->slot_name, o);
+		if (ev->type == HSD_BEV_SLOT_STATE)
+			slot_changed(d, ev->slot_name);
+		if (ev->type == HSD_BEV_SLOT_STATE && !d->booting) {
+			remember_slot_state(d, ev->slot_name, ev->from, ev->to);
+			if (ev->from == HS_SLOT_ON &&
+			    ev->to == HS_SLOT_BLINKING_OFF)
+				button_query(d, ev->slot_name);
+			else if (ev->to != HS_SLOT_ON)
+				note_set(d, ev->slot_name, NULL);
+		}
 		return;
 	}
 	type = dev_event_type(ev->type, &action);
 	if (!type)
 		return;
-	if (ev->type == HS_EV_DEV_ADDED) {
-		struct hs_dev *dev = hs_dev_find(d->core, ev->bdf);
-
-		di = dev ? devinfo_add(d, dev) : NULL;
-	} else if (ev->type == HS_EV_DEV_MOVED && ev->old_bdf != ev->bdf) {
-		di = devinfo_renumber(d, ev->old_bdf, ev->bdf);
-	} else {
+	if (ev->type == HSD_BEV_DEV_ADDED)
+		di = ev->dev ? devinfo_add(d, ev->dev) : NULL;
+	else if (ev->type == HSD_BEV_DEV_MOVED && ev->old_bdf != ev->bdf)
+		di = devinfo_renumber(d, ev->old_bdf, ev->bdf, ev->generation,
+				      ev->dev);
+	else
 		di = hsd_devinfo(d, ev->bdf);
-	}
+	if (di && ev->type == HSD_BEV_DRIVER_BOUND)
+		snprintf(di->driver, sizeof(di->driver), "%s",
+			 ev->driver ? ev->driver : "");
 	hsd_fmt_bdf(ev->bdf, b, sizeof(b));
-	o = json_pack("{s:s, s:s, s:s, s:i}", "bdf", b, "id", "", "class",
-		      "", "number", ev->slot);
-	{
-		char id[16], cls[8];
-
-		snprintf(id, sizeof(id), "%04x:%04x", ev->vendor, ev->device);
-		snprintf(cls, sizeof(cls), "%06x", (unsigned)ev->class_code);
-		json_object_set_new(o, "id", json_string(id));
-		json_object_set_new(o, "class", json_string(cls));
-	}
+	snprintf(id, sizeof(id), "%04x:%04x", ev->vendor, ev->device);
+	snprintf(cls, sizeof(cls), "%06x", (unsigned)ev->class_code);
+	o = json_pack("{s:s, s:s, s:s, s:i}", "bdf", b, "id", id, "class",
+		      cls, "number", ev->phys);
 	if (ev->driver)
 		json_object_set_new(o, "driver", json_string(ev->driver));
-	if (ev->type == HS_EV_DEV_MOVED && ev->old_bdf != ev->bdf) {
+	if (ev->type == HSD_BEV_DEV_MOVED && ev->old_bdf != ev->bdf) {
 		char ob[16];
 
 		hsd_fmt_bdf(ev->old_bdf, ob, sizeof(ob));
@@ -542,36 +659,34 @@ static void on_core_event(void *arg, const struct hs_event *ev)
 			hsd_log(d, LOG_ERR, "agents: event %" PRIu64
 				" not queued", d->seq);
 	}
-	if (ev->type == HS_EV_DEV_REMOVED && di) {
-		copy = *di;
-		(void)copy;
+	if (ev->type == HSD_BEV_DEV_REMOVED && di)
 		devinfo_drop(d, ev->bdf);
-	}
 }
 
 /* ---- authorization ---------------------------------------------------------- */
 
-static void card_id(struct hsd *d, struct hs_dev *dev, struct hsd_card_id *id)
+void hsd_card_id(const struct hsd_dev_view *v, struct hsd_card_id *id)
 {
 	memset(id, 0, sizeof(*id));
-	id->vendor = hs_dev_vendor(dev);
-	id->device = hs_dev_device(dev);
-	id->subsys_vendor = hs_dev_subsys_vendor(dev);
-	id->subsys = hs_dev_subsys(dev);
-	id->class_code = hs_dev_class(dev);
-	id->slot = hsd_slot_name_of(d, hs_dev_slot(dev));
-	id->has_serial = hs_dev_serial(dev, &id->serial) == 0;
+	id->vendor = v->vendor;
+	id->device = v->device;
+	id->subsys_vendor = v->subsys_vendor;
+	id->subsys = v->subsys;
+	id->class_code = v->class_code;
+	id->slot = v->hotplug_bridge ? NULL : v->slot;
+	id->has_serial = v->has_serial;
+	id->serial = v->serial;
 }
 
-void hsd_record_decision(struct hsd *d, struct hs_dev *dev,
+void hsd_record_decision(struct hsd *d, const struct hsd_dev_view *dev,
 			 const char *target, const char *why)
 {
 	struct hsd_card_id id;
 	struct hsd_decision_row row;
 	char b[16], ids[96];
 
-	card_id(d, dev, &id);
-	hsd_fmt_bdf(hs_dev_bdf(dev), b, sizeof(b));
+	hsd_card_id(dev, &id);
+	hsd_fmt_bdf(dev->bdf, b, sizeof(b));
 	snprintf(ids, sizeof(ids), "%04x:%04x sub %04x:%04x class %06x",
 		 id.vendor, id.device, id.subsys_vendor, id.subsys,
 		 (unsigned)id.class_code);
@@ -587,14 +702,15 @@ void hsd_record_decision(struct hsd *d, struct hs_dev *dev,
 	hsd_log(d, LOG_NOTICE, "%s %s (%s): %s", target, b, ids, why);
 }
 
-static bool authorize_hook(void *arg, struct hs_dev *dev, bool at_boot)
+static bool authorize_hook(void *arg, const struct hsd_dev_view *dev,
+			   bool at_boot)
 {
 	struct hsd *d = arg;
 	struct hsd_card_id id;
 	const char *why = NULL;
 	enum hsd_target t;
 
-	card_id(d, dev, &id);
+	hsd_card_id(dev, &id);
 	t = hsd_policy_decide(d->policy, &id, at_boot, &why);
 	hsd_record_decision(d, dev, hsd_policy_target_name(t), why);
 	return t == HSD_ALLOW;
@@ -673,92 +789,6 @@ int hsd_policy_reload(struct hsd *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* ---- the simulated chassis' persistent state ------------------------------- */
-
-static void chassis_path(const struct hsd *d, char *buf, size_t len)
-{
-	snprintf(buf, len, "%.480s/chassis.json", d->cfg.state_dir);
-}
-
-void hsd_chassis_save(struct hsd *d)
-{
-	char path[HSD_PATH_MAX + 32], tmp[HSD_PATH_MAX + 40];
-	json_t *o = json_object(), *slots = json_object();
-	struct sim_slot *s = NULL;
-	int fd;
-	char *text;
-
-	json_object_set_new(o, "topology",
-			    json_string(sim_topology_name(d->topo)));
-	while ((s = sim_slot_next(d->sim, s))) {
-		struct sim_slot_info si;
-
-		sim_slot_get_info(s, &si);
-		json_object_set_new(slots, si.name,
-				    si.card ? json_string(si.card)
-					    : json_null());
-	}
-	json_object_set_new(o, "slots", slots);
-	text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!text)
-		return;
-	chassis_path(d, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
-	    fsync(fd) || rename(tmp, path))
-		hsd_log(d, LOG_ERR, "saving %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(text);
-}
-
-/* Put the cards back where the last run left them (the hardware kept
- * running while the daemon was away). */
-static void chassis_restore(struct hsd *d)
-{
-	char path[HSD_PATH_MAX + 32];
-	json_error_t je;
-	json_t *o, *slots, *v;
-	const char *name;
-
-	chassis_path(d, path, sizeof(path));
-	o = json_load_file(path, 0, &je);
-	if (!o)
-		return;
-	if (!json_is_string(json_object_get(o, "topology")) ||
-	    strcmp(json_string_value(json_object_get(o, "topology")),
-		   sim_topology_name(d->topo))) {
-		hsd_log(d, LOG_NOTICE, "%s describes another chassis: ignored",
-			path);
-		goto free_json;
-	}
-	slots = json_object_get(o, "slots");
-	json_object_foreach(slots, name, v) {
-		struct sim_slot *s = sim_slot_by_name(d->sim, name);
-		struct sim_slot_info si;
-		const struct sim_card_spec *card = NULL;
-
-		if (!s)
-			continue;
-		if (json_is_string(v) &&
-		    !(card = sim_topology_card(d->topo, json_string_value(v))))
-			continue;
-		sim_slot_get_info(s, &si);
-		if ((si.card && card && !strcmp(si.card, card->name)) ||
-		    (!si.card && !card))
-			continue;
-		if (si.card)
-			sim_remove(s, SIM_REMOVE_SURPRISE);
-		if (card)
-			sim_coldplug(s, card);
-	}
-	hsd_log(d, LOG_INFO, "chassis restored from %s", path);
-free_json:
-	json_decref(o);
-}
-
 /* ---- start and stop ----------------------------------------------------------- */
 
 static int mkdirs(const char *path, mode_t mode)
@@ -785,28 +815,62 @@ static int apply_setting(void *arg, const char *slot, const char *key,
 			 const char *value)
 {
 	struct hsd *d = arg;
-	struct hs_slot *s = hs_slot_find(d->core, slot);
-	struct hs_slot_info si;
+	struct hsd_slot_view v;
+	char why[256];
 
-	if (!s || strcmp(key, "disabled") || strcmp(value, "1"))
+	if (d->be_ops->slot_get(d->be, slot, &v))
 		return 0;
-	hs_slot_set_policy(s, HS_SLOT_POLICY_DISABLED);
-	hs_slot_get_info(s, &si);
-	if (si.state == HS_SLOT_ON || si.state == HS_SLOT_POWERING_ON ||
-	    si.state == HS_SLOT_BLINKING_ON) {
+	if (!strcmp(key, "operator_state") && !strcmp(value, "off")) {
+		/* Taken down by the operator before the restart: it stays
+		 * down whatever the hardware came back as. */
+		if (v.info.state != HS_SLOT_ON && v.info.state != HS_SLOT_POWERING_ON)
+			return 0;
+		hsd_log(d, LOG_NOTICE, "slot %s: the operator had taken its "
+			"card down: keeping it down", slot);
+		if (d->be_ops->slot_request(d->be, slot, HSD_OP_DISABLE, NULL,
+					    NULL, why, sizeof(why)) < 0)
+			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, why);
+		return 0;
+	}
+	if (strcmp(key, "disabled") || strcmp(value, "1"))
+		return 0;
+	d->be_ops->slot_policy(d->be, slot, HS_SLOT_POLICY_DISABLED);
+	if (v.info.state == HS_SLOT_ON || v.info.state == HS_SLOT_POWERING_ON ||
+	    v.info.state == HS_SLOT_BLINKING_ON) {
 		hsd_log(d, LOG_NOTICE, "slot %s is disabled by the operator: "
 			"taking its card down", slot);
-		if (hs_slot_disable(s, NULL, NULL) < 0)
-			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, si.reason);
+		if (d->be_ops->slot_request(d->be, slot, HSD_OP_DISABLE, NULL,
+					    NULL, why, sizeof(why)) < 0)
+			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, why);
 	}
 	return 0;
 }
 
-static void run_until_idle(struct hsd *d, hs_time_t limit)
+/* Where every slot is as the service becomes ready: the availability
+ * report's start (and what changed while nobody was watching). */
+static void publish_snapshot(struct hsd *d)
 {
-	hs_time_t start = sim_now(d->sim);
+	struct hsd_slot_view v;
 
-	while (sim_now(d->sim) - start < limit && sim_step(d->sim))
+	for (void *c = d->be_ops->slot_next(d->be, NULL, &v); c;
+	     c = d->be_ops->slot_next(d->be, c, &v)) {
+		if (hsd_slot_changed(d, v.info.name) < 0)
+			slot_changed(d, v.info.name);
+		hsd_publish(d, "slot-snapshot", v.info.name, json_pack(
+			"{s:s, s:i}", "to", hs_slot_state_name(v.info.state),
+			"number", (int)v.info.phys));
+	}
+}
+
+/* Virtual clock: run the back-end until nothing is pending (at most
+ * limit of its time). */
+static void run_until_idle(struct hsd *d, int64_t limit)
+{
+	int64_t start = d->be_ops->now(d->be);
+
+	if (!d->be_ops->step)
+		return;
+	while (d->be_ops->now(d->be) - start < limit && d->be_ops->step(d->be))
 		;
 }
 
@@ -814,9 +878,9 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	      struct hsd **out, char *err, size_t errlen)
 {
 	struct hsd *d = calloc(1, sizeof(*d));
-	struct hs_core_params p;
-	char path[HSD_PATH_MAX + 32], msg[512];
-	const char *topo;
+	struct hsd_backend_hooks hooks;
+	char path[HSD_PATH_MAX + 32];
+	const char *name;
 	uint64_t last_seq = 0;
 	int64_t last_time = 0;
 	int rc;
@@ -827,12 +891,23 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	}
 	d->cfg = *cfg;
 	d->loop = loop;
-	if (strcmp(cfg->platform, "sim")) {
-		snprintf(err, errlen, "platform '%s' is not available in this "
-			 "build (available: sim)", cfg->platform);
+	name = hsd_backend_choose(&d->cfg, &d->be_why);
+	d->be_ops = hsd_backend_find(name);
+	if (!d->be_ops) {
+		snprintf(err, errlen, "back-end '%s' (%s) is not in this build "
+			 "(available: %s)", name, d->be_why,
+			 hsd_backend_names());
 		rc = -ENOTSUP;
 		goto free_d;
 	}
+	if (cfg->virtual_clock && !d->be_ops->step) {
+		snprintf(err, errlen, "clock = virtual: the %s back-end runs "
+			 "in real time only", d->be_ops->name);
+		rc = -EINVAL;
+		goto free_d;
+	}
+	hsd_log(d, LOG_NOTICE, "back-end %s (%s), chosen by %s",
+		d->be_ops->name, d->be_ops->summary, d->be_why);
 	if ((rc = mkdirs(cfg->state_dir, 0755)) ||
 	    (rc = mkdirs(cfg->runtime_dir, 0755))) {
 		snprintf(err, errlen, "creating %s / %s: %s", cfg->state_dir,
@@ -845,122 +920,70 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	hsd_db_event_last(d->db, &last_seq, &last_time);
 	d->seq = last_seq;
 
-	topo = cfg->topology[0] ? cfg->topology
-				: sim_topology_default_chassis();
-	rc = sim_topology_load(topo, cfg->catalog[0] ? cfg->catalog : NULL,
-			       &d->topo, msg, sizeof(msg));
-	if (rc) {
-		snprintf(err, errlen, "%s", msg);
+	hooks = (struct hsd_backend_hooks){ .arg = d,
+					    .event = on_backend_event,
+					    .authorize = authorize_hook,
+					    .log = backend_log,
+					    .busy = service_busy };
+	if ((rc = d->be_ops->open(loop, &d->cfg, &hooks, &d->be, err,
+				  errlen)))
 		goto close_db;
-	}
-	d->sim = sim_topology_sim(d->topo);
-	chassis_restore(d);
-	sim_get_platform(d->sim, &d->plat);
-	sim_set_log(d->sim, core_log, d);
 	if (cfg->virtual_clock) {
 		d->time_base = last_seq ? last_time + 1000000000 : 0;
 	} else {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		d->time_base = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-		if (d->time_base <= last_time)
-			d->time_base = last_time + 1;
+		d->time_base = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec -
+			       d->be_ops->now(d->be);
+		if (d->time_base + d->be_ops->now(d->be) <= last_time)
+			d->time_base = last_time + 1 - d->be_ops->now(d->be);
 	}
 
 	if ((rc = hsd_policy_reload(d, err, errlen)))
-		goto free_topo;
+		goto close_backend;
 	rc = hsd_agents_new(loop, cfg->agents_dir, cfg->agent_timeout_ms,
 			    agents_log, d, &d->agents);
 	if (rc) {
 		snprintf(err, errlen, "agents: %s", strerror(-rc));
 		goto free_policy;
 	}
-
-	hs_core_params_defaults(&p);
-	p.slot_poll = cfg->poll;
-	p.poll_period = cfg->poll_period_ns;
-	p.button_window = cfg->button_window_ns;
-	p.authorize = authorize_hook;
-	p.authorize_arg = d;
-	{
-		uint32_t codes[32], masks[32];
-		unsigned ns, nc;
-
-		rc = hsd_config_pins(cfg, d->pin_slots, &ns, codes, masks, &nc,
-				     32, err, errlen);
-		if (rc)
-			goto free_policy;
-		for (unsigned i = 0; i < nc; i++) {
-			d->pin_classes[i].class_code = codes[i];
-			d->pin_classes[i].mask = masks[i];
-		}
-		p.rebalance.move = cfg->rebalance_capable ? HS_MOVE_CAPABLE
-							  : HS_MOVE_NEVER;
-		p.rebalance.max_moved = (unsigned)cfg->rebalance_max_moved;
-		p.rebalance.pinned_slots = d->pin_slots;
-		p.rebalance.npinned_slots = ns;
-		p.rebalance.pinned_classes = d->pin_classes;
-		p.rebalance.npinned_classes = nc;
-	}
-	if ((rc = hs_core_create(&d->plat, &p, &d->core)) ||
-	    (rc = hs_controllers_register(d->core)) ||
-	    (rc = hs_driver_register(d->core, &simnet_driver)) ||
-	    (rc = hs_driver_register(d->core, &simstor_driver)) ||
-	    (rc = hs_core_subscribe(d->core, on_core_event, d))) {
-		snprintf(err, errlen, "starting the core: %s", strerror(-rc));
-		goto free_core;
-	}
 	hsd_publish(d, "service", NULL,
-		    json_pack("{s:s, s:s, s:s, s:i}", "msg", "starting",
-			      "chassis", sim_topology_name(d->topo),
+		    json_pack("{s:s, s:s, s:s, s:s, s:i}", "msg", "starting",
+			      "backend", d->be_ops->name,
+			      "chassis", d->be_ops->chassis(d->be),
 			      "clock", cfg->virtual_clock ? "virtual"
 							  : "realtime",
 			      "pid", (int)getpid()));
 	d->booting = true;
-	rc = hs_core_enumerate(d->core);
+	rc = d->be_ops->start(d->be, err, errlen);
 	d->booting = false;
-	if (rc) {
-		snprintf(err, errlen, "enumeration failed: %s", strerror(-rc));
-		goto free_core;
-	}
-	sim_advance(d->sim, 0);
+	if (rc)
+		goto free_agents;
 	hsd_db_slot_settings(d->db, apply_setting, d);
 	/* Start-up reconciliation runs on the chassis' clock. */
 	if (cfg->virtual_clock)
-		run_until_idle(d, HS_SEC(30));
-
-	uv_timer_init(loop, &d->clock_timer);
-	d->clock_timer.data = d;
-	uv_prepare_init(loop, &d->prepare);
-	d->prepare.data = d;
-	uv_prepare_start(&d->prepare, prepare_cb);
-	d->open_handles += 2;
-	d->wall0 = uv_hrtime();
-	d->virt0 = sim_now(d->sim);
+		run_until_idle(d, (int64_t)HS_SEC(30));
 	if ((rc = hsd_server_listen(d, err, errlen)))
-		goto stop_handles;
-	hsd_chassis_save(d);
+		goto stop_backend;
+	publish_snapshot(d);
 	hsd_publish(d, "service", NULL,
 		    json_pack("{s:s, s:i}", "msg", "ready", "devices",
 			      (int)d->ndevs));
 	*out = d;
 	return 0;
 
-stop_handles:
+stop_backend:
 	d->stopping = true;
-	hsd_handle_close(d, (uv_handle_t *)&d->clock_timer);
-	hsd_handle_close(d, (uv_handle_t *)&d->prepare);
-	uv_run(loop, UV_RUN_DEFAULT);
-free_core:
-	if (d->core)
-		hs_core_destroy(d->core);
+	d->be_ops->stop(d->be);
+free_agents:
 	hsd_agents_free(d->agents);
+	d->agents = NULL;
 	uv_run(loop, UV_RUN_DEFAULT);
 free_policy:
 	hsd_policy_free(d->policy);
-free_topo:
-	sim_topology_free(d->topo);
+close_backend:
+	d->be_ops->close(d->be);
 close_db:
 	hsd_db_close(d->db);
 free_d:
@@ -979,19 +1002,17 @@ void hsd_stop(struct hsd *d)
 	hsd_server_close(d);
 	hsd_agents_free(d->agents);
 	d->agents = NULL;
-	uv_timer_stop(&d->clock_timer);
-	hsd_handle_close(d, (uv_handle_t *)&d->clock_timer);
-	hsd_handle_close(d, (uv_handle_t *)&d->prepare);
+	d->be_ops->stop(d->be);
 }
 
 void hsd_free(struct hsd *d)
 {
 	if (!d)
 		return;
-	hs_core_destroy(d->core);
+	d->be_ops->close(d->be);
 	hsd_policy_free(d->policy);
-	sim_topology_free(d->topo);
 	hsd_db_close(d->db);
 	free(d->devs);
+	free(d->slot_times);
 	free(d);
 }

@@ -12,12 +12,12 @@
 #include <sys/types.h>
 
 #include "agents.h"
+#include "backend.h"
 #include "daemon.h"
 #include "db.h"
 #include "hotswap/slot.h"
 #include "policy.h"
-#include "sim.h"
-#include "topology.h"
+#include "protocol.h"
 
 /* What the service remembers about a device while it is present (the
  * core forgets it the moment it is removed; agents still need it). */
@@ -33,9 +33,9 @@ struct hsd_devinfo {
 	char name[32];          /* stable name */
 	unsigned minor;
 	uint64_t renumbered_gen; /* core generation of its last renumbering */
+	char devpath[256];      /* as sysfs spells it, kept for remove */
+	char driver[32];        /* last bound driver, "" none */
 };
-
-enum hsd_access { HSD_ACC_NONE = 0, HSD_ACC_READ, HSD_ACC_ADMIN };
 
 struct hsd_client {
 	uv_pipe_t pipe;
@@ -60,9 +60,6 @@ struct hsd_client {
 };
 
 struct hsd {
-	/* The rebalancing policy's pins (hs_core_params points here). */
-	uint16_t pin_slots[32];
-	struct hs_class_match pin_classes[32];
 	struct hsd_config cfg;
 	uv_loop_t *loop;
 	uv_pipe_t server;
@@ -75,24 +72,20 @@ struct hsd {
 	uv_timer_t srv_reaper;
 	bool srv_reaper_on;
 	unsigned long clients_cut_off;
-	uv_timer_t clock_timer;
-	uv_prepare_t prepare;
 	unsigned open_handles;
 	gid_t group;            /* socket_group's gid */
 	bool have_group;
 
-	struct sim_topology *topo;
-	struct sim *sim;
-	struct hs_platform plat;
-	struct hs_core *core;
+	/* The back-end (backend.h) and why it was chosen. */
+	const struct hsd_backend_ops *be_ops;
+	struct hsd_backend *be;
+	const char *be_why;
 	struct hsd_db *db;
 	struct hsd_policy *policy;
 	struct hsd_agents *agents;
 
 	uint64_t seq;           /* last event number published */
-	int64_t time_base;      /* service time = time_base + sim clock */
-	uint64_t wall0;         /* uv_hrtime() when virt0 was taken */
-	hs_time_t virt0;
+	int64_t time_base;      /* service time = time_base + back-end clock */
 	bool booting;
 	bool stopping;
 
@@ -100,6 +93,13 @@ struct hsd {
 	unsigned long nclients_ever;
 	struct hsd_devinfo *devs;
 	size_t ndevs, capdevs;
+	/* Agents asked about removals started at the machine (the button). */
+	unsigned button_queries;
+	/* When each slot last changed state (cfgadm's "when"). */
+	struct hsd_slot_time { char slot[32]; int64_t time; } *slot_times;
+	size_t nslot_times;
+	/* Why a slot's last removal by the button was cancelled. */
+	struct { char slot[32]; char why[448]; } notes[16];
 	unsigned long events_published, db_errors;
 	char slot_name_buf[16];
 };
@@ -113,15 +113,22 @@ struct envbuf {
 void hsd_log(struct hsd *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int64_t hsd_now(const struct hsd *d);
-void hsd_clock_pump(struct hsd *d);
+/* Virtual clock: run the back-end until *done (or nothing is pending, or
+ * a minute of its time passed).  Real time: nothing (the loop runs it). */
 void hsd_settle(struct hsd *d, const bool *done);
 void hsd_fmt_bdf(hs_bdf_t b, char *buf, size_t len);
 int hsd_parse_bdf(const char *s, hs_bdf_t *out);
-const char *hsd_slot_name_of(struct hsd *d, int phys);
 struct hsd_devinfo *hsd_devinfo(struct hsd *d, hs_bdf_t bdf);
+/* Service time of the slot's last state change (or of the service's
+ * start), -1 unknown. */
+int64_t hsd_slot_changed(const struct hsd *d, const char *slot);
+/* Why the service last stopped something on this slot, or NULL. */
+const char *hsd_slot_note(const struct hsd *d, const char *slot);
 void hsd_agent_env(struct hsd *d, const struct hsd_devinfo *di,
 		   const char *action, uint64_t seq, const char *driver,
 		   struct envbuf *e);
+/* The card identity the policy decides on. */
+void hsd_card_id(const struct hsd_dev_view *v, struct hsd_card_id *id);
 /* Publish a service event: numbered, stored, sent to subscribers.  ev
  * gets "seq" and "time"; the reference is taken over. */
 void hsd_publish(struct hsd *d, const char *type, const char *slot,
@@ -129,17 +136,12 @@ void hsd_publish(struct hsd *d, const char *type, const char *slot,
 /* Rebuild the policy: permanent rules from the database, then the rule
  * file. */
 int hsd_policy_reload(struct hsd *d, char *err, size_t errlen);
-/* The simulated chassis' cards, saved so that a restarted daemon finds
- * the hardware as it was left. */
-void hsd_chassis_save(struct hsd *d);
-
-void hsd_record_decision(struct hsd *d, struct hs_dev *dev,
+void hsd_record_decision(struct hsd *d, const struct hsd_dev_view *dev,
 			 const char *target, const char *why);
 
 /* server.c */
 int hsd_server_listen(struct hsd *d, char *err, size_t errlen);
 void hsd_server_close(struct hsd *d);
-void hsd_client_send(struct hsd_client *c, json_t *msg);
 void hsd_client_ref(struct hsd_client *c);
 void hsd_client_unref(struct hsd_client *c);
 /* Replay the stored events after seq `after` to a subscribed client in
@@ -151,8 +153,5 @@ void hsd_handle_close(struct hsd *d, uv_handle_t *h);
 
 /* methods.c: one request; the reply is sent now or later. */
 void hsd_dispatch(struct hsd_client *c, json_t *req);
-json_t *hsd_error(json_t *id, const char *code, int err, const char *fmt,
-		  ...) __attribute__((format(printf, 4, 5)));
-json_t *hsd_reply(json_t *id, json_t *result);
 
 #endif

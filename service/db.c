@@ -561,8 +561,9 @@ int hsd_db_event_last(struct hsd_db *db, uint64_t *seq, int64_t *time)
 	return rc;
 }
 
-int hsd_db_events(struct hsd_db *db, uint64_t after, const char *slot,
-		  int64_t since, unsigned limit, hsd_event_cb cb, void *arg)
+static int events_query(struct hsd_db *db, uint64_t after, const char *slot,
+			int64_t since, unsigned limit, bool newest,
+			hsd_event_cb cb, void *arg)
 {
 	struct hsd_event_row ev;
 	sqlite3_stmt *st;
@@ -574,8 +575,15 @@ int hsd_db_events(struct hsd_db *db, uint64_t after, const char *slot,
 		return invalid(db, "events: no callback");
 	if (after >= INT64_MAX)
 		return 0;               /* no seq can follow */
-	/* Two statements so the slot query can use events(slot, seq). */
-	rc = prep(db, slot ?
+	/* Two statements so the slot query can use events(slot, seq); the
+	 * newest N are taken from the end and given oldest first. */
+	rc = prep(db, newest ? (slot ?
+		  "SELECT * FROM (SELECT seq, time, type, slot, json FROM events"
+		  " WHERE slot = ?4 AND seq > ?1 AND time >= ?2"
+		  " ORDER BY seq DESC LIMIT ?3) ORDER BY seq" :
+		  "SELECT * FROM (SELECT seq, time, type, slot, json FROM events"
+		  " WHERE seq > ?1 AND time >= ?2"
+		  " ORDER BY seq DESC LIMIT ?3) ORDER BY seq") : slot ?
 		  "SELECT seq, time, type, slot, json FROM events"
 		  " WHERE slot = ?4 AND seq > ?1 AND time >= ?2"
 		  " ORDER BY seq LIMIT ?3" :
@@ -604,6 +612,18 @@ int hsd_db_events(struct hsd_db *db, uint64_t after, const char *slot,
 finalize:
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int hsd_db_events(struct hsd_db *db, uint64_t after, const char *slot,
+		  int64_t since, unsigned limit, hsd_event_cb cb, void *arg)
+{
+	return events_query(db, after, slot, since, limit, false, cb, arg);
+}
+
+int hsd_db_events_newest(struct hsd_db *db, const char *slot, int64_t since,
+			 unsigned limit, hsd_event_cb cb, void *arg)
+{
+	return events_query(db, 0, slot, since, limit, true, cb, arg);
 }
 
 int hsd_db_event_first(struct hsd_db *db, uint64_t *seq)

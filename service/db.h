@@ -74,6 +74,9 @@ int hsd_db_event_last(struct hsd_db *db, uint64_t *seq, int64_t *time);
 typedef int (*hsd_event_cb)(void *arg, const struct hsd_event_row *ev);
 int hsd_db_events(struct hsd_db *db, uint64_t after, const char *slot,
 		  int64_t since, unsigned limit, hsd_event_cb cb, void *arg);
+/* The newest limit events (with the same filters), given oldest first. */
+int hsd_db_events_newest(struct hsd_db *db, const char *slot, int64_t since,
+			 unsigned limit, hsd_event_cb cb, void *arg);
 /* Lowest seq still stored (history may be trimmed), 0 when empty. */
 int hsd_db_event_first(struct hsd_db *db, uint64_t *seq);
 /* Keep only the newest keep events. */

@@ -57,6 +57,10 @@ static void usage(FILE *f)
 		"usage: hotswapd [options]\n"
 		"  -c, --config FILE      configuration file (default "
 		HOTSWAP_SYSCONFDIR "/hotswap/hotswapd.conf if present)\n"
+		"  -b, --backend sim|linux  what to manage: the simulated "
+		"chassis (default)\n"
+		"                         or this Linux machine's hot-plug "
+		"slots\n"
 		"  -t, --topology FILE    simulated chassis (default: the "
 		"default chassis)\n"
 		"      --clock realtime|virtual\n"
@@ -76,6 +80,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "topology", required_argument, NULL, 't' },
 		{ "clock", required_argument, NULL, 'C' },
 		{ "socket", required_argument, NULL, 's' },
@@ -98,13 +103,14 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "c:t:s:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:c:t:s:vh", opts, NULL)) != -1) {
 		const char *key = NULL, *value = optarg;
 
 		switch (opt) {
 		case 'c':
 			config = optarg;
 			continue;
+		case 'b': key = "backend"; break;
 		case 't': key = "topology"; break;
 		case 'C': key = "clock"; break;
 		case 's': key = "socket"; break;
@@ -163,12 +169,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hotswapd: %s\n", err);
 		return 2;
 	}
-	for (unsigned i = 0; i < nsets; i++)
+	for (unsigned i = 0; i < nsets; i++) {
 		if (hsd_config_set(&cfg, sets[i].key, sets[i].value, err,
 				   sizeof(err))) {
 			fprintf(stderr, "hotswapd: %s\n", err);
 			return 2;
 		}
+		if (!strcmp(sets[i].key, "backend") ||
+		    !strcmp(sets[i].key, "platform"))
+			snprintf(cfg.backend_from, sizeof(cfg.backend_from),
+				 "the command line");
+	}
 	/* Paths derived from the runtime directory follow it. */
 	if (print) {
 		hsd_config_print(&cfg, stdout);
@@ -200,9 +211,10 @@ int main(int argc, char **argv)
 				cfg.pidfile, strerror(errno));
 		}
 	}
-	hsd_log(the_daemon, LOG_NOTICE, "ready: chassis %s, %s clock, %zu "
-		"devices, socket %s",
-		sim_topology_name(the_daemon->topo),
+	hsd_log(the_daemon, LOG_NOTICE, "ready: %s back-end, chassis %s, "
+		"%s clock, %zu devices, socket %s",
+		the_daemon->be_ops->name,
+		the_daemon->be_ops->chassis(the_daemon->be),
 		cfg.virtual_clock ? "virtual" : "real-time",
 		the_daemon->ndevs, cfg.socket);
 	sd_notifyf(0, "READY=1\nSTATUS=serving %s\nMAINPID=%d",

@@ -4,7 +4,9 @@
  * Owns: the method table (name, access needed, handler), parameter
  * checking with errors that name the parameter, the JSON views of slots
  * and devices, and the operator's flows: query-remove agents before any
- * removal, then the core's request, then the reply.
+ * removal, then the back-end's request, then the reply.  The machine is
+ * reached only through the back-end seam (backend.h); a back-end's own
+ * methods (the simulator's "sim.*") come from its ops table.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -19,9 +21,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "hotswap/pcie_regs.h"
 #include "report.h"
-#include "simcard.h"
 
 /* ---- replies ---------------------------------------------------------------- */
 
@@ -43,20 +43,10 @@ json_t *hsd_error(json_t *id, const char *code, int err, const char *fmt, ...)
 			 "code", code, "errno", err, "message", msg);
 }
 
-struct call {
-	struct hsd *d;
-	struct hsd_client *c;
-	json_t *id;
-	json_t *params;
-};
-
-#define FAIL(call, code, err, ...) \
-	hsd_client_send((call)->c, hsd_error((call)->id, code, err, __VA_ARGS__))
-#define REPLY(call, res) hsd_client_send((call)->c, hsd_reply((call)->id, res))
 
 /* ---- parameters --------------------------------------------------------------- */
 
-static const char *p_str(struct call *k, const char *name, bool required,
+const char *hsd_p_str(struct call *k, const char *name, bool required,
 			 bool *bad)
 {
 	json_t *v = json_object_get(k->params, name);
@@ -86,7 +76,7 @@ static const char *p_str(struct call *k, const char *name, bool required,
 	return json_string_value(v);
 }
 
-static bool p_bool(struct call *k, const char *name, bool def, bool *bad)
+bool hsd_p_bool(struct call *k, const char *name, bool def, bool *bad)
 {
 	json_t *v = json_object_get(k->params, name);
 
@@ -101,7 +91,7 @@ static bool p_bool(struct call *k, const char *name, bool def, bool *bad)
 	return json_is_true(v);
 }
 
-static int64_t p_int(struct call *k, const char *name, int64_t def,
+int64_t hsd_p_int(struct call *k, const char *name, int64_t def,
 		     int64_t min, int64_t max, bool *bad)
 {
 	json_t *v = json_object_get(k->params, name);
@@ -120,33 +110,90 @@ static int64_t p_int(struct call *k, const char *name, int64_t def,
 	return x;
 }
 
-static struct hs_slot *p_slot(struct call *k, bool *bad)
+/* The slot named by the "slot" parameter, into v. */
+static bool p_slot(struct call *k, struct hsd_slot_view *v, bool *bad)
 {
-	const char *name = p_str(k, "slot", true, bad);
-	struct hs_slot *s;
+	const char *name = hsd_p_str(k, "slot", true, bad);
+	struct hsd *d = k->d;
 
 	if (*bad)
-		return NULL;
-	s = hs_slot_find(k->d->core, name);
-	if (!s) {
+		return false;
+	if (d->be_ops->slot_get(d->be, name, v)) {
 		FAIL(k, "not-found", ENOENT, "no slot named '%s' (hotswapctl "
 		     "list shows the slots)", name);
 		*bad = true;
+		return false;
 	}
-	return s;
+	return true;
 }
 
 /* A device by bus address ("0000:03:00.0", "03:00.0") or stable name. */
-static struct hs_dev *find_dev(struct hsd *d, const char *what)
+static int find_dev(struct hsd *d, const char *what, struct hsd_dev_view *v)
 {
 	hs_bdf_t b;
 
 	if (hsd_parse_bdf(what, &b) == 0)
-		return hs_dev_find(d->core, b);
+		return d->be_ops->dev_get(d->be, b, v);
 	for (size_t i = 0; i < d->ndevs; i++)
 		if (!strcmp(d->devs[i].name, what))
-			return hs_dev_find(d->core, d->devs[i].bdf);
-	return NULL;
+			return d->be_ops->dev_get(d->be, d->devs[i].bdf, v);
+	return -ENOENT;
+}
+
+/* ---- what a back-end's methods may use ----------------------------------------- */
+
+struct hsd_backend *hsd_call_backend(const struct call *k)
+{
+	return k->d->be;
+}
+
+bool hsd_call_virtual_clock(const struct call *k)
+{
+	return k->d->cfg.virtual_clock;
+}
+
+int64_t hsd_call_now(const struct call *k)
+{
+	return hsd_now(k->d);
+}
+
+void hsd_call_publish(const struct call *k, const char *type,
+		      const char *slot, json_t *ev)
+{
+	hsd_publish(k->d, type, slot, ev);
+}
+
+struct call *hsd_call_detach(const struct call *k)
+{
+	struct call *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *k;
+	hsd_client_ref(c->c);
+	json_incref(c->id);
+	json_incref(c->params);
+	return c;
+}
+
+void hsd_call_release(struct call *k)
+{
+	if (!k)
+		return;
+	hsd_client_unref(k->c);
+	json_decref(k->id);
+	json_decref(k->params);
+	free(k);
+}
+
+int hsd_call_find_dev(const struct call *k, const char *what, hs_bdf_t *bdf)
+{
+	struct hsd_dev_view v;
+	int rc = find_dev(k->d, what, &v);
+
+	if (!rc)
+		*bdf = v.bdf;
+	return rc;
 }
 
 /* ---- views ------------------------------------------------------------------------ */
@@ -158,100 +205,83 @@ static const char *ind_name(enum hs_indicator i)
 
 static const char *const res_name[] = { "bus", "io", "mem", "pref" };
 
-static json_t *dev_json(struct hsd *d, struct hs_dev *dev)
+static json_t *dev_json(struct hsd *d, const struct hsd_dev_view *v)
 {
 	char b[16], id[16], sub[16], cls[8];
-	struct hsd_devinfo *di = hsd_devinfo(d, hs_dev_bdf(dev));
+	struct hsd_devinfo *di = hsd_devinfo(d, v->bdf);
 	json_t *o, *bars = json_array(), *wins = json_array();
-	const char *reason = NULL;
-	struct hs_irq irq;
-	unsigned nvec = 0;
 
-	hsd_fmt_bdf(hs_dev_bdf(dev), b, sizeof(b));
-	snprintf(id, sizeof(id), "%04x:%04x", hs_dev_vendor(dev),
-		 hs_dev_device(dev));
-	snprintf(sub, sizeof(sub), "%04x:%04x", hs_dev_subsys_vendor(dev),
-		 hs_dev_subsys(dev));
-	snprintf(cls, sizeof(cls), "%06x", (unsigned)hs_dev_class(dev));
+	hsd_fmt_bdf(v->bdf, b, sizeof(b));
+	snprintf(id, sizeof(id), "%04x:%04x", v->vendor, v->device);
+	snprintf(sub, sizeof(sub), "%04x:%04x", v->subsys_vendor, v->subsys);
+	snprintf(cls, sizeof(cls), "%06x", (unsigned)v->class_code);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "bdf", b, "id", id,
-		      "subsys", sub, "class", cls, "bridge",
-		      hs_dev_is_bridge(dev), "hotplug_bridge",
-		      hs_dev_is_hotplug_bridge(dev), "blocked",
-		      hs_dev_blocked(dev));
-	if (hs_dev_parent(dev)) {
-		hsd_fmt_bdf(hs_dev_bdf(hs_dev_parent(dev)), b, sizeof(b));
+		      "subsys", sub, "class", cls, "bridge", v->bridge,
+		      "hotplug_bridge", v->hotplug_bridge, "blocked",
+		      v->blocked);
+	if (v->has_parent) {
+		hsd_fmt_bdf(v->parent, b, sizeof(b));
 		json_object_set_new(o, "parent", json_string(b));
 	}
-	if (hs_dev_driver_name(dev))
-		json_object_set_new(o, "driver",
-				    json_string(hs_dev_driver_name(dev)));
-	if (hs_dev_isolated(dev, &reason))
-		json_object_set_new(o, "isolated", json_string(reason));
+	if (v->driver)
+		json_object_set_new(o, "driver", json_string(v->driver));
+	if (v->isolated)
+		json_object_set_new(o, "isolated", json_string(v->isolated));
 	if (di && di->name[0]) {
 		json_object_set_new(o, "name", json_string(di->name));
 		json_object_set_new(o, "minor", json_integer(di->minor));
 	}
 	if (di && di->slot[0])
 		json_object_set_new(o, "slot", json_string(di->slot));
-	if (di && di->has_serial) {
+	if (v->has_serial) {
 		char sn[20];
 
-		snprintf(sn, sizeof(sn), "%016" PRIx64, di->serial);
+		snprintf(sn, sizeof(sn), "%016" PRIx64, v->serial);
 		json_object_set_new(o, "serial", json_string(sn));
 	}
-	for (int i = 0; i <= 6; i++) {
-		struct hs_resource r;
+	for (unsigned i = 0; i < v->nbars; i++) {
+		const struct hs_resource *r = &v->bars[i].r;
 
-		if (hs_dev_bar(dev, i, &r))
-			continue;
 		json_array_append_new(bars, json_pack(
-			"{s:i, s:s, s:I, s:I, s:b, s:b}", "bar", i, "kind",
-			res_name[r.kind], "start", (json_int_t)r.start, "size",
-			(json_int_t)r.size, "prefetch", r.prefetch, "is64",
-			r.is64));
+			"{s:i, s:s, s:I, s:I, s:b, s:b}", "bar", v->bars[i].bar,
+			"kind", res_name[r->kind], "start", (json_int_t)r->start,
+			"size", (json_int_t)r->size, "prefetch", r->prefetch,
+			"is64", r->is64));
 	}
-	for (int k = 0; k < HS_RES_COUNT; k++) {
-		struct hs_resource r;
-
-		if (hs_dev_window(dev, (enum hs_res)k, &r) || !r.size)
-			continue;
+	for (unsigned i = 0; i < v->nwins; i++)
 		json_array_append_new(wins, json_pack(
-			"{s:s, s:I, s:I}", "kind", res_name[k], "start",
-			(json_int_t)r.start, "size", (json_int_t)r.size));
-	}
+			"{s:s, s:I, s:I}", "kind", res_name[v->wins[i].kind],
+			"start", (json_int_t)v->wins[i].start, "size",
+			(json_int_t)v->wins[i].size));
 	json_object_set_new(o, "bars", bars);
 	json_object_set_new(o, "windows", wins);
-	if (hs_dev_irq(dev, &irq, &nvec) == 0)
+	if (v->has_irq)
 		json_object_set_new(o, "irq", json_pack(
 			"{s:s, s:i, s:i}", "kind",
-			irq.kind == HS_IRQ_MSI ? "msi" : "intx", "number",
-			(int)irq.number, "vectors", (int)nvec));
+			v->irq.kind == HS_IRQ_MSI ? "msi" : "intx", "number",
+			(int)v->irq.number, "vectors", (int)v->nvec));
+	if (v->bus_master >= 0)
+		json_object_set_new(o, "bus_master",
+				    json_boolean(v->bus_master));
 	return o;
 }
 
-static bool dev_in_slot(const struct hs_dev *dev, const struct hs_slot_info *si)
+static bool in_slot(const struct hsd_dev_view *v, const char *slot)
 {
-	const struct hs_dev *p;
-
-	if (hs_dev_bdf(dev) == si->bridge || hs_dev_slot(dev) != (int)si->phys)
-		return false;
-	for (p = hs_dev_parent(dev); p; p = hs_dev_parent(p))
-		if (hs_dev_bdf(p) == si->bridge)
-			return true;
-	return false;
+	return v->slot && !strcmp(v->slot, slot);
 }
 
-/* The devices on the card in a slot, parents first (at most max). */
-static unsigned slot_devices(struct hsd *d, const struct hs_slot_info *si,
-			     bool only_blocked, struct hs_dev **list,
-			     unsigned max)
+/* The functions on the card in a slot, parents first (at most max). */
+static unsigned slot_devices(struct hsd *d, const char *slot,
+			     bool only_blocked, hs_bdf_t *list, unsigned max)
 {
+	struct hsd_dev_view v;
 	unsigned n = 0;
 
-	for (struct hs_dev *dev = hs_dev_next(d->core, NULL); dev && n < max;
-	     dev = hs_dev_next(d->core, dev))
-		if (dev_in_slot(dev, si) && (!only_blocked || hs_dev_blocked(dev)))
-			list[n++] = dev;
+	for (void *c = d->be_ops->dev_next(d->be, NULL, &v); c && n < max;
+	     c = d->be_ops->dev_next(d->be, c, &v))
+		if (in_slot(&v, slot) && (!only_blocked || v.blocked))
+			list[n++] = v.bdf;
 	return n;
 }
 
@@ -263,7 +293,51 @@ static bool slot_disabled(struct hsd *d, const char *name)
 	       !strcmp(v, "1");
 }
 
-static json_t *slot_json(struct hsd *d, struct hs_slot *s, bool detail)
+/*
+ * cfgadm's condition of an attachment point: unusable (the operator
+ * disabled it), failed (a power fault latched), failing (a function on
+ * the card fenced off), ok (in service), unknown otherwise.
+ */
+static const char *slot_condition(const struct hs_slot_info *si,
+				  bool disabled, json_t *devs)
+{
+	size_t i;
+	json_t *dv;
+
+	if (disabled)
+		return "unusable";
+	if (si->power_fault || si->state == HS_SLOT_FAULT)
+		return "failed";
+	json_array_foreach(devs, i, dv)
+		if (json_object_get(dv, "isolated"))
+			return "failing";
+	return si->state == HS_SLOT_ON || si->state == HS_SLOT_BLINKING_OFF
+		       ? "ok" : "unknown";
+}
+
+/* cfgadm's type: what the occupant is, by its first function's class
+ * (PCI Code and ID Assignment, base classes). */
+static const char *occupant_type(const struct hs_slot_info *si, json_t *devs)
+{
+	static const char *const base[] = {
+		"unclassified", "storage", "network", "display",
+		"multimedia", "memory", "bridge", "communication",
+		"system", "input", "docking", "processor", "serial-bus",
+		"wireless", "intelligent-io", "satellite", "encryption",
+		"signal-processing", "accelerator", "instrumentation",
+	};
+	const char *cls = json_string_value(json_object_get(
+		json_array_get(devs, 0), "class"));
+	unsigned long c;
+
+	if (!cls)
+		return si->present ? "unknown" : "none";
+	c = strtoul(cls, NULL, 16) >> 16;
+	return c < sizeof(base) / sizeof(base[0]) ? base[c] : "unknown";
+}
+
+static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
+			 bool detail)
 {
 	static const char *const cap_names[] = {
 		"power", "button", "mrl", "attention-indicator",
@@ -272,80 +346,89 @@ static json_t *slot_json(struct hsd *d, struct hs_slot *s, bool detail)
 	};
 	static const char *const policy_names[] = { "default", "presence",
 						    "request", "disabled" };
-	struct hs_slot_info si;
+	const struct hs_slot_info *si = &sv->info;
+	struct hsd_dev_view v;
 	json_t *o, *devs = json_array(), *caps = json_array();
+	char name[64];
 	bool connected;
 	char b[16];
 
-	hs_slot_get_info(s, &si);
-	connected = si.state == HS_SLOT_ON || si.state == HS_SLOT_POWERING_ON ||
-		    si.state == HS_SLOT_BLINKING_OFF ||
-		    si.state == HS_SLOT_POWERING_OFF;
-	for (struct hs_dev *dev = hs_dev_next(d->core, NULL); dev;
-	     dev = hs_dev_next(d->core, dev)) {
-		if (!dev_in_slot(dev, &si))
-			continue;
-		json_array_append_new(devs, dev_json(d, dev));
-	}
+	/* The views below are the back-end's; keep the name. */
+	snprintf(name, sizeof(name), "%s", si->name);
+	connected = si->state == HS_SLOT_ON || si->state == HS_SLOT_POWERING_ON ||
+		    si->state == HS_SLOT_BLINKING_OFF ||
+		    si->state == HS_SLOT_POWERING_OFF;
 	for (unsigned i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
-		if (si.caps & (1u << i))
+		if (si->caps & (1u << i))
 			json_array_append_new(caps, json_string(cap_names[i]));
-	hsd_fmt_bdf(si.bridge, b, sizeof(b));
-	o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:b,"
+	hsd_fmt_bdf(si->bridge, b, sizeof(b));
+	o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:b, s:b, s:s, s:s, s:b,"
 		      " s:b, s:b, s:s, s:b, s:s}",
-		      "slot", si.name, "number", (int)si.phys, "kind", si.kind,
-		      "state", hs_slot_state_name(si.state), "receptacle",
-		      !si.present ? "empty" : connected ? "connected"
-							: "disconnected",
-		      "occupant", json_array_size(devs) ? "configured"
-							: "unconfigured",
-		      "power", si.powered, "adapter", si.present,
-		      "attention", ind_name(si.attn_ind), "power_indicator",
-		      ind_name(si.power_ind), "link", si.link_up,
-		      "power_fault", si.power_fault, "busy", si.busy,
-		      "policy", policy_names[si.policy & 3],
-		      "disabled", slot_disabled(d, si.name),
+		      "slot", name, "number", (int)si->phys, "kind", si->kind,
+		      "state", hs_slot_state_name(si->state), "receptacle",
+		      !si->present ? "empty" : connected ? "connected"
+							 : "disconnected",
+		      "power", si->powered, "adapter", si->present,
+		      "attention", ind_name(si->attn_ind), "power_indicator",
+		      ind_name(si->power_ind), "link", si->link_up,
+		      "power_fault", si->power_fault, "busy", si->busy,
+		      "policy", policy_names[si->policy & 3],
+		      "disabled", slot_disabled(d, name),
 		      "bridge", b);
-	json_object_set_new(o, "latch", (si.caps & HS_SLOT_CAP_MRL)
-					? json_string(si.latch_open ? "open"
-								    : "closed")
+	json_object_set_new(o, "latch", (si->caps & HS_SLOT_CAP_MRL)
+					? json_string(si->latch_open ? "open"
+								     : "closed")
 					: json_null());
-	json_object_set_new(o, "devnum", json_integer(si.devnum));
+	json_object_set_new(o, "devnum", json_integer(si->devnum));
 	json_object_set_new(o, "caps", caps);
-	json_object_set_new(o, "reason", json_string(si.reason ? si.reason : ""));
-	json_object_set_new(o, "transitions", json_integer((json_int_t)si.transitions));
+	/* The slot's own last refusal, else why the service last stopped
+	 * something on it (an agent cancelling the button's removal). */
+	json_object_set_new(o, "reason", json_string(
+		si->reason && *si->reason ? si->reason
+		: hsd_slot_note(d, name) ? hsd_slot_note(d, name) : ""));
+	json_object_set_new(o, "transitions",
+			    json_integer((json_int_t)si->transitions));
+	if (sv->controller)
+		json_object_set_new(o, "controller",
+				    json_string(sv->controller));
+	if (sv->address[0])
+		json_object_set_new(o, "address", json_string(sv->address));
+	{
+		int64_t when = hsd_slot_changed(d, name);
+
+		json_object_set_new(o, "changed", when < 0 ? json_null()
+					: json_integer((json_int_t)when));
+	}
+	if (sv->has_regs && (sv->lnksta & 0x3f0)) {
+		/* PCIe 7.5.3.8: Current Link Speed (an index into the
+		 * Supported Link Speeds vector) and Negotiated Link Width. */
+		static const char *const gts[] = { "?", "2.5", "5", "8",
+						   "16", "32", "64" };
+		unsigned sp = sv->lnksta & 0xf;
+
+		json_object_set_new(o, "link_speed", json_string(
+			sp < sizeof(gts) / sizeof(gts[0]) ? gts[sp] : "?"));
+		json_object_set_new(o, "link_width",
+				    json_integer((sv->lnksta >> 4) & 0x3f));
+	}
+	if (sv->blue_led >= 0)
+		json_object_set_new(o, "blue_led", json_boolean(sv->blue_led));
+	if (detail && sv->has_regs)
+		json_object_set_new(o, "registers", json_pack(
+			"{s:i, s:i, s:i, s:i}", "sltcap", (int)sv->sltcap,
+			"sltctl", (int)sv->sltctl, "sltsta", (int)sv->sltsta,
+			"lnksta", (int)sv->lnksta));
+	for (void *c = d->be_ops->dev_next(d->be, NULL, &v); c;
+	     c = d->be_ops->dev_next(d->be, c, &v))
+		if (in_slot(&v, name))
+			json_array_append_new(devs, dev_json(d, &v));
+	json_object_set_new(o, "occupant", json_string(
+		json_array_size(devs) ? "configured" : "unconfigured"));
+	json_object_set_new(o, "condition", json_string(
+		slot_condition(si, slot_disabled(d, name), devs)));
+	json_object_set_new(o, "type", json_string(
+		occupant_type(si, devs)));
 	json_object_set_new(o, "devices", devs);
-	if (!strcmp(si.kind, "cpci")) {
-		/* The blue LED as the operator sees it on the board (PICMG
-		 * 2.1: lit = safe to extract). */
-		struct sim_slot *hw = sim_slot_by_name(d->sim, si.name);
-		struct sim_slot_info hi;
-
-		if (hw) {
-			sim_slot_get_info(hw, &hi);
-			json_object_set_new(o, "blue_led", json_boolean(hi.blue_led));
-		}
-	}
-	if (detail && !strcmp(si.kind, "pcie")) {
-		struct hs_dev *br = hs_dev_find(d->core, si.bridge);
-		uint16_t cap;
-		uint32_t sltcap = 0, ctl = 0, sta = 0, lnksta = 0;
-
-		if (br && hs_dev_find_cap(br, 0x10 /* PCI Express capability */, &cap) == 0) {
-			hs_dev_cfg_read(br, (uint16_t)(cap + HS_PX_SLTCAP), 4,
-					&sltcap);
-			hs_dev_cfg_read(br, (uint16_t)(cap + HS_PX_SLTCTL), 2,
-					&ctl);
-			hs_dev_cfg_read(br, (uint16_t)(cap + HS_PX_SLTSTA), 2,
-					&sta);
-			hs_dev_cfg_read(br, (uint16_t)(cap + HS_PX_LNKSTA), 2,
-					&lnksta);
-			json_object_set_new(o, "registers", json_pack(
-				"{s:i, s:i, s:i, s:i}", "sltcap", (int)sltcap,
-				"sltctl", (int)ctl, "sltsta", (int)sta,
-				"lnksta", (int)lnksta));
-		}
-	}
 	return o;
 }
 
@@ -364,20 +447,22 @@ static void m_status(struct call *k)
 {
 	struct hsd *d = k->d;
 	struct hsd_agents_stats as = { 0 };
+	struct hsd_slot_view v;
 	unsigned nslots = 0;
 
-	for (struct hs_slot *s = hs_slot_next(d->core, NULL); s;
-	     s = hs_slot_next(d->core, s))
+	for (void *c = d->be_ops->slot_next(d->be, NULL, &v); c;
+	     c = d->be_ops->slot_next(d->be, c, &v))
 		nslots++;
 	if (d->agents)
 		hsd_agents_stats(d->agents, &as);
-	REPLY(k, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:i, s:{s:I, "
-			   "s:I, s:I}, s:I, s:s, s:s}",
-			   "platform", "sim", "chassis",
-			   sim_topology_name(d->topo), "clock",
+	REPLY(k, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:i, s:i, "
+			   "s:{s:I, s:I, s:I}, s:I, s:s, s:s}",
+			   "platform", d->be_ops->name, "backend_chosen_by",
+			   d->be_why, "chassis", d->be_ops->chassis(d->be),
+			   "clock",
 			   d->cfg.virtual_clock ? "virtual" : "realtime",
 			   "time", (json_int_t)hsd_now(d), "chassis_time",
-			   (json_int_t)sim_now(d->sim), "seq",
+			   (json_int_t)d->be_ops->now(d->be), "seq",
 			   (json_int_t)d->seq, "slots", (int)nslots,
 			   "devices", (int)d->ndevs, "agents", "runs",
 			   (json_int_t)as.runs, "failures",
@@ -389,48 +474,51 @@ static void m_status(struct call *k)
 
 static void m_slot_list(struct call *k)
 {
+	struct hsd *d = k->d;
+	struct hsd_slot_view v;
 	json_t *a = json_array();
 
-	for (struct hs_slot *s = hs_slot_next(k->d->core, NULL); s;
-	     s = hs_slot_next(k->d->core, s))
-		json_array_append_new(a, slot_json(k->d, s, false));
+	for (void *c = d->be_ops->slot_next(d->be, NULL, &v); c;
+	     c = d->be_ops->slot_next(d->be, c, &v))
+		json_array_append_new(a, slot_json(d, &v, false));
 	REPLY(k, a);
 }
 
 static void m_slot_show(struct call *k)
 {
 	bool bad = false;
-	struct hs_slot *s = p_slot(k, &bad);
+	struct hsd_slot_view v;
 
-	if (!bad)
-		REPLY(k, slot_json(k->d, s, true));
+	if (p_slot(k, &v, &bad))
+		REPLY(k, slot_json(k->d, &v, true));
 }
 
 static void m_device_list(struct call *k)
 {
+	struct hsd *d = k->d;
+	struct hsd_dev_view v;
 	json_t *a = json_array();
 
-	for (struct hs_dev *dev = hs_dev_next(k->d->core, NULL); dev;
-	     dev = hs_dev_next(k->d->core, dev))
-		json_array_append_new(a, dev_json(k->d, dev));
+	for (void *c = d->be_ops->dev_next(d->be, NULL, &v); c;
+	     c = d->be_ops->dev_next(d->be, c, &v))
+		json_array_append_new(a, dev_json(d, &v));
 	REPLY(k, a);
 }
 
 static void m_device_show(struct call *k)
 {
 	bool bad = false;
-	const char *what = p_str(k, "device", true, &bad);
-	struct hs_dev *dev;
+	const char *what = hsd_p_str(k, "device", true, &bad);
+	struct hsd_dev_view v;
 
 	if (bad)
 		return;
-	dev = find_dev(k->d, what);
-	if (!dev) {
+	if (find_dev(k->d, what, &v)) {
 		FAIL(k, "not-found", ENOENT, "no device '%s' (give a bus "
 		     "address like 0000:03:00.0 or a name like net0)", what);
 		return;
 	}
-	REPLY(k, dev_json(k->d, dev));
+	REPLY(k, dev_json(k->d, &v));
 }
 
 static int collect_event(void *arg, const struct hsd_event_row *ev)
@@ -445,21 +533,24 @@ static int collect_event(void *arg, const struct hsd_event_row *ev)
 static void m_events_history(struct call *k)
 {
 	bool bad = false;
-	const char *slot = p_str(k, "slot", false, &bad);
-	int64_t after = p_int(k, "after", 0, 0, INT64_MAX, &bad);
-	int64_t since = p_int(k, "since", INT64_MIN, INT64_MIN, INT64_MAX, &bad);
-	int64_t limit = p_int(k, "limit", 1000, 0, 100000, &bad);
+	const char *slot = hsd_p_str(k, "slot", false, &bad);
+	int64_t after = hsd_p_int(k, "after", 0, 0, INT64_MAX, &bad);
+	int64_t since = hsd_p_int(k, "since", INT64_MIN, INT64_MIN, INT64_MAX, &bad);
+	int64_t limit = hsd_p_int(k, "limit", 1000, 0, 100000, &bad);
 	json_t *a;
 
 	if (bad)
 		return;
-	/* Without a starting point, the newest events. */
-	if (!json_object_get(k->params, "after") && !slot && limit &&
-	    k->d->seq > (uint64_t)limit)
-		after = (int64_t)(k->d->seq - (uint64_t)limit);
+	/* One rule, with or without filters: without a starting point
+	 * ("after") the newest `limit` events that match; with one, the
+	 * oldest `limit` after it (paging forward).  Oldest first. */
 	a = json_array();
-	if (hsd_db_events(k->d->db, (uint64_t)after, slot, since,
-			  (unsigned)limit, collect_event, a) < 0) {
+	if ((json_object_get(k->params, "after")
+		     ? hsd_db_events(k->d->db, (uint64_t)after, slot, since,
+				     (unsigned)limit, collect_event, a)
+		     : hsd_db_events_newest(k->d->db, slot, since,
+					    (unsigned)limit, collect_event,
+					    a)) < 0) {
 		json_decref(a);
 		FAIL(k, "failed", EIO, "reading the history: %s",
 		     hsd_db_errmsg(k->d->db));
@@ -474,7 +565,7 @@ static void m_events_history(struct call *k)
 static void m_events_subscribe(struct call *k)
 {
 	bool bad = false;
-	int64_t after = p_int(k, "after", -1, -1, INT64_MAX, &bad);
+	int64_t after = hsd_p_int(k, "after", -1, -1, INT64_MAX, &bad);
 	uint64_t first = 0;
 
 	if (bad)
@@ -534,7 +625,7 @@ static int decision_json(void *arg, const struct hsd_decision_row *r)
 static void m_policy_decisions(struct call *k)
 {
 	bool bad = false;
-	int64_t limit = p_int(k, "limit", 100, 0, 100000, &bad);
+	int64_t limit = hsd_p_int(k, "limit", 100, 0, 100000, &bad);
 	json_t *a;
 
 	if (bad)
@@ -547,16 +638,22 @@ static void m_policy_decisions(struct call *k)
 static int feed_report(void *arg, const struct hsd_event_row *ev)
 {
 	json_t *o;
-	const char *from, *to;
+	const char *from, *to, *msg;
 
-	if (strcmp(ev->type, "slot-state") || !ev->slot)
+	if (strcmp(ev->type, "slot-state") && strcmp(ev->type, "service") &&
+	    strcmp(ev->type, "slot-snapshot"))
 		return 0;
 	o = json_loads(ev->json, 0, NULL);
 	if (!o)
 		return 0;
 	from = json_string_value(json_object_get(o, "from"));
 	to = json_string_value(json_object_get(o, "to"));
-	if (from && to)
+	msg = json_string_value(json_object_get(o, "msg"));
+	if (!strcmp(ev->type, "service") && msg)
+		hsd_report_booting(arg, !strcmp(msg, "starting"));
+	else if (!strcmp(ev->type, "slot-snapshot") && ev->slot && to)
+		hsd_report_snapshot(arg, ev->slot, ev->time, to);
+	else if (ev->slot && from && to)
 		hsd_report_feed(arg, ev->slot, ev->time, from, to);
 	json_decref(o);
 	return 0;
@@ -620,11 +717,23 @@ static void m_rebalance(struct call *k)
 		FAIL(k, "failed", ENOMEM, "out of memory");
 		return;
 	}
+	if (!k->d->be_ops->rebalance) {
+		FAIL(k, "not-supported", ENOTSUP, "rebalance: the %s back-end "
+		     "leaves resource placement to the operating system",
+		     k->d->be_ops->name);
+		free(p);
+		return;
+	}
 	p->d = k->d;
 	hsd_client_ref(k->c);
 	p->c = k->c;
 	p->id = json_incref(k->id);
-	hs_core_rebalance(k->d->core, rebalance_done, p);
+	{
+		int rc = k->d->be_ops->rebalance(k->d->be, rebalance_done, p);
+
+		if (rc < 0 && !p->done)
+			rebalance_done(p, rc, NULL);
+	}
 	hsd_settle(k->d, &p->done);
 	if (p->done) {
 		hsd_client_unref(p->c);
@@ -668,16 +777,24 @@ static void operator_event(struct hsd *d, const char *slot, const char *what,
 			      (int)c->uid, "outcome", outcome));
 }
 
-static void core_done(void *arg, int rc, const char *msg)
+/* The slot's view as a reply, or an empty result if it is gone. */
+static json_t *slot_reply(struct hsd *d, const char *slot)
+{
+	struct hsd_slot_view v;
+
+	return d->be_ops->slot_get(d->be, slot, &v) ? NULL
+						    : slot_json(d, &v, false);
+}
+
+static void request_done(void *arg, int rc, const char *msg)
 {
 	struct pending *p = arg;
 	struct hsd *d = p->d;
-	struct hs_slot *s = hs_slot_find(d->core, p->slot);
 
 	p->done = true;
 	if (rc) {
-		if (p->op == OP_DISABLE && s)
-			hs_slot_set_policy(s, p->old_policy);
+		if (p->op == OP_DISABLE)
+			d->be_ops->slot_policy(d->be, p->slot, p->old_policy);
 		operator_event(d, p->slot, op_name[p->op], p->c,
 			       msg && *msg ? msg : "failed");
 		hsd_client_send(p->c, hsd_error(p->id, rc == -EBUSY ? "refused"
@@ -689,61 +806,61 @@ static void core_done(void *arg, int rc, const char *msg)
 		if (p->op == OP_DISABLE)
 			hsd_db_slot_set(d->db, p->slot, "disabled", "1");
 		operator_event(d, p->slot, op_name[p->op], p->c, "done");
-		hsd_client_send(p->c, hsd_reply(p->id, s ? slot_json(d, s, false)
-							  : NULL));
+		hsd_client_send(p->c, hsd_reply(p->id, slot_reply(d, p->slot)));
 	}
 	if (p->detached)
 		pending_free(p);
 }
 
-/* The core's part of a request, once agents have had their say. */
+/* The back-end's part of a request, once agents have had their say. */
 static void issue(struct pending *p)
 {
 	struct hsd *d = p->d;
-	struct hs_slot *s = hs_slot_find(d->core, p->slot);
-	struct hs_slot_info si;
+	struct hsd_slot_view v;
+	char why[512] = "";
 	int rc;
 
-	if (!s) {
+	if (d->be_ops->slot_get(d->be, p->slot, &v)) {
 		hsd_client_send(p->c, hsd_error(p->id, "not-found", ENOENT,
 						"slot %s is gone", p->slot));
 		pending_free(p);
 		return;
 	}
-	hs_slot_get_info(s, &si);
-	p->old_policy = si.policy;
+	p->old_policy = v.info.policy;
 	switch (p->op) {
 	case OP_ADD:
 	case OP_ENABLE:
-		rc = hs_slot_enable(s, core_done, p);
+		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_ENABLE,
+					     request_done, p, why, sizeof(why));
 		break;
 	case OP_REPLACE:
-		rc = hs_slot_replace(s, core_done, p);
+		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_REPLACE,
+					     request_done, p, why, sizeof(why));
 		break;
 	case OP_DISABLE:
 		/* Disabled first, so that neither presence nor the button
 		 * brings the card back while it goes down. */
-		hs_slot_set_policy(s, HS_SLOT_POLICY_DISABLED);
-		if (si.state == HS_SLOT_EMPTY || si.state == HS_SLOT_OFF) {
+		d->be_ops->slot_policy(d->be, p->slot, HS_SLOT_POLICY_DISABLED);
+		if (v.info.state == HS_SLOT_EMPTY ||
+		    v.info.state == HS_SLOT_OFF) {
 			rc = 0;
-			core_done(p, 0, NULL);
+			request_done(p, 0, NULL);
 			break;
 		}
-		rc = hs_slot_disable(s, core_done, p);
-		break;
+		/* fall through */
 	default:
-		rc = hs_slot_disable(s, core_done, p);
+		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_DISABLE,
+					     request_done, p, why, sizeof(why));
 		break;
 	}
 	if (rc < 0) {
-		hs_slot_get_info(s, &si);
 		if (p->op == OP_DISABLE)
-			hs_slot_set_policy(s, p->old_policy);
-		operator_event(d, p->slot, op_name[p->op], p->c, si.reason);
+			d->be_ops->slot_policy(d->be, p->slot, p->old_policy);
+		operator_event(d, p->slot, op_name[p->op], p->c, why);
 		hsd_client_send(p->c, hsd_error(p->id, rc == -EBUSY ? "busy"
 								    : "refused",
 						-rc, "slot %s: %s", p->slot,
-						si.reason));
+						why));
 		pending_free(p);
 		return;
 	}
@@ -785,16 +902,15 @@ static void ask_next(struct pending *p)
 {
 	struct hsd *d = p->d;
 	struct hsd_devinfo *di;
+	struct hsd_dev_view v;
 	struct envbuf e;
 
 	for (; p->at < p->ndevs; p->at++) {
-		struct hs_dev *dev = hs_dev_find(d->core, p->devs[p->at]);
-
 		di = hsd_devinfo(d, p->devs[p->at]);
-		if (!dev || !di || !d->agents)
+		if (!di || !d->agents ||
+		    d->be_ops->dev_get(d->be, p->devs[p->at], &v))
 			continue;
-		hsd_agent_env(d, di, "query-remove", d->seq,
-			      hs_dev_driver_name(dev), &e);
+		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
 		if (hsd_agents_query_remove(d->agents,
 					    (const char *const *)e.v,
 					    query_done, p) == 0)
@@ -806,17 +922,16 @@ static void ask_next(struct pending *p)
 static void operator_request(struct call *k, enum op op)
 {
 	bool bad = false;
-	struct hs_slot *s = p_slot(k, &bad);
+	struct hsd_slot_view v;
 	struct pending *p;
-	struct hs_slot_info si;
+	const struct hs_slot_info *si = &v.info;
 
-	if (bad)
+	if (!p_slot(k, &v, &bad))
 		return;
-	hs_slot_get_info(s, &si);
-	if ((op == OP_ADD || op == OP_REPLACE) && slot_disabled(k->d, si.name)) {
+	if ((op == OP_ADD || op == OP_REPLACE) && slot_disabled(k->d, si->name)) {
 		FAIL(k, "refused", EPERM, "slot %s is disabled by the "
-		     "operator: `hotswapctl enable %s` first", si.name,
-		     si.name);
+		     "operator: `hotswapctl enable %s` first", si->name,
+		     si->name);
 		return;
 	}
 	p = calloc(1, sizeof(*p));
@@ -829,26 +944,23 @@ static void operator_request(struct call *k, enum op op)
 	hsd_client_ref(k->c);
 	p->id = json_incref(k->id);
 	p->op = op;
-	snprintf(p->slot, sizeof(p->slot), "%s", si.name);
+	snprintf(p->slot, sizeof(p->slot), "%s", si->name);
 	if (op == OP_ENABLE) {
-		hsd_db_slot_set(k->d->db, si.name, "disabled", NULL);
-		if (si.policy == HS_SLOT_POLICY_DISABLED)
-			hs_slot_set_policy(s, HS_SLOT_POLICY_DEFAULT);
-		if (si.state != HS_SLOT_OFF || !si.present) {
+		hsd_db_slot_set(k->d->db, p->slot, "disabled", NULL);
+		if (si->policy == HS_SLOT_POLICY_DISABLED)
+			k->d->be_ops->slot_policy(k->d->be, p->slot,
+						  HS_SLOT_POLICY_DEFAULT);
+		if (si->state != HS_SLOT_OFF || !si->present) {
 			/* Nothing to bring up: the setting is what changed. */
-			operator_event(k->d, si.name, "enable", k->c, "done");
-			REPLY(k, slot_json(k->d, s, false));
+			operator_event(k->d, p->slot, "enable", k->c, "done");
+			REPLY(k, slot_reply(k->d, p->slot));
 			pending_free(p);
 			return;
 		}
 	}
 	if (op == OP_REMOVE || op == OP_REPLACE || op == OP_DISABLE) {
 		/* Agents are asked first, one device at a time. */
-		struct hs_dev *list[64];
-
-		p->ndevs = slot_devices(k->d, &si, false, list, 64);
-		for (unsigned i = 0; i < p->ndevs; i++)
-			p->devs[i] = hs_dev_bdf(list[i]);
+		p->ndevs = slot_devices(k->d, p->slot, false, p->devs, 64);
 		ask_next(p);
 		return;
 	}
@@ -863,34 +975,36 @@ static void m_slot_enable(struct call *k) { operator_request(k, OP_ENABLE); }
 
 static void m_slot_attention(struct call *k)
 {
+	struct hsd *d = k->d;
 	bool bad = false;
-	struct hs_slot *s = p_slot(k, &bad);
-	const char *v = bad ? NULL : p_str(k, "indicator", true, &bad);
+	struct hsd_slot_view v;
+	const char *val;
 	enum hs_indicator ind;
-	struct hs_slot_info si;
+	char name[64], why[256];
 
+	if (!p_slot(k, &v, &bad))
+		return;
+	snprintf(name, sizeof(name), "%s", v.info.name);
+	val = hsd_p_str(k, "indicator", true, &bad);
 	if (bad)
 		return;
-	if (!strcmp(v, "on"))
+	if (!strcmp(val, "on"))
 		ind = HS_IND_ON;
-	else if (!strcmp(v, "off"))
+	else if (!strcmp(val, "off"))
 		ind = HS_IND_OFF;
-	else if (!strcmp(v, "blink") || !strcmp(v, "locate"))
+	else if (!strcmp(val, "blink") || !strcmp(val, "locate"))
 		ind = HS_IND_BLINK;
 	else {
 		FAIL(k, "invalid-params", EINVAL, "indicator '%s' is not on, "
-		     "off or blink", v);
+		     "off or blink", val);
 		return;
 	}
-	if (hs_slot_set_attention(s, ind) < 0) {
-		hs_slot_get_info(s, &si);
-		FAIL(k, "not-supported", ENOTSUP, "slot %s: %s", si.name,
-		     si.reason);
+	if (d->be_ops->slot_attention(d->be, name, ind, why, sizeof(why)) < 0) {
+		FAIL(k, "not-supported", ENOTSUP, "slot %s: %s", name, why);
 		return;
 	}
-	hs_slot_get_info(s, &si);
-	operator_event(k->d, si.name, "attention", k->c, v);
-	REPLY(k, slot_json(k->d, s, false));
+	operator_event(d, name, "attention", k->c, ind_name(ind));
+	REPLY(k, slot_reply(d, name));
 }
 
 /* ---- authorization ----------------------------------------------------------- */
@@ -899,10 +1013,10 @@ static void m_authorize(struct call *k)
 {
 	struct hsd *d = k->d;
 	bool bad = false;
-	const char *what = p_str(k, "device", false, &bad);
-	const char *slot = bad ? NULL : p_str(k, "slot", false, &bad);
-	bool permanent = bad ? false : p_bool(k, "permanent", false, &bad);
-	struct hs_dev *list[64];
+	const char *what = hsd_p_str(k, "device", false, &bad);
+	const char *slot = bad ? NULL : hsd_p_str(k, "slot", false, &bad);
+	bool permanent = bad ? false : hsd_p_bool(k, "permanent", false, &bad);
+	hs_bdf_t list[64];
 	unsigned n = 0;
 	json_t *done;
 	char why[320], msg[256];
@@ -915,23 +1029,21 @@ static void m_authorize(struct call *k)
 		return;
 	}
 	if (what) {
-		struct hs_dev *dev = find_dev(d, what);
+		struct hsd_dev_view v;
 
-		if (!dev) {
+		if (find_dev(d, what, &v)) {
 			FAIL(k, "not-found", ENOENT, "no device '%s'", what);
 			return;
 		}
-		list[n++] = dev;
+		list[n++] = v.bdf;
 	} else {
-		struct hs_slot *s = hs_slot_find(d->core, slot);
-		struct hs_slot_info si;
+		struct hsd_slot_view sv;
 
-		if (!s) {
+		if (d->be_ops->slot_get(d->be, slot, &sv)) {
 			FAIL(k, "not-found", ENOENT, "no slot named '%s'", slot);
 			return;
 		}
-		hs_slot_get_info(s, &si);
-		n = slot_devices(d, &si, true, list, 64);
+		n = slot_devices(d, slot, true, list, 64);
 		if (!n) {
 			FAIL(k, "not-found", ENOENT, "slot %s holds no blocked "
 			     "device", slot);
@@ -940,29 +1052,24 @@ static void m_authorize(struct call *k)
 	}
 	done = json_array();
 	for (unsigned i = 0; i < n; i++) {
-		struct hs_dev *dev = list[i];
+		struct hsd_dev_view v;
 		char b[16];
 		int rc;
 
-		hsd_fmt_bdf(hs_dev_bdf(dev), b, sizeof(b));
-		if (!hs_dev_blocked(dev)) {
+		hsd_fmt_bdf(list[i], b, sizeof(b));
+		if (d->be_ops->dev_get(d->be, list[i], &v))
+			continue;
+		if (!v.blocked) {
 			json_array_append_new(done, json_pack(
 				"{s:s, s:s}", "bdf", b, "result",
 				"already allowed"));
 			continue;
 		}
 		if (permanent) {
-			struct hsd_card_id id = {
-				.vendor = hs_dev_vendor(dev),
-				.device = hs_dev_device(dev),
-				.subsys_vendor = hs_dev_subsys_vendor(dev),
-				.subsys = hs_dev_subsys(dev),
-				.class_code = hs_dev_class(dev),
-				.slot = hsd_slot_name_of(d, hs_dev_slot(dev)),
-			};
+			struct hsd_card_id id;
 			char rule[256], err[256];
 
-			id.has_serial = hs_dev_serial(dev, &id.serial) == 0;
+			hsd_card_id(&v, &id);
 			if (hsd_policy_rule_for(&id, HSD_ALLOW, rule,
 						sizeof(rule)) >= (int)sizeof(rule) ||
 			    hsd_db_rule_add(d->db, rule, hsd_now(d)) ||
@@ -978,233 +1085,25 @@ static void m_authorize(struct call *k)
 			snprintf(why, sizeof(why), "authorized once by uid %u",
 				 (unsigned)k->c->uid);
 		}
-		rc = hs_dev_authorize(dev, msg, sizeof(msg));
+		rc = d->be_ops->authorize(d->be, list[i], msg, sizeof(msg));
 		if (rc) {
 			json_decref(done);
 			FAIL(k, "failed", -rc, "%s: %s", b, msg);
 			return;
 		}
-		hsd_record_decision(d, dev, "allow", why);
+		hsd_record_decision(d, &v, "allow", why);
+		if (d->be_ops->dev_get(d->be, list[i], &v))
+			v.driver = NULL;
 		json_array_append_new(done, json_pack("{s:s, s:s, s:s?}", "bdf",
 						      b, "result", why, "driver",
-						      hs_dev_driver_name(dev)));
+						      v.driver));
 	}
 	REPLY(k, done);
 }
 
-/* ---- the simulator's physical actions ----------------------------------------- */
-
-static struct sim_slot *p_sim_slot(struct call *k, bool *bad)
-{
-	const char *name = p_str(k, "slot", true, bad);
-	struct sim_slot *s;
-
-	if (*bad)
-		return NULL;
-	s = sim_slot_by_name(k->d->sim, name);
-	if (!s) {
-		FAIL(k, "not-found", ENOENT, "the chassis has no slot '%s'",
-		     name);
-		*bad = true;
-	}
-	return s;
-}
-
-static void sim_done(struct call *k, const char *what, struct sim_slot *s,
-		     int rc, const char *why)
-{
-	struct sim_slot_info si;
-
-	sim_slot_get_info(s, &si);
-	if (rc < 0) {
-		FAIL(k, rc == -HS_EBUSY ? "busy" : "refused", -rc,
-		     "slot %s: %s", si.name, why);
-		return;
-	}
-	hsd_chassis_save(k->d);
-	hsd_publish(k->d, "physical", si.name,
-		    json_pack("{s:s, s:s?}", "action", what, "card", si.card));
-	/* Interrupts raised by the action are taken at once. */
-	sim_advance(k->d->sim, 0);
-	REPLY(k, json_pack("{s:s, s:b, s:b, s:b, s:s?}", "slot", si.name,
-			   "present", si.present, "powered", si.powered,
-			   "latch_open", si.mrl_open, "card", si.card));
-}
-
-static void m_sim_insert(struct call *k)
-{
-	bool bad = false;
-	struct sim_slot *s = p_sim_slot(k, &bad);
-	const char *name = bad ? NULL : p_str(k, "card", true, &bad);
-	const struct sim_card_spec *card;
-
-	if (bad)
-		return;
-	card = sim_topology_card(k->d->topo, name);
-	if (!card) {
-		FAIL(k, "not-found", ENOENT, "no card '%s' in the catalog "
-		     "(hotswapctl sim catalog lists them)", name);
-		return;
-	}
-	{
-		int rc = sim_insert(s, card);
-
-		sim_done(k, "insert", s, rc,
-			 rc == -HS_EBUSY ? "the slot already holds a card"
-					 : "the card does not fit this slot");
-	}
-}
-
-static void m_sim_pull(struct call *k)
-{
-	bool bad = false;
-	struct sim_slot *s = p_sim_slot(k, &bad);
-	bool surprise = bad ? false : p_bool(k, "surprise", false, &bad);
-	int rc;
-
-	if (bad)
-		return;
-	rc = sim_remove(s, surprise ? SIM_REMOVE_SURPRISE : SIM_REMOVE_ORDERLY);
-	sim_done(k, surprise ? "pull (surprise)" : "pull", s, rc,
-		 rc == -HS_ENOENT ? "the slot is empty"
-				  : "the electromechanical interlock holds "
-				    "the card");
-}
-
-static void m_sim_button(struct call *k)
-{
-	bool bad = false;
-	struct sim_slot *s = p_sim_slot(k, &bad);
-
-	if (!bad)
-		sim_done(k, "button", s, sim_press_button(s),
-			 "the slot has no attention button");
-}
-
-static void m_sim_latch(struct call *k)
-{
-	bool bad = false;
-	struct sim_slot *s = p_sim_slot(k, &bad);
-	bool open = bad ? false : p_bool(k, "open", true, &bad);
-
-	if (!bad)
-		sim_done(k, open ? "latch open" : "latch close", s,
-			 sim_set_latch(s, open), "the slot has no latch");
-}
-
-static void m_sim_fault(struct call *k)
-{
-	bool bad = false;
-	struct sim_slot *s = p_sim_slot(k, &bad);
-
-	if (!bad)
-		sim_done(k, "power fault", s, sim_inject_power_fault(s),
-			 "no powered card to fault");
-}
-
-static void m_sim_advance(struct call *k)
-{
-	struct hsd *d = k->d;
-	bool bad = false;
-	int64_t ns = p_int(k, "ns", -1, 0, (int64_t)3600 * 1000000000, &bad);
-
-	if (bad)
-		return;
-	if (!d->cfg.virtual_clock) {
-		FAIL(k, "not-supported", ENOTSUP, "the clock is real time; "
-		     "start hotswapd with clock = virtual to step it");
-		return;
-	}
-	if (ns < 0) {
-		FAIL(k, "invalid-params", EINVAL, "missing parameter 'ns'");
-		return;
-	}
-	sim_advance(d->sim, (hs_time_t)ns);
-	REPLY(k, json_pack("{s:I, s:I}", "chassis_time",
-			   (json_int_t)sim_now(d->sim), "time",
-			   (json_int_t)hsd_now(d)));
-}
-
-static void m_sim_dma(struct call *k)
-{
-	struct hsd *d = k->d;
-	bool bad = false;
-	struct sim_slot *s = p_sim_slot(k, &bad);
-	int64_t fn = bad ? 0 : p_int(k, "fn", 0, 0, 7, &bad);
-	int64_t count = bad ? 0 : p_int(k, "count", 16, 1, 100000, &bad);
-	struct sim_counters before, after;
-	int through;
-
-	if (bad)
-		return;
-	sim_get_counters(d->sim, &before);
-	through = sim_card_dma(s, (unsigned)fn,
-			       sim_get_config(d->sim)->ram_base + 0x10000, 16,
-			       (unsigned)count);
-	if (through < 0) {
-		FAIL(k, "not-found", ENOENT, "no card function %d in the slot",
-		     (int)fn);
-		return;
-	}
-	sim_get_counters(d->sim, &after);
-	REPLY(k, json_pack("{s:I, s:I, s:I}", "attempts",
-			   (json_int_t)(after.dma_attempts - before.dma_attempts),
-			   "blocked",
-			   (json_int_t)(after.dma_blocked - before.dma_blocked),
-			   "through", (json_int_t)through));
-}
-
-static void m_sim_traffic(struct call *k)
-{
-	struct hsd *d = k->d;
-	bool bad = false;
-	const char *what = p_str(k, "device", true, &bad);
-	int64_t count = bad ? 0 : p_int(k, "count", 8, 1, 4096, &bad);
-	struct hs_dev *dev;
-	const struct hs_driver *drv;
-	unsigned taken;
-	const struct simcard_ledger *l = simcard_ledger();
-
-	if (bad)
-		return;
-	dev = find_dev(d, what);
-	drv = dev ? hs_dev_driver(dev) : NULL;
-	if (!dev || (drv != &simnet_driver && drv != &simstor_driver)) {
-		FAIL(k, "not-found", ENOENT, "'%s' is not a device bound to "
-		     "simnet or simstor", what);
-		return;
-	}
-	taken = simcard_submit(dev, (unsigned)count);
-	REPLY(k, json_pack("{s:i, s:i, s:{s:I, s:I, s:I, s:I}}", "submitted",
-			   (int)taken, "in_flight", (int)simcard_in_flight(dev),
-			   "ledger", "submitted", (json_int_t)l->submitted,
-			   "completed", (json_int_t)l->completed, "failed",
-			   (json_int_t)l->failed, "refused",
-			   (json_int_t)l->refused));
-}
-
-static void m_sim_catalog(struct call *k)
-{
-	json_t *a = json_array();
-	const struct sim_card_spec *c;
-
-	for (size_t i = 0; (c = sim_topology_card_at(k->d->topo, i)); i++)
-		json_array_append_new(a, json_pack(
-			"{s:s, s:s, s:b, s:i}", "card", c->name,
-			"description", c->description ? c->description : "",
-			"pcie", c->pcie, "functions", (int)c->nfuncs));
-	REPLY(k, a);
-}
-
 /* ---- dispatch ------------------------------------------------------------------- */
 
-struct method {
-	const char *name;
-	enum hsd_access need;
-	void (*fn)(struct call *k);
-};
-
-static const struct method methods[] = {
+static const struct hsd_method methods[] = {
 	{ "hello", HSD_ACC_READ, m_hello },
 	{ "status", HSD_ACC_READ, m_status },
 	{ "slot.list", HSD_ACC_READ, m_slot_list },
@@ -1225,20 +1124,29 @@ static const struct method methods[] = {
 	{ "events.unsubscribe", HSD_ACC_READ, m_events_unsubscribe },
 	{ "events.history", HSD_ACC_READ, m_events_history },
 	{ "report", HSD_ACC_READ, m_report },
-	{ "sim.catalog", HSD_ACC_READ, m_sim_catalog },
-	{ "sim.insert", HSD_ACC_ADMIN, m_sim_insert },
-	{ "sim.pull", HSD_ACC_ADMIN, m_sim_pull },
-	{ "sim.button", HSD_ACC_ADMIN, m_sim_button },
-	{ "sim.latch", HSD_ACC_ADMIN, m_sim_latch },
-	{ "sim.fault", HSD_ACC_ADMIN, m_sim_fault },
-	{ "sim.advance", HSD_ACC_ADMIN, m_sim_advance },
-	{ "sim.dma", HSD_ACC_ADMIN, m_sim_dma },
-	{ "sim.traffic", HSD_ACC_ADMIN, m_sim_traffic },
 };
+
+/* The method a name stands for: the operator's table, then the
+ * back-end's own. */
+static const struct hsd_method *method_find(const struct hsd *d,
+					     const char *name, bool *of_backend)
+{
+	*of_backend = false;
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(methods[i].name, name))
+			return &methods[i];
+	*of_backend = true;
+	for (size_t i = 0; i < d->be_ops->nmethods; i++)
+		if (!strcmp(d->be_ops->methods[i].name, name))
+			return &d->be_ops->methods[i];
+	return NULL;
+}
 
 void hsd_dispatch(struct hsd_client *c, json_t *req)
 {
 	struct call k = { c->d, c, NULL, NULL };
+	const struct hsd_method *mt;
+	bool of_backend;
 	const char *name;
 	json_t *m;
 
@@ -1280,27 +1188,27 @@ void hsd_dispatch(struct hsd_client *c, json_t *req)
 		json_decref(k.params);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		if (strcmp(methods[i].name, name))
-			continue;
-		if (c->access < methods[i].need) {
-			FAIL(&k, "permission-denied", EACCES,
-			     "%s: uid %u may not do this: %s",
-			     name, (unsigned)c->uid,
-			     c->access == HSD_ACC_NONE
-				     ? "only root and members of the "
-				       "service's group may use hotswapd"
-				     : "read-only access (root or the "
-				       "service's group may change things)");
-		} else if (!strncmp(name, "sim.", 4) && k.d->stopping) {
-			FAIL(&k, "busy", EBUSY, "the service is stopping");
-		} else {
-			hsd_log(k.d, LOG_DEBUG, "client %lu: %s", c->id, name);
-			methods[i].fn(&k);
-		}
-		json_decref(k.params);
-		return;
+	mt = method_find(k.d, name, &of_backend);
+	if (mt && c->access < mt->need) {
+		FAIL(&k, "permission-denied", EACCES,
+		     "%s: uid %u may not do this: %s",
+		     name, (unsigned)c->uid,
+		     c->access == HSD_ACC_NONE
+			     ? "only root and members of the "
+			       "service's group may use hotswapd"
+			     : "read-only access (root or the "
+			       "service's group may change things)");
+	} else if (mt && of_backend && k.d->stopping) {
+		FAIL(&k, "busy", EBUSY, "the service is stopping");
+	} else if (mt) {
+		hsd_log(k.d, LOG_DEBUG, "client %lu: %s", c->id, name);
+		mt->fn(&k);
+	} else if (!strncmp(name, "sim.", 4)) {
+		FAIL(&k, "not-supported", ENOTSUP, "'%s' acts on the simulated "
+		     "chassis; this hotswapd runs the %s back-end", name,
+		     k.d->be_ops->name);
+	} else {
+		FAIL(&k, "unknown-method", ENOSYS, "unknown method '%s'", name);
 	}
-	FAIL(&k, "unknown-method", ENOSYS, "unknown method '%s'", name);
 	json_decref(k.params);
 }

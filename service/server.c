@@ -640,7 +640,7 @@ static void on_connect(uv_stream_t *server, int status)
 	/* The greeting: who we are, which protocol, what this peer may do. */
 	hsd_client_send(c, json_pack("{s:{s:i, s:s, s:s, s:s, s:s}}",
 				     "hello", "protocol", HSD_PROTOCOL,
-				     "version", "0.1.0", "platform", "sim",
+				     "version", "0.1.0", "platform", d->be_ops->name,
 				     "clock", d->cfg.virtual_clock
 						      ? "virtual" : "realtime",
 				     "access",

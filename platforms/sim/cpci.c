@@ -21,7 +21,8 @@
  * seats the board and closes the handle in one step, so a freshly
  * inserted board shows LOO = 0 and INS = 1; a board powered with its
  * handle open shows LOO = 1 (the hardware-driven LED, modelled in the
- * bit) until the handle closes.  An unpowered board lights nothing.
+ * bit) until the handle closes.  A seated board whose back-end power is
+ * off lights its LED from early power (sim_slot_get_info's blue_led).
  *
  * ENUM# is asserted while any powered, connected board has INS or EXT set
  * and EIM clear; the platform line spec->enum_line follows that level.

@@ -805,11 +805,16 @@ void sim_slot_get_info(const struct sim_slot *s, struct sim_slot_info *i)
 	i->attn_ind = s->attn_ind;
 	i->card = s->card ? s->card->spec->name : NULL;
 	i->dev = s->dev;
+	/* PICMG 2.1: the blue LED runs on the board's early power, so it
+	 * shines while the board is seated with its back-end power off (its
+	 * hot swap controller lights it: safe to extract), and powered,
+	 * follows LOO. */
 	if (s->kind == SIM_SLOT_CPCI && s->card && s->card->fn[0] &&
 	    s->card->fn[0]->hs_cap)
-		i->blue_led = sim_cfg_get(&s->card->fn[0]->cfg,
-					  s->card->fn[0]->hs_cap + 2, 1) &
-			      0x08;
+		i->blue_led = !s->powered ||
+			      (sim_cfg_get(&s->card->fn[0]->cfg,
+					   s->card->fn[0]->hs_cap + 2, 1) &
+			       0x08);
 }
 
 void sim_slot_power(struct sim_slot *slot, bool on)
@@ -853,6 +858,8 @@ int sim_insert(struct sim_slot *slot, const struct sim_card_spec *card)
 	slot->card = c;
 	c->powered_at = slot->sim->now; /* a slot without power control */
 	slot->link_fail = false;
+	/* The over-current was the old card's: a new one starts sound. */
+	slot->power_fault = false;
 	/* The latch closes behind the card as it seats. */
 	slot->mrl_open = false;
 	sim_log(slot->sim, HS_LOG_DEBUG, "sim: card %s inserted in slot %s",

@@ -119,6 +119,11 @@ mkdir -p "$T/run/mounted" && : >"$T/run/mounted/$STOR"
 ctl --yes remove 3 >"$T/out" 2>&1; rc=$?
 [ $rc -eq 1 ] && has "mounted" && ok "a removal refused by the storage agent names its reason" || { bad "query-remove refusal"; cat "$T/out"; }
 [ "$(state_of 3)" = on ] && ok "refused removal left slot 3 on" || bad "slot 3 on after refusal"
+check "press slot 3's attention button while the filesystem is mounted" ctl sim button 3
+check "the 5 s window passes" ctl sim advance 6s
+[ "$(state_of 3)" = on ] && ok "the storage agent stopped the button's removal too: slot 3 on" || bad "button removal vetoed: slot 3 $(state_of 3)"
+ctl --json show 3 >"$T/out"
+has '"power_indicator": "on"' && has 'mounted' && ok "slot 3 stopped blinking and says why" || { bad "slot 3 after the vetoed button"; cat "$T/out"; }
 rm "$T/run/mounted/$STOR"
 check "after unmounting, the removal goes through" ctl --yes remove 3
 
@@ -129,6 +134,17 @@ ctl add 1 >"$T/out" 2>&1; rc=$?
 check "the button is ignored on a disabled slot" ctl sim button 1
 ctl sim advance 6s >/dev/null
 [ "$(state_of 1)" = off ] && ok "slot 1 stays off" || bad "slot 1 stays off"
+ctl --json list >"$T/out"
+python3 - "$T/out" <<'PY' && ok "cfgadm's condition and type: disabled is unusable, a NIC in service is ok/network, sysfs address" || { bad "condition/type/address"; cat "$T/out"; }
+import json, sys
+s = {x["slot"]: x for x in json.load(open(sys.argv[1]))}
+assert s["1"]["condition"] == "unusable", s["1"]
+assert s["11"]["condition"] == "ok" and s["11"]["type"] == "network", s["11"]
+assert s["2"]["type"] == "none" and s["2"]["condition"] == "unknown", s["2"]
+import re
+assert all(re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}", x["address"]) for x in s.values()), [x.get("address") for x in s.values()]
+assert s["11"]["changed"] is not None
+PY
 
 # ---- policy: blocked card, rogue DMA, authorize --------------------------------------
 stop || bad "SIGTERM stops hotswapd with status 0"
@@ -220,6 +236,51 @@ sqlite3 "$T/state/hotswap.db" "SELECT count(*) FROM events" >"$T/out"
 	ok "no committed event lost (no gaps)" || bad "event gaps"
 NET3=$(ctl --json show 6 | python3 -c 'import json,sys; d=json.load(sys.stdin)["devices"]; print(d[0]["name"] if d else "")')
 [ -n "$NET3" ] && ok "the card in slot 6 is back after the restart ($NET3)" || bad "slot 6 after restart"
+
+# ---- views that tell the truth (#19) and state that survives (#17) --------------------------------
+name_in() { ctl --json show "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin)["devices"]; print(d[0]["name"] if d else "")'; }
+ctl sim insert 5 nic-1port >/dev/null && ctl sim advance 100ms >/dev/null && ctl add 5 >/dev/null
+N5=$(name_in 5)
+ctl --yes remove 5 >/dev/null && ctl sim pull 5 >/dev/null && ctl sim advance 100ms >/dev/null
+ctl sim insert 5 nvme >/dev/null && ctl sim advance 100ms >/dev/null && ctl add 5 >/dev/null
+S5=$(name_in 5)
+case "$N5/$S5" in net*/stor*) ok "an NVMe card where a NIC was gets a storage name of its own ($N5 -> $S5)";;
+	*) bad "names by card: NIC '$N5', then NVMe '$S5'";; esac
+ctl --yes remove 5 >/dev/null && ctl sim pull 5 >/dev/null && ctl sim advance 100ms >/dev/null
+ctl sim insert 5 nic-1port >/dev/null && ctl sim advance 100ms >/dev/null && ctl add 5 >/dev/null
+[ "$(name_in 5)" = "$N5" ] && ok "the NIC back in slot 5 gets its name $N5 again" || bad "NIC back in slot 5: '$(name_in 5)' != '$N5'"
+ctl --json history --slot 5 --limit 100000 >"$T/all5"
+ctl --json history --slot 5 --limit 3 >"$T/last5"
+python3 - "$T/all5" "$T/last5" <<'PY' && ok "history --slot --limit gives the newest, as without --slot" || bad "history limit rule"
+import json, sys
+a = [e["seq"] for e in json.load(open(sys.argv[1]))]
+b = [e["seq"] for e in json.load(open(sys.argv[2]))]
+assert len(a) > 3 and b == a[-3:], (a[-5:], b)
+PY
+check "locate slot 5" ctl attention 5 locate
+ctl --json history --slot 5 --limit 1 >"$T/out"
+grep -q '"outcome": *"blink"' "$T/out" && ok "locate is recorded as blink, as the protocol says" || { bad "locate outcome"; cat "$T/out"; }
+ctl sim fault 10 >"$T/out" 2>&1; rc=$?
+[ $rc -ne 0 ] && has "empty" && ok "a power fault on an empty slot is refused, naming why" || { bad "sim fault on empty slot"; cat "$T/out"; }
+ctl sim latch 23 open >"$T/out" 2>&1; rc=$?
+[ $rc -ne 0 ] && has "ejector" && ok "the latch of an empty cPCI slot: the ejector is on the board" || { bad "sim latch message"; cat "$T/out"; }
+check "open slot 21's ejector handle (CompactPCI, per-slot power)" ctl sim latch 21 open
+ctl sim advance 2s >/dev/null
+ctl --json show 21 >"$T/out"
+has '"state": "off"' && has '"blue_led": true' && has '"latch": "open"' &&
+	ok "slot 21 off with the blue LED lit and the latch open (PICMG 2.1 safe to extract)" || { bad "slot 21 after the ejector"; cat "$T/out"; }
+ctl sim insert 10 nic-82559 >/dev/null && ctl sim advance 100ms >/dev/null
+check "after the refused fault, a card in slot 10 comes up" ctl add 10
+[ "$(state_of 10)" = on ] && ok "slot 10 on" || bad "slot 10: $(state_of 10)"
+check "remove slot 4 (operator)" ctl --yes remove 4
+kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
+start
+[ "$(state_of 4)" = off ] && ok "slot 4, removed by the operator, is still off after SIGKILL and restart" || bad "slot 4 after SIGKILL: $(state_of 4)"
+[ "$(state_of 10)" = on ] && ok "slot 10, left on, is on after the restart" || bad "slot 10 after restart: $(state_of 10)"
+check "add slot 4 again" ctl add 4
+stop || bad "clean stop"
+start
+[ "$(state_of 4)" = on ] && ok "slot 4, added again, stays on across a restart" || bad "slot 4 after add and restart: $(state_of 4)"
 
 # ---- report ------------------------------------------------------------------------------------
 check "report" ctl report

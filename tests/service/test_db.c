@@ -757,7 +757,10 @@ static void check_good(void **state)
 
 #define TXN_EVENTS 3
 
-static void writer(const char *path)
+/* Commits transactions of TXN_EVENTS events until killed; says so on
+ * ready_fd once the first is committed, so that the kill lands in the
+ * middle of the work however slowly the machine starts the process. */
+static void writer(const char *path, int ready_fd)
 {
 	struct hsd_db *db = NULL;
 	char err[256];
@@ -778,6 +781,8 @@ static void writer(const char *path)
 		}
 		if (hsd_db_commit(db))
 			_exit(6);
+		if (i == 0 && write(ready_fd, "r", 1) != 1)
+			_exit(7);
 	}
 	hsd_db_close(db);
 	_exit(0);
@@ -818,14 +823,24 @@ static void killed_writer(void **state)
 		long delay_us;
 		int status;
 		pid_t pid;
+		int ready[2];
+		char c;
 
 		rng = rng * 6364136223846793005UL + 1442695040888963407UL;
 		delay_us = (long)((rng >> 33) % 20000);
+		assert_int_equal(pipe(ready), 0);
 		fflush(NULL);
 		pid = fork();
 		assert_true(pid >= 0);
-		if (pid == 0)
-			writer(path);
+		if (pid == 0) {
+			close(ready[0]);
+			writer(path, ready[1]);
+		}
+		close(ready[1]);
+		/* EOF instead means it exited without committing: the
+		 * status below says why. */
+		(void)!read(ready[0], &c, 1);
+		close(ready[0]);
 		ts.tv_sec = 0;
 		ts.tv_nsec = delay_us * 1000;
 		nanosleep(&ts, NULL);
