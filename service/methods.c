@@ -847,7 +847,7 @@ static void issue(struct pending *p)
 			request_done(p, 0, NULL);
 			break;
 		}
-		/* fall through */
+		__attribute__((fallthrough));  /* clang takes no comment */
 	default:
 		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_DISABLE,
 					     request_done, p, why, sizeof(why));
