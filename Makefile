@@ -7,8 +7,10 @@
 #   make test T=test_fabric   build with sanitizers and run one test
 #   make bench   run the benchmarks (release build), print their figures
 #   make qemu    build the bare-metal image and boot it under QEMU on this
-#                terminal (its serial line protocol; docs/qemu.md)
-#   make test-qemu   the image's test suite on QEMU alone (tests/qemu)
+#                terminal (its serial line protocol; docs/qemu.md);
+#                make qemu ARCH=aarch64 for the aarch64 image on virt
+#   make test-qemu   the images' test suite on QEMU alone (tests/qemu),
+#                x86 and aarch64
 #   make install DESTDIR=...  install from the release build
 #
 # Build trees live under build/ (out of tree; `make clean` removes them).
@@ -22,6 +24,9 @@ CLANG   := $(BUILD)/clang
 FUZZ    := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 20
 SCAN    := $(BUILD)/scan
+ARCH    ?= x86
+QEMU_IMAGE_x86 := hotswap-qemu.elf
+QEMU_IMAGE_aarch64 := hotswap-aarch64.elf
 
 .PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu clang scan fuzz
 
@@ -52,7 +57,7 @@ demo-core: all
 # Everything (tests included) also builds with clang at the same warnings
 # and -Werror; the QEMU image is left out (gcc's 32-bit libgcc).
 $(CLANG)/.configured: CMakeLists.txt
-	CC=clang $(CMAKE) -S . -B $(CLANG) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_QEMU_IMAGE=OFF
+	CC=clang $(CMAKE) -S . -B $(CLANG) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_QEMU_IMAGE=OFF -DHOTSWAP_AARCH64_IMAGE=OFF
 	@touch $@
 
 clang: $(CLANG)/.configured
@@ -68,7 +73,7 @@ scan:
 # libFuzzer harnesses (tests/fuzz/README.md): each runs its committed
 # regressions, then FUZZ_SECONDS of fuzzing from its seed corpus.
 $(FUZZ)/.configured: CMakeLists.txt
-	CC=clang $(CMAKE) -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_FUZZ=ON -DHOTSWAP_TESTS=OFF -DHOTSWAP_QEMU_IMAGE=OFF
+	CC=clang $(CMAKE) -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_FUZZ=ON -DHOTSWAP_TESTS=OFF -DHOTSWAP_QEMU_IMAGE=OFF -DHOTSWAP_AARCH64_IMAGE=OFF
 	@touch $@
 
 fuzz: $(FUZZ)/.configured
@@ -89,17 +94,23 @@ slot-coverage: $(ASAN)/.configured
 	cd $(ASAN) && ./test_slot_scenarios | sed -n '/coverage/,/exercised/p'
 
 qemu: all
-	sh scripts/qemu-run.sh $(RELEASE)/hotswap-qemu.elf
+	sh scripts/qemu-run.sh $(RELEASE)/$(QEMU_IMAGE_$(ARCH)) ./hotswap-qmp.sock $(ARCH)
 
 test-qemu: $(ASAN)/.configured
-	$(CMAKE) --build $(ASAN) -j$(JOBS) --target hotswap-qemu.elf
+	$(CMAKE) --build $(ASAN) -j$(JOBS) --target hotswap-qemu.elf hotswap-aarch64
 	python3 tests/qemu/run.py --image $(ASAN)/hotswap-qemu.elf
+	python3 tests/qemu/run.py --arch aarch64 --image $(ASAN)/hotswap-aarch64.elf
 
 bench: all
+	$(RELEASE)/hotswap-bench-access
+	sh bench/bench_size.sh $(CC)
 	$(RELEASE)/hotswap-bench-enum
+	sh bench/bench_scaling.sh $(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
 	$(RELEASE)/hotswap-bench-catalog
 	$(RELEASE)/hotswap-bench-clients
+	python3 bench/qemu_bench.py --x86 $(RELEASE)/hotswap-qemu.elf \
+		--aarch64 $(RELEASE)/hotswap-aarch64.elf
 
 install: all
 	$(CMAKE) --install $(RELEASE) $(if $(DESTDIR),,--prefix /usr/local)

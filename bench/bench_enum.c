@@ -194,7 +194,25 @@ int main(int argc, char **argv)
 {
 	static const unsigned sizes[] = { 256, 1024, 4096 };
 	struct result r[3];
-	unsigned runs = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
+	unsigned runs;
+
+	/* --one N: one boot and one hot-add on a fabric of N functions, for
+	 * bench_scaling.sh to count the hot-add's instructions (callgrind,
+	 * collecting inside hs_core_hot_add only). */
+	if (argc > 2 && !strcmp(argv[1], "--one")) {
+		struct result one;
+		unsigned n = (unsigned)atoi(argv[2]);
+
+		if (n < 256 || measure(n, 1, &one)) {
+			fprintf(stderr, "bench: --one %s: need >= 256 functions "
+				"and a fabric that boots\n", argv[2]);
+			return 1;
+		}
+		printf("%u functions: hot-add %lu config accesses\n", n,
+		       one.hot_add_cfg);
+		return 0;
+	}
+	runs = argc > 1 ? (unsigned)atoi(argv[1]) : 5;
 
 	if (!runs)
 		runs = 1;

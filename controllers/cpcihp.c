@@ -622,6 +622,48 @@ static const struct hs_hpc_ops cpci_ops = {
 
 /* ---- binding --------------------------------------------------------------- */
 
+/* Is ENUM# of the segment behind br wired to a platform line? */
+static bool enum_wired(struct hs_dev *br)
+{
+	const struct hs_platform *pl = hs_dev_platform(br);
+	uint32_t line;
+
+	return pl->ops->enum_line &&
+	       pl->ops->enum_line(pl->ctx, hs_dev_bdf(br), &line) == 0;
+}
+
+/* Does a board on br's secondary bus have the Hot Swap capability?  Read
+ * from configuration space: the bridge's driver binds before the core
+ * has scanned the bus behind it. */
+static bool hotswap_board(struct hs_dev *br)
+{
+	const struct hs_platform *pl = hs_dev_platform(br);
+	unsigned sec;
+
+	if (hs_dev_secondary_bus(br, &sec))
+		return false;
+	for (unsigned dev = 0; dev < 32; dev++) {
+		hs_bdf_t b = HS_BDF(HS_BDF_SEG(hs_dev_bdf(br)), sec, dev, 0);
+		uint32_t v;
+		unsigned at, hops = 0;
+
+		if (pl->ops->cfg_read(pl->ctx, b, 0x00, 4, &v) ||
+		    (v & 0xFFFF) == 0xFFFF || (v & 0xFFFF) == 0 ||
+		    pl->ops->cfg_read(pl->ctx, b, 0x06, 2, &v) ||
+		    !(v & 0x10) || /* Capabilities List (PCI 3.0, 6.2.3) */
+		    pl->ops->cfg_read(pl->ctx, b, 0x34, 1, &v))
+			continue;
+		for (at = v & 0xFC; at >= 0x40 && hops < 48; hops++) {
+			if (pl->ops->cfg_read(pl->ctx, b, (uint16_t)at, 2, &v))
+				break;
+			if ((v & 0xFF) == CAP_HS)
+				return true;
+			at = (v >> 8) & 0xFC;
+		}
+	}
+	return false;
+}
+
 static int cpci_probe(struct hs_dev *br, void **priv)
 {
 	struct hs_hpc_slot_desc d[MAX_SLOTS];
@@ -668,6 +710,18 @@ static int cpci_probe(struct hs_dev *br, void **priv)
 			first_phys = fp;
 			c->laid_out = true;
 		}
+	}
+
+	/* The quirk table marks a bridge by its ids, and those say only that
+	 * CompactPCI system boards use the part: so do plain add-in cards,
+	 * and QEMU's (and the simulator's) plain pci-bridge carries the
+	 * 21154's ids.  A backplane is recognised by what it has: the HA
+	 * slot control block, ENUM# or slot wiring the platform declares,
+	 * or a board with the Hot Swap capability (PICMG 2.1, 3.1) behind
+	 * it.  Without any, no phantom slots. */
+	if (!c->ha && !c->laid_out && !enum_wired(br) && !hotswap_board(br)) {
+		rc = -HS_ENODEV;
+		goto free_c;
 	}
 
 	hs_memzero(d, sizeof(d));

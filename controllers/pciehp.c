@@ -13,6 +13,14 @@
  * the next one (PCIe Base 6.7.3.2); with No Command Completed Support
  * the write is done at once.
  *
+ * Slot Control and Link Control are cached: only software writes them
+ * (every Slot Control field is RW or RsvdP and Electromechanical
+ * Interlock Control reads 0, PCIe Base 7.5.3.10; Retrain Link reads 0,
+ * 7.5.3.7), and this driver is their only writer, so each is read once
+ * at probe and every write updates the copy.  Slot Status is read only when
+ * an answer depends on it, Link Status only while the slot is powered
+ * (issue #18: the config accesses a hot-add needs, no more).
+ *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "hotswap/hpc.h"
@@ -25,6 +33,8 @@ struct pciehp {
 	struct hs_hpc *hpc;
 	uint16_t cap;
 	uint32_t sltcap;
+	uint16_t sltctl;   /* Slot Control as last written (EIC clear) */
+	uint16_t lnkctl;   /* Link Control as last written */
 	bool dllla;        /* link active reporting capable */
 	bool fault_seen;   /* PFD latched since the card arrived */
 	bool irq_on;
@@ -40,23 +50,36 @@ static int wr(struct pciehp *p, unsigned reg, unsigned width, uint32_t v)
 	return hs_dev_cfg_write(p->port, (uint16_t)(p->cap + reg), width, v);
 }
 
+/* Every Slot Control write goes through here, so the cache stays true. */
+static int ctl_write(struct pciehp *p, uint16_t v)
+{
+	int rc = wr(p, HS_PX_SLTCTL, 2, v);
+
+	if (rc == 0)
+		p->sltctl = (uint16_t)(v & ~HS_SLTCTL_EIC);
+	return rc;
+}
+
 static int px_status(void *priv, unsigned slot, struct hs_slot_status *st)
 {
 	struct pciehp *p = priv;
-	uint32_t sta, ctl, lnk = 0;
+	uint32_t sta, lnk = 0;
 	int rc;
 
 	(void)slot;
-	if ((rc = rd(p, HS_PX_SLTSTA, 2, &sta)) || (rc = rd(p, HS_PX_SLTCTL, 2, &ctl)))
+	if ((rc = rd(p, HS_PX_SLTSTA, 2, &sta)))
 		return rc;
 	if (sta == 0xffff)
 		return -HS_ENODEV; /* the port itself is gone */
-	if (p->dllla && (rc = rd(p, HS_PX_LNKSTA, 2, &lnk)))
-		return rc;
 	st->present = sta & HS_SLTSTA_PDS;
 	st->latch_open = (p->sltcap & HS_SLTCAP_MRLSP) && (sta & HS_SLTSTA_MRLSS);
-	st->powered = (p->sltcap & HS_SLTCAP_PCP) ? !(ctl & HS_SLTCTL_PCC)
+	st->powered = (p->sltcap & HS_SLTCAP_PCP) ? !(p->sltctl & HS_SLTCTL_PCC)
 					       : st->present;
+	/* No link without a powered card in the slot: Link Status is read
+	 * only when it can say something. */
+	if (p->dllla && st->present && st->powered &&
+	    (rc = rd(p, HS_PX_LNKSTA, 2, &lnk)))
+		return rc;
 	/* Without link active reporting nothing tells; the core waits. */
 	st->link_up = p->dllla ? (lnk & HS_LNKSTA_DLLLA) != 0
 			       : st->present && st->powered;
@@ -76,35 +99,39 @@ static uint16_t ind_bits(int ind)
 static int px_command(void *priv, unsigned slot, const struct hs_slot_cmd *c)
 {
 	struct pciehp *p = priv;
-	uint32_t ctl, sta, lnk;
+	uint32_t sta, lnk;
 	uint16_t now;
 	int rc;
 
 	(void)slot;
 	/* Link Disable before power goes off; enabled before it comes on. */
 	if (c->link != HS_KEEP) {
-		if ((rc = rd(p, HS_PX_LNKCTL, 2, &lnk)))
-			return rc;
-		lnk = c->link ? lnk & ~HS_LNKCTL_LD : lnk | HS_LNKCTL_LD;
+		/* Link Control is software's too (PCIe Base 7.5.3.7; Retrain
+		 * Link reads 0): the copy read at probe is kept current. */
+		lnk = c->link ? p->lnkctl & ~HS_LNKCTL_LD
+			      : p->lnkctl | HS_LNKCTL_LD;
 		if ((rc = wr(p, HS_PX_LNKCTL, 2, lnk)))
 			return rc;
+		p->lnkctl = (uint16_t)lnk;
 	}
-	if ((rc = rd(p, HS_PX_SLTCTL, 2, &ctl)) || (rc = rd(p, HS_PX_SLTSTA, 2, &sta)))
-		return rc;
-	now = (uint16_t)(ctl & ~HS_SLTCTL_EIC);
+	now = p->sltctl;
 	if (c->power != HS_KEEP && (p->sltcap & HS_SLTCAP_PCP))
 		now = c->power ? now & ~HS_SLTCTL_PCC : now | HS_SLTCTL_PCC;
 	if (c->power_ind != HS_KEEP && (p->sltcap & HS_SLTCAP_PIP))
 		now = (uint16_t)((now & ~HS_SLTCTL_PIC) | ind_bits(c->power_ind) << 8);
 	if (c->attn_ind != HS_KEEP && (p->sltcap & HS_SLTCAP_AIP))
 		now = (uint16_t)((now & ~HS_SLTCTL_AIC) | ind_bits(c->attn_ind) << 6);
-	/* The interlock toggles on a 1 written to its control bit. */
-	if (c->interlock != HS_KEEP && (p->sltcap & HS_SLTCAP_EIP) &&
-	    (bool)c->interlock != ((sta & HS_SLTSTA_EIS) != 0))
-		now |= HS_SLTCTL_EIC;
-	if (now == (uint16_t)ctl)
+	/* The interlock toggles on a 1 written to its control bit, so its
+	 * state decides whether to write one. */
+	if (c->interlock != HS_KEEP && (p->sltcap & HS_SLTCAP_EIP)) {
+		if ((rc = rd(p, HS_PX_SLTSTA, 2, &sta)))
+			return rc;
+		if ((bool)c->interlock != ((sta & HS_SLTSTA_EIS) != 0))
+			now |= HS_SLTCTL_EIC;
+	}
+	if (now == p->sltctl)
 		return 0;
-	if ((rc = wr(p, HS_PX_SLTCTL, 2, now)))
+	if ((rc = ctl_write(p, now)))
 		return rc;
 	return (p->sltcap & HS_SLTCAP_NCCS) ? 0 : HS_HPC_PENDING;
 }
@@ -155,7 +182,6 @@ static void px_isr(void *arg, const struct hs_irq *irq)
 static int px_notify(void *priv, bool irq)
 {
 	struct pciehp *p = priv;
-	uint32_t ctl;
 	uint16_t en = 0;
 	int rc;
 
@@ -185,11 +211,9 @@ static int px_notify(void *priv, bool irq)
 		if (p->dllla)
 			en |= HS_SLTCTL_DLLSCE;
 	}
-	if ((rc = rd(p, HS_PX_SLTCTL, 2, &ctl)))
-		return rc;
-	if ((ctl & HS_SLTCTL_EVENTS) == en)
+	if ((p->sltctl & HS_SLTCTL_EVENTS) == en)
 		return 0;
-	if ((rc = wr(p, HS_PX_SLTCTL, 2, (ctl & ~(HS_SLTCTL_EVENTS | HS_SLTCTL_EIC)) | en)))
+	if ((rc = ctl_write(p, (uint16_t)((p->sltctl & ~HS_SLTCTL_EVENTS) | en))))
 		return rc;
 	return (p->sltcap & HS_SLTCAP_NCCS) ? 0 : HS_HPC_PENDING;
 }
@@ -206,7 +230,7 @@ static int pciehp_probe(struct hs_dev *port, void **priv)
 {
 	struct hs_hpc_slot_desc d;
 	struct pciehp *p;
-	uint32_t lnkcap;
+	uint32_t lnkcap, ctl, lnk;
 	int rc;
 
 	p = hs_ctl_zalloc(port, sizeof(*p));
@@ -215,8 +239,16 @@ static int pciehp_probe(struct hs_dev *port, void **priv)
 	p->port = port;
 	if ((rc = hs_dev_find_cap(port, 0x10, &p->cap)) ||
 	    (rc = rd(p, HS_PX_SLTCAP, 4, &p->sltcap)) ||
-	    (rc = rd(p, HS_PX_LNKCAP, 4, &lnkcap)))
+	    (rc = rd(p, HS_PX_LNKCAP, 4, &lnkcap)) ||
+	    (rc = rd(p, HS_PX_SLTCTL, 2, &ctl)) ||
+	    (rc = rd(p, HS_PX_LNKCTL, 2, &lnk)))
 		goto free_p;
+	if (ctl == 0xffff || lnk == 0xffff) {
+		rc = -HS_ENODEV; /* the port did not answer */
+		goto free_p;
+	}
+	p->lnkctl = (uint16_t)(lnk & ~HS_LNKCTL_RL);
+	p->sltctl = (uint16_t)(ctl & ~HS_SLTCTL_EIC);
 	p->dllla = lnkcap & HS_LNKCAP_DLLLARC;
 
 	hs_memzero(&d, sizeof(d));

@@ -8,7 +8,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_cfg.h"
+#include "hotswap/cfg.h"
 
 #define PCI_STATUS        0x06
 #define PCI_STATUS_CAPS   0x10
@@ -78,22 +78,26 @@ bool hs_cfg_present(const struct hs_platform *p, hs_bdf_t bdf)
 /* Walk the standard list; stop at id (or never, with id 0), recording
  * every capability's first offset in all[] when given. */
 static int walk_std_all(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
-			uint16_t *off, uint16_t *all)
+			uint16_t *off, uint16_t *all, int hdr_type,
+			int status_reg)
 {
 	uint8_t seen[256 / 32] = { 0 };
-	uint16_t status;
+	uint16_t status, cap;
 	uint8_t hdr, ptr, cap_id;
 	int rc;
 
-	rc = hs_cfg_read16(p, bdf, PCI_STATUS, &status);
-	if (rc)
+	if (status_reg >= 0)
+		status = (uint16_t)status_reg;
+	else if ((rc = hs_cfg_read16(p, bdf, PCI_STATUS, &status)))
 		return rc;
 	if (status == 0xffff)
 		return -HS_ENODEV;
 	if (!(status & PCI_STATUS_CAPS))
 		return -HS_ENOENT;
-	rc = hs_cfg_read8(p, bdf, PCI_HDR_TYPE, &hdr);
-	if (rc)
+	/* The caller may already know the Header Type (a scan read it). */
+	if (hdr_type >= 0)
+		hdr = (uint8_t)hdr_type;
+	else if ((rc = hs_cfg_read8(p, bdf, PCI_HDR_TYPE, &hdr)))
 		return rc;
 	rc = hs_cfg_read8(p, bdf,
 			  (hdr & 0x7f) == 2 ? PCI_CAP_PTR_CB : PCI_CAP_PTR,
@@ -107,9 +111,12 @@ static int walk_std_all(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
 		if (seen[ptr / 4 / 8] & (1u << (ptr / 4 % 8)))
 			return -HS_ELOOP;
 		seen[ptr / 4 / 8] |= (uint8_t)(1u << (ptr / 4 % 8));
-		rc = hs_cfg_read8(p, bdf, ptr, &cap_id);
+		/* ID and Next Pointer in one 16-bit read: the pointer is
+		 * DWORD aligned, so the pair never straddles a DWORD. */
+		rc = hs_cfg_read16(p, bdf, ptr, &cap);
 		if (rc)
 			return rc;
+		cap_id = (uint8_t)cap;
 		if (cap_id == 0xff)
 			return -HS_ENODEV; /* the card went away mid-walk */
 		if (id && cap_id == id) {
@@ -118,9 +125,7 @@ static int walk_std_all(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
 		}
 		if (all && !all[cap_id])
 			all[cap_id] = ptr;
-		rc = hs_cfg_read8(p, bdf, ptr + 1, &ptr);
-		if (rc)
-			return rc;
+		ptr = (uint8_t)(cap >> 8);
 	}
 	return -HS_ENOENT;
 }
@@ -128,17 +133,17 @@ static int walk_std_all(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
 static int walk_std(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
 		    uint16_t *off)
 {
-	return walk_std_all(p, bdf, id, off, NULL);
+	return walk_std_all(p, bdf, id, off, NULL, -1, -1);
 }
 
-int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf,
-		     uint16_t offs[256])
+int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf, int hdr_type,
+		     int status, uint16_t offs[256])
 {
 	uint16_t off;
 
 	for (unsigned i = 0; i < 256; i++)
 		offs[i] = 0;
-	return walk_std_all(p, bdf, 0, &off, offs);
+	return walk_std_all(p, bdf, 0, &off, offs, hdr_type, status);
 }
 
 static int walk_ext(const struct hs_platform *p, hs_bdf_t bdf, uint16_t id,

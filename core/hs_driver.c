@@ -12,7 +12,10 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_resource.h"
+#include "hs_driver.h"
 
 /* ---- registration and matching ------------------------------------------- */
 
@@ -284,6 +287,47 @@ undo_flag:
 	return rc;
 }
 
+int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
+{
+	struct hs_core *core = d->core;
+	char why[128] = "";
+	int rc;
+
+	if (msglen)
+		msg[0] = '\0';
+	if (d->flags & DEV_BLOCKED)
+		return 0;
+	if (d->flags & DEV_GONE) {
+		hs_snprintf(msg, msglen, "the device is gone");
+		return -HS_ENODEV;
+	}
+	if (d->bridge) {
+		hs_snprintf(msg, msglen, "a bridge forwards for the functions "
+			    "behind it: block those instead");
+		return -HS_EINVAL;
+	}
+	if (d->drv && d->drv->query_remove &&
+	    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
+		hs_snprintf(msg, msglen, "driver %s refuses: %s", d->drv->name,
+			    why[0] ? why : "busy");
+		return -HS_EBUSY;
+	}
+	rc = hs_txn_begin(core, "deauthorize");
+	if (rc) {
+		hs_snprintf(msg, msglen, "another change is in progress");
+		return rc;
+	}
+	hs_unbind(core, d);
+	/* Decode and bus mastering off: no MMIO reaches it and it can
+	 * issue no DMA (PCI Local Bus 6.2.2, Command bits 0-2). */
+	hs_disable_dev(core, d);
+	d->flags |= DEV_BLOCKED;
+	/* The driver is gone already: the block is committed even if its
+	 * event could not be queued (the view still says blocked). */
+	(void)hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL);
+	return hs_txn_commit(core);
+}
+
 void hs_unbind(struct hs_core *core, struct hs_dev *d)
 {
 	const struct hs_driver *drv = d->drv;
@@ -394,24 +438,6 @@ void hs_dev_timer_cancel(struct hs_dev *d, struct hs_timer *tm)
 
 /* ---- interrupts ----------------------------------------------------------- */
 
-void hs_route_intx(struct hs_core *core, struct hs_dev *d)
-{
-	const struct hs_platform *p = core->plat;
-	const struct hs_dev *at = d;
-	unsigned pin = d->irq_pin;
-	uint32_t line = 0;
-
-	if (!pin || !p->ops->intx_route)
-		return;
-	/* The standard swizzle through every bridge (PCI-to-PCI Bridge 3.2,
-	 * 9.1): pin' = ((device + pin - 1) mod 4) + 1. */
-	while (at->parent) {
-		pin = (HS_BDF_DEV(at->bdf) + pin - 1) % 4 + 1;
-		at = at->parent;
-	}
-	if (p->ops->intx_route(p->ctx, at->bdf, pin, &line) == 0)
-		d->irq_line = line;
-}
 
 static int program_msix(struct hs_dev *d, unsigned n)
 {
@@ -595,6 +621,15 @@ bool hs_slot_populated(struct hs_dev *br, int devnum)
 	return slot_first(br, devnum) != NULL;
 }
 
+bool hs_slot_immediate_ready(struct hs_dev *br, int devnum)
+{
+	for (struct hs_dev *t = next_top(br->child, devnum); t;
+	     t = next_top(t->sibling, devnum))
+		if (HS_BDF_FN(t->bdf) == 0)
+			return (t->flags & DEV_IMM_READY) != 0;
+	return false;
+}
+
 static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum);
 
 static int teardown(struct hs_core *core, struct hs_dev *br, int devnum,
@@ -694,7 +729,7 @@ static void finish(struct removal *rm, int rc, const char *msg)
 	if (done)
 		done(arg, rc, msg);
 	/* Adds that waited for this removal go now, in the order asked. */
-	hs_run_pending_adds(core, br);
+	core->up.run_pending_adds(core, br);
 }
 
 void hs_cancel_removals(struct hs_core *core)
@@ -866,8 +901,8 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 		return -HS_ENOENT;
 	/* A rebalance waiting for drivers to stop plans with devices that
 	 * are going: it ends, its drivers go on where they are. */
-	hs_rebalance_cancel(core, "a card was pulled while drivers were "
-			    "stopping for a rebalance");
+	core->up.rebalance_cancel(core, "a card was pulled while drivers "
+				  "were stopping for a rebalance");
 	/* The hardware is gone whatever else is going on: a removal still
 	 * quiescing in this slot ends now, the teardown does the rest. */
 	for (struct removal **rp = &core->removing; *rp;) {
@@ -888,7 +923,7 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 	rc = teardown(core, br, devnum, true);
 	/* Adds that waited for a removal here may go now. */
 	if (!rc)
-		hs_run_pending_adds(core, br);
+		core->up.run_pending_adds(core, br);
 	if (rc)
 		hs_log(core->plat, HS_LOG_ERR,
 		       "surprise removal below %02x:%02x.%u failed (%d); the "

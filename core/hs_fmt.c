@@ -8,7 +8,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_fmt.h"
+#include "hotswap/util.h"
 
 struct out {
 	char *buf;

@@ -25,7 +25,13 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "hotswap/slot.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_resource.h"
 #include "hs_replan.h"
+#include "hs_driver.h"
+#include "hs_add.h"
+#include "hs_rebalance.h"
 
 #define MAX_MORE 8
 
@@ -64,29 +70,6 @@ static bool drv_can_move(const struct hs_driver *drv)
 	       drv->start && drv->resume;
 }
 
-/* A hot-plug controller renumbered with the bridges above it: it finds
- * its registers through its record, which is renumbered with it, so it
- * only must not be in the middle of a slot transition.  CompactPCI is
- * out: the platform wires ENUM# and the backplane by bus address. */
-static const char *controller_busy(struct hs_core *core,
-				   const struct hs_dev *d)
-{
-	for (struct hs_slot *s = hs_slot_next(core, NULL); s;
-	     s = hs_slot_next(core, s)) {
-		struct hs_slot_info si;
-
-		hs_slot_get_info(s, &si);
-		if (si.bridge != d->bdf)
-			continue;
-		if (!hs_strcmp(si.kind, "cpci"))
-			return "a CompactPCI backplane is wired to its bus "
-			       "address";
-		if (si.busy || si.state == HS_SLOT_BLINKING_ON ||
-		    si.state == HS_SLOT_BLINKING_OFF)
-			return "one of its slots is changing state";
-	}
-	return NULL;
-}
 
 /* May dev change address (with bus, its bus number)?  NULL when it may,
  * else why not. */
@@ -104,7 +87,7 @@ static const char *keeps(struct hs_core *core, struct hs_dev *d,
 
 	if (ctl && !bus)
 		return "a hot-plug controller's registers are in it";
-	if (ctl && (why = controller_busy(core, d)))
+	if (ctl && (why = core->up.controller_busy(core, d)))
 		return why;
 	if (d->flags & DEV_NO_REMOVE)
 		return "critical";

@@ -25,6 +25,9 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_resource.h"
 #include "hs_replan.h"
 
 struct span {

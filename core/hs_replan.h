@@ -8,7 +8,8 @@
 #ifndef HOTSWAP_CORE_REPLAN_H
 #define HOTSWAP_CORE_REPLAN_H
 
-#include "hs_internal.h"
+#include "hs_resource.h"
+#include "hs_txn.h"
 
 #define HS_REPLAN_MAX_SPINE 16
 

@@ -18,7 +18,9 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_resource.h"
 
 #define IO_GRAN  0x1000ull
 #define MEM_GRAN 0x100000ull
@@ -993,9 +995,50 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
 	return 0;
 }
 
+/* The platform line a device's INTx pin arrives on. */
+void hs_route_intx(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_platform *p = core->plat;
+	const struct hs_dev *at = d;
+	unsigned pin = d->irq_pin;
+	uint32_t line = 0;
+
+	if (!pin || !p->ops->intx_route)
+		return;
+	/* The standard swizzle through every bridge (PCI-to-PCI Bridge 3.2,
+	 * 9.1): pin' = ((device + pin - 1) mod 4) + 1. */
+	while (at->parent) {
+		pin = (HS_BDF_DEV(at->bdf) + pin - 1) % 4 + 1;
+		at = at->parent;
+	}
+	if (p->ops->intx_route(p->ctx, at->bdf, pin, &line) == 0)
+		d->irq_line = line;
+}
+
+/*
+ * One register hs_program_dev writes.  While the device is new in this
+ * transaction and not isolated, only the core has written it since the
+ * scan, so the value the scan left (d->*_reg) is what the undo log needs
+ * and no read precedes the write (issue #18); the record follows.
+ */
+static int prog_reg(struct hs_core *core, struct hs_dev *d, uint16_t off,
+		    unsigned width, uint32_t *known, uint32_t val)
+{
+	int rc;
+
+	if (!d->regs_known || !(d->flags & DEV_PENDING_ADD) ||
+	    (d->flags & DEV_ISOLATED))
+		return hs_txn_cfg_write(core, d->bdf, off, width, val);
+	rc = hs_txn_cfg_write_old(core, d->bdf, off, width, *known, val);
+	if (rc == 0)
+		*known = val;
+	return rc;
+}
+
 int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 {
 	uint16_t cmd = 0;
+	uint32_t v;
 	int rc;
 
 	for (int i = 0; i < 6; i++) {
@@ -1006,21 +1049,20 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 			continue;
 		if (!b->assigned)
 			return -HS_ENOSPC;
-		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
-					   (uint32_t)b->addr)))
+		if ((rc = prog_reg(core, d, off, 4, &d->bar_reg[i],
+				   (uint32_t)b->addr)))
 			return rc;
 		if (b->kind == BAR_MEM64 &&
-		    (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
-					   (uint32_t)(b->addr >> 32))))
+		    (rc = prog_reg(core, d, off + 4, 4, &d->bar_reg[i + 1],
+				   (uint32_t)(b->addr >> 32))))
 			return rc;
 		cmd |= b->kind == BAR_IO ? CMD_IO : CMD_MEM;
 	}
 	if (d->bar[6].kind != BAR_NONE && d->bar[6].assigned) {
 		/* The ROM gets its address, decode stays off until a driver
 		 * asks (PCI 3.0 6.2.5.2: ROM and BARs may share a decoder). */
-		rc = hs_txn_cfg_write(core, d->bdf,
-				      d->bridge ? PCI_ROM_BRIDGE : PCI_ROM, 4,
-				      (uint32_t)d->bar[6].addr);
+		rc = prog_reg(core, d, d->bridge ? PCI_ROM_BRIDGE : PCI_ROM, 4,
+			      &d->bar_reg[6], (uint32_t)d->bar[6].addr);
 		if (rc)
 			return rc;
 	}
@@ -1032,13 +1074,17 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 		cmd |= CMD_IO | CMD_MEM | CMD_MASTER;
 	}
 	hs_route_intx(core, d);
+	v = d->int_line_reg;
 	if (d->irq_pin &&
-	    (rc = hs_txn_cfg_write(core, d->bdf, PCI_INT_LINE, 1,
-				   d->irq_line & 0xff)))
+	    (rc = prog_reg(core, d, PCI_INT_LINE, 1, &v, d->irq_line & 0xff)))
 		return rc;
+	d->int_line_reg = (uint8_t)v;
 	if (d->flags & DEV_BLOCKED)
 		cmd = 0;  /* addresses set, nothing decoded, no mastering */
-	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
+	v = d->cmd_reg;
+	rc = prog_reg(core, d, PCI_COMMAND, 2, &v, cmd);
+	d->cmd_reg = (uint16_t)v;
+	return rc;
 }
 
 int hs_program_windows(struct hs_core *core, struct hs_dev *d)
@@ -1058,6 +1104,7 @@ int hs_program_moved(struct hs_core *core, struct hs_dev *d)
 	uint32_t cmd = 0;
 	int rc;
 
+	d->regs_known = false; /* written here with reads of their own */
 	if ((rc = p->ops->cfg_read(p->ctx, d->bdf, PCI_COMMAND, 2, &cmd)))
 		return rc;
 	if ((rc = hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2,

@@ -11,7 +11,9 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_scan.h"
 #include "hotswap/pcie_regs.h"
 
 /* Devices that need special handling (vendor, device, flags). */
@@ -55,6 +57,38 @@ static int wr(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
 	return hs_txn_cfg_write(core, bdf, off, w, v);
 }
 
+/* A write whose register value the scan has just read or written. */
+static int wr_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
+		  unsigned w, uint32_t old, uint32_t v)
+{
+	return hs_txn_cfg_write_old(core, bdf, off, w, old, v);
+}
+
+/*
+ * Size one BAR register: the original, all ones, the read-back, and the
+ * original again unless the read-back says no bit took (a hardwired-zero
+ * register holds what it held).  The undo log takes the values just read
+ * (no read before each write).  An all-ones original cannot be a BAR
+ * (the type bits would be reserved) or a ROM BAR (bits 10:1 read 0):
+ * the function stopped answering.
+ */
+static int size_reg(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
+		    uint32_t ones, uint32_t *orig, uint32_t *mask)
+{
+	int rc;
+
+	if ((rc = rd(core, bdf, off, 4, orig)))
+		return rc;
+	if (*orig == 0xffffffffu)
+		return -HS_EIO;
+	if ((rc = wr_old(core, bdf, off, 4, *orig, ones)) ||
+	    (rc = rd(core, bdf, off, 4, mask)))
+		return rc;
+	if (*mask == 0)
+		return 0;
+	return wr_old(core, bdf, off, 4, *mask, *orig);
+}
+
 /* ---- BARs ------------------------------------------------------------- */
 
 static bool mask_is_pow2(uint64_t mask, uint64_t addr_bits)
@@ -70,27 +104,26 @@ static bool mask_is_pow2(uint64_t mask, uint64_t addr_bits)
 static int size_bars(struct hs_core *core, struct hs_dev *d)
 {
 	unsigned nbars = d->bridge ? 2 : 6;
-	uint32_t cmd, orig, mask, orig_hi, mask_hi;
+	uint32_t cmd = d->cmd_reg, orig, mask, orig_hi, mask_hi;
 	int rc;
 
-	rc = rd(core, d->bdf, PCI_COMMAND, 2, &cmd);
-	if (rc)
-		return rc;
 	/* Decode off while BARs hold all ones (PCI 3.0 6.2.5.1). */
 	if (cmd & (CMD_IO | CMD_MEM)) {
-		rc = wr(core, d->bdf, PCI_COMMAND, 2, cmd & ~(CMD_IO | CMD_MEM));
+		rc = wr_old(core, d->bdf, PCI_COMMAND, 2, cmd,
+			    cmd & ~(CMD_IO | CMD_MEM));
 		if (rc)
 			return rc;
+		cmd &= ~(CMD_IO | CMD_MEM);
 	}
+	d->cmd_reg = (uint16_t)cmd;
 	for (unsigned i = 0; i < nbars; i++) {
 		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
 		struct hs_bar_info *b = &d->bar[i];
 
-		if ((rc = rd(core, d->bdf, off, 4, &orig)) ||
-		    (rc = wr(core, d->bdf, off, 4, 0xffffffffu)) ||
-		    (rc = rd(core, d->bdf, off, 4, &mask)) ||
-		    (rc = wr(core, d->bdf, off, 4, orig)))
+		if ((rc = size_reg(core, d->bdf, off, 0xffffffffu, &orig,
+				   &mask)))
 			return rc;
+		d->bar_reg[i] = orig;
 		if (mask == 0 || mask == 0xffffffffu) {
 			/* Not implemented (or the function vanished: an
 			 * all-ones read can't be a BAR, bit 0 and the type
@@ -125,11 +158,10 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 					       "BAR register", i);
 				return 0;
 			}
-			if ((rc = rd(core, d->bdf, off + 4, 4, &orig_hi)) ||
-			    (rc = wr(core, d->bdf, off + 4, 4, 0xffffffffu)) ||
-			    (rc = rd(core, d->bdf, off + 4, 4, &mask_hi)) ||
-			    (rc = wr(core, d->bdf, off + 4, 4, orig_hi)))
+			if ((rc = size_reg(core, d->bdf, off + 4, 0xffffffffu,
+					   &orig_hi, &mask_hi)))
 				return rc;
+			d->bar_reg[i + 1] = orig_hi;
 			m64 = ((uint64_t)mask_hi << 32) | (mask & ~0xfu);
 			b->kind = BAR_MEM64;
 			b->size = ~m64 + 1;
@@ -169,11 +201,11 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 	{
 		uint16_t off = d->bridge ? PCI_ROM_BRIDGE : PCI_ROM;
 
-		if ((rc = rd(core, d->bdf, off, 4, &orig)) ||
-		    (rc = wr(core, d->bdf, off, 4, 0xfffff800u)) ||
-		    (rc = rd(core, d->bdf, off, 4, &mask)) ||
-		    (rc = wr(core, d->bdf, off, 4, orig)))
+		if ((rc = size_reg(core, d->bdf, off, 0xfffff800u, &orig,
+				   &mask)))
 			return rc;
+		d->bar_reg[6] = orig;
+		d->regs_known = true;
 		mask &= 0xfffff800u;
 		if (mask && mask_is_pow2(0xffffffff00000000ull | mask,
 					 0xfffffffffffff800ull)) {
@@ -202,7 +234,7 @@ static int classify_caps(struct hs_dev *d, int rc)
 	return rc == -HS_ENOENT ? 0 : rc;
 }
 
-static int read_caps(struct hs_core *core, struct hs_dev *d)
+static int read_caps(struct hs_core *core, struct hs_dev *d, int status)
 {
 	const struct hs_platform *p = core->plat;
 	uint16_t offs[256], off;
@@ -212,9 +244,11 @@ static int read_caps(struct hs_core *core, struct hs_dev *d)
 	/* One walk finds every capability and proves the list sound.  A
 	 * list that looks broken is walked again before the card is blamed:
 	 * a lying card lies twice, a lost cycle does not repeat. */
-	rc = hs_cfg_scan_caps(p, d->bdf, offs);
+	rc = hs_cfg_scan_caps(p, d->bdf, d->hdr, status, offs);
 	if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
-		again = hs_cfg_scan_caps(p, d->bdf, offs);
+		/* Again from the registers: the first look may be the
+		 * lost cycle. */
+		again = hs_cfg_scan_caps(p, d->bdf, d->hdr, -1, offs);
 		if (again != rc)
 			return -HS_EIO;
 	}
@@ -428,8 +462,10 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 	return 0;
 }
 
+/* hdr: the Header Type register when the caller read it (function 0,
+ * whose multi-function bit it needed), or -1. */
 static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
-		   struct hs_dev *parent, hs_bdf_t bdf, uint32_t id,
+		   struct hs_dev *parent, hs_bdf_t bdf, uint32_t id, int hdr,
 		   struct bus_alloc *ba)
 {
 	struct hs_dev *d;
@@ -459,7 +495,9 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 	if (v == 0xffffffffu)
 		return -HS_EIO;
 	d->class_code = v >> 8;
-	if ((rc = rd(core, bdf, PCI_HDR_TYPE, 1, &v)))
+	if (hdr >= 0)
+		v = (uint32_t)hdr;
+	else if ((rc = rd(core, bdf, PCI_HDR_TYPE, 1, &v)))
 		return rc;
 	if (v == 0xff)
 		return -HS_EIO;
@@ -473,8 +511,12 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 	}
 	if (rc)
 		return rc;
-	if ((rc = rd(core, bdf, PCI_INT_PIN, 1, &v)))
+	/* Interrupt Line and Pin in one read: the line is what
+	 * hs_program_dev's undo entry needs (PCI 3.0 6.2.4). */
+	if ((rc = rd(core, bdf, PCI_INT_LINE, 4, &v)))
 		return rc;
+	d->int_line_reg = (uint8_t)v;
+	v = (v >> 8) & 0xff;
 	if (v == 0xff)
 		return -HS_EIO;
 	d->irq_pin = v <= 4 ? (uint8_t)v : 0;
@@ -492,7 +534,18 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 		hs_dev_isolate(d, "unsupported header type %u", d->hdr);
 		goto disable;
 	}
-	if ((rc = read_caps(core, d)))
+	/* Command and Status in one read: the Command value is what sizing
+	 * starts from, Status says whether there is a capability list and
+	 * whether the function has Immediate Readiness (PCI 3.0 6.2.2-3,
+	 * PCIe Base 7.5.1.1.4). */
+	if ((rc = rd(core, bdf, PCI_COMMAND, 4, &v)))
+		return rc;
+	if ((v & 0xffff) == 0xffff)
+		return -HS_EIO; /* Command bits 15:11 are reserved */
+	d->cmd_reg = (uint16_t)v;
+	if (v & (1u << 16))
+		d->flags |= DEV_IMM_READY;
+	if ((rc = read_caps(core, d, (int)(v >> 16))))
 		return rc;
 	if (d->flags & DEV_ISOLATED)
 		goto disable;
@@ -501,6 +554,14 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 	if (d->flags & DEV_ISOLATED)
 		goto disable;
 	detect_hotplug(core, d);
+	/* ARI Forwarding Enable (Device Control 2 bit 5) on a root or
+	 * downstream port: software sets it, the core never does, so one
+	 * read here serves every later scan of its bus (each hot-add).  A
+	 * failed read (all ones) must not open up 31 devices. */
+	if (d->cap_pcie && (d->pcie_type == 4 || d->pcie_type == 6) &&
+	    rd(core, bdf, d->cap_pcie + 0x28, 2, &v) == 0 && v != 0xffff &&
+	    (v & 0x20))
+		d->flags |= DEV_ARI_FWD;
 	if (d->cap_pcie && d->pcie_type == 4 &&
 	    rd(core, bdf, d->cap_pcie + HS_PX_RTCAP, 2, &v) == 0 &&
 	    v != 0xffff &&
@@ -533,16 +594,12 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 	int rc;
 
 	/* Below a PCIe root or downstream port the link reaches device 0
-	 * only, unless ARI forwarding says otherwise (PCIe Base 7.3.1). */
+	 * only, unless ARI forwarding says otherwise (PCIe Base 7.3.1);
+	 * the port's Device Control 2 was read when it was scanned. */
 	if (parent && parent->cap_pcie &&
-	    (parent->pcie_type == 4 || parent->pcie_type == 6)) {
-		uint32_t ctl2 = 0;
-
-		/* A failed read (all ones) must not open up 31 devices. */
-		if (rd(core, parent->bdf, parent->cap_pcie + 0x28, 2, &ctl2) ||
-		    ctl2 == 0xffff || !(ctl2 & 0x20))
-			ndev = 1;
-	}
+	    (parent->pcie_type == 4 || parent->pcie_type == 6) &&
+	    !(parent->flags & DEV_ARI_FWD))
+		ndev = 1;
 	for (unsigned dev = 0; dev < ndev; dev++) {
 		hs_bdf_t b0 = HS_BDF(h->segment, busno, dev, 0);
 		unsigned nfn = 1;
@@ -582,7 +639,8 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 				    (id & 0xffff) == 0)
 					continue;
 			}
-			rc = scan_fn(core, h, parent, b, id, ba);
+			rc = scan_fn(core, h, parent, b, id,
+				     fn ? -1 : (int)hdr, ba);
 			if (rc)
 				return rc;
 		}

@@ -16,7 +16,10 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_driver.h"
+#include "hs_add.h"
+#include "hs_slot.h"
 
 enum step {
 	STEP_NONE = 0,
@@ -52,6 +55,11 @@ struct hs_slot {
 	enum hs_slot_state state;
 	enum step step;
 	struct hs_slot_status st;     /* as last read */
+	/* st was read while handling the current input and no command has
+	 * gone out since: handlers of that input reuse it (one status read
+	 * per input, as pciehp reads once per event; issue #18).  Cleared
+	 * between inputs, so no decision rests on an older read. */
+	bool st_fresh;
 	unsigned hw_pending;          /* latched enum hs_hw_event bits */
 	char note[96];                /* the controller's word on them */
 
@@ -239,8 +247,12 @@ static void read_status(struct hs_slot *s)
 {
 	struct hs_slot_status st;
 
-	if (s->hpc->ops->status(s->hpc->priv, s->index, &st) == 0)
+	if (s->st_fresh)
+		return;
+	if (s->hpc->ops->status(s->hpc->priv, s->index, &st) == 0) {
 		s->st = st;
+		s->st_fresh = true;
+	}
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -340,6 +352,7 @@ static void cmd_kick(struct hs_hpc *h)
 			s->have.interlock = c.interlock;
 		if (c.link != HS_KEEP)
 			s->have.link = c.link;
+		s->st_fresh = false; /* power and link may change now */
 		rc = h->ops->command(h->priv, n, &c);
 		if (rc == HS_HPC_PENDING) {
 			h->cmd_slot = (int)n;
@@ -811,7 +824,6 @@ static void c_pon_timer(struct hs_slot *s)
 static void c_pon_done(struct hs_slot *s)
 {
 	struct done_rec *d = &s->done[0];
-	uint32_t v;
 
 	if (s->step != STEP_CONFIG || d->kind != DONE_ADD) {
 		c_stale_done(s);
@@ -828,8 +840,7 @@ static void c_pon_done(struct hs_slot *s)
 	}
 	/* Remember Immediate Readiness (Status bit 0) for the next power
 	 * cycle of this same card. */
-	s->ir_known = hs_hpc_cfg_read(s->hpc, s->index, 0, 0x06, 2, &v) == 0 &&
-		      v != 0xffff && (v & 1);
+	s->ir_known = hs_slot_immediate_ready(s->hpc->bridge, s->d.devnum);
 	if (s->hpc->ops->configured)
 		s->hpc->ops->configured(s->hpc->priv, s->index, true);
 	s->step = STEP_NONE;
@@ -1168,6 +1179,7 @@ static void run_slot(struct hs_slot *s)
 	};
 
 	while (slot_busy(s)) {
+		s->st_fresh = false; /* a new input: look again */
 		if (s->hw_pending & ~(unsigned)HS_HW_CMD_DONE) {
 			unsigned bits = s->hw_pending;
 
@@ -1194,6 +1206,7 @@ static void run_slot(struct hs_slot *s)
 			run_request(s, in);
 		}
 	}
+	s->st_fresh = false;
 }
 
 /*
@@ -1231,15 +1244,14 @@ static void start_hpc(struct hs_hpc *h)
 	}
 	for (unsigned n = 0; n < h->nslots; n++) {
 		struct hs_slot *s = &h->slots[n];
-		uint32_t v;
 
 		read_status(s);
 		if (populated(s)) {
 			/* Configured at boot (or before a restart). */
 			s->state = HS_SLOT_ON;
 			s->ir_known = s->d.immediate_ready_ok &&
-				      hs_hpc_cfg_read(h, n, 0, 0x06, 2, &v) == 0 &&
-				      v != 0xffff && (v & 1);
+				      hs_slot_immediate_ready(h->bridge,
+							      s->d.devnum);
 			want(s, 1, HS_IND_ON, HS_IND_OFF, 1, 1);
 			if (h->ops->configured)
 				h->ops->configured(h->priv, n, true);
@@ -1500,6 +1512,7 @@ void hs_hpc_report(struct hs_hpc *h, unsigned slot, unsigned events,
 		return;
 	s = &h->slots[slot];
 	s->hw_pending |= events;
+	s->st_fresh = false;
 	if (note)
 		hs_snprintf(s->note, sizeof(s->note), "%s", note);
 	kick(h);
@@ -1803,4 +1816,28 @@ const char *hs_slot_cell_doc(enum hs_slot_state st, enum hs_slot_input in)
 	if ((unsigned)st >= HS_SLOT_STATE_COUNT || (unsigned)in >= HS_IN_COUNT)
 		return NULL;
 	return table[st][in].doc;
+}
+
+/* A hot-plug controller renumbered with the bridges above it: it finds
+ * its registers through its record, which is renumbered with it, so it
+ * only must not be in the middle of a slot transition.  CompactPCI is
+ * out: the platform wires ENUM# and the backplane by bus address. */
+const char *hs_slot_controller_busy(struct hs_core *core,
+				    const struct hs_dev *d)
+{
+	for (struct hs_slot *s = hs_slot_next(core, NULL); s;
+	     s = hs_slot_next(core, s)) {
+		struct hs_slot_info si;
+
+		hs_slot_get_info(s, &si);
+		if (si.bridge != d->bdf)
+			continue;
+		if (!hs_strcmp(si.kind, "cpci"))
+			return "a CompactPCI backplane is wired to its bus "
+			       "address";
+		if (si.busy || si.state == HS_SLOT_BLINKING_ON ||
+		    si.state == HS_SLOT_BLINKING_OFF)
+			return "one of its slots is changing state";
+	}
+	return NULL;
 }

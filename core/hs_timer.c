@@ -6,7 +6,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_timer.h"
+#include "hotswap/timer.h"
 
 static void fire(void *arg);
 

@@ -13,7 +13,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#include "hs_internal.h"
+#include "hs_tree.h"
+#include "hs_txn.h"
 
 static int grow_log(struct hs_core *core)
 {
@@ -51,6 +52,111 @@ static struct txn_entry *push(struct hs_core *core, enum txn_kind kind,
 	e->dev = dev;
 	return e;
 }
+
+/* ---- queued writers (hotswap/txn.h) ------------------------------------ */
+
+/* The queue's continuation: begin the next writer's transaction and hand
+ * it over, as long as none is open (a writer may keep its own open across
+ * asynchronous work; its end arms this again). */
+void hs_txn_run_writers(void *arg)
+{
+	struct hs_core *core = arg;
+
+	while (!core->in_txn && core->txq) {
+		struct txn_wait *w = core->txq;
+		int rc;
+
+		core->txq = w->next;
+		if (!core->txq)
+			core->txq_tail = &core->txq;
+		rc = hs_txn_begin(core, w->what);
+		w->fn(w->arg, core, rc);
+		hs_free(core, w, sizeof(*w));
+	}
+}
+
+/* A transaction ended: the next writer starts from the timer, not from
+ * inside whatever flow just committed (no reentrancy, no spin). */
+static void next_writer(struct hs_core *core)
+{
+	if (core->txq && !hs_timer_armed(&core->txq_tm))
+		hs_timer_arm(&core->timers, &core->txq_tm, 0);
+}
+
+void hs_txn_queue_flush(struct hs_core *core)
+{
+	hs_timer_cancel(&core->timers, &core->txq_tm);
+	while (core->txq) {
+		struct txn_wait *w = core->txq;
+
+		core->txq = w->next;
+		w->fn(w->arg, core, -HS_ECANCELED);
+		hs_free(core, w, sizeof(*w));
+	}
+	core->txq_tail = &core->txq;
+}
+
+int hs_core_txn_begin(struct hs_core *core, const char *what, hs_txn_fn fn,
+		      void *arg)
+{
+	struct txn_wait *w;
+
+	if (!fn)
+		return -HS_EINVAL;
+	if (!core->in_txn && !core->txq) {
+		fn(arg, core, hs_txn_begin(core, what));
+		return 0;
+	}
+	w = hs_zalloc(core, sizeof(*w));
+	if (!w)
+		return -HS_ENOMEM;
+	w->what = what;
+	w->fn = fn;
+	w->arg = arg;
+	*core->txq_tail = w;
+	core->txq_tail = &w->next;
+	if (!core->in_txn)
+		next_writer(core);
+	return 1;
+}
+
+int hs_core_txn_commit(struct hs_core *core)
+{
+	return hs_txn_commit(core);
+}
+
+void hs_core_txn_abort(struct hs_core *core)
+{
+	hs_txn_abort(core);
+}
+
+int hs_core_txn_record(struct hs_core *core, void (*undo_fn)(void *arg),
+		       void (*commit_fn)(void *arg), void *arg)
+{
+	struct txn_entry *e;
+
+	if (!core->in_txn)
+		return -HS_EINVAL;
+	e = push(core, TXN_USER, NULL);
+	if (!e)
+		return -HS_ENOMEM;
+	e->user_undo = undo_fn;
+	e->user_commit = commit_fn;
+	e->user_arg = arg;
+	return 0;
+}
+
+uint64_t hs_core_read_begin(const struct hs_core *core)
+{
+	return core->generation;
+}
+
+int hs_core_read_end(const struct hs_core *core, uint64_t ticket)
+{
+	return core->generation == ticket ? 0 : -HS_EAGAIN;
+}
+
+/* ---- the transaction ----------------------------------------------------- */
 
 int hs_txn_begin(struct hs_core *core, const char *what)
 {
@@ -113,6 +219,13 @@ int hs_txn_commit(struct hs_core *core)
 		}
 	}
 	core->generation++;
+	/* Records of the public API: kept, their owners told (oldest
+	 * first), with the transaction closed as in undo(). */
+	core->in_txn = false;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->log[i].kind == TXN_USER && t->log[i].user_commit)
+			t->log[i].user_commit(t->log[i].user_arg);
+	core->in_txn = true;
 	/* Events only now: nobody hears of a change that might be undone. */
 	size_t nev = t->nev;
 	struct hs_event *evs = t->events;
@@ -127,6 +240,7 @@ int hs_txn_commit(struct hs_core *core)
 		hs_emit(core, &evs[i]);
 	core->plat->ops->realloc(core->plat->ctx, evs, cap_ev * sizeof(*evs),
 				 0);
+	next_writer(core);
 	return 0;
 }
 
@@ -173,12 +287,16 @@ static void undo(struct hs_core *core, size_t from)
 			break;
 		}
 		case TXN_MSI:
-			hs_dev_free_irq(d);
+			core->up.free_irq(d); /* the driver bus, above */
 			break;
 		case TXN_RES:
 			hs_memcpy(d->bar, e->snap->bar, sizeof(d->bar));
 			hs_memcpy(d->win, e->snap->win, sizeof(d->win));
 			d->bdf = e->snap->bdf;
+			break;
+		case TXN_USER:
+			if (e->user_undo)
+				e->user_undo(e->user_arg);
 			break;
 		}
 	}
@@ -196,13 +314,13 @@ void hs_txn_abort(struct hs_core *core)
 	hs_log(p, HS_LOG_NOTICE, "%s rolled back (%zu changes undone)",
 	       t->what ? t->what : "transaction", t->n);
 	release(core);
+	next_writer(core);
 }
 
 int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 		     unsigned width, uint32_t val)
 {
 	const struct hs_platform *p = core->plat;
-	struct txn_entry *e;
 	uint32_t old;
 	int rc;
 
@@ -211,6 +329,20 @@ int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 	rc = p->ops->cfg_read(p->ctx, bdf, off, width, &old);
 	if (rc)
 		return rc;
+	return hs_txn_cfg_write_old(core, bdf, off, width, old, val);
+}
+
+/* The caller read (or wrote) the register a moment ago, in this
+ * transaction, and nothing else writes it: the undo log takes that value
+ * instead of a read of its own (issue #18: one access per write). */
+int hs_txn_cfg_write_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
+			 unsigned width, uint32_t old, uint32_t val)
+{
+	const struct hs_platform *p = core->plat;
+	struct txn_entry *e;
+
+	if (!core->in_txn)
+		return p->ops->cfg_write(p->ctx, bdf, off, width, val);
 	e = push(core, TXN_CFG, NULL);
 	if (!e)
 		return -HS_ENOMEM;
@@ -415,4 +547,21 @@ void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m)
 		t->mark = t->n;
 	if (m.nev < t->nev)
 		t->nev = m.nev;
+}
+
+/* Keep dev in the tree, decoding nothing, with its reason; the event
+ * goes out with the transaction. */
+void hs_dev_isolate(struct hs_dev *dev, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hs_vsnprintf(dev->reason, sizeof(dev->reason), fmt, ap);
+	va_end(ap);
+	dev->flags |= DEV_ISOLATED;
+	hs_log(dev->core->plat, HS_LOG_WARN,
+	       "%04x:%02x:%02x.%u isolated: %s", HS_BDF_SEG(dev->bdf),
+	       HS_BDF_BUS(dev->bdf), HS_BDF_DEV(dev->bdf), HS_BDF_FN(dev->bdf),
+	       dev->reason);
+	hs_txn_event(dev->core, HS_EV_DEV_ISOLATED, dev, NULL);
 }

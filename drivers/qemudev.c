@@ -15,8 +15,8 @@
  */
 #include "qemudev.h"
 
-#include "hs_fmt.h"
-#include "hs_timer.h"
+#include "hotswap/util.h"
+#include "hotswap/timer.h"
 
 #include <stdarg.h>
 

@@ -13,8 +13,8 @@
 
 #include "hotswap/simcard_regs.h"
 
-#include "hs_fmt.h"
-#include "hs_timer.h"
+#include "hotswap/util.h"
+#include "hotswap/timer.h"
 
 
 #define RING 64u

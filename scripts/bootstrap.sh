@@ -6,8 +6,20 @@
 set -eu
 
 # qemu-system-x86, gcc-multilib (32-bit libgcc) and python3: the bare-metal
-# image and its test suite on QEMU (tests/qemu).
-PKGS="build-essential cmake pkgconf libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3 gcc-multilib qemu-system-x86 python3 clang clang-tools libclang-rt-14-dev"
+# image and its test suite on QEMU (tests/qemu); gcc-aarch64-linux-gnu and
+# qemu-system-arm: the aarch64 image.  valgrind: make bench counts the
+# instructions of one hot-add with callgrind (bench/bench_scaling.sh).
+# clang, clang-tools, libclang-rt-14-dev: make check's clang build,
+# scan-build and the libFuzzer harnesses (docs/testing.md).
+# One package a line: each feature adds its own.
+PKGS="
+build-essential cmake pkgconf python3
+libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3
+gcc-multilib qemu-system-x86
+gcc-aarch64-linux-gnu qemu-system-arm
+valgrind
+clang clang-tools libclang-rt-14-dev
+"
 
 missing=""
 for p in $PKGS; do

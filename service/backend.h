@@ -188,6 +188,10 @@ struct hsd_backend_ops {
 	/* Let a blocked function be bound. */
 	int (*authorize)(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
 			 size_t msglen);
+	/* Block a running function again (NULL: not provided): its driver
+	 * is asked and unbound, decode and bus mastering turned off. */
+	int (*deauthorize)(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
+			   size_t msglen);
 	/* Optional (NULL: not provided): give empty slots their
 	 * reservations back; done once. */
 	int (*rebalance)(struct hsd_backend *b, hsd_done_fn done, void *arg);

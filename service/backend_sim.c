@@ -682,6 +682,18 @@ static int sim_be_authorize(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
 	return hs_dev_authorize(dev, msg, msglen);
 }
 
+static int sim_be_deauthorize(struct hsd_backend *b, hs_bdf_t bdf,
+			      char *msg, size_t msglen)
+{
+	struct hs_dev *dev = hs_dev_find(b->core, bdf);
+
+	if (!dev) {
+		snprintf(msg, msglen, "the device is gone");
+		return -ENOENT;
+	}
+	return hs_dev_deauthorize(dev, msg, msglen);
+}
+
 static int sim_be_rebalance(struct hsd_backend *b, hsd_done_fn done,
 			    void *arg)
 {
@@ -1008,6 +1020,7 @@ const struct hsd_backend_ops hsd_backend_sim = {
 	.slot_attention = sim_be_attention,
 	.slot_policy = sim_be_policy,
 	.authorize = sim_be_authorize,
+	.deauthorize = sim_be_deauthorize,
 	.rebalance = sim_be_rebalance,
 	.resync = sim_be_resync,
 	.methods = sim_methods,

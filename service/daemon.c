@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +39,11 @@ void hsd_log(struct hsd *d, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (d->journal) {
+		sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", level,
+				"SYSLOG_IDENTIFIER=hotswapd", NULL);
+		return;
+	}
 	if (d->cfg.syslog) {
 		syslog(level, "%s", line);
 		return;
@@ -330,6 +336,46 @@ void hsd_agent_env(struct hsd *d, const struct hsd_devinfo *di,
 
 /* ---- events ----------------------------------------------------------------- */
 
+/*
+ * Under systemd (stderr is the journal's stream: $JOURNAL_STREAM names its
+ * device and inode, systemd.exec(5)), log natively, so that lines carry
+ * their priority and every event its fields for journalctl to match on:
+ * HOTSWAP_EVENT, HOTSWAP_SEQ, HOTSWAP_SLOT, HOTSWAP_BDF, HOTSWAP_NAME.
+ */
+static bool journal_is_stderr(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	       fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+static void journal_event(const char *type, uint64_t seq, const char *slot,
+			  json_t *ev)
+{
+	const char *bdf = json_string_value(json_object_get(ev, "bdf"));
+	const char *name = json_string_value(json_object_get(ev, "name"));
+	const char *msg = json_string_value(json_object_get(ev, "msg"));
+	const char *to = json_string_value(json_object_get(ev, "to"));
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s%s%s%s%s%s%s%s%s", type,
+		 slot ? " slot " : "", slot ? slot : "", bdf ? " " : "",
+		 bdf ? bdf : "", to ? " -> " : "", to ? to : "",
+		 msg ? ": " : "", msg ? msg : "");
+	sd_journal_send("MESSAGE=%s", text, "PRIORITY=%d", LOG_INFO,
+			"SYSLOG_IDENTIFIER=hotswapd",
+			"HOTSWAP_EVENT=%s", type,
+			"HOTSWAP_SEQ=%llu", (unsigned long long)seq,
+			"HOTSWAP_SLOT=%s", slot ? slot : "",
+			"HOTSWAP_BDF=%s", bdf ? bdf : "",
+			"HOTSWAP_NAME=%s", name ? name : "", NULL);
+}
+
 void hsd_publish(struct hsd *d, const char *type, const char *slot,
 		 json_t *ev)
 {
@@ -358,6 +404,8 @@ void hsd_publish(struct hsd *d, const char *type, const char *slot,
 		free(text);
 	}
 	d->events_published++;
+	if (d->journal)
+		journal_event(type, d->seq, slot && slot[0] ? slot : NULL, ev);
 	/* Keep the history bounded (history_keep), trimming in batches. */
 	if (d->cfg.history_keep && d->seq % 1024 == 0 &&
 	    hsd_db_event_trim(d->db, d->cfg.history_keep))
@@ -891,6 +939,7 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	}
 	d->cfg = *cfg;
 	d->loop = loop;
+	d->journal = !cfg->syslog && journal_is_stderr();
 	name = hsd_backend_choose(&d->cfg, &d->be_why);
 	d->be_ops = hsd_backend_find(name);
 	if (!d->be_ops) {

@@ -88,6 +88,7 @@ struct hsd {
 	int64_t time_base;      /* service time = time_base + back-end clock */
 	bool booting;
 	bool stopping;
+	bool journal;           /* logging natively to systemd's journal */
 
 	struct hsd_client *clients;
 	unsigned long nclients_ever;

@@ -496,13 +496,140 @@ static void m_slot_show(struct call *k)
 static void m_device_list(struct call *k)
 {
 	struct hsd *d = k->d;
+	bool bad = false;
+	bool only_blocked = hsd_p_bool(k, "blocked", false, &bad);
+	struct hsd_dev_view v;
+	json_t *a;
+
+	if (bad)
+		return;
+	a = json_array();
+	for (void *c = d->be_ops->dev_next(d->be, NULL, &v); c;
+	     c = d->be_ops->dev_next(d->be, c, &v))
+		if (!only_blocked || v.blocked)
+			json_array_append_new(a, dev_json(d, &v));
+	REPLY(k, a);
+}
+
+/* USBGuard's "block": a running function loses its driver, decode and
+ * bus mastering; it stays visible, blocked, until authorized again.
+ * With permanent, a rule blocks that card from now on. */
+static void m_device_block(struct call *k)
+{
+	struct hsd *d = k->d;
+	bool bad = false;
+	const char *what = hsd_p_str(k, "device", true, &bad);
+	bool permanent = bad ? false : hsd_p_bool(k, "permanent", false, &bad);
+	struct hsd_dev_view v;
+	char b[16], msg[256], why[320];
+	int rc;
+
+	if (bad)
+		return;
+	if (!d->be_ops->deauthorize) {
+		FAIL(k, "not-supported", ENOTSUP, "the %s back-end cannot block "
+		     "a running function", d->be_ops->name);
+		return;
+	}
+	if (find_dev(d, what, &v)) {
+		FAIL(k, "not-found", ENOENT, "no device '%s'", what);
+		return;
+	}
+	hsd_fmt_bdf(v.bdf, b, sizeof(b));
+	if (permanent) {
+		struct hsd_card_id id;
+		char rule[256], err[256];
+
+		hsd_card_id(&v, &id);
+		if (hsd_policy_rule_for(&id, HSD_BLOCK, rule, sizeof(rule)) >=
+			    (int)sizeof(rule) ||
+		    hsd_db_rule_add(d->db, rule, hsd_now(d)) ||
+		    hsd_policy_reload(d, err, sizeof(err))) {
+			FAIL(k, "failed", EIO, "storing the rule for %s failed: "
+			     "%s", b, hsd_db_errmsg(d->db));
+			return;
+		}
+		snprintf(why, sizeof(why), "blocked permanently by uid %u: %s",
+			 (unsigned)k->c->uid, rule);
+	} else {
+		snprintf(why, sizeof(why), "blocked by uid %u",
+			 (unsigned)k->c->uid);
+	}
+	rc = d->be_ops->deauthorize(d->be, v.bdf, msg, sizeof(msg));
+	if (rc) {
+		FAIL(k, rc == -EBUSY ? "refused" : "failed", -rc, "%s: %s", b,
+		     msg);
+		return;
+	}
+	hsd_record_decision(d, &v, "block", why);
+	if (d->be_ops->dev_get(d->be, v.bdf, &v) == 0)
+		REPLY(k, dev_json(d, &v));
+	else
+		REPLY(k, NULL);
+}
+
+/* USBGuard's generate-policy: one allow rule per function present (its
+ * ids and subsystem, its serial or else its slot), in rule-file syntax. */
+static void m_policy_generate(struct call *k)
+{
+	struct hsd *d = k->d;
 	struct hsd_dev_view v;
 	json_t *a = json_array();
 
 	for (void *c = d->be_ops->dev_next(d->be, NULL, &v); c;
-	     c = d->be_ops->dev_next(d->be, c, &v))
-		json_array_append_new(a, dev_json(d, &v));
-	REPLY(k, a);
+	     c = d->be_ops->dev_next(d->be, c, &v)) {
+		struct hsd_card_id id;
+		char rule[256];
+
+		if (v.hotplug_bridge || !v.slot)
+			continue;       /* ports and soldered functions */
+		hsd_card_id(&v, &id);
+		if (hsd_policy_rule_for(&id, v.blocked ? HSD_BLOCK : HSD_ALLOW,
+					rule, sizeof(rule)) >= (int)sizeof(rule))
+			continue;
+		{
+			/* Functions of one card often share one rule. */
+			size_t i;
+			json_t *r;
+			bool seen = false;
+
+			json_array_foreach(a, i, r)
+				seen |= !strcmp(json_string_value(r), rule);
+			if (!seen)
+				json_array_append_new(a, json_string(rule));
+		}
+	}
+	REPLY(k, json_pack("{s:o}", "rules", a));
+}
+
+/* udevadm trigger: the agents get an "add" event (and "bind" for a bound
+ * function) for every function present, as if it had just come. */
+static void m_agents_trigger(struct call *k)
+{
+	struct hsd *d = k->d;
+	struct hsd_dev_view v;
+	unsigned n = 0;
+
+	if (!d->agents) {
+		FAIL(k, "busy", EBUSY, "the service is stopping");
+		return;
+	}
+	for (void *c = d->be_ops->dev_next(d->be, NULL, &v); c;
+	     c = d->be_ops->dev_next(d->be, c, &v)) {
+		struct hsd_devinfo *di = hsd_devinfo(d, v.bdf);
+		struct envbuf e;
+
+		if (!di)
+			continue;
+		hsd_publish(d, "trigger", di->slot[0] ? di->slot : NULL,
+			    json_pack("{s:s, s:s?}", "action", "add", "name",
+				      di->name[0] ? di->name : NULL));
+		hsd_agent_env(d, di, "add", d->seq, v.driver, &e);
+		if (hsd_agents_event(d->agents, d->seq, (const char *const *)e.v))
+			continue;
+		n++;
+	}
+	REPLY(k, json_pack("{s:i}", "triggered", (int)n));
 }
 
 static void m_device_show(struct call *k)
@@ -1124,6 +1251,9 @@ static const struct hsd_method methods[] = {
 	{ "events.unsubscribe", HSD_ACC_READ, m_events_unsubscribe },
 	{ "events.history", HSD_ACC_READ, m_events_history },
 	{ "report", HSD_ACC_READ, m_report },
+	{ "device.block", HSD_ACC_ADMIN, m_device_block },
+	{ "policy.generate", HSD_ACC_READ, m_policy_generate },
+	{ "agents.trigger", HSD_ACC_ADMIN, m_agents_trigger },
 };
 
 /* The method a name stands for: the operator's table, then the

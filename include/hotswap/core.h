@@ -13,6 +13,7 @@
 #define HOTSWAP_CORE_H
 
 #include "hotswap/platform.h"
+#include "hotswap/timer.h"
 
 struct hs_core;
 struct hs_dev;
@@ -242,6 +243,16 @@ int hs_dev_serial(const struct hs_dev *dev, uint64_t *serial);
  * blocked.
  */
 int hs_dev_authorize(struct hs_dev *dev, char *msg, size_t msglen);
+/*
+ * Deauthorize (block) a running function, as USBGuard's "block" does for
+ * a USB device: its driver is asked (query_remove may veto, -HS_EBUSY
+ * with msg saying why), unbound, and the Command register's memory and
+ * I/O decode and Bus Master Enable are cleared, in one transaction; the
+ * function stays enumerated and keeps its resources, blocked, until
+ * hs_dev_authorize.  A bridge is refused (block the functions behind it).
+ * 0 when it was already blocked.
+ */
+int hs_dev_deauthorize(struct hs_dev *dev, char *msg, size_t msglen);
 bool hs_dev_gone(const struct hs_dev *dev);
 const char *hs_dev_driver_name(const struct hs_dev *dev);
 /* The driver bound to dev and the instance data its probe returned. */
@@ -368,8 +379,7 @@ void hs_dev_free_irq(struct hs_dev *dev);
 /* Whether dev's handler is attached (false: the INTx line was taken by
  * another device's handler, and the caller must poll). */
 bool hs_dev_irq_attached(const struct hs_dev *dev);
-/* The core's timers, for drivers that poll or time out. */
-struct hs_timer;
+/* The core's timers (hotswap/timer.h), for drivers that poll or time out. */
 void hs_dev_timer_arm(struct hs_dev *dev, struct hs_timer *tm,
 		      hs_time_t delay);
 void hs_dev_timer_cancel(struct hs_dev *dev, struct hs_timer *tm);

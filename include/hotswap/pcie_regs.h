@@ -28,6 +28,7 @@
 /* Link Capabilities / Control / Status bits (PCIe Base 7.5.3.6-8). */
 #define HS_LNKCAP_DLLLARC    (1u << 20)
 #define HS_LNKCTL_LD         0x0010
+#define HS_LNKCTL_RL         0x0020  /* Retrain Link: always reads 0 */
 #define HS_LNKSTA_LT         0x0800
 #define HS_LNKSTA_DLLLA      0x2000
 

@@ -1,30 +1,22 @@
 /*
- * main.c - the bare-metal hotswap image: boot, start the unchanged core
- * with the PCIe and SHPC controller drivers and two device drivers, then
- * poll forever (serial input, the platform timer that carries every core
- * timer, including the hot-plug controllers' poll).
- *
- * The image re-enumerates from scratch instead of keeping what SeaBIOS
- * programmed: the core's allocator then places every bridge window with
- * its hot-plug reservation (QEMU's resource-reserve capability first,
- * hotswap's defaults otherwise) exactly as it does on the simulator, and
- * the result does not depend on which firmware ran.  (docs/qemu.md)
+ * main.c - the entry of the x86 bare-metal image: the machine (serial,
+ * pool, config access, clock, interrupts), the hello lines, then the
+ * shared image (platforms/bare/image.c) runs the core and the dispatcher.
+ * Also the x86 ways to stop: halt, and QEMU's isa-debug-exit.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdint.h>
 
-#include "console.h"
-#include "hotswap/slot.h"
-#include "libc.h"
+#include "../bare/console.h"
+#include "../bare/pool.h"
+#include "irq.h"
 #include "platform.h"
-#include "pool.h"
 #include "uart.h"
-
-#include "../../controllers/controllers.h"
-#include "../../drivers/qemudev.h"
+#include "x86.h"
 
 #define MB_BOOT_MAGIC 0x2BADB002u
+#define ISA_DEBUG_EXIT 0xF4
 
 struct mb_info {
 	uint32_t flags, mem_lower, mem_upper;
@@ -32,17 +24,24 @@ struct mb_info {
 
 void hsq_main(uint32_t magic, const struct mb_info *mbi);
 
-static void halt(void)
+void hsq_halt(void)
 {
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
 
+void hsq_exit(unsigned code)
+{
+	/* QEMU's isa-debug-exit device: the process exits with
+	 * (value << 1) | 1.  Without the device nothing happens and the
+	 * image halts. */
+	outb(ISA_DEBUG_EXIT, (uint8_t)(code & 0x7f));
+	hsq_halt();
+}
+
 void hsq_main(uint32_t magic, const struct mb_info *mbi)
 {
 	const struct hsq_machine *m;
-	struct hs_core_params p;
-	struct hs_core *core;
 	uint32_t ram_top = 0;
 	int rc;
 
@@ -54,16 +53,22 @@ void hsq_main(uint32_t magic, const struct mb_info *mbi)
 	m = hsq_machine();
 	if (rc) {
 		hsq_out("fatal msg=\"no PCI host bridge answers\"");
-		halt();
+		hsq_halt();
 	}
 	hsq_set_log_sink(hsq_console_log);
-	hsq_out("hello image=hotswap-qemu protocol=%d machine=%s "
+	if (hsq_irq_init()) {
+		hsq_out("fatal msg=\"no local APIC: the image needs one\"");
+		hsq_halt();
+	}
+	hsq_out("hello image=hotswap-qemu protocol=%d arch=x86 machine=%s "
 		"host=%04x:%04x config=%s ecam=0x%llx buses=%u tsc_mhz=%llu "
-		"ram_mib=%u", HSQ_PROTOCOL, m->name, m->host_vendor,
-		m->host_device, m->ecam_base ? "ecam" : "cf8",
+		"ram_mib=%u irq=apic lapic_mhz=%llu clock=%s", HSQ_PROTOCOL,
+		m->name, m->host_vendor, m->host_device,
+		m->ecam_base ? "ecam" : "cf8",
 		(unsigned long long)m->ecam_base,
 		m->ecam_buses ? m->ecam_buses : 256,
-		(unsigned long long)(m->tsc_hz / 1000000u), ram_top >> 20);
+		(unsigned long long)(m->tsc_hz / 1000000u), ram_top >> 20,
+		(unsigned long long)(hsq_lapic_hz() / 1000000u), m->clock);
 	hsq_out("aperture io=0x%llx-0x%llx mem=0x%llx-0x%llx "
 		"pref=0x%llx-0x%llx",
 		(unsigned long long)m->hb.io_base,
@@ -72,46 +77,5 @@ void hsq_main(uint32_t magic, const struct mb_info *mbi)
 		(unsigned long long)m->hb.mem_limit,
 		(unsigned long long)m->hb.pref_base,
 		(unsigned long long)m->hb.pref_limit);
-
-	hs_core_params_defaults(&p);
-	/* No interrupts in this image: the controllers are polled.  Every
-	 * millisecond keeps a hot-add within a few ms of the spec's 100 ms. */
-	p.slot_poll = true;
-	p.poll_period = HS_MSEC(1);
-	/* QEMU's presence bit is set once by device_add and never bounces. */
-	p.debounce = HS_MSEC(2);
-	/* What the root ports' reservation capability (or hotswap's
-	 * default) gives is what a slot has: the rest of the aperture stays
-	 * free for rebalancing rather than being shared out at boot. */
-	p.share_leftover = false;
-	/* QEMU's device_add is the operator inserting a card and asking for
-	 * it: presence enables the slot, as Linux's pciehp does when
-	 * presence arrives with the button. */
-	p.slot_policy = HS_SLOT_POLICY_PRESENCE;
-	/* QEMU refuses device_del (its attention button) while a slot's
-	 * electromechanical interlock is engaged. */
-	p.leave_interlock = true;
-	p.authorize = hsq_console_authorize;
-
-	rc = hs_core_create(hsq_platform(), &p, &core);
-	if (rc)
-		goto fail;
-	hsq_console_init(core);
-	if ((rc = hs_controllers_register(core)) ||
-	    (rc = hs_driver_register(core, &qemu_edu_driver)) ||
-	    (rc = hs_driver_register(core, &qemu_testdev_driver)) ||
-	    (rc = hs_core_subscribe(core, hsq_console_event, NULL)))
-		goto fail;
-	rc = hs_core_enumerate(core);
-	if (rc)
-		goto fail;
-	hsq_console_devices("boot");
-	hsq_out("ready");
-	for (;;) {
-		hsq_console_poll();
-		hsq_timer_poll();
-	}
-fail:
-	hsq_out("fatal rc=%d msg=\"the core did not start\"", rc);
-	halt();
+	hsq_image_run();
 }

@@ -18,21 +18,23 @@
  * paging off, so the CPU itself reaches only the first 4 GiB; drivers
  * only touch non-prefetchable BARs, which live there.
  *
- * Clock: the TSC, calibrated at start against 50 ms of PIT channel 2
- * (8254: 1.193182 MHz, gate and output through port 0x61).  QEMU's TSC
- * under TCG follows the host's, at a constant rate.
+ * Clock: the HPET's main counter when there is one (clock_pick says
+ * why), else the TSC, calibrated at start against 50 ms of PIT channel 2
+ * (8254: 1.193182 MHz, gate and output through port 0x61).
  *
- * Interrupts: none.  The image polls its hot-plug controllers and its
- * devices (the core's slot_poll mode); irq_attach says -ENOTSUP and the
- * core falls back to polling by itself.
+ * Interrupts: irq.c (MSI through the local APIC, INTx through the I/O
+ * APIC); a handler only latches, the main loop runs what was latched.  A
+ * controller whose interrupt cannot be attached is polled by the core.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "platform.h"
 
-#include "hs_fmt.h"
-#include "libc.h"
-#include "pool.h"
+#include "hotswap/util.h"
+#include "irq.h"
+#include "../bare/console.h"
+#include "../bare/libc.h"
+#include "../bare/pool.h"
 #include "x86.h"
 
 #define PIT_HZ 1193182u
@@ -40,7 +42,8 @@
 
 static struct hsq_machine mach;
 static uint64_t tsc0;
-static uint64_t ns_mult;           /* ns per TSC tick, 32.32 fixed point */
+static uint64_t ns_mult;           /* ns per clock tick, 32.32 fixed point */
+static bool use_hpet;
 static struct {
 	hs_time_t deadline;
 	hs_timer_fn fn;
@@ -121,8 +124,12 @@ int hsq_cfg_write(hs_bdf_t bdf, uint16_t off, unsigned width, uint32_t v)
 static int p_cfg_read(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
 		      uint32_t *val)
 {
+	int rc = hsq_cfg_read(bdf, off, width, val);
+
 	(void)ctx;
-	return hsq_cfg_read(bdf, off, width, val);
+	if (rc == 0)
+		hsq_console_cfg(bdf, off, width, *val); /* `dev found` */
+	return rc;
 }
 
 static int p_cfg_write(void *ctx, hs_bdf_t bdf, uint16_t off, unsigned width,
@@ -233,13 +240,39 @@ static void p_dma_free(void *ctx, void *cpu, size_t size)
 static int p_irq_attach(void *ctx, const struct hs_irq *irq, hs_irq_fn fn,
 			void *arg)
 {
-	(void)ctx, (void)irq, (void)fn, (void)arg;
-	return -HS_ENOTSUP;
+	(void)ctx;
+	return hsq_irq_attach(irq, fn, arg);
 }
 
 static void p_irq_detach(void *ctx, const struct hs_irq *irq)
 {
-	(void)ctx, (void)irq;
+	(void)ctx;
+	hsq_irq_detach(irq);
+}
+
+static int p_msi_alloc(void *ctx, unsigned count, uint32_t *first)
+{
+	(void)ctx;
+	return hsq_msi_alloc(count, first);
+}
+
+static void p_msi_free(void *ctx, uint32_t first, unsigned count)
+{
+	(void)ctx;
+	hsq_msi_free(first, count);
+}
+
+static int p_msi_message(void *ctx, uint32_t vector, struct hs_msi_msg *msg)
+{
+	(void)ctx;
+	return hsq_msi_message(vector, msg);
+}
+
+static int p_intx_route(void *ctx, hs_bdf_t root_dev, unsigned pin,
+			uint32_t *line)
+{
+	(void)ctx;
+	return hsq_intx_route(root_dev, pin, line);
 }
 
 /* ---- clock --------------------------------------------------------------- */
@@ -254,9 +287,49 @@ static hs_time_t tsc_to_ns(uint64_t d)
 	return hi * ns_mult + lo * m_hi + ((lo * m_lo) >> 32);
 }
 
+/* The HPET's main counter (IA-PC HPET 1.0a, 2.3.4: 0F0h, 64 bits; read
+ * high, low, high until the high half holds still). */
+#define HPET_BASE 0xFED00000u
+
+static uint64_t hpet_count(void)
+{
+	uint32_t hi, lo;
+
+	do {
+		hi = mmio_read(HPET_BASE + 0xF4, 4);
+		lo = mmio_read(HPET_BASE + 0xF0, 4);
+	} while (hi != mmio_read(HPET_BASE + 0xF4, 4));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static uint64_t clock_ticks(void)
+{
+	return use_hpet ? hpet_count() : rdtsc();
+}
+
 hs_time_t hsq_now(void)
 {
-	return tsc_to_ns(rdtsc() - tsc0);
+	return tsc_to_ns(clock_ticks() - tsc0);
+}
+
+/* The clock is the HPET when there is one: QEMU (TCG) runs it, like the
+ * PIT and the local APIC timer, on its virtual clock, while its TSC
+ * follows the host's TSC, which falls behind real time across hlt
+ * (measured: 4.46 s of TSC in 5.0 s, once the image idled).  Period in
+ * femtoseconds at 04h of the capabilities (2.3.4), at most 100 ns. */
+static void clock_pick(void)
+{
+	uint32_t period = mmio_read(HPET_BASE + 0x04, 4);
+	uint32_t cfg;
+
+	if (period == 0 || period == 0xFFFFFFFFu || period > 100000000u)
+		return;
+	cfg = mmio_read(HPET_BASE + 0x10, 4);
+	mmio_write(HPET_BASE + 0x10, 4, cfg | 1u);  /* ENABLE_CNF */
+	use_hpet = true;
+	mach.clock = "hpet";
+	mach.clock_hz = 1000000000000000ull / period;
+	ns_mult = ((uint64_t)period << 32) / 1000000u;
 }
 
 static void calibrate(void)
@@ -284,6 +357,8 @@ static void calibrate(void)
 	if (!ran || mach.tsc_hz < 10000000u)
 		mach.tsc_hz = 1000000000u;
 	ns_mult = (1000000000ull << 32) / mach.tsc_hz;
+	mach.clock_hz = mach.tsc_hz;
+	mach.clock = "tsc";
 }
 
 static hs_time_t p_now(void *ctx)
@@ -299,6 +374,12 @@ static void p_timer_set(void *ctx, hs_time_t deadline, hs_timer_fn fn,
 	timer.deadline = deadline;
 	timer.fn = fn;
 	timer.arg = arg;
+}
+
+bool hsq_timer_deadline(hs_time_t *deadline)
+{
+	*deadline = timer.deadline;
+	return timer.fn != NULL;
 }
 
 bool hsq_timer_poll(void)
@@ -349,6 +430,10 @@ static const struct hs_platform_ops ops = {
 	.dma_free = p_dma_free,
 	.irq_attach = p_irq_attach,
 	.irq_detach = p_irq_detach,
+	.msi_alloc = p_msi_alloc,
+	.msi_free = p_msi_free,
+	.msi_message = p_msi_message,
+	.intx_route = p_intx_route,
 	.now = p_now,
 	.timer_set = p_timer_set,
 	.log = p_log,
@@ -379,7 +464,8 @@ int hsq_platform_init(uint32_t ram_top)
 
 	memset(&mach, 0, sizeof(mach));
 	calibrate();
-	tsc0 = rdtsc();
+	clock_pick();
+	tsc0 = clock_ticks();
 	mach.ram_top = ram_top;
 
 	/* Mechanism #1 reaches the host bridge on every machine. */

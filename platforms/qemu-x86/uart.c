@@ -1,7 +1,8 @@
 /*
- * uart.c - COM1 polled: 115200 8N1 with FIFOs (a 16550's registers:
- * THR/RBR +0, IER +1, FCR +2, LCR +3, MCR +4, LSR +5).  No interrupts:
- * the main loop asks for input, output waits for the transmitter.
+ * uart.c - COM1: 115200 8N1 with FIFOs (a 16550's registers: THR/RBR +0,
+ * IER +1, FCR +2, LCR +3, MCR +4, LSR +5).  Received data raises an
+ * interrupt (irq.c routes it) that only wakes the main loop, which then
+ * reads the input; output waits for the transmitter.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -48,4 +49,15 @@ int hsq_uart_getc(void)
 	if (!(inb(COM1 + 5) & LSR_DR))
 		return -1;
 	return inb(COM1);
+}
+
+bool hsq_uart_rx_ready(void)
+{
+	return (inb(COM1 + 5) & LSR_DR) != 0;
+}
+
+void hsq_uart_irq_on(void)
+{
+	outb(COM1 + 4, 0x0B);          /* DTR, RTS, OUT2 */
+	outb(COM1 + 1, 0x01);          /* received data available */
 }

@@ -16,9 +16,20 @@
 #define PCI_STATUS_CAP_LIST 0x10
 #define PCI_CAP_PTR 0x34
 
+/* A change of data[]: whatever was decoded from it is stale. */
+static void bump(struct sim_cfg *c)
+{
+	if (++c->gen == 0)
+		c->gen = 1;
+}
+
 void sim_cfg_init(struct sim_cfg *c)
 {
+	uint32_t gen = c->gen; /* a re-initialised space is a change too */
+
 	memset(c, 0, sizeof(*c));
+	c->gen = gen;
+	bump(c);
 	/* Standard capabilities start after the 64-byte header (PCI 3.0
 	 * 6.7); extended ones at 0x100 (PCIe Base 7.6). */
 	c->cap_next = 0x40;
@@ -38,6 +49,7 @@ void sim_cfg_set(struct sim_cfg *c, uint16_t off, unsigned width, uint32_t val)
 {
 	for (unsigned i = 0; i < width && off + i < HS_CFG_SIZE; i++)
 		c->data[off + i] = (uint8_t)(val >> (8 * i));
+	bump(c);
 }
 
 void sim_cfg_set_wmask(struct sim_cfg *c, uint16_t off, unsigned width,
@@ -68,6 +80,7 @@ void sim_cfg_write(struct sim_cfg *c, uint16_t off, unsigned width,
 		d = (uint8_t)(d & ~(b & w1c));
 		c->data[off + i] = d;
 	}
+	bump(c);
 }
 
 void sim_cfg_setbits(struct sim_cfg *c, uint16_t off, unsigned width,

@@ -66,6 +66,8 @@ struct sim_bus *sim_bus_new(struct sim *sim, struct sim_fn *bridge)
 	bus->sim = sim;
 	bus->bridge = bridge;
 	bus->depth = bridge ? bridge->bus->depth + 1 : 0;
+	if (bridge)
+		bridge->dec.gen = 0; /* now a bridge: decode its windows */
 	return bus;
 }
 
@@ -99,6 +101,16 @@ struct sim_fn *sim_fn_new(struct sim_bus *bus, uint8_t devfn,
 	fn->kind = kind;
 	sim_cfg_init(&fn->cfg);
 	bus->fn[devfn] = fn;
+	{
+		unsigned at = bus->npresent;
+
+		while (at && bus->present[at - 1] > devfn) {
+			bus->present[at] = bus->present[at - 1];
+			at--;
+		}
+		bus->present[at] = devfn;
+		bus->npresent++;
+	}
 	/* Function 0 of a device with more functions says so (PCI 3.0
 	 * 6.2.1, Header Type bit 7). */
 	if (devfn & 7) {
@@ -127,8 +139,16 @@ void sim_fn_free(struct sim_fn *fn)
 		fn->model->destroy(fn);
 	if (fn->secondary)
 		sim_bus_free(fn->secondary);
-	if (fn->bus && fn->bus->fn[fn->devfn] == fn)
-		fn->bus->fn[fn->devfn] = NULL;
+	if (fn->bus && fn->bus->fn[fn->devfn] == fn) {
+		struct sim_bus *bus = fn->bus;
+		unsigned j = 0;
+
+		bus->fn[fn->devfn] = NULL;
+		for (unsigned i = 0; i < bus->npresent; i++)
+			if (bus->present[i] != fn->devfn)
+				bus->present[j++] = bus->present[i];
+		bus->npresent = j;
+	}
 	free(fn->msix_table);
 	free(fn);
 }
@@ -238,6 +258,7 @@ void sim_fn_define_rom(struct sim_fn *fn, uint32_t size)
 	uint16_t off = fn->kind == SIM_FN_ENDPOINT ? CFG_ROM0 : CFG_ROM1;
 
 	fn->rom_size = size;
+	fn->dec.gen = 0; /* a ROM to decode now */
 	sim_cfg_set_wmask(&fn->cfg, off, 4, (~(size - 1) & 0xfffff800u) | 1u);
 }
 
@@ -318,24 +339,69 @@ static bool io_window(const struct sim_fn *br, uint32_t *base, uint32_t *limit)
 	return *base <= *limit;
 }
 
-bool sim_bridge_forwards_mem(const struct sim_fn *br, uint64_t addr)
-{
-	uint64_t b, l;
+/* ---- the decode cache ------------------------------------------------- */
 
-	if (!(command(br) & CMD_MEM))
-		return false;
-	if (mem_window(br, &b, &l) && addr >= b && addr <= l)
-		return true;
-	return pref_window(br, &b, &l) && addr >= b && addr <= l;
+/* The routing registers of fn, decoded again only when its config space
+ * changed since (cfg.gen): a memory cycle walks every function on every
+ * bus on its way, and decoding each register byte by byte on every cycle
+ * was most of what the allocation benchmark measured (issue #18). */
+static const struct sim_decode *dec_of(struct sim_fn *fn)
+{
+	struct sim_decode *d = &fn->dec;
+
+	if (d->gen == fn->cfg.gen)
+		return d;
+	d->cmd = command(fn);
+	d->nmem = d->nio = 0;
+	for (int n = 0; n < (fn->secondary ? 2 : 6); n++) {
+		const struct sim_bar *b = &fn->bar[n];
+		struct sim_dec_range *r;
+
+		if (b->type == SIM_BAR_NONE)
+			continue;
+		r = b->type == SIM_BAR_IO ? &d->io[d->nio++]
+					  : &d->mem[d->nmem++];
+		r->base = sim_fn_bar_addr(fn, n);
+		r->size = b->size;
+		r->bar = n;
+	}
+	if (fn->rom_size) {
+		uint32_t rom = sim_cfg_get(&fn->cfg, fn->secondary ? CFG_ROM1
+								  : CFG_ROM0, 4);
+
+		if (rom & 1) /* ROM Enable (PCI 3.0 6.2.5.2) */
+			d->mem[d->nmem++] = (struct sim_dec_range){
+				rom & 0xfffff800u, fn->rom_size, 6 };
+	}
+	if (fn->secondary) {
+		d->mem_ok = mem_window(fn, &d->mem_b, &d->mem_l);
+		d->pref_ok = pref_window(fn, &d->pref_b, &d->pref_l);
+		d->io_ok = io_window(fn, &d->io_b, &d->io_l);
+	} else {
+		d->mem_ok = d->pref_ok = d->io_ok = false;
+	}
+	d->gen = fn->cfg.gen;
+	return d;
 }
 
-bool sim_bridge_forwards_io(const struct sim_fn *br, uint32_t port)
+bool sim_bridge_forwards_mem(struct sim_fn *br, uint64_t addr)
 {
-	uint32_t b, l;
+	const struct sim_decode *d = dec_of(br);
 
-	if (!(command(br) & CMD_IO))
+	if (!(d->cmd & CMD_MEM))
 		return false;
-	return io_window(br, &b, &l) && port >= b && port <= l;
+	if (d->mem_ok && addr >= d->mem_b && addr <= d->mem_l)
+		return true;
+	return d->pref_ok && addr >= d->pref_b && addr <= d->pref_l;
+}
+
+bool sim_bridge_forwards_io(struct sim_fn *br, uint32_t port)
+{
+	const struct sim_decode *d = dec_of(br);
+
+	if (!(d->cmd & CMD_IO))
+		return false;
+	return d->io_ok && port >= d->io_b && port <= d->io_l;
 }
 
 /* ---- configuration cycles -------------------------------------------- */
@@ -538,20 +604,6 @@ struct claim {
 	uint64_t off;
 };
 
-static bool bar_claims(const struct sim_fn *fn, int n, bool io, uint64_t addr,
-		       uint64_t *off)
-{
-	const struct sim_bar *b = &fn->bar[n];
-	uint64_t base;
-
-	if (b->type == SIM_BAR_NONE || (b->type == SIM_BAR_IO) != io)
-		return false;
-	base = sim_fn_bar_addr(fn, n);
-	if (addr < base || addr - base >= b->size)
-		return false;
-	*off = addr - base;
-	return true;
-}
 
 /* Positive decode on one bus: every agent whose BAR or window covers the
  * address claims it; two claims is a conflict (counted, first wins). */
@@ -560,34 +612,24 @@ static bool decode(struct sim *sim, struct sim_bus *bus, bool io,
 {
 	bool found = false;
 
-	for (int i = 0; i < 256; i++) {
-		struct sim_fn *fn = bus->fn[i];
+	for (unsigned i = 0; i < bus->npresent; i++) {
+		struct sim_fn *fn = bus->fn[bus->present[i]];
 		struct claim c = { fn, -1, 0 };
+		const struct sim_decode *d = dec_of(fn);
+		const struct sim_dec_range *r = io ? d->io : d->mem;
+		unsigned nr = io ? d->nio : d->nmem;
 		bool hit = false;
-		uint16_t cmd;
-		int nbars;
 
-		if (!fn || !sim_fn_alive(fn))
+		/* Decode enabled first: the cheaper test (cached). */
+		if (!(d->cmd & (io ? CMD_IO : CMD_MEM)) || !sim_fn_alive(fn))
 			continue;
-		cmd = command(fn);
-		if (!(cmd & (io ? CMD_IO : CMD_MEM)))
-			continue;
-		nbars = fn->secondary ? 2 : 6;
-		for (int n = 0; n < nbars && !hit; n++)
-			hit = bar_claims(fn, n, io, addr, &c.off) &&
-			      ((c.bar = n), true);
-		if (!hit && !io && fn->rom_size) {
-			uint16_t ro = fn->secondary ? CFG_ROM1 : CFG_ROM0;
-			uint32_t r = sim_cfg_get(&fn->cfg, ro, 4);
-			uint64_t base = r & 0xfffff800u;
-
-			if ((r & 1) && addr >= base &&
-			    addr - base < fn->rom_size) {
+		/* BARs in register order, then the ROM (as built). */
+		for (unsigned k = 0; k < nr && !hit; k++)
+			if (addr >= r[k].base && addr - r[k].base < r[k].size) {
 				hit = true;
-				c.bar = 6;
-				c.off = addr - base;
+				c.bar = r[k].bar;
+				c.off = addr - r[k].base;
 			}
-		}
 		if (!hit && fn->secondary) {
 			hit = io ? sim_bridge_forwards_io(fn, (uint32_t)addr)
 				 : sim_bridge_forwards_mem(fn, addr);
@@ -805,15 +847,15 @@ static uint64_t msix_access(struct sim_fn *fn, int bar, uint64_t off,
  * way must have Bus Master Enable set to forward the transaction upstream
  * (PCI-to-PCI Bridge 3.2, 3.2.2), and the address must not fall inside
  * its windows (those are decoded downstream: peer traffic, not modelled). */
-static bool upstream_ok(const struct sim_fn *fn, uint64_t addr)
+static bool upstream_ok(struct sim_fn *fn, uint64_t addr)
 {
-	if (!sim_fn_alive(fn) || !(command(fn) & CMD_MASTER))
+	if (!sim_fn_alive(fn) || !(dec_of(fn)->cmd & CMD_MASTER))
 		return false;
 	for (const struct sim_bus *bus = fn->bus; bus->bridge;
 	     bus = bus->bridge->bus) {
-		const struct sim_fn *br = bus->bridge;
+		struct sim_fn *br = bus->bridge;
 
-		if (!sim_fn_alive(br) || !(command(br) & CMD_MASTER))
+		if (!sim_fn_alive(br) || !(dec_of(br)->cmd & CMD_MASTER))
 			return false;
 		if (sim_bridge_forwards_mem(br, addr))
 			return false;

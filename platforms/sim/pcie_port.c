@@ -165,8 +165,15 @@ static void power_on(struct sim_fn *fn)
 {
 	struct sim_slot *s = ((struct port *)fn->model_data)->slot;
 
-	if (s->power_fault || s->power_ev)
+	if (s->power_ev)
 		return;
+	if (s->power_fault) {
+		/* The fault is still there: the power controller trips
+		 * again at once and says so (Power Fault Detected, PCIe
+		 * 7.5.3.11), instead of a card that never comes up. */
+		sta_event(fn, HS_SLTSTA_PFD);
+		return;
+	}
 	if (s->powered) {
 		link_train(fn);
 		return;

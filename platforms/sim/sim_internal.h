@@ -27,6 +27,9 @@ struct sim_cfg {
 	uint16_t cap_last;    /* offset of the last one (0: none yet) */
 	uint16_t ext_next;    /* where the next extended capability goes */
 	uint16_t ext_last;
+	/* Bumped on every change of data[] (never 0), re-initialisation
+	 * included: what was decoded from an older gen is stale. */
+	uint32_t gen;
 };
 
 void sim_cfg_init(struct sim_cfg *c);
@@ -129,12 +132,33 @@ struct sim_fn {
 	unsigned quirks;
 	uint32_t *msix_table;       /* 4 dwords a vector, in msix BAR */
 	uint64_t msix_pending;      /* PBA, first 64 vectors */
+	/* fabric.c's decode cache: the registers memory and I/O cycles are
+	 * routed by (Command, BARs, ROM BAR, bridge windows), decoded once
+	 * per change of cfg (cfg.gen), not byte by byte on every cycle. */
+	struct sim_decode {
+		uint32_t gen;       /* cfg.gen decoded (0: never) */
+		uint16_t cmd;
+		/* What the function itself claims: BARs (0-5) and an
+		 * enabled ROM (6), memory and I/O apart. */
+		struct sim_dec_range {
+			uint64_t base, size;
+			int bar;
+		} mem[7], io[6];
+		unsigned nmem, nio;
+		bool mem_ok, pref_ok, io_ok;
+		uint64_t mem_b, mem_l, pref_b, pref_l;
+		uint32_t io_b, io_l;
+	} dec;
 };
 
 struct sim_bus {
 	struct sim *sim;
 	struct sim_fn *bridge;      /* NULL for the root bus */
 	struct sim_fn *fn[256];     /* by devfn */
+	/* The devfns that hold a function, ascending: decode walks these,
+	 * not 256 mostly empty entries, on every memory cycle. */
+	uint8_t present[256];
+	unsigned npresent;
 	struct sim_slot *slot_at[32]; /* receptacle at a device number */
 	/* PCIe link below a port: only device 0 is reachable (unless ARI
 	 * Forwarding is enabled in the port's Device Control 2). */
@@ -248,8 +272,8 @@ void sim_msi_deliver(struct sim *sim, uint32_t vector);
 bool sim_fault_cfg_hit(struct sim *sim);
 
 /* Bridge window decode (exposed for the SHPC and cPCI models and tests). */
-bool sim_bridge_forwards_mem(const struct sim_fn *br, uint64_t addr);
-bool sim_bridge_forwards_io(const struct sim_fn *br, uint32_t port);
+bool sim_bridge_forwards_mem(struct sim_fn *br, uint64_t addr);
+bool sim_bridge_forwards_io(struct sim_fn *br, uint32_t port);
 
 /* ---- cards (card.c) --------------------------------------------------- */
 

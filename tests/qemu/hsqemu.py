@@ -1,6 +1,8 @@
 """hsqemu - drive the bare-metal hotswap image under QEMU from the host.
 
-Owns: starting qemu-system-x86_64 (TCG) with a machine description,
+Owns: starting QEMU (TCG) with a machine description: qemu-system-x86_64
+(q35 or pc, arch "x86") or qemu-system-aarch64 (virt with a GICv2 and
+its GICv2m MSI frame, arch "aarch64"),
 the QMP client (device_add, device_del, query-pci, events), and the
 reader of the image's serial line protocol (docs/qemu.md).  Python's
 standard library only.
@@ -62,9 +64,24 @@ class Line:
         return self.raw
 
 
+# Per architecture: QEMU binary, default machine, its options.
+ARCHES = {
+    "x86": ("qemu-system-x86_64", "q35", []),
+    # GICv2 for the GICv2m MSI frame (platforms/aarch64-virt/gic.c says
+    # why not a GICv3 ITS); a Cortex-A57 is what the image is built for.
+    "aarch64": ("qemu-system-aarch64", "virt", ["-cpu", "cortex-a57"]),
+}
+
+
 class Machine:
-    def __init__(self, image, devices=(), machine="q35", memory="128M",
-                 extra=(), qemu="qemu-system-x86_64", log=None):
+    def __init__(self, image, devices=(), machine=None, memory="128M",
+                 extra=(), qemu=None, log=None, arch="x86"):
+        if arch not in ARCHES:
+            raise Failure("no architecture %r (%s)" %
+                          (arch, ", ".join(sorted(ARCHES))))
+        self.arch = arch
+        qemu = qemu or ARCHES[arch][0]
+        machine = machine or ARCHES[arch][1]
         self.image = image
         self.devices = list(devices)
         self.machine = machine
@@ -84,6 +101,16 @@ class Machine:
     # ---- process ----------------------------------------------------------
 
     def command_line(self):
+        if self.arch == "aarch64":
+            cmd = [self.qemu, "-M", self.machine + ",gic-version=2",
+                   "-accel", "tcg", "-m", self.memory, "-nodefaults",
+                   "-display", "none", "-serial", "stdio",
+                   "-kernel", self.image,
+                   "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
+            cmd += ARCHES["aarch64"][2]
+            for d in self.devices:
+                cmd += ["-device", d]
+            return cmd + self.extra
         acpi = ("ICH9-LPC" if self.machine == "q35" else "PIIX4_PM")
         cmd = [self.qemu, "-M", self.machine, "-accel", "tcg",
                "-m", self.memory, "-nodefaults", "-display", "none",

@@ -15,9 +15,16 @@ median of several runs.
 Most scenarios are the shared descriptions of tests/scenarios/*.json,
 which tests/scenarios/sim.py runs on the simulator too; QemuBackend below
 maps their steps onto QEMU.  The ones written here check what only QEMU
-can (query-pci at boot, the console's errors, the pc machine).
+can (query-pci at boot, the console's errors, interrupts rather than
+polling, INTx, the pc machine).
 
-    run.py --image build/asan/hotswap-qemu.elf [--runs 5] [--only NAME]
+With --arch aarch64 the same chassis (the same -device list) is built on
+QEMU's aarch64 `virt` machine and the aarch64 image
+(build/.../hotswap-aarch64.elf) runs every scenario except the pc
+machine's (issue #20).
+
+    run.py --image build/asan/hotswap-qemu.elf [--arch x86|aarch64]
+           [--runs 5] [--only NAME]
            [--log DIR] [--list] [--scenarios DIR]
 
 Exit status: 0 when every scenario passed, 1 otherwise, 2 for bad usage
@@ -93,12 +100,23 @@ class Ctx:
         if self.args.log:
             os.makedirs(self.args.log, exist_ok=True)
             log = open(os.path.join(self.args.log, name + ".log"), "w")
-        m = Machine(self.args.image, devices, log=log, **kw)
+        if self.args.arch != "x86" and kw.get("machine") == "pc":
+            raise Failure("the pc machine is x86 only")
+        m = Machine(self.args.image, devices, log=log, arch=self.args.arch,
+                    **kw)
         m.__enter__()
         m.logfile = log
         try:
             m.wait_line(r"^ready$", timeout=30)
             m.sync()     # the slots' start-up lines come after ready
+            # ... and may still be coming (one controller after the
+            # other): wait until the console has been quiet for 0.3 s.
+            quiet_by = time.monotonic() + 5
+            while time.monotonic() < quiet_by:
+                n = len(m.lines)
+                m.pump(0.3)
+                if len(m.lines) == n:
+                    break
         except Exception:
             m.close()
             raise
@@ -211,10 +229,18 @@ def sc_boot_windows(ctx):
     m = ctx.machine("boot")
     try:
         hello = m.find(r"^hello ")[0]
-        ctx.check(hello["machine"] == "q35" and hello["config"] == "ecam" and
-                  hello["ecam"] == "0xb0000000",
-                  "q35 should be reached through ECAM at 0xb0000000 "
-                  "(PCIEXBAR): %s" % hello.raw)
+        if ctx.args.arch == "x86":
+            ctx.check(hello["machine"] == "q35" and
+                      hello["config"] == "ecam" and
+                      hello["ecam"] == "0xb0000000",
+                      "q35 should be reached through ECAM at 0xb0000000 "
+                      "(PCIEXBAR): %s" % hello.raw)
+        else:
+            ctx.check(hello["machine"] == "virt" and
+                      hello["config"] == "ecam" and
+                      hello["ecam"] == "0x4010000000",
+                      "virt should be reached through its high ECAM at "
+                      "0x4010000000: %s" % hello.raw)
         pci = m.qmp("query-pci")
         for rp, want in (("rp2", 1 << 30), ("rp1", 64 << 20)):
             _, dev = bridge_of(pci, rp)
@@ -273,6 +299,142 @@ def sc_pc_shpc(ctx):
         bdf, _ = add_and_bind(ctx, m, "pci-testdev", "pt", "pb", addr="3.0")
         check_inside_window(ctx, m, "pt")
         del_and_wait(ctx, m, "pt")
+    finally:
+        done(m)
+
+
+def irqstat(m):
+    return m.request("irqstat")
+
+
+def sc_interrupts(ctx):
+    """Interrupts, not polling: every hot-plug controller of the chassis
+    says at start that it interrupts (MSI), a hot-add arrives as an MSI,
+    and an idle second costs a handful of sleeps, not the thousand wakes
+    of a 1 ms poll."""
+    m = ctx.machine("interrupts")
+    try:
+        modes = m.find(r"^irq bridge=")
+        ctx.check(len(modes) >= 8, "every controller (7 PCIe, SHPC) should "
+                  "say how it interrupts: %s" % [l.raw for l in modes])
+        for ln in modes:
+            ctx.check(ln["mode"] == "msi", "%s should interrupt by MSI: %s"
+                      % (ln["bridge"], ln.raw))
+        a = irqstat(m)
+        m.pump(1.0)
+        b = irqstat(m)
+        sleeps = int(b["sleeps"]) - int(a["sleeps"])
+        ctx.check(sleeps <= 20, "idle for 1 s the image slept %d times "
+                  "(woken that often, it is polling)" % sleeps)
+        add_and_bind(ctx, m, "edu", "e1", "rp1")
+        c = irqstat(m)
+        ctx.check(int(c["msi"]) > int(b["msi"]),
+                  "the hot-add raised no MSI: %s -> %s" % (b.raw, c.raw))
+    finally:
+        done(m)
+
+
+def sc_slot_names(ctx):
+    """Console truth: physical slot numbers repeat (the SHPC numbers its
+    slots 1..31 as the root ports use 11..18), so a card in the SHPC's
+    slot 11 is named 11-2 on every line, never the root port's 11; and
+    the function found, the driver bound and the slot on are separate
+    lines, in that order."""
+    m = ctx.machine("slot-names")
+    try:
+        mark = m.mark()
+        m.qmp("device_add", driver="pci-testdev", id="t1", bus="ppb",
+              addr="b.0")
+        on = m.wait_line(r"^slot name=11-2 .*to=on", since=mark, timeout=10)
+        lines = m.lines[mark:m.lines.index(on) + 1]
+
+        def first(kind):
+            for ln in lines:
+                if ln.text.startswith(kind):
+                    return ln
+            raise Failure("no %r line for the card: %s" %
+                          (kind, [l.raw for l in lines[-8:]]))
+        found, added, bound = (first("dev found"), first("dev added"),
+                               first("bind"))
+        for ln in (found, added, bound):
+            ctx.check(ln["slot"] == "11-2", "the SHPC's slot 11 should be "
+                      "named 11-2: %s" % ln.raw)
+        ctx.check(found.t <= added.t <= bound.t <= on.t and
+                  found.host <= bound.host,
+                  "found, added, bound, on should come in that order: %s" %
+                  [found.raw, added.raw, bound.raw, on.raw])
+        m.send("devices")
+        dev = m.wait_line(r"^device bdf=%s " % re.escape(bound["bdf"]))
+        ctx.check(dev["slot"] == "11-2", "devices names the slot 11-2: %s"
+                  % dev.raw)
+        # Out and in again at the same address: found again.
+        n = len(m.events)
+        m.request("remove 11-2")
+        m.wait_event("DEVICE_DELETED", since=n, device="t1", timeout=10)
+        mark = m.mark()
+        m.qmp("device_add", driver="pci-testdev", id="t2", bus="ppb",
+              addr="b.0")
+        again = m.wait_line(r"^dev found bdf=%s " %
+                            re.escape(bound["bdf"]), since=mark, timeout=10)
+        ctx.check(again["slot"] == "11-2", "the card put back should be "
+                  "found in 11-2 again: %s" % again.raw)
+    finally:
+        done(m)
+
+
+SHARED_LINE = [
+    # Root-bus devices 3 and 7 put INTA on the same line on both machines
+    # (q35: GSI 16 + (d + 0) mod 4 + 4; virt: SPI 3 + d mod 4).
+    "pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=12,addr=3.0",
+    "pcie-pci-bridge,id=ppa,bus=rp2,msi=off",
+    "pcie-root-port,id=rp6,bus=pcie.0,chassis=8,slot=18,addr=7.0",
+    "pcie-pci-bridge,id=ppb,bus=rp6,msi=off",
+]
+
+
+def sc_poll_fallback(ctx):
+    """Polling is the fallback, used only when a controller cannot
+    interrupt, and the image says so: of two SHPC bridges without MSI
+    whose INTx share one line, the first takes the line and the second
+    is polled (`irq ... mode=poll`); a card still comes up in each."""
+    m = ctx.machine("poll-fallback", devices=SHARED_LINE)
+    try:
+        sh = {l["bridge"]: l for l in m.find(r"^irq bridge=")
+              if l["kind"] == "shpc"}
+        modes = sorted(l["mode"] for l in sh.values())
+        ctx.check(modes == ["intx", "poll"], "one SHPC bridge should take "
+                  "the shared line and the other be polled: %s" %
+                  [l.raw for l in sh.values()])
+        for qid, bus in (("e1", "ppa"), ("e2", "ppb")):
+            add_and_bind(ctx, m, "edu", qid, bus, addr="3.0")
+    finally:
+        done(m)
+
+
+INTX = [
+    "pcie-root-port,id=rp6,bus=pcie.0,chassis=8,slot=18,addr=7.0",
+    "pcie-pci-bridge,id=ppb,bus=rp6,msi=off",
+]
+
+
+def sc_intx(ctx):
+    """An SHPC bridge without MSI interrupts through a level-triggered
+    line (x86: the I/O APIC through the ICH9's PIRQ routing; aarch64: the
+    GIC's SPIs for the PCIe host's INTx): it says so at start, a hot-add
+    comes up by that line, and the removal completes."""
+    m = ctx.machine("intx", devices=INTX)
+    try:
+        sh = [l for l in m.find(r"^irq bridge=") if l["kind"] == "shpc"]
+        ctx.check(len(sh) == 1 and sh[0]["mode"] == "intx",
+                  "the SHPC bridge should interrupt by INTx: %s" %
+                  [l.raw for l in sh])
+        a = irqstat(m)
+        add_and_bind(ctx, m, "edu", "e1", "ppb", addr="3.0")
+        b = irqstat(m)
+        ctx.check(int(b["line"]) > int(a["line"]),
+                  "the hot-add came by no line interrupt: %s -> %s" %
+                  (a.raw, b.raw))
+        del_and_wait(ctx, m, "e1")
     finally:
         done(m)
 
@@ -377,6 +539,10 @@ class QemuBackend:
                 self.m.qmp("object-add", **{"qom-type": "memory-backend-ram",
                                             "id": mb, "size": f["memdev"]})
                 props["memdev"] = mb
+            if f["device"] == "edu" and self.ctx.args.arch == "aarch64":
+                # edu's DMA engine reaches 28 bits by default; the virt
+                # machine's RAM starts at 1 GiB.
+                props["dma_mask"] = 0xFFFFFFFFFF
             if f["fn"] == 0:
                 e["t0"] = time.monotonic()
             self.m.qmp("device_add", driver=f["device"], id=qid, bus=port,
@@ -760,8 +926,14 @@ def shared(sc, cards):
 SCENARIOS = [
     ("boot-windows", sc_boot_windows),
     ("console-errors", sc_console_errors),
+    ("interrupts", sc_interrupts),
+    ("intx", sc_intx),
+    ("slot-names", sc_slot_names),
+    ("poll-fallback", sc_poll_fallback),
     ("pc-shpc", sc_pc_shpc),
 ]
+# Scenarios of one architecture only (the pc machine is x86's).
+ARCH_ONLY = {"pc-shpc": "x86"}
 
 # label substring -> (spec wait, slack) for the timing targets
 TARGETS = [
@@ -801,6 +973,14 @@ def main():
     ap.add_argument("--only", action="append")
     ap.add_argument("--log", help="write each machine's console here")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--strict-timing", action="store_true",
+                    help="fail when a timing median misses its target "
+                    "(the figures are a benchmark's: without this they "
+                    "are printed, not judged, so a loaded host does not "
+                    "fail the suite)")
+    ap.add_argument("--arch", default="x86", choices=["x86", "aarch64"],
+                    help="the image's architecture: x86 (q35, pc) or "
+                    "aarch64 (virt); default x86")
     ap.add_argument("--scenarios", default=scenario.HERE,
                     help="directory of shared scenario files (default: "
                     "tests/scenarios)")
@@ -812,7 +992,8 @@ def main():
     except scenario.BadScenario as e:
         print("run.py: %s" % e, file=sys.stderr)
         return 2
-    scenarios = list(SCENARIOS)
+    scenarios = [(n, f) for n, f in SCENARIOS
+                 if ARCH_ONLY.get(n, args.arch) == args.arch]
     for sc in shared_scs:
         if "qemu" in sc.backends:
             if sc.name in dict(scenarios):
@@ -862,8 +1043,11 @@ def main():
                                  len(failed), ctx.checks,
                                  time.monotonic() - t_all))
     if not timing_ok:
-        print("timing targets missed (see above)")
-    return 0 if not failed and timing_ok else 1
+        print("timing targets missed (see above)%s" % (
+            "" if args.strict_timing else
+            ": reported, not failed (--strict-timing judges them; "
+            "make bench measures them)"))
+    return 0 if not failed and (timing_ok or not args.strict_timing) else 1
 
 
 if __name__ == "__main__":

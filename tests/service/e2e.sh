@@ -276,6 +276,14 @@ has '"state": "off"' && has '"blue_led": true' && has '"latch": "open"' &&
 ctl sim insert 10 nic-82559 >/dev/null && ctl sim advance 100ms >/dev/null
 check "after the refused fault, a card in slot 10 comes up" ctl add 10
 [ "$(state_of 10)" = on ] && ok "slot 10 on" || bad "slot 10: $(state_of 10)"
+check "a power fault on slot 10's card" ctl sim fault 10
+ctl sim advance 10ms >/dev/null
+check "acknowledge it" ctl --yes remove 10
+ctl add 10 >"$T/out" 2>&1; rc=$?
+[ $rc -ne 0 ] && has "power fault" && ok "add on the faulted card fails naming the power fault (not the link)" || { bad "add after an acknowledged fault"; cat "$T/out"; }
+ctl sim pull 10 >/dev/null; ctl sim advance 100ms >/dev/null
+ctl sim insert 10 nic-82559 >/dev/null && ctl sim advance 100ms >/dev/null
+check "a new card in slot 10 comes up" ctl add 10
 check "remove slot 4 (operator)" ctl --yes remove 4
 kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
 start
@@ -285,6 +293,30 @@ check "add slot 4 again" ctl add 4
 stop || bad "clean stop"
 start
 [ "$(state_of 4)" = on ] && ok "slot 4, added again, stays on across a restart" || bad "slot 4 after add and restart: $(state_of 4)"
+
+# ---- USBGuard's verbs (#19): block a running function, list, generate, trigger -------------
+python3 - "$SOCK" >"$T/out" 2>&1 <<'PY' && ok "block a running NIC: no driver, no decode, no bus mastering, its DMA stopped; listed as blocked; authorized again; generate-policy; trigger" || { bad "device.block and friends"; sed 's/^/#   /' "$T/out"; }
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw"); f.readline()
+def ask(m, p=None):
+    f.write(json.dumps({"id": 1, "method": m, "params": p or {}}) + "\n"); f.flush()
+    return json.loads(f.readline())
+slot = next(x for x in ask("slot.list")["result"] if x["slot"] == "11")
+dev = slot["devices"][0]
+r = ask("device.block", {"device": dev["bdf"]})["result"]
+assert r["blocked"] and "driver" not in r and r["bus_master"] is False, r
+assert [d["bdf"] for d in ask("device.list", {"blocked": True})["result"]] == [dev["bdf"]] or \
+       dev["bdf"] in [d["bdf"] for d in ask("device.list", {"blocked": True})["result"]]
+d = ask("sim.dma", {"slot": "11", "fn": 0, "count": 20})["result"]
+assert d["blocked"] == 20 and d["through"] == 0, d
+assert ask("device.block", {"device": "0000:00:1c.0"})["error"]["code"] == "failed"
+a = ask("authorize", {"device": dev["bdf"]})["result"][0]
+assert a["driver"] == "simnet", a
+rules = ask("policy.generate")["result"]["rules"]
+assert rules and len(rules) == len(set(rules)) and all(x.startswith(("allow ", "block ")) for x in rules), rules
+assert ask("agents.trigger")["result"]["triggered"] > 0
+print("ok")
+PY
 
 # ---- report ------------------------------------------------------------------------------------
 check "report" ctl report

@@ -6,7 +6,7 @@
  */
 #include "sim_util.h"
 
-#include "hs_cfg.h"
+#include "hotswap/cfg.h"
 
 void tu_init(struct tu *t, const struct sim_config *cfg)
 {

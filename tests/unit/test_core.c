@@ -10,9 +10,9 @@
 
 #include "sim_util.h"
 
-#include "hs_cfg.h"
-#include "hs_fmt.h"
-#include "hs_timer.h"
+#include "hotswap/cfg.h"
+#include "hotswap/util.h"
+#include "hotswap/timer.h"
 
 static void test_format(void **state)
 {

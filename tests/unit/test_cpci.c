@@ -570,11 +570,12 @@ static void test_ha_insert_power(void **state)
 	struct sim_slot_info info;
 
 	assert_int_equal(sim_insert(s, &tu_card_nic), 0);
-	/* Seated but unpowered: not on the bus, no ENUM#, no LED. */
+	/* Seated but unpowered: not on the bus, no ENUM#; the blue LED on
+	 * the board's early power says it may be pulled (PICMG 2.1). */
 	sim_slot_get_info(s, &info);
 	assert_true(info.present);
 	assert_false(info.powered);
-	assert_false(info.blue_led);
+	assert_true(info.blue_led);
 	assert_int_equal(vendor(f, 1), 0xffff);
 	assert_false(enum_active(f));
 	assert_int_equal(ha_rd(f, HA_SLOT(1)), PRESENT | PRSNT_CHG);

@@ -360,6 +360,42 @@ static void test_no_ha_layout(void **state)
 	stop(f);
 }
 
+/* Issue #20: a bridge with the 21154's ids is not a backplane by its ids
+ * alone.  With neither the HA block, nor ENUM# or slot wiring from the
+ * platform, nor a Hot Swap board behind it, cpcihp leaves it alone: no
+ * 32 phantom slots whose numbers clash with real ones. */
+static void test_bare_bridge_is_no_backplane(void **state)
+{
+	static const struct opts o = { .no_backplane_op = true,
+				       .no_enum_op = true };
+	struct fx *f = start(&o);
+
+	(void)state;
+	assert_non_null(hs_dev_find(f->core, BR));
+	assert_null(hs_dev_driver(hs_dev_find(f->core, BR)));
+	assert_null(hs_slot_next(f->core, NULL));
+	stop(f);
+}
+
+/* ... but a board with the Hot Swap capability behind it says it is. */
+static void test_hotswap_board_makes_backplane(void **state)
+{
+	static const struct opts o = { .no_backplane_op = true,
+				       .no_enum_op = true,
+				       .cold = { [1] = &pci_nic } };
+	struct fx *f = start(&o);
+	unsigned n = 0;
+
+	(void)state;
+	assert_string_equal(hs_dev_driver_name(hs_dev_find(f->core, BR)),
+			    "cpcihp");
+	for (struct hs_slot *s = hs_slot_next(f->core, NULL); s;
+	     s = hs_slot_next(f->core, s))
+		n++;
+	assert_int_equal(n, 32);
+	stop(f);
+}
+
 /* ---- insertion ---------------------------------------------------------------- */
 
 static void insert_comes_up(const struct opts *o)
@@ -777,6 +813,8 @@ int main(void)
 		cmocka_unit_test(test_ha_layout),
 		cmocka_unit_test(test_no_ha_platform_layout),
 		cmocka_unit_test(test_no_ha_layout),
+		cmocka_unit_test(test_bare_bridge_is_no_backplane),
+		cmocka_unit_test(test_hotswap_board_makes_backplane),
 		cmocka_unit_test(test_insert_configures_and_led_off),
 		cmocka_unit_test(test_ha_insert_powers_and_configures),
 		cmocka_unit_test(test_request_policy_leaves_led_lit),

@@ -15,7 +15,7 @@
 
 #include "sim_util.h"
 
-#include "hs_cfg.h"
+#include "hotswap/cfg.h"
 
 #include "hotswap/core.h"
 #include "core_util.h"

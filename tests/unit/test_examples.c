@@ -16,7 +16,7 @@
 #include "sim_util.h"
 
 #include "core_util.h"
-#include "hs_cfg.h"
+#include "hotswap/cfg.h"
 #include "hotswap/core.h"
 #include "simcard.h"
 #include "topology.h"

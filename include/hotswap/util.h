@@ -1,13 +1,14 @@
 /*
- * hs_fmt.h - formatting and logging for the core, without libc.
+ * hotswap/util.h - formatting and logging without libc, for the core and
+ * for freestanding drivers, controllers and platforms.
  *
  * Owns: a small vsnprintf (the core is freestanding) and hs_log, which
  * formats one line and hands it to the platform's log op.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#ifndef HOTSWAP_CORE_FMT_H
-#define HOTSWAP_CORE_FMT_H
+#ifndef HOTSWAP_UTIL_H
+#define HOTSWAP_UTIL_H
 
 #include <stdarg.h>
 
@@ -31,4 +32,4 @@ int hs_strcmp(const char *a, const char *b);
 void *hs_memset(void *dst, int c, size_t n);
 void *hs_memcpy(void *dst, const void *src, size_t n);
 
-#endif /* HOTSWAP_CORE_FMT_H */
+#endif /* HOTSWAP_UTIL_H */

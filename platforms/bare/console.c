@@ -1,5 +1,6 @@
 /*
- * console.c - the serial line protocol of the bare-metal image.
+ * console.c - the serial line protocol of the bare-metal images, the
+ * same on every architecture (it reaches the machine through board.h).
  *
  * Owns: the output format (one line per event, "<seconds> <kind>
  * key=value..."), the input line buffer and the command table.  Requests
@@ -14,17 +15,14 @@
 #include <stdarg.h>
 
 #include "hotswap/slot.h"
-#include "hs_fmt.h"
+#include "hotswap/util.h"
+#include "board.h"
 #include "libc.h"
-#include "platform.h"
 #include "pool.h"
-#include "uart.h"
-#include "x86.h"
 
 #include "../../drivers/qemudev.h"
 
 #define LINE_MAX 256u
-#define ISA_DEBUG_EXIT 0xF4u
 
 static struct hs_core *core;
 static char inbuf[LINE_MAX];
@@ -101,17 +99,143 @@ static void print_resources(const struct hs_dev *d)
 				(unsigned long long)(r.start + r.size - 1));
 }
 
-static const char *slot_label(int phys, char *buf, size_t len)
+static hs_time_t poll_period;
+
+/* The slot a function at bdf sits in: the slot whose bridge's secondary
+ * bus is the function's bus and whose device number is the function's.
+ * Physical numbers repeat across controllers (QEMU numbers a switch's
+ * ports and an SHPC's slots from its own chassis), so a slot is found by
+ * its controller and place, never by its number alone. */
+static struct hs_slot *slot_at(hs_bdf_t bdf)
 {
-	struct hs_slot *s = phys >= 0 ? hs_slot_by_phys(core, (unsigned)phys)
-				      : NULL;
+	struct hs_slot *s = NULL;
 	struct hs_slot_info si;
 
+	while ((s = hs_slot_next(core, s))) {
+		struct hs_dev *br;
+		unsigned sec;
+
+		hs_slot_get_info(s, &si);
+		if (si.devnum != HS_BDF_DEV(bdf) ||
+		    HS_BDF_SEG(si.bridge) != HS_BDF_SEG(bdf))
+			continue;
+		br = hs_dev_find(core, si.bridge);
+		if (br && hs_dev_secondary_bus(br, &sec) == 0 &&
+		    sec == HS_BDF_BUS(bdf))
+			return s;
+	}
+	return NULL;
+}
+
+/* The slot's unique name for a function: its own place, or its nearest
+ * ancestor's (a function behind a bridge on a card). */
+static const char *slot_label(hs_bdf_t bdf, char *buf, size_t len)
+{
+	struct hs_slot *s = slot_at(bdf);
+	struct hs_dev *d = s ? NULL : hs_dev_find(core, bdf);
+	struct hs_slot_info si;
+
+	while (!s && d && (d = hs_dev_parent(d)))
+		s = slot_at(hs_dev_bdf(d));
 	if (!s)
 		return "-";
 	hs_slot_get_info(s, &si);
 	hs_snprintf(buf, len, "%s", si.name);
 	return buf;
+}
+
+/* ---- functions found -------------------------------------------------------- */
+
+/* Which functions have answered a vendor ID read, one bit each: the
+ * platforms report every config read the core makes (hsq_console_cfg),
+ * and the first valid vendor ID of a function is the moment the core's
+ * enumeration found it: the `dev found` line, stamped then, before its
+ * resources are assigned and a driver binds (`dev added`, `bind`). */
+static uint32_t answered[65536 / 32];
+
+static void forget(hs_bdf_t bdf)
+{
+	unsigned i = ((unsigned)HS_BDF_BUS(bdf) << 8) | HS_BDF_DEVFN(bdf);
+
+	answered[i / 32] &= ~(1u << (i % 32));
+}
+
+void hsq_console_cfg(hs_bdf_t bdf, uint16_t off, unsigned width, uint32_t v)
+{
+	unsigned i = ((unsigned)HS_BDF_BUS(bdf) << 8) | HS_BDF_DEVFN(bdf);
+	uint32_t bit = 1u << (i % 32);
+	uint16_t vendor = (uint16_t)v;
+	char b[16], sl[24];
+
+	if (off != 0 || width < 2 || HS_BDF_SEG(bdf))
+		return;
+	/* 0001h: Configuration Request Retry Status (PCIe Base 2.3.2), the
+	 * function is not ready yet. */
+	if (vendor == 0xFFFF || vendor == 0x0000 || vendor == 0x0001) {
+		answered[i / 32] &= ~bit;
+		return;
+	}
+	if (answered[i / 32] & bit)
+		return;
+	answered[i / 32] |= bit;
+	if (!core)
+		return;
+	bdfs(bdf, b, sizeof(b));
+	if (width == 4)
+		hsq_out("dev found bdf=%s id=%04x:%04x slot=%s", b, vendor,
+			(unsigned)(v >> 16), slot_label(bdf, sl, sizeof(sl)));
+	else
+		hsq_out("dev found bdf=%s vendor=%04x slot=%s", b, vendor,
+			slot_label(bdf, sl, sizeof(sl)));
+}
+
+/* When a controller starts (its first slot's "controller started"):
+ * how its events reach the core.  Polling is the fallback for a
+ * controller whose interrupt could not be attached, and the operator
+ * should know, since it keeps the CPU awake. */
+static void print_irq_mode(hs_bdf_t bridge, const char *b)
+{
+	struct hs_dev *d = hs_dev_find(core, bridge);
+	struct hs_slot *s = NULL;
+	struct hs_slot_info si;
+	const char *kind = "?";
+	unsigned first = 256, nvec;
+	struct hs_irq irq;
+
+	while ((s = hs_slot_next(core, s))) {
+		hs_slot_get_info(s, &si);
+		if (si.bridge == bridge && si.devnum < first) {
+			first = si.devnum;
+			kind = si.kind;
+		}
+	}
+	if (!d)
+		return;
+	if (hs_dev_irq_attached(d) && hs_dev_irq(d, &irq, &nvec) == 0)
+		hsq_out("irq bridge=%s kind=%s mode=%s %s=%u", b, kind,
+			irq.kind == HS_IRQ_MSI ? "msi" : "intx",
+			irq.kind == HS_IRQ_MSI ? "vector" : "line",
+			(unsigned)irq.number);
+	else
+		hsq_out("irq bridge=%s kind=%s mode=poll msg=\"no interrupt "
+			"could be attached: polled every %llu ms\"", b, kind,
+			(unsigned long long)(poll_period / 1000000u));
+}
+
+static bool first_slot_of(const struct hs_event *ev)
+{
+	struct hs_slot *s = NULL, *me = hs_slot_find(core, ev->slot_name);
+	struct hs_slot_info si, mi;
+
+	if (!me)
+		return false;
+	hs_slot_get_info(me, &mi);
+	while ((s = hs_slot_next(core, s))) {
+		hs_slot_get_info(s, &si);
+		if (si.bridge == mi.bridge && si.devnum < mi.devnum)
+			return false;
+	}
+	return true;
 }
 
 void hsq_console_event(void *arg, const struct hs_event *ev)
@@ -125,22 +249,25 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 	case HS_EV_DEV_ADDED:
 		hsq_out("dev added bdf=%s id=%04x:%04x class=%06x slot=%s", b,
 			ev->vendor, ev->device, (unsigned)ev->class_code,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		if ((d = hs_dev_find(core, ev->bdf)))
 			print_resources(d);
 		break;
 	case HS_EV_DEV_REMOVED:
 		hsq_out("dev removed bdf=%s id=%04x:%04x slot=%s", b,
 			ev->vendor, ev->device,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
+		/* A card put back at the same address is found again, even
+		 * if nothing read its vendor ID while the slot was empty. */
+		forget(ev->bdf);
 		break;
 	case HS_EV_DRIVER_BOUND:
 		hsq_out("bind bdf=%s driver=%s slot=%s", b, ev->driver,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		break;
 	case HS_EV_DRIVER_UNBOUND:
 		hsq_out("unbind bdf=%s driver=%s slot=%s", b, ev->driver,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		break;
 	case HS_EV_DEV_ISOLATED:
 		hsq_out("dev isolated bdf=%s id=%04x:%04x why=\"%s\"", b,
@@ -149,7 +276,7 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 	case HS_EV_DEV_BLOCKED:
 		hsq_out("dev blocked bdf=%s id=%04x:%04x slot=%s", b,
 			ev->vendor, ev->device,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		break;
 	case HS_EV_DEV_AUTHORIZED:
 		hsq_out("dev authorized bdf=%s id=%04x:%04x", b, ev->vendor,
@@ -161,7 +288,7 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 		hsq_out("dev %s bdf=%s id=%04x:%04x slot=%s",
 			ev->type == HS_EV_DEV_MOVED ? "moved" : "windows", b,
 			ev->vendor, ev->device,
-			slot_label(ev->slot, sl, sizeof(sl)));
+			slot_label(ev->bdf, sl, sizeof(sl)));
 		if ((d = hs_dev_find(core, ev->bdf)))
 			print_resources(d);
 		break;
@@ -171,6 +298,9 @@ void hsq_console_event(void *arg, const struct hs_event *ev)
 			hs_slot_state_name((enum hs_slot_state)ev->from),
 			hs_slot_state_name((enum hs_slot_state)ev->to),
 			q(ev->msg, m, sizeof(m)));
+		if (ev->msg && !hs_strcmp(ev->msg, "controller started") &&
+		    first_slot_of(ev))
+			print_irq_mode(ev->bdf, b);
 		break;
 	case HS_EV_SLOT_ALERT:
 		hsq_out("alert slot=%s msg=\"%s\"", ev->slot_name,
@@ -381,7 +511,7 @@ void hsq_console_devices(const char *verb)
 			"driver=%s blocked=%d", bdfs(hs_dev_bdf(d), b, sizeof(b)),
 			hs_dev_vendor(d), hs_dev_device(d),
 			(unsigned)hs_dev_class(d),
-			slot_label(hs_dev_slot(d), sl, sizeof(sl)),
+			slot_label(hs_dev_bdf(d), sl, sizeof(sl)),
 			hs_dev_driver_name(d) ? hs_dev_driver_name(d) : "-",
 			hs_dev_blocked(d));
 		print_resources(d);
@@ -566,14 +696,26 @@ static void cmd_cfg(const char *bdf, const char *offs)
 	hsq_out("ok cfg bdf=%s off=0x%03x val=0x%08x", bdf, (unsigned)off, v);
 }
 
+/* Interrupts taken so far, by kind, and how often the image slept: the
+ * benchmark reads this around its idle window (bench/qemu_bench.py). */
+static void cmd_irqstat(void)
+{
+	struct hsq_irq_stats st;
+
+	hsq_irq_stats(&st);
+	hsq_out("ok irqstat msi=%lu line=%lu timer=%lu serial=%lu "
+		"spurious=%lu sleeps=%lu", st.msi, st.line, st.timer,
+		st.serial, st.spurious, st.wakeups);
+}
+
 static void cmd_help(void)
 {
 	hsq_out("help commands=\"status devices add SLOT remove SLOT "
 		"button SLOT attention SLOT on|off|blink policy SLOT "
 		"default|presence|request|disabled authmode allow|block "
 		"authorize BDF edu BDF edu-dma BDF testdev BDF cfg BDF OFF "
-		"loglevel err|warn|notice|info|debug echo WORD quit [CODE] "
-		"help\"");
+		"loglevel err|warn|notice|info|debug echo WORD irqstat "
+		"quit [CODE] help\"");
 	hsq_out("ok help");
 }
 
@@ -597,12 +739,7 @@ static void cmd_quit(const char *code)
 	for (; code && *code >= '0' && *code <= '9'; code++)
 		c = c * 10 + (unsigned)(*code - '0');
 	hsq_out("bye code=%u", c & 0x7f);
-	/* QEMU's isa-debug-exit device: the process exits with
-	 * (value << 1) | 1.  Without the device nothing happens and the
-	 * image halts. */
-	outb(ISA_DEBUG_EXIT, (uint8_t)(c & 0x7f));
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	hsq_exit(c & 0x7f);
 }
 
 static void run_line(char *line)
@@ -667,6 +804,8 @@ static void run_line(char *line)
 		cmd_loglevel(argv[1]);
 	else if (streq(v, "help"))
 		cmd_help();
+	else if (streq(v, "irqstat"))
+		cmd_irqstat();
 	else if (streq(v, "quit"))
 		cmd_quit(argv[1]);
 	else {
@@ -701,7 +840,8 @@ void hsq_console_poll(void)
 	}
 }
 
-void hsq_console_init(struct hs_core *c)
+void hsq_console_init(struct hs_core *c, hs_time_t poll)
 {
 	core = c;
+	poll_period = poll;
 }

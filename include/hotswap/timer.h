@@ -1,6 +1,7 @@
 /*
- * hs_timer.h - the core's timers, multiplexed onto the platform's one
- * one-shot timer.
+ * hotswap/timer.h - the core's timers, multiplexed onto the platform's one
+ * one-shot timer.  Public: drivers and controllers embed struct hs_timer
+ * by value and arm it with hs_dev_timer_arm().
  *
  * Owns: struct hs_timers (a deadline-ordered list of caller-owned
  * struct hs_timer) and the single platform arming.  Nothing here sleeps:
@@ -9,8 +10,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#ifndef HOTSWAP_CORE_TIMER_H
-#define HOTSWAP_CORE_TIMER_H
+#ifndef HOTSWAP_TIMER_H
+#define HOTSWAP_TIMER_H
 
 #include "hotswap/platform.h"
 
@@ -45,4 +46,4 @@ static inline bool hs_timer_armed(const struct hs_timer *tm)
 }
 hs_time_t hs_now(const struct hs_timers *t);
 
-#endif /* HOTSWAP_CORE_TIMER_H */
+#endif /* HOTSWAP_TIMER_H */

@@ -1,5 +1,6 @@
 /*
- * hs_cfg.h - configuration space access for the core.
+ * hotswap/cfg.h - configuration space access through a platform, for the
+ * core and for platforms and tools that probe before the core runs.
  *
  * Owns: typed config reads / writes through the platform, presence
  * checks, and capability list walks that cannot be led astray by a card:
@@ -8,8 +9,8 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
-#ifndef HOTSWAP_CORE_CFG_H
-#define HOTSWAP_CORE_CFG_H
+#ifndef HOTSWAP_CFG_H
+#define HOTSWAP_CFG_H
 
 #include "hotswap/platform.h"
 
@@ -42,12 +43,15 @@ int hs_cfg_find_cap(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
 int hs_cfg_find_ext_cap(const struct hs_platform *p, hs_bdf_t bdf,
 			uint16_t id, uint16_t *off);
 /* One walk of the standard list that validates it and records the first
- * offset of every capability ID in offs[id] (0: absent).  Same return
- * values as hs_cfg_find_cap, with -HS_ENOENT meaning "no list". */
-int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf,
-		     uint16_t offs[256]);
+ * offset of every capability ID in offs[id] (0: absent).  hdr_type and
+ * status are the function's Header Type and Status registers when the
+ * caller has just read them (they say where and whether the list
+ * starts), or -1 to have them read.  Same return values as
+ * hs_cfg_find_cap, with -HS_ENOENT meaning "no list". */
+int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf, int hdr_type,
+		     int status, uint16_t offs[256]);
 /* Walk both lists completely to check them; same return values, 0 if
  * sound. */
 int hs_cfg_check_caps(const struct hs_platform *p, hs_bdf_t bdf);
 
-#endif /* HOTSWAP_CORE_CFG_H */
+#endif /* HOTSWAP_CFG_H */

@@ -1,0 +1,262 @@
+/*
+ * hs_add.c - operations: boot enumeration, hot-add (now or once the
+ * removals below the same bridge are done), and the slot scan they share.
+ *
+ * Owns: the top-level flows that run the scan, the allocator and driver
+ * binding inside one transaction, and the queue of waiting hot-adds.
+ * When a card does not fit, the rebalancer is asked through its upcalls
+ * (it sits above this layer: docs/core.md).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#include "hs_tree.h"
+#include "hs_txn.h"
+#include "hs_scan.h"
+#include "hs_resource.h"
+#include "hs_driver.h"
+#include "hs_add.h"
+
+/* ---- boot -------------------------------------------------------------- */
+
+int hs_core_enumerate(struct hs_core *core)
+{
+	bool short_of_buses;
+	int rc;
+
+	if (core->roots)
+		return -HS_EEXIST;
+	/*
+	 * Bus numbers are handed out depth first, so a generous reservation
+	 * on an early bridge could starve a bridge found later.  When that
+	 * happens the scan is undone and run again with every bus
+	 * reservation halved, until nobody goes without.
+	 */
+	core->max_bus_resv = 0;
+	for (core->bus_resv_shift = 0;; core->bus_resv_shift++) {
+		rc = hs_txn_begin(core, "boot enumeration");
+		if (rc)
+			return rc;
+		core->booting = true;
+		core->boot_vga_seen = false;
+		short_of_buses = false;
+		for (unsigned i = 0; i < core->nhosts; i++) {
+			const struct hs_host_bridge *h = &core->host[i];
+			struct bus_alloc ba = { h->bus_first + 1u, h->bus_last,
+						false, 0 };
+
+			rc = hs_scan_bus(core, h, NULL, h->bus_first, &ba);
+			if (rc)
+				goto fail;
+			short_of_buses |= ba.failed;
+		}
+		/* Retry only while halving still changes something. */
+		if (!short_of_buses ||
+		    !(core->max_bus_resv >> core->bus_resv_shift))
+			break;
+		core->booting = false;
+		hs_txn_abort(core);
+		hs_log(core->plat, HS_LOG_NOTICE,
+		       "bus numbers ran out; scanning again with smaller "
+		       "hot-plug bus reservations");
+	}
+	rc = hs_assign_boot(core);
+	if (rc)
+		goto fail;
+	hs_bind_all(core, NULL);
+	core->booting = false;
+	return hs_txn_commit(core);
+fail:
+	core->booting = false;
+	hs_txn_abort(core);
+	return rc;
+}
+
+/* ---- waiting adds ------------------------------------------------------- */
+
+int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *br,
+			  hs_done_fn done, void *arg)
+{
+	return hs_core_hot_add_slot_async(core, br, HS_SLOT_ALL, done, arg);
+}
+
+int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
+			       int devnum, hs_done_fn done, void *arg)
+{
+	struct pending_add *pa, **pp;
+	char msg[320];
+	int rc;
+
+	if (!br || (!hs_removal_pending(core, br) && !core->rebalancing)) {
+		rc = hs_core_hot_add_slot(core, br, devnum, msg, sizeof(msg));
+		/* It does not fit: a new assignment around the slot, under
+		 * the rebalancing policy (hs_rebalance.c); done() later.
+		 * Bus numbers first: the card is not fully seen before. */
+		if (rc == -HS_ENOSPC && (core->add_short || core->bus_move)) {
+			int r2 = core->bus_move
+				 ? core->up.rebalance_bus_add(core, br, devnum,
+							core->bus_move, done,
+							arg, msg, sizeof(msg))
+				 : core->up.rebalance_add(core, br, devnum, done,
+						    arg, msg, sizeof(msg));
+
+			if (r2 == 0)
+				return 0;
+			if (r2 != -HS_ENOSPC)
+				hs_log(core->plat, HS_LOG_ERR, "rebalance "
+				       "below %02x:%02x.%u not started (%d): "
+				       "%s", HS_BDF_BUS(br->bdf),
+				       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf),
+				       r2, msg);
+		}
+		if (done)
+			done(arg, rc, msg);
+		return rc;
+	}
+	pa = hs_zalloc(core, sizeof(*pa));
+	if (!pa)
+		return -HS_ENOMEM;
+	pa->bridge = br;
+	pa->devnum = devnum;
+	pa->done = done;
+	pa->arg = arg;
+	for (pp = &core->adds; *pp; pp = &(*pp)->next)
+		;
+	*pp = pa;
+	return 0;
+}
+
+void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
+{
+	struct pending_add **pp = &core->adds;
+
+	while (*pp) {
+		struct pending_add *pa = *pp;
+		char msg[320];
+		int rc;
+
+		/* NULL: after a rebalance, whatever no removal holds. */
+		if (br ? pa->bridge != br
+		       : hs_removal_pending(core, pa->bridge)) {
+			pp = &pa->next;
+			continue;
+		}
+		if (core->rebalancing)
+			return; /* the next one waits again */
+		*pp = pa->next;
+		/* The same path as at first (it may rebalance in turn). */
+		struct hs_dev *b = pa->bridge;
+		int devnum = pa->devnum;
+		hs_done_fn done = pa->done;
+		void *arg = pa->arg;
+
+		hs_free(core, pa, sizeof(*pa));
+		(void)msg;
+		(void)rc;
+		hs_core_hot_add_slot_async(core, b, devnum, done, arg);
+		pp = &core->adds;
+	}
+}
+
+/* ---- hot add -------------------------------------------------------------- */
+
+int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
+		    size_t msglen)
+{
+	return hs_core_hot_add_slot(core, br, HS_SLOT_ALL, msg, msglen);
+}
+
+int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
+			 char *msg, size_t msglen)
+{
+	int rc;
+
+	if (msglen)
+		msg[0] = '\0';
+	if (!br || !(br->flags & DEV_HOTPLUG) || !hs_dev_visible(br)) {
+		hs_snprintf(msg, msglen, "not a hot-plug bridge");
+		return -HS_EINVAL;
+	}
+	if ((br->flags & (DEV_ISOLATED | DEV_GONE)) ||
+	    !br->win[HS_RES_BUS].size) {
+		hs_snprintf(msg, msglen, "the slot's bridge %s%s",
+			    br->flags & DEV_GONE ? "is gone" :
+			    br->flags & DEV_ISOLATED ? "is isolated: "
+						     : "has no bus number",
+			    br->flags & DEV_ISOLATED ? br->reason : "");
+		return -HS_ENODEV;
+	}
+	if (hs_removal_pending(core, br)) {
+		hs_snprintf(msg, msglen, "the removal below this bridge is "
+			    "still in progress");
+		return -HS_EBUSY;
+	}
+	if (core->rebalancing) {
+		hs_snprintf(msg, msglen, "a rebalance is in progress");
+		return -HS_EBUSY;
+	}
+	core->add_short = 0;
+	core->bus_move = 0;
+	rc = hs_txn_begin(core, "hot-add");
+	if (rc) {
+		hs_snprintf(msg, msglen, "another change is in progress");
+		return rc;
+	}
+	rc = core->up.scan_slot_buses(core, br, devnum, false, NULL, msg,
+				      msglen);
+	if (rc)
+		goto fail;
+	rc = hs_assign_hot_add(core, br, 0, msg, msglen);
+	if (rc)
+		goto fail;
+	rc = hs_bind_new(core, br, msg, msglen);
+	if (rc)
+		goto fail;
+	return hs_txn_commit(core);
+fail:
+	hs_txn_abort(core);
+	/* Not yet a failure when a rebalance may still place the card. */
+	hs_log(core->plat, rc == -HS_ENOSPC && (core->add_short ||
+						 core->bus_move)
+			   ? HS_LOG_NOTICE : HS_LOG_ERR,
+	       "hot-add below %02x:%02x.%u: %s", HS_BDF_BUS(br->bdf),
+	       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), msg);
+	return rc;
+}
+
+int hs_scan_slot(struct hs_core *core, struct hs_dev *br, int devnum,
+		 char *msg, size_t msglen)
+{
+	struct bus_alloc ba;
+	int rc;
+
+	/* Bus numbers for bridges on the card: the largest free run inside
+	 * the slot bridge's own range. */
+	rc = hs_free_bus_run(core, br, &ba.next, &ba.limit);
+	if (rc) {
+		hs_snprintf(msg, msglen, "out of memory");
+		return rc;
+	}
+	ba.failed = false;
+	ba.short_by = 0;
+	core->scan_top = br;
+	core->scan_dev = devnum;
+	rc = hs_scan_bus(core, hs_dev_host(br), br,
+			 (unsigned)br->win[HS_RES_BUS].base, &ba);
+	core->scan_top = NULL;
+	if (rc) {
+		hs_snprintf(msg, msglen, "scan failed (%d)", rc);
+		return rc;
+	}
+	if (ba.failed) {
+		hs_snprintf(msg, msglen,
+			    "bus numbers: need %u more, slot bridge has %u-%u "
+			    "with none free",
+			    ba.short_by,
+			    (unsigned)br->win[HS_RES_BUS].base,
+			    (unsigned)(br->win[HS_RES_BUS].base +
+				       br->win[HS_RES_BUS].size - 1));
+		core->bus_short = ba.short_by;
+		return -HS_ENOSPC;
+	}
+	return 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * hs_resource.h - resource allocation: boot sizing and placement, hot-add
+ * placement, programming, the items the replanner shares (hs_resource.c).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef HOTSWAP_CORE_RESOURCE_H
+#define HOTSWAP_CORE_RESOURCE_H
+
+#include "hs_tree.h"
+int hs_assign_boot(struct hs_core *core);
+/* Place (except the kinds in the placed mask: a rebalance did those)
+ * and program the functions the open transaction added below bridge.
+ * -HS_ENOSPC sets core->add_short to the kinds that did not fit. */
+int hs_assign_hot_add(struct hs_core *core, struct hs_dev *bridge,
+		      unsigned placed, char *msg, size_t msglen);
+int hs_size_new_bridges(struct hs_core *core, struct hs_dev *bridge);
+/* Would the new functions' items of kind r fit as things stand?  When
+ * not, msg (if any) says which does not. */
+bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *bridge,
+		     enum hs_res r, char *msg, size_t msglen);
+/* Rewrite a moved device's BARs (and windows), decode off meanwhile. */
+int hs_program_moved(struct hs_core *core, struct hs_dev *dev);
+int hs_program_windows(struct hs_core *core, struct hs_dev *bridge);
+/* Do the BAR and window registers hold what the records say? */
+int hs_verify_regs(struct hs_core *core, struct hs_dev *dev);
+
+/* What the rebalancer shares with the allocator: the items a bus holds
+ * in one kind of resource, sizing and placing a bridge's subtree. */
+struct hs_item {
+	struct hs_dev *dev;
+	int bar;          /* 0..6, or -1 for a bridge's window */
+	uint64_t size, align;
+	/* Window only: its end (not its base) is aligned to align and its
+	 * content is laid out mirrored (hs_assign_item). */
+	bool mirror;
+};
+
+struct hs_items {
+	struct hs_item *v;
+	size_t n, cap;
+	struct hs_core *core;
+};
+
+struct hs_plan {
+	uint64_t extra[HS_RES_COUNT];  /* added to every hot-plug bridge */
+	unsigned resv_shift;           /* reservations divided by 2^shift */
+	bool no_resv;
+};
+
+int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
+		 uint64_t size, uint64_t align);
+void hs_items_free(struct hs_items *it);
+/* Largest alignment first. */
+void hs_items_sort(struct hs_items *it);
+/* Items of kind r among a sibling list (only_new: devices the open
+ * transaction added). */
+int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
+	      bool pref_path, bool only_new);
+/* Bottom-up: what br's windows must hold (need[], need_align[]). */
+int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
+		   const struct hs_plan *pl);
+/* Top-down: br's window of kind r at base, its subtree packed inside. */
+void hs_place_bridge(struct hs_core *core, struct hs_dev *br, enum hs_res r,
+		     uint64_t base, bool pref_path);
+void hs_assign_item(struct hs_core *core, const struct hs_item *x,
+		    enum hs_res r, uint64_t at, bool pref_path);
+/* Whether every bridge from br up has a 64-bit prefetchable window. */
+bool hs_path_pref(const struct hs_dev *br);
+uint64_t hs_align_up(uint64_t v, uint64_t a);
+uint64_t hs_res_gran(enum hs_res r);
+enum hs_res hs_bar_res(const struct hs_bar_info *b, bool pref_path);
+int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
+/* Decode on for dev's assigned BARs (and a bridge's forwarding), in the
+ * open transaction. */
+int hs_enable_decode(struct hs_core *core, struct hs_dev *dev);
+void hs_disable_dev(struct hs_core *core, struct hs_dev *dev);
+const char *hs_res_name(enum hs_res r);
+/* Largest run of bus numbers free below a hot-plug bridge (first > last
+ * when none). */
+int hs_free_bus_run(struct hs_core *core, struct hs_dev *bridge,
+		    unsigned *first, unsigned *last);
+
+/* The platform line dev's INTx pin arrives on (the swizzle). */
+void hs_route_intx(struct hs_core *core, struct hs_dev *dev);
+
+#endif /* HOTSWAP_CORE_RESOURCE_H */

@@ -1,0 +1,21 @@
+/*
+ * hs_scan.h - enumeration of a bus (hs_scan.c).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef HOTSWAP_CORE_SCAN_H
+#define HOTSWAP_CORE_SCAN_H
+
+#include "hs_tree.h"
+struct bus_alloc {
+	unsigned next;    /* next free bus number */
+	unsigned limit;   /* last usable */
+	bool failed;      /* a bridge found no bus number */
+	unsigned short_by;
+};
+/* Scan bus busno below parent (NULL: root bus of host h); new devices
+ * are linked and logged in the open transaction. */
+int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
+		struct hs_dev *parent, unsigned busno, struct bus_alloc *ba);
+
+#endif /* HOTSWAP_CORE_SCAN_H */

@@ -1,0 +1,37 @@
+/*
+ * virt.h - the aarch64 `virt` platform of the bare-metal image: what its
+ * files give each other (board.h is what they give the shared code).
+ *
+ * SPDX-License-Identifier: BSD-2-Clause
+ */
+#ifndef HSA_VIRT_H
+#define HSA_VIRT_H
+
+#include "../bare/board.h"
+
+struct hsa_machine {
+	uint16_t host_vendor, host_device;
+	uint64_t cnt_hz;            /* the generic timer's frequency */
+	unsigned msi_first, msi_count; /* GICv2m SPIs (INTIDs) */
+	unsigned gic_lines;
+	struct hs_host_bridge hb;
+};
+
+/* Clock and host bridge; -HS_ENODEV when no PCIe host answers. */
+int hsa_platform_init(void);
+struct hsa_machine *hsa_machine(void);
+
+void hsa_uart_init(void);
+void hsa_uart_irq_on(void);
+
+/* GICv2 distributor and CPU interface, the GICv2m frame, the virtual
+ * timer; interrupts are on afterwards. */
+int hsa_irq_init(struct hsa_machine *m);
+int hsa_irq_attach(const struct hs_irq *irq, hs_irq_fn fn, void *arg);
+void hsa_irq_detach(const struct hs_irq *irq);
+int hsa_msi_alloc(unsigned count, uint32_t *first);
+void hsa_msi_free(uint32_t first, unsigned count);
+int hsa_msi_message(uint32_t vector, struct hs_msi_msg *msg);
+int hsa_intx_route(hs_bdf_t root_dev, unsigned pin, uint32_t *line);
+
+#endif
