@@ -6,6 +6,8 @@
 #   make check   build with ASan + UBSan and run every test
 #   make test T=test_fabric   build with sanitizers and run one test
 #   make bench   run the benchmarks (release build), print their figures
+#   make bench-linux   hotswapd vs the kernel alone on a Linux guest under
+#                QEMU (docs/linux.md); part of make bench when QEMU is there
 #   make qemu    build the bare-metal image and boot it under QEMU on this
 #                terminal (its serial line protocol; docs/qemu.md);
 #                make qemu ARCH=aarch64 for the aarch64 image on virt
@@ -28,7 +30,7 @@ ARCH    ?= x86
 QEMU_IMAGE_x86 := hotswap-qemu.elf
 QEMU_IMAGE_aarch64 := hotswap-aarch64.elf
 
-.PHONY: all demo demo-core check test bench install clean slot-coverage qemu test-qemu clang scan fuzz
+.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu clang scan fuzz
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -111,6 +113,14 @@ bench: all
 	$(RELEASE)/hotswap-bench-clients
 	python3 bench/qemu_bench.py --x86 $(RELEASE)/hotswap-qemu.elf \
 		--aarch64 $(RELEASE)/hotswap-aarch64.elf
+	python3 bench/web.py $(RELEASE) .
+	@if command -v qemu-system-x86_64 >/dev/null && [ -x $(RELEASE)/hotswap-linux ]; then \
+		$(MAKE) --no-print-directory bench-linux; \
+	else echo "bench-linux skipped: no qemu-system-x86_64 or no Linux back-end"; fi
+
+# The Linux back-end on Debian 12's kernel in a QEMU guest (docs/linux.md).
+bench-linux: all
+	python3 tests/linux/run.py --build $(RELEASE) --bench 5
 
 install: all
 	$(CMAKE) --install $(RELEASE) $(if $(DESTDIR),,--prefix /usr/local)

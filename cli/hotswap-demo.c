@@ -325,6 +325,7 @@ static void usage(FILE *f)
 		"default lab chassis unless a topology is given) and prints\n"
 		"every slot and device event on the virtual clock.\n"
 		"  --table   print the slot state table (Markdown) and exit\n"
+		"  --version print the version and exit\n"
 		"Exit status: 0 ok, 1 a step went wrong, 2 bad usage or "
 		"topology.\n");
 }
@@ -334,6 +335,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "table", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct demo d = { 0 };
@@ -341,13 +343,16 @@ int main(int argc, char **argv)
 	char err[512];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "th", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "thV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			print_table();
 			return 0;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hotswap-demo (hotswap) %s\n", HOTSWAP_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -9,7 +9,10 @@
  * no bus numbers: functions are shown as device.function under their
  * parent).  With -e it runs the core's enumeration first and prints the
  * result: bus numbers, bridge windows, BARs, interrupts and the driver
- * bound to each function.
+ * bound to each function.  With -x it brings the chassis up as hotswapd
+ * does (the controller drivers too, 30 s of chassis time) and writes every
+ * function's configuration space in the format of `lspci -xxxx`, so that
+ * pciutils' own decoder reads the simulated registers: `lspci -F FILE -vv`.
  *
  * Exit status: 0 printed, 1 runtime error, 2 bad usage or bad topology.
  *
@@ -24,10 +27,13 @@
 #include <pci/pci.h>
 
 #include "hotswap/core.h"
+#include "hotswap/hpc.h"
+#include "hotswap/pcie_regs.h"
 #include "simcard.h"
 #include "topology.h"
 
 struct opts {
+	bool dump;
 	bool enumerate;
 	bool numeric;
 	bool slots_only;
@@ -279,17 +285,77 @@ static void print_slots(struct printer *p)
 		printf("no hot-plug slots\n");
 }
 
+/*
+ * The configuration space of every function the core found, as
+ * `lspci -xxxx` prints it (pciutils' lib/dump.c reads it back with -F):
+ * a "bb:dd.f name" line, then 16 bytes a line after the offset in hex,
+ * 4096 bytes for a PCI Express function (extended space, PCIe Base
+ * 7.2.2) and 256 otherwise, then an empty line.  The chassis is brought
+ * up first as hotswapd brings it up: the core with the hot-plug
+ * controller drivers and the simulated cards' drivers, enumeration,
+ * then 30 s of chassis time so that slots with cards are powered and
+ * their indicators set (the daemon's virtual-clock start, hotswapd(8)).
+ */
+static int dump(struct printer *p)
+{
+	struct hs_core *core;
+	int rc;
+
+	sim_get_platform(p->sim, &p->plat);
+	rc = hs_core_create(&p->plat, NULL, &core);
+	if (rc)
+		return rc;
+	if ((rc = hs_controllers_register(core)) ||
+	    (rc = hs_driver_register(core, &simnet_driver)) ||
+	    (rc = hs_driver_register(core, &simstor_driver)) ||
+	    (rc = hs_core_enumerate(core)))
+		goto out;
+	sim_advance(p->sim, (hs_time_t)30 * 1000000000);
+	for (struct hs_dev *d = hs_dev_next(core, NULL); d;
+	     d = hs_dev_next(core, d)) {
+		hs_bdf_t b = hs_dev_bdf(d);
+		uint16_t vid = hs_dev_vendor(d), did = hs_dev_device(d), cap;
+		/* Capability ID 10h: PCI Express (PCIe Base 7.5.3). */
+		unsigned size = hs_dev_find_cap(d, 0x10, &cap) == 0
+			? 4096 : 256;
+
+		/* lspci -F reads only the address from this line. */
+		printf("%02x:%02x.%u Device %04x:%04x\n", HS_BDF_BUS(b),
+		       HS_BDF_DEV(b), HS_BDF_FN(b), vid, did);
+		for (unsigned off = 0; off < size; off += 16) {
+			printf("%02x:", off);
+			for (unsigned i = 0; i < 16; i += 4) {
+				uint32_t v;
+
+				if (hs_dev_cfg_read(d, (uint16_t)(off + i), 4, &v))
+					v = 0xffffffff;
+				printf(" %02x %02x %02x %02x", v & 0xff,
+				       (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24);
+			}
+			putchar('\n');
+		}
+		putchar('\n');
+	}
+out:
+	hs_core_destroy(core);
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hotswap-lspci [-e] [-n] [-s] [-v] [TOPOLOGY.json]\n"
+		"       hotswap-lspci -x [TOPOLOGY.json] > FILE; lspci -F FILE -vv\n"
 		"Print the tree of a simulated chassis with its slots.\n"
 		"  -e, --enumerate run hotswap's enumeration and print bus numbers,\n"
 		"                  windows, BARs, interrupts and drivers\n"
+		"  -x, --dump      bring the chassis up as hotswapd does and write\n"
+		"                  its configuration space as `lspci -xxxx` does\n"
 		"  -n, --numeric   numeric IDs only (no pci.ids names)\n"
 		"  -s, --slots     only the slots and their state\n"
 		"  -v, --verbose   also print the chassis description\n"
 		"  -h, --help      this text\n"
+		"  -V, --version   the version\n"
 		"Without TOPOLOGY the default chassis is used (%s).\n"
 		"Exit status: 0 ok, 1 runtime error, 2 bad usage or topology.\n",
 		sim_topology_default_chassis());
@@ -299,10 +365,12 @@ int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "enumerate", no_argument, NULL, 'e' },
+		{ "dump", no_argument, NULL, 'x' },
 		{ "numeric", no_argument, NULL, 'n' },
 		{ "slots", no_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
@@ -313,10 +381,13 @@ int main(int argc, char **argv)
 	char err[512];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "ensvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ensvhVx", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			o.enumerate = true;
+			break;
+		case 'x':
+			o.dump = true;
 			break;
 		case 'n':
 			o.numeric = true;
@@ -329,6 +400,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hotswap-lspci (hotswap) %s\n", HOTSWAP_VERSION);
 			return 0;
 		default:
 			usage(stderr);
@@ -352,6 +426,15 @@ int main(int argc, char **argv)
 		p.pacc = pci_alloc();
 		if (p.pacc)
 			p.pacc->error = NULL;
+	}
+	if (o.dump) {
+		rc = dump(&p);
+		if (rc) {
+			fprintf(stderr, "hotswap-lspci: bringing the chassis up "
+				"failed: %s\n", strerror(-rc));
+			rc = 1;
+		}
+		goto out;
 	}
 	printf("chassis %s (%s)\n", sim_topology_name(topo), path);
 	if (o.verbose && sim_topology_description(topo))

@@ -2,10 +2,14 @@
  * hotswapctl - the administrative tool for hotswapd.
  *
  * Owns: the command line an operator types (cfgadm's receptacle /
- * occupant view, sysfs slot verbs, ledctl's locate, udevadm's --json),
- * talking to the daemon's socket (docs/protocol.md), confirmation of
- * disruptive verbs, and printing: tables for people, --json for
- * programs, device names from pci.ids through libpci.
+ * occupant / condition view, sysfs slot addresses, ledctl's locate,
+ * udevadm's --json and watch filters), talking to the daemon's socket
+ * (docs/protocol.md), confirmation of disruptive verbs, and printing:
+ * tables for people, --json for programs, device names from pci.ids
+ * through libpci.
+ *
+ * The whole command line is parsed and checked before the daemon is
+ * contacted, so a usage error exits 2 whether or not hotswapd runs.
  *
  * Exit status: 0 done; 1 the daemon refused or the operation failed
  * (its message is printed); 2 usage error; 3 the daemon cannot be
@@ -15,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <pci/pci.h>
@@ -26,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -34,6 +40,9 @@
 #ifndef HOTSWAP_SOCKET_DEFAULT
 #define HOTSWAP_SOCKET_DEFAULT "/run/hotswap/hotswapd.sock"
 #endif
+#ifndef HOTSWAP_VERSION
+#error "HOTSWAP_VERSION comes from CMake's project version"
+#endif
 
 enum { EX_OK = 0, EX_FAILED = 1, EX_USAGE = 2, EX_UNREACHABLE = 3,
        EX_DENIED = 4 };
@@ -41,11 +50,37 @@ enum { EX_OK = 0, EX_FAILED = 1, EX_USAGE = 2, EX_UNREACHABLE = 3,
 struct ctl {
 	const char *socket;
 	bool json, yes;
+	bool realtime;          /* the daemon's clock: event times are epoch ns */
 	FILE *in, *out;
 	int fd;
 	json_t *hello;
 	struct pci_access *pacc;
 	long next_id;
+};
+
+/* Options of one command line, all verbs' together (see parse()). */
+enum opt_id {
+	O_HELP = 'h', O_YES = 'y', O_VERSION = 'V',
+	O_JSON = 256, O_SOCKET, O_AFTER, O_COUNT, O_LIMIT, O_SLOT, O_TYPE,
+	O_PROPERTY, O_TIMEOUT, O_PERMANENT, O_BLOCKED, O_SURPRISE,
+};
+
+#define MAX_FILTERS 16
+
+struct args {
+	const char *verb;
+	char **pos;             /* positional arguments after the verb */
+	int npos;
+	unsigned seen;          /* bit (id - O_AFTER) per verb option given */
+	long long after, count, limit;
+	const char *slot;
+	int64_t timeout_ns;
+	const char *types[MAX_FILTERS], *slots[MAX_FILTERS];
+	const char *props[MAX_FILTERS];
+	unsigned ntypes, nslots, nprops;
+	/* What prepare() made of it. */
+	const char *method;
+	json_t *params;
 };
 
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2),
@@ -65,22 +100,32 @@ static void die_usage(const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fputs("usage: hotswapctl [--socket PATH] [--json] [--yes] VERB [ARGS]\n"
+	      "       hotswapctl --version | --help\n"
 	      "\n"
 	      "Looking:\n"
-	      "  list                     slots: receptacle, occupant, power, indicators\n"
+	      "  list                     slots: address, receptacle, occupant, condition,\n"
+	      "                           type, power, indicators, latch, devices\n"
 	      "  show SLOT                one slot in detail (SltCap/SltCtl/SltSta decoded)\n"
 	      "  tree                     the device tree with pci.ids names\n"
-	      "  devices                  devices with their resources\n"
+	      "  devices [--blocked]      devices with their resources (only the\n"
+	      "                           blocked ones, as usbguard list-devices --blocked)\n"
 	      "  status                   the service\n"
-	      "  watch [--after SEQ] [--count N]   events as they happen\n"
+	      "  watch [--after SEQ] [--count N] [--type TYPE]... [--slot SLOT]...\n"
+	      "        [--property KEY=VALUE]...   events as they happen (filters as\n"
+	      "                           udevadm monitor: same option ORed, different ANDed)\n"
 	      "  history [--slot S] [--after SEQ] [--limit N]\n"
 	      "  report                   availability per slot\n"
 	      "  rules | decisions        authorization policy\n"
+	      "  generate-policy          a rule for each card present (rules.conf syntax)\n"
 	      "Changing:\n"
 	      "  add SLOT | remove SLOT | replace SLOT\n"
-	      "  attention SLOT on|off|blink\n"
+	      "  attention SLOT on|off|blink|locate [--timeout DURATION]\n"
+	      "  led SLOT attn=on|off|blink|locate   (or led=attn,mode=MODE, as cfgadm)\n"
 	      "  enable SLOT | disable SLOT   persistently\n"
 	      "  authorize DEVICE|--slot SLOT [--permanent]\n"
+	      "  block DEVICE [--permanent]   stop a running function: driver unbound,\n"
+	      "                           no decode, no bus mastering, until authorize\n"
+	      "  trigger                  replay add events of present devices to the agents\n"
 	      "  rebalance                give empty slots their reserved room back,\n"
 	      "                           moving what the rebalance policy allows\n"
 	      "Simulator (physical actions):\n"
@@ -89,7 +134,7 @@ static void usage(FILE *f)
 	      "  sim advance DURATION | sim dma SLOT [--count N]\n"
 	      "  sim traffic DEVICE [--count N]\n"
 	      "\n"
-	      "Socket: --socket, else $HOTSWAP_SOCKET, else /run/hotswap/hotswapd.sock.\n"
+	      "Socket: --socket, else $HOTSWAP_SOCKET, else " HOTSWAP_SOCKET_DEFAULT ".\n"
 	      "Exit: 0 ok, 1 refused or failed, 2 usage, 3 daemon unreachable, 4 denied.\n",
 	      f);
 }
@@ -105,6 +150,19 @@ static long long num_arg(const char *opt, const char *v)
 	if (!*v || *end || errno || x < 0)
 		die_usage("%s wants a non-negative number, got '%s'", opt, v);
 	return x;
+}
+
+/* A string field, or "-" when absent. */
+static const char *s_(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "-";
+}
+
+static bool b_(json_t *o, const char *k)
+{
+	return json_is_true(json_object_get(o, k));
 }
 
 /* ---- talking to the daemon ---------------------------------------------------- */
@@ -164,6 +222,10 @@ static void connect_daemon(struct ctl *c)
 		exit(EX_UNREACHABLE);
 	}
 	c->hello = h;
+	/* Event times are chassis nanoseconds on the virtual clock and
+	 * nanoseconds since the epoch on the real one (protocol: hello). */
+	c->realtime = !strcmp(s_(json_object_get(h, "hello"), "clock"),
+			      "realtime");
 }
 
 static void send_req(struct ctl *c, const char *method, json_t *params)
@@ -232,18 +294,6 @@ static void print_json(json_t *v)
 
 /* ---- formatting ---------------------------------------------------------------- */
 
-static const char *s_(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v ? v : "-";
-}
-
-static bool b_(json_t *o, const char *k)
-{
-	return json_is_true(json_object_get(o, k));
-}
-
 static void pci_name(struct ctl *c, json_t *dev, char *buf, size_t len)
 {
 	unsigned v = 0, d = 0, cls = 0;
@@ -270,16 +320,209 @@ static void dev_brief(json_t *d, char *buf, size_t len)
 		 b_(d, "blocked") ? "[blocked]" : "");
 }
 
-static void print_slots(json_t *a)
+
+/*
+ * A string from the daemon for a terminal: control characters, the
+ * backslash and bytes outside printable ASCII escaped C-style, so a
+ * chassis named "a\nb" prints on one line as a\nb and cannot forge
+ * lines of output.
+ */
+static const char *esc(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 5 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '\n')
+			n += (size_t)snprintf(buf + n, len - n, "\\n");
+		else if (ch == '\t')
+			n += (size_t)snprintf(buf + n, len - n, "\\t");
+		else if (ch == '\\')
+			n += (size_t)snprintf(buf + n, len - n, "\\\\");
+		else if (ch < 0x20 || ch >= 0x7f)
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * An event time as people read it: on the real-time clock the local
+ * date and time to the millisecond; on the virtual clock seconds of
+ * chassis time (there is no date to give).  --json keeps the number.
+ */
+static const char *when(const struct ctl *c, json_int_t ns, char *buf,
+			size_t len)
+{
+	if (c->realtime) {
+		time_t secs = (time_t)(ns / 1000000000);
+		struct tm tm;
+		char day[40];
+
+		if (!localtime_r(&secs, &tm) ||
+		    !strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm))
+			snprintf(day, sizeof(day), "%" JSON_INTEGER_FORMAT,
+				 ns / 1000000000);
+		snprintf(buf, len, "%s.%03d", day,
+			 (int)(ns % 1000000000 / 1000000));
+	} else {
+		snprintf(buf, len, "%14.6f", (double)ns / 1e9);
+	}
+	return buf;
+}
+
+/* Slots in the order of their physical numbers: 1, 2, ..., 10, 11. */
+static int by_number(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(
+		json_object_get(*(json_t *const *)a, "number"));
+	json_int_t y = json_integer_value(
+		json_object_get(*(json_t *const *)b, "number"));
+	int ns;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	ns = strcmp(s_(*(json_t *const *)a, "slot"),
+		    s_(*(json_t *const *)b, "slot"));
+	return ns;
+}
+
+static void sort_slots(json_t *a)
+{
+	size_t n = json_array_size(a), i;
+	json_t **v;
+
+	if (n < 2 || !(v = calloc(n, sizeof(*v))))
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(a, i));
+	qsort(v, n, sizeof(*v), by_number);
+	json_array_clear(a);
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, v[i]);
+	free(v);
+}
+
+/*
+ * cfgadm's condition (cfgadm(8): unknown, ok, failing, failed,
+ * unusable): the daemon's own field when it sends one; otherwise what
+ * the slot object says: an operator-disabled slot is unusable, a
+ * latched power fault or the fault state is failed, a slot in service
+ * is ok, anything else (empty, off, on its way) unknown.
+ */
+static const char *condition(json_t *s)
+{
+	const char *st = s_(s, "state");
+
+	if (json_is_string(json_object_get(s, "condition")))
+		return s_(s, "condition");
+	if (b_(s, "disabled"))
+		return "unusable";
+	if (b_(s, "power_fault") || !strcmp(st, "fault"))
+		return "failed";
+	if (!strcmp(st, "on"))
+		return "ok";
+	return "unknown";
+}
+
+/* cfgadm's type of the occupant: the daemon's field when it sends one;
+ * otherwise the PCI base class of the first function that is not a
+ * bridge (a card with a bridge on it is typed by what is behind it),
+ * "none" for an empty slot, "unknown" when no function is known. */
+static const char *occupant_type(json_t *s)
+{
+	static const char *const base[] = {
+		[0x01] = "storage", [0x02] = "network", [0x03] = "display",
+		[0x04] = "multimedia", [0x05] = "memory", [0x06] = "bridge",
+		[0x07] = "comm", [0x08] = "system", [0x09] = "input",
+		[0x0c] = "serial-bus", [0x0d] = "wireless", [0x10] = "crypto",
+		[0x11] = "signal", [0x12] = "accelerator",
+	};
+	json_t *devs = json_object_get(s, "devices"), *d;
+	unsigned cls = 0, first = 0;
+	bool have = false;
+	size_t i;
+
+	if (json_is_string(json_object_get(s, "type")))
+		return s_(s, "type");
+	if (!b_(s, "adapter") && !json_array_size(devs))
+		return "none";
+	json_array_foreach(devs, i, d) {
+		if (sscanf(s_(d, "class"), "%x", &cls) != 1)
+			continue;
+		if (!have)
+			first = cls >> 16;
+		have = true;
+		if (cls >> 16 != 0x06) {
+			first = cls >> 16;
+			break;
+		}
+	}
+	if (!have)
+		return "unknown";
+	return first < sizeof(base) / sizeof(base[0]) && base[first]
+		? base[first] : "other";
+}
+
+/*
+ * The slot's address as sysfs has it (/sys/bus/pci/slots/N/address):
+ * domain:bus:device, the bus being the secondary bus of the bridge
+ * that controls the slot (its bus-number window) and the device the
+ * slot's device number.  From a function in the slot if the bridge is
+ * not among the devices listed.
+ */
+static void slot_address(json_t *s, json_t *devs, char *buf, size_t len)
+{
+	const char *br = s_(s, "bridge");
+	json_int_t devnum = json_integer_value(json_object_get(s, "devnum"));
+	json_t *d, *w;
+	size_t i, j;
+
+	if (json_is_string(json_object_get(s, "address"))) {
+		snprintf(buf, len, "%s", s_(s, "address"));
+		return;
+	}
+	json_array_foreach(devs, i, d) {
+		if (strcmp(s_(d, "bdf"), br))
+			continue;
+		json_array_foreach(json_object_get(d, "windows"), j, w)
+			if (!strcmp(s_(w, "kind"), "bus")) {
+				snprintf(buf, len, "%.4s:%02x:%02x", br,
+					 (unsigned)json_integer_value(
+						 json_object_get(w, "start")),
+					 (unsigned)devnum);
+				return;
+			}
+	}
+	d = json_array_get(json_object_get(s, "devices"), 0);
+	if (d && strlen(s_(d, "bdf")) >= 10) {
+		snprintf(buf, len, "%.10s", s_(d, "bdf"));
+		return;
+	}
+	snprintf(buf, len, "-");
+}
+
+static const char *onoff(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_boolean(v) ? json_is_true(v) ? "on" : "off" : "-";
+}
+
+static void print_slots(json_t *a, json_t *devices)
 {
 	size_t i;
 	json_t *s;
 
-	printf("%-5s %-5s %-12s %-12s %-12s %-5s %-5s %-6s %s\n", "SLOT",
-	       "KIND", "RECEPTACLE", "OCCUPANT", "STATE", "POWER", "ATTN",
-	       "LATCH", "DEVICES");
+	printf("%-4s %-5s %-10s %-12s %-12s %-9s %-10s %-12s %-5s %-5s %-5s "
+	       "%-4s %-6s %s\n", "SLOT", "KIND", "ADDRESS", "RECEPTACLE",
+	       "OCCUPANT", "CONDITION", "TYPE", "STATE", "POWER", "P-IND",
+	       "ATTN", "BLUE", "LATCH", "DEVICES");
 	json_array_foreach(a, i, s) {
-		char devs[256] = "";
+		char devs[256] = "", addr[32];
 		size_t j, n = 0;
 		json_t *d;
 
@@ -292,12 +535,17 @@ static void print_slots(json_t *a)
 			if (n >= sizeof(devs))
 				break;
 		}
-		printf("%-5s %-5s %-12s %-12s %-12s %-5s %-5s %-6s %s%s\n",
-		       s_(s, "slot"), s_(s, "kind"), s_(s, "receptacle"),
-		       s_(s, "occupant"), s_(s, "state"),
-		       b_(s, "power") ? "on" : "off", s_(s, "attention"),
-		       s_(s, "latch"), devs,
-		       b_(s, "disabled") ? "  (disabled)" : "");
+		slot_address(s, devices, addr, sizeof(addr));
+		printf("%-4s %-5s %-10s %-12s %-12s %-9s %-10s %-12s %-5s %-5s "
+		       "%-5s %-4s %-6s %s%s\n",
+		       s_(s, "slot"), s_(s, "kind"), addr, s_(s, "receptacle"),
+		       s_(s, "occupant"), condition(s), occupant_type(s),
+		       s_(s, "state"), b_(s, "power") ? "on" : "off",
+		       s_(s, "power_indicator"), s_(s, "attention"),
+		       onoff(s, "blue_led"),
+		       json_is_string(json_object_get(s, "latch"))
+			       ? s_(s, "latch") : "-",
+		       devs, b_(s, "disabled") ? "  (disabled)" : "");
 	}
 }
 
@@ -320,7 +568,27 @@ static const char *ind_ctl(unsigned v)
 	}
 }
 
-/* As lspci -vv prints them (PCIe Base 7.5.3.9-11). */
+/*
+ * The Slot Power Limit (PCIe Base 7.5.3.9: value bits 14:7, scale bits
+ * 16:15 as 1.0, 0.1, 0.01, 0.001; at scale 1.0 values F0h-F2h mean 250,
+ * 275 and 300 W, above that reserved).
+ */
+static double power_limit(unsigned cap)
+{
+	static const double scale[4] = { 1.0, 0.1, 0.01, 0.001 };
+	unsigned v = (cap >> 7) & 0xff, s = (cap >> 15) & 3;
+
+	if (s == 0 && v >= 0xf0)
+		return v > 0xf2 ? 0 : 250 + 25 * (v - 0xf0);
+	return v * scale[s];
+}
+
+/*
+ * As lspci -vv prints them (PCIe Base 7.5.3.9-11), so that the two can be
+ * compared line for line (tests/cli/lspci_dump.sh does, on pciutils' own
+ * decoding of hotswap-lspci -x).  Like lspci, "Power+" is the Power
+ * Controller Control bit set, which means the slot's power is OFF.
+ */
 static void print_registers(json_t *r)
 {
 	unsigned cap = (unsigned)json_integer_value(json_object_get(r, "sltcap"));
@@ -336,9 +604,9 @@ static void print_registers(json_t *r)
 	bits(b, sizeof(b), &n, "PwrInd", cap & HS_SLTCAP_PIP);
 	bits(b, sizeof(b), &n, "HotPlug", cap & HS_SLTCAP_HPC);
 	bits(b, sizeof(b), &n, "Surprise", cap & HS_SLTCAP_HPS);
-	printf("  SltCap:%s\n          Slot #%u, Interlock%c NoCompl%c\n", b,
-	       cap >> 19, cap & HS_SLTCAP_EIP ? '+' : '-',
-	       cap & HS_SLTCAP_NCCS ? '+' : '-');
+	printf("  SltCap:%s\n          Slot #%u, PowerLimit %gW; Interlock%c "
+	       "NoCompl%c\n", b, cap >> 19, power_limit(cap),
+	       cap & HS_SLTCAP_EIP ? '+' : '-', cap & HS_SLTCAP_NCCS ? '+' : '-');
 	n = 0;
 	bits(b, sizeof(b), &n, "AttnBtn", ctl & HS_SLTCTL_ABPE);
 	bits(b, sizeof(b), &n, "PwrFlt", ctl & HS_SLTCTL_PFDE);
@@ -349,7 +617,7 @@ static void print_registers(json_t *r)
 	bits(b, sizeof(b), &n, "LinkChg", ctl & HS_SLTCTL_DLLSCE);
 	printf("  SltCtl: Enable:%s\n          Control: AttnInd %s, PwrInd %s, "
 	       "Power%c Interlock%c\n", b, ind_ctl(ctl >> 6), ind_ctl(ctl >> 8),
-	       ctl & HS_SLTCTL_PCC ? '-' : '+', ctl & HS_SLTCTL_EIC ? '+' : '-');
+	       ctl & HS_SLTCTL_PCC ? '+' : '-', ctl & HS_SLTCTL_EIC ? '+' : '-');
 	n = 0;
 	bits(b, sizeof(b), &n, "AttnBtn", sta & HS_SLTSTA_ABP);
 	bits(b, sizeof(b), &n, "PowerFlt", sta & HS_SLTSTA_PFD);
@@ -395,14 +663,16 @@ static void print_resources(json_t *d, const char *indent)
 		       s_(r, "kind"), json_integer_value(json_object_get(r, "number")));
 }
 
-static void print_event(json_t *e)
+static void print_event(const struct ctl *c, json_t *e)
 {
 	const char *type = s_(e, "type");
-	double t = (double)json_integer_value(json_object_get(e, "time")) / 1e9;
+	char t[64];
 
-	printf("%6" JSON_INTEGER_FORMAT " %14.6f %-17s %-4s ",
-	       json_integer_value(json_object_get(e, "seq")), t, type,
-	       json_object_get(e, "slot") ? s_(e, "slot") : "");
+	printf("%6" JSON_INTEGER_FORMAT " %s %-17s %-4s ",
+	       json_integer_value(json_object_get(e, "seq")),
+	       when(c, json_integer_value(json_object_get(e, "time")), t,
+		    sizeof(t)),
+	       type, json_object_get(e, "slot") ? s_(e, "slot") : "");
 	if (!strcmp(type, "slot-state"))
 		printf("%s -> %s%s%s", s_(e, "from"), s_(e, "to"),
 		       json_object_get(e, "msg") ? ": " : "",
@@ -430,6 +700,53 @@ static void print_event(json_t *e)
 	putchar('\n');
 }
 
+/* An event field as text, for --property: strings as they are, numbers
+ * in decimal, booleans as true / false; false when absent or nested. */
+static bool field_text(json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
+	else
+		return false;
+	return true;
+}
+
+/*
+ * watch's filters, as udevadm monitor combines its matches: several
+ * values of one option are alternatives (--type slot-state --type
+ * physical), different options must all hold.
+ */
+static bool event_matches(const struct args *a, json_t *e)
+{
+	char buf[512];
+	unsigned i;
+	bool any;
+
+	for (i = 0, any = !a->ntypes; i < a->ntypes && !any; i++)
+		any = !strcmp(s_(e, "type"), a->types[i]);
+	if (!any)
+		return false;
+	for (i = 0, any = !a->nslots; i < a->nslots && !any; i++)
+		any = json_is_string(json_object_get(e, "slot")) &&
+		      !strcmp(s_(e, "slot"), a->slots[i]);
+	if (!any)
+		return false;
+	for (i = 0, any = !a->nprops; i < a->nprops && !any; i++) {
+		const char *eq = strchr(a->props[i], '=');
+		char key[128];
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - a->props[i]),
+			 a->props[i]);
+		any = field_text(json_object_get(e, key), buf, sizeof(buf)) &&
+		      !strcmp(buf, eq + 1);
+	}
+	return any;
+}
+
 /* ---- verbs ---------------------------------------------------------------------- */
 
 static bool confirm(struct ctl *c, const char *question)
@@ -455,7 +772,7 @@ static int v_operator(struct ctl *c, const char *verb, const char *method,
 {
 	json_t *r;
 
-	if (strcmp(verb, "add")) {
+	if (strcmp(verb, "add") && strcmp(verb, "enable")) {
 		json_t *s = call(c, "slot.show", slot_param(slot));
 		char q[512], devs[256] = "";
 		size_t i, n = 0;
@@ -493,20 +810,12 @@ static int v_operator(struct ctl *c, const char *verb, const char *method,
 	return EX_OK;
 }
 
-static int v_watch(struct ctl *c, int argc, char **argv)
+static int v_watch(struct ctl *c, const struct args *a)
 {
-	json_int_t after = -1, count = -1, seen = 0;
+	json_int_t count = a->count, seen = 0;
 	json_t *r, *m;
 
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--after") && i + 1 < argc)
-			after = num_arg("--after", argv[++i]);
-		else if (!strcmp(argv[i], "--count") && i + 1 < argc)
-			count = num_arg("--count", argv[++i]);
-		else
-			die_usage("watch: unknown option '%s'", argv[i]);
-	}
-	r = call(c, "events.subscribe", json_pack("{s:I}", "after", after));
+	r = call(c, "events.subscribe", a->params);
 	if (json_is_true(json_object_get(r, "gap")))
 		fprintf(stderr, "hotswapctl: events before %" JSON_INTEGER_FORMAT
 			" are no longer kept\n",
@@ -515,12 +824,12 @@ static int v_watch(struct ctl *c, int argc, char **argv)
 	while (count != 0 && (m = read_msg(c))) {
 		json_t *e = json_object_get(m, "event");
 
-		if (e) {
+		if (e && event_matches(a, e)) {
 			if (c->json) {
 				json_dumpf(e, stdout, JSON_COMPACT);
 				putchar('\n');
 			} else {
-				print_event(e);
+				print_event(c, e);
 			}
 			fflush(stdout);
 			if (count > 0 && ++seen == count)
@@ -571,6 +880,73 @@ static int v_tree(struct ctl *c, json_t *devs)
 	return EX_OK;
 }
 
+/* lspci -v's line for a function in a slot (from sysfs' slots/N). */
+static void physical_slot(json_t *d, const char *indent)
+{
+	if (json_is_string(json_object_get(d, "slot")))
+		printf("%sPhysical Slot: %s\n", indent, s_(d, "slot"));
+}
+
+static void v_show(struct ctl *c, json_t *r, json_t *devices)
+{
+	char addr[32], link[64], t[64];
+	size_t j;
+	json_t *d;
+
+	slot_address(r, devices, addr, sizeof(addr));
+	printf("slot %s (%s, physical %" JSON_INTEGER_FORMAT ", address %s, "
+	       "bridge %s device %" JSON_INTEGER_FORMAT ")\n",
+	       s_(r, "slot"), s_(r, "kind"),
+	       json_integer_value(json_object_get(r, "number")), addr,
+	       s_(r, "bridge"), json_integer_value(json_object_get(r, "devnum")));
+	printf("  state %s, receptacle %s, occupant %s, condition %s, type %s%s\n",
+	       s_(r, "state"), s_(r, "receptacle"), s_(r, "occupant"),
+	       condition(r), occupant_type(r),
+	       b_(r, "disabled") ? ", disabled by the operator" : "");
+	if (json_is_string(json_object_get(r, "link_speed")))
+		snprintf(link, sizeof(link), "up, %s GT/s x%" JSON_INTEGER_FORMAT,
+			 s_(r, "link_speed"),
+			 json_integer_value(json_object_get(r, "link_width")));
+	else
+		snprintf(link, sizeof(link), "%s", b_(r, "link") ? "up" : "down");
+	printf("  power %s, power indicator %s, attention %s, latch %s, "
+	       "link %s%s\n", b_(r, "power") ? "on" : "off",
+	       s_(r, "power_indicator"), s_(r, "attention"),
+	       json_is_string(json_object_get(r, "latch")) ? s_(r, "latch")
+							    : "none",
+	       link, b_(r, "power_fault") ? ", POWER FAULT" : "");
+	if (json_is_integer(json_object_get(r, "changed"))) {
+		const char *w = when(c, json_integer_value(
+					     json_object_get(r, "changed")),
+				     t, sizeof(t));
+
+		printf("  last state change %s%s\n", w + strspn(w, " "),
+		       c->realtime ? "" : " s (chassis clock)");
+	}
+	if (json_object_get(r, "blue_led"))
+		printf("  blue LED %s\n", b_(r, "blue_led")
+		       ? "ON: safe to extract" : "off");
+	if (*s_(r, "reason") && strcmp(s_(r, "reason"), "-"))
+		printf("  last problem: %s\n", s_(r, "reason"));
+	if (json_object_get(r, "registers"))
+		print_registers(json_object_get(r, "registers"));
+	json_array_foreach(json_object_get(r, "devices"), j, d) {
+		char name[320];
+
+		pci_name(c, d, name, sizeof(name));
+		printf("  %s %s %s%s%s%s\n", s_(d, "bdf"), name, s_(d, "name"),
+		       json_object_get(d, "driver") ? " driver " : "",
+		       json_object_get(d, "driver") ? s_(d, "driver")
+						    : " (no driver)",
+		       b_(d, "blocked") ? " BLOCKED: not authorized "
+					  "(hotswapctl authorize)" : "");
+		physical_slot(d, "      ");
+		print_resources(d, "      ");
+	}
+}
+
+/* ---- the command line ------------------------------------------------------------ */
+
 /* The same duration syntax as hotswapd's configuration (config.c). */
 static int64_t duration_ns(const char *s)
 {
@@ -581,144 +957,373 @@ static int64_t duration_ns(const char *s)
 	return (int64_t)ns;
 }
 
-static int v_sim(struct ctl *c, int argc, char **argv)
+#define BIT(o) (1u << ((o) - O_AFTER))
+
+/* Which verb takes which of the verb options. */
+static const struct verb {
+	const char *name;
+	unsigned opts;
+} verbs[] = {
+	{ "list", 0 }, { "show", 0 }, { "tree", 0 },
+	{ "devices", BIT(O_BLOCKED) },
+	{ "status", 0 },
+	{ "watch", BIT(O_AFTER) | BIT(O_COUNT) | BIT(O_TYPE) | BIT(O_SLOT) |
+		   BIT(O_PROPERTY) },
+	{ "history", BIT(O_SLOT) | BIT(O_AFTER) | BIT(O_LIMIT) },
+	{ "report", 0 }, { "rules", 0 }, { "decisions", 0 },
+	{ "add", 0 }, { "remove", 0 }, { "replace", 0 },
+	{ "attention", BIT(O_TIMEOUT) }, { "led", 0 },
+	{ "enable", 0 }, { "disable", 0 },
+	{ "authorize", BIT(O_SLOT) | BIT(O_PERMANENT) },
+	{ "rebalance", 0 },
+	{ "block", BIT(O_PERMANENT) }, { "generate-policy", 0 }, { "trigger", 0 },
+	{ "sim", BIT(O_SURPRISE) | BIT(O_COUNT) },
+	{ NULL, 0 },
+};
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, O_JSON },
+	{ "yes", no_argument, NULL, O_YES },
+	{ "socket", required_argument, NULL, O_SOCKET },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "after", required_argument, NULL, O_AFTER },
+	{ "count", required_argument, NULL, O_COUNT },
+	{ "limit", required_argument, NULL, O_LIMIT },
+	{ "slot", required_argument, NULL, O_SLOT },
+	{ "type", required_argument, NULL, O_TYPE },
+	{ "property", required_argument, NULL, O_PROPERTY },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "permanent", no_argument, NULL, O_PERMANENT },
+	{ "blocked", no_argument, NULL, O_BLOCKED },
+	{ "surprise", no_argument, NULL, O_SURPRISE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *opt_name(int id)
 {
-	const char *what = argc ? argv[0] : NULL;
-	json_t *p = NULL, *r;
+	for (const struct option *o = long_opts; o->name; o++)
+		if (o->val == id)
+			return o->name;
+	return "?";
+}
 
-	if (!what)
-		die_usage("sim: which action? (catalog, insert, pull, button, "
-			  "latch, fault, advance, dma, traffic)");
-	if (!strcmp(what, "catalog")) {
-		size_t i;
-		json_t *e;
+static void add_filter(const char **v, unsigned *n, const char *opt,
+		       const char *val)
+{
+	if (*n == MAX_FILTERS)
+		die_usage("--%s: at most %d", opt, MAX_FILTERS);
+	v[(*n)++] = val;
+}
 
-		r = call(c, "sim.catalog", NULL);
-		if (c->json)
-			print_json(r);
-		else
-			json_array_foreach(r, i, e)
-				printf("%-22s %s\n", s_(e, "card"),
-				       s_(e, "description"));
-		json_decref(r);
-		return EX_OK;
+/*
+ * Options may stand before or after the verb (getopt_long permutes);
+ * each verb option is checked against the verb afterwards, so a wrong
+ * or unknown option is a usage error before the daemon is contacted.
+ */
+static void parse(struct ctl *c, struct args *a, int argc, char **argv)
+{
+	const struct verb *v;
+	int o;
+
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":yhV", long_opts, NULL)) != -1) {
+		if (o >= O_AFTER) {
+			if ((a->seen & BIT(o)) && o != O_TYPE && o != O_PROPERTY &&
+			    !(o == O_SLOT && a->nslots))
+				die_usage("--%s given twice", opt_name(o));
+			a->seen |= BIT(o);
+		}
+		switch (o) {
+		case O_JSON:
+			c->json = true;
+			break;
+		case O_YES:
+			c->yes = true;
+			break;
+		case O_SOCKET:
+			c->socket = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			exit(EX_OK);
+		case O_VERSION:
+			printf("hotswapctl (hotswap) %s\n", HOTSWAP_VERSION);
+			exit(EX_OK);
+		case O_AFTER:
+			a->after = num_arg("--after", optarg);
+			break;
+		case O_COUNT:
+			a->count = num_arg("--count", optarg);
+			break;
+		case O_LIMIT:
+			a->limit = num_arg("--limit", optarg);
+			break;
+		case O_SLOT:
+			a->slot = optarg;
+			add_filter(a->slots, &a->nslots, "slot", optarg);
+			break;
+		case O_TYPE:
+			add_filter(a->types, &a->ntypes, "type", optarg);
+			break;
+		case O_PROPERTY:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				die_usage("--property wants KEY=VALUE, got '%s'",
+					  optarg);
+			add_filter(a->props, &a->nprops, "property", optarg);
+			break;
+		case O_TIMEOUT:
+			a->timeout_ns = duration_ns(optarg);
+			if (a->timeout_ns <= 0)
+				die_usage("--timeout wants a positive duration");
+			break;
+		case O_PERMANENT:
+		case O_BLOCKED:
+		case O_SURPRISE:
+			break;
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			die_usage("unknown option '%s'", argv[optind - 1]);
+		}
 	}
-	if (!strcmp(what, "insert") && argc == 3)
-		p = json_pack("{s:s, s:s}", "slot", argv[1], "card", argv[2]);
-	else if (!strcmp(what, "pull") && (argc == 2 ||
-		 (argc == 3 && !strcmp(argv[2], "--surprise"))))
-		p = json_pack("{s:s, s:b}", "slot", argv[1], "surprise",
-			      argc == 3);
-	else if ((!strcmp(what, "button") || !strcmp(what, "fault")) &&
-		 argc == 2)
-		p = slot_param(argv[1]);
-	else if (!strcmp(what, "latch") && argc == 3 &&
-		 (!strcmp(argv[2], "open") || !strcmp(argv[2], "close")))
-		p = json_pack("{s:s, s:b}", "slot", argv[1], "open",
-			      !strcmp(argv[2], "open"));
-	else if (!strcmp(what, "advance") && argc == 2)
-		p = json_pack("{s:I}", "ns", (json_int_t)duration_ns(argv[1]));
-	else if ((!strcmp(what, "dma") || !strcmp(what, "traffic")) &&
-		 (argc == 2 || (argc == 4 && !strcmp(argv[2], "--count"))))
-		p = json_pack("{s:s, s:I}", !strcmp(what, "dma") ? "slot"
-								 : "device",
-			      argv[1], "count",
-			      (json_int_t)(argc == 4 ? num_arg("--count", argv[3])
-						     : !strcmp(what, "dma") ? 16
-									    : 8));
+	if (optind == argc)
+		die_usage("which verb? (list, show, add, remove, ...)");
+	a->verb = argv[optind];
+	a->pos = argv + optind + 1;
+	a->npos = argc - optind - 1;
+	for (v = verbs; v->name && strcmp(v->name, a->verb); v++)
+		;
+	if (!v->name)
+		die_usage("unknown verb '%s'", a->verb);
+	for (o = O_AFTER; o <= O_SURPRISE; o++)
+		if ((a->seen & BIT(o)) && !(v->opts & BIT(o)))
+			die_usage("%s: no option --%s", a->verb, opt_name(o));
+}
+
+static void need(const struct args *a, int n, const char *args)
+{
+	if (a->npos != n)
+		die_usage("%s: usage: hotswapctl %s%s%s", a->verb, a->verb,
+			  *args ? " " : "", args);
+}
+
+static bool is_indicator(const char *m)
+{
+	return !strcmp(m, "on") || !strcmp(m, "off") || !strcmp(m, "blink") ||
+	       !strcmp(m, "locate");
+}
+
+/*
+ * led SLOT SPEC: the indicator functions of cfgadm's -x led=...,mode=...
+ * and ledctl's attn=MODE.  Only the attention indicator is the
+ * operator's: the power indicator and the blue LED follow the slot's
+ * state (PCIe Base 6.7.1.1; PICMG 2.1 4.4), so they are refused here.
+ */
+static const char *led_mode(const char *spec)
+{
+	static char mode[16];
+	const char *m = NULL;
+
+	if (!strncmp(spec, "attn=", 5))
+		m = spec + 5;
+	else if (!strncmp(spec, "led=attn,mode=", 14))
+		m = spec + 14;
+	else if (!strncmp(spec, "power=", 6) || !strncmp(spec, "led=power", 9) ||
+		 !strncmp(spec, "blue=", 5) || !strncmp(spec, "led=blue", 8))
+		die_usage("led: '%s': the power indicator and the blue LED "
+			  "follow the slot's state; only attn is set by the "
+			  "operator", spec);
 	else
-		die_usage("sim %s: wrong arguments (see hotswapctl --help)",
-			  what);
-	{
-		char method[32];
+		die_usage("led: '%s' is not attn=MODE or led=attn,mode=MODE",
+			  spec);
+	if (!is_indicator(m))
+		die_usage("led: mode '%s' is not on, off, blink or locate", m);
+	snprintf(mode, sizeof(mode), "%s", m);
+	return mode;
+}
 
-		snprintf(method, sizeof(method), "sim.%s", what);
-		r = call(c, method, p);
+/* The request a verb makes, checked and built before connecting. */
+static void prepare(struct args *a)
+{
+	const char *v = a->verb;
+	char **p = a->pos;
+
+	if (!strcmp(v, "list") || !strcmp(v, "tree") || !strcmp(v, "devices") ||
+	    !strcmp(v, "status") || !strcmp(v, "report") ||
+	    !strcmp(v, "rules") || !strcmp(v, "decisions") ||
+	    !strcmp(v, "rebalance") || !strcmp(v, "generate-policy") ||
+	    !strcmp(v, "trigger")) {
+		need(a, 0, "");
+		/* USBGuard's list-devices --blocked. */
+		if (a->seen & BIT(O_BLOCKED))
+			a->params = json_pack("{s:b}", "blocked", 1);
+	} else if (!strcmp(v, "block")) {
+		need(a, 1, "DEVICE [--permanent]");
+		a->method = "device.block";
+		a->params = json_pack("{s:s}", "device", p[0]);
+		if (a->seen & BIT(O_PERMANENT))
+			json_object_set_new(a->params, "permanent", json_true());
+	} else if (!strcmp(v, "show")) {
+		need(a, 1, "SLOT");
+		a->method = "slot.show";
+		a->params = slot_param(p[0]);
+	} else if (!strcmp(v, "watch")) {
+		need(a, 0, "[--after SEQ] [--count N] [--type T] [--slot S] "
+			   "[--property K=V]");
+		a->method = "events.subscribe";
+		a->params = json_pack("{s:I}", "after", (json_int_t)(
+			a->seen & BIT(O_AFTER) ? a->after : -1));
+		if (!(a->seen & BIT(O_COUNT)))
+			a->count = -1;
+	} else if (!strcmp(v, "history")) {
+		need(a, 0, "[--slot S] [--after SEQ] [--limit N]");
+		a->method = "events.history";
+		a->params = json_object();
+		if (a->slot)
+			json_object_set_new(a->params, "slot", json_string(a->slot));
+		if (a->seen & BIT(O_AFTER))
+			json_object_set_new(a->params, "after",
+					    json_integer(a->after));
+		if (a->seen & BIT(O_LIMIT))
+			json_object_set_new(a->params, "limit",
+					    json_integer(a->limit));
+	} else if (!strcmp(v, "add") || !strcmp(v, "remove") ||
+		   !strcmp(v, "replace") || !strcmp(v, "disable") ||
+		   !strcmp(v, "enable")) {
+		need(a, 1, "SLOT");
+	} else if (!strcmp(v, "attention") || !strcmp(v, "led")) {
+		const char *mode;
+
+		if (!strcmp(v, "led")) {
+			need(a, 2, "SLOT attn=on|off|blink|locate");
+			mode = led_mode(p[1]);
+		} else {
+			need(a, 2, "SLOT on|off|blink|locate [--timeout DURATION]");
+			mode = p[1];
+			if (!is_indicator(mode))
+				die_usage("attention: '%s' is not on, off, blink "
+					  "or locate", mode);
+			if (a->timeout_ns && strcmp(mode, "locate"))
+				die_usage("attention: --timeout goes with locate");
+		}
+		/* ledctl's locate: a blink the daemon ends after timeout_ns. */
+		a->method = "slot.attention";
+		a->params = json_pack("{s:s, s:s}", "slot", p[0], "indicator",
+				      mode);
+		if (a->timeout_ns)
+			json_object_set_new(a->params, "timeout_ns",
+					    json_integer(a->timeout_ns));
+	} else if (!strcmp(v, "authorize")) {
+		if (a->npos > 1 || (a->npos == 1) == !!a->slot)
+			die_usage("authorize: usage: hotswapctl authorize "
+				  "DEVICE|--slot SLOT [--permanent]");
+		a->method = "authorize";
+		a->params = json_object();
+		json_object_set_new(a->params, a->slot ? "slot" : "device",
+				    json_string(a->slot ? a->slot : p[0]));
+		if (a->seen & BIT(O_PERMANENT))
+			json_object_set_new(a->params, "permanent", json_true());
+	} else {
+		const char *w = a->npos ? p[0] : NULL;
+		int n = a->npos;
+		static char method[32];
+
+		if (!w)
+			die_usage("sim: which action? (catalog, insert, pull, "
+				  "button, latch, fault, advance, dma, traffic)");
+		if ((a->seen & BIT(O_SURPRISE)) && strcmp(w, "pull"))
+			die_usage("sim %s: no option --surprise", w);
+		if ((a->seen & BIT(O_COUNT)) && strcmp(w, "dma") &&
+		    strcmp(w, "traffic"))
+			die_usage("sim %s: no option --count", w);
+		if (!strcmp(w, "catalog") && n == 1)
+			;
+		else if (!strcmp(w, "insert") && n == 3)
+			a->params = json_pack("{s:s, s:s}", "slot", p[1], "card",
+					      p[2]);
+		else if (!strcmp(w, "pull") && n == 2)
+			a->params = json_pack("{s:s, s:b}", "slot", p[1],
+					      "surprise",
+					      !!(a->seen & BIT(O_SURPRISE)));
+		else if ((!strcmp(w, "button") || !strcmp(w, "fault")) && n == 2)
+			a->params = slot_param(p[1]);
+		else if (!strcmp(w, "latch") && n == 3 &&
+			 (!strcmp(p[2], "open") || !strcmp(p[2], "close")))
+			a->params = json_pack("{s:s, s:b}", "slot", p[1], "open",
+					      !strcmp(p[2], "open"));
+		else if (!strcmp(w, "advance") && n == 2)
+			a->params = json_pack("{s:I}", "ns",
+					      (json_int_t)duration_ns(p[1]));
+		else if ((!strcmp(w, "dma") || !strcmp(w, "traffic")) && n == 2)
+			a->params = json_pack(
+				"{s:s, s:I}", !strcmp(w, "dma") ? "slot" : "device",
+				p[1], "count", (json_int_t)(
+					a->seen & BIT(O_COUNT) ? a->count
+					: !strcmp(w, "dma") ? 16 : 8));
+		else
+			die_usage("sim %s: wrong arguments (see hotswapctl "
+				  "--help)", w);
+		snprintf(method, sizeof(method), "sim.%s", w);
+		a->method = method;
 	}
-	if (c->json)
+}
+
+static void print_sim(struct ctl *c, const char *what, json_t *r)
+{
+	size_t i;
+	json_t *e;
+
+	if (c->json) {
 		print_json(r);
-	else if (!strcmp(what, "advance"))
-		printf("clock at %.6f s\n",
-		       (double)json_integer_value(json_object_get(r, "chassis_time")) / 1e9);
-	else if (!strcmp(what, "dma"))
-		printf("%" JSON_INTEGER_FORMAT " DMA attempts, %" JSON_INTEGER_FORMAT
+	} else if (!strcmp(what, "catalog")) {
+		json_array_foreach(r, i, e)
+			printf("%-22s %s\n", s_(e, "card"), s_(e, "description"));
+	} else if (!strcmp(what, "advance")) {
+		printf("clock at %.6f s\n", (double)json_integer_value(
+			json_object_get(r, "chassis_time")) / 1e9);
+	} else if (!strcmp(what, "dma")) {
+		json_int_t n = json_integer_value(json_object_get(r, "attempts"));
+
+		printf("%" JSON_INTEGER_FORMAT " DMA attempt%s, %" JSON_INTEGER_FORMAT
 		       " blocked, %" JSON_INTEGER_FORMAT " reached memory\n",
-		       json_integer_value(json_object_get(r, "attempts")),
+		       n, n == 1 ? "" : "s",
 		       json_integer_value(json_object_get(r, "blocked")),
 		       json_integer_value(json_object_get(r, "through")));
-	else if (!strcmp(what, "traffic"))
-		printf("%" JSON_INTEGER_FORMAT " requests submitted, %"
-		       JSON_INTEGER_FORMAT " in flight\n",
-		       json_integer_value(json_object_get(r, "submitted")),
+	} else if (!strcmp(what, "traffic")) {
+		json_int_t n = json_integer_value(json_object_get(r, "submitted"));
+
+		printf("%" JSON_INTEGER_FORMAT " request%s submitted, %"
+		       JSON_INTEGER_FORMAT " in flight\n", n, n == 1 ? "" : "s",
 		       json_integer_value(json_object_get(r, "in_flight")));
-	else
+	} else {
 		printf("slot %s: %s%s%s\n", s_(r, "slot"),
 		       b_(r, "present") ? "card " : "empty",
 		       b_(r, "present") ? s_(r, "card") : "",
 		       b_(r, "latch_open") ? ", latch open" : "");
-	json_decref(r);
-	return EX_OK;
-}
-
-static void need(int argc, int n, const char *verb, const char *args)
-{
-	if (argc != n)
-		die_usage("%s: usage: hotswapctl %s %s", verb, verb, args);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	struct ctl c = { 0 };
+	struct args a = { 0 };
 	const char *verb;
-	json_t *r;
-	int i;
+	json_t *r = NULL, *devs = NULL;
+	char e1[512], e2[512];
+	size_t j;
+	json_t *d;
 
 	c.socket = getenv("HOTSWAP_SOCKET");
 	if (!c.socket || !*c.socket)
 		c.socket = HOTSWAP_SOCKET_DEFAULT;
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
-			c.json = true;
-		else if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y"))
-			c.yes = true;
-		else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
-			c.socket = argv[++i];
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return EX_OK;
-		} else
-			die_usage("unknown option '%s'", argv[i]);
-	}
-	if (i == argc)
-		die_usage("which verb? (list, show, add, remove, ...)");
-	verb = argv[i++];
-	argc -= i;
-	argv += i;
-	/* Options may also follow the verb. */
-	for (int j = 0; j < argc; j++)
-		if (!strcmp(argv[j], "--json") || !strcmp(argv[j], "--yes")) {
-			if (argv[j][2] == 'j')
-				c.json = true;
-			else
-				c.yes = true;
-			memmove(&argv[j], &argv[j + 1],
-				(size_t)(argc - j - 1) * sizeof(*argv));
-			argc--;
-			j--;
-		}
-	static const char *const verbs[] = {
-		"list", "show", "tree", "devices", "status", "watch", "history",
-		"report", "rules", "decisions", "add", "remove", "replace",
-		"attention", "enable", "disable", "authorize", "rebalance",
-		"sim", NULL,
-	};
-	for (i = 0; verbs[i] && strcmp(verbs[i], verb); i++)
-		;
-	if (!verbs[i])
-		die_usage("unknown verb '%s'", verb);
+	parse(&c, &a, argc, argv);
+	prepare(&a);
+	verb = a.verb;
+
 	signal(SIGPIPE, SIG_IGN);
 	connect_daemon(&c);
-	json_decref(c.hello);   /* only its protocol number was needed */
+	json_decref(c.hello);   /* its protocol number and clock were needed */
 	c.hello = NULL;
 	if (!c.json && (!strcmp(verb, "show") || !strcmp(verb, "tree") ||
 			!strcmp(verb, "devices"))) {
@@ -729,59 +1334,24 @@ int main(int argc, char **argv)
 	}
 
 	if (!strcmp(verb, "list")) {
-		need(argc, 0, verb, "");
 		r = call(&c, "slot.list", NULL);
-		c.json ? print_json(r) : print_slots(r);
-	} else if (!strcmp(verb, "show")) {
-		size_t j;
-		json_t *d;
-
-		need(argc, 1, verb, "SLOT");
-		r = call(&c, "slot.show", slot_param(argv[0]));
+		sort_slots(r);
 		if (c.json) {
 			print_json(r);
 		} else {
-			printf("slot %s (%s, physical %" JSON_INTEGER_FORMAT
-			       ", bridge %s device %" JSON_INTEGER_FORMAT ")\n",
-			       s_(r, "slot"), s_(r, "kind"),
-			       json_integer_value(json_object_get(r, "number")),
-			       s_(r, "bridge"),
-			       json_integer_value(json_object_get(r, "devnum")));
-			printf("  state %s, receptacle %s, occupant %s%s\n",
-			       s_(r, "state"), s_(r, "receptacle"),
-			       s_(r, "occupant"),
-			       b_(r, "disabled") ? ", disabled by the operator" : "");
-			printf("  power %s, power indicator %s, attention %s, "
-			       "latch %s, link %s%s\n",
-			       b_(r, "power") ? "on" : "off",
-			       s_(r, "power_indicator"), s_(r, "attention"),
-			       s_(r, "latch"), b_(r, "link") ? "up" : "down",
-			       b_(r, "power_fault") ? ", POWER FAULT" : "");
-			if (json_object_get(r, "blue_led"))
-				printf("  blue LED %s\n", b_(r, "blue_led")
-				       ? "ON: safe to extract" : "off");
-			if (*s_(r, "reason") && strcmp(s_(r, "reason"), "-"))
-				printf("  last problem: %s\n", s_(r, "reason"));
-			if (json_object_get(r, "registers"))
-				print_registers(json_object_get(r, "registers"));
-			json_array_foreach(json_object_get(r, "devices"), j, d) {
-				char name[320];
-
-				pci_name(&c, d, name, sizeof(name));
-				printf("  %s %s %s%s%s\n", s_(d, "bdf"), name,
-				       s_(d, "name"),
-				       json_object_get(d, "driver") ? " driver " : "",
-				       json_object_get(d, "driver") ? s_(d, "driver")
-								    : " (no driver)");
-				print_resources(d, "      ");
-			}
+			devs = call(&c, "device.list", NULL);
+			print_slots(r, devs);
+		}
+	} else if (!strcmp(verb, "show")) {
+		r = call(&c, a.method, a.params);
+		if (c.json) {
+			print_json(r);
+		} else {
+			devs = call(&c, "device.list", NULL);
+			v_show(&c, r, devs);
 		}
 	} else if (!strcmp(verb, "tree") || !strcmp(verb, "devices")) {
-		size_t j;
-		json_t *d;
-
-		need(argc, 0, verb, "");
-		r = call(&c, "device.list", NULL);
+		r = call(&c, "device.list", a.params);
 		if (c.json)
 			print_json(r);
 		else if (!strcmp(verb, "tree"))
@@ -797,10 +1367,10 @@ int main(int argc, char **argv)
 				       json_object_get(d, "driver") ? " driver " : "",
 				       json_object_get(d, "driver") ? s_(d, "driver") : "",
 				       b_(d, "blocked") ? " BLOCKED" : "");
+				physical_slot(d, "    ");
 				print_resources(d, "    ");
 			}
 	} else if (!strcmp(verb, "status")) {
-		need(argc, 0, verb, "");
 		r = call(&c, "status", NULL);
 		if (c.json)
 			print_json(r);
@@ -809,44 +1379,25 @@ int main(int argc, char **argv)
 			       "%" JSON_INTEGER_FORMAT " slots, %"
 			       JSON_INTEGER_FORMAT " devices, last event %"
 			       JSON_INTEGER_FORMAT "\n",
-			       s_(r, "socket"), s_(r, "chassis"), s_(r, "clock"),
+			       esc(s_(r, "socket"), e1, sizeof(e1)),
+			       esc(s_(r, "chassis"), e2, sizeof(e2)),
+			       s_(r, "clock"),
 			       (double)json_integer_value(json_object_get(r, "chassis_time")) / 1e9,
 			       json_integer_value(json_object_get(r, "slots")),
 			       json_integer_value(json_object_get(r, "devices")),
 			       json_integer_value(json_object_get(r, "seq")));
 	} else if (!strcmp(verb, "watch")) {
-		return v_watch(&c, argc, argv);
+		return v_watch(&c, &a);
 	} else if (!strcmp(verb, "history")) {
-		json_t *p = json_object(), *e;
-		size_t j;
-
-		for (int k = 0; k < argc; k++) {
-			if (!strcmp(argv[k], "--slot") && k + 1 < argc)
-				json_object_set_new(p, "slot", json_string(argv[++k]));
-			else if (!strcmp(argv[k], "--after") && k + 1 < argc) {
-				k++;
-				json_object_set_new(p, "after", json_integer(
-					num_arg("--after", argv[k])));
-			}
-			else if (!strcmp(argv[k], "--limit") && k + 1 < argc) {
-				k++;
-				json_object_set_new(p, "limit", json_integer(
-					num_arg("--limit", argv[k])));
-			}
-			else
-				die_usage("history: unknown option '%s'", argv[k]);
-		}
-		r = call(&c, "events.history", p);
+		r = call(&c, a.method, a.params);
 		if (c.json)
 			print_json(r);
 		else
-			json_array_foreach(r, j, e)
-				print_event(e);
+			json_array_foreach(r, j, d)
+				print_event(&c, d);
 	} else if (!strcmp(verb, "report")) {
-		size_t j;
 		json_t *s;
 
-		need(argc, 0, verb, "");
 		r = call(&c, "report", NULL);
 		if (c.json) {
 			print_json(r);
@@ -875,85 +1426,90 @@ int main(int argc, char **argv)
 			}
 		}
 	} else if (!strcmp(verb, "rules")) {
-		size_t j;
-		json_t *e;
-
 		r = call(&c, "policy.rules", NULL);
 		if (c.json) {
 			print_json(r);
 		} else {
-			json_array_foreach(json_object_get(r, "rules"), j, e)
-				printf("%s\n", json_string_value(e));
+			json_array_foreach(json_object_get(r, "rules"), j, d)
+				printf("%s\n", json_string_value(d));
 			printf("# default for inserted cards: %s\n"
 			       "# default for cards present at start: %s\n",
 			       s_(r, "default_inserted"), s_(r, "default_present"));
 		}
 	} else if (!strcmp(verb, "decisions")) {
-		size_t j;
-		json_t *e;
-
 		r = call(&c, "policy.decisions", NULL);
 		if (c.json)
 			print_json(r);
 		else
-			json_array_foreach(r, j, e)
+			json_array_foreach(r, j, d)
 				printf("%-5s %-6s %s %s: %s\n",
-				       json_object_get(e, "slot") ? s_(e, "slot") : "",
-				       s_(e, "target"), s_(e, "bdf"), s_(e, "ids"),
-				       s_(e, "why"));
+				       json_object_get(d, "slot") ? s_(d, "slot") : "",
+				       s_(d, "target"), s_(d, "bdf"), s_(d, "ids"),
+				       s_(d, "why"));
 	} else if (!strcmp(verb, "add") || !strcmp(verb, "remove") ||
 		   !strcmp(verb, "replace") || !strcmp(verb, "disable") ||
 		   !strcmp(verb, "enable")) {
 		char method[32];
 
-		need(argc, 1, verb, "SLOT");
 		snprintf(method, sizeof(method), "slot.%s", verb);
-		return v_operator(&c, !strcmp(verb, "enable") ? "add" : verb,
-				  method, argv[0]);
-	} else if (!strcmp(verb, "attention")) {
-		need(argc, 2, verb, "SLOT on|off|blink");
-		r = call(&c, "slot.attention",
-			 json_pack("{s:s, s:s}", "slot", argv[0], "indicator",
-				   argv[1]));
+		return v_operator(&c, verb, method, a.pos[0]);
+	} else if (!strcmp(verb, "attention") || !strcmp(verb, "led")) {
+		r = call(&c, a.method, a.params);
 		if (c.json)
 			print_json(r);
 		else
 			printf("slot %s: attention indicator %s\n",
 			       s_(r, "slot"), s_(r, "attention"));
 	} else if (!strcmp(verb, "authorize")) {
-		json_t *p = json_object(), *e;
-		size_t j;
-
-		for (int k = 0; k < argc; k++) {
-			if (!strcmp(argv[k], "--permanent"))
-				json_object_set_new(p, "permanent", json_true());
-			else if (!strcmp(argv[k], "--slot") && k + 1 < argc)
-				json_object_set_new(p, "slot", json_string(argv[++k]));
-			else if (argv[k][0] != '-' && !json_object_get(p, "device"))
-				json_object_set_new(p, "device", json_string(argv[k]));
-			else
-				die_usage("authorize: usage: hotswapctl authorize "
-					  "DEVICE|--slot SLOT [--permanent]");
-		}
-		r = call(&c, "authorize", p);
+		r = call(&c, a.method, a.params);
 		if (c.json)
 			print_json(r);
 		else
-			json_array_foreach(r, j, e)
-				printf("%s: %s%s%s\n", s_(e, "bdf"), s_(e, "result"),
-				       json_object_get(e, "driver") ? "; driver " : "",
-				       json_object_get(e, "driver") ? s_(e, "driver") : "");
+			json_array_foreach(r, j, d)
+				printf("%s: %s%s%s\n", s_(d, "bdf"), s_(d, "result"),
+				       json_object_get(d, "driver") ? "; driver " : "",
+				       json_object_get(d, "driver") ? s_(d, "driver") : "");
+	} else if (!strcmp(verb, "block")) {
+		r = call(&c, a.method, a.params);
+		if (c.json)
+			print_json(r);
+		else
+			printf("%s%s%s: blocked (no driver, no decode, no bus "
+			       "mastering) until hotswapctl authorize\n",
+			       s_(r, "bdf"), json_object_get(r, "name") ? " " : "",
+			       json_object_get(r, "name") ? s_(r, "name") : "");
+	} else if (!strcmp(verb, "generate-policy")) {
+		r = call(&c, "policy.generate", NULL);
+		if (c.json) {
+			print_json(r);
+		} else {
+			printf("# hotswap rules generated from the cards present "
+			       "(docs/policy.md)\n");
+			json_array_foreach(json_object_get(r, "rules"), j, d)
+				printf("%s\n", json_string_value(d));
+		}
+	} else if (!strcmp(verb, "trigger")) {
+		json_int_t n;
+
+		r = call(&c, "agents.trigger", NULL);
+		n = json_integer_value(json_object_get(r, "triggered"));
+		if (c.json)
+			print_json(r);
+		else
+			printf("%" JSON_INTEGER_FORMAT " add event%s replayed to "
+			       "the agents\n", n, n == 1 ? "" : "s");
 	} else if (!strcmp(verb, "rebalance")) {
-		need(argc, 0, verb, "");
 		r = call(&c, "rebalance", NULL);
 		if (c.json)
 			print_json(r);
 		else
 			printf("%s\n", s_(r, "result"));
 	} else {
-		return v_sim(&c, argc, argv);
+		r = call(&c, a.method, a.params);
+		print_sim(&c, a.pos[0], r);
 	}
 	json_decref(r);
+	json_decref(devs);
 	if (c.pacc)
 		pci_cleanup(c.pacc);
 	return EX_OK;

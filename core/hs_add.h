@@ -8,6 +8,7 @@
 
 #include "hs_tree.h"
 #include "hs_txn.h"
+
 /* Scan the slot's bus in the open transaction, bus numbers
  * from the bridge's free range (-HS_ENOSPC with msg when short). */
 int hs_scan_slot(struct hs_core *core, struct hs_dev *bridge, int devnum,

@@ -8,6 +8,7 @@
 #define HOTSWAP_CORE_DRIVER_H
 
 #include "hs_tree.h"
+
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge);
 /* Shutting down: removals still quiescing end with -HS_ECANCELED. */
 void hs_cancel_removals(struct hs_core *core);

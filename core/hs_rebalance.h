@@ -8,6 +8,7 @@
 
 #include "hs_tree.h"
 #include "hs_txn.h"
+
 /* The card below bridge does not fit (core->add_short): plan a new
  * assignment under the policy and start it; 0: done() will be called.
  * Otherwise nothing changed and msg says why (what would have to move). */

@@ -8,6 +8,7 @@
 #define HOTSWAP_CORE_RESOURCE_H
 
 #include "hs_tree.h"
+
 int hs_assign_boot(struct hs_core *core);
 /* Place (except the kinds in the placed mask: a rebalance did those)
  * and program the functions the open transaction added below bridge.

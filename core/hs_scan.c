@@ -586,6 +586,18 @@ disable:
 	return wr(core, bdf, PCI_COMMAND, 2, 0);
 }
 
+void hs_scan_hint_id(struct hs_core *core, hs_bdf_t bdf, uint32_t id)
+{
+	core->id_hint = true;
+	core->id_hint_bdf = bdf;
+	core->id_hint_val = id;
+}
+
+void hs_scan_hint_clear(struct hs_core *core)
+{
+	core->id_hint = false;
+}
+
 int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 		struct hs_dev *parent, unsigned busno, struct bus_alloc *ba)
 {
@@ -610,8 +622,12 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 			continue; /* another slot of a multi-slot bus */
 		if (existing(core, parent, b0))
 			continue; /* already running: never touched */
-		if ((rc = rd(core, b0, PCI_VENDOR, 4, &id)))
+		if (core->id_hint && core->id_hint_bdf == b0) {
+			id = core->id_hint_val; /* read by the readiness poll */
+			core->id_hint = false;
+		} else if ((rc = rd(core, b0, PCI_VENDOR, 4, &id))) {
 			return rc;
+		}
 		/* Nobody there reads all ones; ask once more before believing
 		 * it, so one lost completion does not lose a card. */
 		if ((id & 0xffff) == 0xffff &&

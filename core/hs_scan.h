@@ -7,6 +7,7 @@
 #define HOTSWAP_CORE_SCAN_H
 
 #include "hs_tree.h"
+
 struct bus_alloc {
 	unsigned next;    /* next free bus number */
 	unsigned limit;   /* last usable */
@@ -17,5 +18,10 @@ struct bus_alloc {
  * are linked and logged in the open transaction. */
 int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 		struct hs_dev *parent, unsigned busno, struct bus_alloc *ba);
+/* The ID register at bdf read a moment ago (the slot's readiness poll):
+ * the next scan takes it instead of reading again.  Valid only until
+ * hs_scan_hint_clear; set it just around a synchronous hot-add. */
+void hs_scan_hint_id(struct hs_core *core, hs_bdf_t bdf, uint32_t id);
+void hs_scan_hint_clear(struct hs_core *core);
 
 #endif /* HOTSWAP_CORE_SCAN_H */

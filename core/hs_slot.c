@@ -19,6 +19,7 @@
 #include "hs_tree.h"
 #include "hs_driver.h"
 #include "hs_add.h"
+#include "hs_scan.h"
 #include "hs_slot.h"
 
 enum step {
@@ -567,15 +568,26 @@ static void link_step(struct hs_slot *s)
 	arm(s, s->d.link_wait);
 }
 
-static void config_step(struct hs_slot *s)
+/* id: what the readiness poll just read at function 0 (0: nothing). */
+static void config_step(struct hs_slot *s, uint32_t id)
 {
 	struct hs_hpc *h = s->hpc;
+	unsigned bus;
+	int rc;
 
 	s->step = STEP_CONFIG;
+	/* The scan need not read the ID again if it runs now; a hot-add
+	 * that waits for a removal reads it when it runs. */
+	if (id && hs_dev_secondary_bus(h->bridge, &bus) == 0)
+		hs_scan_hint_id(h->core,
+				HS_BDF(HS_BDF_SEG(h->bridge->bdf), bus,
+				       s->d.devnum, 0), id);
 	/* Waits behind a removal on the same bus, then runs; the result
 	 * is latched by add_done. */
-	if (hs_core_hot_add_slot_async(h->core, h->bridge, s->d.devnum,
-				       add_done, s) == -HS_ENOMEM)
+	rc = hs_core_hot_add_slot_async(h->core, h->bridge, s->d.devnum,
+					add_done, s);
+	hs_scan_hint_clear(h->core);
+	if (rc == -HS_ENOMEM)
 		fail_enable(s, "out of memory");
 }
 
@@ -591,7 +603,7 @@ static void ready_step(struct hs_slot *s)
 	rc = hs_hpc_cfg_read(s->hpc, s->index, 0, 0, 4, &id);
 	if (rc == 0 && (id & 0xffff) != 0xffff && (id & 0xffff) != 0x0001 &&
 	    (id & 0xffff) != 0) {
-		config_step(s);
+		config_step(s, id);
 		return;
 	}
 	if (now_of(s) >= s->ready_deadline) {

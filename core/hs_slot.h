@@ -8,6 +8,7 @@
 #define HOTSWAP_CORE_SLOT_H
 
 #include "hs_tree.h"
+
 void hs_slots_destroy(struct hs_core *core);
 /* Why the controller on d may not be renumbered now (NULL: it may):
  * the rebalancer's upcall. */

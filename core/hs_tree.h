@@ -16,6 +16,7 @@
 #include "hotswap/cfg.h"
 #include "hotswap/util.h"
 #include "hotswap/timer.h"
+
 /* Config header offsets the core uses (PCI 3.0 6.1, PCI-PCI Bridge 3.2). */
 #define PCI_VENDOR        0x00
 #define PCI_COMMAND       0x04
@@ -278,6 +279,11 @@ struct hs_core {
 	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
 	struct hs_dev *scan_top;
 	int scan_dev;
+	/* The Vendor/Device ID the slot's readiness poll just read at
+	 * id_hint_bdf (hs_scan_hint_id), for the scan's first look. */
+	bool id_hint;
+	hs_bdf_t id_hint_bdf;
+	uint32_t id_hint_val;
 
 	/* Slots (hs_slot.c). */
 	struct hs_hpc *hpcs;

@@ -8,6 +8,7 @@
 #define HOTSWAP_CORE_TXN_H
 
 #include "hs_tree.h"
+
 struct hs_txn_mark hs_txn_mark(struct hs_core *core);
 void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m);
 int hs_txn_commit(struct hs_core *core);

@@ -17,6 +17,11 @@
 
 #include "hotswap/core.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 extern const struct hs_driver simnet_driver;
 extern const struct hs_driver simstor_driver;
 
@@ -51,5 +56,9 @@ void simcard_fail_next_probe(int rc);
 void simcard_set_stop_veto(struct hs_dev *dev, const char *reason);
 bool simcard_stopped(const struct hs_dev *dev);
 void simcard_fail_next_start(int rc);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

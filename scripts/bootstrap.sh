@@ -11,6 +11,8 @@ set -eu
 # instructions of one hot-add with callgrind (bench/bench_scaling.sh).
 # clang, clang-tools, libclang-rt-14-dev: make check's clang build,
 # scan-build and the libFuzzer harnesses (docs/testing.md).
+# busybox-static: the Linux test guest's initramfs (scripts/linux-guest.sh);
+# libudev-dev: the Linux back-end's device events (platforms/linux).
 # One package a line: each feature adds its own.
 PKGS="
 build-essential cmake pkgconf python3
@@ -19,7 +21,20 @@ gcc-multilib qemu-system-x86
 gcc-aarch64-linux-gnu qemu-system-arm
 valgrind
 clang clang-tools libclang-rt-14-dev
+libudev-dev busybox-static
 "
+# The HTTP endpoint (libmicrohttpd) and its tests: headless chromium,
+# prometheus (promtool and a server for the fleet test), wrk (make bench).
+PKGS="$PKGS
+libmicrohttpd-dev chromium prometheus wrk
+"
+# node and npm for playwright-core (tests/web), unless node is there already.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+
+# Issue #19: systemd-analyze (the unit's security score, tests/cli/install.sh)
+# and pciutils' lspci (an independent reader of the simulator's
+# configuration space, tests/cli/lspci_dump.sh).
+PKGS="$PKGS systemd pciutils"
 
 missing=""
 for p in $PKGS; do

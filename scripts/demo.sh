@@ -34,9 +34,10 @@ allow class 01*
 RULES
 
 say "starting hotswapd on the default lab chassis (real time)"
-"$B/hotswapd" --socket "$SOCK" --state-dir "$T/state" --agents "$T/agents" \
+"$B/hotswapd" --backend sim --socket "$SOCK" --state-dir "$T/state" --agents "$T/agents" \
 	--rules "$T/rules.conf" --set runtime_dir="$T/run" \
-	--set default_inserted=block --set socket_group= 2>"$T/daemon.log" &
+	--set default_inserted=block --set socket_group= \
+	--http "${HOTSWAP_DEMO_HTTP:-127.0.0.1:0}" 2>"$T/daemon.log" &
 DPID=$!
 i=0
 until ctl status >/dev/null 2>&1; do
@@ -45,6 +46,11 @@ until ctl status >/dev/null 2>&1; do
 done
 ctl status
 ctl list
+# The web view (docs/web.md): the address carries the write token, which
+# the page takes out of it at once.
+URL=$(sed -n 's/.*http: listening on \(http:[^ ]*\) .*/\1/p' "$T/daemon.log" | head -1)
+say "the chassis live in a browser: ${URL}#token=$(cat "$T/run/http.token")"
+echo "   (a fixed port: HOTSWAP_DEMO_HTTP=127.0.0.1:8080 make demo; metrics at ${URL}metrics)"
 # The event stream, live; the agents' lines come from the daemon's log.
 ctl watch &
 WPID=$!
@@ -120,6 +126,13 @@ say "slots"
 ctl list
 say "availability report"
 ctl report
+# HOTSWAP_DEMO_SCREENSHOT=FILE.png: the page after the demo's steps
+# (headless chromium, playwright-core as installed by the web tests).
+if [ -n "${HOTSWAP_DEMO_SCREENSHOT:-}" ]; then
+	NODE_PATH="$B/web-node/node_modules:${NODE_PATH:-}" \
+		node "$S/tests/web/shot.js" "${URL}#token=$(cat "$T/run/http.token")" \
+		"$HOTSWAP_DEMO_SCREENSHOT" || echo "   (no screenshot: see tests/web/shot.js)"
+fi
 kill "$WPID" 2>/dev/null || true
 WPID=
 kill -TERM "$DPID"

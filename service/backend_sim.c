@@ -670,28 +670,31 @@ static int sim_be_policy(struct hsd_backend *b, const char *slot,
 	return s ? hs_slot_set_policy(s, policy) : -ENOENT;
 }
 
-static int sim_be_authorize(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
-			    size_t msglen)
+/* A function by address, for an operation that says why it failed. */
+static struct hs_dev *dev_for(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
+			      size_t msglen)
 {
 	struct hs_dev *dev = hs_dev_find(b->core, bdf);
 
-	if (!dev) {
+	if (!dev)
 		snprintf(msg, msglen, "the device is gone");
-		return -ENOENT;
-	}
-	return hs_dev_authorize(dev, msg, msglen);
+	return dev;
+}
+
+static int sim_be_authorize(struct hsd_backend *b, hs_bdf_t bdf, char *msg,
+			    size_t msglen)
+{
+	struct hs_dev *dev = dev_for(b, bdf, msg, msglen);
+
+	return dev ? hs_dev_authorize(dev, msg, msglen) : -ENOENT;
 }
 
 static int sim_be_deauthorize(struct hsd_backend *b, hs_bdf_t bdf,
 			      char *msg, size_t msglen)
 {
-	struct hs_dev *dev = hs_dev_find(b->core, bdf);
+	struct hs_dev *dev = dev_for(b, bdf, msg, msglen);
 
-	if (!dev) {
-		snprintf(msg, msglen, "the device is gone");
-		return -ENOENT;
-	}
-	return hs_dev_deauthorize(dev, msg, msglen);
+	return dev ? hs_dev_deauthorize(dev, msg, msglen) : -ENOENT;
 }
 
 static int sim_be_rebalance(struct hsd_backend *b, hsd_done_fn done,

@@ -79,6 +79,9 @@ static const struct key keys[] = {
 	{ "rebalance_max_moved", K_UINT, F(rebalance_max_moved), NULL },
 	{ "rebalance_pinned_slots", K_STR, F(rebalance_pinned_slots), NULL },
 	{ "rebalance_pinned_classes", K_STR, F(rebalance_pinned_classes), NULL },
+	{ "http_listen", K_STR, F(http_listen), NULL },
+	{ "http_token", K_STR, F(http_token), NULL },
+	{ "web_dir", K_STR, F(web_dir), NULL },
 };
 #undef F
 

@@ -47,6 +47,12 @@ struct hsd_config {
 	uint64_t rebalance_max_moved;
 	char rebalance_pinned_slots[256];
 	char rebalance_pinned_classes[256];
+	/* The HTTP endpoint (docs/web.md): "" = off, "PORT" (loopback),
+	 * "ADDR:PORT" or "[ADDR6]:PORT"; the write token's file ("" =
+	 * runtime_dir/http.token); the page's files ("" = installed). */
+	char http_listen[128];
+	char http_token[HSD_PATH_MAX];
+	char web_dir[HSD_PATH_MAX];
 };
 
 /* The two lists parsed; -EINVAL with err naming the bad entry. */

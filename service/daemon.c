@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http.h"
 
 /* ---- logging ------------------------------------------------------------ */
 
@@ -191,11 +192,33 @@ static void devinfo_record(struct hsd *d, const struct hsd_devinfo *di)
 			hsd_db_errmsg(d->db));
 }
 
+/* Its stable name, from its key, recorded in the database. */
+static void devinfo_name(struct hsd *d, struct hsd_devinfo *di,
+			 const struct hsd_dev_view *v)
+{
+	int rc;
+
+	snprintf(di->slot, sizeof(di->slot), "%s",
+		 v->slot && !v->hotplug_bridge ? v->slot : "");
+	naming_key(d, v, di->key, sizeof(di->key));
+	rc = hsd_db_name(d->db, di->key, name_prefix(di->class_code),
+			 di->name, sizeof(di->name), &di->minor);
+	if (rc)
+		hsd_log(d, LOG_ERR, "stable name for %s: %s", di->key,
+			hsd_db_errmsg(d->db));
+	devinfo_record(d, di);
+}
+
+/*
+ * A function came.  During boot enumeration the slots do not exist yet
+ * (the controllers make them after): a function on a multi-slot bus
+ * would be keyed by the wrong slot, so its name waits for the slots
+ * (boot_announce at ready).
+ */
 static struct hsd_devinfo *devinfo_add(struct hsd *d,
-					const struct hsd_dev_view *v)
+				       const struct hsd_dev_view *v)
 {
 	struct hsd_devinfo *di = hsd_devinfo(d, v->bdf);
-	int rc;
 
 	if (!di) {
 		if (d->ndevs == d->capdevs) {
@@ -219,19 +242,46 @@ static struct hsd_devinfo *devinfo_add(struct hsd *d,
 	di->phys = v->phys;
 	di->has_serial = v->has_serial;
 	di->serial = v->serial;
-	snprintf(di->slot, sizeof(di->slot), "%s",
-		 v->slot && !v->hotplug_bridge ? v->slot : "");
 	snprintf(di->devpath, sizeof(di->devpath), "%s", v->devpath);
 	snprintf(di->driver, sizeof(di->driver), "%s",
 		 v->driver ? v->driver : "");
-	naming_key(d, v, di->key, sizeof(di->key));
-	rc = hsd_db_name(d->db, di->key, name_prefix(di->class_code),
-			 di->name, sizeof(di->name), &di->minor);
-	if (rc)
-		hsd_log(d, LOG_ERR, "stable name for %s: %s", di->key,
-			hsd_db_errmsg(d->db));
-	devinfo_record(d, di);
+	if (d->booting)
+		di->boot = true;
+	else
+		devinfo_name(d, di, v);
 	return di;
+}
+
+/*
+ * Ready: the slots exist, so the functions found at boot get their names
+ * now, each announced with a "device-present" event and given to the
+ * agents as an "add" (with its driver), as udev's coldplug replays the
+ * devices present at boot.
+ */
+static void boot_announce(struct hsd *d)
+{
+	for (size_t i = 0; i < d->ndevs; i++) {
+		struct hsd_devinfo *di = &d->devs[i];
+		struct hsd_dev_view v;
+		struct envbuf e;
+		char b[16];
+
+		if (!di->boot || d->be_ops->dev_get(d->be, di->bdf, &v))
+			continue;
+		di->boot = false;
+		devinfo_name(d, di, &v);
+		hsd_fmt_bdf(di->bdf, b, sizeof(b));
+		hsd_publish(d, "device-present", di->slot[0] ? di->slot : NULL,
+			    json_pack("{s:s, s:s?, s:i, s:s?}", "bdf", b,
+				      "name", di->name[0] ? di->name : NULL,
+				      "minor", (int)di->minor, "driver",
+				      v.driver));
+		hsd_agent_env(d, di, "add", d->seq, v.driver, &e);
+		if (hsd_agents_event(d->agents, d->seq,
+				     (const char *const *)e.v))
+			hsd_log(d, LOG_ERR, "agents: event %" PRIu64
+				" not queued", d->seq);
+	}
 }
 
 /*
@@ -412,6 +462,8 @@ void hsd_publish(struct hsd *d, const char *type, const char *slot,
 		hsd_log(d, LOG_WARNING, "trimming the history: %s",
 			hsd_db_errmsg(d->db));
 	hsd_broadcast_event(d, ev);
+	if (d->http)
+		hsd_http_event(d->http, ev);
 	json_decref(ev);
 }
 
@@ -585,24 +637,31 @@ static void button_done(void *arg, int rc, const char *agent,
 	free(q);
 }
 
-static void button_next(struct button_query *q)
+bool hsd_query_next(struct hsd *d, const hs_bdf_t *devs, unsigned n,
+		    unsigned *at, hsd_query_done_fn done, void *arg)
 {
-	struct hsd *d = q->d;
 	struct hsd_devinfo *di;
 	struct hsd_dev_view v;
 	struct envbuf e;
 
-	for (; q->at < q->ndevs && d->agents && !d->stopping; q->at++) {
-		di = hsd_devinfo(d, q->devs[q->at]);
-		if (!di || d->be_ops->dev_get(d->be, q->devs[q->at], &v))
-			continue;
+	for (; *at < n && d->agents && !d->stopping; ++*at) {
+		di = hsd_devinfo(d, devs[*at]);
+		if (!di || d->be_ops->dev_get(d->be, devs[*at], &v))
+			continue;       /* gone meanwhile: nothing to ask */
 		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
 		if (hsd_agents_query_remove(d->agents,
-					    (const char *const *)e.v,
-					    button_done, q) == 0)
-			return;
+					    (const char *const *)e.v, done,
+					    arg) == 0)
+			return true;
 	}
-	d->button_queries--;
+	return false;
+}
+
+static void button_next(struct button_query *q)
+{
+	if (hsd_query_next(q->d, q->devs, q->ndevs, &q->at, button_done, q))
+		return;
+	q->d->button_queries--;
 	free(q);
 }
 
@@ -698,7 +757,7 @@ static void on_backend_event(void *arg, const struct hsd_bevent *ev)
 		json_object_set_new(o, "minor", json_integer(di->minor));
 	}
 	hsd_publish(d, type, di && di->slot[0] ? di->slot : NULL, o);
-	if (di && action) {
+	if (di && action && !di->boot) {
 		struct envbuf e;
 
 		hsd_agent_env(d, di, action, d->seq, ev->driver, &e);
@@ -1009,12 +1068,17 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	d->booting = false;
 	if (rc)
 		goto free_agents;
+	boot_announce(d);
 	hsd_db_slot_settings(d->db, apply_setting, d);
 	/* Start-up reconciliation runs on the chassis' clock. */
 	if (cfg->virtual_clock)
 		run_until_idle(d, (int64_t)HS_SEC(30));
 	if ((rc = hsd_server_listen(d, err, errlen)))
 		goto stop_backend;
+	if ((rc = hsd_http_start(d, &d->http, err, errlen))) {
+		hsd_server_close(d);
+		goto stop_backend;
+	}
 	publish_snapshot(d);
 	hsd_publish(d, "service", NULL,
 		    json_pack("{s:s, s:i}", "msg", "ready", "devices",
@@ -1048,7 +1112,10 @@ void hsd_stop(struct hsd *d)
 	d->stopping = true;
 	hsd_log(d, LOG_NOTICE, "stopping");
 	hsd_publish(d, "service", NULL, json_pack("{s:s}", "msg", "stopping"));
+	hsd_http_stop(d->http);
+	d->http = NULL;
 	hsd_server_close(d);
+	hsd_locates_stop(d);
 	hsd_agents_free(d->agents);
 	d->agents = NULL;
 	d->be_ops->stop(d->be);

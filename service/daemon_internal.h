@@ -35,6 +35,7 @@ struct hsd_devinfo {
 	uint64_t renumbered_gen; /* core generation of its last renumbering */
 	char devpath[256];      /* as sysfs spells it, kept for remove */
 	char driver[32];        /* last bound driver, "" none */
+	bool boot;              /* found at boot: named at ready */
 };
 
 struct hsd_client {
@@ -57,6 +58,10 @@ struct hsd_client {
 	bool closing;
 	unsigned refs;          /* requests still in flight */
 	unsigned long id;       /* connection number, for the log */
+	/* An in-process client (http.c): replies and events go to sink
+	 * instead of a pipe (hsd_client_local). */
+	void (*sink)(struct hsd_client *c, json_t *msg);
+	void *sink_arg;
 };
 
 struct hsd {
@@ -89,6 +94,7 @@ struct hsd {
 	bool booting;
 	bool stopping;
 	bool journal;           /* logging natively to systemd's journal */
+	void *locates;          /* locate timers running (methods.c) */
 
 	struct hsd_client *clients;
 	unsigned long nclients_ever;
@@ -103,6 +109,7 @@ struct hsd {
 	struct { char slot[32]; char why[448]; } notes[16];
 	unsigned long events_published, db_errors;
 	char slot_name_buf[16];
+	struct hsd_http *http;  /* the HTTP endpoint (http.c), NULL when off */
 };
 
 struct envbuf {
@@ -128,6 +135,11 @@ const char *hsd_slot_note(const struct hsd *d, const char *slot);
 void hsd_agent_env(struct hsd *d, const struct hsd_devinfo *di,
 		   const char *action, uint64_t seq, const char *driver,
 		   struct envbuf *e);
+/* Ask the query-remove agents about devs[*at], skipping functions gone
+ * meanwhile; true when a query runs (done comes later), false when
+ * every device has been asked. */
+bool hsd_query_next(struct hsd *d, const hs_bdf_t *devs, unsigned n,
+		    unsigned *at, hsd_query_done_fn done, void *arg);
 /* The card identity the policy decides on. */
 void hsd_card_id(const struct hsd_dev_view *v, struct hsd_card_id *id);
 /* Publish a service event: numbered, stored, sent to subscribers.  ev
@@ -151,8 +163,19 @@ void hsd_client_unref(struct hsd_client *c);
 void hsd_client_replay(struct hsd_client *c, uint64_t after);
 void hsd_broadcast_event(struct hsd *d, json_t *ev);
 void hsd_handle_close(struct hsd *d, uv_handle_t *h);
+/* An in-process client with the given access: every message the
+ * protocol would write to it (replies, events) is handed to sink, which
+ * takes the reference.  Closing it drops later messages; it is freed
+ * once no request of its is in flight. */
+struct hsd_client *hsd_client_local(struct hsd *d, enum hsd_access access,
+				    void (*sink)(struct hsd_client *c,
+						 json_t *msg),
+				    void *arg);
+void hsd_client_local_close(struct hsd_client *c);
 
 /* methods.c: one request; the reply is sent now or later. */
 void hsd_dispatch(struct hsd_client *c, json_t *req);
+/* Close the locate timers still running (at stop). */
+void hsd_locates_stop(struct hsd *d);
 
 #endif

@@ -69,10 +69,13 @@ static void usage(FILE *f)
 		"      --agents DIR       agents directory\n"
 		"      --rules FILE       authorization rules\n"
 		"      --set KEY=VALUE    any configuration key\n"
+		"      --http [ADDR:]PORT serve the web view, REST, Redfish and\n"
+		"                         /metrics there (loopback by default)\n"
 		"      --syslog           log to syslog instead of stderr\n"
 		"  -v, --verbose          log debug messages\n"
 		"      --print-config     print the configuration and exit\n"
 		"  -h, --help\n"
+		"  -V, --version\n"
 		"See hotswapd(8) and docs/protocol.md.\n");
 }
 
@@ -88,10 +91,12 @@ int main(int argc, char **argv)
 		{ "agents", required_argument, NULL, 'A' },
 		{ "rules", required_argument, NULL, 'R' },
 		{ "set", required_argument, NULL, 'o' },
+		{ "http", required_argument, NULL, 'H' },
 		{ "syslog", no_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "print-config", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct { const char *key, *value; } sets[64];
@@ -103,7 +108,7 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "b:c:t:s:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:c:t:s:vhV", opts, NULL)) != -1) {
 		const char *key = NULL, *value = optarg;
 
 		switch (opt) {
@@ -117,6 +122,7 @@ int main(int argc, char **argv)
 		case 'S': key = "state_dir"; break;
 		case 'A': key = "agents_dir"; break;
 		case 'R': key = "rules"; break;
+		case 'H': key = "http_listen"; break;
 		case 'L':
 			key = "log";
 			value = "syslog";
@@ -143,6 +149,9 @@ int main(int argc, char **argv)
 		}
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hotswapd (hotswap) %s\n", HOTSWAP_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -974,7 +974,9 @@ static void issue(struct pending *p)
 			request_done(p, 0, NULL);
 			break;
 		}
-		__attribute__((fallthrough));  /* clang takes no comment */
+		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_DISABLE,
+					     request_done, p, why, sizeof(why));
+		break;
 	default:
 		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_DISABLE,
 					     request_done, p, why, sizeof(why));
@@ -1027,23 +1029,8 @@ static void query_done(void *arg, int rc, const char *agent,
 
 static void ask_next(struct pending *p)
 {
-	struct hsd *d = p->d;
-	struct hsd_devinfo *di;
-	struct hsd_dev_view v;
-	struct envbuf e;
-
-	for (; p->at < p->ndevs; p->at++) {
-		di = hsd_devinfo(d, p->devs[p->at]);
-		if (!di || !d->agents ||
-		    d->be_ops->dev_get(d->be, p->devs[p->at], &v))
-			continue;
-		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
-		if (hsd_agents_query_remove(d->agents,
-					    (const char *const *)e.v,
-					    query_done, p) == 0)
-			return;
-	}
-	issue(p);
+	if (!hsd_query_next(p->d, p->devs, p->ndevs, &p->at, query_done, p))
+		issue(p);
 }
 
 static void operator_request(struct call *k, enum op op)
@@ -1100,6 +1087,53 @@ static void m_slot_replace(struct call *k) { operator_request(k, OP_REPLACE); }
 static void m_slot_disable(struct call *k) { operator_request(k, OP_DISABLE); }
 static void m_slot_enable(struct call *k) { operator_request(k, OP_ENABLE); }
 
+/* ledctl's locate with a timeout: the indicator blinks, then goes off
+ * by itself (unless something else set it meanwhile). */
+struct locate {
+	uv_timer_t timer;
+	struct hsd *d;
+	struct locate *next;
+	char slot[64];
+};
+
+static void locate_closed(uv_handle_t *h)
+{
+	struct locate *l = h->data, **pp;
+
+	for (pp = (struct locate **)&l->d->locates; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	free(l);
+}
+
+void hsd_locates_stop(struct hsd *d)
+{
+	for (struct locate *l = d->locates; l; l = l->next)
+		if (!uv_is_closing((uv_handle_t *)&l->timer))
+			uv_close((uv_handle_t *)&l->timer, locate_closed);
+}
+
+static void locate_over(uv_timer_t *t)
+{
+	struct locate *l = t->data;
+	struct hsd *d = l->d;
+	struct hsd_slot_view v;
+	char why[256];
+
+	if (uv_is_closing((uv_handle_t *)t))
+		return;
+	if (!d->stopping && d->be_ops->slot_get(d->be, l->slot, &v) == 0 &&
+	    v.info.attn_ind == HS_IND_BLINK &&
+	    d->be_ops->slot_attention(d->be, l->slot, HS_IND_OFF, why,
+				      sizeof(why)) == 0)
+		hsd_publish(d, "operator", l->slot,
+			    json_pack("{s:s, s:s}", "request", "attention",
+				      "outcome", "off (locate timed out)"));
+	uv_close((uv_handle_t *)t, locate_closed);
+}
+
 static void m_slot_attention(struct call *k)
 {
 	struct hsd *d = k->d;
@@ -1126,9 +1160,38 @@ static void m_slot_attention(struct call *k)
 		     "off or blink", val);
 		return;
 	}
-	if (d->be_ops->slot_attention(d->be, name, ind, why, sizeof(why)) < 0) {
-		FAIL(k, "not-supported", ENOTSUP, "slot %s: %s", name, why);
-		return;
+	{
+		int64_t tmo = hsd_p_int(k, "timeout_ns", 0, 0,
+					(int64_t)24 * 3600 * 1000000000, &bad);
+
+		if (bad)
+			return;
+		if (tmo && ind != HS_IND_BLINK) {
+			FAIL(k, "invalid-params", EINVAL, "timeout_ns goes with "
+			     "locate (blink), not with '%s'", val);
+			return;
+		}
+		if (d->be_ops->slot_attention(d->be, name, ind, why,
+					      sizeof(why)) < 0) {
+			FAIL(k, "not-supported", ENOTSUP, "slot %s: %s", name,
+			     why);
+			return;
+		}
+		if (tmo) {
+			struct locate *l = calloc(1, sizeof(*l));
+
+			if (l) {
+				l->d = d;
+				snprintf(l->slot, sizeof(l->slot), "%s", name);
+				uv_timer_init(d->loop, &l->timer);
+				l->timer.data = l;
+				uv_timer_start(&l->timer, locate_over,
+					       (uint64_t)(tmo + 999999) / 1000000,
+					       0);
+				l->next = d->locates;
+				d->locates = l;
+			}
+		}
 	}
 	operator_event(d, name, "attention", k->c, ind_name(ind));
 	REPLY(k, slot_reply(d, name));

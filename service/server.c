@@ -111,6 +111,8 @@ static enum hsd_access access_of(struct hsd *d, struct hsd_client *c, int fd)
 
 static size_t queued(struct hsd_client *c)
 {
+	if (c->sink)            /* an in-process client: nothing queued */
+		return 0;
 	return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
 }
 
@@ -155,11 +157,33 @@ static void client_close(struct hsd_client *c);
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
-/* Queue one line (text of n bytes, a newline is added); takes text. */
+/* An in-process client (hsd_client_local) takes JSON, line by line. */
+static void sink_text(struct hsd_client *c, char *text, size_t n)
+{
+	for (size_t at = 0; at < n && c->sink;) {
+		char *nl = memchr(text + at, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - text) - at : n - at;
+		json_t *m = json_loadb(text + at, len, 0, NULL);
+
+		if (m)
+			c->sink(c, m);
+		at += len + 1;
+	}
+	free(text);
+}
+
+/* Queue one line (text of n bytes, a newline is added); takes text.  A
+ * replay chunk is several lines in one text. */
 static void send_text(struct hsd_client *c, char *text, size_t n)
 {
-	struct wreq *w = malloc(sizeof(*w));
+	struct wreq *w;
 	uv_buf_t b;
+
+	if (c->sink) {
+		sink_text(c, text, n);
+		return;
+	}
+	w = malloc(sizeof(*w));
 
 	if (!w || !(w->buf = realloc(text, n + 1))) {
 		free(w);
@@ -206,6 +230,10 @@ static void cut_off(struct hsd_client *c, const char *code, int err,
 
 	if (c->closing || c->draining)
 		return;
+	if (c->sink) {          /* nothing queued: cannot happen; closed */
+		client_close(c);
+		return;
+	}
 	d->clients_cut_off++;
 	hsd_log(d, LOG_WARNING, "client %lu (pid %d uid %u) cut off: %s "
 		"(%lu cut off so far)", c->id, (int)c->pid, (unsigned)c->uid,
@@ -241,6 +269,10 @@ void hsd_client_send(struct hsd_client *c, json_t *msg)
 		return;
 	if (c->closing || c->draining) {
 		json_decref(msg);
+		return;
+	}
+	if (c->sink) {
+		c->sink(c, msg);
 		return;
 	}
 	if (queued(c) > MAX_QUEUED) {
@@ -387,8 +419,44 @@ static void client_close(struct hsd_client *c)
 	c->closing = true;
 	c->subscribed = false;
 	c->replaying = false;
+	if (c->sink) {          /* its owner frees it: hsd_client_local_close */
+		c->sink = NULL;
+		return;
+	}
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	uv_close((uv_handle_t *)&c->pipe, client_closed);
+}
+
+struct hsd_client *hsd_client_local(struct hsd *d, enum hsd_access access,
+				    void (*sink)(struct hsd_client *c,
+						 json_t *msg),
+				    void *arg)
+{
+	struct hsd_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->access = access;
+	c->uid = geteuid();     /* acts with the service's authority */
+	c->gid = getegid();
+	c->pid = getpid();
+	c->id = ++d->nclients_ever;
+	c->sink = sink;
+	c->sink_arg = arg;
+	c->next = d->clients;
+	d->clients = c;
+	return c;
+}
+
+void hsd_client_local_close(struct hsd_client *c)
+{
+	c->closing = true;
+	c->subscribed = false;
+	c->sink = NULL;
+	/* pipe.data stays NULL for a local client: the last unref frees it */
+	if (!c->refs)
+		client_free(c);
 }
 
 void hsd_client_ref(struct hsd_client *c)
@@ -640,7 +708,7 @@ static void on_connect(uv_stream_t *server, int status)
 	/* The greeting: who we are, which protocol, what this peer may do. */
 	hsd_client_send(c, json_pack("{s:{s:i, s:s, s:s, s:s, s:s}}",
 				     "hello", "protocol", HSD_PROTOCOL,
-				     "version", "0.1.0", "platform", d->be_ops->name,
+				     "version", HOTSWAP_VERSION, "platform", d->be_ops->name,
 				     "clock", d->cfg.virtual_clock
 						      ? "virtual" : "realtime",
 				     "access",

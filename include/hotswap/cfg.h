@@ -14,6 +14,11 @@
 
 #include "hotswap/platform.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 int hs_cfg_read8(const struct hs_platform *p, hs_bdf_t bdf, uint16_t off,
 		 uint8_t *val);
 int hs_cfg_read16(const struct hs_platform *p, hs_bdf_t bdf, uint16_t off,
@@ -53,5 +58,9 @@ int hs_cfg_scan_caps(const struct hs_platform *p, hs_bdf_t bdf, int hdr_type,
 /* Walk both lists completely to check them; same return values, 0 if
  * sound. */
 int hs_cfg_check_caps(const struct hs_platform *p, hs_bdf_t bdf);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_CFG_H */

@@ -15,6 +15,11 @@
 #include "hotswap/platform.h"
 #include "hotswap/timer.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct hs_core;
 struct hs_dev;
 
@@ -440,5 +445,9 @@ void hs_core_unsubscribe(struct hs_core *core, hs_event_fn fn, void *arg);
 bool hs_core_in_transaction(const struct hs_core *core);
 /* Committed generation: bumped by every commit. */
 uint64_t hs_core_generation(const struct hs_core *core);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_CORE_H */

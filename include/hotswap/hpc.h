@@ -25,6 +25,11 @@
 
 #include "hotswap/slot.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct hs_hpc;
 
 /* Generic events (bits), reported by collect(). */
@@ -130,5 +135,9 @@ bool hs_hpc_irq_mode(const struct hs_hpc *hpc);
 /* Register the PCIe native, SHPC and CompactPCI controller drivers
  * (controllers/). */
 int hs_controllers_register(struct hs_core *core);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_HPC_H */

@@ -26,6 +26,11 @@
 
 #include "hotswap/types.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Interrupt sources the platform can deliver into the core. */
 enum hs_irq_kind {
 	HS_IRQ_INTX = 1, /* a platform interrupt line (after the swizzle) */
@@ -135,5 +140,9 @@ struct hs_platform {
 	void *ctx;
 	const char *name; /* "sim", "qemu-x86", "linux" */
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_PLATFORM_H */

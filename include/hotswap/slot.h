@@ -14,6 +14,11 @@
 
 #include "hotswap/core.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct hs_slot;
 
 /* The states of the slot state machine (docs/slots.md). */
@@ -157,5 +162,9 @@ unsigned long hs_slot_cell_hits(const struct hs_core *core,
 				enum hs_slot_state s, enum hs_slot_input in);
 /* What the cell does, in words (the table in docs/slots.md). */
 const char *hs_slot_cell_doc(enum hs_slot_state s, enum hs_slot_input in);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_SLOT_H */

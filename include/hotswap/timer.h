@@ -15,6 +15,11 @@
 
 #include "hotswap/platform.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct hs_timer {
 	hs_time_t deadline;
 	uint64_t seq;
@@ -45,5 +50,9 @@ static inline bool hs_timer_armed(const struct hs_timer *tm)
 	return tm->armed;
 }
 hs_time_t hs_now(const struct hs_timers *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_TIMER_H */

@@ -19,6 +19,11 @@
 
 #include "hotswap/core.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Called with the write transaction open (rc 0) or, if it could not be
  * begun, with a negative errno and none open.  The callee ends it with
@@ -58,5 +63,9 @@ int hs_core_txn_record(struct hs_core *core, void (*undo)(void *arg),
  * committed in between (read again). */
 uint64_t hs_core_read_begin(const struct hs_core *core);
 int hs_core_read_end(const struct hs_core *core, uint64_t ticket);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_TXN_H */

@@ -14,6 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * A PCI function address: segment (16 bits), bus (8), device (5),
  * function (3), packed as SSSS:BB:DD.F into 32 bits so it compares and
@@ -73,5 +78,9 @@ typedef uint64_t hs_time_t;
 #define HS_USEC(x) ((hs_time_t)(x) * 1000u)
 #define HS_MSEC(x) ((hs_time_t)(x) * 1000000u)
 #define HS_SEC(x)  ((hs_time_t)(x) * 1000000000u)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_TYPES_H */

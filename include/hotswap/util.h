@@ -14,6 +14,11 @@
 
 #include "hotswap/platform.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Conversions: %d %i %u %x %X %c %s %p %%, flags '-', '0' and '#', a field
  * width, length modifiers l, ll and z.  Always NUL-terminates when size
@@ -31,5 +36,9 @@ size_t hs_strlen(const char *s);
 int hs_strcmp(const char *a, const char *b);
 void *hs_memset(void *dst, int c, size_t n);
 void *hs_memcpy(void *dst, const void *src, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_UTIL_H */

@@ -22,6 +22,11 @@
 
 #include "hotswap/platform.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct sim;
 struct sim_bus;
 struct sim_fn;
@@ -358,5 +363,9 @@ int sim_walk(struct sim *sim,
  * holds, answering or not). */
 uint32_t sim_fn_peek(const struct sim_fn *fn, uint16_t off, unsigned width);
 bool sim_fn_responds(const struct sim_fn *fn);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_SIM_H */

@@ -14,6 +14,11 @@
 
 #include "sim.h"
 
+/* C linkage for C++ programs (tests/cli/install.sh builds one). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct sim_topology;
 
 /*
@@ -46,5 +51,9 @@ const char *sim_topology_default_catalog(void);
 /* Same for the default chassis: $HOTSWAP_TOPOLOGY, installed
  * examples/default.json, source tree examples/default.json. */
 const char *sim_topology_default_chassis(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* HOTSWAP_SIM_TOPOLOGY_H */

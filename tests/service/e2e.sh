@@ -264,6 +264,22 @@ PY
 check "locate slot 5" ctl attention 5 locate
 ctl --json history --slot 5 --limit 1 >"$T/out"
 grep -q '"outcome": *"blink"' "$T/out" && ok "locate is recorded as blink, as the protocol says" || { bad "locate outcome"; cat "$T/out"; }
+python3 - "$SOCK" >"$T/out" 2>&1 <<'PY' && ok "locate with a timeout blinks, then goes off by itself" || { bad "locate timeout"; cat "$T/out"; }
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw"); f.readline()
+def ask(m, p=None):
+    f.write(json.dumps({"id": 1, "method": m, "params": p or {}}) + "\n"); f.flush()
+    return json.loads(f.readline())
+ask("slot.attention", {"slot": "5", "indicator": "off"})
+ask("sim.advance", {"ns": 1000000})
+assert "result" in ask("slot.attention", {"slot": "5", "indicator": "locate", "timeout_ns": 300000000})
+ask("sim.advance", {"ns": 1000000})
+assert ask("slot.show", {"slot": "5"})["result"]["attention"] == "blink"
+time.sleep(1.0)
+ask("sim.advance", {"ns": 1000000})
+assert ask("slot.show", {"slot": "5"})["result"]["attention"] == "off"
+assert ask("slot.attention", {"slot": "5", "indicator": "on", "timeout_ns": 5})["error"]["code"] == "invalid-params"
+PY
 ctl sim fault 10 >"$T/out" 2>&1; rc=$?
 [ $rc -ne 0 ] && has "empty" && ok "a power fault on an empty slot is refused, naming why" || { bad "sim fault on empty slot"; cat "$T/out"; }
 ctl sim latch 23 open >"$T/out" 2>&1; rc=$?
@@ -289,6 +305,12 @@ kill -KILL "$PID"; wait "$PID" 2>/dev/null; PID=
 start
 [ "$(state_of 4)" = off ] && ok "slot 4, removed by the operator, is still off after SIGKILL and restart" || bad "slot 4 after SIGKILL: $(state_of 4)"
 [ "$(state_of 10)" = on ] && ok "slot 10, left on, is on after the restart" || bad "slot 10 after restart: $(state_of 10)"
+names_in() { ctl --json show "$1" | python3 -c 'import json,sys; print(" ".join(d.get("name","?") for d in json.load(sys.stdin)["devices"]))'; }
+N11=$(names_in 11)
+ctl --yes remove 11 >/dev/null && ctl sim pull 11 >/dev/null && ctl sim advance 100ms >/dev/null
+ctl sim insert 11 nic-dual-82546 >/dev/null && ctl sim advance 100ms >/dev/null && ctl add 11 >/dev/null
+[ -n "$N11" ] && [ "$(names_in 11)" = "$N11" ] && ok "the SHPC board found at boot keeps its names ($N11) when put back (named by its slot, 11, not the bus's first)" || bad "slot 11 names: boot '$N11', again '$(names_in 11)'"
+ctl --json history --limit 100000 | grep -q '"type": *"device-present"' && ok "functions found at boot are announced by name at ready (device-present)" || bad "device-present events"
 check "add slot 4 again" ctl add 4
 stop || bad "clean stop"
 start

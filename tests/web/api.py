@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+# api.py - hotswapd's HTTP endpoint: REST routes, access control, bad
+# input on every route, the event stream, Redfish resources (required
+# properties and types) and PATCH flows, /metrics through promtool.
+#
+# usage: api.py BUILD_DIR SOURCE_DIR
+# SPDX-License-Identifier: BSD-2-Clause
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hsd import Checks, Daemon  # noqa: E402
+
+build, src = sys.argv[1], sys.argv[2]
+t = Checks("web api")
+d = Daemon(build, src)
+ok = t.ok
+try:
+    # ---- access ------------------------------------------------------------
+    mode = os.stat(os.path.join(d.run, "http.token")).st_mode & 0o777
+    ok(mode == 0o640, "token file is mode 0640", oct(mode))
+    ok(re.fullmatch(r"[0-9a-f]{64}", d.token), "token is 256 random bits")
+    st, j, _, r = d.request("GET", "/api/v1/slots", token=False)
+    ok(st == 401 and j["error"]["code"] == "unauthorized" and
+       r.getheader("WWW-Authenticate", "").startswith("Bearer"),
+       "reading without the token is refused (read_only_others = no)")
+    st, j, _, _ = d.request("GET", "/api/v1/slots", token="0" * 64)
+    ok(st == 401 and "wrong token" in j["error"]["message"],
+       "a wrong token is refused and said so", str(j))
+    st, j, _, _ = d.request("GET", "/api/v1/slots",
+                            headers={"Cookie": "hotswap_token=" + d.token},
+                            token=False)
+    ok(st == 200 and isinstance(j, list), "the cookie carries the token for reads")
+    st, j, _, _ = d.request("POST", "/api/v1/slots/2/attention",
+                            {"indicator": "blink"}, token=False,
+                            headers={"Cookie": "hotswap_token=" + d.token})
+    ok(st == 401, "the cookie never authorizes a write (no CSRF)", str(st))
+    st, _, text, r = d.request("GET", "/", token=False)
+    ok(st == 200 and "<title>hotswap" in text and
+       r.getheader("Content-Type").startswith("text/html"),
+       "the page itself is served without a token")
+    st, j, _, _ = d.request("GET", "/api/v1/status", headers={"Host": "evil.example:%d" % d.port})
+    ok(st == 421 and "loopback" in j["error"]["message"],
+       "on loopback another host name is refused (DNS rebinding)", str(st))
+    st, j, _, _ = d.request("GET", "/api/v1/status", headers={"Host": "localhost:%d" % d.port})
+    ok(st == 200, "localhost is served")
+    st, _, _, _ = d.request("GET", "/static/../etc/passwd", token=False)
+    ok(st == 404, "no path outside the web directory", str(st))
+
+    # ---- reads match the socket --------------------------------------------
+    st, slots, _, _ = d.request("GET", "/api/v1/slots")
+    sock = json.loads(d.ctl("--json", "list").stdout)
+    ok(st == 200 and [s["slot"] for s in slots] == [s["slot"] for s in sock]
+       and [s["state"] for s in slots] == [s["state"] for s in sock],
+       "GET /api/v1/slots shows what hotswapctl list shows")
+    st, j, _, _ = d.request("GET", "/api/v1/slots/3")
+    ok(st == 200 and j["slot"] == "3" and j["devices"], "GET one slot")
+    st, j, _, _ = d.request("GET", "/api/v1/devices")
+    ok(st == 200 and len(j) > 5, "GET devices")
+    name = [x for x in j if x.get("slot") == "3"][0]["name"]
+    st, j, _, _ = d.request("GET", "/api/v1/devices/" + name)
+    ok(st == 200 and j["name"] == name, "GET one device by name")
+    st, j, _, _ = d.request("GET", "/api/v1/status")
+    seq0 = j["seq"]
+    st, j, _, _ = d.request("GET", "/api/v1/events?limit=5")
+    ok(st == 200 and len(j) == 5 and j[-1]["seq"] == seq0,
+       "GET events: the newest five")
+    before = d.ctl("--json", "list").stdout
+    for path in ("/api/v1/slots", "/api/v1/status", "/metrics",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot3"):
+        d.request("GET", path)
+    ok(d.ctl("--json", "list").stdout == before, "GETs change nothing")
+    st, j, _, _ = d.request("GET", "/api/v1/events?after=%d&limit=0" % seq0)
+    ok(st == 200 and j == [], "no event was published by the reads", str(j))
+
+    # ---- bad input on every route --------------------------------------------
+    for path in ("/nope", "/api/v1/nope", "/api/v1/slots/99", "/api/v1/devices/nope9",
+                 "/redfish/v1/Nope", "/redfish/v1/Chassis/2",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot99",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot3/PCIeFunctions/9",
+                 "/static/nope.js", "/api/v1/slots/3/nope"):
+        st, j, _, _ = d.request("GET", path)
+        ok(st == 404 and j and "error" in j, "404 with a JSON error: " + path,
+           "%s %s" % (st, j))
+    for method, path in (("DELETE", "/api/v1/slots"), ("POST", "/api/v1/status"),
+                         ("PUT", "/metrics"), ("GET", "/api/v1/slots/3/add"),
+                         ("POST", "/redfish/v1/Chassis"),
+                         ("PATCH", "/redfish/v1/Chassis/1/PCIeSlots"),
+                         ("POST", "/"), ("GET", "/api/v1/authorize")):
+        st, j, _, r = d.request(method, path, {} if method != "GET" else None)
+        ok(st == 405 and r.getheader("Allow") and "error" in j,
+           "405 with Allow: %s %s" % (method, path), "%s %s" % (st, j))
+    st, j, _, _ = d.request("POST", "/api/v1/slots/2/attention",
+                            raw="x" * (65 * 1024))
+    ok(st == 413 and j["error"]["code"] == "too-large", "oversized body: 413")
+    for path in ("/api/v1/slots/2/attention", "/api/v1/authorize",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot2"):
+        method = "PATCH" if path.startswith("/redfish") else "POST"
+        st, j, _, _ = d.request(method, path, raw='{"indicator": ')
+        ok(st == 400 and "error" in j, "malformed JSON: 400 on " + path,
+           "%s %s" % (st, j))
+        st, j, _, _ = d.request(method, path, raw='[1, 2]')
+        ok(st == 400, "a body that is not an object: 400 on " + path)
+        st, j, _, r = d.request(method, path, {}, token=False)
+        ok(st == 401 and r.getheader("WWW-Authenticate"),
+           "missing token: 401 on " + path, str(st))
+        st, j, _, _ = d.request(method, path, {}, token="f" * 64)
+        ok(st == 401, "wrong token: 401 on " + path)
+    st, j, _, _ = d.request("POST", "/api/v1/slots/2/attention",
+                            {"indicator": "purple"})
+    ok(st == 400 and "purple" in j["error"]["message"],
+       "bad parameter: 400 naming it")
+    st, j, _, _ = d.request("GET", "/api/v1/events?after=abc")
+    ok(st == 400 and "after" in j["error"]["message"], "bad query: 400")
+    st, j, _, _ = d.request("GET", "/api/v1/events/stream?after=x")
+    ok(st == 400, "bad stream start: 400")
+
+    # ---- the event stream ----------------------------------------------------
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.request("GET", "/api/v1/events/stream?after=%d" % seq0,
+              headers={"Authorization": "Bearer " + d.token})
+    sr = c.getresponse()
+    ok(sr.status == 200 and sr.getheader("Content-Type") == "text/event-stream",
+       "event stream opens")
+    d.ctl("sim", "insert", "2", "nic-1port")
+    d.ctl("sim", "advance", "1s")     # presence detect settles
+    st, j, _, _ = d.request("POST", "/api/v1/slots/2/add", {})
+    ok(st == 200 and j["state"] == "on", "POST add brings the card up", str(j))
+    seen, buf = [], b""
+    while not (any(e["type"] == "driver-bound" for e in seen) and
+               any(e.get("to") == "on" for e in seen)):
+        try:
+            line = sr.fp.readline()
+        except OSError:
+            break
+        if not line:
+            break
+        if line.startswith(b"data: "):
+            seen.append(json.loads(line[6:]))
+    ok([e["type"] for e in seen][:1] == ["physical"] and
+       any(e["type"] == "slot-state" and e["to"] == "on" for e in seen),
+       "the stream carries the insertion, the slot going on, the driver",
+       str([e["type"] for e in seen]))
+    ok(all(b["seq"] == a["seq"] + 1 for a, b in zip(seen, seen[1:])),
+       "stream events are in order, none missing")
+    c.close()
+
+    # ---- Redfish ---------------------------------------------------------------
+    def rf(path):
+        st, j, _, r = d.request("GET", path)
+        ok(st == 200 and r.getheader("OData-Version") == "4.0",
+           "Redfish GET " + path, "%s %s" % (st, j))
+        return j
+
+    def typed(o, props, what):
+        bad = [k for k, ty in props.items()
+               if k not in o or not isinstance(o[k], ty)]
+        ok(not bad, what + ": required properties with their types",
+           "missing/wrong: %s in %s" % (bad, json.dumps(o)[:300]))
+
+    common = {"@odata.id": str, "@odata.type": str, "Id": str, "Name": str}
+    root = rf("/redfish/v1/")
+    typed(root, dict(common, RedfishVersion=str, Chassis=dict, Links=dict), "ServiceRoot")
+    sess = rf(root["Links"]["Sessions"]["@odata.id"])
+    ok(sess["Members@odata.count"] == 0, "Links.Sessions resolves (no sessions)")
+    ok(re.match(r"#ServiceRoot\.v1_\d+_\d+\.ServiceRoot$", root["@odata.type"]),
+       "versioned @odata.type")
+    coll = rf("/redfish/v1/Chassis")
+    ok(coll["Members@odata.count"] == 1, "one chassis")
+    ch = rf(coll["Members"][0]["@odata.id"])
+    typed(ch, dict(common, ChassisType=str, PCIeDevices=dict, Status=dict), "Chassis")
+    devs = rf(ch["PCIeDevices"]["@odata.id"])
+    ok(devs["Members@odata.count"] == len(slots), "one PCIeDevice per slot")
+    hex4 = re.compile(r"^0[xX][0-9a-fA-F]{4}$")
+    for m in devs["Members"]:
+        pd = rf(m["@odata.id"])
+        typed(pd, dict(common, Slot=dict, Status=dict,
+                       LocationIndicatorActive=bool, ReadyToRemove=bool,
+                       PCIeFunctions=dict), "PCIeDevice " + pd["Id"])
+        ok(pd["@odata.id"] == m["@odata.id"], "@odata.id is the URI")
+        sl = pd["Slot"]
+        ok(sl["HotPluggable"] is True and isinstance(sl["SlotType"], str) and
+           sl["Location"]["PartLocation"]["LocationType"] == "Slot" and
+           isinstance(sl["Location"]["PartLocation"]["LocationOrdinalValue"], int),
+           "Slot: HotPluggable, SlotType, PartLocation " + pd["Id"])
+        ok(pd["Status"]["State"] in ("Absent", "Enabled", "StandbyOffline",
+                                     "Starting", "UnavailableOffline") and
+           pd["Status"]["Health"] in ("OK", "Warning", "Critical"),
+           "Status values from the enumerations " + pd["Id"])
+        fns = rf(pd["PCIeFunctions"]["@odata.id"])
+        for fm in fns["Members"]:
+            f = rf(fm["@odata.id"])
+            typed(f, dict(common, FunctionId=int, VendorId=str, DeviceId=str,
+                          ClassCode=str, SubsystemId=str, SubsystemVendorId=str,
+                          BusNumber=str, DeviceNumber=str, FunctionNumber=str,
+                          SegmentNumber=str, Enabled=bool), "PCIeFunction")
+            ok(hex4.match(f["VendorId"]) and hex4.match(f["DeviceId"]) and
+               re.match(r"^0[xX][0-9a-fA-F]{6}$", f["ClassCode"]) and
+               re.match(r"^0[xX][0-9a-fA-F]{2}$", f["BusNumber"]),
+               "PCIeFunction IDs in the schema's patterns", json.dumps(f)[:200])
+    empty = [s for s in slots if not s["adapter"]][0]
+    pd = rf("/redfish/v1/Chassis/1/PCIeDevices/Slot" + empty["slot"])
+    ok(pd["Status"]["State"] == "Absent", "an empty slot is Absent")
+    pd = rf("/redfish/v1/Chassis/1/PCIeDevices/Slot2")
+    ok(pd["Status"]["State"] == "Enabled" and pd.get("PCIeType", pd["Slot"].get("PCIeType", "")).startswith("Gen")
+       and isinstance(pd["Slot"].get("Lanes"), int),
+       "a PCIe slot with its link up has PCIeType and Lanes", json.dumps(pd["Slot"]))
+    ps = rf("/redfish/v1/Chassis/1/PCIeSlots")
+    ok(len(ps["Slots"]) == len(slots) and ps["@odata.type"].startswith("#PCIeSlots.v1_"),
+       "PCIeSlots (deprecated) served, one entry per slot")
+
+    # PATCH: the attention indicator
+    P = "/redfish/v1/Chassis/1/PCIeDevices/Slot2"
+    st, j, _, _ = d.request("PATCH", P, {"LocationIndicatorActive": True})
+    ok(st == 200, "PATCH LocationIndicatorActive", "%s %s" % (st, j))
+    # The command reaches the port on the chassis' clock (Command
+    # Completed, PCIe Base 6.0 section 6.7.3.2).
+    d.ctl("sim", "advance", "100ms")
+    ok(rf(P)["LocationIndicatorActive"] is True, "LocationIndicatorActive reads back true")
+    ok(json.loads(d.ctl("--json", "show", "2").stdout)["attention"] == "blink",
+       "the slot's attention indicator blinks")
+    d.request("PATCH", P, {"LocationIndicatorActive": False})
+    st, j, _, _ = d.request("PATCH", P, {"Foo": 1})
+    ok(st == 400 and "PropertyUnknown" in j["error"]["@Message.ExtendedInfo"][0]["MessageId"],
+       "PATCH of an unknown property: PropertyUnknown")
+    st, j, _, _ = d.request("PATCH", P, {"ReadyToRemove": "yes"})
+    ok(st == 400 and "PropertyValueTypeError" in j["error"]["@Message.ExtendedInfo"][0]["MessageId"],
+       "PATCH with a wrong type: PropertyValueTypeError")
+    # PATCH: removal vetoed by the storage agent (a mounted filesystem)
+    stor = json.loads(d.ctl("--json", "show", "3").stdout)["devices"][0]["name"]
+    os.makedirs(os.path.join(d.run, "mounted"), exist_ok=True)
+    open(os.path.join(d.run, "mounted", stor), "w").close()
+    st, j, _, _ = d.request("PATCH", "/redfish/v1/Chassis/1/PCIeDevices/Slot3",
+                            {"ReadyToRemove": True})
+    msg = j["error"]["@Message.ExtendedInfo"][0]
+    ok(st == 409 and msg["MessageId"] == "Base.1.19.ResourceInUse" and
+       "mounted" in msg["Message"], "an agent's veto is a Redfish error with its reason",
+       json.dumps(j))
+    os.remove(os.path.join(d.run, "mounted", stor))
+    st, j, _, _ = d.request("PATCH", "/redfish/v1/Chassis/1/PCIeDevices/Slot3",
+                            {"ReadyToRemove": True})
+    ok(st == 200 and j["ReadyToRemove"] is True and
+       j["Status"]["State"] == "StandbyOffline",
+       "ReadyToRemove: true quiesces and powers off", json.dumps(j)[:300])
+    st, j, _, _ = d.request("PATCH", "/redfish/v1/Chassis/1/PCIeDevices/Slot3",
+                            {"ReadyToRemove": False})
+    ok(st == 200 and j["Status"]["State"] == "Enabled", "ReadyToRemove: false brings it back")
+
+    # ---- metrics ---------------------------------------------------------------
+    st, _, text, r = d.request("GET", "/metrics")
+    ok(st == 200 and r.getheader("Content-Type").startswith("text/plain; version=0.0.4"),
+       "/metrics in the text format")
+    promtool = shutil.which("promtool")
+    if ok(promtool is not None, "promtool is installed"):
+        p = subprocess.run([promtool, "check", "metrics"], input=text,
+                           capture_output=True, text=True)
+        ok(p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(),
+           "promtool check metrics: no problem", p.stdout + p.stderr)
+    vals = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            vals[k] = float(v)
+    ok(vals.get("hotswap_hot_adds_total", 0) >= 2, "hot-adds counted (slot 2, slot 3 back)",
+       str(vals.get("hotswap_hot_adds_total")))
+    ok(vals.get("hotswap_removals_total") == 1, "one orderly removal counted")
+    ok(vals.get('hotswap_refusals_total{reason="agent_veto"}') == 1 and
+       vals.get("hotswap_agent_vetoes_total") == 1, "the agent's veto counted")
+    ok(vals.get("hotswap_hot_add_duration_seconds_count", 0) >= 1 and
+       vals.get("hotswap_removal_duration_seconds_count") == 1,
+       "latency histograms observed")
+    ok(vals.get('hotswap_slot_occupied{slot="2",kind="pcie",controller="pcie:0000:00:1c.1"}') == 1,
+       "slot 2 occupied gauge")
+finally:
+    rc, log = d.stop()
+    ok(rc == 0, "hotswapd stopped cleanly", log[-2000:])
+    ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
+       "no sanitizer report", log[-3000:])
+    d.cleanup()
+
+# ---- real time: requests that wait for the core ------------------------------
+# A power-up takes the chassis seconds; the connection is suspended until
+# the core answers, and a client that leaves meanwhile costs nothing.
+import socket  # noqa: E402
+import time  # noqa: E402
+d = Daemon(build, src, clock="realtime")
+try:
+    d.ctl("sim", "insert", "2", "nic-1port")
+    for _ in range(100):
+        if json.loads(d.ctl("--json", "show", "2").stdout)["state"] == "off":
+            break
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    st, j, _, _ = d.request("POST", "/api/v1/slots/2/add", {})
+    ok(st == 200 and j["state"] == "on",
+       "real time: POST add answers once the slot is on (%.1f s)" % (time.monotonic() - t0),
+       "%s %s" % (st, j))
+    st, j, _, _ = d.request("GET", "/api/v1/status")
+    ok(st == 200, "other requests are served meanwhile and after")
+    # A client that sends a removal and hangs up before the answer.
+    s = socket.create_connection(("127.0.0.1", d.port))
+    s.sendall(("POST /api/v1/slots/2/remove HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Authorization: Bearer %s\r\nContent-Length: 2\r\n\r\n{}"
+               % d.token).encode())
+    time.sleep(0.2)
+    s.close()
+    for _ in range(200):
+        if json.loads(d.ctl("--json", "show", "2").stdout)["state"] == "off":
+            break
+        time.sleep(0.05)
+    ok(json.loads(d.ctl("--json", "show", "2").stdout)["state"] == "off",
+       "the removal of a client that left still finishes")
+    st, j, _, _ = d.request("GET", "/api/v1/slots/2")
+    ok(st == 200 and j["state"] == "off", "and the endpoint still answers")
+    # An event stream left open while the daemon stops.
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.request("GET", "/api/v1/events/stream",
+              headers={"Authorization": "Bearer " + d.token})
+    sr = c.getresponse()
+    ok(sr.status == 200, "a stream is open when the daemon stops")
+finally:
+    rc, log = d.stop()
+    ok(rc == 0, "real time: hotswapd stopped cleanly with a stream open", log[-2000:])
+    ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
+       "no sanitizer report", log[-3000:])
+    d.cleanup()
+sys.exit(t.done())
