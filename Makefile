@@ -22,11 +22,15 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 RELEASE := $(BUILD)/release
 ASAN    := $(BUILD)/asan
+CLANG   := $(BUILD)/clang
+FUZZ    := $(BUILD)/fuzz
+FUZZ_SECONDS ?= 20
+SCAN    := $(BUILD)/scan
 ARCH    ?= x86
 QEMU_IMAGE_x86 := hotswap-qemu.elf
 QEMU_IMAGE_aarch64 := hotswap-aarch64.elf
 
-.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu
+.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu clang scan fuzz
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -52,7 +56,33 @@ demo-core: all
 	$(RELEASE)/hotswap-lspci -e
 	$(RELEASE)/hotswap-demo
 
-check: $(ASAN)/.configured
+# Everything (tests included) also builds with clang at the same warnings
+# and -Werror; the QEMU image is left out (gcc's 32-bit libgcc).
+$(CLANG)/.configured: CMakeLists.txt
+	CC=clang $(CMAKE) -S . -B $(CLANG) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_QEMU_IMAGE=OFF -DHOTSWAP_AARCH64_IMAGE=OFF
+	@touch $@
+
+clang: $(CLANG)/.configured
+	$(CMAKE) --build $(CLANG) -j$(JOBS)
+
+# The clang static analyzer over the same build; fails on any report
+# (docs/testing.md says how to read them).
+scan:
+	rm -rf $(SCAN)
+	scan-build -o $(SCAN)/reports cmake -S . -B $(SCAN) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_QEMU_IMAGE=OFF -DHOTSWAP_TESTS=OFF
+	scan-build -o $(SCAN)/reports --status-bugs $(CMAKE) --build $(SCAN) -j$(JOBS)
+
+# libFuzzer harnesses (tests/fuzz/README.md): each runs its committed
+# regressions, then FUZZ_SECONDS of fuzzing from its seed corpus.
+$(FUZZ)/.configured: CMakeLists.txt
+	CC=clang $(CMAKE) -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DHOTSWAP_FUZZ=ON -DHOTSWAP_TESTS=OFF -DHOTSWAP_QEMU_IMAGE=OFF -DHOTSWAP_AARCH64_IMAGE=OFF
+	@touch $@
+
+fuzz: $(FUZZ)/.configured
+	$(CMAKE) --build $(FUZZ) -j$(JOBS)
+	sh scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
+
+check: $(ASAN)/.configured clang fuzz
 	$(CMAKE) --build $(ASAN) -j$(JOBS)
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
 
@@ -79,6 +109,8 @@ bench: all
 	$(RELEASE)/hotswap-bench-enum
 	sh bench/bench_scaling.sh $(RELEASE)/hotswap-bench-enum
 	$(RELEASE)/hotswap-bench-alloc
+	$(RELEASE)/hotswap-bench-catalog
+	$(RELEASE)/hotswap-bench-clients
 	python3 bench/qemu_bench.py --x86 $(RELEASE)/hotswap-qemu.elf \
 		--aarch64 $(RELEASE)/hotswap-aarch64.elf
 	python3 bench/web.py $(RELEASE) .

@@ -198,7 +198,7 @@ static int edu_probe(struct hs_dev *dev, void **priv)
 {
 	const struct hs_platform *p = plat_of(dev);
 	struct edu *e;
-	uint32_t v;
+	uint32_t v = 0;         /* logged even when the write failed */
 	int rc;
 
 	if (!p->ops->dma_alloc)

@@ -9,6 +9,8 @@ set -eu
 # image and its test suite on QEMU (tests/qemu); gcc-aarch64-linux-gnu and
 # qemu-system-arm: the aarch64 image.  valgrind: make bench counts the
 # instructions of one hot-add with callgrind (bench/bench_scaling.sh).
+# clang, clang-tools, libclang-rt-14-dev: make check's clang build,
+# scan-build and the libFuzzer harnesses (docs/testing.md).
 # busybox-static: the Linux test guest's initramfs (scripts/linux-guest.sh);
 # libudev-dev: the Linux back-end's device events (platforms/linux).
 # One package a line: each feature adds its own.
@@ -18,6 +20,7 @@ libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsys
 gcc-multilib qemu-system-x86
 gcc-aarch64-linux-gnu qemu-system-arm
 valgrind
+clang clang-tools libclang-rt-14-dev
 libudev-dev busybox-static
 "
 # The HTTP endpoint (libmicrohttpd) and its tests: headless chromium,

@@ -48,7 +48,13 @@ struct hsd_client {
 	enum hsd_access access;
 	char *in;               /* unparsed input */
 	size_t inlen, incap;
+	size_t inpos;           /* in[0..inpos) already handled */
+	bool paused;            /* reading stopped: whole lines wait (server.c) */
 	bool subscribed;
+	bool replaying;         /* history replay still running (server.c) */
+	uint64_t replay_after;  /* last seq replayed */
+	bool draining;          /* cut off: the error is being flushed */
+	uint64_t drain_since;   /* uv_now() when it was cut off */
 	bool closing;
 	unsigned refs;          /* requests still in flight */
 	unsigned long id;       /* connection number, for the log */
@@ -63,6 +69,14 @@ struct hsd {
 	uv_loop_t *loop;
 	uv_pipe_t server;
 	bool server_open;
+	/* server.c: work left over from a loop turn (fairness), and the
+	 * sweep of cut-off clients that do not take their error. */
+	uv_idle_t srv_idle;
+	bool srv_idle_on;
+	unsigned long srv_cursor;       /* round-robin: next client id */
+	uv_timer_t srv_reaper;
+	bool srv_reaper_on;
+	unsigned long clients_cut_off;
 	unsigned open_handles;
 	gid_t group;            /* socket_group's gid */
 	bool have_group;
@@ -143,6 +157,10 @@ int hsd_server_listen(struct hsd *d, char *err, size_t errlen);
 void hsd_server_close(struct hsd *d);
 void hsd_client_ref(struct hsd_client *c);
 void hsd_client_unref(struct hsd_client *c);
+/* Replay the stored events after seq `after` to a subscribed client in
+ * bounded chunks between other clients' turns; live events reach it once
+ * the replay has caught up (nothing missed, nothing twice). */
+void hsd_client_replay(struct hsd_client *c, uint64_t after);
 void hsd_broadcast_event(struct hsd *d, json_t *ev);
 void hsd_handle_close(struct hsd *d, uv_handle_t *h);
 /* An in-process client with the given access: every message the

@@ -1097,6 +1097,8 @@ static void find_web_dir(struct hsd_http *h)
 			h->web_dir);
 }
 
+/* fmt is libmicrohttpd's printf format (clang's -Wformat-nonliteral). */
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct hsd_http *h = cls;

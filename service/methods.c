@@ -703,28 +703,14 @@ static void m_events_history(struct call *k)
 	REPLY(k, a);
 }
 
-struct replay {
-	struct hsd_client *c;
-};
-
-static int replay_event(void *arg, const struct hsd_event_row *ev)
-{
-	struct replay *r = arg;
-	json_t *o = json_loads(ev->json, 0, NULL);
-
-	if (o)
-		hsd_client_send(r->c, json_pack("{s:o}", "event", o));
-	return 0;
-}
-
-/* Replay from the history, then live: nothing is missed in between
- * because both happen in this one loop callback. */
+/* Replay from the history, then live: the replay runs in chunks between
+ * other clients' turns (server.c) and live events follow exactly where it
+ * stops. */
 static void m_events_subscribe(struct call *k)
 {
 	bool bad = false;
 	int64_t after = hsd_p_int(k, "after", -1, -1, INT64_MAX, &bad);
 	uint64_t first = 0;
-	struct replay r = { k->c };
 
 	if (bad)
 		return;
@@ -734,10 +720,8 @@ static void m_events_subscribe(struct call *k)
 	REPLY(k, json_pack("{s:I, s:I, s:b}", "first", (json_int_t)first,
 			   "last", (json_int_t)k->d->seq, "gap",
 			   first > (uint64_t)after + 1));
-	if ((uint64_t)after < k->d->seq)
-		hsd_db_events(k->d->db, (uint64_t)after, NULL, INT64_MIN, 0,
-			      replay_event, &r);
 	k->c->subscribed = true;
+	hsd_client_replay(k->c, (uint64_t)after);
 }
 
 static void m_events_unsubscribe(struct call *k)
@@ -1446,6 +1430,15 @@ void hsd_dispatch(struct hsd_client *c, json_t *req)
 		k.params = json_object();
 	else
 		json_incref(k.params);
+	/* docs/protocol.md, Access: without access every request is
+	 * refused, whether or not the method exists. */
+	if (c->access == HSD_ACC_NONE) {
+		FAIL(&k, "permission-denied", EACCES, "%s: uid %u may not do "
+		     "this: only root and members of the service's group may "
+		     "use hotswapd", name, (unsigned)c->uid);
+		json_decref(k.params);
+		return;
+	}
 	mt = method_find(k.d, name, &of_backend);
 	if (mt && c->access < mt->need) {
 		FAIL(&k, "permission-denied", EACCES,

@@ -79,6 +79,10 @@ struct sim_topology {
 	size_t ncard, capcard;
 	struct topo_card **index;   /* the visible ones, sorted by name */
 	size_t nindex;
+	/* While loading: name -> position in card[] of the visible entry,
+	 * so each lookup is a hash probe (jansson's object) and loading
+	 * stays linear in the catalog's size. */
+	json_t *byname;
 };
 
 /* ---- the loader's working state ------------------------------------------ */
@@ -109,22 +113,70 @@ static void card_free(struct topo_card *c);
 
 /* ---- messages and JSON paths --------------------------------------------- */
 
-__attribute__((format(printf, 3, 4)))
-static int fail(struct loader *l, int rc, const char *fmt, ...)
+/* Appends to out (of room bytes left) at most max bytes of s: all of it,
+ * or "..." and its tail (the tail names the file and the key at fault). */
+static size_t put_tail(char *out, size_t room, const char *s, size_t max)
 {
+	size_t len = strlen(s);
+
+	if (!room)
+		return 0;
+	if (len > max)
+		len = max;
+	if (len >= room)
+		len = room - 1;
+	if (len < strlen(s) && len >= 3) {
+		memcpy(out, "...", 3);
+		memcpy(out + 3, s + strlen(s) - (len - 3), len - 3);
+	} else {
+		memcpy(out, s + strlen(s) - len, len);
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/*
+ * "FILE: PATH: PROBLEM" in err.  The problem is formatted first and kept
+ * whole; when the line does not fit, the file and the JSON path are
+ * shortened from the front ("...tail") to make room, whatever their
+ * length.
+ */
+__attribute__((format(printf, 2, 3)))
+static void fail_msg(struct loader *l, const char *fmt, ...)
+{
+	char problem[TOPO_PATH_LEN];
+	size_t plen, flen, jlen, keep, o = 0;
 	va_list ap;
-	int n;
 
 	if (!l->err || !l->errlen)
-		return rc;
-	n = snprintf(l->err, l->errlen, "%s: %s: ", l->file, l->path);
-	if (n >= 0 && (size_t)n < l->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(l->err + n, l->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
+		return;
+	va_start(ap, fmt);
+	vsnprintf(problem, sizeof(problem), fmt, ap);
+	va_end(ap);
+	plen = strlen(problem);
+	flen = strlen(l->file);
+	jlen = strlen(l->path);
+	/* Room for file and path: what the problem and ": " x2 leave. */
+	keep = l->errlen > plen + 5 ? l->errlen - plen - 5 : 0;
+	if (flen + jlen > keep) {
+		/* The path's tail first; the file gets at most a third. */
+		size_t fmax = flen < keep / 3 ? flen : keep / 3;
+
+		flen = fmax;
+		jlen = keep - fmax < jlen ? keep - fmax : jlen;
 	}
-	return rc;
+	o += put_tail(l->err + o, l->errlen - o, l->file, flen);
+	o += put_tail(l->err + o, l->errlen - o, ": ", 2);
+	o += put_tail(l->err + o, l->errlen - o, l->path, jlen);
+	o += put_tail(l->err + o, l->errlen - o, ": ", 2);
+	if (o < l->errlen)
+		snprintf(l->err + o, l->errlen - o, "%s", problem);
 }
+
+/* fail(l, rc, fmt, ...): the message, and rc as the expression's value
+ * where the caller (and the static analyzer, which does not follow a
+ * variadic call) can see it. */
+#define fail(l, rc, ...) (fail_msg((l), __VA_ARGS__), (rc))
 
 static int nomem(struct loader *l)
 {
@@ -1222,13 +1274,9 @@ static int parse_card(struct loader *l, const char *name, json_t *obj,
 static struct topo_card *find_card(const struct sim_topology *topo,
 				   const char *name)
 {
-	size_t i;
+	json_t *v = topo->byname ? json_object_get(topo->byname, name) : NULL;
 
-	for (i = 0; i < topo->ncard; i++)
-		if (!topo->card[i]->shadowed &&
-		    !strcmp(topo->card[i]->name, name))
-			return topo->card[i];
-	return NULL;
+	return v ? topo->card[json_integer_value(v)] : NULL;
 }
 
 /* Parse one "catalog" object; its entries shadow earlier ones. */
@@ -1243,6 +1291,8 @@ static int parse_catalog(struct loader *l, json_t *obj)
 	rc = want_object(l, obj);
 	if (rc)
 		return rc;
+	if (!l->topo->byname && !(l->topo->byname = json_object()))
+		return nomem(l);
 	json_object_foreach(obj, name, v) {
 		if (l->topo->ncard == l->topo->capcard) {
 			size_t cap = l->topo->capcard ? 2 * l->topo->capcard
@@ -1270,6 +1320,9 @@ static int parse_catalog(struct loader *l, json_t *obj)
 		old = find_card(l->topo, name);
 		if (old && old != c)
 			old->shadowed = true;
+		if (json_object_set_new_nocheck(l->topo->byname, name,
+				json_integer((json_int_t)(l->topo->ncard - 1))))
+			return nomem(l);
 	}
 	return 0;
 }
@@ -1327,7 +1380,8 @@ static int link_card(struct loader *l, struct topo_card *c,
 					   sizeof(buf)));
 		}
 		if (child->mark == 1) {
-			for (k = 0; stack[k] != child; k++)
+			/* mark 1 = on the stack, so this stops by depth. */
+			for (k = 0; k < depth && stack[k] != child; k++)
 				;
 			chain_text(chain, sizeof(chain), stack, k, depth,
 				   child);
@@ -1439,20 +1493,22 @@ enum bus_kind {
 
 static const char *const bus_desc[] = {
 	[BUS_ROOT] = "the host bridge's bus",
-	[BUS_LINK] = "a PCI Express link (below a root-port or "
-		     "downstream-port)",
+	/* Parenthesised: clang's -Wstring-concatenation takes a split
+	 * literal in an array initialiser for a missing comma. */
+	[BUS_LINK] = ("a PCI Express link (below a root-port or "
+		      "downstream-port)"),
 	[BUS_SWITCH] = "a switch's internal bus (below an upstream-port)",
 	[BUS_PCI] = "a conventional PCI bus (below a pci-bridge)",
 };
 
 static const char *const bus_allows[] = {
-	[BUS_ROOT] = "root-port, pci-bridge, shpc-bridge, cpci-segment, "
-		     "soldered",
-	[BUS_LINK] = "upstream-port, soldered (a PCI Express card), at "
-		     "device 0",
+	[BUS_ROOT] = ("root-port, pci-bridge, shpc-bridge, cpci-segment, "
+		      "soldered"),
+	[BUS_LINK] = ("upstream-port, soldered (a PCI Express card), at "
+		      "device 0"),
 	[BUS_SWITCH] = "downstream-port",
-	[BUS_PCI] = "pci-bridge, shpc-bridge, cpci-segment, soldered (a "
-		    "conventional card)",
+	[BUS_PCI] = ("pci-bridge, shpc-bridge, cpci-segment, soldered (a "
+		     "conventional card)"),
 };
 
 struct bus_walk {
@@ -1872,7 +1928,8 @@ static int parse_pci_bridge(struct loader *l, json_t *obj,
 			    const struct node_type *t, struct bus_walk *b,
 			    size_t idx)
 {
-	uint16_t vendor, device;
+	/* Set by parse_location for every kind but soldered. */
+	uint16_t vendor = 0, device = 0;
 	struct sim_fn *fn;
 	uint8_t dev, f;
 	int rc, err = 0;
@@ -2614,6 +2671,7 @@ void sim_topology_free(struct sim_topology *topo)
 		card_free(topo->card[i]);
 	free(topo->card);
 	free(topo->index);
+	json_decref(topo->byname);
 	free(topo->name);
 	free(topo->description);
 	free(topo->topo_file);

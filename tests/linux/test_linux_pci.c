@@ -26,6 +26,7 @@
 
 static char root[64];
 
+__attribute__((format(printf, 1, 2)))
 static void mk(const char *fmt, ...)
 {
 	char p[512], q[256];

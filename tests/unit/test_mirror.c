@@ -115,14 +115,28 @@ static void run(unsigned s1, unsigned s2, bool expect_ok)
 	}
 	if (!rc) {
 		for (struct hs_dev *d = hs_dev_next(core, NULL); d; d = hs_dev_next(core, d)) {
-			if (hs_dev_device(d) == 0x244f || hs_dev_device(d) == 0x1229) {
+			if (hs_dev_device(d) == 0x244f) {
+				/* The second card's bridge: its window inside
+				 * the slot's. */
 				struct hs_resource x;
-				if (hs_dev_device(d) == 0x244f)
-					hs_dev_window(d, HS_RES_PREF, &x);
-				else
-					hs_dev_bar(d, 0, &x);
-				if (hs_dev_device(d) == 0x1229)
-					assert_int_equal(tu_mem32(&t, x.start), 0x12298086);
+
+				assert_int_equal(hs_dev_window(d, HS_RES_PREF, &x), 0);
+				assert_true(x.size > 0);
+				assert_true(x.start >= w.start &&
+					    x.start + x.size <= w.start + w.size);
+			}
+			if (hs_dev_device(d) == 0x1229) {
+				/* Its NIC: BAR0 aligned, inside the card
+				 * bridge's window, answering through it. */
+				struct hs_resource x, pw;
+
+				assert_int_equal(hs_dev_bar(d, 0, &x), 0);
+				assert_int_equal(hs_dev_window(hs_dev_parent(d),
+							       HS_RES_PREF, &pw), 0);
+				assert_int_equal(x.start & (x.size - 1), 0);
+				assert_true(x.start >= pw.start &&
+					    x.start + x.size <= pw.start + pw.size);
+				assert_int_equal(tu_mem32(&t, x.start), 0x12298086);
 			}
 			if (hs_dev_device(d) == 0x244e) {
 				assert_int_equal(hs_dev_window(d, HS_RES_PREF, &cw), 0);

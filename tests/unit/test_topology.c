@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -611,6 +612,50 @@ static void test_small_error_buffer(void **state)
 	sim_topology_free(NULL);
 }
 
+/*
+ * Issue #17: a malformed key of hundreds of characters, in a file with a
+ * long path, reported into a 256-byte buffer: the problem text is kept
+ * whole and the file and JSON path are shortened ("...tail") instead.
+ */
+static void test_long_key_keeps_problem(void **state)
+{
+	char dir[] = "/tmp/hotswap-longkey.XXXXXX", sub[512], path[640];
+	char key[601], err[256];
+	struct sim_topology *t = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/%0200d", dir, 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/chassis.json", sub);
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	key[300] = '!';         /* not a valid card name */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{ \"catalog\": { \"%s\": { \"functions\": [ { "
+		"\"vendor\": \"0x1b36\", \"device\": \"0x0005\", "
+		"\"class\": \"0xff0000\" } ] } }, \"host_bridge\": {} }\n",
+		key);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(sim_topology_load(path, CATALOG, &t, err,
+					   sizeof(err)), -EINVAL);
+	assert_null(t);
+	unlink(path);
+	rmdir(sub);
+	rmdir(dir);
+	/* The whole problem, at the end of the line. */
+	if (!strstr(err, "must be 1 to ") ||
+	    !strstr(err, "letters, digits, '-', '_' or '.'"))
+		fail_msg("problem text lost: %s", err);
+	/* The file's name and the key's tail are still there, shortened. */
+	if (!strstr(err, "chassis.json: ") || !strstr(err, "...") ||
+	    !strstr(err, "\"]: card name 'kkk"))
+		fail_msg("file or path not shortened from the front: %s", err);
+	assert_true(strlen(err) < sizeof(err));
+}
+
 /* ---- defaults ------------------------------------------------------------ */
 
 static void test_default_paths(void **state)
@@ -658,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_missing_catalog),
 		cmocka_unit_test(test_bad_catalog),
 		cmocka_unit_test(test_small_error_buffer),
+		cmocka_unit_test(test_long_key_keeps_problem),
 		cmocka_unit_test(test_default_paths),
 	};
 
