@@ -1414,13 +1414,17 @@ int main(int argc, char **argv)
 			json_array_foreach(json_object_get(r, "slots"), j, s) {
 				json_t *mttr = json_object_get(s, "mttr_s");
 				json_t *nines = json_object_get(s, "nines");
-				char m[16] = "-", n[16] = "inf";
+				char m[16] = "-", n[16] = "-";
 
 				if (json_is_number(mttr))
 					snprintf(m, sizeof(m), "%.3f s",
 						 json_number_value(mttr));
+				/* Never out: the figure is a lower bound. */
 				if (json_is_number(nines))
-					snprintf(n, sizeof(n), "%.2f",
+					snprintf(n, sizeof(n), "%s%.2f",
+						 json_is_true(json_object_get(
+							 s, "nines_lower_bound"))
+							 ? ">" : "",
 						 json_number_value(nines));
 				printf("%-5s %12" JSON_INTEGER_FORMAT " %8zu %12.3f s "
 				       "%10s %11.6f%% %6s\n", s_(s, "slot"),
