@@ -21,19 +21,13 @@
  */
 #include "../bare/console.h"
 #include "../bare/libc.h"
+#include "../bare/ops.h"
 #include "../bare/pool.h"
 #include "arm.h"
 #include "virt.h"
 
 static struct hsa_machine mach;
 static uint64_t cnt0;
-static struct {
-	hs_time_t deadline;
-	hs_timer_fn fn;
-	void *arg;
-} timer;
-static void (*log_sink)(enum hs_log_level, const char *);
-static enum hs_log_level log_level = HS_LOG_INFO;
 
 /* ---- configuration space ----------------------------------------------- */
 
@@ -222,63 +216,6 @@ hs_time_t hsq_now(void)
 	       (d % mach.cnt_hz) * 1000000000u / mach.cnt_hz;
 }
 
-static hs_time_t p_now(void *ctx)
-{
-	(void)ctx;
-	return hsq_now();
-}
-
-static void p_timer_set(void *ctx, hs_time_t deadline, hs_timer_fn fn,
-			void *arg)
-{
-	(void)ctx;
-	timer.deadline = deadline;
-	timer.fn = fn;
-	timer.arg = arg;
-}
-
-bool hsq_timer_deadline(hs_time_t *deadline)
-{
-	*deadline = timer.deadline;
-	return timer.fn != NULL;
-}
-
-bool hsq_timer_poll(void)
-{
-	hs_timer_fn fn = timer.fn;
-
-	if (!fn || hsq_now() < timer.deadline)
-		return false;
-	timer.fn = NULL;
-	fn(timer.arg);
-	return true;
-}
-
-/* ---- log and memory -------------------------------------------------------- */
-
-void hsq_set_log_sink(void (*fn)(enum hs_log_level, const char *))
-{
-	log_sink = fn;
-}
-
-void hsq_set_log_level(enum hs_log_level lvl)
-{
-	log_level = lvl;
-}
-
-static void p_log(void *ctx, enum hs_log_level level, const char *line)
-{
-	(void)ctx;
-	if (level <= log_level && log_sink)
-		log_sink(level, line);
-}
-
-static void *p_realloc(void *ctx, void *ptr, size_t osize, size_t nsize)
-{
-	(void)ctx;
-	return hsq_pool_realloc(ptr, osize, nsize);
-}
-
 static const struct hs_platform_ops ops = {
 	.host_bridge = p_host_bridge,
 	.cfg_read = p_cfg_read,
@@ -295,10 +232,10 @@ static const struct hs_platform_ops ops = {
 	.msi_free = p_msi_free,
 	.msi_message = p_msi_message,
 	.intx_route = p_intx_route,
-	.now = p_now,
-	.timer_set = p_timer_set,
-	.log = p_log,
-	.realloc = p_realloc,
+	.now = hsq_op_now,
+	.timer_set = hsq_op_timer_set,
+	.log = hsq_op_log,
+	.realloc = hsq_op_realloc,
 };
 
 static const struct hs_platform plat = { &ops, &mach, "qemu-aarch64" };
