@@ -6,7 +6,8 @@
 set -eu
 
 # qemu-system-x86, gcc-multilib (32-bit libgcc) and python3: the bare-metal
-# image and its test suite on QEMU (tests/qemu); gcc-aarch64-linux-gnu and
+# image and its test suite on QEMU (tests/qemu); lld (clang builds the aarch64 image: Debian's
+# gcc-aarch64-linux-gnu conflicts with gcc-multilib) and
 # qemu-system-arm: the aarch64 image.  valgrind: make bench counts the
 # instructions of one hot-add with callgrind (bench/bench_scaling.sh).
 # clang, clang-tools, libclang-rt-14-dev: make check's clang build,
@@ -18,7 +19,7 @@ PKGS="
 build-essential cmake pkgconf python3
 libcmocka-dev libjansson-dev libpci-dev pci.ids libuv1-dev libsqlite3-dev libsystemd-dev sqlite3
 gcc-multilib qemu-system-x86
-gcc-aarch64-linux-gnu qemu-system-arm
+lld qemu-system-arm
 valgrind
 clang clang-tools libclang-rt-14-dev
 libudev-dev busybox-static
