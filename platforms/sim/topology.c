@@ -597,6 +597,11 @@ static int read_json(struct loader *l, const char *file, json_t **out)
 	if (!root) {
 		if (json_error_code(&je) == json_error_out_of_memory)
 			return nomem(l);
+		/* jansson quotes the text near the error, newlines and
+		 * all: an error is one line. */
+		for (char *c = je.text; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
 		return fail(l, -EINVAL, "malformed JSON at line %d, column "
 			    "%d: %s", je.line, je.column, je.text);
 	}
