@@ -350,8 +350,10 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 	uint16_t at;
 
 	if (c->ha) {
-		if (ha_rd(c, HA_SLOT(n), &r) || r == 0xffffffffu)
+		if (ha_rd(c, HA_SLOT(n), &r) || r == 0xffffffffu) {
+			hs_hpc_collect_failed(c->hpc);
 			return false;
+		}
 		if (r & SC_PRSNT_CHG) {
 			ha_wr(c, HA_SLOT(n), (r & SC_RW) | SC_PRSNT_CHG);
 			ev |= HS_HW_PRESENCE;
@@ -405,9 +407,18 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 				csr_write(c, n, at, csr, ack, lit);
 			s->loo = lit;
 			if (csr & HS_INS) {
-				/* A board we knew: its handle closed again. */
-				ev |= was_up ? HS_HW_LATCH
-					     : HS_HW_PRESENCE | HS_HW_LINK;
+				/* A board we knew: its handle closed again
+				 * after it asked for the extraction.  A
+				 * board that asked nothing and announces
+				 * itself anew ran its hardware connection
+				 * again: it was reset (BD_SEL# bounced), or
+				 * exchanged between two looks (PICMG 2.1,
+				 * 3.1): a new board, whether or not we saw
+				 * it go dark. */
+				if (!was_up || !s->ext_open)
+					ev |= HS_HW_PRESENCE | HS_HW_LINK;
+				else
+					ev |= HS_HW_LATCH;
 				s->ext_open = false;
 				found = true;
 			}

@@ -147,8 +147,10 @@ static void px_collect(void *priv)
 		uint32_t sta;
 		unsigned ev = 0;
 
-		if (rd(p, HS_PX_SLTSTA, 2, &sta) || sta == 0xffff)
+		if (rd(p, HS_PX_SLTSTA, 2, &sta) || sta == 0xffff) {
+			hs_hpc_collect_failed(p->hpc);
 			return;
+		}
 		sta &= HS_SLTSTA_EVENTS;
 		if (!sta)
 			return;

@@ -182,8 +182,10 @@ static void shpc_collect(void *priv)
 		bool any = false;
 		uint32_t si;
 
-		if (rd(h, R_SERR_INT, &si) || si == 0xffffffffu)
+		if (rd(h, R_SERR_INT, &si) || si == 0xffffffffu) {
+			hs_hpc_collect_failed(h->hpc);
 			return;
+		}
 		if (si & SI_CC) {
 			any = true;
 			wr(h, R_SERR_INT, (si & SI_RW) | SI_CC);
@@ -200,8 +202,10 @@ static void shpc_collect(void *priv)
 			uint32_t r, ev_bits;
 			unsigned ev = 0;
 
-			if (rd(h, R_SLOT(n), &r) || r == 0xffffffffu)
+			if (rd(h, R_SLOT(n), &r) || r == 0xffffffffu) {
+				hs_hpc_collect_failed(h->hpc);
 				return;
+			}
 			ev_bits = r & SL_EVENTS;
 			if (!ev_bits)
 				continue;

@@ -62,7 +62,9 @@ int hs_core_enumerate(struct hs_core *core)
 	rc = hs_assign_boot(core);
 	if (rc)
 		goto fail;
-	hs_bind_all(core, NULL);
+	rc = hs_bind_all(core);
+	if (rc)
+		goto fail;
 	core->booting = false;
 	return hs_txn_commit(core);
 fail:

@@ -124,6 +124,7 @@ void hs_core_destroy(struct hs_core *core)
 	/* Controllers not bound through a device go with the core. */
 	hs_slots_destroy(core);
 	hs_timers_fini(&core->timers);
+	hs_txn_fini(core);
 	core->plat->ops->realloc(core->plat->ctx, core, sizeof(*core), 0);
 }
 

@@ -106,6 +106,15 @@ static int port_probe(struct hs_dev *d, void **priv)
 			       "%02x:%02x.%u: port service %s failed (%d)",
 			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
 			       HS_BDF_FN(d->bdf), s->name, rc);
+			/* Out of memory is no verdict on the port: a slot
+			 * left without its controller would lose its card
+			 * unseen (an open MRL cuts power, PCI Hot-Plug 1.1
+			 * 2.2.1) while the records stay.  The whole
+			 * transaction fails instead and is undone; the
+			 * caller may try again.  Any other failure leaves
+			 * the port without that service, as Linux does. */
+			if (rc == -HS_ENOMEM)
+				return rc;
 			continue;
 		}
 		while (d->svc[n])
@@ -188,7 +197,10 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 			       "%02x:%02x.%u: driver %s probe failed (%d)",
 			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
 			       HS_BDF_FN(d->bdf), drv->name, rc);
-			if (strict) {
+			/* Out of memory says nothing about the device; a
+			 * controller driver that did not start would leave
+			 * its slots unwatched.  The transaction fails. */
+			if (strict || rc == -HS_ENOMEM) {
 				hs_snprintf(msg, msglen,
 					    "driver %s failed to start on "
 					    "%02x:%02x.%u (%d)", drv->name,
@@ -214,12 +226,19 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 	return 0;
 }
 
-void hs_bind_all(struct hs_core *core, struct hs_dev *top)
+int hs_bind_all(struct hs_core *core)
 {
-	(void)top;
+	/* A driver that fails to start leaves its device unbound (records
+	 * still true); running out of memory, for the undo log, a driver or
+	 * a port's hot-plug service, fails the boot transaction. */
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
-	     d = hs_dev_walk(core, d))
-		bind_one(core, d, false, NULL, 0);
+	     d = hs_dev_walk(core, d)) {
+		int rc = bind_one(core, d, false, NULL, 0);
+
+		if (rc == -HS_ENOMEM)
+			return rc;
+	}
+	return 0;
 }
 
 int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
@@ -648,7 +667,8 @@ static int teardown(struct hs_core *core, struct hs_dev *br, int devnum,
 	for (struct hs_dev *d = slot_first(br, devnum); d;
 	     d = slot_next(br, devnum, d))
 		n++;
-	rc = hs_txn_reserve(core, 8 * n + 8, 2 * n + 2);
+	rc = surprise ? hs_txn_reserve_surprise(core, n)
+		      : hs_txn_reserve(core, 8 * n + 8, 2 * n + 2);
 	if (rc)
 		goto fail;
 	if (surprise) {

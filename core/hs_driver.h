@@ -12,7 +12,7 @@
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge);
 /* Shutting down: removals still quiescing end with -HS_ECANCELED. */
 void hs_cancel_removals(struct hs_core *core);
-void hs_bind_all(struct hs_core *core, struct hs_dev *top);
+int hs_bind_all(struct hs_core *core);
 int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
 		size_t msglen);
 void hs_unbind(struct hs_core *core, struct hs_dev *dev);

@@ -106,7 +106,9 @@ struct hs_hpc {
 	bool dispatching;
 	int cmd_slot;                 /* slot whose command is in flight */
 	bool cmd_settle_all;          /* notify()'s command is in flight */
-	struct hs_timer dispatch_tm, poll_tm, cmd_tm;
+	bool collect_failed;          /* hs_hpc_collect_failed() this time */
+	unsigned collect_retries;     /* failed collects in a row */
+	struct hs_timer dispatch_tm, poll_tm, cmd_tm, retry_tm;
 };
 
 static void kick(struct hs_hpc *h);
@@ -865,8 +867,21 @@ static void c_pon_done(struct hs_slot *s)
 /* ON */
 static void c_on_presence(struct hs_slot *s)
 {
-	if (!s->st.present)
+	if (!s->st.present) {
 		surprise(s, HS_SLOT_EMPTY, "card removed while in use");
+		return;
+	}
+	/* Presence changed, yet a card is there: it left and came back
+	 * between two looks (bouncing contacts, or an exchange quicker than
+	 * we look).  Either way its power was interrupted and its
+	 * configuration is gone, and it may be another card: a removal and
+	 * an insertion, as Linux's pciehp treats it. */
+	surprise(s, HS_SLOT_OFF, "presence changed while in use: the card "
+		 "was reset or exchanged");
+	if (s->state == HS_SLOT_OFF && presence_enables(s)) {
+		start_enable(s);
+		s->req_rc = 0;
+	}
 }
 
 static void c_on_latch(struct hs_slot *s)
@@ -1097,7 +1112,7 @@ static const struct cell table[HS_SLOT_STATE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_DISABLE] = C(c_refuse_busy, "refused: busy"),
 	},
 	[HS_SLOT_ON] = {
-		[HS_IN_PRESENCE] = C(c_on_presence, "card gone: surprise removal -> EMPTY"),
+		[HS_IN_PRESENCE] = C(c_on_presence, "card gone: surprise removal -> EMPTY; card there again (reset or exchanged): surprise removal -> OFF, and on again if presence enables the slot"),
 		[HS_IN_LATCH] = C(c_on_latch, "MRL opened: surprise removal -> OFF; cPCI ejector opened: -> POWERING_OFF"),
 		[HS_IN_BUTTON] = C(c_on_button, "-> BLINKING_OFF: power indicator blinks, 5 s window"),
 		[HS_IN_POWER_FAULT] = C(c_fault, "surprise removal -> FAULT"),
@@ -1109,7 +1124,7 @@ static const struct cell table[HS_SLOT_STATE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_DISABLE] = C(c_disable, "-> POWERING_OFF"),
 	},
 	[HS_SLOT_BLINKING_OFF] = {
-		[HS_IN_PRESENCE] = C(c_on_presence, "card gone: surprise removal -> EMPTY"),
+		[HS_IN_PRESENCE] = C(c_on_presence, "as in ON"),
 		[HS_IN_LATCH] = C(c_on_latch, "as in ON"),
 		[HS_IN_BUTTON] = C(c_boff_cancel, "second press: cancel, power indicator on -> ON"),
 		[HS_IN_POWER_FAULT] = C(c_fault, "surprise removal -> FAULT"),
@@ -1302,6 +1317,8 @@ static bool hpc_busy(const struct hs_hpc *h)
 	return false;
 }
 
+static void collect_outcome(struct hs_hpc *h);
+
 static void dispatch(void *arg)
 {
 	struct hs_hpc *h = arg;
@@ -1323,7 +1340,9 @@ static void dispatch(void *arg)
 		}
 		if (h->irq_latched) {
 			h->irq_latched = false;
+			h->collect_failed = false;
 			h->ops->collect(h->priv);
+			collect_outcome(h);
 		}
 		for (unsigned n = 0; n < h->nslots; n++) {
 			struct hs_slot *s = &h->slots[n];
@@ -1339,6 +1358,40 @@ static void dispatch(void *arg)
 		cmd_kick(h);
 	}
 	h->dispatching = false;
+}
+
+/* What collect() left latched in the controller is still there when it
+ * could not read it; an edge-triggered interrupt will not come again
+ * for it, so look again soon, a few times, then compare each slot with
+ * its status (a lost event is then seen as a difference). */
+#define COLLECT_RETRIES 5
+
+static void collect_outcome(struct hs_hpc *h)
+{
+	if (!h->collect_failed) {
+		h->collect_retries = 0;
+		return;
+	}
+	if (h->collect_retries++ < COLLECT_RETRIES) {
+		hs_timer_arm(&h->core->timers, &h->retry_tm, HS_MSEC(10));
+		return;
+	}
+	hs_log(h->core->plat, HS_LOG_WARN, "%02x:%02x.%u: hot-plug "
+	       "controller's events unreadable %u times in a row; comparing "
+	       "its slots with their status instead", HS_BDF_BUS(h->bridge->bdf),
+	       HS_BDF_DEV(h->bridge->bdf), HS_BDF_FN(h->bridge->bdf),
+	       h->collect_retries);
+	h->collect_retries = 0;
+	for (unsigned n = 0; n < h->nslots; n++)
+		resync_slot(&h->slots[n]);
+}
+
+static void retry_tick(void *arg)
+{
+	struct hs_hpc *h = arg;
+
+	h->irq_latched = true;
+	dispatch(h);
 }
 
 static void kick(struct hs_hpc *h)
@@ -1427,6 +1480,7 @@ int hs_hpc_register(struct hs_dev *bridge, const struct hs_hpc_ops *ops,
 	h->cmd_slot = -1;
 	hs_timer_init(&h->dispatch_tm, dispatch, h);
 	hs_timer_init(&h->poll_tm, poll_tick, h);
+	hs_timer_init(&h->retry_tm, retry_tick, h);
 	hs_timer_init(&h->cmd_tm, cmd_timeout, h);
 	for (unsigned n = 0; n < nslots; n++) {
 		struct hs_slot *s = &h->slots[n];
@@ -1480,6 +1534,7 @@ void hs_hpc_unregister(struct hs_hpc *h)
 		}
 	hs_timer_cancel(&core->timers, &h->dispatch_tm);
 	hs_timer_cancel(&core->timers, &h->poll_tm);
+	hs_timer_cancel(&core->timers, &h->retry_tm);
 	hs_timer_cancel(&core->timers, &h->cmd_tm);
 	for (unsigned n = 0; n < h->nslots; n++) {
 		struct hs_slot *s = &h->slots[n];
@@ -1528,6 +1583,11 @@ void hs_hpc_report(struct hs_hpc *h, unsigned slot, unsigned events,
 	if (note)
 		hs_snprintf(s->note, sizeof(s->note), "%s", note);
 	kick(h);
+}
+
+void hs_hpc_collect_failed(struct hs_hpc *h)
+{
+	h->collect_failed = true;
 }
 
 struct hs_dev *hs_hpc_bridge(const struct hs_hpc *h)

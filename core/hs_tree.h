@@ -175,6 +175,11 @@ struct hs_txn {
 	struct hs_event *events;  /* delivered at commit */
 	size_t nev, cap_ev;
 	size_t mark;              /* log index of the latest savepoint */
+	/* The log and event array outlive transactions and are kept at
+	 * least this big: room for tearing down every device after a
+	 * surprise removal, so that one never fails for want of memory
+	 * (hs_txn.c). */
+	size_t keep, keep_ev;
 };
 
 int hs_txn_begin(struct hs_core *core, const char *what);

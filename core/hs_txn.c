@@ -171,21 +171,102 @@ int hs_txn_begin(struct hs_core *core, const char *what)
 	return 0;
 }
 
+/*
+ * The standing room.  A card pulled without warning must leave the tree
+ * even when memory is short (its hardware is gone, whatever we record),
+ * so its teardown must not allocate: the log and the event array are kept
+ * between transactions, at least as big as tearing down every device
+ * present takes (per function: its removal and a freed interrupt vector
+ * in the log, driver unbound and device removed as events).  A commit
+ * that adds devices first grows them; if it cannot, it fails as a whole.
+ */
+#define SURPRISE_LOG(n) (3 * (n) + 8)
+#define SURPRISE_EV(n) (2 * (n) + 4)
+
+/* buf (cap elements of size) resized to want elements; NULL and *cap
+ * unchanged if that failed (buf is still valid then). */
+static void *resize(struct hs_core *core, void *buf, size_t *cap,
+		    size_t want, size_t size)
+{
+	const struct hs_platform *p = core->plat;
+	void *n = p->ops->realloc(p->ctx, buf, *cap * size, want * size);
+
+	if (!n && want)
+		return NULL;
+	*cap = want;
+	return n;
+}
+
+static int resize_log(struct hs_core *core, size_t want)
+{
+	struct hs_txn *t = &core->txn;
+	void *n = resize(core, t->log, &t->cap, want, sizeof(*t->log));
+
+	if (!n && want)
+		return -HS_ENOMEM;
+	t->log = n;
+	return 0;
+}
+
+static int resize_events(struct hs_core *core, size_t want)
+{
+	struct hs_txn *t = &core->txn;
+	void *n = resize(core, t->events, &t->cap_ev, want,
+			 sizeof(*t->events));
+
+	if (!n && want)
+		return -HS_ENOMEM;
+	t->events = n;
+	return 0;
+}
+
+/* Grow the room to what the devices that will be in the tree after this
+ * transaction need. */
+static int keep_room(struct hs_core *core)
+{
+	struct hs_txn *t = &core->txn;
+	size_t ndev = 0;
+	int rc = 0;
+
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d))
+		ndev += !(d->flags & DEV_PENDING_REMOVE);
+	t->keep = SURPRISE_LOG(ndev);
+	t->keep_ev = SURPRISE_EV(ndev);
+	if (t->cap < t->keep)
+		rc = resize_log(core, t->keep);
+	if (!rc && t->cap_ev < t->keep_ev)
+		rc = resize_events(core, t->keep_ev);
+	return rc;
+}
+
+static bool adds_devices(const struct hs_txn *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->log[i].kind == TXN_DEV_ADD)
+			return true;
+	return false;
+}
+
 static void release(struct hs_core *core)
 {
 	struct hs_txn *t = &core->txn;
-	const struct hs_platform *p = core->plat;
 
 	for (size_t i = 0; i < t->n; i++)
 		if (t->log[i].kind == TXN_RES)
 			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
-
-	p->ops->realloc(p->ctx, t->log, t->cap * sizeof(*t->log), 0);
-	p->ops->realloc(p->ctx, t->events, t->cap_ev * sizeof(*t->events), 0);
-	t->log = NULL;
-	t->events = NULL;
-	t->n = t->cap = t->nev = t->cap_ev = 0;
+	/* Kept for the next one; a log a big rebalance grew goes back to
+	 * the standing size (a failed shrink keeps it as it is). */
+	if (t->cap > 2 * t->keep + 64)
+		(void)resize_log(core, t->keep);
+	t->n = t->nev = 0;
 	core->in_txn = false;
+}
+
+void hs_txn_fini(struct hs_core *core)
+{
+	(void)resize_log(core, 0);
+	(void)resize_events(core, 0);
 }
 
 int hs_txn_commit(struct hs_core *core)
@@ -201,6 +282,15 @@ int hs_txn_commit(struct hs_core *core)
 
 		hs_txn_abort(core);
 		return rc;
+	}
+	/* Room to tear down what is now present; only a change that adds
+	 * devices needs more than it had. */
+	if (keep_room(core) && adds_devices(t)) {
+		hs_log(core->plat, HS_LOG_ERR, "%s: no memory for the room "
+		       "its removal would need", t->what ? t->what
+							 : "transaction");
+		hs_txn_abort(core);
+		return -HS_ENOMEM;
 	}
 	/* Devices removed by the transaction go now, children first (the
 	 * log holds removals in teardown order already). */
@@ -236,10 +326,18 @@ int hs_txn_commit(struct hs_core *core)
 
 	t->cap_ev = 0;
 	release(core);
+	/* A subscriber may begin another transaction meanwhile: the array
+	 * is its own until the last event is out, then kept again unless
+	 * that transaction made one of its own. */
 	for (size_t i = 0; i < nev; i++)
 		hs_emit(core, &evs[i]);
-	core->plat->ops->realloc(core->plat->ctx, evs, cap_ev * sizeof(*evs),
-				 0);
+	if (!t->events && !t->cap_ev) {
+		t->events = evs;
+		t->cap_ev = cap_ev;
+	} else {
+		core->plat->ops->realloc(core->plat->ctx, evs,
+					 cap_ev * sizeof(*evs), 0);
+	}
 	next_writer(core);
 	return 0;
 }
@@ -470,6 +568,11 @@ int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events)
 		t->cap_ev = nc;
 	}
 	return 0;
+}
+
+int hs_txn_reserve_surprise(struct hs_core *core, size_t n)
+{
+	return hs_txn_reserve(core, SURPRISE_LOG(n), SURPRISE_EV(n));
 }
 
 int hs_txn_event(struct hs_core *core, enum hs_event_type type,

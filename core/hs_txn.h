@@ -28,6 +28,12 @@ int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev);
  * that cannot be undone (drivers unbound) is never followed by a record
  * that fails. */
 int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events);
+/* The same for tearing down n functions after a surprise removal: within
+ * the room every commit keeps for all devices present, so it needs no
+ * memory and cannot fail. */
+int hs_txn_reserve_surprise(struct hs_core *core, size_t n);
+/* The log's memory, at the core's end. */
+void hs_txn_fini(struct hs_core *core);
 int hs_txn_bound(struct hs_core *core, struct hs_dev *dev);
 int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx);
 int hs_txn_msi(struct hs_core *core, struct hs_dev *dev);

@@ -122,6 +122,14 @@ void hs_hpc_interrupt(struct hs_hpc *hpc);
 void hs_hpc_report(struct hs_hpc *hpc, unsigned slot, unsigned events,
 		   const char *note);
 
+/* From collect(): the controller's event registers could not be read
+ * (the access failed or read all ones), so what they latched is still
+ * there, unacknowledged, and with an edge-triggered interrupt (MSI) no
+ * new one will come for it.  The core runs collect() again 10 ms later,
+ * up to 5 times in a row, then falls back to comparing every slot with
+ * its status. */
+void hs_hpc_collect_failed(struct hs_hpc *hpc);
+
 struct hs_dev *hs_hpc_bridge(const struct hs_hpc *hpc);
 /* Config access to function fn of the card in a slot (it has no device
  * record before it is configured). */

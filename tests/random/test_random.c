@@ -4,7 +4,7 @@
  *
  * usage: test_random [--seed S] [--count N] [--steps K]
  *                    [--only I,J,...] [--without ACTION,...]
- *                    [--regress FILE] [-v]
+ *                    [--regress FILE] [-v | -vv]
  *
  * Scenario s of a run uses seed S+s.  From its seed it picks a chassis
  * from examples/ (PCI Express root ports, an SHPC bridge, a CompactPCI
@@ -33,8 +33,9 @@
  * A failure prints the seed, the violated invariant and a reproduction
  * shrunk to the steps that still fail it:
  *   test_random --seed S --count 1 --only 2,5
- * --regress FILE runs every seed listed in FILE (one a line, '#'
- * comments): the seeds that ever failed.
+ * --regress FILE runs every seed listed in FILE (one a line, perhaps
+ * followed by the --without LIST it was found with; '#' comments): the
+ * seeds that ever failed.
  *
  * Uses only the public core API (include/hotswap/) and the simulator.
  *
@@ -83,6 +84,14 @@ static const char *const action_name[A_COUNT] = {
  * out, to keep a known, reported bug from failing every run until it is
  * fixed (CMakeLists.txt says which and why). */
 static unsigned long without;
+static const char *without_arg;        /* as given, for reproductions */
+static bool log_core;                  /* -vv: the core's log on stderr */
+
+static void log_line(void *arg, enum hs_log_level lvl, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "    [%d] %s\n", (int)lvl, line);
+}
 #define W_BOOT_CFG (1ul << A_COUNT)
 #define W_BOOT_ALLOC (1ul << (A_COUNT + 1))
 #define W_STEP_CFG (1ul << (A_COUNT + 2))
@@ -551,6 +560,7 @@ static bool run_scenario(const struct scenario *sc, const bool *keep,
 	struct hs_platform plat;
 	char path[512], err[512];
 	bool ok = true;
+	int rc, rc2;
 
 	*at = -1;
 	snprintf(path, sizeof(path), "%s/examples/%s", HOTSWAP_SRCDIR,
@@ -561,6 +571,8 @@ static bool run_scenario(const struct scenario *sc, const bool *keep,
 		return false;
 	}
 	r.sim = sim_topology_sim(r.topo);
+	if (log_core && verbose)
+		sim_set_log(r.sim, log_line, NULL);
 	sim_get_platform(r.sim, &plat);
 	hs_core_params_defaults(&p);
 	if (hs_core_create(&plat, &p, &r.core) ||
@@ -576,9 +588,19 @@ static bool run_scenario(const struct scenario *sc, const bool *keep,
 		sim_fault_cfg(r.sim, sc->boot_fault_cfg);
 	if (sc->boot_fault_alloc)
 		sim_fault_alloc(r.sim, sc->boot_fault_alloc);
-	(void)hs_core_enumerate(r.core);
+	rc = hs_core_enumerate(r.core);
 	sim_fault_cfg(r.sim, 0);
 	sim_fault_alloc(r.sim, 0);
+	/* A boot that failed (out of memory) was undone as a whole: the
+	 * caller tries again, as hotswapd's restart would, and that must
+	 * work on what the failed attempt left. */
+	if (rc && (rc2 = hs_core_enumerate(r.core))) {
+		snprintf(failure, len, "boot enumeration failed (%d), and "
+			 "again without the fault (%d)", rc, rc2);
+		*at = -1;
+		ok = false;
+		goto out;
+	}
 	settle(&r, 60000);
 	check(&r);
 	for (unsigned i = 0; i < sc->nsteps && !r.failure[0]; i++) {
@@ -660,6 +682,8 @@ static int one(uint64_t seed, unsigned nsteps, const bool *only, bool verbose,
 		if (first)
 			printf("none");
 	}
+	if (without_arg)
+		printf(" --without %s", without_arg);
 	printf(" -v\n");
 	for (unsigned i = 0; i < sc.nsteps; i++)
 		if (keep[i])
@@ -669,6 +693,48 @@ static int one(uint64_t seed, unsigned nsteps, const bool *only, bool verbose,
 			       sc.step[i].fault_cfg ? " +cfg-fault" : "",
 			       sc.step[i].fault_alloc ? " +alloc-fault" : "");
 	return 1;
+}
+
+/* "presence-bounce,cfg-fault,...": what --without leaves out. */
+static int parse_without(const char *arg, unsigned long *out)
+{
+	char *list = strdup(arg), *save = NULL, *w;
+	unsigned long bits = 0;
+
+	if (!list)
+		return -1;
+	for (w = strtok_r(list, ",", &save); w;
+	     w = strtok_r(NULL, ",", &save)) {
+		unsigned a;
+
+		for (a = 0; a < A_COUNT; a++)
+			if (!strcmp(w, action_name[a]))
+				break;
+		if (a < A_COUNT)
+			bits |= 1ul << a;
+		else if (!strcmp(w, "boot-cfg-fault"))
+			bits |= W_BOOT_CFG;
+		else if (!strcmp(w, "boot-alloc-fault"))
+			bits |= W_BOOT_ALLOC;
+		else if (!strcmp(w, "cfg-fault"))
+			bits |= W_STEP_CFG;
+		else if (!strcmp(w, "alloc-fault"))
+			bits |= W_STEP_ALLOC;
+		else {
+			fprintf(stderr, "test_random: --without '%s': not an "
+				"action or fault\n", w);
+			free(list);
+			return -1;
+		}
+	}
+	free(list);
+	if ((bits & ((1ul << A_COUNT) - 1)) == (1ul << A_COUNT) - 1) {
+		fprintf(stderr, "test_random: --without '%s' leaves no "
+			"action\n", arg);
+		return -1;
+	}
+	*out = bits;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -725,47 +791,20 @@ int main(int argc, char **argv)
 				p = *end ? end + 1 : end;
 			}
 		} else if (!strcmp(argv[i], "--without") && i + 1 < argc) {
-			char *list = strdup(argv[++i]), *save = NULL, *w;
-
-			for (w = strtok_r(list, ",", &save); w;
-			     w = strtok_r(NULL, ",", &save)) {
-				unsigned a;
-
-				for (a = 0; a < A_COUNT; a++)
-					if (!strcmp(w, action_name[a]))
-						break;
-				if (a < A_COUNT)
-					without |= 1ul << a;
-				else if (!strcmp(w, "boot-cfg-fault"))
-					without |= W_BOOT_CFG;
-				else if (!strcmp(w, "boot-alloc-fault"))
-					without |= W_BOOT_ALLOC;
-				else if (!strcmp(w, "cfg-fault"))
-					without |= W_STEP_CFG;
-				else if (!strcmp(w, "alloc-fault"))
-					without |= W_STEP_ALLOC;
-				else {
-					fprintf(stderr, "test_random: --without"
-						" '%s': not an action\n", w);
-					free(list);
-					return 2;
-				}
-			}
-			free(list);
-			if ((without & ((1ul << A_COUNT) - 1)) ==
-			    (1ul << A_COUNT) - 1) {
-				fprintf(stderr, "test_random: --without leaves "
-					"no action\n");
+			without_arg = argv[++i];
+			if (parse_without(without_arg, &without))
 				return 2;
-			}
 		} else if (!strcmp(argv[i], "--regress") && i + 1 < argc) {
 			regress = argv[++i];
 		} else if (!strcmp(argv[i], "-v")) {
 			verbose = true;
+		} else if (!strcmp(argv[i], "-vv")) {
+			verbose = log_core = true;
 		} else {
 			fprintf(stderr, "usage: %s [--seed S] [--count N] "
 				"[--steps K] [--only I,J,...] [--without "
-				"ACTION,...] [--regress FILE] [-v]\n", argv[0]);
+				"ACTION,...] [--regress FILE] [-v | -vv]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -780,15 +819,34 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		while (fgets(line, sizeof(line), f)) {
-			char *end;
+			char *end, *w;
 			uint64_t s;
 
 			if (line[0] == '#' || line[0] == '\n')
 				continue;
+			line[strcspn(line, "\n")] = '\0';
 			s = strtoull(line, &end, 0);
-			if (end == line) {
+			if (end == line || (*end && *end != ' ')) {
 				fprintf(stderr, "test_random: %s: '%s' is not "
 					"a seed\n", regress, line);
+				fclose(f);
+				return 2;
+			}
+			/* "SEED [--without LIST]": a seed found while the
+			 * generator left those out (they shape the run). */
+			without = 0;
+			without_arg = NULL;
+			w = end + strspn(end, " ");
+			if (!strncmp(w, "--without ", 10)) {
+				without_arg = w + 10;
+				if (parse_without(without_arg, &without)) {
+					fclose(f);
+					return 2;
+				}
+			} else if (*w) {
+				fprintf(stderr, "test_random: %s: '%s': after "
+					"the seed only --without LIST\n",
+					regress, line);
 				fclose(f);
 				return 2;
 			}
@@ -806,8 +864,9 @@ int main(int argc, char **argv)
 		seed = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec;
 	}
 	printf("test_random: %lu scenarios of %u steps from seed %" PRIu64
-	       " (rerun: %s --seed %" PRIu64 " --count %lu)\n", count, nsteps,
-	       seed, argv[0], seed, count);
+	       " (rerun: %s --seed %" PRIu64 " --count %lu%s%s)\n", count,
+	       nsteps, seed, argv[0], seed, count,
+	       without_arg ? " --without " : "", without_arg ? without_arg : "");
 	fflush(stdout);
 	for (unsigned long i = 0; i < count; i++)
 		fails += (unsigned)one(seed + i, nsteps,

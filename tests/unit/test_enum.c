@@ -18,6 +18,8 @@
 #include "hotswap/cfg.h"
 
 #include "hotswap/core.h"
+#include "hotswap/hpc.h"
+#include "hotswap/slot.h"
 #include "core_util.h"
 #include "simcard.h"
 
@@ -425,6 +427,76 @@ static void test_hot_add_rolls_back_on_every_fault(void **state)
 		      failures, accesses);
 	assert_true(failures > 0);
 	assert_int_equal(bad, 0);
+}
+
+static unsigned count_slots(void)
+{
+	unsigned n = 0;
+
+	for (struct hs_slot *s = hs_slot_next(core, NULL); s;
+	     s = hs_slot_next(core, s))
+		n++;
+	return n;
+}
+
+/* Boot enumeration with the nth allocation failing, for every n until
+ * one gets through: it fails as a whole (nothing recorded, every
+ * register as it was, no slot half watched: a controller driver that
+ * could not start would leave its slots' cards to lose power unseen),
+ * and the same call again, with memory, builds what a clean boot
+ * builds. */
+static void test_boot_fails_whole_on_allocation_failure(void **state)
+{
+	struct hs_core_params p;
+	char *clean, *before, *after;
+	unsigned n, slots;
+	int rc;
+
+	(void)state;
+	params_exact(&p);
+	pcie_chassis(&p);
+	assert_int_equal(hs_controllers_register(core), 0);
+	assert_int_equal(hs_core_enumerate(core), 0);
+	clean = snapshot();
+	slots = count_slots();
+	assert_int_equal(slots, 4);
+	done_all();
+	for (n = 1;; n++) {
+		pcie_chassis(&p);
+		assert_int_equal(hs_controllers_register(core), 0);
+		before = snapshot();
+		sim_fault_alloc(t.sim, n);
+		rc = hs_core_enumerate(core);
+		sim_fault_alloc(t.sim, 0);
+		if (rc == 0) {
+			/* Past the last allocation: the whole machine. */
+			assert_int_equal(count_slots(), slots);
+			free(before);
+			done_all();
+			break;
+		}
+		assert_int_equal(rc, -HS_ENOMEM);
+		assert_null(hs_dev_next(core, NULL));
+		assert_int_equal(count_slots(), 0);
+		after = snapshot();
+		if (strcmp(before, after)) {
+			print_error("boot failed at allocation %u and left "
+				    "changes behind\n", n);
+			fail();
+		}
+		free(after);
+		assert_int_equal(hs_core_enumerate(core), 0);
+		after = snapshot();
+		assert_string_equal(after, clean);
+		assert_int_equal(count_slots(), slots);
+		free(after);
+		free(before);
+		done_all();
+		assert_true(n < 2000);
+	}
+	free(clean);
+	/* Controllers allocate too: their failures were among those. */
+	assert_true(n > 10);
 }
 
 static void test_hot_add_rolls_back_on_allocation_failure(void **state)
@@ -1028,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_hot_add_no_space_names_resource),
 		cmocka_unit_test(test_hot_add_rolls_back_on_every_fault),
 		cmocka_unit_test(test_hot_add_rolls_back_on_allocation_failure),
+		cmocka_unit_test(test_boot_fails_whole_on_allocation_failure),
 		cmocka_unit_test(test_hot_add_probe_error_rolls_back),
 		cmocka_unit_test(test_seed001_with_reservations),
 		cmocka_unit_test(test_seed001_without_reservations),

@@ -407,6 +407,82 @@ static void sc_presence_bounce(void **state)
 	fini(&r);
 }
 
+/* Presence bouncing under a card in use: it left and came back between
+ * two looks, so it lost power (a CompactPCI board resets when BD_SEL#
+ * drops) and may be another card.  The slot takes it down and up again
+ * (Linux's pciehp does the same): the driver starts anew and reaches
+ * its registers at the addresses the core records. */
+static void sc_presence_bounce_while_on(void **state)
+{
+	/* Polled, so that the whole bounce falls between two looks and
+	 * only what the controller latched tells of it. */
+	static const struct rig_opts polled = {
+		.poll = true, .policy = HS_SLOT_POLICY_PRESENCE,
+	};
+	struct rig r;
+
+	rig_init(&r, kind_of(state), &polled);
+	rig_bring_up(&r, &tu_card_nic);
+	simcard_submit(rig_dev(&r), 8);
+	assert_int_equal(r.added, 1);
+	assert_int_equal(sim_bounce(r.slot, false, 2000, 30000), 0);
+	rig_run(&r, HS_SEC(3));
+	assert_int_equal(rig_state(&r), HS_SLOT_ON);
+	assert_true(has_alert(&r, "surprise removal"));
+	assert_int_equal(r.added, 2);
+	assert_int_equal(r.removed, 1);
+	assert_non_null(rig_dev(&r));
+	assert_int_equal(simcard_id(rig_dev(&r)), 0x10d38086);
+	fini(&r);
+}
+
+/* A surprise removal while memory runs out: the card is gone whatever
+ * we can record, so its teardown runs in room kept for it and cannot
+ * fail; no record of it is left behind. */
+static void sc_surprise_without_memory(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, kind_of(state), &on_presence);
+	rig_bring_up(&r, &tu_card_nic);
+	simcard_submit(rig_dev(&r), 8);
+	for (unsigned n = 1; n <= 3; n++) {
+		if (n > 1) {
+			rig_insert(&r, &tu_card_nic);
+			assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+		}
+		/* The next allocation, whichever, fails. */
+		sim_fault_alloc(r.t.sim, n);
+		rig_pull(&r, false);
+		assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(3)));
+		sim_fault_alloc(r.t.sim, 0);
+		rig_assert_clean(&r);
+		assert_false(has_alert(&r, "stay marked present"));
+	}
+	fini(&r);
+}
+
+/* The controller's event register reads all ones once (a config access
+ * that failed): what it latched is still there and, with MSI, no new
+ * interrupt comes for it.  The core looks again and the removal is
+ * seen. */
+static void sc_collect_read_fails(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, kind_of(state), &on_presence);
+	rig_bring_up(&r, &tu_card_nic);
+	rig_run(&r, HS_SEC(1));
+	/* The first config access after the pull is the interrupt's read of
+	 * the event register. */
+	sim_fault_cfg(r.t.sim, 1);
+	rig_pull(&r, false);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_MSEC(200)));
+	sim_fault_cfg(r.t.sim, 0);
+	rig_assert_clean(&r);
+	fini(&r);
+}
+
 /* Link bouncing while the slot powers on: it settles, once. */
 static void sc_link_bounce(void **state)
 {
@@ -1006,6 +1082,9 @@ int main(void)
 		BUTTON(sc_power_fault_then_pull),
 		BUTTON(sc_mrl_open_while_on),
 		ALL3(sc_presence_bounce),
+		ALL3(sc_presence_bounce_while_on),
+		ALL3(sc_surprise_without_memory),
+		BUTTON(sc_collect_read_fails),
 		PCIE(sc_link_bounce),
 		PCIE(sc_link_never_trains),
 		PCIE(sc_crs_300ms),
