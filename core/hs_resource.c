@@ -1035,6 +1035,55 @@ static int prog_reg(struct hs_core *core, struct hs_dev *d, uint16_t off,
 	return rc;
 }
 
+/*
+ * A config write can vanish without a word (a function not ready yet, a
+ * transient error the platform does not report), and a BAR that is not
+ * where the records say makes the driver talk to nobody, or to another
+ * device.  Before decode goes on, each BAR is read back once; one that
+ * did not take is written again, and if it still does not, the change
+ * fails (-HS_EIO) and is undone rather than committed untrue.  The low
+ * bits are the BAR's type, read-only (PCI 3.0 6.2.5.1).
+ */
+static int verify_bar(struct hs_core *core, struct hs_dev *d, int i)
+{
+	const struct hs_platform *p = core->plat;
+	const struct hs_bar_info *b = &d->bar[i];
+	uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+	uint32_t mask = b->kind == BAR_IO ? ~(uint32_t)3 : ~(uint32_t)15;
+	int rc;
+
+	for (int tries = 0;; tries++) {
+		uint32_t lo = 0, hi = 0;
+		bool ok;
+
+		if ((rc = p->ops->cfg_read(p->ctx, d->bdf, off, 4, &lo)))
+			return rc;
+		ok = (lo & mask) == ((uint32_t)b->addr & mask);
+		if (ok && b->kind == BAR_MEM64) {
+			if ((rc = p->ops->cfg_read(p->ctx, d->bdf, off + 4, 4,
+						   &hi)))
+				return rc;
+			ok = hi == (uint32_t)(b->addr >> 32);
+		}
+		if (ok)
+			return 0;
+		if (tries == 1) {
+			hs_log(p, HS_LOG_ERR, "%02x:%02x.%u: BAR%d did not "
+			       "take its address 0x%llx (reads 0x%08x%08x)",
+			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
+			       HS_BDF_FN(d->bdf), i,
+			       (unsigned long long)b->addr, hi, lo);
+			return -HS_EIO;
+		}
+		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
+					   (uint32_t)b->addr)) ||
+		    (b->kind == BAR_MEM64 &&
+		     (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
+					    (uint32_t)(b->addr >> 32)))))
+			return rc;
+	}
+}
+
 int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 {
 	uint16_t cmd = 0;
@@ -1073,6 +1122,10 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 		 * children's DMA and MSIs. */
 		cmd |= CMD_IO | CMD_MEM | CMD_MASTER;
 	}
+	for (int i = 0; i < 6; i++)
+		if (d->bar[i].kind != BAR_NONE &&
+		    (rc = verify_bar(core, d, i)))
+			return rc;
 	hs_route_intx(core, d);
 	v = d->int_line_reg;
 	if (d->irq_pin &&
