@@ -13,6 +13,8 @@
 #                make qemu ARCH=aarch64 for the aarch64 image on virt
 #   make test-qemu   the images' test suite on QEMU alone (tests/qemu),
 #                x86 and aarch64
+#   make coverage   line and branch coverage of the tests per directory
+#                and per file (gcc --coverage, gcovr; docs/testing.md)
 #   make install DESTDIR=...  install from the release build
 #
 # Build trees live under build/ (out of tree; `make clean` removes them).
@@ -30,7 +32,7 @@ ARCH    ?= x86
 QEMU_IMAGE_x86 := hotswap-qemu.elf
 QEMU_IMAGE_aarch64 := hotswap-aarch64.elf
 
-.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu clang scan fuzz
+.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu clang scan fuzz coverage
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -94,6 +96,13 @@ test: $(ASAN)/.configured
 slot-coverage: $(ASAN)/.configured
 	$(CMAKE) --build $(ASAN) -j$(JOBS) --target test_slot_scenarios
 	cd $(ASAN) && ./test_slot_scenarios | sed -n '/coverage/,/exercised/p'
+
+# Line and branch coverage of the test suite per directory and per file
+# (gcc --coverage, gcovr; docs/testing.md).  Not part of make check.
+COVERAGE := $(BUILD)/coverage
+RANDOM_COUNT ?= 500
+coverage:
+	JOBS=$(JOBS) sh scripts/coverage.sh $(COVERAGE) $(RANDOM_COUNT)
 
 qemu: all
 	sh scripts/qemu-run.sh $(RELEASE)/$(QEMU_IMAGE_$(ARCH)) ./hotswap-qmp.sock $(ARCH)

@@ -37,6 +37,10 @@ command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 # configuration space, tests/cli/lspci_dump.sh).
 PKGS="$PKGS systemd pciutils"
 
+# Issue #17: gcovr, make coverage's per-directory line and branch report
+# (scripts/coverage.sh).
+PKGS="$PKGS gcovr"
+
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
