@@ -216,8 +216,22 @@ int hsd_config_set(struct hsd_config *c, const char *name, const char *v,
 				snprintf(err, errlen, "%s: at most 1 hour", name);
 				return -EINVAL;
 			}
+			/* Kept in ms, where 0 means no limit: 500us must
+			 * not become that. */
+			if (ns && ns < 1000000) {
+				snprintf(err, errlen, "%s: '%s' is less than "
+					 "1ms (0 means no limit)", name, v);
+				return -EINVAL;
+			}
 			*(unsigned *)at = (unsigned)(ns / 1000000);
 		} else {
+			/* A poll period under 1ms keeps the daemon busy
+			 * polling (0 re-armed the timer at once, for ever). */
+			if (!strcmp(k->name, "poll_period") && ns < 1000000) {
+				snprintf(err, errlen, "%s: '%s' is less than "
+					 "1ms", name, v);
+				return -EINVAL;
+			}
 			*(uint64_t *)at = ns;
 		}
 		return 0;
@@ -288,10 +302,11 @@ int hsd_config_pins(const struct hsd_config *c, uint16_t *slots,
 	     tok = strtok_r(NULL, ", ", &save)) {
 		const char *h = strncasecmp(tok, "0x", 2) ? tok : tok + 2;
 		size_t n = strlen(h);
-		char *end;
-		unsigned long v = strtoul(h, &end, 16);
+		unsigned long v = strtoul(h, NULL, 16);
 
-		if (*end || (n != 2 && n != 4 && n != 6)) {
+		/* Hex digits only: strtoul alone took "-1" and "+2". */
+		if (strspn(h, "0123456789abcdefABCDEF") != n ||
+		    (n != 2 && n != 4 && n != 6)) {
 			snprintf(err, errlen, "rebalance_pinned_classes: '%s' "
 				 "is not a class code (2, 4 or 6 hex digits: "
 				 "01, 0108, 010802)", tok);
@@ -325,8 +340,11 @@ static char *trim(char *s)
 int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
 		    char *err, size_t errlen)
 {
+	enum { LINE_MAX_BYTES = 2046 };      /* hotswapd.conf(5) */
 	struct hsd_config tmp = *c;
-	char line[2048], msg[256];
+	char *line = NULL, msg[256];
+	size_t cap = 0;
+	ssize_t len;
 	unsigned lineno = 0;
 	FILE *f = fopen(path, "r");
 	int rc = 0;
@@ -337,13 +355,23 @@ int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	/* getline, not fgets: the length tells a NUL byte from the end of
+	 * the line. */
+	while ((len = getline(&line, &cap, f)) > 0) {
 		char *p, *eq, *key, *val;
 
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "%s:%u: line longer than %zu bytes",
-				 path, lineno, sizeof(line) - 2);
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > LINE_MAX_BYTES) {
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes",
+				 path, lineno, LINE_MAX_BYTES);
+			rc = -EINVAL;
+			goto close_file;
+		}
+		if (memchr(line, '\0', (size_t)len)) {
+			snprintf(err, errlen, "%s:%u: NUL byte in the line",
+				 path, lineno);
 			rc = -EINVAL;
 			goto close_file;
 		}
@@ -370,8 +398,16 @@ int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
 			snprintf(tmp.backend_from, sizeof(tmp.backend_from),
 				 "%.*s:%u", HSD_PATH_MAX, path, lineno);
 	}
+	/* A directory opens, then fails to read (EISDIR): an error, not an
+	 * empty file. */
+	if (ferror(f)) {
+		rc = errno ? -errno : -EIO;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		goto close_file;
+	}
 	*c = tmp;
 close_file:
+	free(line);
 	fclose(f);
 	return rc;
 }
