@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+# daemon_edges.py - hotswapd's less travelled paths as a user meets them
+# (issue #17 item 6: tests for what the coverage report showed untested).
+#
+# usage: daemon_edges.py HOTSWAPD
+#
+# - the command line: a bad --set, an unknown key, a missing, broken or
+#   directory config file, a stray argument, an unknown option, a poll
+#   period of 0: each refused with exit status 2 and a message naming it;
+#   -v, --syslog and -b reach the printed configuration;
+# - a running daemon: its pid file; a second daemon on its socket refused
+#   (exit 3); SIGHUP reloading the rule file (and keeping the old policy
+#   when the file has become invalid); SIGTERM removing pid file and
+#   socket;
+# - the protocol: parameters of the wrong type named in invalid-params;
+#   policy.rules; events.unsubscribe; device.block and authorize with
+#   permanent rules; authorize's argument errors; slot.disable then
+#   slot.enable; slot.enable of a slot that is up; a locate with a
+#   timeout going off by itself; the simulator's latch and power-fault
+#   actions and their refusals; sim.advance without ns.
+#
+# SPDX-License-Identifier: BSD-2-Clause
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+FAILS = 0
+N = 0
+
+
+def ok(cond, what, detail=""):
+    global FAILS, N
+    N += 1
+    if cond:
+        print("ok %d - %s" % (N, what))
+    else:
+        FAILS += 1
+        print("not ok %d - %s" % (N, what))
+        if detail:
+            for line in str(detail).splitlines()[:20]:
+                print("#   " + line)
+
+
+class Client:
+    def __init__(self, path, timeout=60):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.buf = b""
+        self.events = []
+        self.hello = self.line()
+        self.rid = 0
+
+    def line(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                return None
+            self.buf += d
+        ln, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(ln)
+
+    def call(self, method, params=None):
+        self.rid += 1
+        req = {"id": self.rid, "method": method}
+        if params is not None:
+            req["params"] = params
+        self.s.sendall(json.dumps(req).encode() + b"\n")
+        while True:
+            m = self.line()
+            if m is None or "event" not in m:
+                return m
+            self.events.append(m["event"])
+
+    def close(self):
+        self.s.close()
+
+
+def err(r):
+    e = (r or {}).get("error") or {}
+    return e.get("code"), e.get("message")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                          **kw)
+
+
+def command_line(hotswapd, tmp):
+    base = [hotswapd, "--set", "runtime_dir=" + tmp]
+
+    r = run(base + ["--set", "poll"])
+    ok(r.returncode == 2 and r.stderr ==
+       "hotswapd: --set wants KEY=VALUE, got 'poll'\n",
+       "--set without '=' is refused", r.stderr)
+    r = run(base + ["--set", "colour=blue", "--print-config"])
+    ok(r.returncode == 2 and r.stderr == "hotswapd: unknown key 'colour'\n",
+       "--set of an unknown key is refused", r.stderr)
+    r = run(base + ["--set", "poll_period=0", "--print-config"])
+    ok(r.returncode == 2 and r.stderr ==
+       "hotswapd: poll_period: '0' is less than 1ms\n",
+       "a poll period of 0 is refused", r.stderr)
+    missing = os.path.join(tmp, "missing.conf")
+    r = run(base + ["-c", missing, "--print-config"])
+    ok(r.returncode == 2 and r.stderr ==
+       "hotswapd: %s: No such file or directory\n" % missing,
+       "a missing -c file is refused", r.stderr)
+    bad = os.path.join(tmp, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("# ok so far\npoll = maybe\n")
+    r = run(base + ["-c", bad, "--print-config"])
+    ok(r.returncode == 2 and r.stderr ==
+       "hotswapd: %s:2: poll: 'maybe' is not yes or no\n" % bad,
+       "a bad value names file, line and key", r.stderr)
+    r = run(base + ["-c", tmp, "--print-config"])
+    ok(r.returncode == 2 and r.stderr ==
+       "hotswapd: %s: Is a directory\n" % tmp,
+       "a directory given as the config file is refused", r.stderr)
+    r = run(base + ["extra"])
+    ok(r.returncode == 2 and r.stderr.startswith(
+        "hotswapd: unexpected argument 'extra'\nusage: hotswapd"),
+       "a stray argument is refused with the usage", r.stderr)
+    r = run(base + ["--no-such-option"])
+    ok(r.returncode == 2 and "usage: hotswapd" in r.stderr
+       and "no-such-option" in r.stderr,
+       "an unknown option is refused with the usage", r.stderr)
+    r = run(base + ["-v", "--syslog", "-b", "linux", "--print-config"])
+    lines = r.stdout.splitlines()
+    ok(r.returncode == 0 and "log_level = debug" in lines
+       and "log = syslog" in lines and "backend = linux" in lines,
+       "-v, --syslog and -b set log_level, log and backend", r.stdout)
+    r = run(base + ["--set", "history_keep=1"] * 65 + ["--print-config"])
+    ok(r.returncode == 2 and r.stderr == "hotswapd: too many options\n",
+       "more than 64 options are refused", r.stderr)
+
+
+def start(hotswapd, tmp, extra=()):
+    log = open(os.path.join(tmp, "daemon.log"), "a")
+    proc = subprocess.Popen(
+        [hotswapd, "--clock", "virtual",
+         "--socket", os.path.join(tmp, "hotswapd.sock"),
+         "--state-dir", os.path.join(tmp, "state"),
+         "--rules", os.path.join(tmp, "rules.conf"),
+         "--agents", os.path.join(tmp, "agents"),
+         "--set", "runtime_dir=" + tmp, "--set", "socket_group=",
+         "--set", "pidfile=" + os.path.join(tmp, "hotswapd.pid"), *extra],
+        stdout=log, stderr=log)
+    log.close()
+    return proc
+
+
+def wait_for(cond, secs=30):
+    end = time.time() + secs
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def daemon_log(tmp):
+    with open(os.path.join(tmp, "daemon.log")) as f:
+        return f.read()
+
+
+def running(hotswapd, tmp, proc):
+    sock = os.path.join(tmp, "hotswapd.sock")
+    pidfile = os.path.join(tmp, "hotswapd.pid")
+    ok(wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile)),
+       "the pid file is written")
+    with open(pidfile) as f:
+        ok(f.read() == "%d\n" % proc.pid, "the pid file holds the pid")
+
+    other = os.path.join(tmp, "other")
+    os.makedirs(other)
+    r = run([hotswapd, "--clock", "virtual", "--socket", sock,
+             "--state-dir", os.path.join(other, "state"),
+             "--set", "runtime_dir=" + other])
+    ok(r.returncode == 3 and "%s: another hotswapd is" % sock in r.stderr,
+       "a second daemon on the same socket is refused (exit 3)",
+       r.stderr[-500:])
+
+    c = Client(sock)
+    # ---- SIGHUP reloads the rule file ----
+    with open(os.path.join(tmp, "rules.conf"), "w") as f:
+        f.write("allow class 02*\nblock id 10de:*\n")
+    os.kill(proc.pid, signal.SIGHUP)
+    ok(wait_for(lambda: "policy reloaded: 2 rules" in daemon_log(tmp)),
+       "SIGHUP reloads the rule file", daemon_log(tmp)[-800:])
+    r = c.call("policy.rules")
+    res = r.get("result", {})
+    ok(res.get("rules") == ["allow class 02*", "block id 10de:*"]
+       and res.get("permanent") == []
+       and res.get("rule_file") == os.path.join(tmp, "rules.conf")
+       and res.get("default_inserted") == "allow"
+       and res.get("default_present") == "allow",
+       "policy.rules shows the reloaded rules", r)
+    with open(os.path.join(tmp, "rules.conf"), "w") as f:
+        f.write("allow class 02*\npermit everything\n")
+    os.kill(proc.pid, signal.SIGHUP)
+    ok(wait_for(lambda: "policy not reloaded: " in daemon_log(tmp)),
+       "an invalid rule file on SIGHUP is logged", daemon_log(tmp)[-800:])
+    r = c.call("policy.rules")
+    ok(r.get("result", {}).get("rules") ==
+       ["allow class 02*", "block id 10de:*"],
+       "an invalid rule file leaves the previous policy in force", r)
+    with open(os.path.join(tmp, "rules.conf"), "w") as f:
+        f.write("")
+    os.kill(proc.pid, signal.SIGHUP)
+    ok(wait_for(lambda: "policy reloaded: 0 rules" in daemon_log(tmp)),
+       "an empty rule file reloads as no rules")
+
+    protocol(c, sock)
+    c.close()
+
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    ok(rc == 0, "SIGTERM stops the daemon with status 0", rc)
+    ok(not os.path.exists(pidfile) and not os.path.exists(sock),
+       "the pid file and the socket are removed at exit",
+       os.listdir(tmp))
+
+
+def protocol(c, sock):
+    # ---- parameters of the wrong type are named ----
+    for method, params, msg in [
+            ("slot.show", {"slot": True},
+             "parameter 'slot' must be a string"),
+            ("events.subscribe", {"after": "x"},
+             "parameter 'after' must be an integer from -1 to "
+             "9223372036854775807"),
+            ("policy.decisions", {"limit": 100001},
+             "parameter 'limit' must be an integer from 0 to 100000"),
+            ("authorize", {"device": "net5", "permanent": 3},
+             "parameter 'permanent' must be true or false"),
+            ("sim.pull", {"slot": "1", "surprise": "yes"},
+             "parameter 'surprise' must be true or false"),
+            ("sim.latch", {"slot": "1", "open": 1},
+             "parameter 'open' must be true or false")]:
+        r = c.call(method, params)
+        ok(err(r) == ("invalid-params", msg),
+           "%s %s: invalid-params naming it" % (method, json.dumps(params)),
+           r)
+    r = c.call("slot.show", {"slot": 1})
+    ok(r.get("result", {}).get("slot") == "1",
+       "a slot may be named by a number", r)
+
+    # ---- events.unsubscribe: no more events on this connection ----
+    w = Client(sock)
+    r = w.call("events.subscribe", {"after": -1})
+    ok("result" in r, "events.subscribe", r)
+    r = w.call("events.unsubscribe")
+    ok("result" in r and "error" not in r, "events.unsubscribe", r)
+    w.events.clear()
+    r = c.call("slot.attention", {"slot": "2", "indicator": "on"})
+    ok(r.get("result", {}).get("attention") == "on",
+       "slot.attention on", r)
+    r = w.call("status")
+    ok("result" in r and w.events == [],
+       "no event reaches a client after events.unsubscribe", w.events)
+    w.close()
+
+    # ---- slot.attention: locate with a timeout ----
+    r = c.call("slot.attention", {"slot": "2", "indicator": "on",
+                                  "timeout_ns": 1000000000})
+    ok(err(r)[0] == "invalid-params" and "timeout_ns" in err(r)[1],
+       "timeout_ns with 'on' is refused", r)
+    r = c.call("slot.attention", {"slot": "20", "indicator": "on"})
+    ok(err(r)[0] == "not-supported" and err(r)[1].startswith("slot 20: "),
+       "a slot without an attention indicator: not-supported", r)
+    c.events.clear()
+    r = c.call("events.subscribe", {"after": -1})
+    r = c.call("slot.attention", {"slot": "2", "indicator": "locate",
+                                  "timeout_ns": 2000000000})
+    ok("result" in r, "locate with a timeout", r)
+    # The indicator command completes on the chassis' (virtual) clock.
+    c.call("sim.advance", {"ns": 100000000})
+    r = c.call("slot.show", {"slot": "2"})
+    ok(r.get("result", {}).get("attention") == "blink",
+       "locate blinks the attention indicator", r)
+    # The timeout runs on the service's clock (real time).
+    ok(wait_for(lambda: c.call("slot.show", {"slot": "2"})["result"]
+                ["attention"] == "off", 20),
+       "the locate goes off by itself after its timeout")
+    ok(any(e.get("type") == "operator" and
+           "locate timed out" in json.dumps(e) for e in c.events),
+       "an operator event says the locate timed out", c.events[-5:])
+    c.call("events.unsubscribe")
+
+    # ---- device.block / authorize, permanent ----
+    r = c.call("device.block", {"device": "nosuch"})
+    ok(err(r) == ("not-found", "no device 'nosuch'"),
+       "device.block of an unknown device: not-found", r)
+    r = c.call("device.block", {"device": "net5", "permanent": True})
+    d = r.get("result", {})
+    ok(d.get("blocked") is True and d.get("bus_master") is False
+       and "driver" not in d,
+       "device.block permanent: blocked, no driver, bus master off", r)
+    r = c.call("policy.rules")
+    perm = r.get("result", {}).get("permanent", [])
+    ok(len(perm) == 1 and perm[0]["rule"].startswith("block id 8086:10d3")
+       and r["result"]["rules"][0] == perm[0]["rule"],
+       "the permanent block rule is stored and in force first", r)
+    for params, code, msg in [
+            ({}, "invalid-params", "give either"),
+            ({"device": "net5", "slot": "1"}, "invalid-params",
+             "give either"),
+            ({"slot": "99"}, "not-found", "no slot named '99'"),
+            ({"slot": "3"}, "not-found", "slot 3 holds no blocked"),
+            ({"device": "0000:99:00.0"}, "not-found",
+             "no device '0000:99:00.0'")]:
+        r = c.call("authorize", params)
+        ok(err(r)[0] == code and msg in (err(r)[1] or ""),
+           "authorize %s: %s" % (json.dumps(params), code), r)
+    r = c.call("authorize", {"slot": "1", "permanent": True})
+    res = r.get("result", [])
+    ok(len(res) == 1 and res[0].get("bdf") == "0000:0b:00.0"
+       and res[0].get("result", "").startswith(
+           "authorized permanently by uid %d: allow id 8086:10d3"
+           % os.geteuid()),
+       "authorize permanent by slot stores an allow rule", r)
+    r = c.call("device.show", {"device": "net5"})
+    ok(r.get("result", {}).get("blocked") is False
+       and r["result"].get("driver"),
+       "the authorized device is unblocked and bound again", r)
+    r = c.call("policy.rules")
+    perm = r.get("result", {}).get("permanent", [])
+    ok(len(perm) == 2 and perm[1]["rule"].startswith("allow id 8086:10d3")
+       and perm[0]["id"] < perm[1]["id"],
+       "both permanent rules are listed in order with their ids", r)
+
+    # ---- slot.disable, slot.enable ----
+    r = c.call("slot.enable", {"slot": "3"})
+    ok(r.get("result", {}).get("state") == "on"
+       and r["result"].get("disabled") is False,
+       "slot.enable of a slot that is up replies at once", r)
+    r = c.call("slot.disable", {"slot": "3"})
+    ok(r.get("result", {}).get("state") == "off"
+       and r["result"].get("disabled") is True
+       and r["result"].get("devices") == [],
+       "slot.disable takes the card down and marks the slot", r)
+    r = c.call("slot.add", {"slot": "3"})
+    ok(err(r)[0] == "refused", "a disabled slot refuses slot.add", r)
+    r = c.call("slot.enable", {"slot": "3"})
+    s = r.get("result", {})
+    ok(s.get("state") == "on" and s.get("disabled") is False
+       and [d.get("name") for d in s.get("devices", [])] == ["stor0"],
+       "slot.enable brings the card back with its name", r)
+
+    # ---- the simulator's latch and power fault ----
+    r = c.call("sim.fault", {"slot": "2"})
+    ok(err(r) == ("refused", "slot 2: the slot is empty: no card to fault"),
+       "sim.fault on an empty slot is refused", r)
+    r = c.call("sim.latch", {"slot": "20"})
+    ok(err(r)[0] == "refused" and "slot 20: " in err(r)[1],
+       "sim.latch open on an empty CompactPCI slot is refused", r)
+    r = c.call("sim.latch", {"slot": "1", "open": True})
+    ok(r.get("result", {}).get("latch_open") is True,
+       "sim.latch opens a PCIe slot's latch", r)
+    r = c.call("sim.advance", {"ns": 2000000000})
+    r = c.call("slot.show", {"slot": "1"})
+    ok(r.get("result", {}).get("latch") == "open"
+       and r["result"].get("power") is False,
+       "an opened latch powers the slot down", r)
+    r = c.call("slot.add", {"slot": "1"})
+    ok(err(r)[0] == "refused", "slot.add with the latch open is refused", r)
+    r = c.call("sim.fault", {"slot": "1"})
+    ok(err(r) == ("refused",
+                  "slot 1: the card has no power: nothing to fault"),
+       "sim.fault on an unpowered card is refused", r)
+    r = c.call("sim.latch", {"slot": "1", "open": False})
+    ok(r.get("result", {}).get("latch_open") is False,
+       "sim.latch closes it again", r)
+    r = c.call("slot.add", {"slot": "1"})
+    ok(r.get("result", {}).get("state") == "on",
+       "slot.add after the latch closed", r)
+    r = c.call("sim.fault", {"slot": "1"})
+    ok(r.get("result", {}).get("present") is True, "sim.fault", r)
+    r = c.call("sim.advance", {"ns": 1000000000})
+    r = c.call("slot.show", {"slot": "1"})
+    ok(r.get("result", {}).get("power_fault") is True
+       and r["result"].get("condition") == "failed",
+       "a power fault shows as power_fault and condition failed", r)
+    r = c.call("sim.advance", {})
+    ok(err(r) == ("invalid-params", "missing parameter 'ns'"),
+       "sim.advance without ns", r)
+    r = c.call("sim.latch", {"slot": "77"})
+    ok(err(r) == ("not-found", "the chassis has no slot '77'"),
+       "a sim action on an unknown slot: not-found", r)
+
+
+def main():
+    hotswapd = sys.argv[1]
+    tmp = tempfile.mkdtemp(prefix="hotswap-edges.")
+    os.makedirs(os.path.join(tmp, "agents"))
+    with open(os.path.join(tmp, "rules.conf"), "w") as f:
+        f.write("")
+    proc = None
+    try:
+        command_line(hotswapd, tmp)
+        proc = start(hotswapd, tmp)
+        if not wait_for(lambda: os.path.exists(
+                os.path.join(tmp, "hotswapd.sock")) or
+                proc.poll() is not None):
+            ok(False, "hotswapd starts", daemon_log(tmp))
+        else:
+            running(hotswapd, tmp, proc)
+    finally:
+        if proc and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if FAILS:
+            print("# daemon log (tail):")
+            for ln in daemon_log(tmp).splitlines()[-30:]:
+                print("#   " + ln)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("1..%d" % N)
+    sys.exit(1 if FAILS else 0)
+
+
+if __name__ == "__main__":
+    main()
