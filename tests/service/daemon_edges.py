@@ -11,7 +11,9 @@
 # - a running daemon: its pid file; a second daemon on its socket refused
 #   (exit 3); SIGHUP reloading the rule file (and keeping the old policy
 #   when the file has become invalid); SIGTERM removing pid file and
-#   socket;
+#   socket; bad http_listen values, an unwritable token file and a port
+#   in use stopping the start; HTTP on IPv6 loopback with a token file
+#   named in the configuration;
 # - the protocol: parameters of the wrong type named in invalid-params;
 #   policy.rules; events.unsubscribe; device.block and authorize with
 #   permanent rules; authorize's argument errors; slot.disable then
@@ -20,8 +22,10 @@
 #   actions and their refusals; sim.advance without ns.
 #
 # SPDX-License-Identifier: BSD-2-Clause
+import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -138,6 +142,74 @@ def command_line(hotswapd, tmp):
     r = run(base + ["--set", "history_keep=1"] * 65 + ["--print-config"])
     ok(r.returncode == 2 and r.stderr == "hotswapd: too many options\n",
        "more than 64 options are refused", r.stderr)
+
+
+def http_startup(hotswapd, tmp):
+    """http_listen and http_token problems stop the daemon at start (exit
+    3) with a message naming the value; an IPv6 loopback endpoint and a
+    token file named in the configuration work."""
+    sub = os.path.join(tmp, "http")
+    os.makedirs(sub)
+    base = [hotswapd, "--clock", "virtual",
+            "--socket", os.path.join(sub, "hotswapd.sock"),
+            "--state-dir", os.path.join(sub, "state"),
+            "--set", "runtime_dir=" + sub, "--set", "socket_group="]
+    for listen in ["[::1", "[::1]:x", "[zz]:80", "nonsense:80", "99999",
+                   "127.0.0.1:", "[%s]:80" % ("1" * 80)]:
+        r = run(base + ["--http", listen])
+        ok(r.returncode == 3 and "hotswapd: http_listen '%s': not PORT, "
+           "ADDR:PORT or [ADDR6]:PORT\n" % listen in r.stderr,
+           "http_listen '%s' is refused at start" % listen, r.stderr[-300:])
+    tok = os.path.join(sub, "missing", "token")
+    r = run(base + ["--http", "0", "--set", "http_token=" + tok])
+    ok(r.returncode == 3 and "hotswapd: http: token file %s: No such file "
+       "or directory\n" % tok in r.stderr,
+       "a token file that cannot be written stops the start",
+       r.stderr[-300:])
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    r = run(base + ["--http", "127.0.0.1:%d" % port])
+    busy.close()
+    ok(r.returncode == 3 and "hotswapd: http_listen 127.0.0.1:%d: cannot "
+       "listen there (in use?)\n" % port in r.stderr,
+       "a port in use stops the start", r.stderr[-300:])
+
+    # IPv6 loopback, a token file of our choosing.
+    tok = os.path.join(sub, "my.token")
+    log = open(os.path.join(sub, "daemon.log"), "w+")
+    proc = subprocess.Popen(base + ["--http", "[::1]:0", "--set",
+                                    "http_token=" + tok],
+                            stdout=log, stderr=log)
+    try:
+        port = None
+        for _ in range(300):
+            log.seek(0)
+            text = log.read()
+            m = re.search(r"http: listening on http://\[::1\]:(\d+)/", text)
+            if m or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        ok(m is not None, "an IPv6 loopback endpoint listens", text[-500:])
+        if m:
+            with open(tok) as f:
+                token = f.read().strip()
+            ok(len(token) == 64 and oct(os.stat(tok).st_mode & 0o777) ==
+               "0o640", "the token file is written there (256 bits, 0640)")
+            c = http.client.HTTPConnection("::1", int(m.group(1)),
+                                           timeout=30)
+            c.request("GET", "/api/v1/status",
+                      headers={"Authorization": "Bearer " + token})
+            resp = c.getresponse()
+            body = json.loads(resp.read())
+            ok(resp.status == 200 and body.get("clock") == "virtual",
+               "REST status over IPv6 with that token", body)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+    ok(not os.path.exists(tok), "the token file is removed at exit")
 
 
 def start(hotswapd, tmp, extra=()):
@@ -407,6 +479,7 @@ def main():
     proc = None
     try:
         command_line(hotswapd, tmp)
+        http_startup(hotswapd, tmp)
         proc = start(hotswapd, tmp)
         if not wait_for(lambda: os.path.exists(
                 os.path.join(tmp, "hotswapd.sock")) or
