@@ -139,6 +139,28 @@ def command_line(hotswapd, tmp):
     ok(r.returncode == 0 and "log_level = debug" in lines
        and "log = syslog" in lines and "backend = linux" in lines,
        "-v, --syslog and -b set log_level, log and backend", r.stdout)
+    # Start-up failures: exit status 3 and the reason.
+    start = base + ["--socket", os.path.join(tmp, "x.sock"),
+                    "--state-dir", os.path.join(tmp, "x-state")]
+    r = run(start + ["-b", "nosuch"])
+    ok(r.returncode == 3 and "hotswapd: back-end 'nosuch' (the command "
+       "line) is not in this build (available: sim" in r.stderr,
+       "an unknown back-end is refused, naming who chose it", r.stderr)
+    r = run(start + ["-b", "linux", "--clock", "virtual"])
+    ok(r.returncode == 3 and "hotswapd: clock = virtual: the linux back-end "
+       "runs in real time only\n" in r.stderr,
+       "the linux back-end refuses the virtual clock", r.stderr)
+    r = run(base + ["--state-dir", "/dev/null/state"])
+    ok(r.returncode == 3 and "hotswapd: creating /dev/null/state / %s: Not "
+       "a directory\n" % tmp in r.stderr,
+       "a state directory that cannot be made stops the start", r.stderr)
+    rules = os.path.join(tmp, "broken.rules")
+    with open(rules, "w") as f:
+        f.write("allow class 02*\nbogus\n")
+    r = run(start + ["--clock", "virtual", "--rules", rules])
+    ok(r.returncode == 3 and "hotswapd: %s:2: unknown target 'bogus' "
+       "(expected allow or block)\n" % rules in r.stderr,
+       "an invalid rule file stops the start (exit 3)", r.stderr)
     r = run(base + ["--set", "history_keep=1"] * 65 + ["--print-config"])
     ok(r.returncode == 2 and r.stderr == "hotswapd: too many options\n",
        "more than 64 options are refused", r.stderr)
