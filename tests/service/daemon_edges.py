@@ -19,7 +19,9 @@
 #   permanent rules; authorize's argument errors; slot.disable then
 #   slot.enable; slot.enable of a slot that is up; a locate with a
 #   timeout going off by itself; the simulator's latch and power-fault
-#   actions and their refusals; sim.advance without ns.
+#   actions and their refusals; sim.advance without ns;
+# - a restart: the chassis' state (a latched fault, a pulled card) found
+#   again, another topology's state file ignored.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 import http.client
@@ -311,6 +313,9 @@ def running(hotswapd, tmp, proc):
        "an empty rule file reloads as no rules")
 
     protocol(c, sock)
+    # The hardware as the next start will find it: slot 4's card gone.
+    r = c.call("sim.pull", {"slot": "4", "surprise": True})
+    ok(r.get("result", {}).get("present") is False, "sim.pull surprise", r)
     c.close()
 
     proc.send_signal(signal.SIGTERM)
@@ -322,6 +327,50 @@ def running(hotswapd, tmp, proc):
     ok(not os.path.exists(pidfile) and not os.path.exists(sock),
        "the pid file and the socket are removed at exit",
        os.listdir(tmp))
+    restart(hotswapd, tmp)
+
+
+def restart(hotswapd, tmp):
+    """The simulated hardware kept its state while the daemon was away
+    (state_dir/chassis.json): a latched power fault and a pulled card are
+    found again; a chassis file of another topology is ignored."""
+    sock = os.path.join(tmp, "hotswapd.sock")
+    proc = start(hotswapd, tmp)
+    try:
+        ok(wait_for(lambda: os.path.exists(sock) or proc.poll() is not None)
+           and proc.poll() is None, "the daemon starts again",
+           daemon_log(tmp)[-800:])
+        ok("slot 1: its card's power fault is still latched" in
+           daemon_log(tmp), "the latched power fault is restored")
+        c = Client(sock)
+        r = c.call("slot.show", {"slot": "1"})
+        # (Whether the slot shows the fault again after a restart is
+        # issue #17 item 7; here: the card is there and not powered.)
+        ok(r.get("result", {}).get("adapter") is True
+           and r["result"].get("power") is False,
+           "slot 1 still holds its faulted card, unpowered", r)
+        r = c.call("slot.show", {"slot": "4"})
+        ok(r.get("result", {}).get("adapter") is False
+           and r["result"].get("devices") == [],
+           "the card pulled before the restart is still gone", r)
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    examples = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..", "examples", "pcie-server.json")
+    proc = start(hotswapd, tmp, ["-t", examples])
+    try:
+        ok(wait_for(lambda: os.path.exists(sock) or proc.poll() is not None)
+           and proc.poll() is None, "the daemon starts on another chassis",
+           daemon_log(tmp)[-800:])
+        ok("%s describes another chassis: ignored" %
+           os.path.join(tmp, "state", "chassis.json") in daemon_log(tmp),
+           "the other chassis' state file is ignored",
+           daemon_log(tmp)[-800:])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
 
 
 def protocol(c, sock):
