@@ -53,6 +53,7 @@ import collections, json, os, sys
 
 GOALS = {"core": (90.0, 80.0), "controllers": (90.0, 80.0),
          "service": (90.0, 80.0)}
+ELSEWHERE = {"service/backend_linux.c": "linux_guest"}
 files = json.load(open(sys.argv[1]))["files"]
 
 def pct(hit, total):
@@ -90,6 +91,17 @@ for d, (gl, gb) in GOALS.items():
     ok &= met
     print("%-12s lines %5.1f %%  branches %5.1f %%  %s" % (
         d + "/", lp, bp, "met" if met else "NOT met"))
+# Files only the excluded tests run, so that what the rest covers shows.
+for f, test in ELSEWHERE.items():
+    r = [x for x in rows if x[0] == f]
+    if not r:
+        continue
+    d = os.path.dirname(f)
+    a = dirs[d]
+    lc, lt = a[0] - r[0][1], a[1] - r[0][2]
+    bc, bt = a[2] - r[0][3], a[3] - r[0][4]
+    print("%-12s lines %5.1f %%  branches %5.1f %%  without %s (run by %s "
+          "only)" % (d + "/", pct(lc, lt), pct(bc, bt), f, test))
 print("coverage goals: %s" % ("met" if ok else "NOT met"))
 EOF
 [ -z "${failed:-}" ] || exit 1
