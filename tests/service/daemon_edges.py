@@ -204,7 +204,8 @@ def http_startup(hotswapd, tmp):
     tok = os.path.join(sub, "my.token")
     log = open(os.path.join(sub, "daemon.log"), "w+")
     proc = subprocess.Popen(base + ["--http", "[::1]:0", "--set",
-                                    "http_token=" + tok],
+                                    "http_token=" + tok, "--set",
+                                    "read_only_others=yes"],
                             stdout=log, stderr=log)
     try:
         port = None
@@ -229,11 +230,97 @@ def http_startup(hotswapd, tmp):
             body = json.loads(resp.read())
             ok(resp.status == 200 and body.get("clock") == "virtual",
                "REST status over IPv6 with that token", body)
+            redfish(c, token)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
     ok(not os.path.exists(tok), "the token file is removed at exit")
+
+
+def redfish(c, token):
+    """Redfish's error responses (docs/redfish.md) for what a client may
+    get wrong."""
+    auth = {"Authorization": "Bearer " + token}
+    dev = "/redfish/v1/Chassis/1/PCIeDevices/"
+
+    def req(method, path, body=None, headers=auth):
+        h = dict(headers)
+        data = None
+        if body is not None:
+            data = body if isinstance(body, str) else json.dumps(body)
+            h["Content-Type"] = "application/json"
+        c.request(method, path, body=data, headers=h)
+        resp = c.getresponse()
+        raw = resp.read()
+        try:
+            return resp, json.loads(raw) if raw else None
+        except ValueError:
+            return resp, raw
+
+    def msgid(body):
+        try:
+            return body["error"]["@Message.ExtendedInfo"][0]["MessageId"]
+        except (KeyError, IndexError, TypeError):
+            return None
+
+    # The REST view's query arguments.
+    resp, body = req("GET", "/api/v1/events?slot=3&limit=2")
+    ok(resp.status == 200 and isinstance(body, list) and len(body) <= 2
+       and all(e.get("slot") == "3" for e in body),
+       "GET events?slot=3&limit=2", body)
+    resp, body = req("GET", "/api/v1/events?limit=ten")
+    ok(resp.status == 400 and body["error"] == {
+        "code": "invalid-params", "message": "limit 'ten' is not a number"},
+       "events?limit=ten: 400 naming it", (resp.status, body))
+    resp, body = req("GET", "/api/v1/events?after=")
+    ok(resp.status == 400 and body["error"]["message"] ==
+       "after '' is not a number", "events?after=: 400", (resp.status, body))
+    resp, body = req("POST", "/api/v1/slots/3/add", headers={})
+    ok(resp.status == 401 and resp.getheader("WWW-Authenticate"),
+       "a change without the token: 401", (resp.status, body))
+
+    resp, body = req("GET", "/redfish")
+    ok(resp.status == 200 and body == {"v1": "/redfish/v1/"},
+       "GET /redfish names v1", body)
+    resp, body = req("POST", "/redfish")
+    ok(resp.status == 405 and "GET" in (resp.getheader("Allow") or ""),
+       "POST /redfish: 405 with Allow", (resp.status, body))
+    resp, body = req("GET", dev + "Slot" + "9" * 300)
+    ok(resp.status == 404 and msgid(body) == "Base.1.19.ResourceMissingAtURI",
+       "an overlong URI: 404 ResourceMissingAtURI", (resp.status, body))
+    resp, body = req("GET", dev + "Slot99/PCIeFunctions")
+    ok(resp.status == 404 and msgid(body) == "Base.1.19.ResourceMissingAtURI",
+       "functions of an unknown slot: 404", (resp.status, body))
+    resp, body = req("GET", dev + "Slot3", headers={})
+    ok(resp.status == 200 and body.get("Id") == "Slot3",
+       "with read_only_others, reads need no token", (resp.status, body))
+    resp, body = req("PATCH", dev + "Slot3", {"ReadyToRemove": True},
+                     headers={})
+    ok(resp.status == 401 and resp.getheader("WWW-Authenticate")
+       and msgid(body) == "Base.1.19.InsufficientPrivilege",
+       "PATCH without the token: 401 with WWW-Authenticate",
+       (resp.status, body))
+    resp, body = req("PATCH", dev + "Slot3")
+    ok(resp.status == 400 and msgid(body) == "Base.1.19.MalformedJSON",
+       "PATCH without a body: 400 MalformedJSON", (resp.status, body))
+    resp, body = req("PATCH", dev + "Slot3", {})
+    ok(resp.status == 400 and msgid(body) == "Base.1.19.PropertyUnknown"
+       and "holds no writable property" in body["error"]["message"],
+       "PATCH of {}: 400 PropertyUnknown", (resp.status, body))
+    resp, body = req("PATCH", dev + "Slot3", {"ReadyToRemove": True,
+                                              "LocationIndicatorActive": True})
+    ok(resp.status == 400 and
+       msgid(body) == "Base.1.19.ActionParameterNotSupported",
+       "both writable properties at once: 400", (resp.status, body))
+    resp, body = req("PATCH", dev + "Slot20", {"LocationIndicatorActive": True})
+    ok(resp.status == 400 and msgid(body) == "Base.1.19.PropertyNotWritable",
+       "the locate LED of a slot without one: 400 PropertyNotWritable",
+       (resp.status, body))
+    resp, body = req("PATCH", dev + "Slot2", {"ReadyToRemove": False})
+    ok(resp.status == 409 and msgid(body) == "Base.1.19.ResourceInUse"
+       and "empty" in body["error"]["message"],
+       "bringing up an empty slot: 409 with the reason", (resp.status, body))
 
 
 def start(hotswapd, tmp, extra=()):
