@@ -586,6 +586,30 @@ def protocol(c, sock):
        and [d.get("name") for d in s.get("devices", [])] == ["stor0"],
        "slot.enable brings the card back with its name", r)
 
+    # ---- slot.replace: the reply comes once the new card is up ----
+    a = Client(sock, timeout=20)
+    a.rid = 100
+    a.s.sendall(b'{"id": 100, "method": "slot.replace", '
+                b'"params": {"slot": "3"}}\n')
+    ok(wait_for(lambda: c.call("slot.show", {"slot": "3"})["result"]
+                ["state"] == "off", 20),
+       "slot.replace powers the slot down first")
+    r = c.call("sim.pull", {"slot": "3"})
+    ok(r.get("result", {}).get("present") is False, "the old card pulled", r)
+    c.call("sim.advance", {"ns": 2000000000})
+    r = c.call("sim.insert", {"slot": "3", "card": "nvme-gen4"})
+    ok(r.get("result", {}).get("card") == "nvme-gen4",
+       "the new card inserted", r)
+    c.call("sim.advance", {"ns": 3000000000})
+    r = a.line()
+    while r is not None and "event" in r:
+        r = a.line()
+    s = (r or {}).get("result", {})
+    ok(r and r.get("id") == 100 and s.get("state") == "on"
+       and [d.get("id") for d in s.get("devices", [])] == ["144d:a80a"],
+       "slot.replace answers with the new card up", r)
+    a.close()
+
     # ---- the simulator's latch and power fault ----
     r = c.call("sim.fault", {"slot": "2"})
     ok(err(r) == ("refused", "slot 2: the slot is empty: no card to fault"),
