@@ -156,6 +156,13 @@ def command_line(hotswapd, tmp):
     ok(r.returncode == 3 and "hotswapd: creating /dev/null/state / %s: Not "
        "a directory\n" % tmp in r.stderr,
        "a state directory that cannot be made stops the start", r.stderr)
+    sockpath = os.path.join(tmp, "no", "such", "dir", "hotswapd.sock")
+    r = run(base + ["--clock", "virtual", "--socket", sockpath,
+                    "--state-dir", os.path.join(tmp, "x-state")])
+    ok(r.returncode == 3 and any(ln.startswith("hotswapd: %s: " % sockpath)
+                                 for ln in r.stderr.splitlines()),
+       "a socket that cannot be bound stops the start, naming it",
+       r.stderr[-300:])
     rules = os.path.join(tmp, "broken.rules")
     with open(rules, "w") as f:
         f.write("allow class 02*\nbogus\n")
