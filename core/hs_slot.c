@@ -503,6 +503,17 @@ static void start_enable(struct hs_slot *s)
 		refuse(s, -HS_EPERM, "the latch (MRL) is open");
 		return;
 	}
+	/* A CompactPCI board the backplane powers, its ejector open: it
+	 * asked to be taken out and says nothing more until the handle
+	 * closes (INS, PICMG 2.1); configured now, a reset would go unseen.
+	 * Where the slot switches power, powering the board on makes it
+	 * tell its handle anew. */
+	if (has(s, HS_SLOT_CAP_LATCH_ASKS) && !has(s, HS_SLOT_CAP_POWER) &&
+	    s->st.latch_open) {
+		refuse(s, -HS_EPERM, "the ejector handle is open: close it to "
+		       "bring the board in");
+		return;
+	}
 	s->reason[0] = '\0';
 	s->step = STEP_POWER;
 	s->link_up_at = 0;
@@ -1084,7 +1095,7 @@ static const struct cell table[HS_SLOT_STATE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
 		[HS_IN_TIMER] = C(c_off_settled, "presence settled: card gone -> EMPTY"),
 		[HS_IN_DONE] = C(c_stale_done, "late result: devices configured meanwhile are torn down"),
-		[HS_IN_ENABLE] = C(c_enable, "-> POWERING_ON (refused with the MRL open)"),
+		[HS_IN_ENABLE] = C(c_enable, "-> POWERING_ON (refused with the MRL open, or the ejector open on a cPCI board the backplane powers)"),
 		[HS_IN_DISABLE] = C(c_ok, "already off: done"),
 	},
 	[HS_SLOT_BLINKING_ON] = {
