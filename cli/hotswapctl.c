@@ -888,6 +888,80 @@ static void physical_slot(json_t *d, const char *indent)
 		printf("%sPhysical Slot: %s\n", indent, s_(d, "slot"));
 }
 
+/* A size as an operator writes it in hotswapd.conf: 64 MiB, 4 KiB. */
+static void size_text(uint64_t v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB",
+					    "TiB" };
+	unsigned u = 0;
+
+	while (u < 4 && v >= 1024 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 " %s", v, unit[u]);
+}
+
+/* The hot-plug reservation of the slot's bridge and where each value
+ * came from (hotswapd.conf(5)), then the bridge's windows as they are. */
+static void print_reservation(json_t *rv)
+{
+	static const char *const key[] = { "buses", "io", "mem", "pref" };
+	static const char *const label[] = { "buses", "I/O", "memory",
+					     "prefetchable" };
+	json_t *w;
+	size_t i;
+
+	if (!rv)
+		return;
+	if (!b_(rv, "managed")) {
+		printf("  hot-plug reservation: %s\n",
+		       json_is_string(json_object_get(rv, "note"))
+		       ? s_(rv, "note") : "not managed");
+		return;
+	}
+	printf("  hot-plug reservation (room for a card inserted later)%s%s:\n",
+	       json_is_string(json_object_get(rv, "note")) ? ", " : "",
+	       json_is_string(json_object_get(rv, "note")) ? s_(rv, "note")
+							   : "");
+	for (unsigned k = 0; k < 4; k++) {
+		json_t *e = json_object_get(rv, key[k]);
+		uint64_t v = (uint64_t)json_integer_value(
+			json_object_get(e, "value"));
+		char t[32];
+
+		if (!e)
+			continue;
+		if (k == 0)
+			snprintf(t, sizeof(t), "%" PRIu64, v);
+		else
+			size_text(v, t, sizeof(t));
+		printf("    %-13s %-10s %s\n", label[k], t, s_(e, "from"));
+	}
+	if (!json_array_size(json_object_get(rv, "windows")))
+		return;
+	printf("  bridge windows now:");
+	json_array_foreach(json_object_get(rv, "windows"), i, w) {
+		uint64_t start = (uint64_t)json_integer_value(
+			json_object_get(w, "start"));
+		uint64_t size = (uint64_t)json_integer_value(
+			json_object_get(w, "size"));
+		const char *kind = s_(w, "kind");
+		char t[32];
+
+		if (!strcmp(kind, "bus")) {
+			printf("%s bus %02" PRIx64 "-%02" PRIx64, i ? "," : "",
+			       start, start + size - 1);
+			continue;
+		}
+		size_text(size, t, sizeof(t));
+		printf("%s %s %s", i ? "," : "",
+		       !strcmp(kind, "io") ? "I/O" : !strcmp(kind, "mem")
+		       ? "memory" : "prefetchable", t);
+	}
+	printf("\n");
+}
+
 static void v_show(struct ctl *c, json_t *r, json_t *devices)
 {
 	char addr[32], link[64], t[64];
@@ -929,6 +1003,7 @@ static void v_show(struct ctl *c, json_t *r, json_t *devices)
 		       ? "ON: safe to extract" : "off");
 	if (*s_(r, "reason") && strcmp(s_(r, "reason"), "-"))
 		printf("  last problem: %s\n", s_(r, "reason"));
+	print_reservation(json_object_get(r, "reservation"));
 	if (json_object_get(r, "registers"))
 		print_registers(json_object_get(r, "registers"));
 	json_array_foreach(json_object_get(r, "devices"), j, d) {

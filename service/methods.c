@@ -336,6 +336,40 @@ static const char *occupant_type(const struct hs_slot_info *si, json_t *devs)
 	return c < sizeof(base) / sizeof(base[0]) ? base[c] : "unknown";
 }
 
+/*
+ * The hot-plug reservation kept under the slot's bridge (what a card
+ * inserted later can use without moving anything, docs/core.md) and
+ * where each value came from, then the bridge's windows as they are.
+ * Built first: the view's strings live until the next back-end call.
+ */
+static json_t *reservation_json(struct hsd *d, const struct hsd_slot_view *sv)
+{
+	static const char *const keys[] = { "buses", "io", "mem", "pref" };
+	const struct hs_reserve *r = &sv->reserve;
+	const uint64_t val[] = { r->bus, r->io, r->mem, r->pref };
+	struct hsd_dev_view bv;
+	json_t *o = json_pack("{s:b}", "managed", sv->reserve_managed);
+
+	if (sv->reserve_note)
+		json_object_set_new(o, "note", json_string(sv->reserve_note));
+	for (unsigned i = 0; sv->reserve_managed && i < HS_RES_COUNT; i++)
+		json_object_set_new(o, keys[i], json_pack(
+			"{s:I, s:s}", "value", (json_int_t)val[i], "from",
+			sv->reserve_from[i] ? sv->reserve_from[i] : "default"));
+	if (d->be_ops->dev_get(d->be, sv->info.bridge, &bv) == 0) {
+		json_t *w = json_array();
+
+		for (unsigned i = 0; i < bv.nwins; i++)
+			json_array_append_new(w, json_pack(
+				"{s:s, s:I, s:I}", "kind",
+				res_name[bv.wins[i].kind], "start",
+				(json_int_t)bv.wins[i].start, "size",
+				(json_int_t)bv.wins[i].size));
+		json_object_set_new(o, "windows", w);
+	}
+	return o;
+}
+
 static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 			 bool detail)
 {
@@ -349,6 +383,7 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 	const struct hs_slot_info *si = &sv->info;
 	struct hsd_dev_view v;
 	json_t *o, *devs = json_array(), *caps = json_array();
+	json_t *resv = reservation_json(d, sv);
 	char name[64];
 	bool connected;
 	char b[16];
@@ -381,6 +416,7 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 					: json_null());
 	json_object_set_new(o, "devnum", json_integer(si->devnum));
 	json_object_set_new(o, "caps", caps);
+	json_object_set_new(o, "reservation", resv);
 	/* The slot's own last refusal, else why the service last stopped
 	 * something on it (an agent cancelling the button's removal). */
 	json_object_set_new(o, "reason", json_string(
