@@ -197,6 +197,12 @@ struct hsd_backend_ops {
 			    char *why, size_t whylen);
 	int (*slot_attention)(struct hsd_backend *b, const char *slot,
 			      enum hs_indicator ind, char *why, size_t whylen);
+	/* Optional (NULL: the back-end cannot set it): the power indicator
+	 * between the slot's state changes (hs_slot_set_power_indicator);
+	 * refused with why as for the attention indicator. */
+	int (*slot_power_indicator)(struct hsd_backend *b, const char *slot,
+				    enum hs_indicator ind, char *why,
+				    size_t whylen);
 	int (*slot_policy)(struct hsd_backend *b, const char *slot,
 			   enum hs_slot_policy policy);
 	/* Let a blocked function be bound. */

@@ -797,6 +797,26 @@ static int sim_be_attention(struct hsd_backend *b, const char *slot,
 	return rc;
 }
 
+static int sim_be_power_indicator(struct hsd_backend *b, const char *slot,
+				  enum hs_indicator ind, char *why,
+				  size_t whylen)
+{
+	struct hs_slot *s = hs_slot_find(b->core, slot);
+	struct hs_slot_info si;
+	int rc;
+
+	if (!s) {
+		snprintf(why, whylen, "slot %s is gone", slot);
+		return -ENOENT;
+	}
+	rc = hs_slot_set_power_indicator(s, ind);
+	if (rc < 0) {
+		hs_slot_get_info(s, &si);
+		snprintf(why, whylen, "%s", si.reason);
+	}
+	return rc;
+}
+
 static int sim_be_policy(struct hsd_backend *b, const char *slot,
 			 enum hs_slot_policy policy)
 {
@@ -1175,6 +1195,7 @@ const struct hsd_backend_ops hsd_backend_sim = {
 	.dev_get = sim_dev_get,
 	.slot_request = sim_be_request,
 	.slot_attention = sim_be_attention,
+	.slot_power_indicator = sim_be_power_indicator,
 	.slot_policy = sim_be_policy,
 	.authorize = sim_be_authorize,
 	.deauthorize = sim_be_deauthorize,

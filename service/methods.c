@@ -447,6 +447,21 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 		json_object_set_new(o, "link_width",
 				    json_integer((sv->lnksta >> 4) & 0x3f));
 	}
+	{
+		/* The state machine's own value for the state (on when on,
+		 * blinking while changing, else off): anything else was
+		 * the operator's (slot.power_indicator), until the next
+		 * state change. */
+		enum hs_indicator own =
+			si->state == HS_SLOT_ON ? HS_IND_ON
+			: si->state == HS_SLOT_EMPTY || si->state == HS_SLOT_OFF ||
+			  si->state == HS_SLOT_FAULT ? HS_IND_OFF : HS_IND_BLINK;
+
+		if (si->caps & HS_SLOT_CAP_PWR_IND)
+			json_object_set_new(o, "power_indicator_by",
+					    json_string(si->power_ind == own
+							? "slot" : "operator"));
+	}
 	if (sv->blue_led >= 0)
 		json_object_set_new(o, "blue_led", json_boolean(sv->blue_led));
 	if (detail && sv->has_regs)
@@ -1290,6 +1305,64 @@ static void m_slot_attention(struct call *k)
 	REPLY(k, slot_reply(d, name));
 }
 
+/*
+ * ledctl's habit for the power indicator: set it where the slot has one
+ * and nothing is changing; the slot's state machine sets it again at
+ * its next state change (hs_slot_set_power_indicator).
+ */
+static void m_slot_power_indicator(struct call *k)
+{
+	struct hsd *d = k->d;
+	bool bad = false;
+	struct hsd_slot_view v;
+	const char *val;
+	enum hs_indicator ind;
+	char name[64], why[320];
+	int rc;
+
+	if (!p_slot(k, &v, &bad))
+		return;
+	snprintf(name, sizeof(name), "%s", v.info.name);
+	val = hsd_p_str(k, "indicator", true, &bad);
+	if (bad)
+		return;
+	if (!strcmp(val, "on"))
+		ind = HS_IND_ON;
+	else if (!strcmp(val, "off"))
+		ind = HS_IND_OFF;
+	else if (!strcmp(val, "blink"))
+		ind = HS_IND_BLINK;
+	else {
+		FAIL(k, "invalid-params", EINVAL, "indicator '%s' is not on, "
+		     "off or blink (locate is the attention indicator's)",
+		     val);
+		return;
+	}
+	if (!d->be_ops->slot_power_indicator) {
+		FAIL(k, "not-supported", ENOTSUP, "slot %s: the %s back-end "
+		     "cannot set a power indicator (the kernel's hot-plug "
+		     "drivers give user space only the attention indicator)",
+		     name, d->be_ops->name);
+		return;
+	}
+	rc = d->be_ops->slot_power_indicator(d->be, name, ind, why,
+					     sizeof(why));
+	if (rc < 0) {
+		if (rc == -EBUSY)
+			FAIL(k, "busy", EBUSY, "slot %s: %s", name, why);
+		else if (rc == -EPERM)
+			FAIL(k, "refused", EPERM, "slot %s: %s", name, why);
+		else if (rc == -ENOENT)
+			FAIL(k, "not-found", ENOENT, "slot %s: %s", name, why);
+		else
+			FAIL(k, "not-supported", ENOTSUP, "slot %s: %s", name,
+			     why);
+		return;
+	}
+	operator_event(d, name, "power-indicator", k->c, ind_name(ind));
+	REPLY(k, slot_reply(d, name));
+}
+
 /* ---- authorization ----------------------------------------------------------- */
 
 static void m_authorize(struct call *k)
@@ -1397,6 +1470,7 @@ static const struct hsd_method methods[] = {
 	{ "slot.enable", HSD_ACC_ADMIN, m_slot_enable },
 	{ "slot.disable", HSD_ACC_ADMIN, m_slot_disable },
 	{ "slot.attention", HSD_ACC_ADMIN, m_slot_attention },
+	{ "slot.power_indicator", HSD_ACC_ADMIN, m_slot_power_indicator },
 	{ "device.list", HSD_ACC_READ, m_device_list },
 	{ "device.show", HSD_ACC_READ, m_device_show },
 	{ "authorize", HSD_ACC_ADMIN, m_authorize },
