@@ -1474,13 +1474,15 @@ int main(int argc, char **argv)
 			}
 	} else if (!strcmp(verb, "status")) {
 		r = call(&c, "status", NULL);
-		if (c.json)
+		if (c.json) {
 			print_json(r);
-		else
+		} else {
+			json_t *cl = json_object_get(r, "clients");
+
 			printf("hotswapd on %s: chassis %s, %s clock at %.6f s, "
 			       "%" JSON_INTEGER_FORMAT " slots, %"
 			       JSON_INTEGER_FORMAT " devices, last event %"
-			       JSON_INTEGER_FORMAT "\n",
+			       JSON_INTEGER_FORMAT,
 			       esc(s_(r, "socket"), e1, sizeof(e1)),
 			       esc(s_(r, "chassis"), e2, sizeof(e2)),
 			       s_(r, "clock"),
@@ -1488,6 +1490,15 @@ int main(int argc, char **argv)
 			       json_integer_value(json_object_get(r, "slots")),
 			       json_integer_value(json_object_get(r, "devices")),
 			       json_integer_value(json_object_get(r, "seq")));
+			/* One line: clients now, and those cut off for
+			 * flooding or not reading. */
+			if (cl)
+				printf(", %" JSON_INTEGER_FORMAT " clients (%"
+				       JSON_INTEGER_FORMAT " cut off)",
+				       json_integer_value(json_object_get(cl, "connected")),
+				       json_integer_value(json_object_get(cl, "cut_off")));
+			printf("\n");
+		}
 	} else if (!strcmp(verb, "watch")) {
 		return v_watch(&c, &a);
 	} else if (!strcmp(verb, "history")) {

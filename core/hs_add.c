@@ -62,6 +62,17 @@ int hs_core_enumerate(struct hs_core *core)
 	rc = hs_assign_boot(core);
 	if (rc)
 		goto fail;
+	/* Parents come first in the walk: a hot-plug bridge's controller is
+	 * bound as soon as the bridge is programmed, so the slots of a
+	 * multi-slot bus (SHPC, CompactPCI) exist when the authorization
+	 * hook is asked about the cards in them (their slot numbers). */
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		if ((rc = hs_program_boot_dev(core, d)))
+			goto fail;
+		if ((d->flags & DEV_HOTPLUG) && (rc = hs_bind_dev(core, d)))
+			goto fail;
+	}
 	rc = hs_bind_all(core);
 	if (rc)
 		goto fail;

@@ -537,6 +537,17 @@ static void m_status(struct call *k)
 				"lost", (json_int_t)(l.submitted - l.completed -
 						      l.failed - l.in_flight)));
 	}
+	if (st) {
+		unsigned long n = 0;
+
+		/* Clients now, and those cut off since start for not reading
+		 * their replies or flooding requests (server.c). */
+		for (struct hsd_client *c = d->clients; c; c = c->next)
+			n++;
+		json_object_set_new(st, "clients", json_pack(
+			"{s:I, s:I}", "connected", (json_int_t)n, "cut_off",
+			(json_int_t)d->clients_cut_off));
+	}
 	REPLY(k, st);
 }
 
