@@ -97,6 +97,12 @@ ctl sim advance 10ms >/dev/null
 run 0 "show 3" ctl show 3
 has "back to on, as the slot would have it" "power indicator on, attention"
 
+# SHPC: the same through the controller's one command register.
+run 0 "led 12 power=on on an empty SHPC slot" ctl led 12 power=on
+ctl sim advance 10ms >/dev/null
+run 0 "show 12" ctl show 12
+has "the SHPC slot's power indicator is on, the operator's" "power indicator on (the operator's)"
+
 # CompactPCI: the blue LED is the board's "safe to extract".
 run 1 "refused on a CompactPCI slot" ctl led 21 power=on
 has "... naming the blue LED" "blue LED, which tells the operator the board is safe to extract (PICMG 2.1)"
