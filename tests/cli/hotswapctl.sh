@@ -65,7 +65,7 @@ run 2 "an option of another verb: exit 2" "$B/hotswapctl" --socket "$T/none" lis
 run 2 "a bad number: exit 2" "$B/hotswapctl" --socket "$T/none" history --limit x
 run 2 "a bad attention value: exit 2" "$B/hotswapctl" --socket "$T/none" attention 3 sparkle
 run 2 "--timeout without locate: exit 2" "$B/hotswapctl" --socket "$T/none" attention 3 on --timeout 5s
-run 2 "led power=: exit 2 (not the operator's)" "$B/hotswapctl" --socket "$T/none" led 3 power=on
+run 2 "led blue=: exit 2 (not the operator's)" "$B/hotswapctl" --socket "$T/none" led 21 blue=on
 run 2 "watch --property without '=': exit 2" "$B/hotswapctl" --socket "$T/none" watch --property slot
 run 3 "a good command without a daemon: exit 3" "$B/hotswapctl" --socket "$T/none" list
 
