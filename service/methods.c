@@ -435,9 +435,10 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 		json_object_set_new(o, "changed", when < 0 ? json_null()
 					: json_integer((json_int_t)when));
 	}
-	if (sv->has_regs && (sv->lnksta & 0x3f0)) {
+	if (sv->has_regs && si->link_up && (sv->lnksta & 0x3f0)) {
 		/* PCIe 7.5.3.8: Current Link Speed (an index into the
-		 * Supported Link Speeds vector) and Negotiated Link Width. */
+		 * Supported Link Speeds vector) and Negotiated Link Width,
+		 * undefined while the link is down: shown only when up. */
 		static const char *const gts[] = { "?", "2.5", "5", "8",
 						   "16", "32", "64" };
 		unsigned sp = sv->lnksta & 0xf;

@@ -106,6 +106,12 @@ has "show gives the time of the last state change" "last state change  *[0-9]*\.
 run 0 "devices" ctl devices
 has "devices gives Physical Slot for slot devices" "^    Physical Slot: 21\$"
 
+# An empty PCIe slot: no link, and no speed or width (Link Status'
+# fields are undefined while the link is down, PCIe Base 7.5.3.8).
+run 0 "show 2 (empty)" ctl show 2
+has "an empty slot's link is down" "link down"
+hasnt "no link speed on an empty slot" "GT/s"
+
 # A card the policy blocks (default_inserted = block): show marks it.
 run 0 "insert a NIC into slot 2" ctl sim insert 2 nic-1port
 ctl sim advance 100ms >/dev/null
