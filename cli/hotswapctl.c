@@ -519,7 +519,8 @@ static void print_slots(json_t *a, json_t *devices)
 	size_t i;
 	json_t *s;
 
-	printf("%-4s %-5s %-10s %-12s %-12s %-9s %-10s %-12s %-5s %-5s %-5s "
+	/* TYPE fits the longest class name ("communication"). */
+	printf("%-4s %-5s %-10s %-12s %-12s %-9s %-13s %-12s %-5s %-5s %-5s "
 	       "%-4s %-6s %s\n", "SLOT", "KIND", "ADDRESS", "RECEPTACLE",
 	       "OCCUPANT", "CONDITION", "TYPE", "STATE", "POWER", "P-IND",
 	       "ATTN", "BLUE", "LATCH", "DEVICES");
@@ -538,7 +539,7 @@ static void print_slots(json_t *a, json_t *devices)
 				break;
 		}
 		slot_address(s, devices, addr, sizeof(addr));
-		printf("%-4s %-5s %-10s %-12s %-12s %-9s %-10s %-12s %-5s %-5s "
+		printf("%-4s %-5s %-10s %-12s %-12s %-9s %-13s %-12s %-5s %-5s "
 		       "%-5s %-4s %-6s %s%s\n",
 		       s_(s, "slot"), s_(s, "kind"), addr, s_(s, "receptacle"),
 		       s_(s, "occupant"), condition(s), occupant_type(s),
