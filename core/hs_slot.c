@@ -1943,6 +1943,11 @@ const char *hs_slot_state_name(enum hs_slot_state st)
 	return (unsigned)st < HS_SLOT_STATE_COUNT ? names[st] : "?";
 }
 
+const char *hs_indicator_name(enum hs_indicator i)
+{
+	return i == HS_IND_ON ? "on" : i == HS_IND_BLINK ? "blink" : "off";
+}
+
 const char *hs_slot_input_name(enum hs_slot_input in)
 {
 	static const char *const names[HS_IN_COUNT] = {

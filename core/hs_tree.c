@@ -198,6 +198,15 @@ int hs_dev_reservation(const struct hs_dev *d, struct hs_reserve *out)
 	return 0;
 }
 
+const char *hs_res_kind_name(enum hs_res kind)
+{
+	static const char *const names[HS_RES_COUNT] = {
+		"bus", "io", "mem", "pref",
+	};
+
+	return (unsigned)kind < HS_RES_COUNT ? names[kind] : "?";
+}
+
 int hs_dev_slot(const struct hs_dev *d)
 {
 	const struct hs_dev *top = d;

@@ -198,12 +198,6 @@ int hsd_call_find_dev(const struct call *k, const char *what, hs_bdf_t *bdf)
 
 /* ---- views ------------------------------------------------------------------------ */
 
-static const char *ind_name(enum hs_indicator i)
-{
-	return i == HS_IND_ON ? "on" : i == HS_IND_BLINK ? "blink" : "off";
-}
-
-static const char *const res_name[] = { "bus", "io", "mem", "pref" };
 
 static json_t *dev_json(struct hsd *d, const struct hsd_dev_view *v)
 {
@@ -244,13 +238,13 @@ static json_t *dev_json(struct hsd *d, const struct hsd_dev_view *v)
 
 		json_array_append_new(bars, json_pack(
 			"{s:i, s:s, s:I, s:I, s:b, s:b}", "bar", v->bars[i].bar,
-			"kind", res_name[r->kind], "start", (json_int_t)r->start,
+			"kind", hs_res_kind_name(r->kind), "start", (json_int_t)r->start,
 			"size", (json_int_t)r->size, "prefetch", r->prefetch,
 			"is64", r->is64));
 	}
 	for (unsigned i = 0; i < v->nwins; i++)
 		json_array_append_new(wins, json_pack(
-			"{s:s, s:I, s:I}", "kind", res_name[v->wins[i].kind],
+			"{s:s, s:I, s:I}", "kind", hs_res_kind_name(v->wins[i].kind),
 			"start", (json_int_t)v->wins[i].start, "size",
 			(json_int_t)v->wins[i].size));
 	json_object_set_new(o, "bars", bars);
@@ -362,7 +356,7 @@ static json_t *reservation_json(struct hsd *d, const struct hsd_slot_view *sv)
 		for (unsigned i = 0; i < bv.nwins; i++)
 			json_array_append_new(w, json_pack(
 				"{s:s, s:I, s:I}", "kind",
-				res_name[bv.wins[i].kind], "start",
+				hs_res_kind_name(bv.wins[i].kind), "start",
 				(json_int_t)bv.wins[i].start, "size",
 				(json_int_t)bv.wins[i].size));
 		json_object_set_new(o, "windows", w);
@@ -404,8 +398,8 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 		      !si->present ? "empty" : connected ? "connected"
 							 : "disconnected",
 		      "power", si->powered, "adapter", si->present,
-		      "attention", ind_name(si->attn_ind), "power_indicator",
-		      ind_name(si->power_ind), "link", si->link_up,
+		      "attention", hs_indicator_name(si->attn_ind), "power_indicator",
+		      hs_indicator_name(si->power_ind), "link", si->link_up,
 		      "power_fault", si->power_fault, "busy", si->busy,
 		      "policy", policy_names[si->policy & 3],
 		      "disabled", slot_disabled(d, name),
@@ -1313,7 +1307,7 @@ static void m_slot_attention(struct call *k)
 			}
 		}
 	}
-	operator_event(d, name, "attention", k->c, ind_name(ind));
+	operator_event(d, name, "attention", k->c, hs_indicator_name(ind));
 	REPLY(k, slot_reply(d, name));
 }
 
@@ -1371,7 +1365,7 @@ static void m_slot_power_indicator(struct call *k)
 			     why);
 		return;
 	}
-	operator_event(d, name, "power-indicator", k->c, ind_name(ind));
+	operator_event(d, name, "power-indicator", k->c, hs_indicator_name(ind));
 	REPLY(k, slot_reply(d, name));
 }
 

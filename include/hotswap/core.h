@@ -33,6 +33,10 @@ enum hs_res {
 	HS_RES_COUNT,
 };
 
+/* "bus", "io", "mem", "pref": the kind's short name, as every view
+ * (protocol, consoles) prints it; "?" for anything else. */
+const char *hs_res_kind_name(enum hs_res kind);
+
 /* Room kept under a hot-plug bridge for cards that are not there yet. */
 struct hs_reserve {
 	uint32_t bus;

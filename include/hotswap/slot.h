@@ -116,6 +116,8 @@ struct hs_slot *hs_slot_find(struct hs_core *core, const char *name);
 struct hs_slot *hs_slot_by_phys(struct hs_core *core, unsigned phys);
 void hs_slot_get_info(const struct hs_slot *slot, struct hs_slot_info *out);
 const char *hs_slot_state_name(enum hs_slot_state s);
+/* "on", "blink", "off": an indicator's state as every view prints it. */
+const char *hs_indicator_name(enum hs_indicator i);
 const char *hs_slot_input_name(enum hs_slot_input in);
 
 /*
