@@ -162,10 +162,20 @@ def sizes(arch):
     else:
         cc, sz = "aarch64-linux-gnu-gcc", "aarch64-linux-gnu-size"
         flags = ["-mgeneral-regs-only", "-mstrict-align"]
+        if not shutil.which(cc) and shutil.which("clang") and \
+                shutil.which("llvm-size"):
+            # As the image itself is built without the cross gcc
+            # (CMakeLists.txt: clang and lld).
+            cc, sz = "clang", "llvm-size"
+            flags = ["--target=aarch64-none-elf"] + flags
     if not shutil.which(cc):
         return None
     inc = subprocess.run([cc] + flags[:1] + ["-print-file-name=include"],
                          capture_output=True, text=True).stdout.strip()
+    if cc == "clang":
+        inc = subprocess.run([cc, "-print-resource-dir"],
+                             capture_output=True,
+                             text=True).stdout.strip() + "/include"
     flags += ["-Os", "-ffreestanding", "-fno-builtin", "-nostdinc",
               "-isystem", inc, "-fno-pic", "-fno-stack-protector",
               "-fno-asynchronous-unwind-tables",
