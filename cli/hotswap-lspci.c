@@ -204,7 +204,6 @@ static void print_res(const char *what, const struct hs_resource *r)
 
 static int enumerated(struct printer *p)
 {
-	static const char *const wname[] = { "bus", "io", "mem", "pref" };
 	struct hs_core_params params;
 	struct hs_core *core;
 	char name[400];
@@ -250,7 +249,7 @@ static int enumerated(struct printer *p)
 			printf(" ISOLATED: %s", why);
 		for (int k = 0; k < HS_RES_COUNT; k++)
 			if (hs_dev_window(d, (enum hs_res)k, &r) == 0)
-				print_res(wname[k], &r);
+				print_res(hs_res_kind_name((enum hs_res)k), &r);
 		for (int i = 0; i < 7; i++)
 			if (hs_dev_bar(d, i, &r) == 0) {
 				char what[16];

@@ -24,59 +24,12 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "hotswap/hpc.h"
+#include "hotswap/shpc_regs.h"
 
 #include "controllers.h"
 
-/* PCI Hot-Plug capability (SHPC 1.0): DWORD Select, DWORD Data. */
-#define CAP_SHPC       0x0c
-#define CAP_DWORD_SEL  2
-#define CAP_DWORD_DATA 4
-
-/* Working register set, byte offsets from the Base Offset. */
-#define R_BASE_OFFSET 0x00
-#define R_SLOT_CONFIG 0x0c
-#define R_COMMAND     0x14    /* 15:0 Command, 31:16 Command Status */
-#define R_SERR_INT    0x20
-#define R_SLOT(n)     (0x24 + 4 * (n)) /* logical slot n, from 0 here */
-
-/* Slot Configuration. */
-#define SC_NSLOTS(v)   ((v) & 0x1f)
-#define SC_FIRST_DEV(v) (((v) >> 8) & 0x1f)
-#define SC_PSN(v)      (((v) >> 16) & 0x7ff)
-#define SC_PSN_UP      (1u << 29)
-#define SC_MRLSI       (1u << 30)
-#define SC_ABI         (1u << 31)
-
-/* Command Status, as the upper half of the Command dword. */
-#define CS_BUSY        (1u << 16)
-
-/* Controller SERR-INT Enable. */
-#define SI_GIM   (1u << 0)   /* global interrupt mask */
-#define SI_GSM   (1u << 1)   /* global SERR mask */
-#define SI_CCIM  (1u << 2)   /* command completion interrupt mask */
-#define SI_ASM   (1u << 3)   /* arbiter SERR mask */
-#define SI_CC    (1u << 16)  /* command completion detected, RW1C */
-#define SI_ATOUT (1u << 17)  /* arbiter time-out detected, RW1C */
-#define SI_RW    (SI_GIM | SI_GSM | SI_CCIM | SI_ASM)
-
-/* Logical slot register. */
-#define SL_STATE     0x00000003u
-#define SL_PF_N      0x00000040u /* 0 = power fault */
-#define SL_MRL_OPEN  0x00000100u
-#define SL_PRSNT     0x00000c00u /* 11b: empty */
-#define SL_EV_PRSNT  (1u << 16)
-#define SL_EV_ISO_PF (1u << 17)
-#define SL_EV_BUTTON (1u << 18)
-#define SL_EV_MRL    (1u << 19)
-#define SL_EV_CON_PF (1u << 20)
-#define SL_EVENTS    0x001f0000u
-#define SL_IMASK(ev) ((ev) << 8) /* interrupt mask of event bit ev */
-#define SL_SERR_MRL  (1u << 29)
-#define SL_SERR_CPF  (1u << 30)
-#define SL_MASKS     0x7f000000u
-
-#define ST_ENABLED   2u
-#define ST_DISABLED  3u
+/* Command Status busy, as the upper half of the Command dword. */
+#define CMD_BUSY ((uint32_t)HS_SHPC_CS_BUSY << 16)
 
 /* PCI Local Bus 3.0: Trhfa, 2^25 clocks at 33 MHz, after the slot's
  * reset deasserts before the first configuration request. */
@@ -110,17 +63,18 @@ static int shpc_status(void *priv, unsigned slot, struct hs_slot_status *st)
 	uint32_t r, state;
 	int rc;
 
-	if ((rc = rd(h, R_SLOT(slot), &r)))
+	if ((rc = rd(h, HS_SHPC_SLOT(slot), &r)))
 		return rc;
 	if (r == 0xffffffffu)
 		return -HS_ENODEV; /* the bridge itself is gone */
-	state = r & SL_STATE;
-	st->present = (r & SL_PRSNT) != SL_PRSNT;
-	st->latch_open = (h->slot_config & SC_MRLSI) && (r & SL_MRL_OPEN);
-	st->powered = state != ST_DISABLED;
+	state = r & HS_SHPC_SL_STATE;
+	st->present = (r & HS_SHPC_SL_PRSNT) != HS_SHPC_SL_PRSNT;
+	st->latch_open = (h->slot_config & HS_SHPC_SC_MRLSI) &&
+			 (r & HS_SHPC_SL_MRL_OPEN);
+	st->powered = state != HS_SHPC_ST_DISABLED;
 	/* Enabled: bus switches closed, the card is on the bus. */
-	st->link_up = state == ST_ENABLED;
-	st->power_fault = !(r & SL_PF_N);
+	st->link_up = state == HS_SHPC_ST_ENABLED;
+	st->power_fault = !(r & HS_SHPC_SL_PF_N);
 	st->interlock = false;
 	return 0;
 }
@@ -143,7 +97,7 @@ static int shpc_command(void *priv, unsigned slot, const struct hs_slot_cmd *c)
 	/* State field: 10b enable (power, then the bus switches), 11b
 	 * disable; 00b leaves the state as it is. */
 	if (c->power != HS_KEEP)
-		code |= c->power ? ST_ENABLED : ST_DISABLED;
+		code |= c->power ? HS_SHPC_ST_ENABLED : HS_SHPC_ST_DISABLED;
 	code |= ind_code(c->power_ind) << 2;
 	code |= ind_code(c->attn_ind) << 4;
 	if (!code)
@@ -151,20 +105,22 @@ static int shpc_command(void *priv, unsigned slot, const struct hs_slot_cmd *c)
 	/* The core waits for each completion, but a command it gave up on
 	 * may still run: never write Command while the controller is busy
 	 * (it would be dropped). */
-	if ((rc = rd(h, R_COMMAND, &cmd)))
+	if ((rc = rd(h, HS_SHPC_COMMAND, &cmd)))
 		return rc;
 	if (cmd == 0xffffffffu)
 		return -HS_ENODEV;
-	if (cmd & CS_BUSY)
+	if (cmd & CMD_BUSY)
 		return -HS_EBUSY;
 	/* A completion latched for an earlier command is not this one's. */
-	if ((rc = rd(h, R_SERR_INT, &si)))
+	if ((rc = rd(h, HS_SHPC_SERR_INT, &si)))
 		return rc;
-	if ((si & SI_CC) && (rc = wr(h, R_SERR_INT, (si & SI_RW) | SI_CC)))
+	if ((si & HS_SHPC_SI_CC) &&
+	    (rc = wr(h, HS_SHPC_SERR_INT,
+		     (si & HS_SHPC_SI_RW) | HS_SHPC_SI_CC)))
 		return rc;
 	h->cmd_slot = (int)slot;
 	/* The target field numbers logical slots from 1. */
-	if ((rc = wr(h, R_COMMAND, code | (slot + 1) << 8))) {
+	if ((rc = wr(h, HS_SHPC_COMMAND, code | (slot + 1) << 8))) {
 		h->cmd_slot = -1;
 		return rc;
 	}
@@ -182,13 +138,13 @@ static void shpc_collect(void *priv)
 		bool any = false;
 		uint32_t si;
 
-		if (rd(h, R_SERR_INT, &si) || si == 0xffffffffu) {
+		if (rd(h, HS_SHPC_SERR_INT, &si) || si == 0xffffffffu) {
 			hs_hpc_collect_failed(h->hpc);
 			return;
 		}
-		if (si & SI_CC) {
+		if (si & HS_SHPC_SI_CC) {
 			any = true;
-			wr(h, R_SERR_INT, (si & SI_RW) | SI_CC);
+			wr(h, HS_SHPC_SERR_INT, (si & HS_SHPC_SI_RW) | HS_SHPC_SI_CC);
 			if (h->cmd_slot >= 0) {
 				unsigned s = (unsigned)h->cmd_slot;
 
@@ -202,23 +158,23 @@ static void shpc_collect(void *priv)
 			uint32_t r, ev_bits;
 			unsigned ev = 0;
 
-			if (rd(h, R_SLOT(n), &r) || r == 0xffffffffu) {
+			if (rd(h, HS_SHPC_SLOT(n), &r) || r == 0xffffffffu) {
 				hs_hpc_collect_failed(h->hpc);
 				return;
 			}
-			ev_bits = r & SL_EVENTS;
+			ev_bits = r & HS_SHPC_SL_EVENTS;
 			if (!ev_bits)
 				continue;
 			any = true;
 			/* Clear exactly what was seen; masks stay as set. */
-			wr(h, R_SLOT(n), (r & SL_MASKS) | ev_bits);
-			if (ev_bits & SL_EV_PRSNT)
+			wr(h, HS_SHPC_SLOT(n), (r & HS_SHPC_SL_MASKS) | ev_bits);
+			if (ev_bits & HS_SHPC_SL_EV_PRSNT)
 				ev |= HS_HW_PRESENCE;
-			if (ev_bits & (SL_EV_ISO_PF | SL_EV_CON_PF))
+			if (ev_bits & (HS_SHPC_SL_EV_ISO_PF | HS_SHPC_SL_EV_CON_PF))
 				ev |= HS_HW_POWER_FAULT;
-			if (ev_bits & SL_EV_BUTTON)
+			if (ev_bits & HS_SHPC_SL_EV_BUTTON)
 				ev |= HS_HW_BUTTON;
-			if (ev_bits & SL_EV_MRL)
+			if (ev_bits & HS_SHPC_SL_EV_MRL)
 				ev |= HS_HW_LATCH;
 			hs_hpc_report(h->hpc, n, ev, NULL);
 		}
@@ -238,13 +194,14 @@ static void shpc_isr(void *arg, const struct hs_irq *irq)
 /* The event interrupts a slot has hardware for. */
 static uint32_t slot_unmask(const struct shpchp *h)
 {
-	uint32_t ev = SL_EV_PRSNT | SL_EV_ISO_PF | SL_EV_CON_PF;
+	uint32_t ev = HS_SHPC_SL_EV_PRSNT | HS_SHPC_SL_EV_ISO_PF |
+		      HS_SHPC_SL_EV_CON_PF;
 
-	if (h->slot_config & SC_ABI)
-		ev |= SL_EV_BUTTON;
-	if (h->slot_config & SC_MRLSI)
-		ev |= SL_EV_MRL;
-	return SL_IMASK(ev);
+	if (h->slot_config & HS_SHPC_SC_ABI)
+		ev |= HS_SHPC_SL_EV_BUTTON;
+	if (h->slot_config & HS_SHPC_SC_MRLSI)
+		ev |= HS_SHPC_SL_EV_MRL;
+	return HS_SHPC_SL_IMASK(ev);
 }
 
 static int shpc_notify(void *priv, bool irq)
@@ -268,23 +225,23 @@ static int shpc_notify(void *priv, bool irq)
 	 * hardware for in interrupt mode, none when polled.  SERR stays
 	 * masked: errors are not hot-plug events. */
 	for (unsigned n = 0; n < h->nslots; n++) {
-		uint32_t r, m = SL_MASKS;
+		uint32_t r, m = HS_SHPC_SL_MASKS;
 
-		if ((rc = rd(h, R_SLOT(n), &r)))
+		if ((rc = rd(h, HS_SHPC_SLOT(n), &r)))
 			return rc;
 		if (irq)
 			m &= ~slot_unmask(h);
-		if ((rc = wr(h, R_SLOT(n), m | (r & SL_EVENTS))))
+		if ((rc = wr(h, HS_SHPC_SLOT(n), m | (r & HS_SHPC_SL_EVENTS))))
 			return rc;
 	}
-	if ((rc = rd(h, R_SERR_INT, &si)))
+	if ((rc = rd(h, HS_SHPC_SERR_INT, &si)))
 		return rc;
-	si = (si & SI_RW) | SI_GSM | SI_ASM;
+	si = (si & HS_SHPC_SI_RW) | HS_SHPC_SI_GSM | HS_SHPC_SI_ASM;
 	if (irq)
-		si &= ~(SI_GIM | SI_CCIM);
+		si &= ~(HS_SHPC_SI_GIM | HS_SHPC_SI_CCIM);
 	else
-		si |= SI_GIM | SI_CCIM;
-	if ((rc = wr(h, R_SERR_INT, si | SI_CC | SI_ATOUT)))
+		si |= HS_SHPC_SI_GIM | HS_SHPC_SI_CCIM;
+	if ((rc = wr(h, HS_SHPC_SERR_INT, si | HS_SHPC_SI_CC | HS_SHPC_SI_ATOUT)))
 		return rc;
 	h->cmd_slot = -1;
 	/* Mask writes are not commands: nothing to wait for. */
@@ -305,9 +262,9 @@ static int base_offset(struct hs_dev *br, uint16_t cap, uint32_t *base)
 {
 	int rc;
 
-	if ((rc = hs_dev_cfg_write(br, (uint16_t)(cap + CAP_DWORD_SEL), 1,
-				   R_BASE_OFFSET / 4)) ||
-	    (rc = hs_dev_cfg_read(br, (uint16_t)(cap + CAP_DWORD_DATA), 4,
+	if ((rc = hs_dev_cfg_write(br, (uint16_t)(cap + HS_SHPC_DWORD_SELECT), 1,
+				   HS_SHPC_BASE_OFFSET / 4)) ||
+	    (rc = hs_dev_cfg_read(br, (uint16_t)(cap + HS_SHPC_DWORD_DATA), 4,
 				  base)))
 		return rc;
 	if (*base == 0xffffffffu)
@@ -324,7 +281,7 @@ static int shpc_probe(struct hs_dev *br, void **priv)
 	unsigned first_dev, psn;
 	int rc;
 
-	if (hs_dev_find_cap(br, CAP_SHPC, &cap))
+	if (hs_dev_find_cap(br, HS_SHPC_CAP_ID, &cap))
 		return -HS_ENODEV; /* a bridge without an SHPC */
 	/* The register set is used through memory; a controller whose BAR0
 	 * was not assigned cannot be driven. */
@@ -337,15 +294,15 @@ static int shpc_probe(struct hs_dev *br, void **priv)
 	h->cmd_slot = -1;
 	if ((rc = base_offset(br, cap, &h->base)))
 		goto free_h;
-	if (h->base > bar.size || bar.size - h->base < R_SLOT(MAX_SLOTS)) {
+	if (h->base > bar.size || bar.size - h->base < HS_SHPC_SLOT(MAX_SLOTS)) {
 		rc = -HS_EINVAL;
 		goto free_h;
 	}
-	if ((rc = rd(h, R_SLOT_CONFIG, &h->slot_config)))
+	if ((rc = rd(h, HS_SHPC_SLOT_CONFIG, &h->slot_config)))
 		goto free_h;
-	h->nslots = SC_NSLOTS(h->slot_config);
-	first_dev = SC_FIRST_DEV(h->slot_config);
-	psn = SC_PSN(h->slot_config);
+	h->nslots = HS_SHPC_SC_NSLOTS(h->slot_config);
+	first_dev = HS_SHPC_SC_FIRST_DEV(h->slot_config);
+	psn = HS_SHPC_SC_PSN(h->slot_config);
 	if (h->slot_config == 0xffffffffu || !h->nslots ||
 	    h->nslots > MAX_SLOTS || first_dev + h->nslots > 32) {
 		rc = -HS_EINVAL;
@@ -355,14 +312,14 @@ static int shpc_probe(struct hs_dev *br, void **priv)
 	hs_memzero(d, sizeof(d));
 	for (unsigned i = 0; i < h->nslots; i++) {
 		/* Physical numbers go up or down from the first slot's. */
-		d[i].phys = (h->slot_config & SC_PSN_UP) ? psn + i
+		d[i].phys = (h->slot_config & HS_SHPC_SC_PSN_UP) ? psn + i
 			    : psn >= i ? psn - i : 0;
 		d[i].devnum = (uint8_t)(first_dev + i);
 		d[i].caps = HS_SLOT_CAP_POWER | HS_SLOT_CAP_PWR_IND |
 			    HS_SLOT_CAP_ATTN_IND | HS_SLOT_CAP_LINK_REPORT;
-		if (h->slot_config & SC_ABI)
+		if (h->slot_config & HS_SHPC_SC_ABI)
 			d[i].caps |= HS_SLOT_CAP_BUTTON;
-		if (h->slot_config & SC_MRLSI)
+		if (h->slot_config & HS_SHPC_SC_MRLSI)
 			d[i].caps |= HS_SLOT_CAP_MRL;
 		/* Enabled is reported at once; a conventional card then
 		 * needs Trhfa before it is asked anything. */
@@ -388,8 +345,9 @@ static void shpc_remove(struct hs_dev *br, void *priv)
 
 	/* Quiet first: no interrupt may reach a controller being freed. */
 	if (h->irq_on) {
-		if (rd(h, R_SERR_INT, &si) == 0 && si != 0xffffffffu)
-			wr(h, R_SERR_INT, (si & SI_RW) | SI_GIM | SI_CCIM);
+		if (rd(h, HS_SHPC_SERR_INT, &si) == 0 && si != 0xffffffffu)
+			wr(h, HS_SHPC_SERR_INT, (si & HS_SHPC_SI_RW) |
+			   HS_SHPC_SI_GIM | HS_SHPC_SI_CCIM);
 		hs_dev_free_irq(br);
 		h->irq_on = false;
 	}

@@ -99,7 +99,12 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 	char msg[320];
 	int rc;
 
-	if (!br || (!hs_removal_pending(core, br) && !core->rebalancing)) {
+	/* A writer holding the transaction (a driver or the service, over
+	 * asynchronous work: hotswap/txn.h) is waited for, as a removal or
+	 * a rebalance is (seeds/002: a transaction that finds another in
+	 * progress waits for it); its end runs the adds waiting here. */
+	if (!br || (!hs_removal_pending(core, br) && !core->rebalancing &&
+		    !core->in_txn)) {
 		rc = hs_core_hot_add_slot(core, br, devnum, msg, sizeof(msg));
 		/* It does not fit: a new assignment around the slot, under
 		 * the rebalancing policy (hs_rebalance.c); done() later.
@@ -142,7 +147,7 @@ void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
 {
 	struct pending_add **pp = &core->adds;
 
-	while (*pp) {
+	while (*pp && !core->in_txn) {
 		struct pending_add *pa = *pp;
 		char msg[320];
 		int rc;

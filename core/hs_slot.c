@@ -1751,6 +1751,57 @@ int hs_slot_set_attention(struct hs_slot *s, enum hs_indicator ind)
 	return 0;
 }
 
+/*
+ * The power indicator is the state machine's while the slot changes
+ * state (it blinks then, PCIe Base 6.7.1.1.1) and is set again at every
+ * change; between changes the operator may set it, as ledctl does, with
+ * two exceptions that would tell someone a wrong thing about pulling
+ * the card: off on a powered slot (off means "may be removed") and the
+ * CompactPCI blue LED (PICMG 2.1 "safe to extract", lit when the power
+ * indicator is off).
+ */
+int hs_slot_set_power_indicator(struct hs_slot *s, enum hs_indicator ind)
+{
+	struct hs_slot_status st = s->st;
+
+	if (ind != HS_IND_OFF && ind != HS_IND_ON && ind != HS_IND_BLINK)
+		return -HS_EINVAL;
+	if (!has(s, HS_SLOT_CAP_PWR_IND)) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "the slot has no power indicator");
+		return -HS_ENOTSUP;
+	}
+	if (!hs_strcmp(s->hpc->ops->kind, "cpci")) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "the power indicator of a CompactPCI slot is the "
+			    "board's blue LED, which tells the operator the "
+			    "board is safe to extract (PICMG 2.1): it follows "
+			    "the slot's state only");
+		return -HS_ENOTSUP;
+	}
+	if (s->state == HS_SLOT_BLINKING_ON || s->state == HS_SLOT_POWERING_ON ||
+	    s->state == HS_SLOT_BLINKING_OFF ||
+	    s->state == HS_SLOT_POWERING_OFF || s->op != OP_NONE ||
+	    s->req >= 0) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "the slot is %s: the power indicator is the state "
+			    "machine's until the slot is on or off",
+			    hs_slot_state_name(s->state));
+		return -HS_EBUSY;
+	}
+	s->hpc->ops->status(s->hpc->priv, s->index, &st);
+	if (ind == HS_IND_OFF && (st.powered || s->state == HS_SLOT_ON)) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "a power indicator that is off says the card may "
+			    "be removed (PCIe Base 6.7.1.1.1), and the slot is "
+			    "powered: take the card down first");
+		return -HS_EPERM;
+	}
+	want(s, HS_KEEP, (int)ind, HS_KEEP, HS_KEEP, HS_KEEP);
+	cmd_kick(s->hpc);
+	return 0;
+}
+
 int hs_slot_set_policy(struct hs_slot *s, enum hs_slot_policy policy)
 {
 	if (policy != HS_SLOT_POLICY_DEFAULT &&
@@ -1890,6 +1941,11 @@ const char *hs_slot_state_name(enum hs_slot_state st)
 	};
 
 	return (unsigned)st < HS_SLOT_STATE_COUNT ? names[st] : "?";
+}
+
+const char *hs_indicator_name(enum hs_indicator i)
+{
+	return i == HS_IND_ON ? "on" : i == HS_IND_BLINK ? "blink" : "off";
 }
 
 const char *hs_slot_input_name(enum hs_slot_input in)

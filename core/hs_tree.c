@@ -190,6 +190,23 @@ bool hs_dev_is_hotplug_bridge(const struct hs_dev *d)
 	return d->flags & DEV_HOTPLUG;
 }
 
+int hs_dev_reservation(const struct hs_dev *d, struct hs_reserve *out)
+{
+	if (!(d->flags & DEV_HOTPLUG))
+		return -HS_ENOENT;
+	*out = d->resv;
+	return 0;
+}
+
+const char *hs_res_kind_name(enum hs_res kind)
+{
+	static const char *const names[HS_RES_COUNT] = {
+		"bus", "io", "mem", "pref",
+	};
+
+	return (unsigned)kind < HS_RES_COUNT ? names[kind] : "?";
+}
+
 int hs_dev_slot(const struct hs_dev *d)
 {
 	const struct hs_dev *top = d;

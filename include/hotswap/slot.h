@@ -116,6 +116,8 @@ struct hs_slot *hs_slot_find(struct hs_core *core, const char *name);
 struct hs_slot *hs_slot_by_phys(struct hs_core *core, unsigned phys);
 void hs_slot_get_info(const struct hs_slot *slot, struct hs_slot_info *out);
 const char *hs_slot_state_name(enum hs_slot_state s);
+/* "on", "blink", "off": an indicator's state as every view prints it. */
+const char *hs_indicator_name(enum hs_indicator i);
 const char *hs_slot_input_name(enum hs_slot_input in);
 
 /*
@@ -137,6 +139,16 @@ int hs_slot_replace(struct hs_slot *slot, hs_done_fn done, void *arg);
 /* The attention indicator, for the operator to locate a slot.  The state
  * machine overrides it on a failure. */
 int hs_slot_set_attention(struct hs_slot *slot, enum hs_indicator ind);
+/*
+ * The power indicator, for the operator (ledctl's habit), between state
+ * changes: the state machine sets it whenever the slot changes state
+ * (on when on, off when off or empty, blinking meanwhile), which ends
+ * the operator's setting.  Refused with hs_slot_get_info's reason saying
+ * why: -HS_ENOTSUP without a power indicator or on a CompactPCI slot
+ * (its blue LED), -HS_EBUSY while the slot blinks, powers on or off or
+ * a request is in progress, -HS_EPERM for off on a powered slot.
+ */
+int hs_slot_set_power_indicator(struct hs_slot *slot, enum hs_indicator ind);
 int hs_slot_set_policy(struct hs_slot *slot, enum hs_slot_policy policy);
 
 /*

@@ -73,8 +73,6 @@ static const char *bdfs(hs_bdf_t b, char *buf, size_t len)
 	return buf;
 }
 
-static const char *const res_kind[] = { "bus", "io", "mem", "pref" };
-
 static void print_resources(const struct hs_dev *d)
 {
 	char b[16];
@@ -85,7 +83,7 @@ static void print_resources(const struct hs_dev *d)
 	for (n = 0; n <= 6; n++)
 		if (hs_dev_bar(d, n, &r) == 0)
 			hsq_out("bar bdf=%s n=%d kind=%s%s start=0x%llx "
-				"size=0x%llx", b, n, res_kind[r.kind],
+				"size=0x%llx", b, n, hs_res_kind_name(r.kind),
 				r.is64 ? "64" : "",
 				(unsigned long long)r.start,
 				(unsigned long long)r.size);
@@ -94,7 +92,7 @@ static void print_resources(const struct hs_dev *d)
 	for (n = HS_RES_BUS; n < HS_RES_COUNT; n++)
 		if (hs_dev_window(d, (enum hs_res)n, &r) == 0 && r.size)
 			hsq_out("window bdf=%s kind=%s start=0x%llx "
-				"end=0x%llx", b, res_kind[n],
+				"end=0x%llx", b, hs_res_kind_name((enum hs_res)n),
 				(unsigned long long)r.start,
 				(unsigned long long)(r.start + r.size - 1));
 }
@@ -476,11 +474,6 @@ static void cmd_slot_request(const char *verb, const char *name,
 	hsq_out("ok %s slot=%s", verb, name);
 }
 
-static const char *ind_name(enum hs_indicator i)
-{
-	return i == HS_IND_ON ? "on" : i == HS_IND_BLINK ? "blink" : "off";
-}
-
 static void print_slot(struct hs_slot *s)
 {
 	struct hs_slot_info si;
@@ -492,8 +485,8 @@ static void print_slot(struct hs_slot *s)
 		"attn_ind=%s busy=%d reason=\"%s\"", si.name, si.kind,
 		bdfs(si.bridge, b, sizeof(b)), si.devnum,
 		hs_slot_state_name(si.state), si.present, si.powered,
-		si.link_up, si.latch_open, ind_name(si.power_ind),
-		ind_name(si.attn_ind), si.busy,
+		si.link_up, si.latch_open, hs_indicator_name(si.power_ind),
+		hs_indicator_name(si.attn_ind), si.busy,
 		q(si.reason, m, sizeof(m)));
 }
 
@@ -560,7 +553,7 @@ static void cmd_attention(const char *name, const char *how)
 	if (rc)
 		refused("attention", s, rc);
 	else
-		hsq_out("ok attention slot=%s ind=%s", name, ind_name(ind));
+		hsq_out("ok attention slot=%s ind=%s", name, hs_indicator_name(ind));
 }
 
 static void cmd_button(const char *name)

@@ -80,6 +80,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotswap/shpc_regs.h"
 #include "sim_internal.h"
 
 #define MAX_SLOTS 31u
@@ -91,70 +92,11 @@
 #define CMD_SERR_EN     0x0100
 #define STATUS_SSE      0x4000
 
-/* PCI Hot-Plug capability (SHPC 1.0, SHPC capability structure). */
-#define CAP_DWORD_SELECT 2
-#define CAP_DWORD_DATA   4
+/* The PCI Hot-Plug capability's size; its registers and the working
+ * register set are in hotswap/shpc_regs.h, shared with the driver. */
 #define CAP_SIZE         8
 
-/* Working register set (SHPC 1.0, SHPC register set). */
-#define R_BASE_OFFSET  0x00
-#define R_SLOTS_AVAIL1 0x04
-#define R_SLOTS_AVAIL2 0x08
-#define R_SLOT_CONFIG  0x0c
-#define R_SEC_BUS      0x10
-#define R_COMMAND      0x14
-#define R_INT_LOCATOR  0x18
-#define R_SERR_LOCATOR 0x1c
-#define R_SERR_INT     0x20
-#define R_SLOT0        0x24
-
 #define PROG_IF_SHPC_1_0 0x01u
-
-#define SC_PSN_UP   (1u << 29)
-#define SC_MRLSI    (1u << 30)
-#define SC_ABI      (1u << 31)
-
-#define CS_BUSY      0x0001
-#define CS_MRL_OPEN  0x0002
-#define CS_INVALID   0x0004
-#define CS_BAD_SPEED 0x0008
-
-#define SI_GIM   (1u << 0)
-#define SI_GSM   (1u << 1)
-#define SI_CCIM  (1u << 2)
-#define SI_ASM   (1u << 3)
-#define SI_CC    (1u << 16)
-#define SI_ATOUT (1u << 17)
-#define SI_RW    (SI_GIM | SI_GSM | SI_CCIM | SI_ASM)
-#define SI_W1C   (SI_CC | SI_ATOUT)
-
-#define SL_STATE     0x00000003u
-#define SL_PWR_IND   0x0000000cu
-#define SL_ATTN_IND  0x00000030u
-#define SL_PF_N      0x00000040u
-#define SL_MRL_OPEN  0x00000100u
-#define SL_PRSNT     0x00000c00u
-#define SL_EV_PRSNT  (1u << 16)
-#define SL_EV_ISO_PF (1u << 17)
-#define SL_EV_BUTTON (1u << 18)
-#define SL_EV_MRL    (1u << 19)
-#define SL_EV_CON_PF (1u << 20)
-#define SL_EVENTS    0x001f0000u
-#define SL_IMASK_SHIFT 8           /* event bit b is masked by b + 8 */
-#define SL_SERR_MRL  (1u << 29)
-#define SL_SERR_CPF  (1u << 30)
-#define SL_MASKS     0x7f000000u
-
-#define ST_PWRONLY  1u
-#define ST_ENABLED  2u
-#define ST_DISABLED 3u
-
-#define IND_ON    1u
-#define IND_BLINK 2u
-#define IND_OFF   3u
-
-#define PRSNT_EMPTY (3u << 10)
-#define PRSNT_7W5   (0u << 10)
 
 struct shpc {
 	struct sim_fn *fn;
@@ -183,13 +125,13 @@ static uint32_t int_locator(const struct shpc *h)
 {
 	uint32_t loc = 0;
 
-	if ((h->serr_int & SI_CC) && !(h->serr_int & SI_CCIM))
+	if ((h->serr_int & HS_SHPC_SI_CC) && !(h->serr_int & HS_SHPC_SI_CCIM))
 		loc |= 1;
 	for (unsigned n = 0; n < h->nslots; n++) {
 		uint32_t r = h->reg[n];
-		uint32_t masked = (r >> SL_IMASK_SHIFT) & SL_EVENTS;
+		uint32_t masked = (r >> HS_SHPC_SL_IMASK_SHIFT) & HS_SHPC_SL_EVENTS;
 
-		if (r & SL_EVENTS & ~masked)
+		if (r & HS_SHPC_SL_EVENTS & ~masked)
 			loc |= 1u << (n + 1);
 	}
 	return loc;
@@ -205,8 +147,8 @@ static uint32_t serr_locator(const struct shpc *h)
 	for (unsigned n = 0; n < h->nslots; n++) {
 		uint32_t r = h->reg[n];
 
-		if (((r & SL_EV_MRL) && !(r & SL_SERR_MRL)) ||
-		    ((r & SL_EV_CON_PF) && !(r & SL_SERR_CPF)))
+		if (((r & HS_SHPC_SL_EV_MRL) && !(r & HS_SHPC_SL_SERR_MRL)) ||
+		    ((r & HS_SHPC_SL_EV_CON_PF) && !(r & HS_SHPC_SL_SERR_CPF)))
 			loc |= 1u << (n + 1);
 	}
 	return loc;
@@ -215,29 +157,29 @@ static uint32_t serr_locator(const struct shpc *h)
 static uint32_t reg_read(const struct shpc *h, uint32_t off)
 {
 	switch (off) {
-	case R_BASE_OFFSET:
+	case HS_SHPC_BASE_OFFSET:
 		return 0;
-	case R_SLOTS_AVAIL1:
+	case HS_SHPC_SLOTS_AVAIL1:
 		return h->nslots;
-	case R_SLOTS_AVAIL2:
+	case HS_SHPC_SLOTS_AVAIL2:
 		return 0;
-	case R_SLOT_CONFIG:
+	case HS_SHPC_SLOT_CONFIG:
 		return h->slot_config;
-	case R_SEC_BUS:
+	case HS_SHPC_SEC_BUS:
 		return h->sec_bus | PROG_IF_SHPC_1_0 << 24;
-	case R_COMMAND:
+	case HS_SHPC_COMMAND:
 		return h->cmd | (uint32_t)h->cmd_status << 16;
-	case R_INT_LOCATOR:
+	case HS_SHPC_INT_LOCATOR:
 		return int_locator(h);
-	case R_SERR_LOCATOR:
+	case HS_SHPC_SERR_LOCATOR:
 		return serr_locator(h);
-	case R_SERR_INT:
+	case HS_SHPC_SERR_INT:
 		return h->serr_int;
 	default:
 		break;
 	}
-	if (off >= R_SLOT0 && off < R_SLOT0 + 4 * h->nslots)
-		return h->reg[(off - R_SLOT0) / 4];
+	if (off >= HS_SHPC_SLOT(0) && off < HS_SHPC_SLOT(0) + 4 * h->nslots)
+		return h->reg[(off - HS_SHPC_SLOT(0)) / 4];
 	return 0;
 }
 
@@ -252,8 +194,8 @@ static void update(struct shpc *h)
 {
 	struct sim_fn *fn = h->fn;
 	struct sim_cfg *c = &fn->cfg;
-	bool level = !(h->serr_int & SI_GIM) && int_locator(h);
-	bool serr = !(h->serr_int & SI_GSM) && serr_locator(h);
+	bool level = !(h->serr_int & HS_SHPC_SI_GIM) && int_locator(h);
+	bool serr = !(h->serr_int & HS_SHPC_SI_GSM) && serr_locator(h);
 	uint32_t sel;
 
 	if (fn->msi_cap && (sim_cfg_get(c, fn->msi_cap + 2, 2) & 1)) {
@@ -273,8 +215,8 @@ static void update(struct shpc *h)
 		sim_cfg_setbits(c, CFG_STATUS, 2, STATUS_SSE);
 	h->serr_level = serr;
 
-	sel = sim_cfg_get(c, fn->shpc_cap + CAP_DWORD_SELECT, 1);
-	sim_cfg_set(c, fn->shpc_cap + CAP_DWORD_DATA, 4,
+	sel = sim_cfg_get(c, fn->shpc_cap + HS_SHPC_DWORD_SELECT, 1);
+	sim_cfg_set(c, fn->shpc_cap + HS_SHPC_DWORD_DATA, 4,
 		    reg_read(h, 4 * sel));
 }
 
@@ -287,15 +229,15 @@ static void set_field(uint32_t *r, uint32_t mask, uint32_t val)
 
 static enum sim_indicator ind_of(unsigned code)
 {
-	return code == IND_ON ? SIM_IND_ON
-	       : code == IND_BLINK ? SIM_IND_BLINK : SIM_IND_OFF;
+	return code == HS_SHPC_IND_ON ? SIM_IND_ON
+	       : code == HS_SHPC_IND_BLINK ? SIM_IND_BLINK : SIM_IND_OFF;
 }
 
 static void set_power_ind(struct shpc *h, unsigned n, unsigned code)
 {
 	if (!code)
 		return; /* 00b: no change */
-	set_field(&h->reg[n], SL_PWR_IND, code);
+	set_field(&h->reg[n], HS_SHPC_SL_PWR_IND, code);
 	h->slot[n]->power_ind = ind_of(code);
 }
 
@@ -303,13 +245,13 @@ static void set_attn_ind(struct shpc *h, unsigned n, unsigned code)
 {
 	if (!code)
 		return;
-	set_field(&h->reg[n], SL_ATTN_IND, code);
+	set_field(&h->reg[n], HS_SHPC_SL_ATTN_IND, code);
 	h->slot[n]->attn_ind = ind_of(code);
 }
 
 static unsigned state_of(const struct shpc *h, unsigned n)
 {
-	return h->reg[n] & SL_STATE;
+	return h->reg[n] & HS_SHPC_SL_STATE;
 }
 
 /* Open the bus switches and cut power: the card resets and is gone from
@@ -322,17 +264,17 @@ static void isolate(struct shpc *h, unsigned n)
 		sim_slot_connect(s, false);
 	if (s->powered)
 		sim_slot_power(s, false);
-	set_field(&h->reg[n], SL_STATE, ST_DISABLED);
+	set_field(&h->reg[n], HS_SHPC_SL_STATE, HS_SHPC_ST_DISABLED);
 }
 
 static void fault_trip(struct shpc *h, unsigned n)
 {
-	uint32_t ev = SL_EV_ISO_PF;
+	uint32_t ev = HS_SHPC_SL_EV_ISO_PF;
 
-	if (state_of(h, n) == ST_ENABLED)
-		ev |= SL_EV_CON_PF;
+	if (state_of(h, n) == HS_SHPC_ST_ENABLED)
+		ev |= HS_SHPC_SL_EV_CON_PF;
 	isolate(h, n);
-	h->reg[n] &= ~SL_PF_N;
+	h->reg[n] &= ~HS_SHPC_SL_PF_N;
 	h->reg[n] |= ev;
 }
 
@@ -349,12 +291,13 @@ static void power_up(struct shpc *h, unsigned n, bool connect)
 	sim_slot_power(s, true);
 	if (connect && !s->connected)
 		sim_slot_connect(s, true);
-	set_field(&h->reg[n], SL_STATE, connect ? ST_ENABLED : ST_PWRONLY);
+	set_field(&h->reg[n], HS_SHPC_SL_STATE,
+		  connect ? HS_SHPC_ST_ENABLED : HS_SHPC_ST_PWRONLY);
 }
 
 static bool shows_present(const struct shpc *h, unsigned n)
 {
-	return (h->reg[n] & SL_PRSNT) != PRSNT_EMPTY;
+	return (h->reg[n] & HS_SHPC_SL_PRSNT) != HS_SHPC_PRSNT_EMPTY;
 }
 
 /* ---- commands (SHPC 1.0, Command register and command set) -------------- */
@@ -366,26 +309,26 @@ static uint16_t slot_operation(struct shpc *h, unsigned target, unsigned code)
 
 	/* Logical slots are numbered from 1 in the target field. */
 	if (target < 1 || target > h->nslots)
-		return CS_INVALID;
+		return HS_SHPC_CS_INVALID;
 	n = target - 1;
-	if (state == ST_PWRONLY || state == ST_ENABLED) {
-		if (state == ST_PWRONLY && state_of(h, n) == ST_ENABLED)
-			return CS_INVALID;
-		if (h->reg[n] & SL_MRL_OPEN)
-			return CS_MRL_OPEN;
+	if (state == HS_SHPC_ST_PWRONLY || state == HS_SHPC_ST_ENABLED) {
+		if (state == HS_SHPC_ST_PWRONLY && state_of(h, n) == HS_SHPC_ST_ENABLED)
+			return HS_SHPC_CS_INVALID;
+		if (h->reg[n] & HS_SHPC_SL_MRL_OPEN)
+			return HS_SHPC_CS_MRL_OPEN;
 		if (!shows_present(h, n))
-			return CS_INVALID;
+			return HS_SHPC_CS_INVALID;
 	}
 	set_power_ind(h, n, pwr);
 	set_attn_ind(h, n, attn);
 	switch (state) {
-	case ST_PWRONLY:
+	case HS_SHPC_ST_PWRONLY:
 		power_up(h, n, false);
 		break;
-	case ST_ENABLED:
+	case HS_SHPC_ST_ENABLED:
 		power_up(h, n, true);
 		break;
-	case ST_DISABLED:
+	case HS_SHPC_ST_DISABLED:
 		isolate(h, n);
 		break;
 	default:
@@ -402,18 +345,18 @@ static uint16_t set_bus_speed(struct shpc *h, unsigned mode)
 		h->sec_bus = 0;
 		return 0;
 	}
-	return mode <= 4 ? CS_BAD_SPEED : CS_INVALID;
+	return mode <= 4 ? HS_SHPC_CS_BAD_SPEED : HS_SHPC_CS_INVALID;
 }
 
 static uint16_t all_slots(struct shpc *h, bool enable)
 {
 	for (unsigned n = 0; n < h->nslots; n++)
-		if (state_of(h, n) != ST_DISABLED)
-			return CS_INVALID;
+		if (state_of(h, n) != HS_SHPC_ST_DISABLED)
+			return HS_SHPC_CS_INVALID;
 	for (unsigned n = 0; n < h->nslots; n++) {
-		if (!shows_present(h, n) || (h->reg[n] & SL_MRL_OPEN))
+		if (!shows_present(h, n) || (h->reg[n] & HS_SHPC_SL_MRL_OPEN))
 			continue;
-		set_power_ind(h, n, IND_ON);
+		set_power_ind(h, n, HS_SHPC_IND_ON);
 		power_up(h, n, enable);
 	}
 	return 0;
@@ -431,7 +374,7 @@ static uint16_t cmd_execute(struct shpc *h)
 		return all_slots(h, false);
 	if (code == 0x49)
 		return all_slots(h, true);
-	return CS_INVALID;
+	return HS_SHPC_CS_INVALID;
 }
 
 static void cmd_done(struct sim *sim, void *arg, uintptr_t tag)
@@ -442,14 +385,14 @@ static void cmd_done(struct sim *sim, void *arg, uintptr_t tag)
 	(void)tag;
 	h->cmd_ev = 0;
 	h->cmd_status = cmd_execute(h); /* Controller Busy drops */
-	h->serr_int |= SI_CC;
+	h->serr_int |= HS_SHPC_SI_CC;
 	update(h);
 }
 
 static void cmd_issue(struct shpc *h)
 {
 	/* Errors of the previous command clear as a new one starts. */
-	h->cmd_status = CS_BUSY;
+	h->cmd_status = HS_SHPC_CS_BUSY;
 	h->cmd_ev = sim_schedule(h->fn->sim, HS_USEC(h->cmd_delay_us),
 				 cmd_done, h->fn, 0);
 }
@@ -471,23 +414,23 @@ static void reg_write(struct shpc *h, uint32_t off, uint32_t val, unsigned be)
 {
 	uint32_t wm = bytes_mask(be);
 
-	if (off == R_COMMAND && (be & 3)) {
+	if (off == HS_SHPC_COMMAND && (be & 3)) {
 		/* Software must wait for Controller Busy to clear; the model
 		 * drops a command written while one is running. */
-		if (h->cmd_status & CS_BUSY)
+		if (h->cmd_status & HS_SHPC_CS_BUSY)
 			return;
 		h->cmd = (uint16_t)((h->cmd & ~wm) | (val & wm & 0x1fff));
 		if (be & 1)
 			cmd_issue(h);
-	} else if (off == R_SERR_INT) {
-		h->serr_int &= ~(val & wm & SI_W1C);
-		h->serr_int = (h->serr_int & ~(wm & SI_RW)) |
-			      (val & wm & SI_RW);
-	} else if (off >= R_SLOT0 && off < R_SLOT0 + 4 * h->nslots) {
-		uint32_t *r = &h->reg[(off - R_SLOT0) / 4];
+	} else if (off == HS_SHPC_SERR_INT) {
+		h->serr_int &= ~(val & wm & HS_SHPC_SI_W1C);
+		h->serr_int = (h->serr_int & ~(wm & HS_SHPC_SI_RW)) |
+			      (val & wm & HS_SHPC_SI_RW);
+	} else if (off >= HS_SHPC_SLOT(0) && off < HS_SHPC_SLOT(0) + 4 * h->nslots) {
+		uint32_t *r = &h->reg[(off - HS_SHPC_SLOT(0)) / 4];
 
-		*r &= ~(val & wm & SL_EVENTS);
-		*r = (*r & ~(wm & SL_MASKS)) | (val & wm & SL_MASKS);
+		*r &= ~(val & wm & HS_SHPC_SL_EVENTS);
+		*r = (*r & ~(wm & HS_SHPC_SL_MASKS)) | (val & wm & HS_SHPC_SL_MASKS);
 	}
 	update(h);
 }
@@ -545,14 +488,14 @@ static void shpc_cfg_written(struct sim_fn *fn, uint16_t off, unsigned width,
 			     uint32_t old, uint32_t val)
 {
 	struct shpc *h = of_fn(fn);
-	uint16_t data = fn->shpc_cap + CAP_DWORD_DATA;
+	uint16_t data = fn->shpc_cap + HS_SHPC_DWORD_DATA;
 
 	(void)old;
 	if (covers(off, width, data, 4)) {
 		/* A write through the DWORD Data window goes to the selected
 		 * register, with the byte enables of the config write. */
 		uint32_t sel = sim_cfg_get(&fn->cfg,
-					   fn->shpc_cap + CAP_DWORD_SELECT, 1);
+					   fn->shpc_cap + HS_SHPC_DWORD_SELECT, 1);
 		uint32_t v = 0;
 		unsigned be = 0;
 
@@ -595,8 +538,8 @@ static struct shpc *slot_shpc(const struct sim_slot *s)
 
 static void set_presence(struct shpc *h, unsigned n, bool present)
 {
-	set_field(&h->reg[n], SL_PRSNT,
-		  (present ? PRSNT_7W5 : PRSNT_EMPTY) >> 10);
+	set_field(&h->reg[n], HS_SHPC_SL_PRSNT,
+		  (present ? HS_SHPC_PRSNT_7W5 : HS_SHPC_PRSNT_EMPTY) >> 10);
 }
 
 static void shpc_inserted(struct sim_slot *s)
@@ -605,11 +548,11 @@ static void shpc_inserted(struct sim_slot *s)
 	unsigned n = s->index;
 
 	set_presence(h, n, true);
-	h->reg[n] |= SL_EV_PRSNT;
+	h->reg[n] |= HS_SHPC_SL_EV_PRSNT;
 	/* The MRL closed behind the card. */
-	if (h->reg[n] & SL_MRL_OPEN) {
-		h->reg[n] &= ~SL_MRL_OPEN;
-		h->reg[n] |= SL_EV_MRL;
+	if (h->reg[n] & HS_SHPC_SL_MRL_OPEN) {
+		h->reg[n] &= ~HS_SHPC_SL_MRL_OPEN;
+		h->reg[n] |= HS_SHPC_SL_EV_MRL;
 	}
 	update(h);
 }
@@ -622,12 +565,12 @@ static void shpc_removed(struct sim_slot *s)
 	/* A card pulled from a live slot: the controller isolates the slot
 	 * rather than leave the bus switches and power on an empty
 	 * connector.  The fault, if any, left with the card. */
-	if (state_of(h, n) != ST_DISABLED || s->powered)
+	if (state_of(h, n) != HS_SHPC_ST_DISABLED || s->powered)
 		isolate(h, n);
 	s->power_fault = false;
-	h->reg[n] |= SL_PF_N;
+	h->reg[n] |= HS_SHPC_SL_PF_N;
 	set_presence(h, n, false);
-	h->reg[n] |= SL_EV_PRSNT;
+	h->reg[n] |= HS_SHPC_SL_EV_PRSNT;
 	update(h);
 }
 
@@ -635,7 +578,7 @@ static void shpc_button(struct sim_slot *s)
 {
 	struct shpc *h = slot_shpc(s);
 
-	h->reg[s->index] |= SL_EV_BUTTON;
+	h->reg[s->index] |= HS_SHPC_SL_EV_BUTTON;
 	update(h);
 }
 
@@ -645,15 +588,15 @@ static void shpc_latch(struct sim_slot *s, bool open)
 	unsigned n = s->index;
 
 	if (open) {
-		h->reg[n] |= SL_MRL_OPEN;
+		h->reg[n] |= HS_SHPC_SL_MRL_OPEN;
 		/* An open MRL must not leave the slot powered (SHPC 1.0: the
 		 * controller disables the slot on its own). */
-		if (state_of(h, n) != ST_DISABLED)
+		if (state_of(h, n) != HS_SHPC_ST_DISABLED)
 			isolate(h, n);
 	} else {
-		h->reg[n] &= ~SL_MRL_OPEN;
+		h->reg[n] &= ~HS_SHPC_SL_MRL_OPEN;
 	}
-	h->reg[n] |= SL_EV_MRL;
+	h->reg[n] |= HS_SHPC_SL_EV_MRL;
 	update(h);
 }
 
@@ -670,7 +613,7 @@ static void shpc_presence_glitch(struct sim_slot *s, bool present)
 	struct shpc *h = slot_shpc(s);
 
 	set_presence(h, s->index, present);
-	h->reg[s->index] |= SL_EV_PRSNT;
+	h->reg[s->index] |= HS_SHPC_SL_EV_PRSNT;
 	update(h);
 }
 
@@ -682,13 +625,13 @@ static void shpc_coldplugged(struct sim_slot *s)
 	/* As firmware leaves a populated slot: enabled, power indicator on,
 	 * attention off, MRL closed, nothing latched. */
 	set_presence(h, n, true);
-	h->reg[n] &= ~SL_MRL_OPEN;
-	set_power_ind(h, n, IND_ON);
-	set_attn_ind(h, n, IND_OFF);
+	h->reg[n] &= ~HS_SHPC_SL_MRL_OPEN;
+	set_power_ind(h, n, HS_SHPC_IND_ON);
+	set_attn_ind(h, n, HS_SHPC_IND_OFF);
 	sim_slot_power(s, true);
 	sim_slot_connect(s, true);
 	s->card->ready_at = 0;
-	set_field(&h->reg[n], SL_STATE, ST_ENABLED);
+	set_field(&h->reg[n], HS_SHPC_SL_STATE, HS_SHPC_ST_ENABLED);
 	update(h);
 }
 
@@ -716,25 +659,26 @@ static void shpc_caps(struct sim_fn *fn)
 		sim_cfg_set_wmask(c, at + 4, 4, 0xfffffffc);
 		sim_cfg_set_wmask(c, at + 8, 2, 0xffff);
 	}
-	at = sim_cfg_add_cap(c, 0x0c, CAP_SIZE);
+	at = sim_cfg_add_cap(c, HS_SHPC_CAP_ID, CAP_SIZE);
 	fn->shpc_cap = at;
-	sim_cfg_set_wmask(c, at + CAP_DWORD_SELECT, 1, 0xff);
+	sim_cfg_set_wmask(c, at + HS_SHPC_DWORD_SELECT, 1, 0xff);
 }
 
 static void shpc_reset_regs(struct shpc *h, const struct sim_shpc_spec *spec)
 {
 	h->slot_config = h->nslots | (uint32_t)spec->first_dev << 8 |
 			 (uint32_t)(spec->first_phys & 0x7ff) << 16 |
-			 SC_PSN_UP;
+			 HS_SHPC_SC_PSN_UP;
 	if (spec->mrl_sensor)
-		h->slot_config |= SC_MRLSI;
+		h->slot_config |= HS_SHPC_SC_MRLSI;
 	if (spec->attention_button)
-		h->slot_config |= SC_ABI;
+		h->slot_config |= HS_SHPC_SC_ABI;
 	/* Every mask set out of reset: software unmasks what it handles. */
-	h->serr_int = SI_RW;
+	h->serr_int = HS_SHPC_SI_RW;
 	for (unsigned n = 0; n < h->nslots; n++)
-		h->reg[n] = ST_DISABLED | IND_OFF << 2 | IND_OFF << 4 |
-			    SL_PF_N | PRSNT_EMPTY | SL_MASKS;
+		h->reg[n] = HS_SHPC_ST_DISABLED | HS_SHPC_IND_OFF << 2 |
+			    HS_SHPC_IND_OFF << 4 | HS_SHPC_SL_PF_N |
+			    HS_SHPC_PRSNT_EMPTY | HS_SHPC_SL_MASKS;
 }
 
 struct sim_fn *sim_add_shpc_bridge(struct sim_bus *bus, uint8_t dev,
