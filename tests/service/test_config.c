@@ -5,9 +5,9 @@
  * key), comments, blank lines and spaces, duplicates, a file with an error
  * applied not at all, missing and unreadable files, the defaults for root
  * and for another user, --print-config's output loading back to itself,
- * the rebalancing pin lists, and the man page and the installed file
- * listing every key.  Files live in a mkdtemp directory, removed at the
- * end.
+ * the rebalancing pin lists, the hot-plug reservation keys, and the man
+ * page and the installed file listing every key.  Files live in a
+ * mkdtemp directory, removed at the end.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -894,6 +894,99 @@ static void test_pin_errors(void **state)
 			    "classes");
 }
 
+/* ---- hot-plug reservations ------------------------------------------------ */
+
+static void test_reservations(void **state)
+{
+	struct hsd_config c;
+	const struct hsd_reserve_cfg *all, *s3;
+	char *out;
+
+	(void)state;
+	load_ok(&c, "# reservations\n"
+		    "reserve.mem = 64M\n"
+		    "reserve.pref = 8G\n"
+		    "slot.3.reserve.buses = 2\n"
+		    "slot.3.reserve.io = 0x1000\n"
+		    "reserve.mem = 2KiB\n");
+	assert_int_equal(c.nreserve, 2);
+	all = hsd_config_reserve(&c, -1);
+	s3 = hsd_config_reserve(&c, 3);
+	assert_non_null(all);
+	assert_non_null(s3);
+	assert_null(hsd_config_reserve(&c, 4));
+	/* The last line for a value wins; each remembers its line. */
+	assert_int_equal(all->v[HSD_RESV_MEM], 2048);
+	assert_int_equal(all->line[HSD_RESV_MEM], 6);
+	assert_int_equal(all->v[HSD_RESV_PREF], 8ull << 30);
+	assert_int_equal(all->set, (1u << HSD_RESV_MEM) | (1u << HSD_RESV_PREF));
+	assert_int_equal(s3->v[HSD_RESV_BUSES], 2);
+	assert_int_equal(s3->v[HSD_RESV_IO], 4096);
+	assert_int_equal(s3->line[HSD_RESV_IO], 5);
+	assert_string_equal(c.reserve_file, conf);
+	assert_string_equal(hsd_reserve_name(HSD_RESV_PREF), "pref");
+	assert_string_equal(hsd_reserve_name(HSD_RESV_COUNT), "?");
+	/* Printed after the other keys, in bytes; and loads back. */
+	out = print(&c);
+	assert_non_null(strstr(out, "\nweb_dir = \nreserve.mem = 2048\n"
+				    "reserve.pref = 8589934592\n"
+				    "slot.3.reserve.buses = 2\n"
+				    "slot.3.reserve.io = 4096\n"));
+	free(out);
+
+	assert_string_equal(set_via_file(&c, "reserve.bus", "1"),
+			    "reserve.bus: 'bus' is not a reservation: one of "
+			    "buses, io, mem, pref");
+	assert_string_equal(set_via_file(&c, "slot.x.reserve.io", "4K"),
+			    "slot.x.reserve.io: 'x' is not a physical slot "
+			    "number (slot.N.reserve.RES)");
+	assert_string_equal(set_via_file(&c, "slot.3.reserv.io", "4K"),
+			    "unknown key 'slot.3.reserv.io' (a slot's keys are "
+			    "slot.N.reserve.buses, .io, .mem, .pref; N a "
+			    "physical slot number up to 65535)");
+	assert_string_equal(set_via_file(&c, "slot.65536.reserve.io", "4K"),
+			    "unknown key 'slot.65536.reserve.io' (a slot's keys "
+			    "are slot.N.reserve.buses, .io, .mem, .pref; N a "
+			    "physical slot number up to 65535)");
+	assert_string_equal(set_via_file(&c, "reserve.buses", "256"),
+			    "reserve.buses: '256' is not a number of buses "
+			    "(0 to 255)");
+	assert_string_equal(set_via_file(&c, "reserve.buses", "-1"),
+			    "reserve.buses: '-1' is not a number of buses "
+			    "(0 to 255)");
+	assert_string_equal(set_via_file(&c, "reserve.io", "8G"),
+			    "reserve.io: '8G' is not a size of at most 4G "
+			    "(like 4096, 4K, 64M, 1G)");
+	assert_string_equal(set_via_file(&c, "reserve.mem", "lots"),
+			    "reserve.mem: 'lots' is not a size (like 4096, 4K, "
+			    "64M, 1G)");
+	assert_string_equal(set_via_file(&c, "reserve.mem", "64Q"),
+			    "reserve.mem: '64Q' is not a size (like 4096, 4K, "
+			    "64M, 1G)");
+	assert_string_equal(set_via_file(&c, "reserve.pref", "99999999T"),
+			    "reserve.pref: '99999999T' is not a size (like "
+			    "4096, 4K, 64M, 1G)");
+}
+
+static void test_reservations_bounded(void **state)
+{
+	struct hsd_config c;
+	char text[4096], *t = text;
+
+	(void)state;
+	/* The defaults for every slot and 31 slots of their own fit. */
+	t += sprintf(t, "reserve.buses = 2\n");
+	for (int i = 1; i < HSD_RESERVE_MAX; i++)
+		t += sprintf(t, "slot.%d.reserve.buses = 1\n", i);
+	load_ok(&c, text);
+	assert_int_equal(c.nreserve, HSD_RESERVE_MAX);
+	/* A 32nd slot does not, and the line says so. */
+	sprintf(t, "slot.99.reserve.buses = 1\n");
+	assert_int_equal(load(&c, text), -EINVAL);
+	assert_non_null(strstr(err, ":33: slot.99.reserve.buses: reservations "
+			       "for more than 31 slots"));
+}
+
 /* ---- the documentation lists every key ---------------------------------- */
 
 static char *slurp(const char *path)
@@ -1018,6 +1111,8 @@ int main(void)
 		cmocka_unit_test(test_defaults_root),
 		cmocka_unit_test(test_defaults_user),
 		cmocka_unit_test(test_pins),
+		cmocka_unit_test(test_reservations),
+		cmocka_unit_test(test_reservations_bounded),
 		cmocka_unit_test(test_pin_errors),
 		cmocka_unit_test(test_docs_list_every_key),
 		cmocka_unit_test(test_installed_file_defaults),
