@@ -133,7 +133,7 @@ MUTANTS = [
       "\t\t\td->flags |= DEV_GONE;",
       "\t\t     d = slot_next(br, devnum, d))\n"
       "\t\t\t(void)d;",
-      ["test_slot_scenarios", "test_enum"],
+      ["test_quiet_after_removal", "test_slot_scenarios"],
       "a surprise-removed card is not marked gone: drivers touch it"),
 
     # ---- controllers/ ---------------------------------------------------

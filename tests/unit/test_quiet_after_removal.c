@@ -16,12 +16,19 @@
  * without a Power Controller is cut off by Link Disable instead.)  A
  * blocked function (hs_dev_deauthorize) stays powered too.
  *
+ * The other way round, a card pulled by surprise is gone: the core
+ * marks it so before any driver hears of it, and no driver or core
+ * access reaches for it afterwards (on real hardware each such access
+ * waits for a completion timeout).  The simulator counts memory and I/O
+ * cycles nobody claimed (master aborts).
+ *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "slot_rig.h"
+#include "simcard.h"
 #include "hotswap/hpc.h"
 
 #define CMD_IO     0x1u
@@ -209,12 +216,47 @@ static void test_deauthorize_clears_bus_master(void **state)
 	rig_fini(&r);
 }
 
+/* A card in use pulled by surprise: once the slot notices, not one
+ * memory or I/O cycle goes to where the card was. */
+static void test_surprise_pull_touches_nothing(void **state)
+{
+	for (enum rig_kind k = RIG_PCIE; k < RIG_KINDS; k++) {
+		struct rig r;
+		struct sim_counters c0, c1;
+		const struct simcard_ledger *l;
+
+		(void)state;
+		rig_init(&r, k, &(struct rig_opts){ 0 });
+		rig_bring_up(&r, &tu_card_nic);
+		rig_run(&r, HS_MSEC(5));
+		assert_non_null(rig_dev(&r));
+		assert_int_equal(simcard_submit(rig_dev(&r), 8), 8);
+		sim_get_counters(r.t.sim, &c0);
+		rig_pull(&r, false);
+		assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(2)));
+		rig_run(&r, HS_MSEC(50));
+		sim_get_counters(r.t.sim, &c1);
+		if (c1.mem_master_aborts != c0.mem_master_aborts ||
+		    c1.io_master_aborts != c0.io_master_aborts)
+			fail_msg("%s: %lu memory and %lu I/O cycles to the "
+				 "pulled card", rig_kind_name[k],
+				 c1.mem_master_aborts - c0.mem_master_aborts,
+				 c1.io_master_aborts - c0.io_master_aborts);
+		/* Its requests ended (failed), none lost. */
+		l = simcard_ledger();
+		assert_int_equal(l->submitted, l->completed + l->failed);
+		rig_assert_clean(&r);
+		rig_fini(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpci_removal_without_ha),
 		cmocka_unit_test(test_cpci_ejector_removal_without_ha),
 		cmocka_unit_test(test_deauthorize_clears_bus_master),
+		cmocka_unit_test(test_surprise_pull_touches_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
