@@ -41,6 +41,7 @@ TARGETS = {
     "hotswapctl_views": ["hotswapd", "hotswapctl"],
     "random_regressions": ["test_random"],
     "access_budget": ["hotswap-bench-access"],
+    "service_hostile_clients": ["hotswapd"],
 }
 
 
@@ -171,6 +172,11 @@ MUTANTS = [
       "now = c->power ? now | HS_SLTCTL_PCC : now & ~HS_SLTCTL_PCC;",
       ["test_pcie_slot", "test_slot_scenarios"],
       "Power Controller Control written the wrong way round"),
+    M("pciehp-button-interrupt-off", "controllers/pciehp.c",
+      "\t\tif (p->sltcap & HS_SLTCAP_ABP)\n\t\t\ten |= HS_SLTCTL_ABPE;",
+      "\t\tif (p->sltcap & HS_SLTCAP_ABP)\n\t\t\ten |= 0;",
+      ["test_pcie_slot", "test_slot_scenarios"],
+      "Attention Button Pressed Enable left off: presses go unnoticed"),
     M("shpchp-wrong-target", "controllers/shpchp.c",
       "if ((rc = wr(h, R_COMMAND, code | (slot + 1) << 8))) {",
       "if ((rc = wr(h, R_COMMAND, code | slot << 8))) {",
@@ -219,6 +225,12 @@ MUTANTS = [
       ["test_fabric"],
       "Interrupt Disable does not mask INTx"),
 
+    M("sim-topology-mem64-at-last-bar", "platforms/sim/topology.c",
+      "if (b->type == SIM_BAR_MEM64 && *index + 1 >= nbars) {",
+      "if (b->type == SIM_BAR_MEM64 && *index + 1 > nbars) {",
+      ["test_topology"],
+      "a chassis file with a 64-bit BAR at index 5 is accepted"),
+
     # ---- service/ -------------------------------------------------------
     M("policy-first-match-skipped", "service/policy.c",
       "\tfor (i = 0; i < p->n; i++) {\n\t\tif (matches(&p->rules[i], card))"
@@ -252,6 +264,16 @@ MUTANTS = [
       "\tif (keep)\n\t\tsqlite3_bind_int64(st, 1, (int64_t)keep * 2);",
       ["test_db"],
       "the event history keeps twice what history_keep says"),
+    M("server-trailing-nul-accepted", "service/server.c",
+      "if ((nul = memchr(line, '\\0', len))) {",
+      "if ((nul = memchr(line, '\\0', len - 1))) {",
+      ["service_hostile_clients"],
+      "a request ending in a NUL byte is not a parse error"),
+    M("methods-blocked-filter-inverted", "service/methods.c",
+      "\t\tif (!only_blocked || v.blocked)",
+      "\t\tif (!only_blocked || !v.blocked)",
+      ["service_e2e"],
+      "device.list {blocked: true} lists the allowed functions"),
     M("agents-query-remove-action", "service/agents.c",
       "strdup(\"ACTION=query-remove\")",
       "strdup(\"ACTION=remove\")",
