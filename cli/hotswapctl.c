@@ -121,6 +121,7 @@ static void usage(FILE *f)
 	      "  add SLOT | remove SLOT | replace SLOT\n"
 	      "  attention SLOT on|off|blink|locate [--timeout DURATION]\n"
 	      "  led SLOT attn=on|off|blink|locate   (or led=attn,mode=MODE, as cfgadm)\n"
+	      "  led SLOT power=on|off|blink   the power indicator, between state changes\n"
 	      "  enable SLOT | disable SLOT   persistently\n"
 	      "  authorize DEVICE|--slot SLOT [--permanent]\n"
 	      "  block DEVICE [--permanent]   stop a running function: driver unbound,\n"
@@ -518,7 +519,8 @@ static void print_slots(json_t *a, json_t *devices)
 	size_t i;
 	json_t *s;
 
-	printf("%-4s %-5s %-10s %-12s %-12s %-9s %-10s %-12s %-5s %-5s %-5s "
+	/* TYPE fits the longest class name ("communication"). */
+	printf("%-4s %-5s %-10s %-12s %-12s %-9s %-13s %-12s %-5s %-5s %-5s "
 	       "%-4s %-6s %s\n", "SLOT", "KIND", "ADDRESS", "RECEPTACLE",
 	       "OCCUPANT", "CONDITION", "TYPE", "STATE", "POWER", "P-IND",
 	       "ATTN", "BLUE", "LATCH", "DEVICES");
@@ -537,7 +539,7 @@ static void print_slots(json_t *a, json_t *devices)
 				break;
 		}
 		slot_address(s, devices, addr, sizeof(addr));
-		printf("%-4s %-5s %-10s %-12s %-12s %-9s %-10s %-12s %-5s %-5s "
+		printf("%-4s %-5s %-10s %-12s %-12s %-9s %-13s %-12s %-5s %-5s "
 		       "%-5s %-4s %-6s %s%s\n",
 		       s_(s, "slot"), s_(s, "kind"), addr, s_(s, "receptacle"),
 		       s_(s, "occupant"), condition(s), occupant_type(s),
@@ -888,6 +890,80 @@ static void physical_slot(json_t *d, const char *indent)
 		printf("%sPhysical Slot: %s\n", indent, s_(d, "slot"));
 }
 
+/* A size as an operator writes it in hotswapd.conf: 64 MiB, 4 KiB. */
+static void size_text(uint64_t v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB",
+					    "TiB" };
+	unsigned u = 0;
+
+	while (u < 4 && v >= 1024 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%" PRIu64 " %s", v, unit[u]);
+}
+
+/* The hot-plug reservation of the slot's bridge and where each value
+ * came from (hotswapd.conf(5)), then the bridge's windows as they are. */
+static void print_reservation(json_t *rv)
+{
+	static const char *const key[] = { "buses", "io", "mem", "pref" };
+	static const char *const label[] = { "buses", "I/O", "memory",
+					     "prefetchable" };
+	json_t *w;
+	size_t i;
+
+	if (!rv)
+		return;
+	if (!b_(rv, "managed")) {
+		printf("  hot-plug reservation: %s\n",
+		       json_is_string(json_object_get(rv, "note"))
+		       ? s_(rv, "note") : "not managed");
+		return;
+	}
+	printf("  hot-plug reservation (room for a card inserted later)%s%s:\n",
+	       json_is_string(json_object_get(rv, "note")) ? ", " : "",
+	       json_is_string(json_object_get(rv, "note")) ? s_(rv, "note")
+							   : "");
+	for (unsigned k = 0; k < 4; k++) {
+		json_t *e = json_object_get(rv, key[k]);
+		uint64_t v = (uint64_t)json_integer_value(
+			json_object_get(e, "value"));
+		char t[32];
+
+		if (!e)
+			continue;
+		if (k == 0)
+			snprintf(t, sizeof(t), "%" PRIu64, v);
+		else
+			size_text(v, t, sizeof(t));
+		printf("    %-13s %-10s %s\n", label[k], t, s_(e, "from"));
+	}
+	if (!json_array_size(json_object_get(rv, "windows")))
+		return;
+	printf("  bridge windows now:");
+	json_array_foreach(json_object_get(rv, "windows"), i, w) {
+		uint64_t start = (uint64_t)json_integer_value(
+			json_object_get(w, "start"));
+		uint64_t size = (uint64_t)json_integer_value(
+			json_object_get(w, "size"));
+		const char *kind = s_(w, "kind");
+		char t[32];
+
+		if (!strcmp(kind, "bus")) {
+			printf("%s bus %02" PRIx64 "-%02" PRIx64, i ? "," : "",
+			       start, start + size - 1);
+			continue;
+		}
+		size_text(size, t, sizeof(t));
+		printf("%s %s %s", i ? "," : "",
+		       !strcmp(kind, "io") ? "I/O" : !strcmp(kind, "mem")
+		       ? "memory" : "prefetchable", t);
+	}
+	printf("\n");
+}
+
 static void v_show(struct ctl *c, json_t *r, json_t *devices)
 {
 	char addr[32], link[64], t[64];
@@ -910,9 +986,11 @@ static void v_show(struct ctl *c, json_t *r, json_t *devices)
 			 json_integer_value(json_object_get(r, "link_width")));
 	else
 		snprintf(link, sizeof(link), "%s", b_(r, "link") ? "up" : "down");
-	printf("  power %s, power indicator %s, attention %s, latch %s, "
+	printf("  power %s, power indicator %s%s, attention %s, latch %s, "
 	       "link %s%s\n", b_(r, "power") ? "on" : "off",
-	       s_(r, "power_indicator"), s_(r, "attention"),
+	       s_(r, "power_indicator"),
+	       !strcmp(s_(r, "power_indicator_by"), "operator")
+	       ? " (the operator's)" : "", s_(r, "attention"),
 	       json_is_string(json_object_get(r, "latch")) ? s_(r, "latch")
 							    : "none",
 	       link, b_(r, "power_fault") ? ", POWER FAULT" : "");
@@ -925,10 +1003,15 @@ static void v_show(struct ctl *c, json_t *r, json_t *devices)
 		       c->realtime ? "" : " s (chassis clock)");
 	}
 	if (json_object_get(r, "blue_led"))
-		printf("  blue LED %s\n", b_(r, "blue_led")
-		       ? "ON: safe to extract" : "off");
+		printf("  blue LED %s (on the board, for the operator: lit when "
+		       "the board is safe to extract, PICMG 2.1)\n",
+		       b_(r, "blue_led") ? "ON: safe to extract" : "off");
+	if (!strcmp(s_(r, "power_indicator_by"), "operator"))
+		printf("  the power indicator was set by the operator; the slot "
+		       "sets it again at its next state change\n");
 	if (*s_(r, "reason") && strcmp(s_(r, "reason"), "-"))
 		printf("  last problem: %s\n", s_(r, "reason"));
+	print_reservation(json_object_get(r, "reservation"));
 	if (json_object_get(r, "registers"))
 		print_registers(json_object_get(r, "registers"));
 	json_array_foreach(json_object_get(r, "devices"), j, d) {
@@ -1118,29 +1201,39 @@ static bool is_indicator(const char *m)
 
 /*
  * led SLOT SPEC: the indicator functions of cfgadm's -x led=...,mode=...
- * and ledctl's attn=MODE.  Only the attention indicator is the
- * operator's: the power indicator and the blue LED follow the slot's
- * state (PCIe Base 6.7.1.1; PICMG 2.1 4.4), so they are refused here.
+ * and ledctl's attn=MODE.  attn is the attention indicator; power the
+ * power indicator, which the operator may set between the slot's state
+ * changes where the hardware has one (the daemon says when not); the
+ * CompactPCI blue LED follows the slot's state only (PICMG 2.1 4.4:
+ * "safe to extract"), so asking for it is a usage error.  *power is set
+ * for the power indicator.
  */
-static const char *led_mode(const char *spec)
+static const char *led_mode(const char *spec, bool *power)
 {
 	static char mode[16];
 	const char *m = NULL;
 
+	*power = false;
 	if (!strncmp(spec, "attn=", 5))
 		m = spec + 5;
 	else if (!strncmp(spec, "led=attn,mode=", 14))
 		m = spec + 14;
-	else if (!strncmp(spec, "power=", 6) || !strncmp(spec, "led=power", 9) ||
-		 !strncmp(spec, "blue=", 5) || !strncmp(spec, "led=blue", 8))
-		die_usage("led: '%s': the power indicator and the blue LED "
-			  "follow the slot's state; only attn is set by the "
-			  "operator", spec);
+	else if (!strncmp(spec, "power=", 6))
+		m = spec + 6, *power = true;
+	else if (!strncmp(spec, "led=power,mode=", 15))
+		m = spec + 15, *power = true;
+	else if (!strncmp(spec, "blue=", 5) || !strncmp(spec, "led=blue", 8))
+		die_usage("led: '%s': the blue LED says when a CompactPCI "
+			  "board is safe to extract and follows the slot's "
+			  "state only", spec);
 	else
-		die_usage("led: '%s' is not attn=MODE or led=attn,mode=MODE",
-			  spec);
+		die_usage("led: '%s' is not attn=MODE, power=MODE or "
+			  "led=attn|power,mode=MODE", spec);
 	if (!is_indicator(m))
 		die_usage("led: mode '%s' is not on, off, blink or locate", m);
+	if (*power && !strcmp(m, "locate"))
+		die_usage("led: locate is the attention indicator's "
+			  "(attn=locate)");
 	snprintf(mode, sizeof(mode), "%s", m);
 	return mode;
 }
@@ -1200,10 +1293,14 @@ static void prepare(struct args *a)
 		need(a, 1, "SLOT");
 	} else if (!strcmp(v, "attention") || !strcmp(v, "led")) {
 		const char *mode;
+		bool power = false;
 
 		if (!strcmp(v, "led")) {
-			need(a, 2, "SLOT attn=on|off|blink|locate");
-			mode = led_mode(p[1]);
+			need(a, 2, "SLOT attn=on|off|blink|locate | "
+				   "power=on|off|blink");
+			mode = led_mode(p[1], &power);
+			if (power && a->timeout_ns)
+				die_usage("led: --timeout goes with attn=locate");
 		} else {
 			need(a, 2, "SLOT on|off|blink|locate [--timeout DURATION]");
 			mode = p[1];
@@ -1214,7 +1311,7 @@ static void prepare(struct args *a)
 				die_usage("attention: --timeout goes with locate");
 		}
 		/* ledctl's locate: a blink the daemon ends after timeout_ns. */
-		a->method = "slot.attention";
+		a->method = power ? "slot.power_indicator" : "slot.attention";
 		a->params = json_pack("{s:s, s:s}", "slot", p[0], "indicator",
 				      mode);
 		if (a->timeout_ns)
@@ -1378,13 +1475,15 @@ int main(int argc, char **argv)
 			}
 	} else if (!strcmp(verb, "status")) {
 		r = call(&c, "status", NULL);
-		if (c.json)
+		if (c.json) {
 			print_json(r);
-		else
+		} else {
+			json_t *cl = json_object_get(r, "clients");
+
 			printf("hotswapd on %s: chassis %s, %s clock at %.6f s, "
 			       "%" JSON_INTEGER_FORMAT " slots, %"
 			       JSON_INTEGER_FORMAT " devices, last event %"
-			       JSON_INTEGER_FORMAT "\n",
+			       JSON_INTEGER_FORMAT,
 			       esc(s_(r, "socket"), e1, sizeof(e1)),
 			       esc(s_(r, "chassis"), e2, sizeof(e2)),
 			       s_(r, "clock"),
@@ -1392,6 +1491,15 @@ int main(int argc, char **argv)
 			       json_integer_value(json_object_get(r, "slots")),
 			       json_integer_value(json_object_get(r, "devices")),
 			       json_integer_value(json_object_get(r, "seq")));
+			/* One line: clients now, and those cut off for
+			 * flooding or not reading. */
+			if (cl)
+				printf(", %" JSON_INTEGER_FORMAT " clients (%"
+				       JSON_INTEGER_FORMAT " cut off)",
+				       json_integer_value(json_object_get(cl, "connected")),
+				       json_integer_value(json_object_get(cl, "cut_off")));
+			printf("\n");
+		}
 	} else if (!strcmp(verb, "watch")) {
 		return v_watch(&c, &a);
 	} else if (!strcmp(verb, "history")) {
@@ -1464,9 +1572,19 @@ int main(int argc, char **argv)
 		snprintf(method, sizeof(method), "slot.%s", verb);
 		return v_operator(&c, verb, method, a.pos[0]);
 	} else if (!strcmp(verb, "attention") || !strcmp(verb, "led")) {
+		char asked[16];
+
+		snprintf(asked, sizeof(asked), "%s", json_string_value(
+				 json_object_get(a.params, "indicator")));
 		r = call(&c, a.method, a.params);
 		if (c.json)
 			print_json(r);
+		else if (!strcmp(a.method, "slot.power_indicator"))
+			/* The daemon has asked; the controller completes it
+			 * (the virtual clock: after sim advance). */
+			printf("slot %s: power indicator set to %s; the slot "
+			       "sets it again at its next state change\n",
+			       s_(r, "slot"), asked);
 		else
 			printf("slot %s: attention indicator %s\n",
 			       s_(r, "slot"), s_(r, "attention"));

@@ -36,7 +36,7 @@
  *    its configuration reads come back all ones.  If its blue LED was not
  *    lit, it was improperly removed, and the report says so.
  *
- * Slot layout.  With the high-availability block, HA_CAPS gives the
+ * Slot layout.  With the high-availability block, HS_HA_CAPS gives the
  * number of slots, the device number of the first and its physical
  * number.  Without it no register says which device numbers of the
  * segment have connectors: PICMG 2.0 routes each slot's IDSEL to an AD
@@ -63,6 +63,7 @@
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
+#include "hotswap/cpci_regs.h"
 #include "hotswap/hpc.h"
 
 #include "controllers.h"
@@ -73,31 +74,12 @@
 #define CFG_CAP_PTR  0x34
 #define STATUS_CAPS  0x0010
 
-/* CompactPCI Hot Swap capability (PICMG 2.1): Control/Status at +2. */
-#define CAP_HS   0x06
-#define HS_CSR   2
-#define HS_INS   0x80    /* board inserted, RW1C */
-#define HS_EXT   0x40    /* extraction requested, RW1C */
-#define HS_LOO   0x08    /* blue LED on: safe to remove */
-#define HS_W1C   (HS_INS | HS_EXT)
+/* The Hot Swap register's write-1-to-clear bits (hotswap/cpci_regs.h). */
+#define HS_W1C   (HS_CPCI_INS | HS_CPCI_EXT)
 
 /* Capabilities that say "not this driver's bridge". */
 #define CAP_PCIE 0x10
 #define CAP_SHPC 0x0c
-
-/* High-availability slot power block, BAR0 of the segment bridge. */
-#define HA_CAPS        0x000
-#define HA_SLOT(n)     (0x010 + 4 * (n))
-#define HA_CAPS_POWER  (1u << 31)
-#define HA_NSLOTS(v)   ((v) & 0x1f)
-#define HA_FIRST_DEV(v) (((v) >> 8) & 0x1f)
-#define HA_FIRST_PHYS(v) (((v) >> 16) & 0x7ff)
-#define SC_PWR_EN      (1u << 0)
-#define SC_HEALTHY     (1u << 1)
-#define SC_PRESENT     (1u << 2)
-#define SC_PRSNT_CHG   (1u << 8)
-#define SC_PRSNT_IE    (1u << 16)
-#define SC_RW          (SC_PWR_EN | SC_PRSNT_IE)
 
 #define MAX_SLOTS 32u
 
@@ -170,7 +152,7 @@ static uint16_t hs_cap(struct cpcihp *c, unsigned n)
 	uint32_t v;
 	uint16_t at;
 
-	if (s->cap && brd_rd(c, n, s->cap, 1, &v) == 0 && v == CAP_HS)
+	if (s->cap && brd_rd(c, n, s->cap, 1, &v) == 0 && v == HS_CPCI_CAP_ID)
 		return s->cap;
 	s->cap = 0;
 	if (brd_rd(c, n, CFG_STATUS, 2, &v) || v == 0xffff ||
@@ -181,7 +163,7 @@ static uint16_t hs_cap(struct cpcihp *c, unsigned n)
 	for (unsigned i = 0; i < 48 && at >= 0x40; i++) {
 		if (brd_rd(c, n, at, 2, &v) || v == 0xffff)
 			return 0;
-		if ((v & 0xff) == CAP_HS) {
+		if ((v & 0xff) == HS_CPCI_CAP_ID) {
 			s->cap = at;
 			return at;
 		}
@@ -197,7 +179,7 @@ static bool csr_read(struct cpcihp *c, unsigned n, uint16_t *at, uint32_t *csr)
 
 	if (!cap)
 		return false;
-	*at = (uint16_t)(cap + HS_CSR);
+	*at = (uint16_t)(cap + HS_CPCI_CSR);
 	return brd_rd(c, n, *at, 1, csr) == 0 && *csr != 0xff;
 }
 
@@ -206,10 +188,10 @@ static bool csr_read(struct cpcihp *c, unsigned n, uint16_t *at, uint32_t *csr)
 static void csr_write(struct cpcihp *c, unsigned n, uint16_t at, uint32_t csr,
 		      uint32_t ack, bool lit)
 {
-	uint32_t v = (csr & ~(uint32_t)(HS_W1C | HS_LOO)) | (ack & HS_W1C);
+	uint32_t v = (csr & ~(uint32_t)(HS_W1C | HS_CPCI_LOO)) | (ack & HS_W1C);
 
 	if (lit)
-		v |= HS_LOO;
+		v |= HS_CPCI_LOO;
 	brd_wr(c, n, at, 1, v);
 	c->slot[n].loo = lit;
 }
@@ -221,7 +203,7 @@ static void set_led(struct cpcihp *c, unsigned n, bool lit)
 	uint32_t csr;
 	uint16_t at;
 
-	if (csr_read(c, n, &at, &csr) && ((csr & HS_LOO) != 0) != lit)
+	if (csr_read(c, n, &at, &csr) && ((csr & HS_CPCI_LOO) != 0) != lit)
 		csr_write(c, n, at, csr, 0, lit);
 }
 
@@ -230,13 +212,13 @@ static int ha_power(struct cpcihp *c, unsigned n, bool on)
 	uint32_t r;
 	int rc;
 
-	if ((rc = ha_rd(c, HA_SLOT(n), &r)))
+	if ((rc = ha_rd(c, HS_HA_SLOT(n), &r)))
 		return rc;
 	if (r == 0xffffffffu)
 		return -HS_ENODEV;
 	/* PRSNT_CHG is written 0: left as it is. */
-	r &= SC_RW & ~SC_PWR_EN;
-	return ha_wr(c, HA_SLOT(n), r | (on ? SC_PWR_EN : 0));
+	r &= HS_HA_SLOT_RW & ~HS_HA_PWR_EN;
+	return ha_wr(c, HS_HA_SLOT(n), r | (on ? HS_HA_PWR_EN : 0));
 }
 
 /* ---- the ops --------------------------------------------------------------- */
@@ -251,14 +233,14 @@ static int cpci_status(void *priv, unsigned n, struct hs_slot_status *st)
 	int rc;
 
 	if (c->ha) {
-		if ((rc = ha_rd(c, HA_SLOT(n), &r)))
+		if ((rc = ha_rd(c, HS_HA_SLOT(n), &r)))
 			return rc;
 		if (r == 0xffffffffu)
 			return -HS_ENODEV; /* the bridge itself is gone */
-		st->present = r & SC_PRESENT;
-		st->powered = r & SC_PWR_EN;
+		st->present = r & HS_HA_PRESENT;
+		st->powered = r & HS_HA_PWR_EN;
 		st->power_fault = st->present && st->powered &&
-				  !(r & SC_HEALTHY);
+				  !(r & HS_HA_HEALTHY);
 	} else {
 		/* The backplane powers every seated board. */
 		st->present = up;
@@ -272,7 +254,7 @@ static int cpci_status(void *priv, unsigned n, struct hs_slot_status *st)
 	 * was last seen, open when it asked for the extraction. */
 	st->latch_open = up ? s->ext_open ||
 				      (csr_read(c, n, &at, &csr) &&
-				       (csr & HS_EXT))
+				       (csr & HS_CPCI_EXT))
 			    : st->present && s->ext_open;
 	st->interlock = false;
 	return 0;
@@ -331,10 +313,10 @@ static void cpci_configured(void *priv, unsigned n, bool yes)
 	s->lit = false;
 	s->up = answers(c, n);
 	if (s->up && csr_read(c, n, &at, &csr)) {
-		if (csr & HS_INS)
+		if (csr & HS_CPCI_INS)
 			s->ext_open = false; /* the handle is closed */
-		if ((csr & (HS_INS | HS_LOO)))
-			csr_write(c, n, at, csr, csr & HS_INS, false);
+		if ((csr & (HS_CPCI_INS | HS_CPCI_LOO)))
+			csr_write(c, n, at, csr, csr & HS_CPCI_INS, false);
 	}
 }
 
@@ -350,19 +332,19 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 	uint16_t at;
 
 	if (c->ha) {
-		if (ha_rd(c, HA_SLOT(n), &r) || r == 0xffffffffu) {
+		if (ha_rd(c, HS_HA_SLOT(n), &r) || r == 0xffffffffu) {
 			hs_hpc_collect_failed(c->hpc);
 			return false;
 		}
-		if (r & SC_PRSNT_CHG) {
-			ha_wr(c, HA_SLOT(n), (r & SC_RW) | SC_PRSNT_CHG);
+		if (r & HS_HA_PRSNT_CHG) {
+			ha_wr(c, HS_HA_SLOT(n), (r & HS_HA_SLOT_RW) | HS_HA_PRSNT_CHG);
 			ev |= HS_HW_PRESENCE;
-			if (!(r & SC_PRESENT) && s->up && !s->loo)
+			if (!(r & HS_HA_PRESENT) && s->up && !s->loo)
 				note = improper;
 		}
-		powered = r & SC_PWR_EN;
+		powered = r & HS_HA_PWR_EN;
 		/* HEALTHY# lost on a powered board: a power fault. */
-		if ((r & SC_PRESENT) && powered && !(r & SC_HEALTHY)) {
+		if ((r & HS_HA_PRESENT) && powered && !(r & HS_HA_HEALTHY)) {
 			if (!s->fault_seen)
 				ev |= HS_HW_POWER_FAULT;
 			s->fault_seen = true;
@@ -371,7 +353,7 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 		}
 	}
 	if (!answers(c, n)) {
-		if (s->up && powered && c->ha && (r & SC_PRESENT)) {
+		if (s->up && powered && c->ha && (r & HS_HA_PRESENT)) {
 			/* Still seated and switched on, but silent: it lost
 			 * its power (reported above) or hung. */
 			ev |= HS_HW_LINK;
@@ -385,7 +367,7 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 		/* The handle's last known state outlives the power we took
 		 * away (the operator opened it to ask for the extraction);
 		 * a board that left forgets it. */
-		if (!c->ha || !(r & SC_PRESENT))
+		if (!c->ha || !(r & HS_HA_PRESENT))
 			s->ext_open = false;
 	} else {
 		bool was_up = s->up;
@@ -395,18 +377,18 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 			ev |= HS_HW_PRESENCE | HS_HW_LINK;
 		if (csr_read(c, n, &at, &csr)) {
 			uint32_t ack = csr & HS_W1C;
-			bool lit = csr & HS_LOO;
+			bool lit = csr & HS_CPCI_LOO;
 
 			/* A board fresh out of reset with its handle closed
 			 * (INS) has its LED register reset too: it gets the
 			 * last commanded state.  (With the handle open the
 			 * board's hardware drives the LED.) */
-			if (!was_up && (csr & HS_INS))
+			if (!was_up && (csr & HS_CPCI_INS))
 				lit = s->lit;
-			if (ack || lit != ((csr & HS_LOO) != 0))
+			if (ack || lit != ((csr & HS_CPCI_LOO) != 0))
 				csr_write(c, n, at, csr, ack, lit);
 			s->loo = lit;
-			if (csr & HS_INS) {
+			if (csr & HS_CPCI_INS) {
 				/* A board we knew: its handle closed again
 				 * after it asked for the extraction.  A
 				 * board that asked nothing and announces
@@ -422,7 +404,7 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 				s->ext_open = false;
 				found = true;
 			}
-			if (csr & HS_EXT) {
+			if (csr & HS_CPCI_EXT) {
 				ev |= HS_HW_LATCH;
 				s->ext_open = true;
 				found = true;
@@ -574,10 +556,10 @@ static void ha_irq_enable(struct cpcihp *c, bool on)
 	for (unsigned n = 0; n < c->nslots; n++) {
 		uint32_t r;
 
-		if (ha_rd(c, HA_SLOT(n), &r) || r == 0xffffffffu)
+		if (ha_rd(c, HS_HA_SLOT(n), &r) || r == 0xffffffffu)
 			return;
-		r &= SC_RW & ~SC_PRSNT_IE;
-		ha_wr(c, HA_SLOT(n), r | (on ? SC_PRSNT_IE : 0));
+		r &= HS_HA_SLOT_RW & ~HS_HA_PRSNT_IE;
+		ha_wr(c, HS_HA_SLOT(n), r | (on ? HS_HA_PRSNT_IE : 0));
 	}
 }
 
@@ -593,11 +575,11 @@ static int cpci_notify(void *priv, bool irq)
 		uint32_t csr, r;
 		uint16_t at;
 
-		if (c->ha && ha_rd(c, HA_SLOT(n), &r) == 0 &&
-		    r != 0xffffffffu && (r & SC_PRSNT_CHG))
-			ha_wr(c, HA_SLOT(n), (r & SC_RW) | SC_PRSNT_CHG);
-		if (s->up && csr_read(c, n, &at, &csr) && (csr & HS_INS))
-			csr_write(c, n, at, csr, HS_INS, (csr & HS_LOO) != 0);
+		if (c->ha && ha_rd(c, HS_HA_SLOT(n), &r) == 0 &&
+		    r != 0xffffffffu && (r & HS_HA_PRSNT_CHG))
+			ha_wr(c, HS_HA_SLOT(n), (r & HS_HA_SLOT_RW) | HS_HA_PRSNT_CHG);
+		if (s->up && csr_read(c, n, &at, &csr) && (csr & HS_CPCI_INS))
+			csr_write(c, n, at, csr, HS_CPCI_INS, (csr & HS_CPCI_LOO) != 0);
 	}
 	if (!irq) {
 		if (c->ha)
@@ -667,7 +649,7 @@ static bool hotswap_board(struct hs_dev *br)
 		for (at = v & 0xFC; at >= 0x40 && hops < 48; hops++) {
 			if (pl->ops->cfg_read(pl->ctx, b, (uint16_t)at, 2, &v))
 				break;
-			if ((v & 0xFF) == CAP_HS)
+			if ((v & 0xFF) == HS_CPCI_CAP_ID)
 				return true;
 			at = (v >> 8) & 0xFC;
 		}
@@ -696,13 +678,13 @@ static int cpci_probe(struct hs_dev *br, void **priv)
 	c->br = br;
 	c->nslots = MAX_SLOTS;
 	if (hs_dev_bar(br, 0, &bar) == 0 && bar.kind == HS_RES_MEM &&
-	    bar.size >= HA_SLOT(MAX_SLOTS) &&
-	    ha_rd(c, HA_CAPS, &caps) == 0 && caps != 0xffffffffu &&
-	    (caps & HA_CAPS_POWER)) {
+	    bar.size >= HS_HA_SLOT(MAX_SLOTS) &&
+	    ha_rd(c, HS_HA_CAPS, &caps) == 0 && caps != 0xffffffffu &&
+	    (caps & HS_HA_CAPS_POWER)) {
 		c->ha = true;
-		c->nslots = HA_NSLOTS(caps);
-		first_dev = HA_FIRST_DEV(caps);
-		first_phys = HA_FIRST_PHYS(caps);
+		c->nslots = HS_HA_NSLOTS(caps);
+		first_dev = HS_HA_FIRST_DEV(caps);
+		first_phys = HS_HA_FIRST_PHYS(caps);
 		if (!c->nslots || first_dev + c->nslots > 32) {
 			rc = -HS_EINVAL;
 			goto free_c;
@@ -762,8 +744,8 @@ static int cpci_probe(struct hs_dev *br, void **priv)
 
 		s->up = answers(c, n);
 		if (s->up && csr_read(c, n, &at, &csr)) {
-			s->loo = csr & HS_LOO;
-			s->ext_open = csr & HS_EXT;
+			s->loo = csr & HS_CPCI_LOO;
+			s->ext_open = csr & HS_CPCI_EXT;
 		}
 		s->lit = s->loo;
 	}

@@ -62,6 +62,17 @@ int hs_core_enumerate(struct hs_core *core)
 	rc = hs_assign_boot(core);
 	if (rc)
 		goto fail;
+	/* Parents come first in the walk: a hot-plug bridge's controller is
+	 * bound as soon as the bridge is programmed, so the slots of a
+	 * multi-slot bus (SHPC, CompactPCI) exist when the authorization
+	 * hook is asked about the cards in them (their slot numbers). */
+	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
+	     d = hs_dev_walk(core, d)) {
+		if ((rc = hs_program_boot_dev(core, d)))
+			goto fail;
+		if ((d->flags & DEV_HOTPLUG) && (rc = hs_bind_dev(core, d)))
+			goto fail;
+	}
 	rc = hs_bind_all(core);
 	if (rc)
 		goto fail;
@@ -88,7 +99,12 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 	char msg[320];
 	int rc;
 
-	if (!br || (!hs_removal_pending(core, br) && !core->rebalancing)) {
+	/* A writer holding the transaction (a driver or the service, over
+	 * asynchronous work: hotswap/txn.h) is waited for, as a removal or
+	 * a rebalance is (seeds/002: a transaction that finds another in
+	 * progress waits for it); its end runs the adds waiting here. */
+	if (!br || (!hs_removal_pending(core, br) && !core->rebalancing &&
+		    !core->in_txn)) {
 		rc = hs_core_hot_add_slot(core, br, devnum, msg, sizeof(msg));
 		/* It does not fit: a new assignment around the slot, under
 		 * the rebalancing policy (hs_rebalance.c); done() later.
@@ -131,7 +147,7 @@ void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
 {
 	struct pending_add **pp = &core->adds;
 
-	while (*pp) {
+	while (*pp && !core->in_txn) {
 		struct pending_add *pa = *pp;
 		char msg[320];
 		int rc;

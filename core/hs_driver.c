@@ -226,6 +226,13 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 	return 0;
 }
 
+int hs_bind_dev(struct hs_core *core, struct hs_dev *d)
+{
+	int rc = bind_one(core, d, false, NULL, 0);
+
+	return rc == -HS_ENOMEM ? rc : 0;
+}
+
 int hs_bind_all(struct hs_core *core)
 {
 	/* A driver that fails to start leaves its device unbound (records

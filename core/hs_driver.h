@@ -13,6 +13,8 @@ bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge);
 /* Shutting down: removals still quiescing end with -HS_ECANCELED. */
 void hs_cancel_removals(struct hs_core *core);
 int hs_bind_all(struct hs_core *core);
+/* One device, as hs_bind_all does (boot binds controllers early). */
+int hs_bind_dev(struct hs_core *core, struct hs_dev *d);
 int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
 		size_t msglen);
 void hs_unbind(struct hs_core *core, struct hs_dev *dev);

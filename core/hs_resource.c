@@ -628,12 +628,18 @@ int hs_assign_boot(struct hs_core *core)
 	for (unsigned i = 0; i < core->nhosts; i++)
 		if ((rc = plan_host(core, &core->host[i])))
 			return rc;
-	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
-	     d = hs_dev_walk(core, d))
-		if (counts(d) && ((rc = authorize_new(core, d, true)) ||
-				  (rc = hs_program_dev(core, d))))
-			return rc;
 	return 0;
+}
+
+int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d)
+{
+	int rc;
+
+	if (!counts(d))
+		return 0;
+	if ((rc = authorize_new(core, d, true)))
+		return rc;
+	return hs_program_dev(core, d);
 }
 
 /* ---- hot-add ------------------------------------------------------------ */

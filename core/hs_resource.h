@@ -9,7 +9,12 @@
 
 #include "hs_tree.h"
 
+/* Boot: plan every host bridge's tree (nothing written yet), then, in
+ * tree order, ask the authorization hook about each function on a card
+ * and program it (hs_add.c binds each hot-plug controller as it comes,
+ * so the functions below it are asked with their true slot). */
 int hs_assign_boot(struct hs_core *core);
+int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d);
 /* Place (except the kinds in the placed mask: a rebalance did those)
  * and program the functions the open transaction added below bridge.
  * -HS_ENOSPC sets core->add_short to the kinds that did not fit. */

@@ -107,6 +107,7 @@ struct hs_hpc {
 	int cmd_slot;                 /* slot whose command is in flight */
 	bool cmd_settle_all;          /* notify()'s command is in flight */
 	bool collect_failed;          /* hs_hpc_collect_failed() this time */
+	bool notify_unsure;           /* notify()'s command timed out */
 	unsigned collect_retries;     /* failed collects in a row */
 	struct hs_timer dispatch_tm, poll_tm, cmd_tm, retry_tm;
 };
@@ -386,11 +387,25 @@ static void cmd_timeout(void *arg)
 		      "%llu ms; going on without it",
 		      (unsigned long long)(h->core->params.cmd_timeout /
 					   HS_MSEC(1)));
-	else
+	else if (h->cmd_settle_all && h->irq) {
+		/* Turning notification on was not confirmed: the write may
+		 * not have taken, and then no event would ever interrupt.
+		 * The slots are compared with their status every poll
+		 * period as well, so nothing is missed for longer. */
+		h->notify_unsure = true;
+		hs_log(h->core->plat, HS_LOG_WARN,
+		       "hot-plug controller at %02x:%02x.%u: turning "
+		       "notification on timed out; its slots are polled as "
+		       "well", HS_BDF_BUS(h->bridge->bdf),
+		       HS_BDF_DEV(h->bridge->bdf), HS_BDF_FN(h->bridge->bdf));
+		hs_timer_arm(&h->core->timers, &h->poll_tm,
+			     h->core->params.poll_period);
+	} else {
 		hs_log(h->core->plat, HS_LOG_WARN,
 		       "hot-plug controller at %02x:%02x.%u: command "
 		       "time-out", HS_BDF_BUS(h->bridge->bdf),
 		       HS_BDF_DEV(h->bridge->bdf), HS_BDF_FN(h->bridge->bdf));
+	}
 	cmd_finished(h);
 }
 
@@ -501,6 +516,17 @@ static void start_enable(struct hs_slot *s)
 	if (has(s, HS_SLOT_CAP_MRL) && s->st.latch_open &&
 	    !has(s, HS_SLOT_CAP_LATCH_ASKS)) {
 		refuse(s, -HS_EPERM, "the latch (MRL) is open");
+		return;
+	}
+	/* A CompactPCI board the backplane powers, its ejector open: it
+	 * asked to be taken out and says nothing more until the handle
+	 * closes (INS, PICMG 2.1); configured now, a reset would go unseen.
+	 * Where the slot switches power, powering the board on makes it
+	 * tell its handle anew. */
+	if (has(s, HS_SLOT_CAP_LATCH_ASKS) && !has(s, HS_SLOT_CAP_POWER) &&
+	    s->st.latch_open) {
+		refuse(s, -HS_EPERM, "the ejector handle is open: close it to "
+		       "bring the board in");
 		return;
 	}
 	s->reason[0] = '\0';
@@ -1084,7 +1110,7 @@ static const struct cell table[HS_SLOT_STATE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
 		[HS_IN_TIMER] = C(c_off_settled, "presence settled: card gone -> EMPTY"),
 		[HS_IN_DONE] = C(c_stale_done, "late result: devices configured meanwhile are torn down"),
-		[HS_IN_ENABLE] = C(c_enable, "-> POWERING_ON (refused with the MRL open)"),
+		[HS_IN_ENABLE] = C(c_enable, "-> POWERING_ON (refused with the MRL open, or the ejector open on a cPCI board the backplane powers)"),
 		[HS_IN_DISABLE] = C(c_ok, "already off: done"),
 	},
 	[HS_SLOT_BLINKING_ON] = {
@@ -1406,7 +1432,7 @@ static void poll_tick(void *arg)
 	struct hs_hpc *h = arg;
 
 	h->irq_latched = true;
-	if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL)) {
+	if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL) || h->notify_unsure) {
 		for (unsigned n = 0; n < h->nslots; n++)
 			resync_slot(&h->slots[n]);
 	}
@@ -1414,7 +1440,8 @@ static void poll_tick(void *arg)
 	 * soon for its completion. */
 	if ((h->cmd_slot >= 0 || h->cmd_settle_all) && !h->irq)
 		hs_timer_arm(&h->core->timers, &h->poll_tm, cmd_poll(h));
-	else if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL))
+	else if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL) ||
+		 h->notify_unsure)
 		hs_timer_arm(&h->core->timers, &h->poll_tm,
 			     h->core->params.poll_period);
 	dispatch(h);
@@ -1720,6 +1747,57 @@ int hs_slot_set_attention(struct hs_slot *s, enum hs_indicator ind)
 		return -HS_ENOTSUP;
 	}
 	want(s, HS_KEEP, HS_KEEP, (int)ind, HS_KEEP, HS_KEEP);
+	cmd_kick(s->hpc);
+	return 0;
+}
+
+/*
+ * The power indicator is the state machine's while the slot changes
+ * state (it blinks then, PCIe Base 6.7.1.1.1) and is set again at every
+ * change; between changes the operator may set it, as ledctl does, with
+ * two exceptions that would tell someone a wrong thing about pulling
+ * the card: off on a powered slot (off means "may be removed") and the
+ * CompactPCI blue LED (PICMG 2.1 "safe to extract", lit when the power
+ * indicator is off).
+ */
+int hs_slot_set_power_indicator(struct hs_slot *s, enum hs_indicator ind)
+{
+	struct hs_slot_status st = s->st;
+
+	if (ind != HS_IND_OFF && ind != HS_IND_ON && ind != HS_IND_BLINK)
+		return -HS_EINVAL;
+	if (!has(s, HS_SLOT_CAP_PWR_IND)) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "the slot has no power indicator");
+		return -HS_ENOTSUP;
+	}
+	if (!hs_strcmp(s->hpc->ops->kind, "cpci")) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "the power indicator of a CompactPCI slot is the "
+			    "board's blue LED, which tells the operator the "
+			    "board is safe to extract (PICMG 2.1): it follows "
+			    "the slot's state only");
+		return -HS_ENOTSUP;
+	}
+	if (s->state == HS_SLOT_BLINKING_ON || s->state == HS_SLOT_POWERING_ON ||
+	    s->state == HS_SLOT_BLINKING_OFF ||
+	    s->state == HS_SLOT_POWERING_OFF || s->op != OP_NONE ||
+	    s->req >= 0) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "the slot is %s: the power indicator is the state "
+			    "machine's until the slot is on or off",
+			    hs_slot_state_name(s->state));
+		return -HS_EBUSY;
+	}
+	s->hpc->ops->status(s->hpc->priv, s->index, &st);
+	if (ind == HS_IND_OFF && (st.powered || s->state == HS_SLOT_ON)) {
+		hs_snprintf(s->reason, sizeof(s->reason),
+			    "a power indicator that is off says the card may "
+			    "be removed (PCIe Base 6.7.1.1.1), and the slot is "
+			    "powered: take the card down first");
+		return -HS_EPERM;
+	}
+	want(s, HS_KEEP, (int)ind, HS_KEEP, HS_KEEP, HS_KEEP);
 	cmd_kick(s->hpc);
 	return 0;
 }

@@ -190,6 +190,14 @@ bool hs_dev_is_hotplug_bridge(const struct hs_dev *d)
 	return d->flags & DEV_HOTPLUG;
 }
 
+int hs_dev_reservation(const struct hs_dev *d, struct hs_reserve *out)
+{
+	if (!(d->flags & DEV_HOTPLUG))
+		return -HS_ENOENT;
+	*out = d->resv;
+	return 0;
+}
+
 int hs_dev_slot(const struct hs_dev *d)
 {
 	const struct hs_dev *top = d;

@@ -73,13 +73,16 @@ void hs_txn_run_writers(void *arg)
 		w->fn(w->arg, core, rc);
 		hs_free(core, w, sizeof(*w));
 	}
+	/* Then hot-adds that waited for the transaction (hs_add.c). */
+	if (!core->in_txn && core->adds)
+		core->up.run_pending_adds(core, NULL);
 }
 
 /* A transaction ended: the next writer starts from the timer, not from
  * inside whatever flow just committed (no reentrancy, no spin). */
 static void next_writer(struct hs_core *core)
 {
-	if (core->txq && !hs_timer_armed(&core->txq_tm))
+	if ((core->txq || core->adds) && !hs_timer_armed(&core->txq_tm))
 		hs_timer_arm(&core->timers, &core->txq_tm, 0);
 }
 

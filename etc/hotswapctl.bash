@@ -115,7 +115,7 @@ _hotswapctl()
 			COMPREPLY=($(compgen -W "$(_hotswapctl_slots)" -- "$cur"))
 		elif ((n == 1)); then
 			COMPREPLY=($(compgen -W "attn=on attn=off attn=blink
-				attn=locate" -- "$cur"))
+				attn=locate power=on power=off power=blink" -- "$cur"))
 		fi ;;
 	sim)
 		if ((n == 0)); then

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-# check-layers.py NM OBJ... [--src CORE_DIR] - the core's modules call
-# and include only downward.
+# check-layers.py NM OBJ... [--src CORE_DIR] [--doc CORE_MD] - the
+# core's modules call and include only downward.
 #
 # Reads which module defines and which uses every global symbol (nm on
 # the core's objects), draws the module call graph, and checks it against
-# the layers declared in docs/core.md (issue #18):
+# the layers declared in docs/core.md's table, read from it (issue #18):
 #   - no cycle between modules (a strongly connected set of two or more);
 #   - no call from a module to one in a higher layer (calls up go through
 #     the registered upcalls in struct hs_upcalls, which nm cannot see).
@@ -18,26 +18,54 @@ import subprocess
 import sys
 
 # Bottom to top; a module may call its own layer (without a cycle) and
-# any below.  Keep in step with docs/core.md ("Layers").
-LAYERS = [
-    ("util", ["hs_fmt", "hs_timer", "hs_cfg"]),
-    ("tree", ["hs_tree"]),
-    ("transactions", ["hs_txn"]),
-    ("scan", ["hs_scan"]),
-    ("allocation", ["hs_resource", "hs_replan"]),
-    ("driver bus", ["hs_driver"]),
-    ("operations", ["hs_add"]),
-    ("rebalance", ["hs_rebalance"]),
-    ("slots", ["hs_slot"]),
-    ("lifecycle", ["hs_core"]),
-]
+# any below.  Read from the table in docs/core.md ("## Layers"), the one
+# place the layers are declared: lines "N name  hs_mod ... description",
+# and continuation lines "  hs_mod  description" adding a module to the
+# layer above them.
+def read_layers(doc):
+    with open(doc) as fh:
+        text = fh.read()
+    m = re.search(r"^## Layers\n.*?^```\n(.*?)^```", text, re.S | re.M)
+    if not m:
+        sys.exit("check-layers: %s has no table under '## Layers'" % doc)
+    layers = {}
+    last = None
+    for line in m.group(1).splitlines():
+        h = re.match(r"\s*(\d+)\s+(\S+(?: \S+)?)\s{2,}((?:hs_\w+\s*)+)",
+                     line)
+        c = re.match(r"\s+(hs_\w+)\s", line + " ")
+        if h:
+            last = int(h.group(1))
+            if last in layers:
+                sys.exit("check-layers: %s: layer %d twice" % (doc, last))
+            mods = h.group(3).split()
+            layers[last] = (h.group(2), mods)
+        elif c and last is not None:
+            layers[last][1].append(c.group(1))
+        elif line.strip():
+            sys.exit("check-layers: %s: cannot read the layer line '%s'"
+                     % (doc, line))
+    if sorted(layers) != list(range(len(layers))):
+        sys.exit("check-layers: %s: layers are not numbered 0 to %d"
+                 % (doc, len(layers) - 1))
+    return [layers[i] for i in range(len(layers))]
+
+
+LAYERS = []
 
 
 def main():
+    global LAYERS
     nm, objs, src = sys.argv[1], sys.argv[2:], None
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "docs", "core.md")
     if "--src" in objs:
         i = objs.index("--src")
         src, objs = objs[i + 1], objs[:i] + objs[i + 2:]
+    if "--doc" in objs:
+        i = objs.index("--doc")
+        doc, objs = objs[i + 1], objs[:i] + objs[i + 2:]
+    LAYERS = read_layers(doc)
     layer_of = {m: i for i, (_, ms) in enumerate(LAYERS) for m in ms}
     defs, uses = {}, {}
     for o in objs:

@@ -86,6 +86,15 @@ struct hsd_slot_view {
 	char address[16];               /* "dddd:bb:dd" as sysfs spells it,
 					 * "" when the bus is not known */
 	int blue_led;                   /* cPCI "safe to extract": -1 none */
+	/* The hot-plug reservation of the slot's bridge (buses, I/O,
+	 * memory, prefetchable: enum hs_res) and where each value came
+	 * from ("default", "slot.3.reserve.mem (FILE:LINE)", ...).  When
+	 * the back-end does not manage them (linux), reserve_managed is
+	 * false and reserve_note says what is known instead. */
+	bool reserve_managed;
+	struct hs_reserve reserve;
+	const char *reserve_from[HS_RES_COUNT];
+	const char *reserve_note;
 	bool has_regs;                  /* PCIe slot registers below valid */
 	uint32_t sltcap;
 	uint16_t sltctl, sltsta, lnksta;
@@ -188,6 +197,12 @@ struct hsd_backend_ops {
 			    char *why, size_t whylen);
 	int (*slot_attention)(struct hsd_backend *b, const char *slot,
 			      enum hs_indicator ind, char *why, size_t whylen);
+	/* Optional (NULL: the back-end cannot set it): the power indicator
+	 * between the slot's state changes (hs_slot_set_power_indicator);
+	 * refused with why as for the attention indicator. */
+	int (*slot_power_indicator)(struct hsd_backend *b, const char *slot,
+				    enum hs_indicator ind, char *why,
+				    size_t whylen);
 	int (*slot_policy)(struct hsd_backend *b, const char *slot,
 			   enum hs_slot_policy policy);
 	/* Let a blocked function be bound. */

@@ -89,6 +89,8 @@ struct hsd_backend {
 	size_t nslots;
 	struct ldev devs[L_MAX_DEVS];
 	char chassis[160];
+	/* What the kernel sizes hot-plug windows by (reserve_note). */
+	char resv_note[400];
 	/* View storage (valid until the next call, backend.h). */
 	char v_driver[32], v_slot[32], v_controller[200];
 	struct hsd_dev_view ev_view;
@@ -334,6 +336,67 @@ static void fill_slot_view(struct hsd_backend *b, struct lslot *s,
 	v->controller = b->v_controller;
 	v->blue_led = -1;
 	v->has_regs = false;
+	v->reserve_managed = false;
+	v->reserve_note = b->resv_note;
+}
+
+/*
+ * Hot-plug reservations are the kernel's on this back-end: it sizes the
+ * windows of hot-plug bridges at boot from pci=hpiosize=, hpmmiosize=,
+ * hpmmioprefsize=, hpmemsize= and hpbussize= on its command line
+ * (Documentation/admin-guide/kernel-parameters.txt), and nothing can
+ * change them later.  Say what the command line asks for, and which
+ * hotswapd.conf keys therefore do nothing.
+ */
+static void reserve_kernel(struct hsd_backend *b)
+{
+	char line[4096], opts[300] = "";
+	size_t n = 0;
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (fgets(line, sizeof(line), f)) {
+			char *save = NULL;
+
+			for (char *t = strtok_r(line, " \n", &save); t;
+			     t = strtok_r(NULL, " \n", &save))
+				if (!strncmp(t, "pci=", 4) && strstr(t, "hp") &&
+				    n < sizeof(opts) - 1)
+					n += (size_t)snprintf(opts + n,
+						sizeof(opts) - n, "%s%s",
+						n ? " " : "", t);
+		}
+		fclose(f);
+	}
+	snprintf(b->resv_note, sizeof(b->resv_note), "not managed by "
+		 "hotswapd: the kernel sized the hot-plug windows at boot%s%s%s",
+		 n ? " (" : " with its defaults (no pci=hp*size= on its "
+			    "command line)", n ? opts : "", n ? ")" : "");
+	n = 0;
+	line[0] = '\0';
+	for (unsigned i = 0; i < b->cfg->nreserve; i++) {
+		const struct hsd_reserve_cfg *e = &b->cfg->reserve[i];
+
+		for (unsigned r = 0; r < HSD_RESV_COUNT; r++) {
+			char slot[24] = "";
+
+			if (!(e->set & (1u << r)) || n >= sizeof(line) - 64)
+				continue;
+			if (e->slot >= 0)
+				snprintf(slot, sizeof(slot), "slot.%d.",
+					 e->slot);
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      "%s%sreserve.%s", n ? ", " : "",
+					      slot, hsd_reserve_name(r));
+		}
+	}
+	if (n)
+		blog(b, LOG_WARNING, "%s: %s do not apply on the linux "
+		     "back-end (%s; set pci=hpmmiosize=, hpmmioprefsize=, "
+		     "hpiosize=, hpbussize= on the kernel command line)",
+		     b->cfg->reserve_file[0] ? b->cfg->reserve_file
+					     : "the command line",
+		     line, b->resv_note);
 }
 
 static void *l_slot_next(struct hsd_backend *b, void *prev,
@@ -1009,6 +1072,7 @@ static int l_open(uv_loop_t *loop, const struct hsd_config *cfg,
 	uname(&u);
 	snprintf(b->chassis, sizeof(b->chassis), "linux %s (%s)", u.release,
 		 hsl_drivers(b->sys));
+	reserve_kernel(b);
 	if (hsl_read_only(b->sys))
 		blog(b, LOG_WARNING, "%s: slots and devices are shown, "
 		     "nothing can be changed and cards are not authorized",

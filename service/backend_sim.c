@@ -46,6 +46,12 @@ struct hsd_backend {
 	/* The rebalancing policy's pins (hs_core_params points here). */
 	uint16_t pin_slots[32];
 	struct hs_class_match pin_classes[32];
+	/* Per-slot reservations from the config (hs_core_params points
+	 * here), and the defaults they were filled from. */
+	struct hs_slot_reserve slot_resv[HSD_RESERVE_MAX];
+	struct hs_reserve resv_default;
+	/* View storage: where each reservation came from. */
+	char v_from[HS_RES_COUNT][HSD_PATH_MAX + 64];
 	/* Real time: the chassis follows the monotonic clock. */
 	uv_timer_t clock_timer;
 	uv_prepare_t prepare;
@@ -184,6 +190,76 @@ static void dev_view(struct hsd_backend *b, struct hs_dev *dev,
 	}
 }
 
+/* One reservation value of the config: its value and where it came
+ * from, for `show` (false when the config does not set it). */
+static bool reserve_key(struct hsd_backend *b, int slot, unsigned r,
+			uint64_t *val, char *from, size_t len)
+{
+	const struct hsd_reserve_cfg *e = hsd_config_reserve(b->cfg, slot);
+	char key[48];
+
+	if (!e || !(e->set & (1u << r)))
+		return false;
+	if (slot >= 0)
+		snprintf(key, sizeof(key), "slot.%d.reserve.%s", slot,
+			 hsd_reserve_name(r));
+	else
+		snprintf(key, sizeof(key), "reserve.%s", hsd_reserve_name(r));
+	if (e->line[r])
+		snprintf(from, len, "%s (%s:%u)", key, b->cfg->reserve_file,
+			 e->line[r]);
+	else
+		snprintf(from, len, "%s (the command line)", key);
+	*val = e->v[r];
+	return true;
+}
+
+static uint64_t resv_get(const struct hs_reserve *r, unsigned k)
+{
+	return k == HS_RES_BUS ? r->bus : k == HS_RES_IO ? r->io
+	       : k == HS_RES_MEM ? r->mem : r->pref;
+}
+
+/*
+ * The reservation in effect under a slot's bridge and where each value
+ * came from.  The core's rule (hs_scan.c): a slot's own entry replaces
+ * everything, else the bridge's reservation capability (QEMU's Red Hat
+ * vendor capability) wins over the defaults field by field.
+ */
+static void reserve_view(struct hsd_backend *b, struct hs_dev *br,
+			 struct hsd_slot_view *v)
+{
+	int phys = hs_dev_slot(br);
+	bool own = phys >= 0 && hsd_config_reserve(b->cfg, phys);
+
+	if (hs_dev_reservation(br, &v->reserve))
+		return;
+	v->reserve_managed = true;
+	if (strcmp(v->info.kind, "pcie"))
+		v->reserve_note = phys >= 0
+			? "shared by every slot on the bus; set with reserve.* "
+			  "or the bus's first slot's keys"
+			: "shared by every slot on the bus; set with reserve.*";
+	for (unsigned r = 0; r < HS_RES_COUNT; r++) {
+		char *from = b->v_from[r];
+		size_t len = sizeof(b->v_from[r]);
+		uint64_t val;
+
+		v->reserve_from[r] = from;
+		if (own && reserve_key(b, phys, r, &val, from, len))
+			continue;
+		if (reserve_key(b, -1, r, &val, from, len)) {
+			if (own || val == resv_get(&v->reserve, r))
+				continue;
+		} else if (own || resv_get(&b->resv_default, r) ==
+					  resv_get(&v->reserve, r)) {
+			snprintf(from, len, "default");
+			continue;
+		}
+		snprintf(from, len, "the bridge's reservation capability");
+	}
+}
+
 static void slot_view(struct hsd_backend *b, struct hs_slot *s,
 		      struct hsd_slot_view *v)
 {
@@ -206,6 +282,8 @@ static void slot_view(struct hsd_backend *b, struct hs_slot *s,
 		}
 	}
 	br = hs_dev_find(b->core, v->info.bridge);
+	if (br)
+		reserve_view(b, br, v);
 	{
 		unsigned bus;
 
@@ -484,6 +562,47 @@ free_json:
 
 /* ---- open, start, stop -------------------------------------------------------------- */
 
+static void resv_put(struct hs_reserve *r, unsigned k, uint64_t v)
+{
+	if (k == HS_RES_BUS)
+		r->bus = (uint32_t)v;
+	else if (k == HS_RES_IO)
+		r->io = v;
+	else if (k == HS_RES_MEM)
+		r->mem = v;
+	else
+		r->pref = v;
+}
+
+/* The config's reserve.* over the core's defaults; each slot.N.reserve.*
+ * entry becomes a per-slot reservation, its unset values taken from
+ * those defaults (docs/hotswapd.conf.md). */
+static void reserve_params(struct hsd_backend *b, struct hs_core_params *p)
+{
+	const struct hsd_config *c = b->cfg;
+	const struct hsd_reserve_cfg *d = hsd_config_reserve(c, -1);
+	unsigned n = 0;
+
+	for (unsigned r = 0; d && r < HS_RES_COUNT; r++)
+		if (d->set & (1u << r))
+			resv_put(&p->hotplug, r, d->v[r]);
+	b->resv_default = p->hotplug;
+	for (unsigned i = 0; i < c->nreserve; i++) {
+		const struct hsd_reserve_cfg *e = &c->reserve[i];
+
+		if (e->slot < 0)
+			continue;
+		b->slot_resv[n].phys_slot = (uint16_t)e->slot;
+		b->slot_resv[n].r = p->hotplug;
+		for (unsigned r = 0; r < HS_RES_COUNT; r++)
+			if (e->set & (1u << r))
+				resv_put(&b->slot_resv[n].r, r, e->v[r]);
+		n++;
+	}
+	p->slot_reserve = b->slot_resv;
+	p->nslot_reserve = n;
+}
+
 static int sim_be_open(uv_loop_t *loop, const struct hsd_config *cfg,
 		       const struct hsd_backend_hooks *hooks,
 		       struct hsd_backend **out, char *err, size_t errlen)
@@ -515,6 +634,7 @@ static int sim_be_open(uv_loop_t *loop, const struct hsd_config *cfg,
 	sim_set_log(b->sim, core_log, b);
 
 	hs_core_params_defaults(&p);
+	reserve_params(b, &p);
 	p.slot_poll = cfg->poll;
 	p.poll_period = cfg->poll_period_ns;
 	p.button_window = cfg->button_window_ns;
@@ -568,6 +688,21 @@ static int sim_be_start(struct hsd_backend *b, char *err, size_t errlen)
 	if (rc) {
 		snprintf(err, errlen, "enumeration failed: %s", strerror(-rc));
 		return rc;
+	}
+	/* A slot key that names no slot with a bridge of its own does
+	 * nothing: say so once. */
+	for (unsigned i = 0; i < b->cfg->nreserve; i++) {
+		const struct hsd_reserve_cfg *e = &b->cfg->reserve[i];
+
+		if (e->slot >= 0 &&
+		    !hs_core_slot_bridge(b->core, (uint16_t)e->slot))
+			blog(b, LOG_WARNING, "slot.%d.reserve.* (%s): this "
+			     "chassis has no hot-plug bridge for slot %d (a "
+			     "slot on a bus of several takes its bus's "
+			     "reservation, reserve.*); the keys do nothing",
+			     e->slot, b->cfg->reserve_file[0]
+			     ? b->cfg->reserve_file : "the command line",
+			     e->slot);
 	}
 	/* Interrupts latched by enumeration are taken at once. */
 	sim_advance(b->sim, 0);
@@ -655,6 +790,26 @@ static int sim_be_attention(struct hsd_backend *b, const char *slot,
 		return -ENOENT;
 	}
 	rc = hs_slot_set_attention(s, ind);
+	if (rc < 0) {
+		hs_slot_get_info(s, &si);
+		snprintf(why, whylen, "%s", si.reason);
+	}
+	return rc;
+}
+
+static int sim_be_power_indicator(struct hsd_backend *b, const char *slot,
+				  enum hs_indicator ind, char *why,
+				  size_t whylen)
+{
+	struct hs_slot *s = hs_slot_find(b->core, slot);
+	struct hs_slot_info si;
+	int rc;
+
+	if (!s) {
+		snprintf(why, whylen, "slot %s is gone", slot);
+		return -ENOENT;
+	}
+	rc = hs_slot_set_power_indicator(s, ind);
 	if (rc < 0) {
 		hs_slot_get_info(s, &si);
 		snprintf(why, whylen, "%s", si.reason);
@@ -1040,6 +1195,7 @@ const struct hsd_backend_ops hsd_backend_sim = {
 	.dev_get = sim_dev_get,
 	.slot_request = sim_be_request,
 	.slot_attention = sim_be_attention,
+	.slot_power_indicator = sim_be_power_indicator,
 	.slot_policy = sim_be_policy,
 	.authorize = sim_be_authorize,
 	.deauthorize = sim_be_deauthorize,

@@ -172,14 +172,156 @@ static int parse_bool(const char *v, bool *out)
 	return -EINVAL;
 }
 
-int hsd_config_set(struct hsd_config *c, const char *name, const char *v,
-		   char *err, size_t errlen)
+/* ---- hot-plug reservations ------------------------------------------------ */
+
+static const char *const resv_names[HSD_RESV_COUNT] = { "buses", "io", "mem",
+							"pref" };
+
+const char *hsd_reserve_name(unsigned r)
+{
+	return r < HSD_RESV_COUNT ? resv_names[r] : "?";
+}
+
+const struct hsd_reserve_cfg *hsd_config_reserve(const struct hsd_config *c,
+						 int slot)
+{
+	for (unsigned i = 0; i < c->nreserve; i++)
+		if (c->reserve[i].slot == slot)
+			return &c->reserve[i];
+	return NULL;
+}
+
+/* A size: bytes, or with a binary suffix K, M, G, T (KiB ... also read),
+ * decimal or 0x hex. */
+static int parse_size(const char *v, uint64_t *out)
+{
+	static const char *const sfx[] = { "K", "M", "G", "T" };
+	unsigned long long u;
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	u = strtoull(v, &end, 0);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		unsigned i;
+
+		for (i = 0; i < 4; i++)
+			if (!strcasecmp(end, sfx[i]) ||
+			    (!strncasecmp(end, sfx[i], 1) &&
+			     !strcasecmp(end + 1, "iB")))
+				break;
+		if (i == 4)
+			return -EINVAL;
+		if (u > (~0ull >> (10 * (i + 1))))
+			return -ERANGE;
+		u <<= 10 * (i + 1);
+	}
+	*out = u;
+	return 0;
+}
+
+/*
+ * "reserve.RES" and "slot.N.reserve.RES": 1 when name is one (set, or
+ * -EINVAL with err), 0 when it is some other key.  *entry and *res say
+ * which value was set, for hsd_config_load to note the line.
+ */
+static int reserve_set(struct hsd_config *c, const char *name, const char *v,
+		       int *entry, unsigned *res, char *err, size_t errlen)
+{
+	const char *r = NULL;
+	struct hsd_reserve_cfg *e = NULL;
+	long slot = -1;
+	uint64_t u;
+	unsigned k;
+	int rc;
+
+	if (!strncmp(name, "reserve.", 8)) {
+		r = name + 8;
+	} else if (!strncmp(name, "slot.", 5)) {
+		char *end;
+
+		if (!isdigit((unsigned char)name[5])) {
+			snprintf(err, errlen, "%s: '%.*s' is not a physical "
+				 "slot number (slot.N.reserve.RES)", name,
+				 (int)strcspn(name + 5, "."), name + 5);
+			return -EINVAL;
+		}
+		slot = strtol(name + 5, &end, 10);
+		if (slot > 65535 || strncmp(end, ".reserve.", 9)) {
+			snprintf(err, errlen, "unknown key '%s' (a slot's keys "
+				 "are slot.N.reserve.buses, .io, .mem, .pref; "
+				 "N a physical slot number up to 65535)", name);
+			return -EINVAL;
+		}
+		r = end + 9;
+	} else {
+		return 0;
+	}
+	for (k = 0; k < HSD_RESV_COUNT; k++)
+		if (!strcmp(r, resv_names[k]))
+			break;
+	if (k == HSD_RESV_COUNT) {
+		snprintf(err, errlen, "%s: '%s' is not a reservation: one of "
+			 "buses, io, mem, pref", name, r);
+		return -EINVAL;
+	}
+	if (k == HSD_RESV_BUSES) {
+		char *end;
+
+		errno = 0;
+		u = strtoull(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || *end || errno || u > 255) {
+			snprintf(err, errlen, "%s: '%s' is not a number of "
+				 "buses (0 to 255)", name, v);
+			return -EINVAL;
+		}
+	} else {
+		rc = parse_size(v, &u);
+		/* I/O and non-prefetchable memory windows are 32-bit
+		 * (PCI-to-PCI Bridge 3.2, 3.2.5.6 and 3.2.5.8). */
+		if (rc || (k != HSD_RESV_PREF && u > (1ull << 32))) {
+			snprintf(err, errlen, "%s: '%s' is not a size%s (like "
+				 "4096, 4K, 64M, 1G)", name, v,
+				 !rc ? " of at most 4G" : "");
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < c->nreserve; i++)
+		if (c->reserve[i].slot == (int)slot)
+			e = &c->reserve[i];
+	if (!e) {
+		if (c->nreserve == HSD_RESERVE_MAX) {
+			snprintf(err, errlen, "%s: reservations for more than "
+				 "%d slots", name, HSD_RESERVE_MAX - 1);
+			return -EINVAL;
+		}
+		e = &c->reserve[c->nreserve++];
+		memset(e, 0, sizeof(*e));
+		e->slot = (int)slot;
+	}
+	e->set |= 1u << k;
+	e->v[k] = u;
+	e->line[k] = 0;
+	*entry = (int)(e - c->reserve);
+	*res = k;
+	return 1;
+}
+
+static int config_set(struct hsd_config *c, const char *name, const char *v,
+		      int *rentry, unsigned *rres, char *err, size_t errlen)
 {
 	const struct key *k = NULL;
 	char *at;
 	uint64_t ns;
 	bool b;
+	int rc;
 
+	*rentry = -1;
+	if ((rc = reserve_set(c, name, v, rentry, rres, err, errlen)))
+		return rc < 0 ? rc : 0;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(keys[i].name, name))
 			k = &keys[i];
@@ -255,6 +397,15 @@ int hsd_config_set(struct hsd_config *c, const char *name, const char *v,
 		return -EINVAL;
 	}
 	return -EINVAL;
+}
+
+int hsd_config_set(struct hsd_config *c, const char *name, const char *v,
+		   char *err, size_t errlen)
+{
+	unsigned r;
+	int e;
+
+	return config_set(c, name, v, &e, &r, err, errlen);
 }
 
 int hsd_config_pins(const struct hsd_config *c, uint16_t *slots,
@@ -339,6 +490,8 @@ int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *p, *eq, *key, *val;
+		unsigned rres;
+		int rentry;
 
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
@@ -362,9 +515,16 @@ int hsd_config_load(struct hsd_config *c, const char *path, bool must_exist,
 		*eq = '\0';
 		key = trim(p);
 		val = trim(eq + 1);
-		if ((rc = hsd_config_set(&tmp, key, val, msg, sizeof(msg)))) {
+		if ((rc = config_set(&tmp, key, val, &rentry, &rres, msg,
+				     sizeof(msg)))) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
 			goto close_file;
+		}
+		if (rentry >= 0) {
+			/* Where a reservation came from, for `show`. */
+			tmp.reserve[rentry].line[rres] = lineno;
+			snprintf(tmp.reserve_file, sizeof(tmp.reserve_file),
+				 "%.*s", HSD_PATH_MAX - 1, path);
 		}
 		if (!strcmp(key, "backend") || !strcmp(key, "platform"))
 			snprintf(tmp.backend_from, sizeof(tmp.backend_from),
@@ -410,6 +570,18 @@ void hsd_config_print(const struct hsd_config *c, void *file)
 						   ? *(const bool *)at
 						   : *(const int *)at]);
 			break;
+		}
+	}
+	for (unsigned i = 0; i < c->nreserve; i++) {
+		const struct hsd_reserve_cfg *e = &c->reserve[i];
+
+		for (unsigned r = 0; r < HSD_RESV_COUNT; r++) {
+			if (!(e->set & (1u << r)))
+				continue;
+			if (e->slot >= 0)
+				fprintf(f, "slot.%d.", e->slot);
+			fprintf(f, "reserve.%s = %" PRIu64 "\n", resv_names[r],
+				e->v[r]);
 		}
 	}
 }

@@ -16,6 +16,22 @@
 
 #define HSD_PATH_MAX 512
 
+/*
+ * Hot-plug reservations from the config file (docs/hotswapd.conf.md):
+ * "reserve.RES = V" for every hot-plug bridge, "slot.N.reserve.RES = V"
+ * for physical slot N, RES one of buses, io, mem, pref (the order of
+ * enum hs_res).  Where each value came from is kept for `show`.
+ */
+#define HSD_RESERVE_MAX 32
+enum { HSD_RESV_BUSES, HSD_RESV_IO, HSD_RESV_MEM, HSD_RESV_PREF,
+       HSD_RESV_COUNT };
+struct hsd_reserve_cfg {
+	int slot;                  /* physical slot; -1: reserve.* */
+	unsigned set;              /* bit r: v[r] was given */
+	uint64_t v[HSD_RESV_COUNT];  /* a bus count, or bytes */
+	unsigned line[HSD_RESV_COUNT]; /* of reserve_file; 0: --set */
+};
+
 struct hsd_config {
 	char backend[16];             /* "sim" | "linux" (backend.h) */
 	char backend_from[HSD_PATH_MAX + 16]; /* who chose it: "FILE:LINE",
@@ -53,7 +69,18 @@ struct hsd_config {
 	char http_listen[128];
 	char http_token[HSD_PATH_MAX];
 	char web_dir[HSD_PATH_MAX];
+	/* Hot-plug reservations (above) and the file that gave them. */
+	struct hsd_reserve_cfg reserve[HSD_RESERVE_MAX];
+	unsigned nreserve;
+	char reserve_file[HSD_PATH_MAX];
 };
+
+/* "buses", "io", "mem", "pref" (HSD_RESV_*). */
+const char *hsd_reserve_name(unsigned r);
+/* The reservation entry for a physical slot (-1: the reserve.* defaults),
+ * NULL when the config says nothing about it. */
+const struct hsd_reserve_cfg *hsd_config_reserve(const struct hsd_config *c,
+						 int slot);
 
 /* The two lists parsed; -EINVAL with err naming the bad entry. */
 int hsd_config_pins(const struct hsd_config *c, uint16_t *slots,

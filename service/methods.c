@@ -336,6 +336,40 @@ static const char *occupant_type(const struct hs_slot_info *si, json_t *devs)
 	return c < sizeof(base) / sizeof(base[0]) ? base[c] : "unknown";
 }
 
+/*
+ * The hot-plug reservation kept under the slot's bridge (what a card
+ * inserted later can use without moving anything, docs/core.md) and
+ * where each value came from, then the bridge's windows as they are.
+ * Built first: the view's strings live until the next back-end call.
+ */
+static json_t *reservation_json(struct hsd *d, const struct hsd_slot_view *sv)
+{
+	static const char *const keys[] = { "buses", "io", "mem", "pref" };
+	const struct hs_reserve *r = &sv->reserve;
+	const uint64_t val[] = { r->bus, r->io, r->mem, r->pref };
+	struct hsd_dev_view bv;
+	json_t *o = json_pack("{s:b}", "managed", sv->reserve_managed);
+
+	if (sv->reserve_note)
+		json_object_set_new(o, "note", json_string(sv->reserve_note));
+	for (unsigned i = 0; sv->reserve_managed && i < HS_RES_COUNT; i++)
+		json_object_set_new(o, keys[i], json_pack(
+			"{s:I, s:s}", "value", (json_int_t)val[i], "from",
+			sv->reserve_from[i] ? sv->reserve_from[i] : "default"));
+	if (d->be_ops->dev_get(d->be, sv->info.bridge, &bv) == 0) {
+		json_t *w = json_array();
+
+		for (unsigned i = 0; i < bv.nwins; i++)
+			json_array_append_new(w, json_pack(
+				"{s:s, s:I, s:I}", "kind",
+				res_name[bv.wins[i].kind], "start",
+				(json_int_t)bv.wins[i].start, "size",
+				(json_int_t)bv.wins[i].size));
+		json_object_set_new(o, "windows", w);
+	}
+	return o;
+}
+
 static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 			 bool detail)
 {
@@ -349,6 +383,7 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 	const struct hs_slot_info *si = &sv->info;
 	struct hsd_dev_view v;
 	json_t *o, *devs = json_array(), *caps = json_array();
+	json_t *resv = reservation_json(d, sv);
 	char name[64];
 	bool connected;
 	char b[16];
@@ -381,6 +416,7 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 					: json_null());
 	json_object_set_new(o, "devnum", json_integer(si->devnum));
 	json_object_set_new(o, "caps", caps);
+	json_object_set_new(o, "reservation", resv);
 	/* The slot's own last refusal, else why the service last stopped
 	 * something on it (an agent cancelling the button's removal). */
 	json_object_set_new(o, "reason", json_string(
@@ -399,9 +435,10 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 		json_object_set_new(o, "changed", when < 0 ? json_null()
 					: json_integer((json_int_t)when));
 	}
-	if (sv->has_regs && (sv->lnksta & 0x3f0)) {
+	if (sv->has_regs && si->link_up && (sv->lnksta & 0x3f0)) {
 		/* PCIe 7.5.3.8: Current Link Speed (an index into the
-		 * Supported Link Speeds vector) and Negotiated Link Width. */
+		 * Supported Link Speeds vector) and Negotiated Link Width,
+		 * undefined while the link is down: shown only when up. */
 		static const char *const gts[] = { "?", "2.5", "5", "8",
 						   "16", "32", "64" };
 		unsigned sp = sv->lnksta & 0xf;
@@ -410,6 +447,21 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 			sp < sizeof(gts) / sizeof(gts[0]) ? gts[sp] : "?"));
 		json_object_set_new(o, "link_width",
 				    json_integer((sv->lnksta >> 4) & 0x3f));
+	}
+	{
+		/* The state machine's own value for the state (on when on,
+		 * blinking while changing, else off): anything else was
+		 * the operator's (slot.power_indicator), until the next
+		 * state change. */
+		enum hs_indicator own =
+			si->state == HS_SLOT_ON ? HS_IND_ON
+			: si->state == HS_SLOT_EMPTY || si->state == HS_SLOT_OFF ||
+			  si->state == HS_SLOT_FAULT ? HS_IND_OFF : HS_IND_BLINK;
+
+		if (si->caps & HS_SLOT_CAP_PWR_IND)
+			json_object_set_new(o, "power_indicator_by",
+					    json_string(si->power_ind == own
+							? "slot" : "operator"));
 	}
 	if (sv->blue_led >= 0)
 		json_object_set_new(o, "blue_led", json_boolean(sv->blue_led));
@@ -485,6 +537,17 @@ static void m_status(struct call *k)
 				/* Neither finished nor still in hand. */
 				"lost", (json_int_t)(l.submitted - l.completed -
 						      l.failed - l.in_flight)));
+	}
+	if (st) {
+		unsigned long n = 0;
+
+		/* Clients now, and those cut off since start for not reading
+		 * their replies or flooding requests (server.c). */
+		for (struct hsd_client *c = d->clients; c; c = c->next)
+			n++;
+		json_object_set_new(st, "clients", json_pack(
+			"{s:I, s:I}", "connected", (json_int_t)n, "cut_off",
+			(json_int_t)d->clients_cut_off));
 	}
 	REPLY(k, st);
 }
@@ -1254,6 +1317,64 @@ static void m_slot_attention(struct call *k)
 	REPLY(k, slot_reply(d, name));
 }
 
+/*
+ * ledctl's habit for the power indicator: set it where the slot has one
+ * and nothing is changing; the slot's state machine sets it again at
+ * its next state change (hs_slot_set_power_indicator).
+ */
+static void m_slot_power_indicator(struct call *k)
+{
+	struct hsd *d = k->d;
+	bool bad = false;
+	struct hsd_slot_view v;
+	const char *val;
+	enum hs_indicator ind;
+	char name[64], why[320];
+	int rc;
+
+	if (!p_slot(k, &v, &bad))
+		return;
+	snprintf(name, sizeof(name), "%s", v.info.name);
+	val = hsd_p_str(k, "indicator", true, &bad);
+	if (bad)
+		return;
+	if (!strcmp(val, "on"))
+		ind = HS_IND_ON;
+	else if (!strcmp(val, "off"))
+		ind = HS_IND_OFF;
+	else if (!strcmp(val, "blink"))
+		ind = HS_IND_BLINK;
+	else {
+		FAIL(k, "invalid-params", EINVAL, "indicator '%s' is not on, "
+		     "off or blink (locate is the attention indicator's)",
+		     val);
+		return;
+	}
+	if (!d->be_ops->slot_power_indicator) {
+		FAIL(k, "not-supported", ENOTSUP, "slot %s: the %s back-end "
+		     "cannot set a power indicator (the kernel's hot-plug "
+		     "drivers give user space only the attention indicator)",
+		     name, d->be_ops->name);
+		return;
+	}
+	rc = d->be_ops->slot_power_indicator(d->be, name, ind, why,
+					     sizeof(why));
+	if (rc < 0) {
+		if (rc == -EBUSY)
+			FAIL(k, "busy", EBUSY, "slot %s: %s", name, why);
+		else if (rc == -EPERM)
+			FAIL(k, "refused", EPERM, "slot %s: %s", name, why);
+		else if (rc == -ENOENT)
+			FAIL(k, "not-found", ENOENT, "slot %s: %s", name, why);
+		else
+			FAIL(k, "not-supported", ENOTSUP, "slot %s: %s", name,
+			     why);
+		return;
+	}
+	operator_event(d, name, "power-indicator", k->c, ind_name(ind));
+	REPLY(k, slot_reply(d, name));
+}
+
 /* ---- authorization ----------------------------------------------------------- */
 
 static void m_authorize(struct call *k)
@@ -1361,6 +1482,7 @@ static const struct hsd_method methods[] = {
 	{ "slot.enable", HSD_ACC_ADMIN, m_slot_enable },
 	{ "slot.disable", HSD_ACC_ADMIN, m_slot_disable },
 	{ "slot.attention", HSD_ACC_ADMIN, m_slot_attention },
+	{ "slot.power_indicator", HSD_ACC_ADMIN, m_slot_power_indicator },
 	{ "device.list", HSD_ACC_READ, m_device_list },
 	{ "device.show", HSD_ACC_READ, m_device_show },
 	{ "authorize", HSD_ACC_ADMIN, m_authorize },

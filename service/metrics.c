@@ -350,6 +350,22 @@ static void driver_requests(struct out *o, json_t *dr)
 		(uint64_t)json_integer_value(json_object_get(dr, "lost")));
 }
 
+/* The socket's clients, from status: a rising cut-off count is a client
+ * that floods or never reads (docs/protocol.md's limits). */
+static void clients(struct out *o, json_t *cl)
+{
+	if (!json_is_object(cl))
+		return;
+	head(o, "hotswap_clients", "gauge",
+	     "clients connected to the control socket");
+	put(o, "hotswap_clients %" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(cl, "connected")));
+	counter(o, "hotswap_clients_cut_off_total",
+		"clients the daemon cut off for unread replies or too many "
+		"requests", (uint64_t)json_integer_value(
+				    json_object_get(cl, "cut_off")));
+}
+
 char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 			 size_t *len)
 {
@@ -377,6 +393,7 @@ char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 		    (int)json_integer_value(json_object_get(hello, "protocol")),
 		    esc(str(st, "platform"), p, sizeof(p)));
 		driver_requests(&o, json_object_get(st, "driver_requests"));
+		clients(&o, json_object_get(st, "clients"));
 		json_decref(hello);
 		json_decref(st);
 		json_decref(e1);

@@ -234,6 +234,11 @@ bool hs_dev_is_hotplug_bridge(const struct hs_dev *dev);
 /* Physical slot of a hot-plug bridge, or of the slot a device sits in;
  * -1 when there is none. */
 int hs_dev_slot(const struct hs_dev *dev);
+/* The room kept under a hot-plug bridge (what the params and its own
+ * reservation capability gave it, before any halving to fit the
+ * apertures: hs_dev_window says what it got); -HS_ENOENT if it is not
+ * one. */
+int hs_dev_reservation(const struct hs_dev *dev, struct hs_reserve *out);
 bool hs_dev_isolated(const struct hs_dev *dev, const char **reason);
 /* Blocked by the authorization hook (and not authorized since). */
 bool hs_dev_blocked(const struct hs_dev *dev);

@@ -137,6 +137,16 @@ int hs_slot_replace(struct hs_slot *slot, hs_done_fn done, void *arg);
 /* The attention indicator, for the operator to locate a slot.  The state
  * machine overrides it on a failure. */
 int hs_slot_set_attention(struct hs_slot *slot, enum hs_indicator ind);
+/*
+ * The power indicator, for the operator (ledctl's habit), between state
+ * changes: the state machine sets it whenever the slot changes state
+ * (on when on, off when off or empty, blinking meanwhile), which ends
+ * the operator's setting.  Refused with hs_slot_get_info's reason saying
+ * why: -HS_ENOTSUP without a power indicator or on a CompactPCI slot
+ * (its blue LED), -HS_EBUSY while the slot blinks, powers on or off or
+ * a request is in progress, -HS_EPERM for off on a powered slot.
+ */
+int hs_slot_set_power_indicator(struct hs_slot *slot, enum hs_indicator ind);
 int hs_slot_set_policy(struct hs_slot *slot, enum hs_slot_policy policy);
 
 /*

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "hotswap/simcard_regs.h"
+#include "hotswap/cpci_regs.h"
 #include "sim_internal.h"
 
 
@@ -431,12 +432,14 @@ static void fn_build(struct sim_fn *fn)
 		/* CompactPCI Hot Swap capability (PICMG 2.1, 3.1): the
 		 * Control/Status register at +2.  INS and EXT are
 		 * write-1-to-clear, LOO and EIM writable. */
-		uint16_t hs = sim_cfg_add_cap(c, 0x06, 4);
+		uint16_t hs = sim_cfg_add_cap(c, HS_CPCI_CAP_ID, 4);
 
 		if (hs) {
 			fn->hs_cap = hs;
-			sim_cfg_set_wmask(c, hs + 2, 1, 0x0a);
-			sim_cfg_set_w1c(c, hs + 2, 1, 0xc0);
+			sim_cfg_set_wmask(c, hs + HS_CPCI_CSR, 1,
+					  HS_CPCI_LOO | HS_CPCI_EIM);
+			sim_cfg_set_w1c(c, hs + HS_CPCI_CSR, 1,
+					HS_CPCI_INS | HS_CPCI_EXT);
 		}
 	}
 	if (s->msi_vectors)

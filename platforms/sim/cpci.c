@@ -29,10 +29,10 @@
  *
  * High-availability slot power registers, BAR0 (4 KiB, memory), dwords:
  *
- *   0x000 HA_CAPS        RO  4:0 slots, 12:8 device number of the first
+ *   0x000 HS_HA_CAPS        RO  4:0 slots, 12:8 device number of the first
  *                            slot, 26:16 physical number of the first
  *                            slot, 31 slot power control (always 1)
- *   0x004 HA_IRQ_STATUS  RO  bit n: slot n has PRSNT_CHG with PRSNT_IE
+ *   0x004 HS_HA_IRQ_STATUS  RO  bit n: slot n has PRSNT_CHG with PRSNT_IE
  *   0x010 + 4n SLOT n:
  *        bit 0  PWR_EN     RW  backplane power to the slot on.  Writing 0
  *                              powers the board off (it resets); writing
@@ -53,29 +53,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotswap/cpci_regs.h"
 #include "sim_internal.h"
 
 #define MAX_SLOTS 31u
 #define BAR0_SIZE 4096u
 
-/* Hot Swap Control/Status, at capability + 2 (PICMG 2.1). */
-#define HS_CSR 2
-#define HS_INS 0x80
-#define HS_EXT 0x40
-#define HS_LOO 0x08
-#define HS_EIM 0x02
-
-#define HA_CAPS       0x000
-#define HA_IRQ_STATUS 0x004
-#define HA_SLOT0      0x010
-#define HA_CAPS_POWER (1u << 31)
-
-#define SC_PWR_EN    (1u << 0)
-#define SC_HEALTHY   (1u << 1)
-#define SC_PRESENT   (1u << 2)
-#define SC_PRSNT_CHG (1u << 8)
-#define SC_PRSNT_IE  (1u << 16)
-#define SC_RW        (SC_PWR_EN | SC_PRSNT_IE)
+/* The Hot Swap register's bits and the slot power block's layout are in
+ * hotswap/cpci_regs.h, shared with the controller driver. */
 
 struct cpci {
 	struct sim_fn *fn;
@@ -105,17 +90,17 @@ static struct sim_fn *hs_fn(const struct sim_slot *s)
 
 static uint8_t csr(const struct sim_fn *f)
 {
-	return (uint8_t)sim_cfg_get(&f->cfg, f->hs_cap + HS_CSR, 1);
+	return (uint8_t)sim_cfg_get(&f->cfg, f->hs_cap + HS_CPCI_CSR, 1);
 }
 
 static void csr_set(struct sim_fn *f, uint8_t bits)
 {
-	sim_cfg_setbits(&f->cfg, f->hs_cap + HS_CSR, 1, bits);
+	sim_cfg_setbits(&f->cfg, f->hs_cap + HS_CPCI_CSR, 1, bits);
 }
 
 static void csr_clr(struct sim_fn *f, uint8_t bits)
 {
-	sim_cfg_clrbits(&f->cfg, f->hs_cap + HS_CSR, 1, bits);
+	sim_cfg_clrbits(&f->cfg, f->hs_cap + HS_CPCI_CSR, 1, bits);
 }
 
 static bool board_up(const struct sim_slot *s)
@@ -127,7 +112,7 @@ static bool board_up(const struct sim_slot *s)
 
 static bool irq_pending(const struct cpci *c, unsigned n)
 {
-	return (c->ctl[n] & SC_PRSNT_CHG) && (c->ctl[n] & SC_PRSNT_IE);
+	return (c->ctl[n] & HS_HA_PRSNT_CHG) && (c->ctl[n] & HS_HA_PRSNT_IE);
 }
 
 static void update(struct cpci *c)
@@ -139,8 +124,8 @@ static void update(struct cpci *c)
 		struct sim_fn *f = hs_fn(s);
 
 		/* Only a board that is up can drive ENUM#. */
-		if (f && board_up(s) && (csr(f) & (HS_INS | HS_EXT)) &&
-		    !(csr(f) & HS_EIM))
+		if (f && board_up(s) && (csr(f) & (HS_CPCI_INS | HS_CPCI_EXT)) &&
+		    !(csr(f) & HS_CPCI_EIM))
 			level = true;
 		irq |= irq_pending(c, n);
 	}
@@ -171,9 +156,9 @@ static void board_power_on(struct cpci *c, unsigned n)
 		/* Out of reset with the handle open: the hardware keeps the
 		 * blue LED lit until the handle closes. */
 		c->hw_led[n] = true;
-		csr_set(f, HS_LOO);
-	} else if (!(csr(f) & HS_EXT)) {
-		csr_set(f, HS_INS);
+		csr_set(f, HS_CPCI_LOO);
+	} else if (!(csr(f) & HS_CPCI_EXT)) {
+		csr_set(f, HS_CPCI_INS);
 	}
 }
 
@@ -190,7 +175,7 @@ static void board_power_off(struct cpci *c, unsigned n)
 
 static bool may_power(const struct cpci *c, unsigned n)
 {
-	return !c->ha || (c->ctl[n] & SC_PWR_EN);
+	return !c->ha || (c->ctl[n] & HS_HA_PWR_EN);
 }
 
 static void set_present(struct cpci *c, unsigned n, bool present)
@@ -198,10 +183,10 @@ static void set_present(struct cpci *c, unsigned n, bool present)
 	if (!c->ha)
 		return;
 	if (present)
-		c->ctl[n] |= SC_PRESENT;
+		c->ctl[n] |= HS_HA_PRESENT;
 	else
-		c->ctl[n] &= ~SC_PRESENT;
-	c->ctl[n] |= SC_PRSNT_CHG;
+		c->ctl[n] &= ~HS_HA_PRESENT;
+	c->ctl[n] |= HS_HA_PRSNT_CHG;
 }
 
 static struct cpci *slot_cpci(const struct sim_slot *s)
@@ -230,7 +215,7 @@ static void cpci_removed(struct sim_slot *s)
 	set_present(c, n, false);
 	/* BD_SEL# opened: the slot's power switch drops, and software has
 	 * to switch it on again for the next board. */
-	c->ctl[n] &= ~SC_PWR_EN;
+	c->ctl[n] &= ~HS_HA_PWR_EN;
 	update(c);
 }
 
@@ -247,15 +232,15 @@ static void cpci_latch(struct sim_slot *s, bool open)
 	if (open) {
 		/* Extraction request: EXT, unless insertion is still
 		 * pending (INS set). */
-		if (!(csr(f) & HS_INS))
-			csr_set(f, HS_EXT);
+		if (!(csr(f) & HS_CPCI_INS))
+			csr_set(f, HS_CPCI_EXT);
 	} else {
 		if (c->hw_led[n]) {
 			c->hw_led[n] = false;
-			csr_clr(f, HS_LOO);
+			csr_clr(f, HS_CPCI_LOO);
 		}
-		if (!(csr(f) & HS_EXT))
-			csr_set(f, HS_INS);
+		if (!(csr(f) & HS_CPCI_EXT))
+			csr_set(f, HS_CPCI_INS);
 	}
 	update(c);
 }
@@ -291,7 +276,7 @@ static void cpci_coldplugged(struct sim_slot *s)
 	/* Powered at chassis power-up: out of reset with the handle closed,
 	 * so INS is set and software clears it (PICMG 2.1). */
 	if (c->ha)
-		c->ctl[n] |= SC_PRESENT | SC_PWR_EN;
+		c->ctl[n] |= HS_HA_PRESENT | HS_HA_PWR_EN;
 	board_power_on(c, n);
 	s->card->ready_at = 0;
 	update(c);
@@ -326,22 +311,22 @@ static uint32_t ha_read(const struct cpci *c, uint32_t off)
 {
 	uint32_t v = 0;
 
-	if (off == HA_CAPS)
+	if (off == HS_HA_CAPS)
 		return c->nslots | (uint32_t)c->first_dev << 8 |
-		       (uint32_t)(c->first_phys & 0x7ff) << 16 | HA_CAPS_POWER;
-	if (off == HA_IRQ_STATUS) {
+		       (uint32_t)(c->first_phys & 0x7ff) << 16 | HS_HA_CAPS_POWER;
+	if (off == HS_HA_IRQ_STATUS) {
 		for (unsigned n = 0; n < c->nslots; n++)
 			if (irq_pending(c, n))
 				v |= 1u << n;
 		return v;
 	}
-	if (off >= HA_SLOT0 && off < HA_SLOT0 + 4 * c->nslots) {
-		unsigned n = (off - HA_SLOT0) / 4;
+	if (off >= HS_HA_SLOT(0) && off < HS_HA_SLOT(0) + 4 * c->nslots) {
+		unsigned n = (off - HS_HA_SLOT(0)) / 4;
 		const struct sim_slot *s = c->slot[n];
 
 		v = c->ctl[n];
 		if (s->card && s->powered && !s->power_fault)
-			v |= SC_HEALTHY;
+			v |= HS_HA_HEALTHY;
 	}
 	return v;
 }
@@ -351,15 +336,15 @@ static void ha_write(struct cpci *c, uint32_t off, uint32_t val, uint32_t wm)
 	unsigned n;
 	uint32_t was;
 
-	if (off < HA_SLOT0 || off >= HA_SLOT0 + 4 * c->nslots)
+	if (off < HS_HA_SLOT(0) || off >= HS_HA_SLOT(0) + 4 * c->nslots)
 		return;
-	n = (off - HA_SLOT0) / 4;
+	n = (off - HS_HA_SLOT(0)) / 4;
 	was = c->ctl[n];
-	c->ctl[n] &= ~(val & wm & SC_PRSNT_CHG);
-	c->ctl[n] = (c->ctl[n] & ~(wm & SC_RW)) | (val & wm & SC_RW);
-	if (!(was & SC_PWR_EN) && (c->ctl[n] & SC_PWR_EN))
+	c->ctl[n] &= ~(val & wm & HS_HA_PRSNT_CHG);
+	c->ctl[n] = (c->ctl[n] & ~(wm & HS_HA_SLOT_RW)) | (val & wm & HS_HA_SLOT_RW);
+	if (!(was & HS_HA_PWR_EN) && (c->ctl[n] & HS_HA_PWR_EN))
 		board_power_on(c, n);
-	else if ((was & SC_PWR_EN) && !(c->ctl[n] & SC_PWR_EN))
+	else if ((was & HS_HA_PWR_EN) && !(c->ctl[n] & HS_HA_PWR_EN))
 		board_power_off(c, n);
 	update(c);
 }

@@ -65,7 +65,7 @@ run 2 "an option of another verb: exit 2" "$B/hotswapctl" --socket "$T/none" lis
 run 2 "a bad number: exit 2" "$B/hotswapctl" --socket "$T/none" history --limit x
 run 2 "a bad attention value: exit 2" "$B/hotswapctl" --socket "$T/none" attention 3 sparkle
 run 2 "--timeout without locate: exit 2" "$B/hotswapctl" --socket "$T/none" attention 3 on --timeout 5s
-run 2 "led power=: exit 2 (not the operator's)" "$B/hotswapctl" --socket "$T/none" led 3 power=on
+run 2 "led blue=: exit 2 (not the operator's)" "$B/hotswapctl" --socket "$T/none" led 21 blue=on
 run 2 "watch --property without '=': exit 2" "$B/hotswapctl" --socket "$T/none" watch --property slot
 run 3 "a good command without a daemon: exit 3" "$B/hotswapctl" --socket "$T/none" list
 
@@ -105,6 +105,12 @@ has "show gives cfgadm's condition" "condition ok"
 has "show gives the time of the last state change" "last state change  *[0-9]*\.[0-9]\{6\}"
 run 0 "devices" ctl devices
 has "devices gives Physical Slot for slot devices" "^    Physical Slot: 21\$"
+
+# An empty PCIe slot: no link, and no speed or width (Link Status'
+# fields are undefined while the link is down, PCIe Base 7.5.3.8).
+run 0 "show 2 (empty)" ctl show 2
+has "an empty slot's link is down" "link down"
+hasnt "no link speed on an empty slot" "GT/s"
 
 # A card the policy blocks (default_inserted = block): show marks it.
 run 0 "insert a NIC into slot 2" ctl sim insert 2 nic-1port

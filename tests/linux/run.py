@@ -308,8 +308,22 @@ def agent_env(r, action, bdf):
 def hotswapd_checks(r):
     g = r.g
     g.ok("rmmod e1000")     # the guard's part loaded it; not loaded now
-    hsd_start(r)
+    # Issue #19: hot-plug reservations are the kernel's here.
+    hsd_start(r, extra="--set slot.2.reserve.mem=64M --set reserve.buses=2")
     log = g.ok("cat /tmp/hsd.log")
+    r.check("the command line: slot.2.reserve.mem, reserve.buses do not "
+            "apply on the linux back-end" in log,
+            "the reservation keys that do not apply are named: %s" % log)
+    out = ctl(r, "show 2")
+    r.check("hot-plug reservation: not managed by hotswapd: the kernel "
+            "sized the hot-plug windows at boot" in out,
+            "show says the kernel's reservations: %s" % out)
+    out = ctl(r, "led 2 power=on", rc=1)
+    r.check("cannot set a power indicator" in out,
+            "the power indicator is refused with the reason: %s" % out)
+    r.ok("reserve.* and slot.N.reserve.* are named as not applying, show "
+         "says the kernel sized the windows, the power indicator is "
+         "refused with the reason")
     r.check("back-end linux (the kernel's PCI hot-plug drivers through "
             "sysfs), chosen by the command line" in log,
             "hotswapd says which back-end runs and why: %s" % log)

@@ -236,10 +236,14 @@ def run(proc, sock):
                                       lines[-1] if lines else None))
     flood.close()
 
-    # Others are still served; the daemon counts the cut-off in its log.
+    # Others are still served; the daemon counts the cut-off, and status
+    # says so (an operator sees a misbehaving client without the log).
     after = Client(sock, timeout=30)
     r = after.call("status", rid=6)
     ok(r and "result" in r, "clients are still answered afterwards", r)
+    cl = (r or {}).get("result", {}).get("clients", {})
+    ok(cl.get("cut_off", 0) >= 1 and cl.get("connected", 0) >= 1,
+       "status counts the client cut off (%r)" % cl, r)
     after.close()
 
     # SIGTERM while the staller still has replay and subscribes queued

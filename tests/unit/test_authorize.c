@@ -178,6 +178,66 @@ static void failed_authorize_rolls_back(void **state)
 
 /* A card with its own bridge: the functions behind it cannot be let in
  * while the bridge in front of them is blocked. */
+/* The slot the hook is told at boot: on a bus with several slots (SHPC,
+ * CompactPCI) the card's own, not the bus's first (a policy keyed by
+ * slot would otherwise judge a card by its neighbour's rule). */
+struct seen {
+	unsigned n;
+	hs_bdf_t bdf[8];
+	int slot[8];
+};
+
+static bool remember(void *arg, struct hs_dev *dev, bool at_boot)
+{
+	struct seen *s = arg;
+
+	if (at_boot && s->n < 8) {
+		s->bdf[s->n] = hs_dev_bdf(dev);
+		s->slot[s->n++] = hs_dev_slot(dev);
+	}
+	return true;
+}
+
+static void boot_slot_numbers(void **state)
+{
+	static const enum rig_kind kinds[] = { RIG_SHPC, RIG_CPCI };
+
+	(void)state;
+	for (unsigned k = 0; k < 2; k++) {
+		struct seen s = { 0 };
+		struct rig_opts o = { .authorize = remember,
+				      .authorize_arg = &s };
+		struct sim_slot_info i1, i2;
+		struct rig r;
+		unsigned checked = 0;
+
+		rig_build(&r, kinds[k], &o);
+		assert_non_null(r.slot2);
+		assert_int_equal(sim_coldplug(r.slot, &tu_card_nic), 0);
+		assert_int_equal(sim_coldplug(r.slot2, &tu_card_nic), 0);
+		sim_slot_get_info(r.slot, &i1);
+		sim_slot_get_info(r.slot2, &i2);
+		assert_int_not_equal(i1.phys, i2.phys);
+		rig_start(&r, &o);
+		assert_int_equal(s.n, 2);
+		for (unsigned i = 0; i < s.n; i++) {
+			unsigned dev = HS_BDF_DEV(s.bdf[i]);
+			int want = dev == i1.dev ? (int)i1.phys
+					       : dev == i2.dev ? (int)i2.phys : -1;
+
+			assert_int_not_equal(want, -1);
+			if (s.slot[i] != want)
+				print_error("%s: %06x asked with slot %d, it is "
+					    "in slot %d\n", rig_kind_name[kinds[k]],
+					    (unsigned)s.bdf[i], s.slot[i], want);
+			assert_int_equal(s.slot[i], want);
+			checked++;
+		}
+		assert_int_equal(checked, 2);
+		rig_fini(&r);
+	}
+}
+
 static void bridge_first(void **state)
 {
 	struct hook h = { .block_inserted = true };
@@ -214,6 +274,7 @@ int main(void)
 		cmocka_unit_test(present_at_start),
 		cmocka_unit_test(failed_authorize_rolls_back),
 		cmocka_unit_test(bridge_first),
+		cmocka_unit_test(boot_slot_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 
 #include "slot_rig.h"
 
+#include "hotswap/cpci_regs.h"
 #include "hotswap/hpc.h"
 #include "simcard.h"
 
@@ -99,9 +100,11 @@ static int spy_mem_write(void *ctx, uint64_t addr, unsigned width,
 {
 	struct fx *f = F;
 
-	if (f && f->ha_regs && width == 4 && addr >= f->ha_regs + 0x10 &&
-	    addr < f->ha_regs + 0x10 + 4 * 4 && !(addr & 3) && !(val & 1)) {
-		unsigned n = (unsigned)(addr - f->ha_regs - 0x10) / 4;
+	if (f && f->ha_regs && width == 4 &&
+	    addr >= f->ha_regs + HS_HA_SLOT(0) &&
+	    addr < f->ha_regs + HS_HA_SLOT(4) && !(addr & 3) &&
+	    !(val & HS_HA_PWR_EN)) {
+		unsigned n = (unsigned)(addr - f->ha_regs - HS_HA_SLOT(0)) / 4;
 		struct sim_slot_info si;
 
 		sim_slot_get_info(f->slot[n], &si);

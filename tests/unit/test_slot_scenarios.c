@@ -18,6 +18,7 @@
 
 #include "slot_rig.h"
 #include "simcard.h"
+#include "hotswap/txn.h"
 
 static unsigned long cov[HS_SLOT_STATE_COUNT][HS_IN_COUNT];
 
@@ -482,6 +483,39 @@ static void sc_collect_read_fails(void **state)
 	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_MSEC(200)));
 	sim_fault_cfg(r.t.sim, 0);
 	rig_assert_clean(&r);
+	fini(&r);
+}
+
+/* A writer holds the core's transaction over asynchronous work (a
+ * driver's, hotswap/txn.h) while a card comes up: the slot's hot-add
+ * waits for it, as seeds/002's transactions wait for one another,
+ * instead of failing with "another change is in progress". */
+static void held(void *arg, struct hs_core *core, int rc)
+{
+	(void)core;
+	*(int *)arg = rc;
+}
+
+static void sc_add_waits_for_writer(void **state)
+{
+	struct rig r;
+	int rc = 99;
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &on_presence);
+	assert_int_equal(hs_core_txn_begin(r.core, "a driver's change", held,
+					   &rc), 0);
+	assert_int_equal(rc, 0);
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_SEC(2));
+	assert_int_equal(rig_state(&r), HS_SLOT_POWERING_ON);
+	assert_null(rig_dev(&r));
+	assert_false(has_alert(&r, "in progress"));
+	assert_int_equal(hs_core_txn_commit(r.core), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(1)));
+	assert_non_null(rig_dev(&r));
+	assert_int_equal(simcard_id(rig_dev(&r)), 0x10d38086);
+	assert_int_equal(r.added, 1);
 	fini(&r);
 }
 
@@ -1049,6 +1083,7 @@ static enum rig_kind K_PCIE = RIG_PCIE, K_SHPC = RIG_SHPC,
 	X(ALL3, sc_surprise_without_memory)                               \
 	X(BUTTON, sc_collect_read_fails)                                  \
 	X(PCIE, sc_link_bounce)                                           \
+	X(PCIE, sc_add_waits_for_writer)                                  \
 	X(PCIE, sc_link_never_trains)                                     \
 	X(PCIE, sc_crs_300ms)                                             \
 	X(PCIE, sc_command_never_completes)                               \

@@ -151,6 +151,17 @@ try:
        "stream events are in order, none missing")
     c.close()
 
+    # The power indicator, where the hardware has one (ledctl's habit).
+    st, j, _, _ = d.request("POST", "/api/v1/slots/3/power_indicator",
+                            {"indicator": "blink"})
+    ok(st == 200 and j.get("power_indicator_by") == "operator",
+       "POST power_indicator blinks slot 3's", "%s %s" % (st, j))
+    st, j, _, _ = d.request("POST", "/api/v1/slots/21/power_indicator",
+                            {"indicator": "blink"})
+    ok(st >= 400 and "blue" in j.get("error", {}).get("message", ""),
+       "a CompactPCI slot's blue LED is refused, saying why",
+       "%s %s" % (st, j))
+
     # ---- Redfish ---------------------------------------------------------------
     def rf(path):
         st, j, _, r = d.request("GET", path)
