@@ -14,6 +14,8 @@
 #   make test-qemu   the images' test suite on QEMU alone (tests/qemu),
 #                x86 and aarch64
 #   make install DESTDIR=...  install from the release build
+#   make mutate  plant realistic bugs one at a time and check the tests
+#                catch each (scripts/mutate.py; minutes; not in check)
 #
 # Build trees live under build/ (out of tree; `make clean` removes them).
 
@@ -30,7 +32,7 @@ ARCH    ?= x86
 QEMU_IMAGE_x86 := hotswap-qemu.elf
 QEMU_IMAGE_aarch64 := hotswap-aarch64.elf
 
-.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu clang scan fuzz
+.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu clang scan fuzz mutate
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -89,6 +91,14 @@ check: $(ASAN)/.configured clang fuzz
 test: $(ASAN)/.configured
 	$(CMAKE) --build $(ASAN) -j$(JOBS) --target $(T)
 	cd $(ASAN) && ctest --output-on-failure -R '^$(T)$$'
+
+# Mutation testing (docs/testing.md): each mutant of scripts/mutate.py
+# rebuilt and its tests run in MUTATE_BUILD (a tree configured with the
+# tests; default the ASan one), the source restored after each.
+# make mutate ONLY=cpcihp,sim-   runs the mutants whose names match.
+MUTATE_BUILD ?= $(ASAN)
+mutate: $(ASAN)/.configured
+	python3 scripts/mutate.py --build $(MUTATE_BUILD) --jobs $(JOBS) $(if $(ONLY),--only $(ONLY))
 
 # The slot state table's coverage by the scenario suite (every cell).
 slot-coverage: $(ASAN)/.configured
