@@ -16,6 +16,8 @@
 #   make coverage   line and branch coverage of the tests per directory
 #                and per file (gcc --coverage, gcovr; docs/testing.md)
 #   make install DESTDIR=...  install from the release build
+#   make mutate  plant realistic bugs one at a time and check the tests
+#                catch each (scripts/mutate.py; minutes; not in check)
 #
 # Build trees live under build/ (out of tree; `make clean` removes them).
 
@@ -32,7 +34,7 @@ ARCH    ?= x86
 QEMU_IMAGE_x86 := hotswap-qemu.elf
 QEMU_IMAGE_aarch64 := hotswap-aarch64.elf
 
-.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu clang scan fuzz coverage
+.PHONY: all demo demo-core check test bench bench-linux install clean slot-coverage qemu test-qemu clang scan fuzz mutate coverage
 
 all: $(RELEASE)/.configured
 	$(CMAKE) --build $(RELEASE) -j$(JOBS)
@@ -91,6 +93,14 @@ check: $(ASAN)/.configured clang fuzz
 test: $(ASAN)/.configured
 	$(CMAKE) --build $(ASAN) -j$(JOBS) --target $(T)
 	cd $(ASAN) && ctest --output-on-failure -R '^$(T)$$'
+
+# Mutation testing (docs/testing.md): each mutant of scripts/mutate.py
+# rebuilt and its tests run in MUTATE_BUILD (a tree configured with the
+# tests; default the ASan one), the source restored after each.
+# make mutate ONLY=cpcihp,sim-   runs the mutants whose names match.
+MUTATE_BUILD ?= $(ASAN)
+mutate: $(ASAN)/.configured
+	python3 scripts/mutate.py --build $(MUTATE_BUILD) --jobs $(JOBS) $(if $(ONLY),--only $(ONLY))
 
 # The slot state table's coverage by the scenario suite (every cell).
 slot-coverage: $(ASAN)/.configured

@@ -16,6 +16,7 @@
 
 #include "slot_rig.h"
 
+#include "hotswap/cpci_regs.h"
 #include "hotswap/hpc.h"
 #include "simcard.h"
 
@@ -71,6 +72,12 @@ struct fx {
 	struct evlog ev;       /* slot and device events */
 	int done_rc;
 	unsigned ndone;
+	/* HA: the slot power register block (the bridge's BAR0), and, at
+	 * each write switching a powered slot off, whether its board's blue
+	 * LED was lit at that moment (PICMG 2.1: lit first, then power). */
+	uint64_t ha_regs;
+	unsigned power_offs[4];
+	bool lit_at_power_off[4];
 };
 
 static struct fx *F;
@@ -85,6 +92,28 @@ static bool logged(const struct fx *f, const char *what)
 static void mark(struct fx *f)
 {
 	evlog_mark(&f->ev);
+}
+
+/* The platform's memory writes, watched for the HA slot power switch. */
+static int spy_mem_write(void *ctx, uint64_t addr, unsigned width,
+			 uint64_t val)
+{
+	struct fx *f = F;
+
+	if (f && f->ha_regs && width == 4 &&
+	    addr >= f->ha_regs + HS_HA_SLOT(0) &&
+	    addr < f->ha_regs + HS_HA_SLOT(4) && !(addr & 3) &&
+	    !(val & HS_HA_PWR_EN)) {
+		unsigned n = (unsigned)(addr - f->ha_regs - HS_HA_SLOT(0)) / 4;
+		struct sim_slot_info si;
+
+		sim_slot_get_info(f->slot[n], &si);
+		if (si.powered) {
+			f->power_offs[n]++;
+			f->lit_at_power_off[n] = si.blue_led;
+		}
+	}
+	return f->t.plat.ops->mem_write(ctx, addr, width, val);
 }
 
 static void sim_log_fn(void *arg, enum hs_log_level lvl, const char *line)
@@ -138,8 +167,14 @@ static struct fx *start(const struct opts *o)
 		assert_non_null(f->other);
 	}
 	f->plat = f->t.plat;
-	if (o->no_enum_op || o->no_backplane_op) {
+	if (o->ha) {
 		f->ops = *f->t.plat.ops;
+		f->ops.mem_write = spy_mem_write;
+		f->plat.ops = &f->ops;
+	}
+	if (o->no_enum_op || o->no_backplane_op) {
+		if (!o->ha)
+			f->ops = *f->t.plat.ops;
 		if (o->no_enum_op)
 			f->ops.enum_line = NULL;
 		if (o->no_backplane_op)
@@ -155,6 +190,12 @@ static struct fx *start(const struct opts *o)
 	assert_int_equal(hs_driver_register(f->core, &simstor_driver), 0);
 	assert_int_equal(hs_core_subscribe(f->core, evlog_event, &f->ev), 0);
 	assert_int_equal(hs_core_enumerate(f->core), 0);
+	if (o->ha) {
+		struct hs_resource r;
+
+		assert_int_equal(hs_dev_bar(hs_dev_find(f->core, BR), 0, &r), 0);
+		f->ha_regs = r.start;
+	}
 	sim_advance(f->t.sim, 0);
 	return f;
 }
@@ -486,7 +527,10 @@ static void ejector_removal(const struct opts *o)
 	if (f->ha) {
 		/* The LED was lit, then the slot's power went off: the
 		 * board's early power keeps it lit (PICMG 2.1: safe to
-		 * extract). */
+		 * extract).  Lit afterwards proves nothing (early power
+		 * lights it anyway), so it is checked at the switch. */
+		assert_int_equal(f->power_offs[0], 1);
+		assert_true(f->lit_at_power_off[0]);
 		assert_false(hw(f, 0).powered);
 		assert_false(hw(f, 0).link_up);
 		assert_true(hw(f, 0).blue_led);
@@ -573,6 +617,8 @@ static void test_ha_polled_ejector_right_after_up(void **state)
 	run(f, HS_MSEC(5));
 	assert_null(card_dev(f, 1));
 	assert_false(hw(f, 1).powered);
+	assert_int_equal(f->power_offs[1], 1);
+	assert_true(f->lit_at_power_off[1]);
 	assert_false(logged(f, "alert"));
 	stop(f);
 }
@@ -656,6 +702,14 @@ static void cold_boards(const struct opts *o)
 	EXPECT(f, "on>powering-off", "unbound 01:", "removed 01:",
 	       "powering-off>off");
 	assert_false(logged(f, "alert"));
+	/* The blue LED: lit by the time the board is safe to pull (HA:
+	 * before its slot power went off). */
+	if (f->ha) {
+		assert_int_equal(f->power_offs[3], 1);
+		assert_true(f->lit_at_power_off[3]);
+	} else {
+		assert_true(hw(f, 3).blue_led);
+	}
 	stop(f);
 }
 

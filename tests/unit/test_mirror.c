@@ -9,6 +9,24 @@
  * Chassis: two root ports; slot 1's prefetchable reservation S1 MiB
  * comes first, slot 2's (S2 MiB) after it, nothing shared out.
  *
+ * Expected addresses, worked out by hand, in MiB above the prefetchable
+ * aperture's base P (sim.h: 0x4_0000_0000, 1 MiB aligned): slot 2's
+ * window is [P + S1, P + S1 + S2).  The card's bridge window is 17 MiB
+ * (16 + 1), aligned to 16 MiB: it starts on a 16 MiB boundary ("aligned")
+ * or ends on one ("mirrored", the 1 MiB BAR below the 16 MiB one),
+ * whichever lies lower and fits:
+ *   31/17: window [31, 48): aligned at 32 ends at 49 > 48; mirrored ends
+ *          at 48: bridge 31, BAR2 (1M) 31, BAR0 (16M) 32
+ *   40/40: window [40, 80): aligned at 48; mirrored ends at 64, starts
+ *          at 47 < 48: bridge 47, BAR2 47, BAR0 48
+ *   32/32: window [32, 64): aligned at 32 (mirrored would start at 47):
+ *          bridge 32, BAR0 32, BAR2 48
+ *   17/17: window [17, 34): aligned at 32 ends at 49, mirrored ends at
+ *          48: neither fits, refused
+ *   nested 30/18: the outer card bridge (17 MiB bridge + 1 MiB NIC) takes
+ *          the whole window [30, 48); inside it the 17 MiB bridge is
+ *          mirrored at 31 (BAR2 31, BAR0 32), the NIC at 30
+ *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include <stdio.h>
@@ -77,8 +95,18 @@ static void power(struct hs_dev *br)
 	sim_advance(t.sim, HS_MSEC(120));
 }
 
-static void run(unsigned s1, unsigned s2, bool expect_ok)
+#define MIB(x) (0x400000000ull + ((uint64_t)(x) << 20))
+
+/* Where things must be, in MiB above P (see the header). */
+struct want {
+	unsigned bridge, bar0, bar2;   /* the 17 MiB bridge and its GPU */
+	unsigned outer, nic;           /* nested card only */
+};
+
+static void run(unsigned s1, unsigned s2, const struct want *want)
 {
+	bool expect_ok = want != NULL;
+	unsigned seen_gpu = 0, seen_bridge = 0, seen_outer = 0, seen_nic = 0;
 	struct hs_core_params p;
 	struct hs_slot_reserve sr[2];
 	struct sim_slot *slot2;
@@ -103,7 +131,10 @@ static void run(unsigned s1, unsigned s2, bool expect_ok)
 	assert_non_null(br);
 	assert_int_equal(sim_insert(slot2, card), 0);
 	power(br);
-	hs_dev_window(br, HS_RES_PREF, &w);
+	/* Slot 2's window, as worked out. */
+	assert_int_equal(hs_dev_window(br, HS_RES_PREF, &w), 0);
+	assert_int_equal(w.start, MIB(s1));
+	assert_int_equal(w.size, (uint64_t)s2 << 20);
 	rc = hs_core_hot_add(core, br, msg, sizeof(msg));
 	if (expect_ok && rc)
 		fail_msg("slot 2 window %#llx+%#llx: %s",
@@ -121,6 +152,9 @@ static void run(unsigned s1, unsigned s2, bool expect_ok)
 				struct hs_resource x;
 
 				assert_int_equal(hs_dev_window(d, HS_RES_PREF, &x), 0);
+				assert_int_equal(x.start, MIB(want->outer));
+				assert_int_equal(x.size, (uint64_t)18 << 20);
+				seen_outer++;
 				assert_true(x.size > 0);
 				assert_true(x.start >= w.start &&
 					    x.start + x.size <= w.start + w.size);
@@ -131,6 +165,8 @@ static void run(unsigned s1, unsigned s2, bool expect_ok)
 				struct hs_resource x, pw;
 
 				assert_int_equal(hs_dev_bar(d, 0, &x), 0);
+				assert_int_equal(x.start, MIB(want->nic));
+				seen_nic++;
 				assert_int_equal(hs_dev_window(hs_dev_parent(d),
 							       HS_RES_PREF, &pw), 0);
 				assert_int_equal(x.start & (x.size - 1), 0);
@@ -140,6 +176,9 @@ static void run(unsigned s1, unsigned s2, bool expect_ok)
 			}
 			if (hs_dev_device(d) == 0x244e) {
 				assert_int_equal(hs_dev_window(d, HS_RES_PREF, &cw), 0);
+				assert_int_equal(cw.start, MIB(want->bridge));
+				assert_int_equal(cw.size, (uint64_t)17 << 20);
+				seen_bridge++;
 				/* And the registers say the same. */
 				uint32_t lo = tu_rd32(&t, hs_dev_bdf(d), 0x24);
 				uint32_t bu = tu_rd32(&t, hs_dev_bdf(d), 0x28);
@@ -149,6 +188,9 @@ static void run(unsigned s1, unsigned s2, bool expect_ok)
 			if (hs_dev_device(d) == 0x1234) {
 				assert_int_equal(hs_dev_bar(d, 0, &b0), 0);
 				assert_int_equal(hs_dev_bar(d, 2, &b2), 0);
+				assert_int_equal(b0.start, MIB(want->bar0));
+				assert_int_equal(b2.start, MIB(want->bar2));
+				seen_gpu++;
 				assert_int_equal(b0.start & (b0.size - 1), 0);
 				assert_int_equal(b2.start & (b2.size - 1), 0);
 				assert_true(b0.start >= cw.start && b0.start + b0.size <= cw.start + cw.size);
@@ -159,16 +201,50 @@ static void run(unsigned s1, unsigned s2, bool expect_ok)
 			}
 		}
 	}
+	/* Every function of the card was there and checked. */
+	if (!rc) {
+		assert_int_equal(seen_gpu, 1);
+		assert_int_equal(seen_bridge, 1);
+		assert_int_equal(seen_outer, card == &ncard);
+		assert_int_equal(seen_nic, card == &ncard);
+	}
 	hs_core_destroy(core);
 	core = NULL;
 	tu_fini(&t);
 }
 
-static void only_mirrored_fits(void **s) { (void)s; run(31, 17, true); }
-static void mirrored_lower(void **s) { (void)s; run(40, 40, true); }
-static void aligned_window(void **s) { (void)s; run(32, 32, true); }
-static void neither_fits(void **s) { (void)s; run(17, 17, false); }
-static void nested(void **s) { (void)s; card = &ncard; run(30, 18, true); card = &bcard; }
+static void only_mirrored_fits(void **s)
+{
+	(void)s;
+	run(31, 17, &(struct want){ .bridge = 31, .bar2 = 31, .bar0 = 32 });
+}
+
+static void mirrored_lower(void **s)
+{
+	(void)s;
+	run(40, 40, &(struct want){ .bridge = 47, .bar2 = 47, .bar0 = 48 });
+}
+
+static void aligned_window(void **s)
+{
+	(void)s;
+	run(32, 32, &(struct want){ .bridge = 32, .bar0 = 32, .bar2 = 48 });
+}
+
+static void neither_fits(void **s)
+{
+	(void)s;
+	run(17, 17, NULL);
+}
+
+static void nested(void **s)
+{
+	(void)s;
+	card = &ncard;
+	run(30, 18, &(struct want){ .outer = 30, .nic = 30, .bridge = 31,
+				    .bar2 = 31, .bar0 = 32 });
+	card = &bcard;
+}
 
 int main(void)
 {
