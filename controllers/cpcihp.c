@@ -409,6 +409,19 @@ static bool collect_slot(struct cpcihp *c, unsigned n)
 				s->ext_open = true;
 				found = true;
 			}
+			/* Configured with its LED off, and now lit by its
+			 * own hardware with nothing asked: the board went
+			 * through reset with its ejector open (the hardware
+			 * drives the LED until the handle closes, PICMG 2.1)
+			 * and raised nothing on ENUM#.  Its configuration is
+			 * gone: a new board, its handle open. */
+			if (was_up && s->in_use && !s->lit &&
+			    (csr & HS_CPCI_LOO) &&
+			    !(csr & (HS_CPCI_INS | HS_CPCI_EXT))) {
+				ev |= HS_HW_PRESENCE | HS_HW_LINK;
+				s->ext_open = true;
+				note = "the board was reset with its ejector open";
+			}
 		}
 	}
 	if (ev)

@@ -700,9 +700,11 @@ static void c_ok(struct hs_slot *s)
 	s->req_rc = 1; /* accepted and already true: done(0) at once */
 }
 
-/* EMPTY + TIMER: presence held still. */
+/* EMPTY + TIMER: presence held still.  The debounce is over whatever
+ * presence says: a later difference (a poll's resync) is news again. */
 static void c_empty_settled(struct hs_slot *s)
 {
+	s->debouncing = false;
 	read_status(s);
 	if (!s->st.present)
 		return;
@@ -718,9 +720,10 @@ static void c_empty_settled(struct hs_slot *s)
 	}
 }
 
-/* OFF + TIMER: presence held still. */
+/* OFF + TIMER: presence held still (the debounce is over, as above). */
 static void c_off_settled(struct hs_slot *s)
 {
+	s->debouncing = false;
 	read_status(s);
 	if (!s->st.present) {
 		s->ir_known = false;
