@@ -853,7 +853,15 @@ int hsd_policy_reload(struct hsd *d, char *err, size_t errlen)
 	hsd_db_rules(d->db, add_db_rule, d);
 	if (d->cfg.rules[0]) {
 		FILE *f = fopen(d->cfg.rules, "r");
+		struct stat st;
 
+		/* A directory opens for reading and reads as nothing: it
+		 * would pass for an empty rule file. */
+		if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+			fclose(f);
+			f = NULL;
+			errno = EISDIR;
+		}
 		if (f) {
 			size_t n = 0, cap = 0;
 			char buf[4096];

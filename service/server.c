@@ -754,6 +754,25 @@ int hsd_server_listen(struct hsd *d, char *err, size_t errlen)
 			close(fd);
 		unlink(path);
 	}
+	{
+		/* libuv reports a missing directory as "permission denied"
+		 * (bind's ENOENT becomes EACCES): say what is missing. */
+		char dir[sizeof(d->cfg.socket)];
+		char *slash;
+		struct stat st;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+				snprintf(err, errlen, "%s: the directory %s %s",
+					 path, dir, stat(dir, &st)
+					 ? "does not exist" : "is not a directory");
+				return -ENOENT;
+			}
+		}
+	}
 	uv_pipe_init(d->loop, &d->server, 0);
 	d->server.data = d;
 	d->open_handles++;

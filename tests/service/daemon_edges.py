@@ -163,6 +163,10 @@ def command_line(hotswapd, tmp):
                                  for ln in r.stderr.splitlines()),
        "a socket that cannot be bound stops the start, naming it",
        r.stderr[-300:])
+    ok("the directory %s does not exist" % os.path.dirname(sockpath)
+       in r.stderr and "ermission denied" not in r.stderr,
+       "a socket in a missing directory says the directory is missing "
+       "(libuv would say permission denied)", r.stderr[-300:])
     rules = os.path.join(tmp, "broken.rules")
     with open(rules, "w") as f:
         f.write("allow class 02*\nbogus\n")
@@ -170,6 +174,10 @@ def command_line(hotswapd, tmp):
     ok(r.returncode == 3 and "hotswapd: %s:2: unknown target 'bogus' "
        "(expected allow or block)\n" % rules in r.stderr,
        "an invalid rule file stops the start (exit 3)", r.stderr)
+    r = run(start + ["--clock", "virtual", "--rules", tmp])
+    ok(r.returncode == 3 and "hotswapd: %s: Is a directory\n" % tmp
+       in r.stderr, "a rule path that is a directory stops the start "
+       "(it read as an empty rule file)", r.stderr)
     r = run(base + ["--set", "history_keep=1"] * 65 + ["--print-config"])
     ok(r.returncode == 2 and r.stderr == "hotswapd: too many options\n",
        "more than 64 options are refused", r.stderr)
