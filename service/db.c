@@ -969,6 +969,31 @@ int hsd_db_rule_add(struct hsd_db *db, const char *rule, int64_t now)
 	return rc;
 }
 
+int hsd_db_rule_replace(struct hsd_db *db, const char *rule,
+			const char *drop, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	bool own;
+	int rc;
+
+	if (!db)
+		return -EINVAL;
+	if (!rule || !*rule || !drop)
+		return invalid(db, "empty rule");
+	if ((rc = wbegin(db, &own)))
+		return rc;
+	rc = prep(db, "DELETE FROM rules WHERE rule = ?1 OR rule = ?2", &st);
+	if (!rc) {
+		bind_text(st, 1, rule);
+		bind_text(st, 2, drop);
+		rc = step_done(db, st, "replacing a rule");
+		sqlite3_finalize(st);
+	}
+	if (!rc)
+		rc = hsd_db_rule_add(db, rule, now);
+	return wend(db, own, rc);
+}
+
 int hsd_db_rules(struct hsd_db *db, hsd_rule_cb cb, void *arg)
 {
 	sqlite3_stmt *st;

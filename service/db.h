@@ -131,6 +131,10 @@ int hsd_db_slot_settings(struct hsd_db *db, hsd_setting_cb cb, void *arg);
 /* Rules added with `hotswapctl authorize --permanent`, in the order
  * added (they are checked before the configured rule file). */
 int hsd_db_rule_add(struct hsd_db *db, const char *rule, int64_t now);
+/* rule, added last, in place of any stored copy of it or of drop (the
+ * opposite decision for the same card): one transaction. */
+int hsd_db_rule_replace(struct hsd_db *db, const char *rule,
+			const char *drop, int64_t now);
 typedef int (*hsd_rule_cb)(void *arg, int64_t id, const char *rule);
 int hsd_db_rules(struct hsd_db *db, hsd_rule_cb cb, void *arg);
 

@@ -612,12 +612,16 @@ static void m_device_block(struct call *k)
 	hsd_fmt_bdf(v.bdf, b, sizeof(b));
 	if (permanent) {
 		struct hsd_card_id id;
-		char rule[256], err[256];
+		char rule[256], err[256], drop[256];
 
 		hsd_card_id(&v, &id);
+		/* The latest permanent decision for a card is the one that
+		 * stands: an earlier allow rule for it goes. */
 		if (hsd_policy_rule_for(&id, HSD_BLOCK, rule, sizeof(rule)) >=
 			    (int)sizeof(rule) ||
-		    hsd_db_rule_add(d->db, rule, hsd_now(d)) ||
+		    hsd_policy_rule_for(&id, HSD_ALLOW, drop, sizeof(drop)) >=
+			    (int)sizeof(drop) ||
+		    hsd_db_rule_replace(d->db, rule, drop, hsd_now(d)) ||
 		    hsd_policy_reload(d, err, sizeof(err))) {
 			FAIL(k, "failed", EIO, "storing the rule for %s failed: "
 			     "%s", b, hsd_db_errmsg(d->db));
@@ -1429,12 +1433,15 @@ static void m_authorize(struct call *k)
 		}
 		if (permanent) {
 			struct hsd_card_id id;
-			char rule[256], err[256];
+			char rule[256], err[256], drop[256];
 
 			hsd_card_id(&v, &id);
+			/* Replaces an earlier permanent block of the card. */
 			if (hsd_policy_rule_for(&id, HSD_ALLOW, rule,
 						sizeof(rule)) >= (int)sizeof(rule) ||
-			    hsd_db_rule_add(d->db, rule, hsd_now(d)) ||
+			    hsd_policy_rule_for(&id, HSD_BLOCK, drop,
+						sizeof(drop)) >= (int)sizeof(drop) ||
+			    hsd_db_rule_replace(d->db, rule, drop, hsd_now(d)) ||
 			    hsd_policy_reload(d, err, sizeof(err))) {
 				json_decref(done);
 				FAIL(k, "failed", EIO, "storing the rule for %s "
