@@ -198,7 +198,16 @@ static int px_notify(void *priv, bool irq)
 		p->irq_on = true;
 	}
 	/* Events from before we looked are not news: the core reconciles
-	 * with the slot's state instead. */
+	 * with the slot's state instead.  A power fault is a condition as
+	 * well: it stays known (status' power_fault) after the clear, so
+	 * a fault latched before a restart is found again. */
+	{
+		uint32_t sta;
+
+		if (rd(p, HS_PX_SLTSTA, 2, &sta) == 0 && sta != 0xffff &&
+		    (sta & HS_SLTSTA_PFD) && (sta & HS_SLTSTA_PDS))
+			p->fault_seen = true;
+	}
 	wr(p, HS_PX_SLTSTA, 2, HS_SLTSTA_EVENTS & ~HS_SLTSTA_CC);
 	if (irq) {
 		en = HS_SLTCTL_PDCE | HS_SLTCTL_HPIE;

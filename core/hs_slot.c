@@ -1318,6 +1318,11 @@ static void start_hpc(struct hs_hpc *h)
 		emit(s, HS_EV_SLOT_STATE, (int)s->state, (int)s->state,
 		     "controller started");
 		resync_slot(s);
+		/* A fault latched before we started (a restart after one):
+		 * the slot is faulted, as it was.  Only with a card in it:
+		 * an empty SHPC slot may read as faulted (QEMU's do). */
+		if (s->st.power_fault && s->st.present && !populated(s))
+			s->hw_pending |= HS_HW_POWER_FAULT;
 	}
 	if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL) || h->cmd_settle_all)
 		hs_timer_arm(&h->core->timers, &h->poll_tm,

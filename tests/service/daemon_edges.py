@@ -446,11 +446,13 @@ def restart(hotswapd, tmp):
            daemon_log(tmp), "the latched power fault is restored")
         c = Client(sock)
         r = c.call("slot.show", {"slot": "1"})
-        # (Whether the slot shows the fault again after a restart is
-        # issue #17 item 7; here: the card is there and not powered.)
         ok(r.get("result", {}).get("adapter") is True
            and r["result"].get("power") is False,
            "slot 1 still holds its faulted card, unpowered", r)
+        ok(r.get("result", {}).get("power_fault") is True
+           and r["result"].get("state") == "fault",
+           "slot 1 shows its power fault again after the restart "
+           "(issue #17 item 7)", r)
         r = c.call("slot.show", {"slot": "4"})
         ok(r.get("result", {}).get("adapter") is False
            and r["result"].get("devices") == [],
