@@ -89,6 +89,23 @@ def idle(m, seconds=10.0):
             int(b["timer"]) - int(a["timer"]))
 
 
+def unplug(m, qid):
+    """device_del (the slot's attention button), repeated while QEMU says
+    the guest is busy: the power indicator may still be changing just
+    after `on`.  Returns the console mark and event count before it."""
+    mark = m.mark()
+    nev = len(m.events)
+    for _ in range(50):
+        try:
+            m.qmp("device_del", id=qid)
+            break
+        except Failure as e:
+            if "busy" not in str(e):
+                raise
+            m.pump(0.02)
+    return mark, nev
+
+
 def add_cycle(m, arch, n):
     """One card into rp1 and out again: (reaction s, add->bound s,
     window end -> power-off s on the image's clock)."""
@@ -104,18 +121,7 @@ def add_cycle(m, arch, n):
     m.wait_line(r"^slot name=11 .*to=on", since=mark, timeout=10)
     reaction = first.host - t1
     add_bound = bound.host - t0
-    mark = m.mark()
-    nev = len(m.events)
-    for _ in range(50):
-        # The power indicator may still be changing just after `on`:
-        # QEMU refuses the button then ("guest is busy").
-        try:
-            m.qmp("device_del", id=qid)
-            break
-        except Failure as e:
-            if "busy" not in str(e):
-                raise
-            m.pump(0.02)
+    mark, nev = unplug(m, qid)
     press = m.wait_line(r"^slot name=11 .*to=blinking-off", since=mark,
                         timeout=10)
     off = m.wait_line(r"^slot name=11 .*from=powering-off",
@@ -135,16 +141,7 @@ def shpc_cycle(m, n):
     m.qmp("device_add", driver="pci-testdev", id=qid, bus="ppb",
           addr="b.0")
     m.wait_line(r"^slot name=11-2 .*to=on", since=mark, timeout=15)
-    mark = m.mark()
-    nev = len(m.events)
-    for _ in range(50):
-        try:
-            m.qmp("device_del", id=qid)
-            break
-        except Failure as e:
-            if "busy" not in str(e):
-                raise
-            m.pump(0.02)
+    mark, nev = unplug(m, qid)
     press = m.wait_line(r"^slot name=11-2 .*to=blinking-off", since=mark,
                         timeout=10)
     off = m.wait_line(r"^slot name=11-2 .*from=powering-off", since=mark,
