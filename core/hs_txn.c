@@ -359,10 +359,21 @@ static void undo(struct hs_core *core, size_t from)
 		struct hs_dev *d = e->dev;
 
 		switch (e->kind) {
-		case TXN_CFG:
+		case TXN_CFG: {
+			uint32_t now;
+
 			p->ops->cfg_write(p->ctx, e->bdf, e->off, e->width,
 					  e->old);
+			/* A write lost here would leave the change half
+			 * undone for whoever comes next (a boot retried
+			 * after running out of memory): look, and say it
+			 * once more. */
+			if (p->ops->cfg_read(p->ctx, e->bdf, e->off, e->width,
+					     &now) == 0 && now != e->old)
+				p->ops->cfg_write(p->ctx, e->bdf, e->off,
+						  e->width, e->old);
 			break;
+		}
 		case TXN_DEV_ADD:
 			hs_dev_unlink(core, d);
 			hs_dev_free(d);
