@@ -778,8 +778,10 @@ static int sim_be_request(struct hsd_backend *b, const char *slot,
 	return rc;
 }
 
-static int sim_be_attention(struct hsd_backend *b, const char *slot,
-			    enum hs_indicator ind, char *why, size_t whylen)
+/* An indicator request on a slot; the slot's refusal reason, if any. */
+static int set_indicator(struct hsd_backend *b, const char *slot,
+			 int (*set)(struct hs_slot *, enum hs_indicator),
+			 enum hs_indicator ind, char *why, size_t whylen)
 {
 	struct hs_slot *s = hs_slot_find(b->core, slot);
 	struct hs_slot_info si;
@@ -789,7 +791,7 @@ static int sim_be_attention(struct hsd_backend *b, const char *slot,
 		snprintf(why, whylen, "slot %s is gone", slot);
 		return -ENOENT;
 	}
-	rc = hs_slot_set_attention(s, ind);
+	rc = set(s, ind);
 	if (rc < 0) {
 		hs_slot_get_info(s, &si);
 		snprintf(why, whylen, "%s", si.reason);
@@ -797,24 +799,19 @@ static int sim_be_attention(struct hsd_backend *b, const char *slot,
 	return rc;
 }
 
+static int sim_be_attention(struct hsd_backend *b, const char *slot,
+			    enum hs_indicator ind, char *why, size_t whylen)
+{
+	return set_indicator(b, slot, hs_slot_set_attention, ind, why,
+			     whylen);
+}
+
 static int sim_be_power_indicator(struct hsd_backend *b, const char *slot,
 				  enum hs_indicator ind, char *why,
 				  size_t whylen)
 {
-	struct hs_slot *s = hs_slot_find(b->core, slot);
-	struct hs_slot_info si;
-	int rc;
-
-	if (!s) {
-		snprintf(why, whylen, "slot %s is gone", slot);
-		return -ENOENT;
-	}
-	rc = hs_slot_set_power_indicator(s, ind);
-	if (rc < 0) {
-		hs_slot_get_info(s, &si);
-		snprintf(why, whylen, "%s", si.reason);
-	}
-	return rc;
+	return set_indicator(b, slot, hs_slot_set_power_indicator, ind, why,
+			     whylen);
 }
 
 static int sim_be_policy(struct hsd_backend *b, const char *slot,
