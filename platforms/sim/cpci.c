@@ -340,8 +340,8 @@ static void ha_write(struct cpci *c, uint32_t off, uint32_t val, uint32_t wm)
 		return;
 	n = (off - HS_HA_SLOT(0)) / 4;
 	was = c->ctl[n];
-	c->ctl[n] &= ~(val & wm & HS_HA_PRSNT_CHG);
-	c->ctl[n] = (c->ctl[n] & ~(wm & HS_HA_SLOT_RW)) | (val & wm & HS_HA_SLOT_RW);
+	c->ctl[n] = sim_reg_apply(c->ctl[n], val, wm, HS_HA_SLOT_RW,
+				  HS_HA_PRSNT_CHG);
 	if (!(was & HS_HA_PWR_EN) && (c->ctl[n] & HS_HA_PWR_EN))
 		board_power_on(c, n);
 	else if ((was & HS_HA_PWR_EN) && !(c->ctl[n] & HS_HA_PWR_EN))
@@ -349,44 +349,38 @@ static void ha_write(struct cpci *c, uint32_t off, uint32_t val, uint32_t wm)
 	update(c);
 }
 
+static uint32_t block_read(void *ctx, uint32_t off)
+{
+	return ha_read(ctx, off);
+}
+
+static void block_write(void *ctx, uint32_t off, uint32_t val, uint32_t wm)
+{
+	ha_write(ctx, off, val, wm);
+}
+
+static struct sim_regblock block(struct cpci *c)
+{
+	return (struct sim_regblock){ .read = block_read,
+				      .write = block_write, .ctx = c,
+				      .size = BAR0_SIZE };
+}
+
 static uint64_t cpci_bar_read(struct sim_fn *fn, int bar, uint64_t off,
 			      unsigned width)
 {
-	const struct cpci *c = of_fn(fn);
-	uint64_t v = 0;
+	struct sim_regblock rb = block(of_fn(fn));
 
-	if (bar != 0)
-		return 0;
-	for (unsigned i = 0; i < width; i++) {
-		uint64_t a = off + i;
-		uint32_t d = a < BAR0_SIZE ? ha_read(c, (uint32_t)a & ~3u) : 0;
-
-		v |= (uint64_t)((d >> (8 * (a & 3))) & 0xff) << (8 * i);
-	}
-	return v;
+	return bar == 0 ? sim_regblock_read(&rb, off, width) : 0;
 }
 
 static void cpci_bar_write(struct sim_fn *fn, int bar, uint64_t off,
 			   unsigned width, uint64_t val)
 {
-	struct cpci *c = of_fn(fn);
-	unsigned i = 0;
+	struct sim_regblock rb = block(of_fn(fn));
 
-	if (bar != 0)
-		return;
-	while (i < width) {
-		uint64_t a = off + i;
-		uint32_t dw = (uint32_t)a & ~3u, v = 0, wm = 0;
-
-		for (; i < width && ((off + i) & ~3ull) == dw; i++) {
-			unsigned b = (unsigned)((off + i) & 3);
-
-			wm |= 0xffu << (8 * b);
-			v |= (uint32_t)((val >> (8 * i)) & 0xff) << (8 * b);
-		}
-		if (a < BAR0_SIZE)
-			ha_write(c, dw, v, wm);
-	}
+	if (bar == 0)
+		sim_regblock_write(&rb, off, width, val);
 }
 
 static void cpci_cfg_written(struct sim_fn *fn, uint16_t off, unsigned width,
