@@ -45,6 +45,7 @@ void hs_dev_link(struct hs_dev *parent, struct hs_dev **roots,
 	dev->parent = parent;
 	dev->sibling = *pp;
 	*pp = dev;
+	dev->core->ndevs++;
 }
 
 void hs_dev_unlink(struct hs_core *core, struct hs_dev *dev)
@@ -54,6 +55,7 @@ void hs_dev_unlink(struct hs_core *core, struct hs_dev *dev)
 	for (; *pp; pp = &(*pp)->sibling)
 		if (*pp == dev) {
 			*pp = dev->sibling;
+			core->ndevs--;
 			break;
 		}
 	dev->sibling = NULL;

@@ -257,6 +257,9 @@ struct hs_core {
 	struct hs_host_bridge host[HS_MAX_HOSTS];
 	unsigned nhosts;
 	struct hs_dev *roots;       /* devices on the root buses (siblings) */
+	size_t ndevs;               /* devices linked in the tree: a count
+				       kept, so no change walks the fabric
+				       to learn it (issue #18) */
 
 	const struct hs_driver *drivers[HS_MAX_DRIVERS];
 	unsigned ndrivers;

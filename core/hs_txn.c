@@ -228,12 +228,15 @@ static int resize_events(struct hs_core *core, size_t want)
 static int keep_room(struct hs_core *core)
 {
 	struct hs_txn *t = &core->txn;
-	size_t ndev = 0;
+	size_t ndev = core->ndevs;
 	int rc = 0;
 
-	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
-	     d = hs_dev_walk(core, d))
-		ndev += !(d->flags & DEV_PENDING_REMOVE);
+	/* What stays: the tree's count less what this transaction removes
+	 * (its own log, not a walk of the fabric: a change costs the same
+	 * whatever the size of the machine). */
+	for (size_t i = 0; i < t->n; i++)
+		if (t->log[i].kind == TXN_DEV_REMOVE && ndev)
+			ndev--;
 	t->keep = SURPRISE_LOG(ndev);
 	t->keep_ev = SURPRISE_EV(ndev);
 	if (t->cap < t->keep)
