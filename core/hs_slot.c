@@ -6,7 +6,7 @@
  * slots to the table: the dispatcher below reaches it only through the
  * record's input callback); hs_slot_enable / disable / replace, the
  * attention and power indicators, the policy; slot lookup, hs_slot_info
- * and the state names; the core's view of its slots (hs_slot.h).  The
+ * and the indicator names; the core's view of its slots (hs_slot.h).  The
  * machine itself is hs_slot_table.c; its dispatcher and command queue
  * hs_slot_dispatch.c (docs/slots.md, docs/core.md).
  *

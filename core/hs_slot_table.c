@@ -5,9 +5,11 @@
  * thing the slot waits for), every (fine state, input) cell with its
  * handler and its one-line doc, the cells no input can reach with the
  * reason why, the mapping of fine states to the states the rest of the
- * system sees, and the coverage counters.  Nothing of the machine's
- * state lives outside the row it is in: no handler asks which step it
- * is in.  The waiting it encodes is the PCIe Base spec's (6.7.3
+ * system sees, the names of states and inputs, and the coverage
+ * counters.  What the machine waits for is its row: no handler asks
+ * which step it is in (what a slot keeps besides, the link-up time, the
+ * readiness deadline, the retry count, the request in progress, only
+ * parametrise the cells).  The waiting it encodes is the PCIe Base spec's (6.7.3
  * standard usage model: 5 s button window, Command Completed; 6.6.1:
  * 100 ms after the link before the first config request, Configuration
  * Request Retry Status for up to 1 s).  The table is docs/slots.md in
