@@ -295,7 +295,8 @@ struct hs_core {
 
 	/* Slots (hs_slot.c). */
 	struct hs_hpc *hpcs;
-	unsigned long slot_cov[HS_SLOT_STATE_COUNT][HS_IN_COUNT];
+	unsigned long slot_cov[HS_FINE_COUNT][HS_IN_COUNT];
+	unsigned long slot_cov_drill[HS_FINE_COUNT][HS_IN_COUNT];
 };
 
 /* hs_tree.c */

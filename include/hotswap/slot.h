@@ -36,6 +36,32 @@ enum hs_slot_state {
 };
 
 /*
+ * The fine states: the rows of the machine's table (docs/slots.md).
+ * Powering on and powering off are each several states, one per thing
+ * the slot waits for; every fine state is one of the states above
+ * (hs_slot_fine_coarse), and everything outside the core sees only
+ * those.
+ */
+enum hs_slot_fine {
+	HS_FINE_EMPTY = 0,
+	HS_FINE_OFF,
+	HS_FINE_BLINKING_ON,
+	HS_FINE_PON_POWER,      /* powering on: power-on command in flight */
+	HS_FINE_PON_LINK,       /* waiting for the link (or the fixed wait) */
+	HS_FINE_PON_SETTLE,     /* 100 ms after link up (PCIe Base 6.6.1) */
+	HS_FINE_PON_READY,      /* asking the card until it answers (CRS) */
+	HS_FINE_PON_CONFIG,     /* enumerating, assigning, binding */
+	HS_FINE_ON,
+	HS_FINE_BLINKING_OFF,
+	HS_FINE_POFF_QUIESCE,   /* powering off: drivers quiescing, unconfigure */
+	HS_FINE_POFF_POWER,     /* power-off command in flight */
+	HS_FINE_POFF_RETRY,     /* a removal that ran out of memory, waiting
+				   to be tried again */
+	HS_FINE_FAULT,
+	HS_FINE_COUNT,
+};
+
+/*
  * The inputs of the state machine.  Hardware events come from the
  * controller drivers (already acknowledged in the hardware); requests
  * from the operator, policy and start-up reconciliation; TIMER, CMD and
@@ -169,11 +195,34 @@ void hs_core_slots_resync(struct hs_core *core);
  */
 void hs_slot_drill(struct hs_slot *slot, enum hs_slot_input in);
 
-/* Coverage of the state table: how often the cell (state, input) ran. */
+/* Coverage of the state table: how often an input arrived in state s
+ * (the sum of the cells of s's fine states). */
 unsigned long hs_slot_cell_hits(const struct hs_core *core,
 				enum hs_slot_state s, enum hs_slot_input in);
-/* What the cell does, in words (the table in docs/slots.md). */
+/* What the cell does, in words, for a state that is one fine state;
+ * NULL for powering-on and powering-off, whose cells are their fine
+ * states' (hs_slot_fine_cell_doc). */
 const char *hs_slot_cell_doc(enum hs_slot_state s, enum hs_slot_input in);
+
+/* The fine state the slot's machine is in. */
+enum hs_slot_fine hs_slot_fine_state(const struct hs_slot *slot);
+/* The state a fine state is seen as (HS_SLOT_STATE_COUNT if none). */
+enum hs_slot_state hs_slot_fine_coarse(enum hs_slot_fine f);
+/* "powering-on/link": the coarse name, then the step. */
+const char *hs_slot_fine_name(enum hs_slot_fine f);
+/* The table over the fine states: how often the cell ran (hits), how
+ * many of those were inputs latched by hs_slot_drill (drilled), what it
+ * does (doc, the table in docs/slots.md), and why the input cannot
+ * arrive in that state except by a drill (NULL when it can). */
+unsigned long hs_slot_fine_cell_hits(const struct hs_core *core,
+				     enum hs_slot_fine f,
+				     enum hs_slot_input in);
+unsigned long hs_slot_fine_cell_drilled(const struct hs_core *core,
+					enum hs_slot_fine f,
+					enum hs_slot_input in);
+const char *hs_slot_fine_cell_doc(enum hs_slot_fine f, enum hs_slot_input in);
+const char *hs_slot_fine_cell_unreachable(enum hs_slot_fine f,
+					  enum hs_slot_input in);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,8 @@
  *   - a slot the core calls on holds a card with power (where the slot
  *     switches power); a slot it calls empty or off has no device records
  *     and, where it switches power, no power; an empty one has no card;
+ *   - no cell of the slot table that it calls unreachable has run (no
+ *     scenario drills; issue #18);
  *   - the core's event stream is numbered 1, 2, 3... with no gap.
  * ASan's leak check covers the allocator balance at exit (every scenario
  * destroys its core and chassis).
@@ -417,6 +419,21 @@ static void check(struct run *r)
 		if (si.state == HS_SLOT_EMPTY && si.present)
 			failf(r, "slot %s is empty but holds a card", si.name);
 	}
+	/* No scenario drills: a cell the slot table calls unreachable that
+	 * ran makes its reason false (docs/slots.md). */
+	for (int f = 0; f < HS_FINE_COUNT; f++)
+		for (int i = 0; i < HS_IN_COUNT; i++)
+			if (hs_slot_fine_cell_unreachable((enum hs_slot_fine)f,
+							  (enum hs_slot_input)i) &&
+			    hs_slot_fine_cell_hits(r->core, (enum hs_slot_fine)f,
+						   (enum hs_slot_input)i))
+				failf(r, "the slot table's cell %s + %s ran, "
+				      "which it calls unreachable: %s",
+				      hs_slot_fine_name((enum hs_slot_fine)f),
+				      hs_slot_input_name((enum hs_slot_input)i),
+				      hs_slot_fine_cell_unreachable(
+					      (enum hs_slot_fine)f,
+					      (enum hs_slot_input)i));
 out:
 	free(bars);
 	free(w.m);
