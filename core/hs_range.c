@@ -72,20 +72,15 @@ static int grow(struct hs_range_set *s)
 }
 
 /* Index of the first range that ends at or after base (it may touch or
- * overlap [base, ...)); n when none. */
+ * overlap [base, ...)); n when none.  Linear: the sets the core builds
+ * are short (merged ranges, a bus's items). */
 static size_t first_reaching(const struct hs_range_set *s, uint64_t base)
 {
-	size_t lo = 0, hi = s->n;
+	size_t i = 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (end_of(&s->v[mid]) < base)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	while (i < s->n && end_of(&s->v[i]) < base)
+		i++;
+	return i;
 }
 
 int hs_range_add(struct hs_range_set *s, uint64_t base, uint64_t size)

@@ -247,38 +247,6 @@ void hs_replan_fini(struct hs_replan *rp)
 
 /* ---- one level ------------------------------------------------------------ */
 
-/*
- * Place floats (sorted, largest alignment first) in in around the fixed
- * ranges, each added to them once placed.  With tight, each goes where
- * the hull grows least (lowest address on a tie); otherwise at the
- * lowest address it fits (hs_range_fit).  A window whose size is not a
- * multiple of its alignment may also go end-aligned (its item's mirror
- * set): what exceeds the aligned block then lies below it rather than
- * spilling into the next aligned block.  at[i]: each float's address.
- */
-static int place_level(struct hs_range in, struct hs_range_set *fixed,
-		       struct hs_items *fl, bool tight, uint64_t *at)
-{
-	int rc;
-
-	for (size_t i = 0; i < fl->n; i++) {
-		uint64_t sz = fl->v[i].size, a = fl->v[i].align ? fl->v[i].align
-								: 1;
-		unsigned how = tight ? HS_FIT_TIGHT : 0;
-		struct hs_fit f;
-
-		if (fl->v[i].bar < 0 && (sz & (a - 1)))
-			how |= HS_FIT_TOP;
-		if (!hs_range_fit(fixed, in, sz, a, how, &f))
-			return -HS_ENOSPC;
-		at[i] = f.at;
-		fl->v[i].mirror = f.top;
-		if ((rc = hs_range_add(fixed, f.at, sz)))
-			return rc;
-	}
-	return 0;
-}
-
 /* The hull of a set: lo > hi when it is empty. */
 static void hull(const struct hs_range_set *s, uint64_t *lo, uint64_t *hi)
 {
@@ -292,9 +260,7 @@ struct lvl {
 	uint64_t lo, hi;      /* where this level's content may go */
 	uint64_t elo, ehi;    /* pinned content below (elo >= ehi: none) */
 	uint64_t wlo, whi;    /* new window (anchored bridges) */
-	struct hs_items fl;   /* floats */
-	uint64_t *at;
-	size_t nat;
+	struct hs_items fl;   /* floats (each placed at its at) */
 };
 
 static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
@@ -453,16 +419,11 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 				       L[j + 1].whi - L[j + 1].wlo)))
 			goto out;
 		hs_items_sort(&L[j].fl);
-		if (L[j].fl.n) {
-			L[j].at = p->ops->realloc(p->ctx, NULL, 0,
-						  L[j].fl.n * sizeof(uint64_t));
-			if (!L[j].at) {
-				rc = -HS_ENOMEM;
-				goto out;
-			}
-			L[j].nat = L[j].fl.n;
-		}
-		if ((rc = place_level(in, &fixed, &L[j].fl, j > 0, L[j].at)))
+		/* Floats around the fixed ranges: inside a bridge where its
+		 * window grows least, on the root bus the lowest place. */
+		if ((rc = hs_items_fit(&fixed, in, &L[j].fl,
+				       HS_FIT_TOP | (j ? HS_FIT_TIGHT : 0),
+				       NULL)))
 			goto out;
 		if (j) {
 			/* The hull of everything placed, fixed included. */
@@ -486,21 +447,7 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 		    u->dev->need[r] || !u->dev->win[r].size)
 			continue;
 		if ((rc = hs_items_add(&L[u->level].fl, u->dev, -1, 0, 0)))
-			goto out;
-		if (L[u->level].nat < L[u->level].fl.n) {
-			uint64_t *at = p->ops->realloc(
-				p->ctx, L[u->level].at,
-				L[u->level].nat * sizeof(uint64_t),
-				L[u->level].fl.n * sizeof(uint64_t));
-
-			if (!at) {
-				rc = -HS_ENOMEM;
-				goto out;
-			}
-			L[u->level].at = at;
-			L[u->level].nat = L[u->level].fl.n;
-		}
-		L[u->level].at[L[u->level].fl.n - 1] = 0;
+			goto out; /* placed at 0 with size 0: closed */
 	}
 	/* Record, then change: the transaction can put everything back. */
 	for (unsigned j = 0; j <= m; j++) {
@@ -542,17 +489,13 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 		}
 		for (size_t i = 0; i < L[j].fl.n; i++)
 			if ((rc = hs_assign_item(core, &L[j].fl.v[i], r,
-						 L[j].at[i], pref)))
+						 L[j].fl.v[i].at, pref)))
 				goto out;
 	}
 	rp->m = m;
 out:
-	for (unsigned j = 0; j <= k; j++) {
+	for (unsigned j = 0; j <= k; j++)
 		hs_items_free(&L[j].fl);
-		if (L[j].at)
-			p->ops->realloc(p->ctx, L[j].at,
-					L[j].nat * sizeof(uint64_t), 0);
-	}
 	hs_range_set_fini(&fixed);
 	return rc;
 }

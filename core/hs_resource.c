@@ -93,6 +93,7 @@ int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 	it->v[it->n].size = size;
 	it->v[it->n].align = align;
 	it->v[it->n].mirror = false;
+	it->v[it->n].at = 0;
 	it->n++;
 	return 0;
 }
@@ -124,41 +125,57 @@ void hs_items_sort(struct hs_items *it)
 	}
 }
 
+int hs_items_fit(struct hs_range_set *used, struct hs_range in,
+		 struct hs_items *it, unsigned how, size_t *failed)
+{
+	int rc;
+
+	for (size_t i = 0; i < it->n; i++) {
+		struct hs_item *x = &it->v[i];
+		unsigned f = how & ~(unsigned)HS_FIT_TOP;
+		struct hs_fit p;
+
+		/* A window whose size is not a multiple of its alignment may
+		 * also go end-aligned, its content then mirrored. */
+		if ((how & HS_FIT_TOP) && x->bar < 0 && x->align &&
+		    (x->size & (x->align - 1)))
+			f |= HS_FIT_TOP;
+		if (!hs_range_fit(used, in, x->size, x->align, f, &p)) {
+			if (failed)
+				*failed = i;
+			return -HS_ENOSPC;
+		}
+		x->mirror = p.top;
+		x->at = p.at;
+		if ((rc = hs_range_add(used, p.at, x->size)))
+			return rc;
+	}
+	return 0;
+}
+
 /*
- * Lay items out from base, largest alignment first, in the range engine:
- * what is taken is a range set, so padding in front of an aligned item is
- * a gap, and later (smaller-aligned) items go into the lowest gap they fit
- * (hs_range_fit) before the end is extended.  Sizing and placement both
- * use this, so what sizing promised is exactly what placement does.
- * *endp is the end address (SAT: it does not fit anywhere); with at !=
- * NULL each item's address is stored.  -HS_ENOMEM when the set cannot
- * grow.
+ * Lay items out from base, largest alignment first: each goes to the
+ * lowest place above base (hs_items_fit), so the gaps alignment padding
+ * leaves are filled by later, smaller items before the end grows.
+ * Sizing and placement both use this, so what sizing promised is exactly
+ * what placement does.  *endp is the end address (SAT: it does not fit
+ * in the address space); each item's at is where it goes.  -HS_ENOMEM
+ * when the set cannot grow.
  */
-static int pack(struct hs_core *core, const struct hs_items *it,
-		uint64_t base, uint64_t *at, uint64_t *endp)
+static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
+		uint64_t *endp)
 {
 	struct hs_range_set used;
-	uint64_t end = base;
-	int rc = 0;
+	struct hs_range all = { base, SAT - base };
+	int rc;
 
 	hs_range_set_init(&used, core->plat);
-	for (size_t i = 0; i < it->n && !rc; i++) {
-		uint64_t sz = it->v[i].size;
-		struct hs_range below = { base, end - base };
-		struct hs_fit f;
-
-		if (!hs_range_fit(&used, below, sz, it->v[i].align, 0, &f)) {
-			f.at = hs_align_up(end, it->v[i].align);
-			end = add_sat(f.at, sz);
-		}
-		if (at)
-			at[i] = f.at;
-		if (end != SAT)
-			rc = hs_range_add(&used, f.at, sz);
-	}
+	rc = hs_items_fit(&used, all, it, 0, NULL);
+	*endp = rc == -HS_ENOSPC ? SAT
+	      : used.n ? used.v[used.n - 1].base + used.v[used.n - 1].size
+		       : base;
 	hs_range_set_fini(&used);
-	*endp = end;
-	return rc;
+	return rc == -HS_ENOSPC ? 0 : rc;
 }
 
 /* Items of one resource kind among the devices of a bus (a sibling list).
@@ -228,7 +245,7 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 				al = it.v[i].align;
 		/* Windows start aligned to their largest alignment, so packing
 		 * from 0 gives the same layout as packing from the base. */
-		if ((rc = pack(core, &it, 0, NULL, &off)))
+		if ((rc = pack(core, &it, 0, &off)))
 			break;
 		total = off;
 		if (total == SAT) {
@@ -287,27 +304,21 @@ static int place_items(struct hs_core *core, struct hs_items *it,
 		       enum hs_res r, uint64_t base, bool pref_path,
 		       bool mirror, uint64_t top, uint64_t *end)
 {
-	const struct hs_platform *p = core->plat;
-	uint64_t *at;
 	int rc;
 
 	*end = base;
 	if (!it->n)
 		return 0;
 	hs_items_sort(it);
-	at = p->ops->realloc(p->ctx, NULL, 0, it->n * sizeof(*at));
-	if (!at)
-		return -HS_ENOMEM;
-	rc = pack(core, it, mirror ? 0 : base, at, end);
-	for (size_t i = 0; i < it->n && !rc; i++) {
+	rc = pack(core, it, mirror ? 0 : base, end);
+	for (size_t i = 0; i < it->n && !rc && *end != SAT; i++) {
 		struct hs_item *x = &it->v[i];
 
 		x->mirror = mirror && x->bar < 0;
 		rc = hs_assign_item(core, x, r,
-				    mirror ? top - at[i] - x->size : at[i],
+				    mirror ? top - x->at - x->size : x->at,
 				    pref_path);
 	}
-	p->ops->realloc(p->ctx, at, it->n * sizeof(*at), 0);
 	return rc;
 }
 
@@ -394,8 +405,8 @@ static int root_split(struct hs_core *core, const struct hs_items *all,
 	rc = -HS_ENOSPC;
 	if (!b.n || !w.n)
 		goto out; /* nothing to keep apart: one packing is the same */
-	if ((rc = pack(core, &w, base, NULL, &wend)) ||
-	    (rc = pack(core, &b, 0, NULL, &bsz)))
+	if ((rc = pack(core, &w, base, &wend)) ||
+	    (rc = pack(core, &b, 0, &bsz)))
 		goto out;
 	rc = -HS_ENOSPC;
 	top = add_sat(base, size);
@@ -450,7 +461,7 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 			break;
 		rc = place ? place_items(core, &it, r, base, pref_path,
 					 false, 0, &off)
-			   : pack(core, &it, base, NULL, &off);
+			   : pack(core, &it, base, &off);
 		if (rc)
 			break;
 		used[r] = off == SAT ? SAT : off - base;
@@ -681,6 +692,7 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 	uint64_t lo = win.base, hi = lo + win.size;
 	struct hs_items it = { .core = core };
 	struct hs_range_set used;
+	size_t bad = 0;
 	int rc;
 
 	hs_range_set_init(&used, core->plat);
@@ -701,29 +713,16 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 	if (rc)
 		goto out;
 	hs_items_sort(&it);
-	for (size_t i = 0; i < it.n; i++) {
-		struct hs_item *x = &it.v[i];
+	/* The lowest place in the slot's window for each. */
+	rc = win.size ? hs_items_fit(&used, win, &it, HS_FIT_TOP, &bad)
+		      : -HS_ENOSPC;
+	for (size_t i = 0; i < it.n && assign && !rc; i++)
+		rc = hs_assign_item(core, &it.v[i], r, it.v[i].at, cpath);
+	if (rc == -HS_ENOSPC && msg) {
+		struct hs_item *x = &it.v[bad];
 		hs_bdf_t b = x->dev->bdf;
-		struct hs_fit f;
 		char need[32], has[32], fr[32], al[32];
 
-		/* The lowest place; a window whose size is not a multiple
-		 * of its alignment may also go end-aligned (its content
-		 * then mirrored). */
-		if (win.size &&
-		    hs_range_fit(&used, win, x->size, x->align,
-				 x->bar < 0 && (x->size & (x->align - 1))
-				 ? HS_FIT_TOP : 0, &f)) {
-			x->mirror = f.top;
-			if ((rc = hs_range_add(&used, f.at, x->size)) ||
-			    (assign &&
-			     (rc = hs_assign_item(core, x, r, f.at, cpath))))
-				break;
-			continue;
-		}
-		rc = -HS_ENOSPC;
-		if (!msg)
-			break;
 		human(need, sizeof(need), x->size);
 		human(al, sizeof(al), x->align);
 		human(has, sizeof(has), br->win[r].size);
@@ -745,7 +744,6 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 				    "no %s window", hs_res_name(r), need,
 				    HS_BDF_BUS(b), HS_BDF_DEV(b), HS_BDF_FN(b),
 				    hs_res_name(r));
-		break;
 	}
 out:
 	hs_items_free(&it);

@@ -38,6 +38,7 @@ struct hs_item {
 	struct hs_dev *dev;
 	int bar;          /* 0..6, or -1 for a bridge's window */
 	uint64_t size, align;
+	uint64_t at;      /* where it was placed (hs_items_fit) */
 	/* Window only: its end (not its base) is aligned to align and its
 	 * content is laid out mirrored (hs_assign_item). */
 	bool mirror;
@@ -58,6 +59,13 @@ struct hs_plan {
 int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 		 uint64_t size, uint64_t align);
 void hs_items_free(struct hs_items *it);
+/* Place each item in order (its at) at the lowest place in in that used
+ * leaves (HS_FIT_TIGHT in how: the tightest), adding it to used; with
+ * HS_FIT_TOP, a window whose size is not a multiple of its alignment may
+ * go end-aligned (its mirror set).  -HS_ENOSPC with *failed (may be
+ * NULL) the first that does not fit; -HS_ENOMEM. */
+int hs_items_fit(struct hs_range_set *used, struct hs_range in,
+		 struct hs_items *it, unsigned how, size_t *failed);
 /* Largest alignment first. */
 void hs_items_sort(struct hs_items *it);
 /* Items of kind r among a sibling list (only_new: devices the open

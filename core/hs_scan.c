@@ -374,6 +374,13 @@ static struct hs_dev *existing(struct hs_core *core, struct hs_dev *parent,
 	return NULL;
 }
 
+/* What is left to hand out: first..last (none when first > last). */
+static void bus_free_from(struct bus_alloc *ba, unsigned first, unsigned last)
+{
+	ba->free.base = first;
+	ba->free.size = last + 1 - first;
+}
+
 static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		       struct hs_dev *d, unsigned busno, struct bus_alloc *ba)
 {
@@ -411,9 +418,9 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 			return rc;
 		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
 	}
-	last = (unsigned)(ba->free.base + ba->free.size - 1);
-	sec = (unsigned)ba->free.base++;
-	ba->free.size--;
+	/* The lowest free number; it is taken once the bridge holds it. */
+	sec = (unsigned)ba->free.base;
+	last = sec + (unsigned)ba->free.size - 1;
 	/* Try the bus numbers first with subordinate == secondary: a bridge
 	 * that will not take its subordinate would capture cycles meant for
 	 * others, so it is caught before anything is routed through it. */
@@ -433,8 +440,6 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		hs_dev_isolate(d, "bridge claims buses %u-%u but was given "
 			       "%u-%u", sec, v, sec, sec);
 		/* Secondary 0 routes nothing (bus 0 is the root's). */
-		ba->free.base--;
-		ba->free.size++;
 		if ((rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)))
 			return rc;
 		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
@@ -444,6 +449,7 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		return rc;
 	if (v != last)
 		return -HS_EIO;
+	bus_free_from(ba, sec + 1, last);
 	rc = hs_scan_bus(core, h, d, sec, ba);
 	if (rc)
 		return rc;
@@ -454,8 +460,7 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		if (sub > last)
 			sub = last;
 	}
-	ba->free.base = sub + 1;
-	ba->free.size = last - sub;
+	bus_free_from(ba, sub + 1, last);
 	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
 	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
 		return rc;
