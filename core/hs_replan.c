@@ -68,19 +68,6 @@ static unsigned subtree_cost(struct hs_dev *top, enum hs_res r)
 	return n;
 }
 
-/* The fixed ranges of a pinned unit (or a spine bridge's own BARs). */
-static int own_bars(struct hs_range_set *s,
-		    const struct hs_dev *d, enum hs_res r)
-{
-	int rc = 0;
-
-	for (int i = 0; i < 7 && !rc; i++)
-		if (d->bar[i].kind != BAR_NONE && d->bar[i].assigned &&
-		    d->bar[i].res == r)
-			rc = hs_range_add(s, d->bar[i].addr, d->bar[i].size);
-	return rc;
-}
-
 /* A one-card slot (a PCIe port) with a card: the part of its window
  * the card does not use may be given back, the card staying where it is.
  * A multi-slot bus keeps its window: that room is its other slots'. */
@@ -143,7 +130,7 @@ static int unit_fixed(const struct hs_replan *rp, struct hs_range_set *s,
 		      const struct hs_replan_unit *u)
 {
 	const struct hs_dev *d = u->dev;
-	int rc = own_bars(s, d, rp->r);
+	int rc = hs_bars_add(s, d, rp->r);
 	uint64_t lo, hi;
 
 	if (!rc && d->bridge && d->win[rp->r].size) {
@@ -247,13 +234,6 @@ void hs_replan_fini(struct hs_replan *rp)
 
 /* ---- one level ------------------------------------------------------------ */
 
-/* The hull of a set: lo > hi when it is empty. */
-static void hull(const struct hs_range_set *s, uint64_t *lo, uint64_t *hi)
-{
-	*lo = s->n ? s->v[0].base : ~0ull;
-	*hi = s->n ? s->v[s->n - 1].base + s->v[s->n - 1].size : 0;
-}
-
 /* ---- the whole spine ------------------------------------------------------ */
 
 struct lvl {
@@ -262,6 +242,25 @@ struct lvl {
 	uint64_t wlo, whi;    /* new window (anchored bridges) */
 	struct hs_items fl;   /* floats (each placed at its at) */
 };
+
+/* The hull of a set: lo > hi when it is empty. */
+static void hull(const struct hs_range_set *s, uint64_t *lo, uint64_t *hi)
+{
+	*lo = s->n ? s->v[0].base : ~0ull;
+	*hi = s->n ? s->v[s->n - 1].base + s->v[s->n - 1].size : 0;
+}
+
+/* l's pinned envelope grows to hold the set. */
+static void widen(struct lvl *l, const struct hs_range_set *s)
+{
+	uint64_t lo, hi;
+
+	hull(s, &lo, &hi);
+	if (lo < l->elo)
+		l->elo = lo;
+	if (hi > l->ehi)
+		l->ehi = hi;
+}
 
 static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 {
@@ -292,32 +291,16 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 		hs_range_set_clear(&fixed);
 		if ((rc = unit_fixed(rp, &fixed, u)))
 			goto out;
-		if (fixed.n) {
-			uint64_t lo, hi;
-
-			hull(&fixed, &lo, &hi);
-			if (lo < L[u->level].elo)
-				L[u->level].elo = lo;
-			if (hi > L[u->level].ehi)
-				L[u->level].ehi = hi;
-		}
+		widen(&L[u->level], &fixed);
 	}
 	/* A spine bridge's own BARs (an SHPC controller's registers, a
 	 * switch port's) never move: pinned content of the bus they are
 	 * on. */
 	for (unsigned j = 1; j < k; j++) {
 		hs_range_set_clear(&fixed);
-		if ((rc = own_bars(&fixed, rp->spine[j], r)))
+		if ((rc = hs_bars_add(&fixed, rp->spine[j], r)))
 			goto out;
-		if (fixed.n) {
-			uint64_t lo, hi;
-
-			hull(&fixed, &lo, &hi);
-			if (lo < L[j].elo)
-				L[j].elo = lo;
-			if (hi > L[j].ehi)
-				L[j].ehi = hi;
-		}
+		widen(&L[j], &fixed);
 	}
 	for (unsigned j = k; j >= 1; j--) {
 		if (j < k && L[j + 1].elo < L[j + 1].ehi) {
@@ -343,7 +326,7 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 			    (rc = unit_fixed(rp, &fixed, &rp->units[i])))
 				goto out;
 		/* The spine bridge's own BARs sit on its parent's bus. */
-		if ((rc = own_bars(&fixed, rp->spine[j - 1], r)))
+		if ((rc = hs_bars_add(&fixed, rp->spine[j - 1], r)))
 			goto out;
 		in.base = L[j - 1].lo;
 		in.size = L[j - 1].hi - L[j - 1].lo;
@@ -412,7 +395,7 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 			if (rp->units[i].pinned && rp->units[i].level == j &&
 			    (rc = unit_fixed(rp, &fixed, &rp->units[i])))
 				goto out;
-		if (j < k && (rc = own_bars(&fixed, rp->spine[j], r)))
+		if (j < k && (rc = hs_bars_add(&fixed, rp->spine[j], r)))
 			goto out;
 		if (j < m && L[j + 1].whi > L[j + 1].wlo &&
 		    (rc = hs_range_add(&fixed, L[j + 1].wlo,

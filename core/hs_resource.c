@@ -178,6 +178,17 @@ static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
 	return rc == -HS_ENOSPC ? 0 : rc;
 }
 
+int hs_bars_add(struct hs_range_set *s, const struct hs_dev *d, enum hs_res r)
+{
+	int rc = 0;
+
+	for (int i = 0; i < 7 && !rc; i++)
+		if (d->bar[i].kind != BAR_NONE && d->bar[i].assigned &&
+		    d->bar[i].res == r)
+			rc = hs_range_add(s, d->bar[i].addr, d->bar[i].size);
+	return rc;
+}
+
 /* Items of one resource kind among the devices of a bus (a sibling list).
  * only_new limits them to devices the open transaction added. */
 int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
@@ -702,10 +713,7 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling) {
 		if (c->flags & DEV_PENDING_ADD || !counts(c))
 			continue;
-		for (int i = 0; i < 7 && !rc; i++)
-			if (c->bar[i].assigned && c->bar[i].res == r)
-				rc = hs_range_add(&used, c->bar[i].addr,
-						  c->bar[i].size);
+		rc = hs_bars_add(&used, c, r);
 		if (c->bridge && !rc)
 			rc = hs_range_add(&used, c->win[r].base,
 					  c->win[r].size);

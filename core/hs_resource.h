@@ -66,6 +66,9 @@ void hs_items_free(struct hs_items *it);
  * NULL) the first that does not fit; -HS_ENOMEM. */
 int hs_items_fit(struct hs_range_set *used, struct hs_range in,
 		 struct hs_items *it, unsigned how, size_t *failed);
+/* Add d's assigned BARs of kind r to s (what it uses where it is). */
+int hs_bars_add(struct hs_range_set *s, const struct hs_dev *d,
+		enum hs_res r);
 /* Largest alignment first. */
 void hs_items_sort(struct hs_items *it);
 /* Items of kind r among a sibling list (only_new: devices the open
