@@ -55,7 +55,6 @@ bool hs_counts(const struct hs_dev *d)
 	return !(d->flags & (DEV_ISOLATED | DEV_PENDING_REMOVE));
 }
 
-#define counts hs_counts
 
 /* Where a BAR goes, given whether a 64-bit prefetchable path exists. */
 enum hs_res hs_bar_res(const struct hs_bar_info *b, bool pref_path)
@@ -197,7 +196,7 @@ int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
 	int rc;
 
 	for (struct hs_dev *d = first; d; d = d->sibling) {
-		if (!counts(d) || (only_new && !(d->flags & DEV_PENDING_ADD)))
+		if (!hs_counts(d) || (only_new && !(d->flags & DEV_PENDING_ADD)))
 			continue;
 		for (int i = 0; i < 7; i++) {
 			struct hs_bar_info *b = &d->bar[i];
@@ -238,7 +237,7 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 	int rc = 0;
 
 	for (struct hs_dev *c = br->child; c; c = c->sibling)
-		if (c->bridge && counts(c) &&
+		if (c->bridge && hs_counts(c) &&
 		    (rc = hs_size_bridge(core, c, cpath, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
@@ -348,7 +347,7 @@ static int place_bridge(struct hs_core *core, struct hs_dev *br,
 	 * re-layout (a rebalance) must not leave an old one open over what
 	 * is placed now. */
 	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling)
-		if (c->bridge && counts(c) && !c->need[r] && c->win[r].size)
+		if (c->bridge && hs_counts(c) && !c->need[r] && c->win[r].size)
 			rc = place_bridge(core, c, r, 0, cpath, false);
 	if (!rc)
 		rc = hs_gather(&it, br->child, r, cpath, false);
@@ -443,7 +442,8 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 	int rc = 0;
 
 	for (struct hs_dev *d = core->roots; d; d = d->sibling)
-		if (HS_BDF_SEG(d->bdf) == h->segment && d->bridge && counts(d) &&
+		if (HS_BDF_SEG(d->bdf) == h->segment && d->bridge &&
+		    hs_counts(d) &&
 		    (rc = hs_size_bridge(core, d, pref_path, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
@@ -491,7 +491,7 @@ static unsigned count_hotplug(struct hs_core *core)
 
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d))
-		if ((d->flags & DEV_HOTPLUG) && counts(d))
+		if ((d->flags & DEV_HOTPLUG) && hs_counts(d))
 			n++;
 	return n;
 }
@@ -510,7 +510,7 @@ static struct hs_dev *largest_consumer(struct hs_core *core,
 		bool pref = d->parent ? hs_path_pref(d->parent)
 				      : h->pref_limit > h->pref_base;
 
-		if (!counts(d) || HS_BDF_SEG(d->bdf) != h->segment)
+		if (!hs_counts(d) || HS_BDF_SEG(d->bdf) != h->segment)
 			continue;
 		for (int i = 0; i < 7; i++)
 			if (d->bar[i].kind != BAR_NONE &&
@@ -634,7 +634,7 @@ int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d)
 {
 	int rc;
 
-	if (!counts(d))
+	if (!hs_counts(d))
 		return 0;
 	if ((rc = authorize_new(core, d, true)))
 		return rc;
@@ -669,7 +669,7 @@ int hs_free_bus_run(struct hs_core *core, struct hs_dev *br,
 
 	hs_range_set_init(&used, core->plat);
 	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling)
-		if (c->bridge && counts(c) && !(c->flags & DEV_PENDING_ADD))
+		if (c->bridge && hs_counts(c) && !(c->flags & DEV_PENDING_ADD))
 			rc = hs_range_add(&used, c->win[HS_RES_BUS].base,
 					  c->win[HS_RES_BUS].size);
 	if (!rc)
@@ -711,7 +711,7 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 		goto out;
 	/* What the running devices below the bridge already use. */
 	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling) {
-		if (c->flags & DEV_PENDING_ADD || !counts(c))
+		if (c->flags & DEV_PENDING_ADD || !hs_counts(c))
 			continue;
 		rc = hs_bars_add(&used, c, r);
 		if (c->bridge && !rc)
@@ -768,7 +768,7 @@ int hs_size_new_bridges(struct hs_core *core, struct hs_dev *br)
 	int rc;
 
 	for (struct hs_dev *c = br->child; c; c = c->sibling)
-		if ((c->flags & DEV_PENDING_ADD) && c->bridge && counts(c) &&
+		if ((c->flags & DEV_PENDING_ADD) && c->bridge && hs_counts(c) &&
 		    (rc = hs_size_bridge(core, c, cpath, &pl)))
 			return rc;
 	return 0;
@@ -818,7 +818,7 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 	}
 	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
 	     d = hs_dev_walk_under(br, d))
-		if ((d->flags & DEV_PENDING_ADD) && counts(d) &&
+		if ((d->flags & DEV_PENDING_ADD) && hs_counts(d) &&
 		    ((rc = authorize_new(core, d, false)) ||
 		     (rc = hs_program_dev(core, d)))) {
 			hs_snprintf(msg, msglen, "programming %02x:%02x.%u "
