@@ -15,9 +15,9 @@ cc=${1:-cc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-core="hs_fmt hs_timer hs_cfg hs_tree hs_txn hs_scan hs_resource hs_replan \
-      hs_driver hs_add hs_rebalance hs_slot_dispatch hs_slot_table hs_slot \
-      hs_core"
+core="hs_fmt hs_timer hs_cfg hs_range hs_tree hs_txn hs_scan hs_resource \
+      hs_replan hs_driver hs_add hs_rebalance hs_slot_dispatch hs_slot_table \
+      hs_slot hs_core"
 ctls="controllers pciehp shpchp cpcihp"
 
 # text of the objects given, as size(1) counts it (decimal bytes)

@@ -41,8 +41,11 @@ int hs_core_enumerate(struct hs_core *core)
 		short_of_buses = false;
 		for (unsigned i = 0; i < core->nhosts; i++) {
 			const struct hs_host_bridge *h = &core->host[i];
-			struct bus_alloc ba = { h->bus_first + 1u, h->bus_last,
-						false, 0 };
+			struct hs_range ap = hs_host_aperture(h, HS_RES_BUS);
+			/* Every number after the root bus's own. */
+			struct bus_alloc ba = {
+				{ ap.base + 1, ap.size ? ap.size - 1 : 0 },
+				false, 0 };
 
 			rc = hs_scan_bus(core, h, NULL, h->bus_first, &ba);
 			if (rc)
@@ -86,6 +89,9 @@ fail:
 
 /* ---- waiting adds ------------------------------------------------------- */
 
+static int hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
+			struct hs_add_result *res, char *msg, size_t msglen);
+
 int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *br,
 			  hs_done_fn done, void *arg)
 {
@@ -105,17 +111,16 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 	 * progress waits for it); its end runs the adds waiting here. */
 	if (!br || (!hs_removal_pending(core, br) && !core->rebalancing &&
 		    !core->in_txn)) {
-		rc = hs_core_hot_add_slot(core, br, devnum, msg, sizeof(msg));
+		struct hs_add_result res;
+
+		rc = hot_add_slot(core, br, devnum, &res, msg, sizeof(msg));
 		/* It does not fit: a new assignment around the slot, under
-		 * the rebalancing policy (hs_rebalance.c); done() later.
-		 * Bus numbers first: the card is not fully seen before. */
-		if (rc == -HS_ENOSPC && (core->add_short || core->bus_move)) {
-			int r2 = core->bus_move
-				 ? core->up.rebalance_bus_add(core, br, devnum,
-							core->bus_move, done,
-							arg, msg, sizeof(msg))
-				 : core->up.rebalance_add(core, br, devnum, done,
-						    arg, msg, sizeof(msg));
+		 * the rebalancing policy (hs_rebalance.c), told what was
+		 * short; done() later. */
+		if (rc == -HS_ENOSPC && (res.kinds || res.bus_move)) {
+			int r2 = core->up.rebalance_add(core, br, devnum, &res,
+							done, arg, msg,
+							sizeof(msg));
 
 			if (r2 == 0)
 				return 0;
@@ -186,8 +191,18 @@ int hs_core_hot_add(struct hs_core *core, struct hs_dev *br, char *msg,
 int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 			 char *msg, size_t msglen)
 {
+	struct hs_add_result res;
+
+	return hot_add_slot(core, br, devnum, &res, msg, msglen);
+}
+
+/* One attempt; *res says what was short (all zero unless -HS_ENOSPC). */
+static int hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
+			struct hs_add_result *res, char *msg, size_t msglen)
+{
 	int rc;
 
+	hs_memset(res, 0, sizeof(*res));
 	if (msglen)
 		msg[0] = '\0';
 	if (!br || !(br->flags & DEV_HOTPLUG) || !hs_dev_visible(br)) {
@@ -212,18 +227,16 @@ int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 		hs_snprintf(msg, msglen, "a rebalance is in progress");
 		return -HS_EBUSY;
 	}
-	core->add_short = 0;
-	core->bus_move = 0;
 	rc = hs_txn_begin(core, "hot-add");
 	if (rc) {
 		hs_snprintf(msg, msglen, "another change is in progress");
 		return rc;
 	}
-	rc = core->up.scan_slot_buses(core, br, devnum, false, NULL, msg,
+	rc = core->up.scan_slot_buses(core, br, devnum, false, NULL, res, msg,
 				      msglen);
 	if (rc)
 		goto fail;
-	rc = hs_assign_hot_add(core, br, 0, msg, msglen);
+	rc = hs_assign_hot_add(core, br, 0, &res->kinds, msg, msglen);
 	if (rc)
 		goto fail;
 	rc = hs_bind_new(core, br, msg, msglen);
@@ -233,8 +246,7 @@ int hs_core_hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 fail:
 	hs_txn_abort(core);
 	/* Not yet a failure when a rebalance may still place the card. */
-	hs_log(core->plat, rc == -HS_ENOSPC && (core->add_short ||
-						 core->bus_move)
+	hs_log(core->plat, rc == -HS_ENOSPC && (res->kinds || res->bus_move)
 			   ? HS_LOG_NOTICE : HS_LOG_ERR,
 	       "hot-add below %02x:%02x.%u: %s", HS_BDF_BUS(br->bdf),
 	       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), msg);
@@ -242,14 +254,15 @@ fail:
 }
 
 int hs_scan_slot(struct hs_core *core, struct hs_dev *br, int devnum,
-		 char *msg, size_t msglen)
+		 unsigned *bus_short, char *msg, size_t msglen)
 {
 	struct bus_alloc ba;
 	int rc;
 
+	*bus_short = 0;
 	/* Bus numbers for bridges on the card: the largest free run inside
 	 * the slot bridge's own range. */
-	rc = hs_free_bus_run(core, br, &ba.next, &ba.limit);
+	rc = hs_free_bus_run(core, br, &ba.free);
 	if (rc) {
 		hs_snprintf(msg, msglen, "out of memory");
 		return rc;
@@ -273,7 +286,7 @@ int hs_scan_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 			    (unsigned)br->win[HS_RES_BUS].base,
 			    (unsigned)(br->win[HS_RES_BUS].base +
 				       br->win[HS_RES_BUS].size - 1));
-		core->bus_short = ba.short_by;
+		*bus_short = ba.short_by;
 		return -HS_ENOSPC;
 	}
 	return 0;

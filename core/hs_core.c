@@ -66,7 +66,6 @@ int hs_core_create(const struct hs_platform *plat,
 	core->up.run_pending_adds = hs_run_pending_adds;
 	core->up.rebalance_cancel = hs_rebalance_cancel;
 	core->up.rebalance_add = hs_rebalance_add;
-	core->up.rebalance_bus_add = hs_rebalance_bus_add;
 	core->up.scan_slot_buses = hs_scan_slot_buses;
 	core->up.slot_phys_at = hs_slot_phys_at;
 	core->up.controller_busy = hs_slot_controller_busy;

@@ -632,10 +632,11 @@ static int apply_plan(struct rebalance *rb, char *msg, size_t msglen)
 {
 	struct hs_core *core = rb->core;
 	struct hs_dev *br = rb->br;
+	struct hs_add_result res = { 0, 0, 0 };
 	int rc;
 
 	if (!rb->now && (rc = hs_scan_slot_buses(core, br, rb->devnum, false,
-						 NULL, msg, msglen)))
+						 NULL, &res, msg, msglen)))
 		return rc;
 	if ((rc = plan_kinds(core, br, rb, true, msg, msglen))) {
 		if (!msg[0])
@@ -682,7 +683,8 @@ static int apply_plan(struct rebalance *rb, char *msg, size_t msglen)
 			return rc;
 	}
 	if (!rb->now &&
-	    (rc = hs_assign_hot_add(core, br, rb->kinds, msg, msglen)))
+	    (rc = hs_assign_hot_add(core, br, rb->kinds, &res.kinds, msg,
+				    msglen)))
 		return rc;
 	if ((rc = verify_written(core, msg, msglen)))
 		return rc;
@@ -901,8 +903,13 @@ static int start(struct hs_core *core, struct hs_dev *br, int devnum,
 		 size_t msglen);
 
 int hs_rebalance_add(struct hs_core *core, struct hs_dev *br, int devnum,
-		     hs_done_fn done, void *arg, char *msg, size_t msglen)
+		     const struct hs_add_result *res, hs_done_fn done,
+		     void *arg, char *msg, size_t msglen)
 {
+	/* Bus numbers first: the card is not fully seen before. */
+	if (res->bus_move)
+		return hs_rebalance_bus_add(core, br, devnum, res->bus_move,
+					    done, arg, msg, msglen);
 	return start(core, br, devnum, false, done, arg, msg, msglen);
 }
 
@@ -911,6 +918,7 @@ static int start(struct hs_core *core, struct hs_dev *br, int devnum,
 		 size_t msglen)
 {
 	struct rebalance *rb;
+	struct hs_add_result res;
 	char first[256];
 	size_t n = 0;
 	int rc;
@@ -934,7 +942,7 @@ static int start(struct hs_core *core, struct hs_dev *br, int devnum,
 	if ((rc = hs_txn_begin(core, "rebalance plan")))
 		goto fail_free;
 	if (!now && (rc = hs_scan_slot_buses(core, br, devnum, false, NULL,
-					     msg, msglen)))
+					     &res, msg, msglen)))
 		goto fail_abort;
 	msg[0] = '\0';
 	if ((rc = plan_kinds(core, br, rb, false, msg, msglen))) {
@@ -1181,7 +1189,9 @@ static int plan_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
 		      struct busplan *bp, char *msg, size_t msglen)
 {
 	const struct hs_host_bridge *h = hs_dev_host(br);
+	struct hs_range_set taken;
 	char b[16];
+	int rc = 0;
 
 	hs_memset(bp, 0, sizeof(*bp));
 	bp->cur = range_of(br);
@@ -1234,52 +1244,61 @@ static int plan_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
 		}
 		bp->mv[bp->nmv++] = d;
 	}
-	/* A new home for each, inside its parent's range once grown. */
-	for (unsigned i = 0; i < bp->nmv; i++) {
+	/* A new home for each, inside its parent's range once grown: the
+	 * lowest run of its size that nothing taken overlaps, found by the
+	 * range engine like every other placement. */
+	hs_range_set_init(&taken, core->plat);
+	for (unsigned i = 0; i < bp->nmv && !rc; i++) {
 		struct hs_dev *x = bp->mv[i], *p = x->parent;
-		struct busrange in = { h->bus_first + 1u, h->bus_last };
-		unsigned size = (unsigned)x->win[HS_RES_BUS].size;
-		bool found = false;
+		struct hs_range in = hs_host_aperture(h, HS_RES_BUS);
+		uint64_t size = x->win[HS_RES_BUS].size;
+		struct hs_fit f;
 
-		if (p) {
-			in = range_of(p);
-			in.first++;
-			if (hs_dev_ancestor_or_self(p, br) &&
-			    in.last < bp->new_last)
-				in.last = bp->new_last;
+		if (p)
+			in = p->win[HS_RES_BUS];
+		if (in.size) {  /* not the parent's own secondary */
+			in.base++;
+			in.size--;
 		}
-		for (unsigned s = in.first; !found && s + size - 1 <= in.last;
-		     s++) {
-			struct busrange c = { s, s + size - 1 };
-			bool clash = overlaps(c, bp->grow) ||
-				     overlaps(c, bp->cur);
-
-			/* Bridges below x go with it, and those below a
-			 * mover before it have gone (their new homes are
-			 * checked below); a later mover is still where it
-			 * is when x moves. */
-			for (struct hs_dev *d = hs_dev_walk(core, NULL);
-			     d && !clash; d = hs_dev_walk(core, d))
-				if (d->bridge && is_live(d) &&
-				    !under_mover_before(bp, i, d) &&
-				    !hs_dev_ancestor_or_self(d, br) &&
-				    overlaps(range_of(d), c))
-					clash = true;
-			for (unsigned j = 0; j < i && !clash; j++)
-				clash = overlaps(bp->to[j], c);
-			if (!clash) {
-				bp->to[i] = c;
-				found = true;
-			}
+		if (p && hs_dev_ancestor_or_self(p, br) &&
+		    in.base + in.size <= bp->new_last)
+			in.size = bp->new_last + 1 - in.base;
+		/* Bridges below x go with it, and those below a mover
+		 * before it have gone (their new homes are taken below); a
+		 * later mover is still where it is when x moves. */
+		hs_range_set_clear(&taken);
+		rc = hs_range_add(&taken, bp->grow.first,
+				  bp->grow.last - bp->grow.first + 1);
+		if (!rc)
+			rc = hs_range_add(&taken, bp->cur.first,
+					  bp->cur.last - bp->cur.first + 1);
+		for (struct hs_dev *d = hs_dev_walk(core, NULL); d && !rc;
+		     d = hs_dev_walk(core, d))
+			if (d->bridge && is_live(d) &&
+			    !under_mover_before(bp, i, d) &&
+			    !hs_dev_ancestor_or_self(d, br))
+				rc = hs_range_add(&taken,
+						  d->win[HS_RES_BUS].base,
+						  d->win[HS_RES_BUS].size);
+		for (unsigned j = 0; j < i && !rc; j++)
+			rc = hs_range_add(&taken, bp->to[j].first,
+					  bp->to[j].last - bp->to[j].first + 1);
+		if (rc) {
+			hs_snprintf(msg, msglen, "bus numbers: out of memory");
+			break;
 		}
-		if (!found) {
+		if (!hs_range_fit(&taken, in, size, 1, 0, &f)) {
 			fmt_bdf(b, sizeof(b), x);
 			hs_snprintf(msg, msglen, "bus numbers: need %u more; no "
 				    "free numbers to move %s to", need, b);
-			return -HS_ENOSPC;
+			rc = -HS_ENOSPC;
+			break;
 		}
+		bp->to[i].first = (unsigned)f.at;
+		bp->to[i].last = (unsigned)(f.at + size - 1);
 	}
-	return 0;
+	hs_range_set_fini(&taken);
+	return rc;
 }
 
 static int write_range(struct hs_core *core, struct hs_dev *x,
@@ -1406,21 +1425,20 @@ static bool renumbered(struct hs_core *core, const struct hs_dev *d)
 
 int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *br, int devnum,
 		       bool renumber_running, struct hs_txn_mark *after,
-		       char *msg, size_t msglen)
+		       struct hs_add_result *res, char *msg, size_t msglen)
 {
 	struct hs_txn_mark m = hs_txn_mark(core);
 	char b[16];
 	int rc;
 
-	core->bus_short = 0;
-	core->bus_move = 0;
-	rc = hs_scan_slot(core, br, devnum, msg, msglen);
+	res->bus_short = res->bus_move = 0;
+	rc = hs_scan_slot(core, br, devnum, &res->bus_short, msg, msglen);
 	/* Bridges below a bridge that found no number were not seen yet:
 	 * a few rounds at most. */
-	for (int round = 0; round < 8 && rc == -HS_ENOSPC && core->bus_short;
+	for (int round = 0; round < 8 && rc == -HS_ENOSPC && res->bus_short;
 	     round++) {
 		struct busplan bp;
-		unsigned need = core->bus_short;
+		unsigned need = res->bus_short;
 
 		/* Forget the partial scan, make room, scan again. */
 		hs_txn_rollback_to(core, m);
@@ -1434,7 +1452,7 @@ int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *br, int devnum,
 				    "renumbered, which needs their drivers "
 				    "stopped", need, bp.nrun,
 				    bp.nrun == 1 ? "" : "s", b);
-			core->bus_move = need;
+			res->bus_move = need;
 			return -HS_ENOSPC;
 		}
 		if ((rc = apply_buses(core, br, &bp, msg, msglen)))
@@ -1444,8 +1462,8 @@ int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *br, int devnum,
 		       "%u bridge%s renumbered)", b, bp.cur.first, bp.new_last,
 		       need, bp.nmv, bp.nmv == 1 ? "" : "s");
 		m = hs_txn_mark(core);
-		core->bus_short = 0;
-		rc = hs_scan_slot(core, br, devnum, msg, msglen);
+		rc = hs_scan_slot(core, br, devnum, &res->bus_short, msg,
+				  msglen);
 	}
 	if (after)
 		*after = m;
@@ -1562,10 +1580,11 @@ static int apply_bus_add(struct rebalance *rb, char *msg, size_t msglen)
 {
 	struct hs_core *core = rb->core;
 	struct hs_dev *br = rb->br;
+	struct hs_add_result res = { 0, 0, 0 };
 	struct hs_txn_mark m;
 	int rc;
 
-	if ((rc = hs_scan_slot_buses(core, br, rb->devnum, true, &m, msg,
+	if ((rc = hs_scan_slot_buses(core, br, rb->devnum, true, &m, &res, msg,
 				     msglen)))
 		return rc;
 	/* A later round of the scan (a bridge behind a bridge on the card)
@@ -1590,8 +1609,8 @@ static int apply_bus_add(struct rebalance *rb, char *msg, size_t msglen)
 	if (rb->nmore)
 		return -HS_EAGAIN;
 	bus_summary(rb);
-	rc = hs_assign_hot_add(core, br, 0, msg, msglen);
-	if (rc == -HS_ENOSPC && core->add_short) {
+	rc = hs_assign_hot_add(core, br, 0, &res.kinds, msg, msglen);
+	if (rc == -HS_ENOSPC && res.kinds) {
 		hs_txn_rollback_to(core, m);
 		rb->refit = true;
 		return 0;

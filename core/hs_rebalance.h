@@ -9,11 +9,14 @@
 #include "hs_tree.h"
 #include "hs_txn.h"
 
-/* The card below bridge does not fit (core->add_short): plan a new
- * assignment under the policy and start it; 0: done() will be called.
- * Otherwise nothing changed and msg says why (what would have to move). */
+/* The card below bridge does not fit (res: what its hot-add lacked):
+ * renumber running devices when res->bus_move says so
+ * (hs_rebalance_bus_add), else plan a new assignment of addresses under
+ * the policy and start it; 0: done() will be called.  Otherwise nothing
+ * changed and msg says why (what would have to move). */
 int hs_rebalance_add(struct hs_core *core, struct hs_dev *bridge, int devnum,
-		     hs_done_fn done, void *arg, char *msg, size_t msglen);
+		     const struct hs_add_result *res, hs_done_fn done,
+		     void *arg, char *msg, size_t msglen);
 /* A device goes away (surprise) or the core shuts down: stopped drivers
  * go on where they are, the rebalance ends with -HS_ECANCELED. */
 void hs_rebalance_cancel(struct hs_core *core, const char *why);
@@ -22,12 +25,14 @@ void hs_rebalance_cancel(struct hs_core *core, const char *why);
  * bridges in the way are renumbered elsewhere (with the functions below
  * them only if renumber_running: their drivers must be stopped).  When
  * running devices are in the way and may not be renumbered here,
- * -HS_ENOSPC with core->bus_move set to the numbers needed (the policy
- * allows it; hs_rebalance_bus_add does it).  *after (if not NULL): a
- * savepoint after the renumbering, before the last scan. */
+ * -HS_ENOSPC with res->bus_move set to the numbers needed (the policy
+ * allows it; hs_rebalance_bus_add does it); res->bus_short: the numbers
+ * the last scan lacked.  *after (if not NULL): a savepoint after the
+ * renumbering, before the last scan. */
 int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *bridge,
 		       int devnum, bool renumber_running,
-		       struct hs_txn_mark *after, char *msg, size_t msglen);
+		       struct hs_txn_mark *after, struct hs_add_result *res,
+		       char *msg, size_t msglen);
 /* Renumber the running devices in the way (their drivers stopped and
  * started again), then start the card's hot-add over; 0: done() will be
  * called.  Otherwise nothing changed and msg says why. */

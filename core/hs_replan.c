@@ -19,7 +19,7 @@
  *     holds, rounded to the window granularity (PCI-to-PCI Bridge 3.2,
  *     3.2.5: 4 KiB I/O, 1 MiB memory), and is a fixed item one level up;
  *   - below the deepest anchored bridge everything floats and is sized
- *     and packed the way boot does it (hs_size_bridge, hs_place_bridge).
+ *     and packed the way boot does it (hs_size_bridge, hs_assign_item).
  * Windows grow into free space, empty windows move, pinned devices keep
  * their addresses: what the policy calls "nothing running moves".
  *
@@ -30,59 +30,16 @@
 #include "hs_resource.h"
 #include "hs_replan.h"
 
-struct span {
-	uint64_t start, end;  /* end exclusive */
-};
-
-struct spans {
-	struct span *v;
-	size_t n, cap;
-};
-
 static uint64_t align_down(uint64_t v, uint64_t a)
 {
 	return v & ~(a - 1);
 }
 
-static int spans_insert(struct hs_core *core, struct spans *s, uint64_t start,
-			uint64_t end)
+/* Placed before this plan: takes room (hs_counts) and was not added by
+ * the open transaction (the new card is what the plan makes room for). */
+static bool settled(const struct hs_dev *d)
 {
-	if (start >= end)
-		return 0;
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? 2 * s->cap : 16;
-		const struct hs_platform *p = core->plat;
-		void *m = p->ops->realloc(p->ctx, s->v, s->cap * sizeof(*s->v),
-					  nc * sizeof(*s->v));
-
-		if (!m)
-			return -HS_ENOMEM;
-		s->v = m;
-		s->cap = nc;
-	}
-	size_t i = s->n;
-
-	while (i && s->v[i - 1].start > start) {
-		s->v[i] = s->v[i - 1];
-		i--;
-	}
-	s->v[i].start = start;
-	s->v[i].end = end;
-	s->n++;
-	return 0;
-}
-
-static void spans_free(struct hs_core *core, struct spans *s)
-{
-	core->plat->ops->realloc(core->plat->ctx, s->v, s->cap * sizeof(*s->v),
-				 0);
-	s->v = NULL;
-	s->n = s->cap = 0;
-}
-
-static bool counts(const struct hs_dev *d)
-{
-	return !(d->flags & (DEV_ISOLATED | DEV_PENDING_REMOVE | DEV_PENDING_ADD));
+	return hs_counts(d) && !(d->flags & DEV_PENDING_ADD);
 }
 
 struct hs_dev *hs_replan_subtree_next(struct hs_dev *top, struct hs_dev *d)
@@ -106,23 +63,9 @@ static unsigned subtree_cost(struct hs_dev *top, enum hs_res r)
 	unsigned n = 0;
 
 	for (struct hs_dev *d = top; d; d = hs_replan_subtree_next(top, d))
-		if (counts(d) && hs_replan_has_bar(d, r))
+		if (settled(d) && hs_replan_has_bar(d, r))
 			n++;
 	return n;
-}
-
-/* The fixed spans of a pinned unit (or a spine bridge's own BARs). */
-static int own_bars(struct hs_core *core, struct spans *s,
-		    const struct hs_dev *d, enum hs_res r)
-{
-	int rc = 0;
-
-	for (int i = 0; i < 7 && !rc; i++)
-		if (d->bar[i].kind != BAR_NONE && d->bar[i].assigned &&
-		    d->bar[i].res == r)
-			rc = spans_insert(core, s, d->bar[i].addr,
-					  d->bar[i].addr + d->bar[i].size);
-	return rc;
 }
 
 /* A one-card slot (a PCIe port) with a card: the part of its window
@@ -143,7 +86,7 @@ static bool content_hull(const struct hs_dev *d, enum hs_res r,
 	*lo = ~0ull;
 	*hi = 0;
 	for (const struct hs_dev *c = d->child; c; c = c->sibling) {
-		if (!counts(c))
+		if (!settled(c))
 			continue;
 		for (int i = 0; i < 7; i++)
 			if (c->bar[i].kind != BAR_NONE && c->bar[i].assigned &&
@@ -183,17 +126,16 @@ static void unit_window(const struct hs_replan *rp,
 	}
 }
 
-static int unit_fixed(const struct hs_replan *rp, struct spans *s,
+static int unit_fixed(const struct hs_replan *rp, struct hs_range_set *s,
 		      const struct hs_replan_unit *u)
 {
-	struct hs_core *core = rp->core;
 	const struct hs_dev *d = u->dev;
-	int rc = own_bars(core, s, d, rp->r);
+	int rc = hs_bars_add(s, d, rp->r);
 	uint64_t lo, hi;
 
 	if (!rc && d->bridge && d->win[rp->r].size) {
 		unit_window(rp, u, &lo, &hi);
-		rc = spans_insert(core, s, lo, hi);
+		rc = hs_range_add(s, lo, hi - lo);
 	}
 	return rc;
 }
@@ -222,7 +164,7 @@ static struct hs_dev *level_first(const struct hs_replan *rp, unsigned j)
 static bool on_level(const struct hs_replan *rp, unsigned j,
 		     const struct hs_dev *d)
 {
-	if (!counts(d))
+	if (!settled(d))
 		return false;
 	if (!j && HS_BDF_SEG(d->bdf) != rp->host->segment)
 		return false;
@@ -292,151 +234,33 @@ void hs_replan_fini(struct hs_replan *rp)
 
 /* ---- one level ------------------------------------------------------------ */
 
-struct level_out {
-	uint64_t *at;        /* per float */
-	uint64_t hlo, hhi;   /* hull of everything placed, fixed included */
-};
-
-/*
- * Place floats (sorted, largest alignment first) in [lo, hi) around the
- * fixed spans.  With tight, each goes where the hull grows least (lowest
- * address on a tie); otherwise at the lowest address it fits.  A window
- * whose size is not a multiple of its alignment may also go end-aligned
- * (its item's mirror set): what exceeds the aligned block then lies
- * below it rather than spilling into the next aligned block.
- */
-static int place_level(struct hs_core *core, uint64_t lo, uint64_t hi,
-		       struct spans *fixed, struct hs_items *fl,
-		       bool tight, struct level_out *out)
-{
-	uint64_t hlo = ~0ull, hhi = 0;
-	int rc;
-
-	for (size_t i = 0; i < fixed->n; i++) {
-		if (fixed->v[i].start < hlo)
-			hlo = fixed->v[i].start;
-		if (fixed->v[i].end > hhi)
-			hhi = fixed->v[i].end;
-	}
-	for (size_t i = 0; i < fl->n; i++) {
-		uint64_t sz = fl->v[i].size, a = fl->v[i].align;
-		uint64_t best = 0, best_cost = ~0ull, cur = lo;
-		bool found = false, best_mirror = false, can_mirror;
-
-		if (!a)
-			a = 1;
-		can_mirror = fl->v[i].bar < 0 && (sz & (a - 1));
-		for (size_t g = 0; g <= fixed->n; g++) {
-			uint64_t ge = g < fixed->n ? fixed->v[g].start : hi;
-			/* Base-aligned lowest, highest; end-aligned lowest,
-			 * highest (~0: none). */
-			uint64_t c[4] = { ~0ull, ~0ull, ~0ull, ~0ull };
-
-			if (ge > hi)
-				ge = hi;
-			if (ge > cur && ge - cur >= sz) {
-				c[0] = hs_align_up(cur, a);
-				c[1] = align_down(ge - sz, a);
-				if (can_mirror) {
-					uint64_t e = hs_align_up(cur + sz, a);
-
-					if (e != ~0ull)
-						c[2] = e - sz;
-					e = align_down(ge, a);
-					if (e >= sz)
-						c[3] = e - sz;
-				}
-				for (int t = 0; t < 4; t++) {
-					uint64_t nlo, nhi, cost;
-
-					if (c[t] < cur || c[t] > ge - sz ||
-					    c[t] == ~0ull)
-						continue;
-					nlo = hlo < c[t] ? hlo : c[t];
-					nhi = hhi > c[t] + sz ? hhi : c[t] + sz;
-					cost = tight ? nhi - nlo : c[t];
-					if (!found || cost < best_cost ||
-					    (cost == best_cost && c[t] < best)) {
-						best = c[t];
-						best_cost = cost;
-						best_mirror = t >= 2;
-						found = true;
-					}
-				}
-			}
-			if (g < fixed->n && fixed->v[g].end > cur)
-				cur = fixed->v[g].end;
-			if (found && !tight)
-				break;
-		}
-		if (!found)
-			return -HS_ENOSPC;
-		out->at[i] = best;
-		fl->v[i].mirror = best_mirror;
-		if ((rc = spans_insert(core, fixed, best, best + sz)))
-			return rc;
-		if (best < hlo)
-			hlo = best;
-		if (best + sz > hhi)
-			hhi = best + sz;
-	}
-	out->hlo = hlo;
-	out->hhi = hhi;
-	return 0;
-}
-
-/* The largest interval of [lo, hi) free of the spans that contains
- * [elo, ehi); false when they overlap it. */
-static bool gap_around(const struct spans *s, uint64_t lo, uint64_t hi,
-		       uint64_t elo, uint64_t ehi, uint64_t *glo, uint64_t *ghi)
-{
-	uint64_t a = lo, b = hi;
-
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->v[i].end <= elo) {
-			if (s->v[i].end > a)
-				a = s->v[i].end;
-		} else if (s->v[i].start >= ehi) {
-			if (s->v[i].start < b)
-				b = s->v[i].start;
-		} else {
-			return false;
-		}
-	}
-	*glo = a;
-	*ghi = b;
-	return a <= elo && ehi <= b;
-}
-
-static void aperture_of(const struct hs_host_bridge *h, enum hs_res r,
-			uint64_t *lo, uint64_t *hi)
-{
-	uint64_t b = 0, l = 0;
-
-	if (r == HS_RES_IO) {
-		b = h->io_base;
-		l = h->io_limit;
-	} else if (r == HS_RES_MEM) {
-		b = h->mem_base;
-		l = h->mem_limit;
-	} else if (r == HS_RES_PREF) {
-		b = h->pref_base;
-		l = h->pref_limit;
-	}
-	*lo = b;
-	*hi = l >= b && l ? l + 1 : b;
-}
-
 /* ---- the whole spine ------------------------------------------------------ */
 
 struct lvl {
 	uint64_t lo, hi;      /* where this level's content may go */
 	uint64_t elo, ehi;    /* pinned content below (elo >= ehi: none) */
 	uint64_t wlo, whi;    /* new window (anchored bridges) */
-	struct hs_items fl;   /* floats */
-	uint64_t *at;
-	size_t nat;
+	struct hs_items fl;   /* floats (each placed at its at) */
 };
+
+/* The hull of a set: lo > hi when it is empty. */
+static void hull(const struct hs_range_set *s, uint64_t *lo, uint64_t *hi)
+{
+	*lo = s->n ? s->v[0].base : ~0ull;
+	*hi = s->n ? s->v[s->n - 1].base + s->v[s->n - 1].size : 0;
+}
+
+/* l's pinned envelope grows to hold the set. */
+static void widen(struct lvl *l, const struct hs_range_set *s)
+{
+	uint64_t lo, hi;
+
+	hull(s, &lo, &hi);
+	if (lo < l->elo)
+		l->elo = lo;
+	if (hi > l->ehi)
+		l->ehi = hi;
+}
 
 static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 {
@@ -445,9 +269,12 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 	enum hs_res r = rp->r;
 	uint64_t g = hs_res_gran(r);
 	unsigned k = rp->k, m = 0;
+	struct hs_range ap;
 	struct lvl L[HS_REPLAN_MAX_SPINE + 1];
-	struct spans fixed = { 0 };
+	struct hs_range_set fixed;
 	int rc = 0;
+
+	hs_range_set_init(&fixed, p);
 
 	hs_memset(L, 0, sizeof(L));
 	for (unsigned j = 0; j <= k; j++) {
@@ -461,29 +288,19 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 
 		if (!u->pinned)
 			continue;
-		fixed.n = 0;
+		hs_range_set_clear(&fixed);
 		if ((rc = unit_fixed(rp, &fixed, u)))
 			goto out;
-		for (size_t s = 0; s < fixed.n; s++) {
-			if (fixed.v[s].start < L[u->level].elo)
-				L[u->level].elo = fixed.v[s].start;
-			if (fixed.v[s].end > L[u->level].ehi)
-				L[u->level].ehi = fixed.v[s].end;
-		}
+		widen(&L[u->level], &fixed);
 	}
 	/* A spine bridge's own BARs (an SHPC controller's registers, a
 	 * switch port's) never move: pinned content of the bus they are
 	 * on. */
 	for (unsigned j = 1; j < k; j++) {
-		fixed.n = 0;
-		if ((rc = own_bars(core, &fixed, rp->spine[j], r)))
+		hs_range_set_clear(&fixed);
+		if ((rc = hs_bars_add(&fixed, rp->spine[j], r)))
 			goto out;
-		for (size_t s = 0; s < fixed.n; s++) {
-			if (fixed.v[s].start < L[j].elo)
-				L[j].elo = fixed.v[s].start;
-			if (fixed.v[s].end > L[j].ehi)
-				L[j].ehi = fixed.v[s].end;
-		}
+		widen(&L[j], &fixed);
 	}
 	for (unsigned j = k; j >= 1; j--) {
 		if (j < k && L[j + 1].elo < L[j + 1].ehi) {
@@ -497,25 +314,30 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 	}
 	/* Ranges, top-down: the gap the parent's pinned units (and the
 	 * parent's own BARs) leave around the pinned content. */
-	aperture_of(rp->host, r, &L[0].lo, &L[0].hi);
+	ap = hs_host_aperture(rp->host, r);
+	L[0].lo = ap.base;
+	L[0].hi = ap.base + ap.size;
 	for (unsigned j = 1; j <= m; j++) {
-		uint64_t glo, ghi;
+		struct hs_range in, gap, want;
 
-		fixed.n = 0;
+		hs_range_set_clear(&fixed);
 		for (size_t i = 0; i < rp->nunits; i++)
 			if (rp->units[i].pinned && rp->units[i].level == j - 1 &&
 			    (rc = unit_fixed(rp, &fixed, &rp->units[i])))
 				goto out;
 		/* The spine bridge's own BARs sit on its parent's bus. */
-		if ((rc = own_bars(core, &fixed, rp->spine[j - 1], r)))
+		if ((rc = hs_bars_add(&fixed, rp->spine[j - 1], r)))
 			goto out;
-		if (!gap_around(&fixed, L[j - 1].lo, L[j - 1].hi, L[j].elo,
-				L[j].ehi, &glo, &ghi)) {
+		in.base = L[j - 1].lo;
+		in.size = L[j - 1].hi - L[j - 1].lo;
+		want.base = L[j].elo;
+		want.size = L[j].ehi - L[j].elo;
+		if (!hs_range_gap_around(&fixed, in, want, &gap)) {
 			rc = -HS_ENOSPC;
 			goto out;
 		}
-		L[j].lo = hs_align_up(glo, g);
-		L[j].hi = align_down(ghi, g);
+		L[j].lo = hs_align_up(gap.base, g);
+		L[j].hi = align_down(gap.base + gap.size, g);
 		if (L[j].lo > L[j].elo || L[j].hi < L[j].ehi) {
 			rc = -HS_ENOSPC;
 			goto out;
@@ -565,36 +387,32 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 	}
 	/* Placement, bottom-up from the deepest anchored level. */
 	for (unsigned j = m + 1; j-- > 0;) {
-		struct level_out o;
+		struct hs_range in = { L[j].lo, L[j].hi - L[j].lo };
+		uint64_t hlo, hhi;
 
-		fixed.n = 0;
+		hs_range_set_clear(&fixed);
 		for (size_t i = 0; i < rp->nunits; i++)
 			if (rp->units[i].pinned && rp->units[i].level == j &&
 			    (rc = unit_fixed(rp, &fixed, &rp->units[i])))
 				goto out;
-		if (j < k && (rc = own_bars(core, &fixed, rp->spine[j], r)))
+		if (j < k && (rc = hs_bars_add(&fixed, rp->spine[j], r)))
 			goto out;
-		if (j < m && (rc = spans_insert(core, &fixed, L[j + 1].wlo,
-						L[j + 1].whi)))
+		if (j < m && L[j + 1].whi > L[j + 1].wlo &&
+		    (rc = hs_range_add(&fixed, L[j + 1].wlo,
+				       L[j + 1].whi - L[j + 1].wlo)))
 			goto out;
 		hs_items_sort(&L[j].fl);
-		if (L[j].fl.n) {
-			L[j].at = p->ops->realloc(p->ctx, NULL, 0,
-						  L[j].fl.n * sizeof(uint64_t));
-			if (!L[j].at) {
-				rc = -HS_ENOMEM;
-				goto out;
-			}
-			L[j].nat = L[j].fl.n;
-		}
-		o.at = L[j].at;
-		if ((rc = place_level(core, L[j].lo, L[j].hi, &fixed, &L[j].fl,
-				      j > 0, &o))) {
-goto out;
-		}
+		/* Floats around the fixed ranges: inside a bridge where its
+		 * window grows least, on the root bus the lowest place. */
+		if ((rc = hs_items_fit(&fixed, in, &L[j].fl,
+				       HS_FIT_TOP | (j ? HS_FIT_TIGHT : 0),
+				       NULL)))
+			goto out;
 		if (j) {
-			L[j].wlo = align_down(o.hlo, g);
-			L[j].whi = hs_align_up(o.hhi, g);
+			/* The hull of everything placed, fixed included. */
+			hull(&fixed, &hlo, &hhi);
+			L[j].wlo = align_down(hlo, g);
+			L[j].whi = hs_align_up(hhi, g);
 			if (L[j].wlo < L[j].lo || L[j].whi > L[j].hi) {
 				rc = -HS_ENOSPC;
 				goto out;
@@ -612,21 +430,7 @@ goto out;
 		    u->dev->need[r] || !u->dev->win[r].size)
 			continue;
 		if ((rc = hs_items_add(&L[u->level].fl, u->dev, -1, 0, 0)))
-			goto out;
-		if (L[u->level].nat < L[u->level].fl.n) {
-			uint64_t *at = p->ops->realloc(
-				p->ctx, L[u->level].at,
-				L[u->level].nat * sizeof(uint64_t),
-				L[u->level].fl.n * sizeof(uint64_t));
-
-			if (!at) {
-				rc = -HS_ENOMEM;
-				goto out;
-			}
-			L[u->level].at = at;
-			L[u->level].nat = L[u->level].fl.n;
-		}
-		L[u->level].at[L[u->level].fl.n - 1] = 0;
+			goto out; /* placed at 0 with size 0: closed */
 	}
 	/* Record, then change: the transaction can put everything back. */
 	for (unsigned j = 0; j <= m; j++) {
@@ -667,17 +471,15 @@ goto out;
 			b->win[r].size = L[j].whi - L[j].wlo;
 		}
 		for (size_t i = 0; i < L[j].fl.n; i++)
-			hs_assign_item(core, &L[j].fl.v[i], r, L[j].at[i], pref);
+			if ((rc = hs_assign_item(core, &L[j].fl.v[i], r,
+						 L[j].fl.v[i].at, pref)))
+				goto out;
 	}
 	rp->m = m;
 out:
-	for (unsigned j = 0; j <= k; j++) {
+	for (unsigned j = 0; j <= k; j++)
 		hs_items_free(&L[j].fl);
-		if (L[j].at)
-			p->ops->realloc(p->ctx, L[j].at,
-					L[j].nat * sizeof(uint64_t), 0);
-	}
-	spans_free(core, &fixed);
+	hs_range_set_fini(&fixed);
 	return rc;
 }
 

@@ -48,19 +48,13 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 	return a > SAT - b ? SAT : a + b;
 }
 
-uint64_t hs_align_up(uint64_t v, uint64_t a)
-{
-	if (!a)
-		return v;
-	if (v > SAT - (a - 1))
-		return SAT;
-	return (v + a - 1) & ~(a - 1);
-}
-
-static bool counts(const struct hs_dev *d)
+/* Does d take room: neither isolated nor being removed?  (A function
+ * the open transaction added does.) */
+bool hs_counts(const struct hs_dev *d)
 {
 	return !(d->flags & (DEV_ISOLATED | DEV_PENDING_REMOVE));
 }
+
 
 /* Where a BAR goes, given whether a 64-bit prefetchable path exists. */
 enum hs_res hs_bar_res(const struct hs_bar_info *b, bool pref_path)
@@ -98,6 +92,7 @@ int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 	it->v[it->n].size = size;
 	it->v[it->n].align = align;
 	it->v[it->n].mirror = false;
+	it->v[it->n].at = 0;
 	it->n++;
 	return 0;
 }
@@ -129,56 +124,68 @@ void hs_items_sort(struct hs_items *it)
 	}
 }
 
-/*
- * Lay items out from base, largest alignment first.  Padding in front of
- * an aligned item leaves a hole; later (smaller-aligned) items go into the
- * first hole they fit before the end is extended.  Sizing and placement
- * both use this, so what sizing promised is exactly what placement does.
- * Returns the end address; with at != NULL stores each item's address.
- */
-#define MAX_HOLES 32
-
-static uint64_t pack(const struct hs_items *it, uint64_t base, uint64_t *at)
+int hs_items_fit(struct hs_range_set *used, struct hs_range in,
+		 struct hs_items *it, unsigned how, size_t *failed)
 {
-	struct span_h {
-		uint64_t start, end;
-	} holes[MAX_HOLES];
-	unsigned nh = 0;
-	uint64_t end = base;
+	int rc;
 
 	for (size_t i = 0; i < it->n; i++) {
-		uint64_t a = it->v[i].align, sz = it->v[i].size, pos;
-		bool placed = false;
+		struct hs_item *x = &it->v[i];
+		unsigned f = how & ~(unsigned)HS_FIT_TOP;
+		struct hs_fit p;
 
-		for (unsigned h = 0; h < nh && !placed; h++) {
-			pos = hs_align_up(holes[h].start, a);
-			if (add_sat(pos, sz) > holes[h].end)
-				continue;
-			/* Keep what is left on either side as holes. */
-			uint64_t hs = holes[h].start, he = holes[h].end;
-
-			holes[h].start = pos + sz;
-			holes[h].end = he;
-			if (pos > hs && nh < MAX_HOLES) {
-				holes[nh].start = hs;
-				holes[nh].end = pos;
-				nh++;
-			}
-			placed = true;
+		/* A window whose size is not a multiple of its alignment may
+		 * also go end-aligned, its content then mirrored. */
+		if ((how & HS_FIT_TOP) && x->bar < 0 && x->align &&
+		    (x->size & (x->align - 1)))
+			f |= HS_FIT_TOP;
+		if (!hs_range_fit(used, in, x->size, x->align, f, &p)) {
+			if (failed)
+				*failed = i;
+			return -HS_ENOSPC;
 		}
-		if (!placed) {
-			pos = hs_align_up(end, a);
-			if (pos > end && nh < MAX_HOLES) {
-				holes[nh].start = end;
-				holes[nh].end = pos;
-				nh++;
-			}
-			end = add_sat(pos, sz);
-		}
-		if (at)
-			at[i] = pos;
+		x->mirror = p.top;
+		x->at = p.at;
+		if ((rc = hs_range_add(used, p.at, x->size)))
+			return rc;
 	}
-	return end;
+	return 0;
+}
+
+/*
+ * Lay items out from base, largest alignment first: each goes to the
+ * lowest place above base (hs_items_fit), so the gaps alignment padding
+ * leaves are filled by later, smaller items before the end grows.
+ * Sizing and placement both use this, so what sizing promised is exactly
+ * what placement does.  *endp is the end address (SAT: it does not fit
+ * in the address space); each item's at is where it goes.  -HS_ENOMEM
+ * when the set cannot grow.
+ */
+static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
+		uint64_t *endp)
+{
+	struct hs_range_set used;
+	struct hs_range all = { base, SAT - base };
+	int rc;
+
+	hs_range_set_init(&used, core->plat);
+	rc = hs_items_fit(&used, all, it, 0, NULL);
+	*endp = rc == -HS_ENOSPC ? SAT
+	      : used.n ? used.v[used.n - 1].base + used.v[used.n - 1].size
+		       : base;
+	hs_range_set_fini(&used);
+	return rc == -HS_ENOSPC ? 0 : rc;
+}
+
+int hs_bars_add(struct hs_range_set *s, const struct hs_dev *d, enum hs_res r)
+{
+	int rc = 0;
+
+	for (int i = 0; i < 7 && !rc; i++)
+		if (d->bar[i].kind != BAR_NONE && d->bar[i].assigned &&
+		    d->bar[i].res == r)
+			rc = hs_range_add(s, d->bar[i].addr, d->bar[i].size);
+	return rc;
 }
 
 /* Items of one resource kind among the devices of a bus (a sibling list).
@@ -189,7 +196,7 @@ int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
 	int rc;
 
 	for (struct hs_dev *d = first; d; d = d->sibling) {
-		if (!counts(d) || (only_new && !(d->flags & DEV_PENDING_ADD)))
+		if (!hs_counts(d) || (only_new && !(d->flags & DEV_PENDING_ADD)))
 			continue;
 		for (int i = 0; i < 7; i++) {
 			struct hs_bar_info *b = &d->bar[i];
@@ -230,7 +237,7 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 	int rc = 0;
 
 	for (struct hs_dev *c = br->child; c; c = c->sibling)
-		if (c->bridge && counts(c) &&
+		if (c->bridge && hs_counts(c) &&
 		    (rc = hs_size_bridge(core, c, cpath, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
@@ -248,7 +255,8 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 				al = it.v[i].align;
 		/* Windows start aligned to their largest alignment, so packing
 		 * from 0 gives the same layout as packing from the base. */
-		off = pack(&it, 0, NULL);
+		if ((rc = pack(core, &it, 0, &off)))
+			break;
 		total = off;
 		if (total == SAT) {
 			rc = -HS_ENOSPC; /* cannot be placed anywhere */
@@ -276,109 +284,104 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 
 /* ---- placement -------------------------------------------------------- */
 
-static void place_bridge(struct hs_core *core, struct hs_dev *br,
-			 enum hs_res r, uint64_t base, bool pref_path,
-			 bool mirror);
+static int place_bridge(struct hs_core *core, struct hs_dev *br,
+			enum hs_res r, uint64_t base, bool pref_path,
+			bool mirror);
 
-void hs_assign_item(struct hs_core *core, const struct hs_item *x,
-			enum hs_res r, uint64_t at, bool pref_path)
+int hs_assign_item(struct hs_core *core, const struct hs_item *x,
+		   enum hs_res r, uint64_t at, bool pref_path)
 {
-	if (x->bar >= 0) {
-		struct hs_bar_info *b = &x->dev->bar[x->bar];
+	struct hs_bar_info *b;
 
-		b->addr = at;
-		b->res = r;
-		b->assigned = true;
-	} else {
-		place_bridge(core, x->dev, r, at, pref_path, x->mirror);
-	}
+	if (x->bar < 0)
+		return place_bridge(core, x->dev, r, at, pref_path, x->mirror);
+	b = &x->dev->bar[x->bar];
+	b->addr = at;
+	b->res = r;
+	b->assigned = true;
+	return 0;
 }
 
 /*
- * Place a gathered list from base (sorting it); returns the end (unused
- * with mirror).  With mirror, the layout is reflected inside [base, top):
- * an item packed at offset off goes to top - off - size.  top must then be
- * aligned to the largest alignment: BARs stay aligned, and a child
- * window's end is aligned, so it is laid out mirrored in turn.
+ * Place a gathered list from base (sorting it); *end is where it ends
+ * (unused with mirror; SAT: it does not fit).  With mirror, the layout is
+ * reflected inside [base, top): an item packed at offset off goes to
+ * top - off - size.  top must then be aligned to the largest alignment:
+ * BARs stay aligned, and a child window's end is aligned, so it is laid
+ * out mirrored in turn.  -HS_ENOMEM when memory runs out.
  */
-static uint64_t place_items(struct hs_core *core, struct hs_items *it,
-			    enum hs_res r, uint64_t base, bool pref_path,
-			    bool mirror, uint64_t top)
+static int place_items(struct hs_core *core, struct hs_items *it,
+		       enum hs_res r, uint64_t base, bool pref_path,
+		       bool mirror, uint64_t top, uint64_t *end)
 {
-	const struct hs_platform *p = core->plat;
-	uint64_t *at, end;
+	int rc;
 
+	*end = base;
 	if (!it->n)
-		return base;
+		return 0;
 	hs_items_sort(it);
-	at = p->ops->realloc(p->ctx, NULL, 0, it->n * sizeof(*at));
-	if (!at)
-		return ~0ull; /* reported by the caller as not fitting */
-	end = pack(it, mirror ? 0 : base, at);
-	for (size_t i = 0; i < it->n; i++) {
+	rc = pack(core, it, mirror ? 0 : base, end);
+	for (size_t i = 0; i < it->n && !rc && *end != SAT; i++) {
 		struct hs_item *x = &it->v[i];
 
 		x->mirror = mirror && x->bar < 0;
-		hs_assign_item(core, x, r,
-			       mirror ? top - at[i] - x->size : at[i],
-			       pref_path);
+		rc = hs_assign_item(core, x, r,
+				    mirror ? top - x->at - x->size : x->at,
+				    pref_path);
 	}
-	p->ops->realloc(p->ctx, at, it->n * sizeof(*at), 0);
-	return end;
+	return rc;
 }
 
-static void place_bridge(struct hs_core *core, struct hs_dev *br,
-			 enum hs_res r, uint64_t base, bool pref_path,
-			 bool mirror)
+static int place_bridge(struct hs_core *core, struct hs_dev *br,
+			enum hs_res r, uint64_t base, bool pref_path,
+			bool mirror)
 {
 	struct hs_items it = { .core = core };
 	bool cpath = child_pref_path(br, pref_path);
+	uint64_t end;
+	int rc = 0;
 
 	br->win[r].base = base;
 	br->win[r].size = br->need[r];
 	/* Child bridges that need nothing of this kind get no window: a
 	 * re-layout (a rebalance) must not leave an old one open over what
 	 * is placed now. */
-	for (struct hs_dev *c = br->child; c; c = c->sibling)
-		if (c->bridge && counts(c) && !c->need[r] && c->win[r].size)
-			place_bridge(core, c, r, 0, cpath, false);
-	if (hs_gather(&it, br->child, r, cpath, false) == 0 && it.n)
-		place_items(core, &it, r, base, cpath, mirror,
-			    base + br->need[r]);
+	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling)
+		if (c->bridge && hs_counts(c) && !c->need[r] && c->win[r].size)
+			rc = place_bridge(core, c, r, 0, cpath, false);
+	if (!rc)
+		rc = hs_gather(&it, br->child, r, cpath, false);
+	if (!rc)
+		rc = place_items(core, &it, r, base, cpath, mirror,
+				 base + br->need[r], &end);
 	hs_items_free(&it);
-}
-
-void hs_place_bridge(struct hs_core *core, struct hs_dev *br,
-			 enum hs_res r, uint64_t base, bool pref_path)
-{
-	place_bridge(core, br, r, base, pref_path, false);
+	return rc;
 }
 
 /* ---- boot ------------------------------------------------------------- */
 
-static void aperture(const struct hs_host_bridge *h, enum hs_res r,
-		     uint64_t *base, uint64_t *size)
+struct hs_range hs_host_aperture(const struct hs_host_bridge *h,
+				 enum hs_res r)
 {
-	uint64_t b = 0, l = 0;
+	uint64_t b = h->bus_first, l = h->bus_last;
+	struct hs_range a = { 0, 0 };
 
-	switch (r) {
-	case HS_RES_IO:
+	if (r == HS_RES_IO) {
 		b = h->io_base;
 		l = h->io_limit;
-		break;
-	case HS_RES_MEM:
+	} else if (r == HS_RES_MEM) {
 		b = h->mem_base;
 		l = h->mem_limit;
-		break;
-	case HS_RES_PREF:
+	} else if (r == HS_RES_PREF) {
 		b = h->pref_base;
 		l = h->pref_limit;
-		break;
-	default:
-		break;
 	}
-	*base = b;
-	*size = l >= b && l ? l - b + 1 : 0;
+	/* A limit of 0 (or below the base) is no aperture; bus numbers
+	 * always have one (bus_first alone at least). */
+	a.base = b;
+	if (l >= b && (l || r == HS_RES_BUS))
+		a.size = l - b + 1;
+	return a;
 }
 
 /* Try a plan on one host: size, then see whether the root bus fits. */
@@ -412,8 +415,10 @@ static int root_split(struct hs_core *core, const struct hs_items *all,
 	rc = -HS_ENOSPC;
 	if (!b.n || !w.n)
 		goto out; /* nothing to keep apart: one packing is the same */
-	wend = pack(&w, base, NULL);
-	bsz = pack(&b, 0, NULL);
+	if ((rc = pack(core, &w, base, &wend)) ||
+	    (rc = pack(core, &b, 0, &bsz)))
+		goto out;
+	rc = -HS_ENOSPC;
 	top = add_sat(base, size);
 	top -= top % al;
 	if (wend == SAT || bsz == SAT || top < bsz || top - bsz < wend)
@@ -421,9 +426,8 @@ static int root_split(struct hs_core *core, const struct hs_items *all,
 	*used = (wend - base) + bsz;
 	rc = 0;
 	if (place &&
-	    (place_items(core, &w, r, base, pref_path, false, 0) == ~0ull ||
-	     place_items(core, &b, r, 0, pref_path, true, top) == ~0ull))
-		rc = -HS_ENOMEM;
+	    !(rc = place_items(core, &w, r, base, pref_path, false, 0, &wend)))
+		rc = place_items(core, &b, r, 0, pref_path, true, top, &bsz);
 out:
 	hs_items_free(&w);
 	hs_items_free(&b);
@@ -438,13 +442,14 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 	int rc = 0;
 
 	for (struct hs_dev *d = core->roots; d; d = d->sibling)
-		if (HS_BDF_SEG(d->bdf) == h->segment && d->bridge && counts(d) &&
+		if (HS_BDF_SEG(d->bdf) == h->segment && d->bridge &&
+		    hs_counts(d) &&
 		    (rc = hs_size_bridge(core, d, pref_path, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-		uint64_t base, size, off = 0;
+		struct hs_range ap = hs_host_aperture(h, r);
+		uint64_t base = ap.base, size = ap.size, off = 0;
 
-		aperture(h, r, &base, &size);
 		it.n = 0;
 		if (r == HS_RES_PREF && !pref_path)
 			continue;
@@ -465,14 +470,11 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 		}
 		if (rc != -HS_ENOSPC)
 			break;
-		rc = 0;
-		off = place ? place_items(core, &it, r, base, pref_path,
-					    false, 0)
-			    : pack(&it, base, NULL);
-		if (off == ~0ull) {
-			rc = -HS_ENOMEM;
+		rc = place ? place_items(core, &it, r, base, pref_path,
+					 false, 0, &off)
+			   : pack(core, &it, base, &off);
+		if (rc)
 			break;
-		}
 		used[r] = off == SAT ? SAT : off - base;
 		if (off == SAT || off - base > size) {
 			rc = -HS_ENOSPC;
@@ -489,7 +491,7 @@ static unsigned count_hotplug(struct hs_core *core)
 
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d))
-		if ((d->flags & DEV_HOTPLUG) && counts(d))
+		if ((d->flags & DEV_HOTPLUG) && hs_counts(d))
 			n++;
 	return n;
 }
@@ -508,7 +510,7 @@ static struct hs_dev *largest_consumer(struct hs_core *core,
 		bool pref = d->parent ? hs_path_pref(d->parent)
 				      : h->pref_limit > h->pref_base;
 
-		if (!counts(d) || HS_BDF_SEG(d->bdf) != h->segment)
+		if (!hs_counts(d) || HS_BDF_SEG(d->bdf) != h->segment)
 			continue;
 		for (int i = 0; i < 7; i++)
 			if (d->bar[i].kind != BAR_NONE &&
@@ -543,12 +545,10 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 			continue;
 		}
 		for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-			uint64_t base, size;
 			int bar = 0;
 			struct hs_dev *d;
 
-			aperture(h, r, &base, &size);
-			if (used[r] <= size)
+			if (used[r] <= hs_host_aperture(h, r).size)
 				continue;
 			d = largest_consumer(core, h, r, &bar);
 			if (!d)
@@ -574,9 +574,8 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 		struct hs_plan share = pl;
 
 		for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT && nhp; r++) {
-			uint64_t base, size;
+			uint64_t size = hs_host_aperture(h, r).size;
 
-			aperture(h, r, &base, &size);
 			if (size > used[r])
 				share.extra[r] = ((size - used[r]) / nhp / 2) &
 						 ~(hs_res_gran(r) - 1);
@@ -635,7 +634,7 @@ int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d)
 {
 	int rc;
 
-	if (!counts(d))
+	if (!hs_counts(d))
 		return 0;
 	if ((rc = authorize_new(core, d, true)))
 		return rc;
@@ -643,87 +642,6 @@ int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d)
 }
 
 /* ---- hot-add ------------------------------------------------------------ */
-
-struct span {
-	uint64_t start, end; /* end exclusive */
-};
-
-static int spans_add(struct hs_core *core, struct span **v, size_t *n,
-		     size_t *cap, uint64_t start, uint64_t size)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? 2 * *cap : 16;
-		const struct hs_platform *p = core->plat;
-		void *m = p->ops->realloc(p->ctx, *v, *cap * sizeof(**v),
-					  nc * sizeof(**v));
-
-		if (!m)
-			return -HS_ENOMEM;
-		*v = m;
-		*cap = nc;
-	}
-	/* Insert sorted by start. */
-	size_t i = *n;
-
-	while (i && (*v)[i - 1].start > start) {
-		(*v)[i] = (*v)[i - 1];
-		i--;
-	}
-	(*v)[i].start = start;
-	(*v)[i].end = start + size;
-	(*n)++;
-	return 0;
-}
-
-/* First aligned gap of size in [lo, hi) between the used spans.  With
- * can_mirror (a window whose size is not a multiple of its alignment),
- * an end-aligned start counts too (*mirror set), the lowest in the gap
- * winning. */
-static bool find_gap(const struct span *v, size_t n, uint64_t lo, uint64_t hi,
-		     uint64_t size, uint64_t align, bool can_mirror,
-		     uint64_t *at, bool *mirror)
-{
-	uint64_t cur = lo;
-
-	for (size_t i = 0; i <= n; i++) {
-		uint64_t gap_end = i < n ? v[i].start : hi;
-		uint64_t a = hs_align_up(cur, align);
-		bool found = false;
-
-		if (gap_end > hi)
-			gap_end = hi;
-		if (a >= cur && a + size <= gap_end && a + size > a) {
-			*at = a;
-			*mirror = false;
-			found = true;
-		}
-		if (can_mirror && gap_end > cur && gap_end - cur >= size) {
-			uint64_t e = hs_align_up(cur + size, align);
-
-			if (e != SAT && e <= gap_end &&
-			    (!found || e - size < *at)) {
-				*at = e - size;
-				*mirror = true;
-				found = true;
-			}
-		}
-		if (found)
-			return true;
-		if (i < n && v[i].end > cur)
-			cur = v[i].end;
-	}
-	return false;
-}
-
-static uint64_t free_bytes(const struct span *v, size_t n, uint64_t lo,
-			   uint64_t hi)
-{
-	uint64_t used = 0;
-
-	for (size_t i = 0; i < n; i++)
-		used += v[i].end - v[i].start;
-	return hi - lo > used ? hi - lo - used : 0;
-}
 
 static void human(char *buf, size_t len, uint64_t v)
 {
@@ -738,49 +656,26 @@ static void human(char *buf, size_t len, uint64_t v)
 	hs_snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
 }
 
-int hs_free_bus_run(struct hs_core *core, struct hs_dev *br, unsigned *first,
-		    unsigned *last)
+/* Bus numbers for a card's bridges: the largest run the running bridges
+ * below br leave free in its range after its own secondary (a card's
+ * bridges need contiguous numbers), in the same range engine. */
+int hs_free_bus_run(struct hs_core *core, struct hs_dev *br,
+		    struct hs_range *run)
 {
-	uint64_t lo = br->win[HS_RES_BUS].base + 1;
-	uint64_t hi = br->win[HS_RES_BUS].base + br->win[HS_RES_BUS].size;
-	struct span *sp = NULL;
-	size_t nsp = 0, capsp = 0;
-	uint64_t best_start = 0, best_len = 0, cur = lo;
+	const struct hs_range *w = &br->win[HS_RES_BUS];
+	struct hs_range in = { w->base + 1, w->size ? w->size - 1 : 0 };
+	struct hs_range_set used;
 	int rc = 0;
 
-	if (!br->win[HS_RES_BUS].size) {
-		*first = 1;
-		*last = 0; /* none */
-		return 0;
-	}
-
-	/* The same span bookkeeping as the windows: what running bridges
-	 * below use, then the largest free run (a card's bridges need
-	 * contiguous numbers). */
+	hs_range_set_init(&used, core->plat);
 	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling)
-		if (c->bridge && counts(c) && !(c->flags & DEV_PENDING_ADD) &&
-		    c->win[HS_RES_BUS].size)
-			rc = spans_add(core, &sp, &nsp, &capsp,
-				       c->win[HS_RES_BUS].base,
-				       c->win[HS_RES_BUS].size);
-	if (!rc) {
-		for (size_t i = 0; i <= nsp; i++) {
-			uint64_t end = i < nsp ? sp[i].start : hi;
-
-			if (end > cur && end - cur > best_len) {
-				best_start = cur;
-				best_len = end - cur;
-			}
-			if (i < nsp && sp[i].end > cur)
-				cur = sp[i].end;
-		}
-	}
-	core->plat->ops->realloc(core->plat->ctx, sp, capsp * sizeof(*sp), 0);
-	if (rc)
-		return rc;
-	*first = (unsigned)(best_len ? best_start : hi);
-	*last = (unsigned)(best_len ? best_start + best_len - 1 : hi - 1);
-	return 0;
+		if (c->bridge && hs_counts(c) && !(c->flags & DEV_PENDING_ADD))
+			rc = hs_range_add(&used, c->win[HS_RES_BUS].base,
+					  c->win[HS_RES_BUS].size);
+	if (!rc)
+		*run = hs_range_largest_gap(&used, in);
+	hs_range_set_fini(&used);
+	return rc;
 }
 
 bool hs_path_pref(const struct hs_dev *br)
@@ -804,54 +699,43 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 		   bool assign, char *msg, size_t msglen)
 {
 	bool cpath = hs_path_pref(br);
-	uint64_t lo = br->win[r].base, hi = lo + br->win[r].size;
+	struct hs_range win = br->win[r];
+	uint64_t lo = win.base, hi = lo + win.size;
 	struct hs_items it = { .core = core };
-	struct span *sp = NULL;
-	size_t nsp = 0, capsp = 0;
+	struct hs_range_set used;
+	size_t bad = 0;
 	int rc;
 
+	hs_range_set_init(&used, core->plat);
 	if ((rc = hs_gather(&it, br->child, r, cpath, true)) || !it.n)
 		goto out;
 	/* What the running devices below the bridge already use. */
 	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling) {
-		if (c->flags & DEV_PENDING_ADD || !counts(c))
+		if (c->flags & DEV_PENDING_ADD || !hs_counts(c))
 			continue;
-		for (int i = 0; i < 7 && !rc; i++)
-			if (c->bar[i].assigned && c->bar[i].res == r)
-				rc = spans_add(core, &sp, &nsp, &capsp,
-					       c->bar[i].addr, c->bar[i].size);
-		if (c->bridge && c->win[r].size && !rc)
-			rc = spans_add(core, &sp, &nsp, &capsp, c->win[r].base,
-				       c->win[r].size);
+		rc = hs_bars_add(&used, c, r);
+		if (c->bridge && !rc)
+			rc = hs_range_add(&used, c->win[r].base,
+					  c->win[r].size);
 	}
 	if (rc)
 		goto out;
 	hs_items_sort(&it);
-	for (size_t i = 0; i < it.n; i++) {
-		struct hs_item *x = &it.v[i];
+	/* The lowest place in the slot's window for each. */
+	rc = win.size ? hs_items_fit(&used, win, &it, HS_FIT_TOP, &bad)
+		      : -HS_ENOSPC;
+	for (size_t i = 0; i < it.n && assign && !rc; i++)
+		rc = hs_assign_item(core, &it.v[i], r, it.v[i].at, cpath);
+	if (rc == -HS_ENOSPC && msg) {
+		struct hs_item *x = &it.v[bad];
 		hs_bdf_t b = x->dev->bdf;
-		uint64_t at;
 		char need[32], has[32], fr[32], al[32];
 
-		if (br->win[r].size &&
-		    find_gap(sp, nsp, lo, hi, x->size, x->align,
-			     x->bar < 0 && (x->size & (x->align - 1)), &at,
-			     &x->mirror)) {
-			if ((rc = spans_add(core, &sp, &nsp, &capsp, at,
-					    x->size)))
-				break;
-			if (assign)
-				hs_assign_item(core, x, r, at, cpath);
-			continue;
-		}
-		rc = -HS_ENOSPC;
-		if (!msg)
-			break;
 		human(need, sizeof(need), x->size);
 		human(al, sizeof(al), x->align);
 		human(has, sizeof(has), br->win[r].size);
 		human(fr, sizeof(fr),
-		      br->win[r].size ? free_bytes(sp, nsp, lo, hi) : 0);
+		      win.size - hs_range_used(&used, win));
 		if (br->win[r].size)
 			hs_snprintf(msg, msglen,
 				    "%s: need %s aligned to %s for %02x:%02x.%u "
@@ -868,11 +752,10 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 				    "no %s window", hs_res_name(r), need,
 				    HS_BDF_BUS(b), HS_BDF_DEV(b), HS_BDF_FN(b),
 				    hs_res_name(r));
-		break;
 	}
 out:
 	hs_items_free(&it);
-	core->plat->ops->realloc(core->plat->ctx, sp, capsp * sizeof(*sp), 0);
+	hs_range_set_fini(&used);
 	return rc;
 }
 
@@ -885,7 +768,7 @@ int hs_size_new_bridges(struct hs_core *core, struct hs_dev *br)
 	int rc;
 
 	for (struct hs_dev *c = br->child; c; c = c->sibling)
-		if ((c->flags & DEV_PENDING_ADD) && c->bridge && counts(c) &&
+		if ((c->flags & DEV_PENDING_ADD) && c->bridge && hs_counts(c) &&
 		    (rc = hs_size_bridge(core, c, cpath, &pl)))
 			return rc;
 	return 0;
@@ -898,12 +781,13 @@ bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 }
 
 int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
-		      unsigned placed, char *msg, size_t msglen)
+		      unsigned placed, unsigned *short_kinds, char *msg,
+		      size_t msglen)
 {
 	bool any = false;
 	int rc = 0;
 
-	core->add_short = 0;
+	*short_kinds = 0;
 	for (struct hs_dev *c = br->child; c; c = c->sibling)
 		if (c->flags & DEV_PENDING_ADD)
 			any = true;
@@ -923,7 +807,7 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 				     msglen);
 
 			if (r2 == -HS_ENOSPC)
-				core->add_short |= 1u << r;
+				*short_kinds |= 1u << r;
 			if (r2 && !rc)
 				rc = r2;
 			if (r2 && r2 != -HS_ENOSPC)
@@ -934,7 +818,7 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 	}
 	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
 	     d = hs_dev_walk_under(br, d))
-		if ((d->flags & DEV_PENDING_ADD) && counts(d) &&
+		if ((d->flags & DEV_PENDING_ADD) && hs_counts(d) &&
 		    ((rc = authorize_new(core, d, false)) ||
 		     (rc = hs_program_dev(core, d)))) {
 			hs_snprintf(msg, msglen, "programming %02x:%02x.%u "
@@ -949,7 +833,7 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 
 /* Base and limit registers' values for a window; a closed window gets
  * a base above its limit (PCI-to-PCI Bridge 3.2, 3.2.5.8). */
-static void win_regs(const struct hs_win *w, uint64_t closed_base,
+static void win_regs(const struct hs_range *w, uint64_t closed_base,
 		     uint64_t *base, uint64_t *limit)
 {
 	if (w->size) {

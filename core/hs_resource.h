@@ -17,9 +17,10 @@ int hs_assign_boot(struct hs_core *core);
 int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d);
 /* Place (except the kinds in the placed mask: a rebalance did those)
  * and program the functions the open transaction added below bridge.
- * -HS_ENOSPC sets core->add_short to the kinds that did not fit. */
+ * *short_kinds: the kinds that did not fit (1u << r each; -HS_ENOSPC). */
 int hs_assign_hot_add(struct hs_core *core, struct hs_dev *bridge,
-		      unsigned placed, char *msg, size_t msglen);
+		      unsigned placed, unsigned *short_kinds, char *msg,
+		      size_t msglen);
 int hs_size_new_bridges(struct hs_core *core, struct hs_dev *bridge);
 /* Would the new functions' items of kind r fit as things stand?  When
  * not, msg (if any) says which does not. */
@@ -37,6 +38,7 @@ struct hs_item {
 	struct hs_dev *dev;
 	int bar;          /* 0..6, or -1 for a bridge's window */
 	uint64_t size, align;
+	uint64_t at;      /* where it was placed (hs_items_fit) */
 	/* Window only: its end (not its base) is aligned to align and its
 	 * content is laid out mirrored (hs_assign_item). */
 	bool mirror;
@@ -57,6 +59,16 @@ struct hs_plan {
 int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 		 uint64_t size, uint64_t align);
 void hs_items_free(struct hs_items *it);
+/* Place each item in order (its at) at the lowest place in in that used
+ * leaves (HS_FIT_TIGHT in how: the tightest), adding it to used; with
+ * HS_FIT_TOP, a window whose size is not a multiple of its alignment may
+ * go end-aligned (its mirror set).  -HS_ENOSPC with *failed (may be
+ * NULL) the first that does not fit; -HS_ENOMEM. */
+int hs_items_fit(struct hs_range_set *used, struct hs_range in,
+		 struct hs_items *it, unsigned how, size_t *failed);
+/* Add d's assigned BARs of kind r to s (what it uses where it is). */
+int hs_bars_add(struct hs_range_set *s, const struct hs_dev *d,
+		enum hs_res r);
 /* Largest alignment first. */
 void hs_items_sort(struct hs_items *it);
 /* Items of kind r among a sibling list (only_new: devices the open
@@ -66,14 +78,18 @@ int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
 /* Bottom-up: what br's windows must hold (need[], need_align[]). */
 int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		   const struct hs_plan *pl);
-/* Top-down: br's window of kind r at base, its subtree packed inside. */
-void hs_place_bridge(struct hs_core *core, struct hs_dev *br, enum hs_res r,
-		     uint64_t base, bool pref_path);
-void hs_assign_item(struct hs_core *core, const struct hs_item *x,
-		    enum hs_res r, uint64_t at, bool pref_path);
+/* Top-down: the item at at (a BAR's address, or a bridge's window with
+ * its subtree packed inside); -HS_ENOMEM when memory runs out. */
+int hs_assign_item(struct hs_core *core, const struct hs_item *x,
+		   enum hs_res r, uint64_t at, bool pref_path);
 /* Whether every bridge from br up has a 64-bit prefetchable window. */
 bool hs_path_pref(const struct hs_dev *br);
-uint64_t hs_align_up(uint64_t v, uint64_t a);
+/* Does d take room: neither isolated nor being removed? */
+bool hs_counts(const struct hs_dev *d);
+/* The host's aperture of kind r (HS_RES_BUS: its bus numbers); size 0
+ * when it has none. */
+struct hs_range hs_host_aperture(const struct hs_host_bridge *h,
+				 enum hs_res r);
 uint64_t hs_res_gran(enum hs_res r);
 enum hs_res hs_bar_res(const struct hs_bar_info *b, bool pref_path);
 int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
@@ -82,10 +98,10 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
 int hs_enable_decode(struct hs_core *core, struct hs_dev *dev);
 void hs_disable_dev(struct hs_core *core, struct hs_dev *dev);
 const char *hs_res_name(enum hs_res r);
-/* Largest run of bus numbers free below a hot-plug bridge (first > last
- * when none). */
+/* Largest run of bus numbers free below a hot-plug bridge, after its
+ * secondary (size 0 when none). */
 int hs_free_bus_run(struct hs_core *core, struct hs_dev *bridge,
-		    unsigned *first, unsigned *last);
+		    struct hs_range *run);
 
 /* The platform line dev's INTx pin arrives on (the swizzle). */
 void hs_route_intx(struct hs_core *core, struct hs_dev *dev);

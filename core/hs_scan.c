@@ -374,11 +374,18 @@ static struct hs_dev *existing(struct hs_core *core, struct hs_dev *parent,
 	return NULL;
 }
 
+/* What is left to hand out: first..last (none when first > last). */
+static void bus_free_from(struct bus_alloc *ba, unsigned first, unsigned last)
+{
+	ba->free.base = first;
+	ba->free.size = last + 1 - first;
+}
+
 static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		       struct hs_dev *d, unsigned busno, struct bus_alloc *ba)
 {
 	uint32_t v, pb;
-	unsigned sec, sub;
+	unsigned sec, sub, last;
 	int rc;
 
 	/* Which prefetchable window the bridge has (3.2.5.10): low nibble
@@ -395,7 +402,7 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		if (!(v & 0xfff0))
 			d->flags |= DEV_NO_PREF;
 	}
-	if (ba->next > ba->limit) {
+	if (!ba->free.size) {
 		if (!ba->failed)
 			hs_log(core->plat, HS_LOG_WARN,
 			       "%02x:%02x.%u: no bus number left for this "
@@ -411,7 +418,9 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 			return rc;
 		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
 	}
-	sec = ba->next++;
+	/* The lowest free number; it is taken once the bridge holds it. */
+	sec = (unsigned)ba->free.base;
+	last = sec + (unsigned)ba->free.size - 1;
 	/* Try the bus numbers first with subordinate == secondary: a bridge
 	 * that will not take its subordinate would capture cycles meant for
 	 * others, so it is caught before anything is routed through it. */
@@ -431,27 +440,27 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		hs_dev_isolate(d, "bridge claims buses %u-%u but was given "
 			       "%u-%u", sec, v, sec, sec);
 		/* Secondary 0 routes nothing (bus 0 is the root's). */
-		ba->next--;
 		if ((rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)))
 			return rc;
 		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
 	}
-	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, ba->limit)) ||
+	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, last)) ||
 	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
 		return rc;
-	if (v != ba->limit)
+	if (v != last)
 		return -HS_EIO;
+	bus_free_from(ba, sec + 1, last);
 	rc = hs_scan_bus(core, h, d, sec, ba);
 	if (rc)
 		return rc;
-	sub = ba->next - 1;
+	sub = (unsigned)ba->free.base - 1;
 	if ((d->flags & DEV_HOTPLUG) &&
 	    sub < sec + (d->resv.bus >> core->bus_resv_shift)) {
 		sub = sec + (d->resv.bus >> core->bus_resv_shift);
-		if (sub > ba->limit)
-			sub = ba->limit;
+		if (sub > last)
+			sub = last;
 	}
-	ba->next = sub + 1;
+	bus_free_from(ba, sub + 1, last);
 	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
 	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
 		return rc;

@@ -8,11 +8,13 @@
 
 #include "hs_tree.h"
 
+/* Bus numbers are handed out depth first from one free range (the
+ * range engine's type, hotswap/range.h): a bridge takes the lowest as
+ * its secondary and gives back what its subtree did not use. */
 struct bus_alloc {
-	unsigned next;    /* next free bus number */
-	unsigned limit;   /* last usable */
-	bool failed;      /* a bridge found no bus number */
-	unsigned short_by;
+	struct hs_range free;  /* the numbers not handed out yet */
+	bool failed;           /* a bridge found no bus number */
+	unsigned short_by;     /* how many bridges found none */
 };
 /* Scan bus busno below parent (NULL: root bus of host h); new devices
  * are linked and logged in the open transaction. */

@@ -16,6 +16,7 @@
 #include "hotswap/cfg.h"
 #include "hotswap/util.h"
 #include "hotswap/timer.h"
+#include "hotswap/range.h"
 
 /* Config header offsets the core uses (PCI 3.0 6.1, PCI-PCI Bridge 3.2). */
 #define PCI_VENDOR        0x00
@@ -60,10 +61,6 @@ struct hs_bar_info {
 	enum hs_res res;   /* window it is placed in */
 };
 
-struct hs_win {
-	uint64_t base, size; /* size 0: closed.  BUS: base = secondary */
-};
-
 enum hs_dev_flags {
 	DEV_ISOLATED = 1u << 0,
 	DEV_GONE = 1u << 1,
@@ -95,7 +92,9 @@ struct hs_dev {
 	struct hs_dev *parent, *child, *sibling;
 
 	struct hs_bar_info bar[7];
-	struct hs_win win[HS_RES_COUNT];
+	/* Windows (size 0: closed); HS_RES_BUS: base = secondary, the
+	 * range up to subordinate (hotswap/range.h). */
+	struct hs_range win[HS_RES_COUNT];
 	struct hs_reserve resv;
 	int slot_phys;              /* hot-plug bridge: its slot */
 
@@ -142,7 +141,7 @@ enum txn_kind {
 
 struct txn_res_snap {
 	struct hs_bar_info bar[7];
-	struct hs_win win[HS_RES_COUNT];
+	struct hs_range win[HS_RES_COUNT];
 	hs_bdf_t bdf;               /* a bus renumbering changes it */
 };
 
@@ -216,6 +215,19 @@ struct pending_add {
 };
 
 /*
+ * What a hot-add attempt lacked, returned by it (hs_add.c) and passed on
+ * by its caller to the rebalancer (the rebalance_add upcall): which
+ * kinds of address space did not fit, how many bus numbers the scan
+ * lacked, and how many of those only renumbering running devices (their
+ * drivers stopped) would give.  All zero: nothing a rebalance could fix.
+ */
+struct hs_add_result {
+	unsigned kinds;      /* 1u << enum hs_res per kind that did not fit */
+	unsigned bus_short;  /* bus numbers the scan lacked */
+	unsigned bus_move;   /* ...to be had by renumbering running devices */
+};
+
+/*
  * Calls up the layers (docs/core.md): a layer calls only downward; where
  * a lower one must reach a higher one, it calls through these, which
  * hs_core_create (the top) fills in.  Each names its caller and callee.
@@ -227,16 +239,16 @@ struct hs_upcalls {
 	void (*run_pending_adds)(struct hs_core *core, struct hs_dev *br);
 	/* driver bus -> rebalance: a pulled card ends any plan */
 	void (*rebalance_cancel)(struct hs_core *core, const char *why);
-	/* operations -> rebalance: a card that does not fit as things are */
+	/* operations -> rebalance: a card that does not fit as things are
+	 * (res: what its hot-add lacked) */
 	int (*rebalance_add)(struct hs_core *core, struct hs_dev *br,
-			     int devnum, hs_done_fn done, void *arg,
-			     char *msg, size_t msglen);
-	int (*rebalance_bus_add)(struct hs_core *core, struct hs_dev *br,
-				 int devnum, unsigned need, hs_done_fn done,
-				 void *arg, char *msg, size_t msglen);
+			     int devnum, const struct hs_add_result *res,
+			     hs_done_fn done, void *arg, char *msg,
+			     size_t msglen);
 	int (*scan_slot_buses)(struct hs_core *core, struct hs_dev *br,
 			       int devnum, bool renumber,
-			       struct hs_txn_mark *after, char *msg,
+			       struct hs_txn_mark *after,
+			       struct hs_add_result *res, char *msg,
 			       size_t msglen);
 	/* tree -> slots: the physical slot at a device number of br */
 	int (*slot_phys_at)(const struct hs_dev *br, unsigned devnum);
@@ -279,10 +291,6 @@ struct hs_core {
 	bool booting;
 	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
 	uint32_t max_bus_resv;      /* largest bus reservation seen */
-	unsigned add_short;         /* kinds the last hot-add lacked */
-	unsigned bus_short;         /* bus numbers the last scan lacked */
-	unsigned bus_move;          /* ...and renumbering running devices
-				       would give them (hs_scan_slot_buses) */
 	struct rebalance *rebalancing; /* the one in progress */
 	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
 	struct hs_dev *scan_top;
