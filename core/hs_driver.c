@@ -481,7 +481,8 @@ static int program_msix(struct hs_dev *d, unsigned n)
 		struct hs_msi_msg m;
 		uint64_t e = (tbl & ~7u) + 16ull * v;
 
-		if ((rc = p->ops->msi_message(p->ctx, d->msi_first + v, &m)) ||
+		if ((rc = p->ops->msi_message(p->ctx, d->bdf,
+						  d->msi_first + v, &m)) ||
 		    (rc = hs_dev_write32(d, bir, e, (uint32_t)m.address)) ||
 		    (rc = hs_dev_write32(d, bir, e + 4,
 					 (uint32_t)(m.address >> 32))) ||
@@ -500,7 +501,7 @@ static int program_msi(struct hs_dev *d)
 	uint32_t ctl;
 	int rc;
 
-	if ((rc = p->ops->msi_message(p->ctx, d->msi_first, &m)) ||
+	if ((rc = p->ops->msi_message(p->ctx, d->bdf, d->msi_first, &m)) ||
 	    (rc = hs_dev_cfg_read(d, d->cap_msi + 2, 2, &ctl)) ||
 	    (rc = hs_dev_cfg_write(d, d->cap_msi + 4, 4, (uint32_t)m.address)))
 		return rc;

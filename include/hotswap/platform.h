@@ -95,8 +95,22 @@ struct hs_platform_ops {
 			  void *arg);
 	void (*irq_detach)(void *ctx, const struct hs_irq *irq);
 	int (*msi_alloc)(void *ctx, unsigned count, uint32_t *first_vector);
+	/* Frees vectors and whatever msi_message set up for them. */
 	void (*msi_free)(void *ctx, uint32_t first_vector, unsigned count);
-	int (*msi_message)(void *ctx, uint32_t vector,
+	/*
+	 * The address/data the function `requester` must write to raise
+	 * vector.  requester is the function's Requester ID (segment and
+	 * bus/device/function, PCIe Base 2.2.6.2) as the core addresses it
+	 * when it programs the MSI or MSI-X capability; the core calls this
+	 * once for each vector, after msi_alloc and before the function may
+	 * write it.  A controller that translates by requester (a GICv3 ITS:
+	 * DeviceID and EventID) maps the pair here and unmaps it in
+	 * msi_free; one that does not (an x86 local APIC, a GICv2m frame)
+	 * may ignore requester.  A requester behind a conventional PCI
+	 * bridge may reach the controller with the bridge's ID instead
+	 * (PCIe-to-PCI Bridge 1.0, 2.3): the platform knows its aliasing.
+	 */
+	int (*msi_message)(void *ctx, hs_bdf_t requester, uint32_t vector,
 			   struct hs_msi_msg *msg);
 	/* Platform line a root-bus device's INTx pin (1..4) arrives on. */
 	int (*intx_route)(void *ctx, hs_bdf_t root_dev, unsigned pin,

@@ -234,8 +234,10 @@ void hsa_msi_free(uint32_t first, unsigned count)
 			msi_used[(first + n) / 32] &= ~(1u << ((first + n) % 32));
 }
 
-int hsa_msi_message(uint32_t vector, struct hs_msi_msg *msg)
+int hsa_msi_message(hs_bdf_t requester, uint32_t vector,
+		    struct hs_msi_msg *msg)
 {
+	(void)requester;
 	if (!msi_id(vector))
 		return -HS_EINVAL;
 	/* GICv2m: a write of the SPI's INTID to MSI_SETSPI_NS. */

@@ -31,7 +31,8 @@ int hsa_irq_attach(const struct hs_irq *irq, hs_irq_fn fn, void *arg);
 void hsa_irq_detach(const struct hs_irq *irq);
 int hsa_msi_alloc(unsigned count, uint32_t *first);
 void hsa_msi_free(uint32_t first, unsigned count);
-int hsa_msi_message(uint32_t vector, struct hs_msi_msg *msg);
+int hsa_msi_message(hs_bdf_t requester, uint32_t vector,
+		    struct hs_msi_msg *msg);
 int hsa_intx_route(hs_bdf_t root_dev, unsigned pin, uint32_t *line);
 
 #endif
