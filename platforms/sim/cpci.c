@@ -307,8 +307,10 @@ static const struct sim_slot_ctrl_ops cpci_slot_ops = {
 
 /* ---- the HA register block ---------------------------------------------- */
 
-static uint32_t ha_read(const struct cpci *c, uint32_t off)
+/* The HA block's read and write (regblock.c); ctx is the struct cpci. */
+static uint32_t ha_read(void *ctx, uint32_t off)
 {
+	const struct cpci *c = ctx;
 	uint32_t v = 0;
 
 	if (off == HS_HA_CAPS)
@@ -331,8 +333,9 @@ static uint32_t ha_read(const struct cpci *c, uint32_t off)
 	return v;
 }
 
-static void ha_write(struct cpci *c, uint32_t off, uint32_t val, uint32_t wm)
+static void ha_write(void *ctx, uint32_t off, uint32_t val, uint32_t wm)
 {
+	struct cpci *c = ctx;
 	unsigned n;
 	uint32_t was;
 
@@ -349,20 +352,10 @@ static void ha_write(struct cpci *c, uint32_t off, uint32_t val, uint32_t wm)
 	update(c);
 }
 
-static uint32_t block_read(void *ctx, uint32_t off)
-{
-	return ha_read(ctx, off);
-}
-
-static void block_write(void *ctx, uint32_t off, uint32_t val, uint32_t wm)
-{
-	ha_write(ctx, off, val, wm);
-}
-
 static struct sim_regblock block(struct cpci *c)
 {
-	return (struct sim_regblock){ .read = block_read,
-				      .write = block_write, .ctx = c,
+	return (struct sim_regblock){ .read = ha_read, .write = ha_write,
+				      .ctx = c,
 				      .size = BAR0_SIZE };
 }
 

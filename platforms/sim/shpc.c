@@ -154,8 +154,11 @@ static uint32_t serr_locator(const struct shpc *h)
 	return loc;
 }
 
-static uint32_t reg_read(const struct shpc *h, uint32_t off)
+/* The register block's read (regblock.c): ctx is the struct shpc. */
+static uint32_t reg_read(void *ctx, uint32_t off)
 {
+	const struct shpc *h = ctx;
+
 	switch (off) {
 	case HS_SHPC_BASE_OFFSET:
 		return 0;
@@ -399,9 +402,12 @@ static void cmd_issue(struct shpc *h)
 
 /* ---- register writes ---------------------------------------------------- */
 
-/* A write of the bytes wm selects (0xff per lane) of the dword at off. */
-static void reg_write(struct shpc *h, uint32_t off, uint32_t val, uint32_t wm)
+/* A write of the bytes wm selects (0xff per lane) of the dword at off
+ * (the register block's write; ctx is the struct shpc). */
+static void reg_write(void *ctx, uint32_t off, uint32_t val, uint32_t wm)
 {
+	struct shpc *h = ctx;
+
 	if (off == HS_SHPC_COMMAND && (wm & 0xffff)) {
 		/* Software must wait for Controller Busy to clear; the model
 		 * drops a command written while one is running. */
@@ -422,20 +428,10 @@ static void reg_write(struct shpc *h, uint32_t off, uint32_t val, uint32_t wm)
 	update(h);
 }
 
-static uint32_t block_read(void *ctx, uint32_t off)
-{
-	return reg_read(ctx, off);
-}
-
-static void block_write(void *ctx, uint32_t off, uint32_t val, uint32_t wm)
-{
-	reg_write(ctx, off, val, wm);
-}
-
 static struct sim_regblock block(struct shpc *h)
 {
-	return (struct sim_regblock){ .read = block_read,
-				      .write = block_write, .ctx = h,
+	return (struct sim_regblock){ .read = reg_read, .write = reg_write,
+				      .ctx = h,
 				      .size = BAR0_SIZE };
 }
 

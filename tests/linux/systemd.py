@@ -18,6 +18,7 @@ survives a restart.
 """
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -32,6 +33,14 @@ sys.path.insert(0, HERE)
 
 from guest import Guest, Failure  # noqa: E402
 
+# run.py's Run (ok / check) by path: guest.py puts tests/qemu, which has
+# its own run.py, first on sys.path.
+_spec = importlib.util.spec_from_file_location(
+    "linux_run", os.path.join(HERE, "run.py"))
+_linux_run = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_linux_run)
+Run = _linux_run.Run
+
 # The sanitized test build's LeakSanitizer stops the world with ptrace at
 # exit, which the unit's SystemCallFilter= forbids (@debug); this drop-in
 # is the only change to the installed unit and only for such builds.
@@ -39,20 +48,6 @@ ASAN_DROPIN = """[Service]
 Environment=ASAN_OPTIONS=detect_leaks=0
 """
 CTL = "hotswapctl "
-
-
-class Run:
-    def __init__(self, g):
-        self.g = g
-        self.passed = 0
-
-    def ok(self, name):
-        self.passed += 1
-        print("ok %d - %s" % (self.passed, name), flush=True)
-
-    def check(self, cond, what):
-        if not cond:
-            raise Failure(what)
 
 
 def stage_install(build, stage):
