@@ -163,8 +163,8 @@ static int f_msi_alloc(void *c, unsigned n, uint32_t *v)
 { return IN(c).ops->msi_alloc(IN(c).ctx, n, v); }
 static void f_msi_free(void *c, uint32_t v, unsigned n)
 { IN(c).ops->msi_free(IN(c).ctx, v, n); }
-static int f_msi_message(void *c, uint32_t v, struct hs_msi_msg *m)
-{ return IN(c).ops->msi_message(IN(c).ctx, v, m); }
+static int f_msi_message(void *c, hs_bdf_t r, uint32_t v, struct hs_msi_msg *m)
+{ return IN(c).ops->msi_message(IN(c).ctx, r, v, m); }
 static int f_intx_route(void *c, hs_bdf_t d, unsigned pin, uint32_t *l)
 { return IN(c).ops->intx_route(IN(c).ctx, d, pin, l); }
 static int f_enum_line(void *c, hs_bdf_t b, uint32_t *l)

@@ -465,6 +465,28 @@ void hs_dev_timer_cancel(struct hs_dev *d, struct hs_timer *tm)
 /* ---- interrupts ----------------------------------------------------------- */
 
 
+/*
+ * The Requester ID d's MSI writes carry when they reach the host bridge,
+ * which the platform may translate by (an ITS's DeviceID): its own (PCIe
+ * Base 2.2.6.2) unless a bridge on the way forwards them as another.  A
+ * PCIe-to-PCI bridge (Device/Port Type 0111b) uses its secondary bus
+ * number with device and function 0 (PCIe-to-PCI/PCI-X Bridge 1.0, 2.3);
+ * a conventional PCI bridge's writes reach PCIe with its own ID.
+ */
+static hs_bdf_t msi_requester(const struct hs_dev *d)
+{
+	hs_bdf_t rid = d->bdf;
+
+	for (const struct hs_dev *cur = d, *b = d->parent; b;
+	     cur = b, b = b->parent) {
+		if (!b->cap_pcie)
+			rid = b->bdf;
+		else if (b->pcie_type == 0x7)
+			rid = cur->bdf & ~0xFFu;
+	}
+	return rid;
+}
+
 static int program_msix(struct hs_dev *d, unsigned n)
 {
 	const struct hs_platform *p = d->core->plat;
@@ -481,7 +503,8 @@ static int program_msix(struct hs_dev *d, unsigned n)
 		struct hs_msi_msg m;
 		uint64_t e = (tbl & ~7u) + 16ull * v;
 
-		if ((rc = p->ops->msi_message(p->ctx, d->msi_first + v, &m)) ||
+		if ((rc = p->ops->msi_message(p->ctx, msi_requester(d),
+						  d->msi_first + v, &m)) ||
 		    (rc = hs_dev_write32(d, bir, e, (uint32_t)m.address)) ||
 		    (rc = hs_dev_write32(d, bir, e + 4,
 					 (uint32_t)(m.address >> 32))) ||
@@ -500,7 +523,8 @@ static int program_msi(struct hs_dev *d)
 	uint32_t ctl;
 	int rc;
 
-	if ((rc = p->ops->msi_message(p->ctx, d->msi_first, &m)) ||
+	if ((rc = p->ops->msi_message(p->ctx, msi_requester(d),
+				      d->msi_first, &m)) ||
 	    (rc = hs_dev_cfg_read(d, d->cap_msi + 2, 2, &ctl)) ||
 	    (rc = hs_dev_cfg_write(d, d->cap_msi + 4, 4, (uint32_t)m.address)))
 		return rc;

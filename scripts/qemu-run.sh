@@ -13,7 +13,7 @@ case $arch in
 x86) qemu=qemu-system-x86_64
 	machine="-M q35 -device isa-debug-exit,iobase=0xf4,iosize=4 -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off" ;;
 aarch64) qemu=qemu-system-aarch64
-	machine="-M virt,gic-version=2 -cpu cortex-a57 -global edu.dma_mask=0xffffffffff" ;;
+	machine="-M virt,gic-version=3,its=on -cpu cortex-a57 -global edu.dma_mask=0xffffffffff" ;;
 *) echo "qemu-run.sh: architecture is x86 or aarch64, not $arch" >&2; exit 2 ;;
 esac
 command -v $qemu >/dev/null ||

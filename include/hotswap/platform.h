@@ -95,8 +95,22 @@ struct hs_platform_ops {
 			  void *arg);
 	void (*irq_detach)(void *ctx, const struct hs_irq *irq);
 	int (*msi_alloc)(void *ctx, unsigned count, uint32_t *first_vector);
+	/* Frees vectors and whatever msi_message set up for them. */
 	void (*msi_free)(void *ctx, uint32_t first_vector, unsigned count);
-	int (*msi_message)(void *ctx, uint32_t vector,
+	/*
+	 * The address/data a function must write to raise vector.
+	 * requester is the Requester ID (segment, bus/device/function: PCIe
+	 * Base 2.2.6.2) its writes carry at the host bridge: its own, or
+	 * the one a bridge on the way forwards them with (a PCIe-to-PCI
+	 * bridge's secondary bus, device 0, function 0; a conventional PCI
+	 * bridge's own ID) - the core knows the tree and works it out.  The
+	 * core calls this once for each vector, after msi_alloc and before
+	 * the function may write it.  A controller that translates by
+	 * requester (a GICv3 ITS: DeviceID and EventID) maps the pair here
+	 * and must unmap it in msi_free; one that does not (an x86 local
+	 * APIC, a GICv2m frame) may ignore requester.
+	 */
+	int (*msi_message)(void *ctx, hs_bdf_t requester, uint32_t vector,
 			   struct hs_msi_msg *msg);
 	/* Platform line a root-bus device's INTx pin (1..4) arrives on. */
 	int (*intx_route)(void *ctx, hs_bdf_t root_dev, unsigned pin,

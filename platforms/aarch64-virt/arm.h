@@ -10,9 +10,10 @@
 
 #include <stdint.h>
 
-#define VIRT_GICD 0x08000000ull         /* GICv2 distributor */
-#define VIRT_GICC 0x08010000ull         /* GICv2 CPU interface */
-#define VIRT_GICV2M 0x08020000ull       /* GICv2m MSI frame */
+#define VIRT_GICD 0x08000000ull         /* GICv3 distributor */
+#define VIRT_GITS 0x08080000ull         /* GICv3 ITS: 2 x 64 KiB frames */
+#define VIRT_GICR 0x080A0000ull         /* CPU 0's redistributor (RD_base) */
+#define VIRT_GICR_SGI (VIRT_GICR + 0x10000ull) /* its SGI_base frame */
 #define VIRT_UART 0x09000000ull         /* PL011, SPI 1 */
 #define VIRT_PCIE_MMIO 0x10000000ull    /* 32-bit window, to 0x3EFEFFFF */
 #define VIRT_PCIE_MMIO_END 0x3EFEFFFFull

@@ -47,13 +47,21 @@ void hsq_main(void)
 		hsq_halt();
 	}
 	hsq_set_log_sink(hsq_console_log);
-	hsa_irq_init(hsa_machine());
+	if (hsa_irq_init(hsa_machine())) {
+		hsq_out("fatal msg=\"no GICv3 at 0x%llx: boot with -machine "
+			"virt,gic-version=3,its=on\"",
+			(unsigned long long)VIRT_GICD);
+		hsq_halt();
+	}
+	/* msi=its lpis=FIRST-LAST, or msi=none without an ITS. */
 	hsq_out("hello image=hotswap-qemu protocol=%d arch=aarch64 "
 		"machine=virt host=%04x:%04x config=ecam ecam=0x%llx buses=256 "
-		"irq=gicv2 msi=gicv2m msi_spis=%u-%u cnt_mhz=%llu clock=cntvct",
+		"irq=gicv3 msi=%s lpis=%u-%u its=0x%llx cnt_mhz=%llu "
+		"clock=cntvct",
 		HSQ_PROTOCOL, m->host_vendor, m->host_device,
-		(unsigned long long)VIRT_PCIE_ECAM, m->msi_first,
-		m->msi_first + m->msi_count - 1,
+		(unsigned long long)VIRT_PCIE_ECAM,
+		m->msi_count ? "its" : "none", m->msi_first,
+		m->msi_first + m->msi_count - 1, (unsigned long long)VIRT_GITS,
 		(unsigned long long)(m->cnt_hz / 1000000u));
 	hsq_out("aperture io=0x%llx-0x%llx mem=0x%llx-0x%llx "
 		"pref=0x%llx-0x%llx",

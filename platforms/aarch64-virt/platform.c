@@ -190,10 +190,11 @@ static void p_msi_free(void *ctx, uint32_t first, unsigned count)
 	hsa_msi_free(first, count);
 }
 
-static int p_msi_message(void *ctx, uint32_t vector, struct hs_msi_msg *msg)
+static int p_msi_message(void *ctx, hs_bdf_t requester, uint32_t vector,
+			 struct hs_msi_msg *msg)
 {
 	(void)ctx;
-	return hsa_msi_message(vector, msg);
+	return hsa_msi_message(requester, vector, msg);
 }
 
 static int p_intx_route(void *ctx, hs_bdf_t root_dev, unsigned pin,

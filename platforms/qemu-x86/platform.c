@@ -256,9 +256,13 @@ static void p_msi_free(void *ctx, uint32_t first, unsigned count)
 	hsq_msi_free(first, count);
 }
 
-static int p_msi_message(void *ctx, uint32_t vector, struct hs_msi_msg *msg)
+static int p_msi_message(void *ctx, hs_bdf_t requester, uint32_t vector,
+			 struct hs_msi_msg *msg)
 {
+	/* The local APIC takes a message by its address and data alone:
+	 * who wrote it does not matter (SDM Vol. 3A, 10.11). */
 	(void)ctx;
+	(void)requester;
 	return hsq_msi_message(vector, msg);
 }
 

@@ -864,6 +864,38 @@ static bool upstream_ok(struct sim_fn *fn, uint64_t addr)
 }
 
 
+/* The Requester ID the function puts in its requests: the bus number it
+ * captured from the type 0 configuration writes that reached it (its bus's
+ * secondary number), its device and function (PCIe Base 2.2.6.2). */
+static hs_bdf_t own_id(const struct sim_fn *fn)
+{
+	const struct sim_config *sc = sim_get_config(fn->sim);
+	const struct sim_fn *br = fn->bus->bridge;
+	unsigned bus = br ? sim_cfg_get(&br->cfg, CFG_SECONDARY, 1)
+			  : sc->bus_first;
+
+	return HS_BDF(sc->segment, bus, fn->devfn >> 3, fn->devfn & 7);
+}
+
+/* The Requester ID its writes carry at the host bridge: a PCIe-to-PCI
+ * bridge forwards them as its secondary bus, device 0, function 0
+ * (PCIe-to-PCI/PCI-X Bridge 1.0, 2.3), a conventional PCI bridge as
+ * itself (PCI has no requester ID; the PCIe side sees the bridge). */
+static hs_bdf_t requester_id(const struct sim_fn *fn)
+{
+	hs_bdf_t rid = own_id(fn);
+
+	for (const struct sim_fn *cur = fn, *b = fn->bus->bridge; b;
+	     cur = b, b = b->bus->bridge) {
+		if (!b->pcie_cap)
+			rid = own_id(b);
+		else if ((sim_cfg_get(&b->cfg, b->pcie_cap + 2, 2) >> 4 &
+			  0xf) == 0x7)
+			rid = own_id(cur) & ~0xFFu;
+	}
+	return rid;
+}
+
 int sim_fn_dma_write(struct sim_fn *fn, uint64_t addr, const void *buf,
 		     size_t len)
 {
@@ -878,7 +910,7 @@ int sim_fn_dma_write(struct sim_fn *fn, uint64_t addr, const void *buf,
 		uint32_t data;
 
 		memcpy(&data, buf, 4);
-		sim_msi_deliver(sim, data);
+		sim_msi_deliver(sim, requester_id(fn), data);
 		return 0;
 	}
 	ram = sim_host_ram(sim, addr, len);

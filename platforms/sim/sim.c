@@ -17,6 +17,8 @@
 
 #define MAX_LINES 256
 #define MAX_MSI 1024
+/* No requester yet: ffff:ff:1f.7, which the core never addresses. */
+#define NO_REQUESTER 0xFFFFFFFFu
 #define PAGE 4096u
 
 struct handler {
@@ -52,6 +54,7 @@ struct sim {
 	unsigned line_count[MAX_LINES];
 	struct handler msi_handler[MAX_MSI];
 	uint8_t msi_used[MAX_MSI];
+	hs_bdf_t msi_requester[MAX_MSI]; /* given to msi_message */
 
 	unsigned long fault_cfg_countdown;
 	unsigned long fault_alloc_countdown;
@@ -474,13 +477,18 @@ bool sim_line_level(const struct sim *sim, uint32_t line)
 	return line < MAX_LINES && sim->line_count[line];
 }
 
-void sim_msi_deliver(struct sim *sim, uint32_t vector)
+void sim_msi_deliver(struct sim *sim, hs_bdf_t requester, uint32_t vector)
 {
 	struct hs_irq irq = { HS_IRQ_MSI, vector };
 	struct handler *h;
 
 	if (vector >= sim->cfg.msi_vectors || !sim->msi_used[vector])
 		return; /* a stray message: real chipsets drop it too */
+	if (sim->msi_requester[vector] != requester) {
+		/* An ITS finds no EventID for this DeviceID: dropped. */
+		sim->cnt.msi_wrong_requester++;
+		return;
+	}
 	h = &sim->msi_handler[vector];
 	if (h->fn) {
 		sim->cnt.irq_delivered++;
@@ -543,8 +551,10 @@ static int plat_msi_alloc(void *ctx, unsigned count, uint32_t *first)
 		for (i = 0; i < n && !sim->msi_used[v + i]; i++)
 			;
 		if (i == n) {
-			for (i = 0; i < n; i++)
+			for (i = 0; i < n; i++) {
 				sim->msi_used[v + i] = 1;
+				sim->msi_requester[v + i] = NO_REQUESTER;
+			}
 			*first = v;
 			return 0;
 		}
@@ -562,15 +572,20 @@ static void plat_msi_free(void *ctx, uint32_t first, unsigned count)
 	for (unsigned i = 0; i < n && first + i < MAX_MSI; i++) {
 		sim->msi_used[first + i] = 0;
 		sim->msi_handler[first + i].fn = NULL;
+		sim->msi_requester[first + i] = NO_REQUESTER;
 	}
 }
 
-static int plat_msi_message(void *ctx, uint32_t vector, struct hs_msi_msg *msg)
+static int plat_msi_message(void *ctx, hs_bdf_t requester, uint32_t vector,
+			    struct hs_msi_msg *msg)
 {
 	struct sim *sim = ctx;
 
 	if (vector >= sim->cfg.msi_vectors)
 		return -HS_EINVAL;
+	/* Remembered as a translating controller (a GICv3 ITS) would map
+	 * it: a message from another requester is dropped on delivery. */
+	sim->msi_requester[vector] = requester;
 	msg->address = 0xfee00000ull;
 	msg->data = vector;
 	return 0;

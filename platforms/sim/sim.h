@@ -326,6 +326,8 @@ struct sim_counters {
 	unsigned long decode_conflicts;      /* two agents claimed a cycle */
 	unsigned long dma_attempts, dma_blocked;
 	unsigned long msi_sent, intx_asserted, irq_delivered;
+	unsigned long msi_wrong_requester;   /* dropped: not the requester
+						msi_message was given */
 	unsigned long allocs, alloc_failures_injected;
 };
 void sim_get_counters(const struct sim *sim, struct sim_counters *out);

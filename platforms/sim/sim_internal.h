@@ -296,7 +296,7 @@ int sim_plat_io_read(void *ctx, uint32_t port, unsigned width, uint32_t *val);
 int sim_plat_io_write(void *ctx, uint32_t port, unsigned width, uint32_t val);
 void sim_intx_line(struct sim *sim, uint32_t line, bool assert);
 bool sim_line_level(const struct sim *sim, uint32_t line);
-void sim_msi_deliver(struct sim *sim, uint32_t vector);
+void sim_msi_deliver(struct sim *sim, hs_bdf_t requester, uint32_t vector);
 bool sim_fault_cfg_hit(struct sim *sim);
 
 /* Bridge window decode (exposed for the SHPC and cPCI models and tests). */

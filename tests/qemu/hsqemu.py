@@ -1,8 +1,8 @@
 """hsqemu - drive the bare-metal hotswap image under QEMU from the host.
 
 Owns: starting QEMU (TCG) with a machine description: qemu-system-x86_64
-(q35 or pc, arch "x86") or qemu-system-aarch64 (virt with a GICv2 and
-its GICv2m MSI frame, arch "aarch64"),
+(q35 or pc, arch "x86") or qemu-system-aarch64 (virt with a GICv3 and
+its ITS, arch "aarch64"),
 the QMP client (device_add, device_del, query-pci, events), and the
 reader of the image's serial line protocol (docs/qemu.md).  Python's
 standard library only.
@@ -67,8 +67,8 @@ class Line:
 # Per architecture: QEMU binary, default machine, its options.
 ARCHES = {
     "x86": ("qemu-system-x86_64", "q35", []),
-    # GICv2 for the GICv2m MSI frame (platforms/aarch64-virt/gic.c says
-    # why not a GICv3 ITS); a Cortex-A57 is what the image is built for.
+    # A GICv3 with its ITS for MSIs (platforms/aarch64-virt/gic.c, its.c);
+    # a Cortex-A57 is what the image is built for.
     "aarch64": ("qemu-system-aarch64", "virt", ["-cpu", "cortex-a57"]),
 }
 
@@ -102,7 +102,7 @@ class Machine:
 
     def command_line(self):
         if self.arch == "aarch64":
-            cmd = [self.qemu, "-M", self.machine + ",gic-version=2",
+            cmd = [self.qemu, "-M", self.machine + ",gic-version=3,its=on",
                    "-accel", "tcg", "-m", self.memory, "-nodefaults",
                    "-display", "none", "-serial", "stdio",
                    "-kernel", self.image,

@@ -314,6 +314,12 @@ def sc_interrupts(ctx):
     of a 1 ms poll."""
     m = ctx.machine("interrupts")
     try:
+        hello = m.find(r"^hello ")[0]
+        if ctx.args.arch == "aarch64":
+            # MSIs are LPIs the GICv3's ITS translates (its.c).
+            ctx.check(hello["irq"] == "gicv3" and hello["msi"] == "its",
+                      "the aarch64 image should take MSIs through the "
+                      "GICv3 ITS: %s" % hello.raw)
         modes = m.find(r"^irq bridge=")
         ctx.check(len(modes) >= 8, "every controller (7 PCIe, SHPC) should "
                   "say how it interrupts: %s" % [l.raw for l in modes])
@@ -378,6 +384,36 @@ def sc_slot_names(ctx):
                             re.escape(bound["bdf"]), since=mark, timeout=10)
         ctx.check(again["slot"] == "11-2", "the card put back should be "
                   "found in 11-2 again: %s" % again.raw)
+    finally:
+        done(m)
+
+
+def sc_msi_again(ctx):
+    """A hot-added controller's MSI works, and works again once it has
+    been removed and put back: its vector is freed with it (on aarch64
+    the ITS mapping of its requester goes too: DISCARD, MAPD V=0) and
+    mapped anew.  Twice: a PCIe-to-PCI bridge with an SHPC into a root
+    port, then a card into the SHPC's slot, announced by the bridge's
+    MSI; then the bridge out."""
+    m = ctx.machine("msi-again", devices=[
+        "pcie-root-port,id=rp5,bus=pcie.0,chassis=7,slot=17,addr=6.0"])
+    try:
+        for i in range(2):
+            mark = m.mark()
+            m.qmp("device_add", driver="pcie-pci-bridge", id="b%d" % i,
+                  bus="rp5")
+            irq = m.wait_line(r"^irq bridge=\S+ kind=shpc", since=mark,
+                              timeout=10)
+            ctx.check(irq["mode"] == "msi", "the hot-added SHPC bridge "
+                      "should interrupt by MSI (round %d): %s" %
+                      (i + 1, irq.raw))
+            a = irqstat(m)
+            add_and_bind(ctx, m, "edu", "e%d" % i, "b%d" % i, addr="1.0")
+            b = irqstat(m)
+            ctx.check(int(b["msi"]) > int(a["msi"]), "the card in the "
+                      "SHPC's slot raised no MSI (round %d): %s -> %s" %
+                      (i + 1, a.raw, b.raw))
+            del_and_wait(ctx, m, "b%d" % i)
     finally:
         done(m)
 
@@ -929,6 +965,7 @@ SCENARIOS = [
     ("interrupts", sc_interrupts),
     ("intx", sc_intx),
     ("slot-names", sc_slot_names),
+    ("msi-again", sc_msi_again),
     ("poll-fallback", sc_poll_fallback),
     ("pc-shpc", sc_pc_shpc),
 ]

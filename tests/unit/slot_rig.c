@@ -106,7 +106,15 @@ void rig_build(struct rig *r, enum rig_kind kind, const struct rig_opts *o)
 		ss.attention_button = true;
 		ss.mrl_sensor = true;
 		ss.cmd_delay_us = o->cmd_delay_us ? o->cmd_delay_us : 1000;
-		fn = sim_add_shpc_bridge(root, 2, 0, &ss, &err);
+		if (o->shpc_behind_bridge) {
+			fn = sim_add_pci_bridge(root, 2, 0, 0x8086, 0x244e,
+						&err);
+			assert_non_null(fn);
+			fn = sim_add_shpc_bridge(sim_fn_secondary(fn), 0, 0,
+						 &ss, &err);
+		} else {
+			fn = sim_add_shpc_bridge(root, 2, 0, &ss, &err);
+		}
 		assert_non_null(fn);
 		r->slot = sim_slot_by_phys(r->t.sim, phys_of[kind]);
 		r->slot2 = sim_slot_by_phys(r->t.sim, phys_of[kind] + 1);

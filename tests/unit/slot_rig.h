@@ -20,6 +20,9 @@ struct rig_opts {
 	bool no_button, no_power_ctl, no_dllla, nccs, interlock, no_mrl;
 	uint32_t cmd_delay_us;        /* 0: the default 1 ms */
 	bool cpci_no_ha;              /* CompactPCI without slot power */
+	/* SHPC: the bridge behind a conventional PCI-to-PCI bridge, whose
+	 * ID its MSIs carry upstream (the requester the core must name). */
+	bool shpc_behind_bridge;
 	/* Authorization hook (hs_core_params.authorize), NULL: allow. */
 	bool (*authorize)(void *arg, struct hs_dev *dev, bool at_boot);
 	void *authorize_arg;

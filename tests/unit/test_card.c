@@ -147,7 +147,7 @@ static void test_msix_table_in_bar(void **state)
 	assert_int_equal(tbl, 8u << 20);          /* upper half of 16 MiB */
 	assert_int_equal(pba, (8u << 20) + 64);
 	assert_int_equal(t.plat.ops->msi_alloc(t.plat.ctx, 1, &irq.number), 0);
-	t.plat.ops->msi_message(t.plat.ctx, irq.number, &msg);
+	t.plat.ops->msi_message(t.plat.ctx, CARD, irq.number, &msg);
 	assert_int_equal(t.plat.ops->irq_attach(t.plat.ctx, &irq, on_irq, NULL), 0);
 	/* Vector 0's entry: address, data, control (masked out of reset). */
 	assert_int_equal(tu_mem32(&t, BAR + tbl + 12), 1);

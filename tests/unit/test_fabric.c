@@ -458,7 +458,8 @@ static void test_msi_delivery_needs_bus_master(void **state)
 	tu_bridge_mem(&t, RP1, 0x80000000, 0x800fffff);
 	ring = ring_setup(&bus);
 	assert_int_equal(t.plat.ops->msi_alloc(t.plat.ctx, 1, &irq.number), 0);
-	assert_int_equal(t.plat.ops->msi_message(t.plat.ctx, irq.number, &msg), 0);
+	assert_int_equal(t.plat.ops->msi_message(t.plat.ctx, DEV1, irq.number,
+						 &msg), 0);
 	irq_count = 0;
 	assert_int_equal(t.plat.ops->irq_attach(t.plat.ctx, &irq, count_irq, NULL), 0);
 	msi = tu_cap(&t, DEV1, 0x05);
@@ -478,6 +479,63 @@ static void test_msi_delivery_needs_bus_master(void **state)
 	assert_int_equal(irq_count, 1);
 	assert_int_equal(last_irq.kind, HS_IRQ_MSI);
 	assert_int_equal(last_irq.number, irq.number);
+	t.plat.ops->msi_free(t.plat.ctx, irq.number, 1);
+	t.plat.ops->dma_free(t.plat.ctx, ring, 4096);
+	tu_fini(&t);
+}
+
+/* The vector is the platform's for the requester msi_message was given
+ * (a GICv3 ITS maps DeviceID and EventID): the same message written by
+ * another function is dropped, and after msi_free by anyone. */
+static void test_msi_only_from_its_requester(void **state)
+{
+	struct sim_counters cnt;
+	struct hs_msi_msg msg;
+	struct hs_irq irq = { HS_IRQ_MSI, 0 };
+	uint16_t msi;
+	uint64_t bus;
+	uint32_t *ring;
+
+	(void)state;
+	setup_reachable_nic(0x80000000);
+	tu_bridge_mem(&t, RP1, 0x80000000, 0x800fffff);
+	ring = ring_setup(&bus);
+	tu_cmd(&t, DEV1, CMD_BM);
+	tu_cmd(&t, RP1, CMD_BM);
+	assert_int_equal(t.plat.ops->msi_alloc(t.plat.ctx, 1, &irq.number), 0);
+	/* Mapped for the root port, written by the NIC below it. */
+	assert_int_equal(t.plat.ops->msi_message(t.plat.ctx, RP1, irq.number,
+						 &msg), 0);
+	irq_count = 0;
+	assert_int_equal(t.plat.ops->irq_attach(t.plat.ctx, &irq, count_irq, NULL), 0);
+	msi = tu_cap(&t, DEV1, 0x05);
+	tu_wr32(&t, DEV1, msi + 4, (uint32_t)msg.address);
+	tu_wr32(&t, DEV1, msi + 8, (uint32_t)(msg.address >> 32));
+	tu_wr16(&t, DEV1, msi + 12, (uint16_t)msg.data);
+	tu_wr16(&t, DEV1, msi + 2, 1);
+	tu_wmem32(&t, 0x80000020, 1);
+	sim_reset_counters(t.sim);
+	tu_wmem32(&t, 0x80000008, 1);
+	sim_advance(t.sim, HS_USEC(50));
+	sim_get_counters(t.sim, &cnt);
+	assert_int_equal(cnt.msi_sent, 1);
+	assert_int_equal(cnt.msi_wrong_requester, 1);
+	assert_int_equal(irq_count, 0);
+	/* Mapped for the NIC: delivered. */
+	assert_int_equal(t.plat.ops->msi_message(t.plat.ctx, DEV1, irq.number,
+						 &msg), 0);
+	tu_wmem32(&t, 0x80000008, 2);
+	sim_advance(t.sim, HS_USEC(50));
+	assert_int_equal(irq_count, 1);
+	/* Freed and allocated again without a message: nobody's. */
+	t.plat.ops->msi_free(t.plat.ctx, irq.number, 1);
+	assert_int_equal(t.plat.ops->msi_alloc(t.plat.ctx, 1, &irq.number), 0);
+	assert_int_equal(t.plat.ops->irq_attach(t.plat.ctx, &irq, count_irq, NULL), 0);
+	tu_wmem32(&t, 0x80000008, 3);
+	sim_advance(t.sim, HS_USEC(50));
+	assert_int_equal(irq_count, 1);
+	sim_get_counters(t.sim, &cnt);
+	assert_int_equal(cnt.msi_wrong_requester, 2);
 	t.plat.ops->msi_free(t.plat.ctx, irq.number, 1);
 	t.plat.ops->dma_free(t.plat.ctx, ring, 4096);
 	tu_fini(&t);
@@ -604,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_dma_needs_bus_master_all_the_way),
 		cmocka_unit_test(test_intx_swizzle_and_disable),
 		cmocka_unit_test(test_msi_delivery_needs_bus_master),
+		cmocka_unit_test(test_msi_only_from_its_requester),
 		cmocka_unit_test(test_fault_injection_and_counters),
 		cmocka_unit_test(test_multifunction_and_bridge_card),
 		cmocka_unit_test(test_realtime_mode_runs_events),

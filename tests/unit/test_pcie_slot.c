@@ -261,7 +261,7 @@ static struct hs_irq attach_msi(void)
 	uint16_t msi = tu_cap(&t, RP, 0x05);
 
 	assert_int_equal(t.plat.ops->msi_alloc(t.plat.ctx, 1, &irq.number), 0);
-	t.plat.ops->msi_message(t.plat.ctx, irq.number, &msg);
+	t.plat.ops->msi_message(t.plat.ctx, RP, irq.number, &msg);
 	assert_int_equal(t.plat.ops->irq_attach(t.plat.ctx, &irq, on_irq, NULL), 0);
 	tu_wr32(&t, RP, msi + 4, (uint32_t)msg.address);
 	tu_wr16(&t, RP, msi + 8, (uint16_t)msg.data);

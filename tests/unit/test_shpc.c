@@ -737,8 +737,8 @@ static void test_msi(void **state)
 
 	intx.number = intx_line(f);
 	assert_int_equal(f->t.plat.ops->msi_alloc(f->t.plat.ctx, 1, &vec), 0);
-	assert_int_equal(f->t.plat.ops->msi_message(f->t.plat.ctx, vec, &msg),
-			 0);
+	assert_int_equal(f->t.plat.ops->msi_message(f->t.plat.ctx, BR, vec,
+						    &msg), 0);
 	irq.number = vec;
 	assert_int_equal(f->t.plat.ops->irq_attach(f->t.plat.ctx, &irq, on_irq,
 						   &r), 0);

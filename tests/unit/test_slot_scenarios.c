@@ -113,6 +113,30 @@ static void sc_insert_comes_up(void **state)
 	fini(&r);
 }
 
+/* An SHPC bridge behind a conventional PCI-to-PCI bridge interrupts by
+ * MSI, and its messages reach the platform with the outer bridge's ID
+ * (PCI has no requester ID): the core names that requester to
+ * msi_message, or a translating controller (an ITS, the simulator's
+ * platform) drops every one and the card never comes up. */
+static void sc_shpc_msi_behind_bridge(void **state)
+{
+	struct rig r;
+	struct sim_counters c;
+
+	(void)state;
+	rig_init(&r, RIG_SHPC, &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_PRESENCE, .shpc_behind_bridge = true });
+	sim_reset_counters(r.t.sim);
+	rig_insert(&r, &tu_card_nic);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(10)));
+	sim_get_counters(r.t.sim, &c);
+	assert_true(c.msi_sent > 0);
+	assert_int_equal(c.msi_wrong_requester, 0);
+	assert_int_equal(c.irq_delivered, c.msi_sent);
+	assert_string_equal(hs_dev_driver_name(rig_dev(&r)), "simnet");
+	fini(&r);
+}
+
 /* PCIe: the card is configured exactly power-on + link training +
  * 100 ms after the power-on, with no config request before that. */
 static void sc_pcie_exact_timing(void **state)
@@ -1388,6 +1412,7 @@ static enum rig_kind K_PCIE = RIG_PCIE, K_SHPC = RIG_SHPC,
 #define SCENARIOS(X)                                                      \
 	X(ALL3, sc_insert_comes_up)                                       \
 	X(PCIE, sc_pcie_exact_timing)                                     \
+	X(SHPC, sc_shpc_msi_behind_bridge)                                \
 	X(BUTTON, sc_button_window_expiry)                                \
 	X(BUTTON, sc_button_cancel)                                       \
 	X(ALL3, sc_orderly_removal_with_traffic)                          \
@@ -1423,6 +1448,7 @@ static enum rig_kind K_PCIE = RIG_PCIE, K_SHPC = RIG_SHPC,
 #define BUTTON(f) cmocka_unit_test_prestate(f, (void *)&K_PCIE),          \
 		  cmocka_unit_test_prestate(f, (void *)&K_SHPC)
 #define PCIE(f) cmocka_unit_test_prestate(f, (void *)&K_PCIE)
+#define SHPC(f) cmocka_unit_test_prestate(f, (void *)&K_SHPC)
 #define AS_CASE(kinds, f) kinds(f),
 
 struct scenario {
@@ -1432,6 +1458,7 @@ struct scenario {
 #define RUN_ALL3(f) { f, &K_PCIE }, { f, &K_SHPC }, { f, &K_CPCI },
 #define RUN_BUTTON(f) { f, &K_PCIE }, { f, &K_SHPC },
 #define RUN_PCIE(f) { f, &K_PCIE },
+#define RUN_SHPC(f) { f, &K_SHPC },
 #define AS_RUN(kinds, f) RUN_##kinds(f)
 
 static const struct scenario scenarios[] = { SCENARIOS(AS_RUN) };
