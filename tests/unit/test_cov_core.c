@@ -433,6 +433,67 @@ static void test_destroy_ends_waiting_requests(void **state)
 	rig_fini(&r);
 }
 
+/* ---- blocking and authorizing a device ------------------------------ */
+
+static void test_block_and_authorize_refusals(void **state)
+{
+	struct hs_dev *card;
+	char msg[160];
+	unsigned n;
+	struct rig r;
+	int rc;
+
+	(void)state;
+	simcard_ledger_reset();
+	rig_init(&r, RIG_PCIE, &on_presence);
+	rig_bring_up(&r, &tu_card_nic);
+	card = rig_dev(&r);
+	/* Authorizing what is not blocked changes nothing. */
+	assert_int_equal(hs_dev_authorize(card, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "");
+	/* The bridge in front cannot be blocked: its functions can. */
+	assert_int_equal(hs_dev_deauthorize(hs_dev_parent(card), msg,
+					    sizeof(msg)), -HS_EINVAL);
+	assert_non_null(strstr(msg, "block those instead"));
+	/* The driver may refuse, and says why. */
+	simcard_set_busy(card, "a volume is mounted");
+	assert_int_equal(hs_dev_deauthorize(card, msg, sizeof(msg)), -HS_EBUSY);
+	assert_string_equal(msg, "driver simnet refuses: a volume is mounted");
+	assert_false(hs_dev_blocked(card));
+	simcard_set_busy(card, NULL);
+	/* Not while another writer holds the core. */
+	began = 0;
+	assert_int_equal(hs_core_txn_begin(r.core, "w", keep_open, NULL), 0);
+	assert_true(hs_dev_deauthorize(card, msg, sizeof(msg)) < 0);
+	assert_string_equal(msg, "another change is in progress");
+	assert_int_equal(hs_core_txn_commit(r.core), 0);
+	/* Blocked: unbound, and blocking again is a no-op. */
+	assert_int_equal(hs_dev_deauthorize(card, msg, sizeof(msg)), 0);
+	assert_true(hs_dev_blocked(card));
+	assert_null(hs_dev_driver_name(card));
+	assert_int_equal(hs_dev_deauthorize(card, NULL, 0), 0);
+	assert_int_equal(hs_core_txn_begin(r.core, "w", keep_open, NULL), 0);
+	assert_true(hs_dev_authorize(card, msg, sizeof(msg)) < 0);
+	assert_string_equal(msg, "another change is in progress");
+	assert_int_equal(hs_core_txn_commit(r.core), 0);
+	/* Authorizing without memory fails whole: still blocked, no
+	 * driver; with memory it binds. */
+	for (n = 1;; n++) {
+		sim_fault_alloc(r.t.sim, n);
+		rc = hs_dev_authorize(card, msg, sizeof(msg));
+		sim_fault_alloc(r.t.sim, 0);
+		if (rc == 0)
+			break;
+		assert_true(msg[0] != '\0');
+		assert_true(hs_dev_blocked(card));
+		assert_null(hs_dev_driver_name(card));
+		assert_true(n < 100);
+	}
+	assert_false(hs_dev_blocked(card));
+	assert_string_equal(hs_dev_driver_name(card), "simnet");
+	rig_fini(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_device_accessors_refuse_bad_arguments),
 		cmocka_unit_test(test_removal_requests_refused_with_reason),
 		cmocka_unit_test(test_destroy_ends_waiting_requests),
+		cmocka_unit_test(test_block_and_authorize_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
