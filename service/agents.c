@@ -77,6 +77,8 @@ struct run {
 struct hsd_agents {
 	uv_loop_t *loop;
 	char *dir;		/* absolute, or NULL: no agents */
+	int dir_errno;		/* the error last said about dir, 0: none:
+				   said once, not at every event */
 	unsigned timeout_ms;
 	hsd_agents_log_fn log;
 	void *log_arg;
@@ -331,13 +333,24 @@ static int scan(struct hsd_agents *a, struct job *job)
 		return 0;
 	n = scandir(a->dir, &list, name_filter, name_cmp);
 	if (n < 0) {
-		if (errno == ENOMEM)
+		int e = errno;
+
+		if (e == ENOMEM)
 			return -ENOMEM;
-		if (errno != ENOENT)
-			alog(a, LOG_WARNING, "agents directory %s: %s",
-			      a->dir, strerror(errno));
+		/* A missing directory means no agents.  Anything else is
+		 * a mistake the operator must hear about, once (and again
+		 * if it changes), not at every event. */
+		if (e != ENOENT && e != a->dir_errno)
+			alog(a, LOG_WARNING, "agents directory %s: %s; no "
+			     "agents run until it is readable", a->dir,
+			     strerror(e));
+		a->dir_errno = e;
 		return 0;
 	}
+	if (a->dir_errno && a->dir_errno != ENOENT)
+		alog(a, LOG_NOTICE, "agents directory %s is readable again",
+		     a->dir);
+	a->dir_errno = 0;
 	head = malloc(HEAD_MAX + 1);
 	job->agents = calloc((size_t)n + 1, sizeof(*job->agents));
 	if (!head || !job->agents) {

@@ -294,8 +294,10 @@ static int reserve_set(struct hsd_config *c, const char *name, const char *v,
 			e = &c->reserve[i];
 	if (!e) {
 		if (c->nreserve == HSD_RESERVE_MAX) {
-			snprintf(err, errlen, "%s: reservations for more than "
-				 "%d slots", name, HSD_RESERVE_MAX - 1);
+			/* The default (reserve.*) takes an entry too. */
+			snprintf(err, errlen, "%s: too many reservations: at "
+				 "most %d entries, the default reserve.* and "
+				 "one per slot", name, HSD_RESERVE_MAX);
 			return -EINVAL;
 		}
 		e = &c->reserve[c->nreserve++];

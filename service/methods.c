@@ -1252,6 +1252,36 @@ static void locate_over(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, locate_closed);
 }
 
+/*
+ * The "indicator" parameter of the two indicator methods: on, off or
+ * blink; "locate" (ledctl's word) is a blink of the attention indicator
+ * only, the one an operator looks for.  Returns the name given, or NULL
+ * with the error already sent.
+ */
+static const char *p_indicator(struct call *k, bool locate_ok,
+			       enum hs_indicator *ind)
+{
+	bool bad = false;
+	const char *val = hsd_p_str(k, "indicator", true, &bad);
+
+	if (bad)
+		return NULL;
+	if (!strcmp(val, "on"))
+		*ind = HS_IND_ON;
+	else if (!strcmp(val, "off"))
+		*ind = HS_IND_OFF;
+	else if (!strcmp(val, "blink") ||
+		 (locate_ok && !strcmp(val, "locate")))
+		*ind = HS_IND_BLINK;
+	else {
+		FAIL(k, "invalid-params", EINVAL, "indicator '%s' is not on, "
+		     "off or blink%s", val, locate_ok ? " (or locate)" :
+		     " (locate is the attention indicator's)");
+		return NULL;
+	}
+	return val;
+}
+
 static void m_slot_attention(struct call *k)
 {
 	struct hsd *d = k->d;
@@ -1264,20 +1294,9 @@ static void m_slot_attention(struct call *k)
 	if (!p_slot(k, &v, &bad))
 		return;
 	snprintf(name, sizeof(name), "%s", v.info.name);
-	val = hsd_p_str(k, "indicator", true, &bad);
-	if (bad)
+	val = p_indicator(k, true, &ind);
+	if (!val)
 		return;
-	if (!strcmp(val, "on"))
-		ind = HS_IND_ON;
-	else if (!strcmp(val, "off"))
-		ind = HS_IND_OFF;
-	else if (!strcmp(val, "blink") || !strcmp(val, "locate"))
-		ind = HS_IND_BLINK;
-	else {
-		FAIL(k, "invalid-params", EINVAL, "indicator '%s' is not on, "
-		     "off or blink", val);
-		return;
-	}
 	{
 		int64_t tmo = hsd_p_int(k, "timeout_ns", 0, 0,
 					(int64_t)24 * 3600 * 1000000000, &bad);
@@ -1289,26 +1308,31 @@ static void m_slot_attention(struct call *k)
 			     "locate (blink), not with '%s'", val);
 			return;
 		}
+		/* The timer is allocated before the indicator changes: a
+		 * locate that could not end by itself is refused whole. */
+		struct locate *l = tmo ? calloc(1, sizeof(*l)) : NULL;
+
+		if (tmo && !l) {
+			FAIL(k, "failed", ENOMEM, "slot %s: no memory for "
+			     "the locate timeout", name);
+			return;
+		}
 		if (d->be_ops->slot_attention(d->be, name, ind, why,
 					      sizeof(why)) < 0) {
+			free(l);
 			FAIL(k, "not-supported", ENOTSUP, "slot %s: %s", name,
 			     why);
 			return;
 		}
-		if (tmo) {
-			struct locate *l = calloc(1, sizeof(*l));
-
-			if (l) {
-				l->d = d;
-				snprintf(l->slot, sizeof(l->slot), "%s", name);
-				uv_timer_init(d->loop, &l->timer);
-				l->timer.data = l;
-				uv_timer_start(&l->timer, locate_over,
-					       (uint64_t)(tmo + 999999) / 1000000,
-					       0);
-				l->next = d->locates;
-				d->locates = l;
-			}
+		if (l) {
+			l->d = d;
+			snprintf(l->slot, sizeof(l->slot), "%s", name);
+			uv_timer_init(d->loop, &l->timer);
+			l->timer.data = l;
+			uv_timer_start(&l->timer, locate_over,
+				       (uint64_t)(tmo + 999999) / 1000000, 0);
+			l->next = d->locates;
+			d->locates = l;
 		}
 	}
 	operator_event(d, name, "attention", k->c, hs_indicator_name(ind));
@@ -1333,21 +1357,9 @@ static void m_slot_power_indicator(struct call *k)
 	if (!p_slot(k, &v, &bad))
 		return;
 	snprintf(name, sizeof(name), "%s", v.info.name);
-	val = hsd_p_str(k, "indicator", true, &bad);
-	if (bad)
+	val = p_indicator(k, false, &ind);
+	if (!val)
 		return;
-	if (!strcmp(val, "on"))
-		ind = HS_IND_ON;
-	else if (!strcmp(val, "off"))
-		ind = HS_IND_OFF;
-	else if (!strcmp(val, "blink"))
-		ind = HS_IND_BLINK;
-	else {
-		FAIL(k, "invalid-params", EINVAL, "indicator '%s' is not on, "
-		     "off or blink (locate is the attention indicator's)",
-		     val);
-		return;
-	}
 	if (!d->be_ops->slot_power_indicator) {
 		FAIL(k, "not-supported", ENOTSUP, "slot %s: the %s back-end "
 		     "cannot set a power indicator (the kernel's hot-plug "

@@ -639,6 +639,43 @@ static void test_ignored(void **state)
 
 /* A missing directory: no agents and no error; it is read again before
  * every event. */
+/* An agents directory that is a file is said once, not at every event,
+ * and its recovery is said too. */
+static void test_dir_is_a_file(void **state)
+{
+	struct t *t = *state;
+	unsigned warnings = 0, notices = 0;
+	FILE *f;
+
+	assert_int_equal(rmdir(t->dir), 0);
+	f = fopen(t->dir, "w");
+	assert_non_null(f);
+	assert_int_equal(fclose(f), 0);
+	start(t, 2000);
+	for (uint64_t seq = 1; seq <= 5; seq++)
+		assert_int_equal(hsd_agents_event(t->a, seq,
+						  ENV("ACTION=add")), 0);
+	wait_idle(t, 3000);
+	for (size_t i = 0; i < t->nlogs; i++)
+		if (t->logs[i].level == LOG_WARNING &&
+		    strstr(t->logs[i].text, "agents directory") &&
+		    strstr(t->logs[i].text, "Not a directory"))
+			warnings++;
+	assert_int_equal(warnings, 1);
+
+	assert_int_equal(unlink(t->dir), 0);
+	assert_int_equal(mkdir(t->dir, 0755), 0);
+	write_agent(t, "10-back", "touch \"@OUT@/back\"\n");
+	assert_int_equal(hsd_agents_event(t->a, 6, ENV("ACTION=add")), 0);
+	wait_idle(t, 3000);
+	assert_true(out_exists(t, "back"));
+	for (size_t i = 0; i < t->nlogs; i++)
+		if (t->logs[i].level == LOG_NOTICE &&
+		    strstr(t->logs[i].text, "readable again"))
+			notices++;
+	assert_int_equal(notices, 1);
+}
+
 static void test_missing_dir(void **state)
 {
 	struct t *t = *state;
@@ -834,6 +871,7 @@ int main(void)
 		T(test_query_timeout),
 		T(test_ignored),
 		T(test_missing_dir),
+		T(test_dir_is_a_file),
 		T(test_free_running),
 		T(test_examples),
 		T(test_bad_arguments),

@@ -983,8 +983,27 @@ static void test_reservations_bounded(void **state)
 	/* A 32nd slot does not, and the line says so. */
 	sprintf(t, "slot.99.reserve.buses = 1\n");
 	assert_int_equal(load(&c, text), -EINVAL);
-	assert_non_null(strstr(err, ":33: slot.99.reserve.buses: reservations "
-			       "for more than 31 slots"));
+	assert_non_null(strstr(err, ":33: slot.99.reserve.buses: too many "
+			       "reservations: at most 32 entries, the "
+			       "default reserve.* and one per slot"));
+}
+
+/* Without a default, all 32 entries go to slots (the message's count is
+ * the entries, not "slots minus one"). */
+static void test_reservations_bounded_without_default(void **state)
+{
+	struct hsd_config c;
+	char text[4096], *t = text;
+
+	(void)state;
+	for (int i = 1; i <= HSD_RESERVE_MAX; i++)
+		t += sprintf(t, "slot.%d.reserve.io = 4K\n", i);
+	load_ok(&c, text);
+	assert_int_equal(c.nreserve, HSD_RESERVE_MAX);
+	sprintf(t, "slot.99.reserve.io = 4K\n");
+	assert_int_equal(load(&c, text), -EINVAL);
+	assert_non_null(strstr(err, ":33: slot.99.reserve.io: too many "
+			       "reservations: at most 32 entries"));
 }
 
 /* ---- the documentation lists every key ---------------------------------- */
@@ -1113,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_pins),
 		cmocka_unit_test(test_reservations),
 		cmocka_unit_test(test_reservations_bounded),
+		cmocka_unit_test(test_reservations_bounded_without_default),
 		cmocka_unit_test(test_pin_errors),
 		cmocka_unit_test(test_docs_list_every_key),
 		cmocka_unit_test(test_installed_file_defaults),
