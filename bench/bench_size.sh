@@ -5,7 +5,8 @@
 # Compiles the same sources CMake builds, with the freestanding flags the
 # core uses (no libc headers, no unwind tables: a freestanding target has
 # no unwinder to use them) at -Os, for x86-64 with CC (default cc) and,
-# when the bootstrap installed it, for arm-none-eabi Cortex-M4 Thumb.
+# for arm-none-eabi Cortex-M4 Thumb with arm-none-eabi-gcc or, without
+# it, clang (which the bootstrap installs).
 # Prints text per part, core + pciehp against the 48 KiB target.
 # Prints figures; asserts nothing.
 set -eu
@@ -61,7 +62,13 @@ cc_=$cc; size=size
 measure "x86-64 ($cc)" -m64
 if command -v arm-none-eabi-gcc >/dev/null 2>&1; then
 	cc_=arm-none-eabi-gcc; size=arm-none-eabi-size
-	measure "arm-none-eabi Cortex-M4 Thumb" -mthumb -mcpu=cortex-m4
+	measure "arm-none-eabi Cortex-M4 Thumb (gcc)" -mthumb -mcpu=cortex-m4
+elif command -v clang >/dev/null 2>&1 && command -v llvm-size >/dev/null 2>&1; then
+	# clang targets arm-none-eabi itself (the bootstrap installs clang
+	# and llvm for the fuzzers and the aarch64 image, not a second gcc).
+	cc_=clang; size=llvm-size
+	measure "arm-none-eabi Cortex-M4 Thumb (clang)" --target=arm-none-eabi \
+		-mthumb -mcpu=cortex-m4
 else
-	echo "(arm-none-eabi-gcc not installed: no Cortex-M4 figure)"
+	echo "(neither arm-none-eabi-gcc nor clang with llvm-size: no Cortex-M4 figure)"
 fi

@@ -9,11 +9,15 @@
 # and service/; the last line says whether they are met (exit status 0
 # either way: the figures are a report, not a gate).
 #
-# Left out of the run: linux_guest (platforms/linux and the linux back-end
-# on a kernel in a QEMU guest: the counts would be written inside the
-# guest), the QEMU images and their suites (not built here: freestanding,
-# no libgcov) and the fuzzers (clang; make fuzz).  The random scenarios
-# run RANDOM_COUNT (default 500) instead of CI's 10,000.
+# linux_guest (platforms/linux and the linux back-end on a kernel in a
+# QEMU guest) runs first, outside ctest: its programs write their counts
+# inside the guest (GCOV_PREFIX), and tests/linux/run.py --gcov brings
+# them home over the command channel into this tree, where the host's
+# runs then add to them.  Left out: linux_systemd (the same programs,
+# installed, under systemd's ProtectSystem=), the QEMU images and their
+# suites (not built here: freestanding, no libgcov) and the fuzzers
+# (clang; make fuzz).  The random scenarios run RANDOM_COUNT (default
+# 500) instead of CI's 10,000.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 set -eu
@@ -22,7 +26,7 @@ build=${1:-build/coverage}
 count=${2:-500}
 jobs=${JOBS:-2}
 src=$(cd "$(dirname "$0")/.." && pwd)
-exclude='^(linux_guest)$'
+exclude='^(linux_guest|linux_systemd)$'
 
 command -v gcovr >/dev/null || {
 	echo "coverage: gcovr is missing (apt-get install gcovr, or scripts/bootstrap.sh)" >&2
@@ -36,6 +40,13 @@ cmake --build "$build" -j"$jobs"
 
 # Counts from an earlier run would add up with this one's.
 find "$build" -name '*.gcda' -delete
+if [ -x "$build/hotswap-linux" ] && command -v qemu-system-x86_64 >/dev/null; then
+	echo "coverage: the linux back-end in its QEMU guest (tests/linux/run.py --gcov)"
+	python3 "$src/tests/linux/run.py" --build "$build" --gcov || {
+		echo "coverage: the Linux guest's checks failed" >&2
+		failed=1
+	}
+fi
 echo "coverage: ctest in $build, without: $exclude (random scenarios: $count)"
 (cd "$build" && ctest -j"$jobs" -E "$exclude" --output-on-failure) || {
 	echo "coverage: some tests failed (figures below are still this run's)" >&2

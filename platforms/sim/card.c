@@ -127,15 +127,15 @@ static void complete_one(struct sim *sim, void *arg, uintptr_t tag)
 	(void)sim;
 }
 
-static uint64_t card_bar_read(struct sim_fn *fn, int bar, uint64_t off,
-			      unsigned width)
+/* The register file's dword at off (regblock.c splits reads of any width
+ * into these). */
+static uint32_t reg_read(void *ctx, uint32_t off)
 {
-	struct regfile *r = fn->model_data;
+	struct sim_fn *fn = ctx;
+	const struct regfile *r = fn->model_data;
 	uint32_t v;
 
-	if (!r || bar != regfile_bar(fn) || off >= SIMCARD_REGS_SIZE)
-		return 0;
-	switch (off & ~3ull) {
+	switch (off) {
 	case SIMCARD_REG_ID:
 		v = id_value(fn);
 		break;
@@ -169,8 +169,18 @@ static uint64_t card_bar_read(struct sim_fn *fn, int bar, uint64_t off,
 	default:
 		v = 0;
 	}
-	v >>= 8 * (off & 3);
-	return width >= 4 ? v : v & ((1u << (8 * width)) - 1);
+	return v;
+}
+
+static uint64_t card_bar_read(struct sim_fn *fn, int bar, uint64_t off,
+			      unsigned width)
+{
+	const struct sim_regblock rb = { .read = reg_read, .ctx = fn,
+					 .size = SIMCARD_REGS_SIZE };
+
+	if (!fn->model_data || bar != regfile_bar(fn))
+		return 0;
+	return sim_regblock_read(&rb, off, width);
 }
 
 static void card_bar_write(struct sim_fn *fn, int bar, uint64_t off,

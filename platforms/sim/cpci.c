@@ -307,8 +307,10 @@ static const struct sim_slot_ctrl_ops cpci_slot_ops = {
 
 /* ---- the HA register block ---------------------------------------------- */
 
-static uint32_t ha_read(const struct cpci *c, uint32_t off)
+/* The HA block's read and write (regblock.c); ctx is the struct cpci. */
+static uint32_t ha_read(void *ctx, uint32_t off)
 {
+	const struct cpci *c = ctx;
 	uint32_t v = 0;
 
 	if (off == HS_HA_CAPS)
@@ -331,8 +333,9 @@ static uint32_t ha_read(const struct cpci *c, uint32_t off)
 	return v;
 }
 
-static void ha_write(struct cpci *c, uint32_t off, uint32_t val, uint32_t wm)
+static void ha_write(void *ctx, uint32_t off, uint32_t val, uint32_t wm)
 {
+	struct cpci *c = ctx;
 	unsigned n;
 	uint32_t was;
 
@@ -340,8 +343,8 @@ static void ha_write(struct cpci *c, uint32_t off, uint32_t val, uint32_t wm)
 		return;
 	n = (off - HS_HA_SLOT(0)) / 4;
 	was = c->ctl[n];
-	c->ctl[n] &= ~(val & wm & HS_HA_PRSNT_CHG);
-	c->ctl[n] = (c->ctl[n] & ~(wm & HS_HA_SLOT_RW)) | (val & wm & HS_HA_SLOT_RW);
+	c->ctl[n] = sim_reg_apply(c->ctl[n], val, wm, HS_HA_SLOT_RW,
+				  HS_HA_PRSNT_CHG);
 	if (!(was & HS_HA_PWR_EN) && (c->ctl[n] & HS_HA_PWR_EN))
 		board_power_on(c, n);
 	else if ((was & HS_HA_PWR_EN) && !(c->ctl[n] & HS_HA_PWR_EN))
@@ -349,44 +352,28 @@ static void ha_write(struct cpci *c, uint32_t off, uint32_t val, uint32_t wm)
 	update(c);
 }
 
+static struct sim_regblock block(struct cpci *c)
+{
+	return (struct sim_regblock){ .read = ha_read, .write = ha_write,
+				      .ctx = c,
+				      .size = BAR0_SIZE };
+}
+
 static uint64_t cpci_bar_read(struct sim_fn *fn, int bar, uint64_t off,
 			      unsigned width)
 {
-	const struct cpci *c = of_fn(fn);
-	uint64_t v = 0;
+	struct sim_regblock rb = block(of_fn(fn));
 
-	if (bar != 0)
-		return 0;
-	for (unsigned i = 0; i < width; i++) {
-		uint64_t a = off + i;
-		uint32_t d = a < BAR0_SIZE ? ha_read(c, (uint32_t)a & ~3u) : 0;
-
-		v |= (uint64_t)((d >> (8 * (a & 3))) & 0xff) << (8 * i);
-	}
-	return v;
+	return bar == 0 ? sim_regblock_read(&rb, off, width) : 0;
 }
 
 static void cpci_bar_write(struct sim_fn *fn, int bar, uint64_t off,
 			   unsigned width, uint64_t val)
 {
-	struct cpci *c = of_fn(fn);
-	unsigned i = 0;
+	struct sim_regblock rb = block(of_fn(fn));
 
-	if (bar != 0)
-		return;
-	while (i < width) {
-		uint64_t a = off + i;
-		uint32_t dw = (uint32_t)a & ~3u, v = 0, wm = 0;
-
-		for (; i < width && ((off + i) & ~3ull) == dw; i++) {
-			unsigned b = (unsigned)((off + i) & 3);
-
-			wm |= 0xffu << (8 * b);
-			v |= (uint32_t)((val >> (8 * i)) & 0xff) << (8 * b);
-		}
-		if (a < BAR0_SIZE)
-			ha_write(c, dw, v, wm);
-	}
+	if (bar == 0)
+		sim_regblock_write(&rb, off, width, val);
 }
 
 static void cpci_cfg_written(struct sim_fn *fn, uint16_t off, unsigned width,

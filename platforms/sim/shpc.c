@@ -154,8 +154,11 @@ static uint32_t serr_locator(const struct shpc *h)
 	return loc;
 }
 
-static uint32_t reg_read(const struct shpc *h, uint32_t off)
+/* The register block's read (regblock.c): ctx is the struct shpc. */
+static uint32_t reg_read(void *ctx, uint32_t off)
 {
+	const struct shpc *h = ctx;
+
 	switch (off) {
 	case HS_SHPC_BASE_OFFSET:
 		return 0;
@@ -399,89 +402,54 @@ static void cmd_issue(struct shpc *h)
 
 /* ---- register writes ---------------------------------------------------- */
 
-static uint32_t bytes_mask(unsigned be)
+/* A write of the bytes wm selects (0xff per lane) of the dword at off
+ * (the register block's write; ctx is the struct shpc). */
+static void reg_write(void *ctx, uint32_t off, uint32_t val, uint32_t wm)
 {
-	uint32_t m = 0;
+	struct shpc *h = ctx;
 
-	for (unsigned i = 0; i < 4; i++)
-		if (be & (1u << i))
-			m |= 0xffu << (8 * i);
-	return m;
-}
-
-/* A write of the bytes be (bit i: byte i) of the dword at off. */
-static void reg_write(struct shpc *h, uint32_t off, uint32_t val, unsigned be)
-{
-	uint32_t wm = bytes_mask(be);
-
-	if (off == HS_SHPC_COMMAND && (be & 3)) {
+	if (off == HS_SHPC_COMMAND && (wm & 0xffff)) {
 		/* Software must wait for Controller Busy to clear; the model
 		 * drops a command written while one is running. */
 		if (h->cmd_status & HS_SHPC_CS_BUSY)
 			return;
-		h->cmd = (uint16_t)((h->cmd & ~wm) | (val & wm & 0x1fff));
-		if (be & 1)
+		h->cmd = (uint16_t)sim_reg_apply(h->cmd, val, wm, 0x1fff, 0);
+		if (wm & 0xff)
 			cmd_issue(h);
 	} else if (off == HS_SHPC_SERR_INT) {
-		h->serr_int &= ~(val & wm & HS_SHPC_SI_W1C);
-		h->serr_int = (h->serr_int & ~(wm & HS_SHPC_SI_RW)) |
-			      (val & wm & HS_SHPC_SI_RW);
+		h->serr_int = sim_reg_apply(h->serr_int, val, wm,
+					    HS_SHPC_SI_RW, HS_SHPC_SI_W1C);
 	} else if (off >= HS_SHPC_SLOT(0) && off < HS_SHPC_SLOT(0) + 4 * h->nslots) {
 		uint32_t *r = &h->reg[(off - HS_SHPC_SLOT(0)) / 4];
 
-		*r &= ~(val & wm & HS_SHPC_SL_EVENTS);
-		*r = (*r & ~(wm & HS_SHPC_SL_MASKS)) | (val & wm & HS_SHPC_SL_MASKS);
+		*r = sim_reg_apply(*r, val, wm, HS_SHPC_SL_MASKS,
+				   HS_SHPC_SL_EVENTS);
 	}
 	update(h);
+}
+
+static struct sim_regblock block(struct shpc *h)
+{
+	return (struct sim_regblock){ .read = reg_read, .write = reg_write,
+				      .ctx = h,
+				      .size = BAR0_SIZE };
 }
 
 static uint64_t shpc_bar_read(struct sim_fn *fn, int bar, uint64_t off,
 			      unsigned width)
 {
-	struct shpc *h = of_fn(fn);
-	uint64_t v = 0;
+	struct sim_regblock rb = block(of_fn(fn));
 
-	if (bar != 0)
-		return 0;
-	/* Byte by byte: reads have no side effects, and any width or
-	 * alignment then behaves like the dword registers it covers. */
-	for (unsigned i = 0; i < width; i++) {
-		uint64_t a = off + i;
-		uint32_t d = a < BAR0_SIZE ? reg_read(h, (uint32_t)a & ~3u) : 0;
-
-		v |= (uint64_t)((d >> (8 * (a & 3))) & 0xff) << (8 * i);
-	}
-	return v;
+	return bar == 0 ? sim_regblock_read(&rb, off, width) : 0;
 }
 
 static void shpc_bar_write(struct sim_fn *fn, int bar, uint64_t off,
 			   unsigned width, uint64_t val)
 {
-	struct shpc *h = of_fn(fn);
-	unsigned i = 0;
+	struct sim_regblock rb = block(of_fn(fn));
 
-	if (bar != 0)
-		return;
-	/* One register write per dword touched, with its byte enables. */
-	while (i < width) {
-		uint64_t a = off + i;
-		uint32_t dw = (uint32_t)a & ~3u, v = 0;
-		unsigned be = 0;
-
-		for (; i < width && ((off + i) & ~3ull) == dw; i++) {
-			unsigned b = (unsigned)((off + i) & 3);
-
-			be |= 1u << b;
-			v |= (uint32_t)((val >> (8 * i)) & 0xff) << (8 * b);
-		}
-		if (a < BAR0_SIZE)
-			reg_write(h, dw, v, be);
-	}
-}
-
-static bool covers(uint16_t off, unsigned width, uint16_t reg, unsigned len)
-{
-	return off < reg + len && off + width > reg;
+	if (bar == 0)
+		sim_regblock_write(&rb, off, width, val);
 }
 
 static void shpc_cfg_written(struct sim_fn *fn, uint16_t off, unsigned width,
@@ -491,23 +459,15 @@ static void shpc_cfg_written(struct sim_fn *fn, uint16_t off, unsigned width,
 	uint16_t data = fn->shpc_cap + HS_SHPC_DWORD_DATA;
 
 	(void)old;
-	if (covers(off, width, data, 4)) {
+	uint32_t v, wm;
+
+	if (sim_regblock_window(off, width, val, data, &v, &wm)) {
 		/* A write through the DWORD Data window goes to the selected
 		 * register, with the byte enables of the config write. */
 		uint32_t sel = sim_cfg_get(&fn->cfg,
 					   fn->shpc_cap + HS_SHPC_DWORD_SELECT, 1);
-		uint32_t v = 0;
-		unsigned be = 0;
 
-		for (unsigned i = 0; i < width; i++) {
-			int b = (int)(off + i) - (int)data;
-
-			if (b < 0 || b > 3)
-				continue;
-			be |= 1u << b;
-			v |= ((val >> (8 * i)) & 0xff) << (8 * b);
-		}
-		reg_write(h, 4 * sel, v, be);
+		reg_write(h, 4 * sel, v, wm);
 		return;
 	}
 	/* DWORD Select, Interrupt Disable, SERR# Enable and MSI Enable all

@@ -55,6 +55,34 @@ uint16_t sim_cfg_add_cap(struct sim_cfg *c, uint8_t id, unsigned size);
 uint16_t sim_cfg_add_ext_cap(struct sim_cfg *c, uint16_t id, uint8_t ver,
 			     unsigned size);
 
+/* ---- register blocks (regblock.c) --------------------------------------- */
+
+/*
+ * A device's block of 32-bit registers behind a BAR (or a config window):
+ * the model reads a dword register, and takes a write of the bytes wm
+ * selects (0xff per lane written).  regblock.c splits accesses of any
+ * width and alignment into those calls.
+ */
+struct sim_regblock {
+	uint32_t (*read)(void *ctx, uint32_t off);
+	void (*write)(void *ctx, uint32_t off, uint32_t val, uint32_t wm);
+	void *ctx;
+	uint64_t size;        /* bytes; accesses past it read 0, write nothing */
+};
+
+uint64_t sim_regblock_read(const struct sim_regblock *rb, uint64_t off,
+			   unsigned width);
+void sim_regblock_write(const struct sim_regblock *rb, uint64_t off,
+			unsigned width, uint64_t val);
+/* The bytes of a config write (off, width, val) inside the dword window at
+ * window, as a value and byte-lane mask of that dword; false if none. */
+bool sim_regblock_window(uint16_t off, unsigned width, uint32_t val,
+			 uint16_t window, uint32_t *v, uint32_t *wm);
+/* One register's write rule: w1c bits written 1 clear, rw bits take the
+ * value, the rest are read-only; wm selects the bytes written. */
+uint32_t sim_reg_apply(uint32_t cur, uint32_t val, uint32_t wm, uint32_t rw,
+		       uint32_t w1c);
+
 /* ---- events (sim.c) ----------------------------------------------------- */
 
 typedef void (*sim_event_fn)(struct sim *sim, void *arg, uintptr_t tag);

@@ -14,12 +14,15 @@ command channel, its guard's lines stream back over the event channel.
 Exit status: 0 every check passed, 1 a check failed, 2 bad usage.
 """
 
-import json
 import argparse
+import base64
+import io
+import json
 import os
 import re
 import statistics
 import sys
+import tarfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -579,6 +582,29 @@ def bench(g, runs):
           "mastering)" % (never, runs))
 
 
+GCOV_DIR = "/tmp/gcov"
+
+
+def fetch_gcov(g, build):
+    """The guest's coverage counts, as a tar through the command channel,
+    unpacked over the build tree: only .gcda files whose path lies inside
+    `build` are taken.  Returns how many."""
+    g.sh("[ -f /tmp/hsd.pid ] && kill -TERM $(cat /tmp/hsd.pid); sleep 1")
+    out = g.ok("cd %s && tar c . | gzip | base64" % GCOV_DIR, timeout=120)
+    data = base64.b64decode("".join(out.split()))
+    n = 0
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
+        for m in t.getmembers():
+            path = os.path.normpath("/" + m.name)
+            if not m.isfile() or not path.endswith(".gcda") or \
+               not path.startswith(build + os.sep):
+                continue
+            with open(path, "wb") as f:
+                f.write(t.extractfile(m).read())
+            n += 1
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", required=True,
@@ -586,7 +612,16 @@ def main():
     ap.add_argument("--log", help="directory for the guest's log")
     ap.add_argument("--bench", type=int, metavar="RUNS",
                     help="run the benchmark instead of the checks")
+    ap.add_argument("--gcov", action="store_true",
+                    help="the programs are built with --coverage: bring "
+                    "their counts (.gcda) home into the build tree "
+                    "(scripts/coverage.sh)")
     a = ap.parse_args()
+    global ENV
+    if a.gcov:
+        # gcov writes PREFIX/<the object file's absolute path>.gcda at
+        # each exit, adding to what an earlier run there wrote.
+        ENV += "GCOV_PREFIX=%s " % GCOV_DIR
     progs = [os.path.join(a.build, p) for p in ("hotswap-linux", "hotswapd",
                                                  "hotswapctl")]
     for p in progs:
@@ -611,6 +646,10 @@ def main():
                 r = Run(g)
                 checks(r, version)
                 hotswapd_checks(r)
+            if a.gcov:
+                n = fetch_gcov(g, os.path.realpath(a.build))
+                print("# coverage: %d .gcda files from the guest into %s"
+                      % (n, a.build), flush=True)
     except Failure as e:
         print("not ok - %s" % e)
         return 1

@@ -613,6 +613,44 @@ static void test_latch_w1c_and_masks(void **state)
 	assert_int_equal(rd(f, R_SERRINT), SI_GIM);
 }
 
+/* Accesses of any width and alignment are split into the dword registers
+ * they cover, each written with the byte enables of its own bytes (PCI
+ * 3.0, 3.2.2): no byte outside the access changes. */
+static void test_byte_lanes(void **state)
+{
+	struct fx *f = *state;
+	uint64_t v = 0;
+
+	wr(f, R_SLOT(1), 0);
+	wr(f, R_SLOT(2), 0);
+	/* Two bytes across the boundary: byte 3 of slot 1, byte 0 of slot
+	 * 2 (read-only there: it stays as the hardware has it). */
+	uint32_t low2 = rd(f, R_SLOT(2)) & 0xff;
+
+	assert_int_equal(f->t.plat.ops->mem_write(f->t.plat.ctx,
+						  BAR + R_SLOT(1) + 3, 2,
+						  0x5a7f), 0);
+	assert_int_equal(rd(f, R_SLOT(1)) >> 24, 0x7f);
+	assert_int_equal(rd(f, R_SLOT(2)) & 0xff, low2);
+	assert_int_equal(rd(f, R_SLOT(2)) & 0xff000000u, 0);
+	/* A byte write to bits 31:24 leaves the latches in bits 20:16. */
+	assert_int_equal(sim_insert(slot_n(f, 1), &tu_card_nic), 0);
+	wr8(f, R_SLOT(1) + 3, 0x00);
+	assert_true(rd(f, R_SLOT(1)) & EV_PRSNT);
+	/* An 8-byte write is two register writes: each slot's masks take
+	 * their own byte. */
+	assert_int_equal(f->t.plat.ops->mem_write(f->t.plat.ctx, BAR + R_SLOT(1),
+						  8, 0x7e000000ull << 32 |
+						  0x7d000000u), 0);
+	assert_int_equal(rd(f, R_SLOT(1)) >> 24, 0x7d);
+	assert_int_equal(rd(f, R_SLOT(2)) >> 24, 0x7e);
+	/* An 8-byte read is two registers, low one first. */
+	assert_int_equal(f->t.plat.ops->mem_read(f->t.plat.ctx, BAR + R_SLOT(1),
+						 8, &v), 0);
+	assert_int_equal((uint32_t)v, rd(f, R_SLOT(1)));
+	assert_int_equal((uint32_t)(v >> 32), rd(f, R_SLOT(2)));
+}
+
 static void test_interrupt_locator(void **state)
 {
 	struct fx *f = *state;
@@ -969,6 +1007,7 @@ int main(void)
 		T(test_busy_drops_command),
 		T(test_all_slots),
 		T(test_latch_w1c_and_masks),
+		T(test_byte_lanes),
 		T(test_interrupt_locator),
 		T(test_intx),
 		T(test_msi),
