@@ -254,8 +254,12 @@ static int pciehp_probe(struct hs_dev *port, void **priv)
 	    (rc = rd(p, HS_PX_SLTCTL, 2, &ctl)) ||
 	    (rc = rd(p, HS_PX_LNKCTL, 2, &lnk)))
 		goto free_p;
-	if (ctl == 0xffff || lnk == 0xffff) {
-		rc = -HS_ENODEV; /* the port did not answer */
+	/* All ones from any of them: the port did not answer (a failed
+	 * read returns them too); a Slot Capabilities of all ones would
+	 * register slot 8191 with every feature. */
+	if (ctl == 0xffff || lnk == 0xffff || p->sltcap == 0xffffffffu ||
+	    lnkcap == 0xffffffffu) {
+		rc = -HS_ENODEV;
 		goto free_p;
 	}
 	p->lnkctl = (uint16_t)(lnk & ~HS_LNKCTL_RL);

@@ -284,9 +284,11 @@ static int shpc_probe(struct hs_dev *br, void **priv)
 	if (hs_dev_find_cap(br, HS_SHPC_CAP_ID, &cap))
 		return -HS_ENODEV; /* a bridge without an SHPC */
 	/* The register set is used through memory; a controller whose BAR0
-	 * was not assigned cannot be driven. */
+	 * was not assigned cannot be driven.  -HS_EIO, not a verdict: a
+	 * sizing write lost at boot makes an implemented BAR0 look absent,
+	 * and the core's boot then scans again (hs_core_enumerate). */
 	if (hs_dev_bar(br, 0, &bar) || bar.kind != HS_RES_MEM)
-		return -HS_ENOENT;
+		return -HS_EIO;
 	h = hs_ctl_zalloc(br, sizeof(*h));
 	if (!h)
 		return -HS_ENOMEM;

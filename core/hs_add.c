@@ -18,13 +18,44 @@
 
 /* ---- boot -------------------------------------------------------------- */
 
+/* A boot that a failed config access spoiled is undone and scanned
+ * again, this many times in all. */
+#define BOOT_TRIES 3
+
+static int enumerate_once(struct hs_core *core);
+
 int hs_core_enumerate(struct hs_core *core)
 {
-	bool short_of_buses;
 	int rc;
 
 	if (core->roots)
 		return -HS_EEXIST;
+	/*
+	 * A config access can fail, read garbage or be lost at any point of
+	 * the boot (a function still coming out of reset, a transient bus
+	 * error); what the core then sees is undone with the rest, and the
+	 * whole scan runs again.  Only -HS_EIO and -HS_ENODEV (an access
+	 * failed, a device stopped answering) are retried: out of memory
+	 * and the rest are answers, not accidents.
+	 */
+	for (unsigned t = 1;; t++) {
+		core->boot_last_try = t == BOOT_TRIES;
+		rc = enumerate_once(core);
+		if ((rc != -HS_EIO && rc != -HS_ENODEV) || t == BOOT_TRIES)
+			break;
+		hs_log(core->plat, HS_LOG_WARN, "boot enumeration failed "
+		       "(%d): a config access went wrong; scanning again "
+		       "(try %u of %u)", rc, t + 1, BOOT_TRIES);
+	}
+	core->boot_last_try = false;
+	return rc;
+}
+
+static int enumerate_once(struct hs_core *core)
+{
+	bool short_of_buses;
+	int rc;
+
 	/*
 	 * Bus numbers are handed out depth first, so a generous reservation
 	 * on an early bridge could starve a bridge found later.  When that

@@ -104,6 +104,11 @@ static int walk_std_all(const struct hs_platform *p, hs_bdf_t bdf, uint8_t id,
 			  &ptr);
 	if (rc)
 		return rc;
+	/* All ones is what a failed or unanswered read returns; taken as
+	 * a pointer it would send the walk to 0xfc, find nothing there and
+	 * report no capabilities at all. */
+	if (ptr == 0xff)
+		return -HS_ENODEV;
 	/* The bottom two bits of a pointer are reserved (PCI 3.0 6.7). */
 	for (ptr &= 0xfc; ptr; ptr &= 0xfc) {
 		if (ptr < 0x40)

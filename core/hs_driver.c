@@ -86,6 +86,17 @@ static unsigned port_capabilities(struct hs_dev *d)
 	return t;
 }
 
+/*
+ * A driver or port service that failed with -HS_EIO at boot (a config
+ * access failed or read garbage) while the boot has tries left: the boot
+ * fails and scans again (hs_core_enumerate) rather than leave a device
+ * without its driver or a port without its slot for good.
+ */
+static bool boot_retry(const struct hs_core *core, int rc)
+{
+	return rc == -HS_EIO && core->booting && !core->boot_last_try;
+}
+
 static int port_probe(struct hs_dev *d, void **priv)
 {
 	struct hs_core *core = d->core;
@@ -111,10 +122,17 @@ static int port_probe(struct hs_dev *d, void **priv)
 			 * unseen (an open MRL cuts power, PCI Hot-Plug 1.1
 			 * 2.2.1) while the records stay.  The whole
 			 * transaction fails instead and is undone; the
-			 * caller may try again.  Any other failure leaves
-			 * the port without that service, as Linux does. */
+			 * caller may try again.  At boot neither is any
+			 * other failure at first (a config access that
+			 * failed or read garbage in the controller's
+			 * set-up): the boot fails with -HS_EIO and scans
+			 * again (hs_core_enumerate).  Only its last try,
+			 * and a hot-add, leave the port without that
+			 * service, as Linux does. */
 			if (rc == -HS_ENOMEM)
 				return rc;
+			if (boot_retry(core, -HS_EIO))
+				return -HS_EIO;
 			continue;
 		}
 		while (d->svc[n])
@@ -200,7 +218,7 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 			/* Out of memory says nothing about the device; a
 			 * controller driver that did not start would leave
 			 * its slots unwatched.  The transaction fails. */
-			if (strict || rc == -HS_ENOMEM) {
+			if (strict || rc == -HS_ENOMEM || boot_retry(core, rc)) {
 				hs_snprintf(msg, msglen,
 					    "driver %s failed to start on "
 					    "%02x:%02x.%u (%d)", drv->name,
@@ -230,7 +248,7 @@ int hs_bind_dev(struct hs_core *core, struct hs_dev *d)
 {
 	int rc = bind_one(core, d, false, NULL, 0);
 
-	return rc == -HS_ENOMEM ? rc : 0;
+	return rc == -HS_ENOMEM || boot_retry(core, rc) ? rc : 0;
 }
 
 int hs_bind_all(struct hs_core *core)
@@ -242,7 +260,7 @@ int hs_bind_all(struct hs_core *core)
 	     d = hs_dev_walk(core, d)) {
 		int rc = bind_one(core, d, false, NULL, 0);
 
-		if (rc == -HS_ENOMEM)
+		if (rc == -HS_ENOMEM || boot_retry(core, rc))
 			return rc;
 	}
 	return 0;

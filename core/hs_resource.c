@@ -885,6 +885,71 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
 	return 0;
 }
 
+/*
+ * The memory windows read back, as verify_bar does for BARs: a lost write
+ * of a base or limit leaves a window closed (or open where it must not
+ * be), and everything below the bridge then cannot be reached although
+ * the records say it can (issue #17's boot fault sweep found exactly
+ * that).  The memory window is mandatory in every PCI-to-PCI bridge and
+ * the prefetchable one is checked where the scan found it (PCI-to-PCI
+ * Bridge 1.2, 3.2.5.8-3.2.5.10); bits 3:0 of each are read-only type
+ * bits.  The I/O window is left out: it is optional and a bridge without
+ * it reads zeros.  One rewrite of both windows, then -HS_EIO.
+ */
+static int verify_windows(struct hs_core *core, struct hs_dev *d)
+{
+	const struct hs_platform *p = core->plat;
+	uint64_t mb, ml, pb = 0, pl = 0;
+	int rc;
+
+	win_regs(&d->win[HS_RES_MEM], 0xfff00000, &mb, &ml);
+	if (!(d->flags & DEV_NO_PREF))
+		win_regs(&d->win[HS_RES_PREF], 0xfff00000, &pb, &pl);
+	for (int tries = 0;; tries++) {
+		uint32_t mem = 0, pref = 0, pbu = 0, plu = 0;
+		bool ok;
+
+		if ((rc = p->ops->cfg_read(p->ctx, d->bdf, PCI_MEM_BASE, 4,
+					   &mem)))
+			return rc;
+		ok = (mem & 0xfff0fff0u) ==
+		     ((uint32_t)(mb >> 16 & 0xfff0) |
+		      (uint32_t)(ml >> 16 & 0xfff0) << 16);
+		if (ok && !(d->flags & DEV_NO_PREF)) {
+			if ((rc = p->ops->cfg_read(p->ctx, d->bdf,
+						   PCI_PREF_BASE, 4, &pref)))
+				return rc;
+			ok = (pref & 0xfff0fff0u) ==
+			     ((uint32_t)(pb >> 16 & 0xfff0) |
+			      (uint32_t)(pl >> 16 & 0xfff0) << 16);
+		}
+		if (ok && (d->flags & DEV_PREF64) &&
+		    !(d->flags & DEV_NO_PREF)) {
+			if ((rc = p->ops->cfg_read(p->ctx, d->bdf,
+						   PCI_PREF_BASE_UP, 4,
+						   &pbu)) ||
+			    (rc = p->ops->cfg_read(p->ctx, d->bdf,
+						   PCI_PREF_LIMIT_UP, 4,
+						   &plu)))
+				return rc;
+			ok = pbu == (uint32_t)(pb >> 32) &&
+			     plu == (uint32_t)(pl >> 32);
+		}
+		if (ok)
+			return 0;
+		if (tries == 1) {
+			hs_log(p, HS_LOG_ERR, "%02x:%02x.%u: a memory window "
+			       "did not take its base or limit (memory "
+			       "0x%08x, prefetchable 0x%08x)",
+			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
+			       HS_BDF_FN(d->bdf), mem, pref);
+			return -HS_EIO;
+		}
+		if ((rc = write_windows(core, d)))
+			return rc;
+	}
+}
+
 /* The platform line a device's INTx pin arrives on. */
 void hs_route_intx(struct hs_core *core, struct hs_dev *d)
 {
@@ -1006,7 +1071,8 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 			return rc;
 	}
 	if (d->bridge) {
-		if ((rc = write_windows(core, d)))
+		if ((rc = write_windows(core, d)) ||
+		    (rc = verify_windows(core, d)))
 			return rc;
 		/* A bridge forwards both ways: decode, and master for its
 		 * children's DMA and MSIs. */

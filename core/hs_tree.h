@@ -289,6 +289,9 @@ struct hs_core {
 	uint64_t generation;
 	bool boot_vga_seen;
 	bool booting;
+	bool boot_last_try;          /* the last of the boot's tries: a port
+				       service that cannot start is left out
+				       (earlier ones fail and are tried again) */
 	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
 	uint32_t max_bus_resv;      /* largest bus reservation seen */
 	struct rebalance *rebalancing; /* the one in progress */
