@@ -445,11 +445,23 @@ static void test_intx_swizzle_and_disable(void **state)
 	tu_fini(&t);
 }
 
+/* The NIC at DEV1 sends msg as its MSI: the capability's address and data,
+ * MSI Enable, and the card's completion interrupt unmasked. */
+static void nic_msi_on(const struct hs_msi_msg *m)
+{
+	uint16_t msi = tu_cap(&t, DEV1, 0x05);
+
+	tu_wr32(&t, DEV1, msi + 4, (uint32_t)m->address);
+	tu_wr32(&t, DEV1, msi + 8, (uint32_t)(m->address >> 32));
+	tu_wr16(&t, DEV1, msi + 12, (uint16_t)m->data);
+	tu_wr16(&t, DEV1, msi + 2, 1);
+	tu_wmem32(&t, 0x80000020, 1);
+}
+
 static void test_msi_delivery_needs_bus_master(void **state)
 {
 	struct hs_msi_msg msg;
 	struct hs_irq irq = { HS_IRQ_MSI, 0 };
-	uint16_t msi;
 	uint64_t bus;
 	uint32_t *ring;
 
@@ -462,12 +474,7 @@ static void test_msi_delivery_needs_bus_master(void **state)
 						 &msg), 0);
 	irq_count = 0;
 	assert_int_equal(t.plat.ops->irq_attach(t.plat.ctx, &irq, count_irq, NULL), 0);
-	msi = tu_cap(&t, DEV1, 0x05);
-	tu_wr32(&t, DEV1, msi + 4, (uint32_t)msg.address);
-	tu_wr32(&t, DEV1, msi + 8, (uint32_t)(msg.address >> 32));
-	tu_wr16(&t, DEV1, msi + 12, (uint16_t)msg.data);
-	tu_wr16(&t, DEV1, msi + 2, 1);
-	tu_wmem32(&t, 0x80000020, 1);
+	nic_msi_on(&msg);
 	/* An MSI is a memory write: without Bus Master it never leaves. */
 	tu_wmem32(&t, 0x80000008, 1);
 	sim_advance(t.sim, HS_USEC(50));
@@ -492,7 +499,6 @@ static void test_msi_only_from_its_requester(void **state)
 	struct sim_counters cnt;
 	struct hs_msi_msg msg;
 	struct hs_irq irq = { HS_IRQ_MSI, 0 };
-	uint16_t msi;
 	uint64_t bus;
 	uint32_t *ring;
 
@@ -508,12 +514,7 @@ static void test_msi_only_from_its_requester(void **state)
 						 &msg), 0);
 	irq_count = 0;
 	assert_int_equal(t.plat.ops->irq_attach(t.plat.ctx, &irq, count_irq, NULL), 0);
-	msi = tu_cap(&t, DEV1, 0x05);
-	tu_wr32(&t, DEV1, msi + 4, (uint32_t)msg.address);
-	tu_wr32(&t, DEV1, msi + 8, (uint32_t)(msg.address >> 32));
-	tu_wr16(&t, DEV1, msi + 12, (uint16_t)msg.data);
-	tu_wr16(&t, DEV1, msi + 2, 1);
-	tu_wmem32(&t, 0x80000020, 1);
+	nic_msi_on(&msg);
 	sim_reset_counters(t.sim);
 	tu_wmem32(&t, 0x80000008, 1);
 	sim_advance(t.sim, HS_USEC(50));
