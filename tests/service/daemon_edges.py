@@ -36,21 +36,8 @@ import sys
 import tempfile
 import time
 
-FAILS = 0
-N = 0
-
-
-def ok(cond, what, detail=""):
-    global FAILS, N
-    N += 1
-    if cond:
-        print("ok %d - %s" % (N, what))
-    else:
-        FAILS += 1
-        print("not ok %d - %s" % (N, what))
-        if detail:
-            for line in str(detail).splitlines()[:20]:
-                print("#   " + line)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import failed, ok, plan  # noqa: E402
 
 
 class Client:
@@ -691,13 +678,13 @@ def main():
         if proc and proc.poll() is None:
             proc.kill()
             proc.wait()
-        if FAILS:
+        if failed():
             print("# daemon log (tail):")
             for ln in daemon_log(tmp).splitlines()[-30:]:
                 print("#   " + ln)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % N)
-    sys.exit(1 if FAILS else 0)
+    plan()
+    sys.exit(1 if failed() else 0)
 
 
 if __name__ == "__main__":

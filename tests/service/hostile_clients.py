@@ -28,21 +28,8 @@ import tempfile
 import threading
 import time
 
-FAILS = 0
-N = 0
-
-
-def ok(cond, what, detail=""):
-    global FAILS, N
-    N += 1
-    if cond:
-        print("ok %d - %s" % (N, what))
-    else:
-        FAILS += 1
-        print("not ok %d - %s" % (N, what))
-        if detail:
-            for line in str(detail).splitlines()[:20]:
-                print("#   " + line)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import failed, ok, plan  # noqa: E402
 
 
 class Client:
@@ -102,15 +89,15 @@ def main():
             proc.kill()
             proc.wait()
         log.close()
-        if FAILS:
+        if failed():
             with open(os.path.join(tmp, "daemon.log")) as f:
                 tail = f.read().splitlines()[-30:]
             print("# daemon log (tail):")
             for ln in tail:
                 print("#   " + ln)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % N)
-    sys.exit(1 if FAILS else 0)
+    plan()
+    sys.exit(1 if failed() else 0)
 
 
 def wait_ready(proc, sock):
