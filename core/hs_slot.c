@@ -133,7 +133,7 @@ static int request(struct hs_slot *s, enum hs_slot_input in, enum hs_sd_op op,
 		return -HS_EBUSY;
 	}
 	if (s->policy == HS_SLOT_POLICY_DISABLED &&
-	    (op == OP_ENABLE || op == OP_REPLACE)) {
+	    (op == OP_ENABLE || op == OP_REPLACE || op == OP_CONNECT)) {
 		hs_snprintf(s->reason, sizeof(s->reason),
 			    "the slot is disabled by the operator");
 		return -HS_EPERM;
@@ -185,6 +185,16 @@ int hs_slot_replace(struct hs_slot *s, hs_done_fn done, void *arg)
 		return -HS_EINVAL;
 	}
 	return request(s, HS_IN_DISABLE, OP_REPLACE, done, arg);
+}
+
+int hs_slot_connect(struct hs_slot *s, hs_done_fn done, void *arg)
+{
+	return request(s, HS_IN_CONNECT, OP_CONNECT, done, arg);
+}
+
+int hs_slot_unconfigure(struct hs_slot *s, hs_done_fn done, void *arg)
+{
+	return request(s, HS_IN_UNCONFIGURE, OP_UNCONFIGURE, done, arg);
 }
 
 int hs_slot_set_attention(struct hs_slot *s, enum hs_indicator ind)

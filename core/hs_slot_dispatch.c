@@ -356,7 +356,8 @@ void hs_sd_resync_slot(struct hs_slot *s)
 	hs_sd_read_status(s);
 	if (!s->debouncing && s->st.present != believed_present)
 		s->hw_pending |= HS_HW_PRESENCE;
-	if ((s->fs == HS_FINE_ON || s->fs == HS_FINE_BLINKING_OFF) &&
+	if ((s->fs == HS_FINE_ON || s->fs == HS_FINE_BLINKING_OFF ||
+	     s->fs == HS_FINE_CONNECTED) &&
 	    hs_sd_has(s, HS_SLOT_CAP_LINK_REPORT) && !s->st.link_up)
 		s->hw_pending |= HS_HW_LINK;
 }
@@ -693,6 +694,8 @@ void hs_slot_drill(struct hs_slot *s, enum hs_slot_input in)
 		return;
 	case HS_IN_ENABLE:
 	case HS_IN_DISABLE:
+	case HS_IN_CONNECT:
+	case HS_IN_UNCONFIGURE:
 		if (s->op == OP_NONE && s->req < 0) {
 			s->req = (int)in;
 			s->drilled |= 1u << in;

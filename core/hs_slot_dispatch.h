@@ -21,7 +21,10 @@ struct hs_sd_done {
 	char msg[320];
 };
 
-enum hs_sd_op { OP_NONE = 0, OP_ENABLE, OP_DISABLE, OP_REPLACE };
+enum hs_sd_op {
+	OP_NONE = 0, OP_ENABLE, OP_DISABLE, OP_REPLACE, OP_CONNECT,
+	OP_UNCONFIGURE
+};
 
 #define HS_SD_MAX_DONE 4
 
@@ -57,6 +60,11 @@ struct hs_slot {
 	bool ir_known;                /* function 0 reported Immediate
 					 Readiness; the card never left */
 	unsigned retries;
+	/* The flow in progress stops at CONNECTED: powering on ends before
+	 * configuration (cfgadm's connect), powering off after the drivers
+	 * are gone, with power kept (unconfigure).  Set by the cell that
+	 * starts the flow, from its input. */
+	bool to_connected;
 
 	enum hs_slot_policy policy;
 	enum hs_sd_op op;             /* the request in progress */
@@ -122,6 +130,7 @@ static inline enum hs_slot_state hs_sd_coarse(enum hs_slot_fine f)
 	case HS_FINE_POFF_POWER:
 	case HS_FINE_POFF_RETRY: return HS_SLOT_POWERING_OFF;
 	case HS_FINE_FAULT: return HS_SLOT_FAULT;
+	case HS_FINE_CONNECTED: return HS_SLOT_CONNECTED;
 	default: return HS_SLOT_STATE_COUNT;
 	}
 }

@@ -59,6 +59,9 @@ static void set_state(struct hs_slot *s, enum hs_slot_fine to,
 	hs_sd_disarm(s);
 	s->debouncing = false;
 	s->fs = to;
+	/* A flow that stops at CONNECTED lasts until the slot rests. */
+	if (cto != HS_SLOT_POWERING_ON && cto != HS_SLOT_POWERING_OFF)
+		s->to_connected = false;
 	if (cto == from)
 		return;
 	s->transitions++;
@@ -254,6 +257,17 @@ static void link_step(struct hs_slot *s)
 	arm(s, s->d.link_wait);
 }
 
+/* powering-on/ready, the card answered, and the flow stops at
+ * CONNECTED (cfgadm's connect): power indicator on, as for any powered
+ * slot (PCIe Base 6.7.1.1.1: on means do not remove). */
+static void connected_step(struct hs_slot *s)
+{
+	want(s, HS_KEEP, HS_IND_ON, HS_IND_OFF, HS_KEEP, HS_KEEP);
+	set_state(s, HS_FINE_CONNECTED, NULL);
+	command(s);
+	finish_op(s, 0, "");
+}
+
 /* Into powering-on/config.  id: what the readiness poll just read at
  * function 0. */
 static void config_step(struct hs_slot *s, uint32_t id)
@@ -290,7 +304,10 @@ static void ready_step(struct hs_slot *s)
 	rc = hs_hpc_cfg_read(s->hpc, s->index, 0, 0, 4, &id);
 	if (rc == 0 && (id & 0xffff) != 0xffff && (id & 0xffff) != 0x0001 &&
 	    (id & 0xffff) != 0) {
-		config_step(s, id);
+		if (s->to_connected)
+			connected_step(s);
+		else
+			config_step(s, id);
 		return;
 	}
 	if (now_of(s) >= s->ready_deadline) {
@@ -419,6 +436,13 @@ static void c_off_button(struct hs_slot *s)
 
 static void c_enable(struct hs_slot *s)
 {
+	s->to_connected = false;
+	start_enable(s);
+}
+
+static void c_connect(struct hs_slot *s)
+{
+	s->to_connected = true;
 	start_enable(s);
 }
 
@@ -581,12 +605,14 @@ static void c_on_presence(struct hs_slot *s)
 	}
 }
 
+static void c_disable(struct hs_slot *s);
+
 static void c_on_latch(struct hs_slot *s)
 {
 	if (!s->st.latch_open)
 		return;
 	if (has(s, HS_SLOT_CAP_LATCH_ASKS)) {
-		start_disable(s); /* CompactPCI ejector: a request */
+		c_disable(s); /* CompactPCI ejector: a request */
 		return;
 	}
 	/* An open MRL takes the card's power (PCI Hot-Plug 1.1). */
@@ -616,20 +642,57 @@ static void c_on_link(struct hs_slot *s)
 
 static void c_disable(struct hs_slot *s)
 {
+	s->to_connected = false;
 	start_disable(s);
 }
 
+static void c_unconfigure(struct hs_slot *s)
+{
+	s->to_connected = true;
+	start_disable(s);
+}
+
+/* CONNECTED + DISABLE: cfgadm's disconnect.  Nothing is configured, so
+ * nothing is asked: straight to powering-off/power. */
+static void c_disconnect(struct hs_slot *s)
+{
+	s->to_connected = false;
+	set_state(s, HS_FINE_POFF_POWER, NULL);
+	want(s, 0, HS_IND_OFF, HS_IND_OFF, 0, 0);
+	command(s);
+}
+
 /* BLINKING_OFF */
+/* Back to where the window started: ON, or CONNECTED for a card that
+ * was never configured (the button pressed on a connected slot). */
 static void c_boff_cancel(struct hs_slot *s)
 {
 	want(s, HS_KEEP, HS_IND_ON, HS_KEEP, HS_KEEP, HS_KEEP);
-	set_state(s, HS_FINE_ON, "cancelled");
+	set_state(s, populated(s) ? HS_FINE_ON : HS_FINE_CONNECTED,
+		  "cancelled");
 	command(s);
 }
+
+static void c_conn_configure(struct hs_slot *s);
 
 static void c_boff_enable(struct hs_slot *s)
 {
 	c_boff_cancel(s);
+	if (s->fs == HS_FINE_CONNECTED)
+		c_conn_configure(s);
+	else
+		c_ok(s);
+}
+
+static void c_boff_connect(struct hs_slot *s)
+{
+	c_boff_cancel(s);
+	c_ok(s);
+}
+
+static void c_bon_unconfigure(struct hs_slot *s)
+{
+	c_bon_cancel(s);
 	c_ok(s);
 }
 
@@ -667,6 +730,11 @@ static void c_poff_done(struct hs_slot *s)
 		return; /* late: the card is still in use */
 	if (d->rc == 0 || d->rc == -HS_ENOENT) {
 		s->retries = 0;
+		if (s->to_connected) {
+			/* Unconfigured: power and link stay (cfgadm). */
+			connected_step(s);
+			return;
+		}
 		set_step(s, HS_FINE_POFF_POWER);
 		/* The link is disabled with the power, so the card is not
 		 * seen to fall off the bus (PCIe Base 7.5.3.7). */
@@ -727,6 +795,50 @@ static void c_poff_gone(struct hs_slot *s)
 		c_poff_off(s);
 }
 
+/* CONNECTED: powered, the card answered, nothing configured. */
+static void c_conn_presence(struct hs_slot *s)
+{
+	if (!s->st.present) {
+		/* Nothing was configured, but the card was powered. */
+		alert(s, "surprise removal: card removed while connected");
+		surprise(s, HS_FINE_EMPTY, "card removed while connected");
+		return;
+	}
+	surprise(s, HS_FINE_OFF, "presence changed while connected: the "
+		 "card was reset or exchanged");
+}
+
+static void c_conn_latch(struct hs_slot *s)
+{
+	if (!s->st.latch_open)
+		return;
+	if (has(s, HS_SLOT_CAP_LATCH_ASKS)) {
+		/* The ejector asks: nothing to quiesce, power off. */
+		c_disconnect(s);
+		return;
+	}
+	surprise(s, HS_FINE_OFF, "the latch (MRL) was opened while connected");
+}
+
+static void c_conn_link(struct hs_slot *s)
+{
+	if (s->st.link_up || !has(s, HS_SLOT_CAP_LINK_REPORT))
+		return;
+	surprise(s, s->st.present ? HS_FINE_OFF : HS_FINE_EMPTY,
+		 "the link went down while connected");
+}
+
+/* CONNECTED + ENABLE: cfgadm's configure. */
+static void c_conn_configure(struct hs_slot *s)
+{
+	s->to_connected = false;
+	s->reason[0] = '\0';
+	set_state(s, HS_FINE_PON_CONFIG, NULL);
+	want(s, HS_KEEP, HS_IND_BLINK, HS_IND_OFF, HS_KEEP, HS_KEEP);
+	command(s);
+	config_step(s, 0);
+}
+
 /* FAULT */
 static void c_fault_presence(struct hs_slot *s)
 {
@@ -768,6 +880,8 @@ struct cell {
 
 /* What every step of powering on shares. */
 #define PON_COMMON                                                        \
+	[HS_IN_CONNECT] = C(c_refuse_busy, "refused: busy"),              \
+	[HS_IN_UNCONFIGURE] = C(c_refuse_busy, "refused: busy"),          \
 	[HS_IN_PRESENCE] = C(c_pon_presence, "card gone: unwind, power off -> EMPTY"), \
 	[HS_IN_LATCH] = C(c_pon_latch, "MRL opened: fail, power off, attention on -> OFF"), \
 	[HS_IN_BUTTON] = C(c_ignore, "ignored while powering on"),        \
@@ -776,6 +890,8 @@ struct cell {
 	[HS_IN_DISABLE] = C(c_refuse_busy, "refused: busy")
 
 #define POFF_COMMON                                                       \
+	[HS_IN_CONNECT] = C(c_refuse_busy, "refused: busy"),              \
+	[HS_IN_UNCONFIGURE] = C(c_refuse_busy, "refused: busy"),          \
 	[HS_IN_BUTTON] = C(c_ignore, "ignored while powering off"),       \
 	[HS_IN_POWER_FAULT] = C(c_fault, "surprise removal -> FAULT"),    \
 	[HS_IN_ENABLE] = C(c_refuse_busy, "refused: busy"),               \
@@ -793,6 +909,8 @@ static const struct cell table[HS_FINE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
 		[HS_IN_ENABLE] = C(c_refuse_empty, "refused: the slot is empty"),
 		[HS_IN_DISABLE] = C(c_refuse_empty, "refused: the slot is empty"),
+		[HS_IN_CONNECT] = C(c_refuse_empty, "refused: the slot is empty"),
+		[HS_IN_UNCONFIGURE] = C(c_refuse_empty, "refused: the slot is empty"),
 	},
 	[HS_FINE_OFF] = {
 		[HS_IN_PRESENCE] = C(c_debounce, "debounce: wait for presence to hold still"),
@@ -805,6 +923,8 @@ static const struct cell table[HS_FINE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
 		[HS_IN_ENABLE] = C(c_enable, "-> POWERING_ON (refused with the MRL open, or the ejector open on a cPCI board the backplane powers)"),
 		[HS_IN_DISABLE] = C(c_ok, "already off: done"),
+		[HS_IN_CONNECT] = C(c_connect, "-> POWERING_ON, to stop at CONNECTED (refused as enable is)"),
+		[HS_IN_UNCONFIGURE] = C(c_ok, "nothing is configured: done"),
 	},
 	[HS_FINE_BLINKING_ON] = {
 		[HS_IN_PRESENCE] = C(c_bon_presence, "card gone -> EMPTY"),
@@ -817,6 +937,8 @@ static const struct cell table[HS_FINE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
 		[HS_IN_ENABLE] = C(c_enable, "skip the window: -> POWERING_ON"),
 		[HS_IN_DISABLE] = C(c_bon_disable, "cancel -> OFF"),
+		[HS_IN_CONNECT] = C(c_connect, "skip the window: -> POWERING_ON, to stop at CONNECTED"),
+		[HS_IN_UNCONFIGURE] = C(c_bon_unconfigure, "cancel -> OFF (nothing is configured)"),
 	},
 	[HS_FINE_PON_POWER] = {
 		PON_COMMON,
@@ -843,7 +965,7 @@ static const struct cell table[HS_FINE_COUNT][HS_IN_COUNT] = {
 		PON_COMMON,
 		[HS_IN_LINK] = C(c_pon_link_lost, "link down: -> powering-on/link, wait for it again"),
 		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = C(c_pon_ask, "ask the card: an ID -> powering-on/config; no answer or Retry Status: ask again, fail at the deadline"),
+		[HS_IN_TIMER] = C(c_pon_ask, "ask the card: an ID -> powering-on/config (CONNECTED for a connect); no answer or Retry Status: ask again, fail at the deadline"),
 		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
 	},
 	[HS_FINE_PON_CONFIG] = {
@@ -864,18 +986,22 @@ static const struct cell table[HS_FINE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_DONE] = C(c_ignore, "ignored (late result)"),
 		[HS_IN_ENABLE] = C(c_ok, "already on: done"),
 		[HS_IN_DISABLE] = C(c_disable, "-> POWERING_OFF"),
+		[HS_IN_CONNECT] = C(c_ok, "already connected: done"),
+		[HS_IN_UNCONFIGURE] = C(c_unconfigure, "-> POWERING_OFF, to stop at CONNECTED with power kept"),
 	},
 	[HS_FINE_BLINKING_OFF] = {
 		[HS_IN_PRESENCE] = C(c_on_presence, "as in ON"),
 		[HS_IN_LATCH] = C(c_on_latch, "as in ON"),
-		[HS_IN_BUTTON] = C(c_boff_cancel, "second press: cancel, power indicator on -> ON"),
+		[HS_IN_BUTTON] = C(c_boff_cancel, "second press: cancel, power indicator on -> ON (CONNECTED if never configured)"),
 		[HS_IN_POWER_FAULT] = C(c_fault, "surprise removal -> FAULT"),
 		[HS_IN_LINK] = C(c_on_link, "as in ON"),
 		[HS_IN_CMD] = C(c_ignore, "nothing (indicator blinking)"),
 		[HS_IN_TIMER] = C(c_disable, "window over: -> POWERING_OFF"),
 		[HS_IN_DONE] = U("no work is outstanding: on came with the slot's own result, and adds queued with it report in the same dispatch"),
-		[HS_IN_ENABLE] = C(c_boff_enable, "cancel -> ON"),
+		[HS_IN_ENABLE] = C(c_boff_enable, "cancel -> ON (from CONNECTED: configure)"),
 		[HS_IN_DISABLE] = C(c_disable, "skip the window: -> POWERING_OFF"),
+		[HS_IN_CONNECT] = C(c_boff_connect, "cancel -> ON (CONNECTED if never configured): done"),
+		[HS_IN_UNCONFIGURE] = C(c_unconfigure, "skip the window: -> POWERING_OFF, to stop at CONNECTED"),
 	},
 	[HS_FINE_POFF_QUIESCE] = {
 		POFF_COMMON,
@@ -884,7 +1010,7 @@ static const struct cell table[HS_FINE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_LINK] = C(c_poff_link, "link down: surprise removal -> OFF"),
 		[HS_IN_CMD] = C(c_ignore, "nothing (indicator blinking)"),
 		[HS_IN_TIMER] = NO_TIMER("while the drivers quiesce (the core times them out itself)"),
-		[HS_IN_DONE] = C(c_poff_done, "drivers gone: link disabled, power off -> powering-off/power; out of memory: -> powering-off/retry; vetoed: power indicator on -> ON, the reason to the operator"),
+		[HS_IN_DONE] = C(c_poff_done, "drivers gone: link disabled, power off -> powering-off/power (power kept -> CONNECTED for an unconfigure); out of memory: -> powering-off/retry; vetoed: power indicator on -> ON, the reason to the operator"),
 	},
 	[HS_FINE_POFF_POWER] = {
 		POFF_COMMON,
@@ -915,6 +1041,22 @@ static const struct cell table[HS_FINE_COUNT][HS_IN_COUNT] = {
 		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
 		[HS_IN_ENABLE] = C(c_refuse_fault, "refused: power fault latched"),
 		[HS_IN_DISABLE] = C(c_fault_ack, "acknowledge the fault: attention off -> OFF (EMPTY if no card)"),
+		[HS_IN_CONNECT] = C(c_refuse_fault, "refused: power fault latched"),
+		[HS_IN_UNCONFIGURE] = C(c_ok, "nothing is configured (power is off): done"),
+	},
+	[HS_FINE_CONNECTED] = {
+		[HS_IN_PRESENCE] = C(c_conn_presence, "card gone: power off -> EMPTY; card there again (reset or exchanged): power off -> OFF"),
+		[HS_IN_LATCH] = C(c_conn_latch, "MRL opened: power off -> OFF; cPCI ejector opened: -> powering-off/power"),
+		[HS_IN_BUTTON] = C(c_on_button, "-> BLINKING_OFF: power indicator blinks, 5 s window"),
+		[HS_IN_POWER_FAULT] = C(c_fault, "-> FAULT"),
+		[HS_IN_LINK] = C(c_conn_link, "link down: power off -> OFF"),
+		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
+		[HS_IN_TIMER] = NO_TIMER("in connected"),
+		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
+		[HS_IN_ENABLE] = C(c_conn_configure, "configure: -> powering-on/config"),
+		[HS_IN_DISABLE] = C(c_disconnect, "disconnect: power off -> powering-off/power"),
+		[HS_IN_CONNECT] = C(c_ok, "already connected: done"),
+		[HS_IN_UNCONFIGURE] = C(c_ok, "not configured: done"),
 	},
 };
 #undef C
@@ -953,7 +1095,7 @@ const char *hs_slot_state_name(enum hs_slot_state st)
 {
 	static const char *const names[HS_SLOT_STATE_COUNT] = {
 		"empty", "off", "blinking-on", "powering-on", "on",
-		"blinking-off", "powering-off", "fault",
+		"blinking-off", "powering-off", "fault", "connected",
 	};
 
 	return (unsigned)st < HS_SLOT_STATE_COUNT ? names[st] : "?";
@@ -963,7 +1105,7 @@ const char *hs_slot_input_name(enum hs_slot_input in)
 {
 	static const char *const names[HS_IN_COUNT] = {
 		"presence", "latch", "button", "power-fault", "link", "cmd",
-		"timer", "done", "enable", "disable",
+		"timer", "done", "enable", "disable", "connect", "unconfigure",
 	};
 
 	return (unsigned)in < HS_IN_COUNT ? names[in] : "?";
@@ -991,6 +1133,7 @@ const char *hs_slot_fine_name(enum hs_slot_fine f)
 		[HS_FINE_POFF_POWER] = "powering-off/power",
 		[HS_FINE_POFF_RETRY] = "powering-off/retry",
 		[HS_FINE_FAULT] = "fault",
+		[HS_FINE_CONNECTED] = "connected",
 	};
 
 	return (unsigned)f < HS_FINE_COUNT ? names[f] : "?";
@@ -1050,6 +1193,7 @@ const char *hs_slot_cell_doc(enum hs_slot_state st, enum hs_slot_input in)
 		[HS_SLOT_BLINKING_OFF] = HS_FINE_BLINKING_OFF,
 		[HS_SLOT_POWERING_OFF] = HS_FINE_COUNT,
 		[HS_SLOT_FAULT] = HS_FINE_FAULT,
+		[HS_SLOT_CONNECTED] = HS_FINE_CONNECTED,
 	};
 
 	if ((unsigned)st >= HS_SLOT_STATE_COUNT)

@@ -32,6 +32,9 @@ enum hs_slot_state {
 	HS_SLOT_BLINKING_OFF,   /* button pressed: 5 s to cancel, then off */
 	HS_SLOT_POWERING_OFF,   /* drivers quiescing, unconfigure, power off */
 	HS_SLOT_FAULT,          /* power fault latched: enable refused */
+	HS_SLOT_CONNECTED,      /* powered, link up, the card answers, not
+				   configured (cfgadm: connected,
+				   unconfigured) */
 	HS_SLOT_STATE_COUNT,
 };
 
@@ -58,6 +61,7 @@ enum hs_slot_fine {
 	HS_FINE_POFF_RETRY,     /* a removal that ran out of memory, waiting
 				   to be tried again */
 	HS_FINE_FAULT,
+	HS_FINE_CONNECTED,
 	HS_FINE_COUNT,
 };
 
@@ -78,6 +82,8 @@ enum hs_slot_input {
 	HS_IN_DONE,             /* a configure / unconfigure step finished */
 	HS_IN_ENABLE,           /* request: bring the card up */
 	HS_IN_DISABLE,          /* request: take the card down */
+	HS_IN_CONNECT,          /* request: power and link only (cfgadm) */
+	HS_IN_UNCONFIGURE,      /* request: unbind and release, keep power */
 	HS_IN_COUNT,
 };
 
@@ -162,6 +168,18 @@ int hs_slot_disable(struct hs_slot *slot, hs_done_fn done, void *arg);
  * it up whatever the policy says; done is called once it is up (or the
  * removal failed).  The new card's events carry the same slot name. */
 int hs_slot_replace(struct hs_slot *slot, hs_done_fn done, void *arg);
+/*
+ * cfgadm's two steps, each on its own (docs/slots.md).  Connect powers
+ * the slot and waits for the link and the card's first answer, and
+ * configures nothing: the slot is then CONNECTED.  Unconfigure asks and
+ * stops the drivers (they may veto, as for disable) and releases the
+ * card's functions and resources, keeping power and link: to CONNECTED.
+ * From CONNECTED, enable configures the card (cfgadm's configure) and
+ * disable powers the slot off (disconnect).  Both are refused as enable
+ * is (empty, latch open, fault latched, disabled by the operator).
+ */
+int hs_slot_connect(struct hs_slot *slot, hs_done_fn done, void *arg);
+int hs_slot_unconfigure(struct hs_slot *slot, hs_done_fn done, void *arg);
 /* The attention indicator, for the operator to locate a slot.  The state
  * machine overrides it on a failure. */
 int hs_slot_set_attention(struct hs_slot *slot, enum hs_indicator ind);

@@ -291,6 +291,18 @@ int rig_disable(struct rig *r)
 	return hs_slot_disable(r->hs, done_cb, r);
 }
 
+int rig_connect(struct rig *r)
+{
+	reset_done(r);
+	return hs_slot_connect(r->hs, done_cb, r);
+}
+
+int rig_unconfigure(struct rig *r)
+{
+	reset_done(r);
+	return hs_slot_unconfigure(r->hs, done_cb, r);
+}
+
 int rig_replace(struct rig *r)
 {
 	reset_done(r);

@@ -96,6 +96,9 @@ void rig_bring_up(struct rig *r, const struct sim_card_spec *card);
 int rig_enable(struct rig *r);
 int rig_disable(struct rig *r);
 int rig_replace(struct rig *r);
+/* cfgadm's steps: power and link only; unbind and release, power kept. */
+int rig_connect(struct rig *r);
+int rig_unconfigure(struct rig *r);
 
 /* The device in the slot (NULL if none). */
 struct hs_dev *rig_dev(struct rig *r);

@@ -1076,6 +1076,8 @@ static const struct {
 	{ "attention indicator set", HS_IN_CMD },
 	{ "enable asked", HS_IN_ENABLE },
 	{ "disable asked", HS_IN_DISABLE },
+	{ "connect asked", HS_IN_CONNECT },
+	{ "unconfigure asked", HS_IN_UNCONFIGURE },
 };
 
 static void hit(struct rig *r, enum hs_slot_input in)
@@ -1105,6 +1107,12 @@ static void hit(struct rig *r, enum hs_slot_input in)
 		break;
 	case HS_IN_DISABLE:
 		assert_int_equal(rig_disable(r), -HS_EBUSY);
+		break;
+	case HS_IN_CONNECT:
+		assert_int_equal(rig_connect(r), -HS_EBUSY);
+		break;
+	case HS_IN_UNCONFIGURE:
+		assert_int_equal(rig_unconfigure(r), -HS_EBUSY);
 		break;
 	default:
 		fail();
@@ -1402,6 +1410,255 @@ static void sc_drills(void **state)
 	fini(&r);
 }
 
+/* ---- cfgadm's connect / configure / unconfigure / disconnect ------------- */
+
+/* The slot is connected and nothing more: powered, the link up where the
+ * hardware tells it, the power indicator on (do not pull), attention
+ * off, and no function of the card known to the core. */
+static void expect_connected(struct rig *r)
+{
+	struct sim_slot_info hw;
+	struct hs_slot_info si;
+
+	rig_info(r, &hw, &si);
+	assert_int_equal(rig_state(r), HS_SLOT_CONNECTED);
+	assert_true(hw.powered);
+	assert_true(hw.link_up);
+	if (r->kind != RIG_CPCI)
+		expect_inds(r, SIM_IND_ON, SIM_IND_OFF);
+	else
+		assert_false(hw.blue_led); /* powered: not safe to extract */
+	assert_null(rig_dev(r));
+}
+
+/*
+ * Each step on its own, as cfgadm does them: connect powers the slot
+ * and waits for the card's answer but configures nothing; configure
+ * (enable) finds and binds the card; unconfigure stops and unbinds its
+ * driver and frees its functions, keeping power; disconnect (disable)
+ * powers off.  Requests that are already true are done at once, and the
+ * ones that cannot be are refused with the reason.
+ */
+static void sc_cfgadm_steps(void **state)
+{
+	struct rig r;
+	struct hs_slot_info si;
+	struct sim_slot_info hw;
+
+	rig_init(&r, kind_of(state), &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_REQUEST });
+	assert_int_equal(rig_connect(&r), -HS_ENOENT);
+	assert_int_equal(rig_unconfigure(&r), -HS_ENOENT);
+	rig_info(&r, NULL, &si);
+	assert_non_null(strstr(si.reason, "empty"));
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_SEC(1));
+	assert_int_equal(rig_state(&r), HS_SLOT_OFF);
+	assert_int_equal(rig_unconfigure(&r), 0); /* nothing configured */
+	assert_int_equal(r.done_rc, 0);
+
+	assert_int_equal(rig_connect(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_CONNECTED, HS_SEC(3)));
+	rig_run(&r, HS_MSEC(50));
+	assert_true(r.done_called);
+	assert_int_equal(r.done_rc, 0);
+	expect_connected(&r);
+	assert_int_equal(r.bound, 0);
+	assert_int_equal(rig_connect(&r), 0);
+	assert_int_equal(r.done_rc, 0);
+	assert_int_equal(rig_unconfigure(&r), 0);
+	assert_int_equal(r.done_rc, 0);
+	assert_int_equal(rig_state(&r), HS_SLOT_CONNECTED);
+
+	/* configure */
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(r.done_rc, 0);
+	assert_non_null(rig_dev(&r));
+	assert_int_equal(r.bound, 1);
+	assert_int_equal(rig_connect(&r), 0); /* connected already */
+	assert_int_equal(r.done_rc, 0);
+
+	/* unconfigure: a veto keeps the card in use, as for disable */
+	simcard_set_busy(rig_dev(&r), "a filesystem on it is mounted");
+	assert_int_equal(rig_unconfigure(&r), 0);
+	rig_run(&r, HS_MSEC(100));
+	assert_int_equal(r.done_rc, -HS_EBUSY);
+	assert_non_null(strstr(r.done_msg, "mounted"));
+	assert_int_equal(rig_state(&r), HS_SLOT_ON);
+	simcard_set_busy(rig_dev(&r), NULL);
+	assert_int_equal(rig_unconfigure(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_CONNECTED, HS_SEC(3)));
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(r.done_rc, 0);
+	expect_connected(&r);
+	rig_assert_clean(&r);
+
+	/* configure again, unconfigure, then disconnect */
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	assert_int_equal(rig_unconfigure(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_CONNECTED, HS_SEC(3)));
+	assert_int_equal(rig_disable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(3)));
+	rig_run(&r, HS_MSEC(10));
+	assert_int_equal(r.done_rc, 0);
+	rig_info(&r, &hw, NULL);
+	assert_false(hw.powered);
+	rig_assert_clean(&r);
+	rig_assert_trace(&r, "empty>off>powering-on>connected>powering-on>on>"
+			     "powering-off>on>powering-off>connected>"
+			     "powering-on>on>powering-off>connected>"
+			     "powering-off>off");
+	/* A slot the operator disabled is not connected either. */
+	assert_int_equal(hs_slot_set_policy(r.hs, HS_SLOT_POLICY_DISABLED), 0);
+	assert_int_equal(rig_connect(&r), -HS_EPERM);
+	fini(&r);
+}
+
+/* Connect a PCIe slot (request policy, cmd 5 ms): CONNECTED, settled. */
+static void to_connected(struct rig *r)
+{
+	rig_init(r, RIG_PCIE, &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_REQUEST, .cmd_delay_us = 5000 });
+	rig_insert(r, &tu_card_nic);
+	rig_run(r, HS_MSEC(30));
+	assert_int_equal(rig_connect(r), 0);
+	assert_true(rig_until(r, HS_SLOT_CONNECTED, HS_SEC(3)));
+	rig_run(r, HS_MSEC(20));
+	assert_int_equal(r->done_rc, 0);
+}
+
+/*
+ * What happens to a connected slot: the card pulled, the MRL opened, a
+ * power fault, the link lost, each takes the slot down (nothing to tear
+ * down: nothing was configured); the button asks for power off with the
+ * usual 5 s window, and a second press returns to connected, not on; the
+ * operator's indicator changes nothing.  The button window's requests
+ * from a connected slot: enable configures, connect cancels,
+ * unconfigure powers nothing off.
+ */
+static void sc_connected_inputs(void **state)
+{
+	struct rig r;
+	struct sim_slot_info hw;
+
+	(void)state;
+	to_connected(&r);
+	rig_pull(&r, false);
+	assert_true(rig_until(&r, HS_SLOT_EMPTY, HS_SEC(1)));
+	assert_true(has_alert(&r, "removed while connected"));
+	rig_assert_clean(&r);
+	fini(&r);
+
+	to_connected(&r);
+	assert_int_equal(sim_set_latch(r.slot, true), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(1)));
+	rig_info(&r, &hw, NULL);
+	assert_false(hw.powered);
+	fini(&r);
+
+	to_connected(&r);
+	assert_int_equal(sim_inject_power_fault(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_FAULT, HS_SEC(1)));
+	assert_int_equal(rig_unconfigure(&r), 0); /* nothing configured */
+	assert_int_equal(rig_connect(&r), -HS_EPERM);
+	fini(&r);
+
+	to_connected(&r);
+	assert_int_equal(sim_bounce(r.slot, true, 1000, 1000), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(1)));
+	fini(&r);
+
+	to_connected(&r);
+	assert_int_equal(hs_slot_set_attention(r.hs, HS_IND_BLINK), 0);
+	rig_run(&r, HS_MSEC(20));
+	assert_int_equal(rig_state(&r), HS_SLOT_CONNECTED);
+	expect_inds(&r, SIM_IND_ON, SIM_IND_BLINK);
+	/* The button: a second press returns to connected. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_BLINKING_OFF, HS_SEC(1)));
+	rig_run(&r, HS_SEC(1));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_CONNECTED, HS_SEC(1)));
+	/* In the window, connect cancels it. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_BLINKING_OFF, HS_SEC(1)));
+	assert_int_equal(rig_connect(&r), 0);
+	assert_int_equal(r.done_rc, 0);
+	assert_int_equal(rig_state(&r), HS_SLOT_CONNECTED);
+	/* enable in the window configures the card */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_BLINKING_OFF, HS_SEC(1)));
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	rig_run(&r, HS_MSEC(20));
+	assert_int_equal(r.done_rc, 0);
+	assert_non_null(rig_dev(&r));
+	/* From on, unconfigure in the window: connected, power kept. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_BLINKING_OFF, HS_SEC(1)));
+	assert_int_equal(rig_unconfigure(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_CONNECTED, HS_SEC(3)));
+	rig_run(&r, HS_MSEC(20));
+	expect_connected(&r);
+	/* The window runs out: powered off. */
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(7)));
+	rig_info(&r, &hw, NULL);
+	assert_false(hw.powered);
+	rig_assert_clean(&r);
+	fini(&r);
+
+	/* The button's power-on window: connect skips it and stops at
+	 * connected; unconfigure cancels it. */
+	rig_init(&r, RIG_PCIE, &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_REQUEST, .cmd_delay_us = 5000 });
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(30));
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_BLINKING_ON, HS_SEC(1)));
+	assert_int_equal(rig_unconfigure(&r), 0);
+	assert_int_equal(r.done_rc, 0);
+	assert_int_equal(rig_state(&r), HS_SLOT_OFF);
+	assert_int_equal(sim_press_button(r.slot), 0);
+	assert_true(rig_until(&r, HS_SLOT_BLINKING_ON, HS_SEC(1)));
+	assert_int_equal(rig_connect(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_CONNECTED, HS_SEC(3)));
+	rig_run(&r, HS_MSEC(20));
+	expect_connected(&r);
+	fini(&r);
+}
+
+/* The late result of an earlier enable arrives once the slot is only
+ * connected: what it configured is torn down (connected means nothing
+ * configured), and configuring afterwards brings the card up once. */
+static void sc_late_result_connected(void **state)
+{
+	struct rig r;
+	unsigned long before;
+	int wrc = 99;
+
+	(void)state;
+	late_add(&r, &tu_card_nic, &wrc);
+	assert_int_equal(rig_connect(&r), 0);
+	assert_true(until_fine(&r, HS_FINE_CONNECTED, HS_SEC(2)));
+	before = hs_slot_fine_cell_hits(r.core, HS_FINE_CONNECTED, HS_IN_DONE);
+	assert_int_equal(hs_core_txn_commit(r.core), 0);
+	rig_run(&r, HS_MSEC(20));
+	if (hs_slot_fine_cell_hits(r.core, HS_FINE_CONNECTED, HS_IN_DONE) ==
+	    before)
+		fail_msg("the late result did not arrive in connected");
+	expect_connected(&r);
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(3)));
+	rig_run(&r, HS_MSEC(20));
+	assert_non_null(rig_dev(&r));
+	assert_int_equal(r.added - r.removed, 1);
+	fini(&r);
+}
+
 /* ---- coverage of the table ---------------------------------------------- */
 
 static enum rig_kind K_PCIE = RIG_PCIE, K_SHPC = RIG_SHPC,
@@ -1440,6 +1697,9 @@ static enum rig_kind K_PCIE = RIG_PCIE, K_SHPC = RIG_SHPC,
 	X(PCIE, sc_every_step_every_input)                                \
 	X(PCIE, sc_late_results)                                          \
 	X(PCIE, sc_quiet_inputs)                                          \
+	X(ALL3, sc_cfgadm_steps)                                          \
+	X(PCIE, sc_connected_inputs)                                      \
+	X(PCIE, sc_late_result_connected)                                 \
 	X(PCIE, sc_drills)
 
 #define ALL3(f) cmocka_unit_test_prestate(f, (void *)&K_PCIE),            \
