@@ -18,6 +18,7 @@
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -119,6 +120,10 @@ static void usage(FILE *f)
 	      "  generate-policy          a rule for each card present (rules.conf syntax)\n"
 	      "Changing:\n"
 	      "  add SLOT | remove SLOT | replace SLOT\n"
+	      "  connect SLOT | configure SLOT | unconfigure SLOT | disconnect SLOT\n"
+	      "                           cfgadm's steps: power and link only; find and\n"
+	      "                           bind (connecting first); unbind and release,\n"
+	      "                           power kept; power off (unconfiguring first)\n"
 	      "  attention SLOT on|off|blink|locate [--timeout DURATION]\n"
 	      "  led SLOT attn=on|off|blink|locate   (or led=attn,mode=MODE, as cfgadm)\n"
 	      "  led SLOT power=on|off|blink   the power indicator, between state changes\n"
@@ -775,7 +780,8 @@ static int v_operator(struct ctl *c, const char *verb, const char *method,
 {
 	json_t *r;
 
-	if (strcmp(verb, "add") && strcmp(verb, "enable")) {
+	if (strcmp(verb, "add") && strcmp(verb, "enable") &&
+	    strcmp(verb, "connect") && strcmp(verb, "configure")) {
 		json_t *s = call(c, "slot.show", slot_param(slot));
 		char q[512], devs[256] = "";
 		size_t i, n = 0;
@@ -790,8 +796,8 @@ static int v_operator(struct ctl *c, const char *verb, const char *method,
 			if (n >= sizeof(devs))
 				break;
 		}
-		snprintf(q, sizeof(q), "%s%s slot %s (%s%s)?",
-			 verb[0] == 'r' ? "R" : "D", verb + 1, slot,
+		snprintf(q, sizeof(q), "%c%s slot %s (%s%s)?",
+			 toupper((unsigned char)verb[0]), verb + 1, slot,
 			 s_(s, "state"), devs);
 		json_decref(s);
 		if (!confirm(c, q)) {
@@ -807,8 +813,8 @@ static int v_operator(struct ctl *c, const char *verb, const char *method,
 	if (c->json)
 		print_json(r);
 	else
-		printf("slot %s: %s, %s\n", s_(r, "slot"), s_(r, "state"),
-		       s_(r, "receptacle"));
+		printf("slot %s: %s, %s, %s\n", s_(r, "slot"), s_(r, "state"),
+		       s_(r, "receptacle"), s_(r, "occupant"));
 	json_decref(r);
 	return EX_OK;
 }
@@ -1058,6 +1064,8 @@ static const struct verb {
 	{ "add", 0 }, { "remove", 0 }, { "replace", 0 },
 	{ "attention", BIT(O_TIMEOUT) }, { "led", 0 },
 	{ "enable", 0 }, { "disable", 0 },
+	{ "connect", 0 }, { "configure", 0 }, { "unconfigure", 0 },
+	{ "disconnect", 0 },
 	{ "authorize", BIT(O_SLOT) | BIT(O_PERMANENT) },
 	{ "rebalance", 0 },
 	{ "block", BIT(O_PERMANENT) }, { "reject", 0 },
@@ -1289,7 +1297,9 @@ static void prepare(struct args *a)
 					    json_integer(a->limit));
 	} else if (!strcmp(v, "add") || !strcmp(v, "remove") ||
 		   !strcmp(v, "replace") || !strcmp(v, "disable") ||
-		   !strcmp(v, "enable")) {
+		   !strcmp(v, "enable") || !strcmp(v, "connect") ||
+		   !strcmp(v, "configure") || !strcmp(v, "unconfigure") ||
+		   !strcmp(v, "disconnect")) {
 		need(a, 1, "SLOT");
 	} else if (!strcmp(v, "attention") || !strcmp(v, "led")) {
 		const char *mode;
@@ -1566,7 +1576,9 @@ int main(int argc, char **argv)
 				       s_(d, "why"));
 	} else if (!strcmp(verb, "add") || !strcmp(verb, "remove") ||
 		   !strcmp(verb, "replace") || !strcmp(verb, "disable") ||
-		   !strcmp(verb, "enable")) {
+		   !strcmp(verb, "enable") || !strcmp(verb, "connect") ||
+		   !strcmp(verb, "configure") || !strcmp(verb, "unconfigure") ||
+		   !strcmp(verb, "disconnect")) {
 		char method[32];
 
 		snprintf(method, sizeof(method), "slot.%s", verb);

@@ -33,6 +33,7 @@ _hotswapctl()
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local verbs="list show tree devices status watch history report rules
 		decisions add remove replace attention led enable disable
+		connect configure unconfigure disconnect
 		authorize block reject generate-policy trigger rebalance sim"
 	local global="--socket --json --yes --help --version"
 	local verb= sub= i w n=0 args=()
@@ -102,7 +103,8 @@ _hotswapctl()
 		return
 	fi
 	case $verb in
-	show | add | remove | replace | enable | disable)
+	show | add | remove | replace | enable | disable | connect | configure | \
+		unconfigure | disconnect)
 		((n == 0)) && COMPREPLY=($(compgen -W "$(_hotswapctl_slots)" -- "$cur")) ;;
 	attention)
 		if ((n == 0)); then

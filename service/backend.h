@@ -156,6 +156,9 @@ enum hsd_slot_op {
 	HSD_OP_ENABLE,          /* connect and configure (add) */
 	HSD_OP_DISABLE,         /* unconfigure and disconnect (remove) */
 	HSD_OP_REPLACE,         /* remove, then bring up the next card */
+	HSD_OP_CONNECT,         /* cfgadm connect: power and link only */
+	HSD_OP_UNCONFIGURE,     /* cfgadm unconfigure: unbind and release,
+				   power kept */
 };
 
 struct hsd_backend_ops {

@@ -69,6 +69,9 @@ struct work {
 	uv_work_t req;
 	struct hsd_backend *b;
 	char slot[32];
+	struct hsl_slot hw;     /* the slot as the request found it */
+	enum hsd_slot_op op;
+	bool rescan;            /* enable of a connected slot: configure */
 	int on;
 	int rc;
 	char err[512];
@@ -283,6 +286,11 @@ static void slots_refresh(struct hsd_backend *b)
 		if (s->hw.attention >= 0 && s->hw.attention <= 2)
 			s->attn = (enum hs_indicator)s->hw.attention;
 		st = hw_state(&s->hw);
+		/* Powered with no function of its card known to the kernel:
+		 * connected, unconfigured (cfgadm), e.g. after an
+		 * unconfigure or a `remove` written by hand. */
+		if (st == HS_SLOT_ON && !hsl_slot_configured(b->sys, &s->hw))
+			st = HS_SLOT_CONNECTED;
 		/* The service's own requests set their states; the slot
 		 * files settle afterwards. */
 		if (!s->busy || s->replace_wait)
@@ -826,8 +834,15 @@ static void power_work(uv_work_t *req)
 {
 	struct work *w = req->data;
 
-	w->rc = hsl_slot_power(w->b->sys, w->slot, w->on, w->err,
-			       sizeof(w->err));
+	if (w->op == HSD_OP_UNCONFIGURE)
+		w->rc = hsl_slot_unconfigure(w->b->sys, &w->hw, w->err,
+					     sizeof(w->err));
+	else if (w->rescan)
+		w->rc = hsl_slot_rescan(w->b->sys, &w->hw, w->err,
+					sizeof(w->err));
+	else
+		w->rc = hsl_slot_power(w->b->sys, w->slot, w->on, w->err,
+				       sizeof(w->err));
 }
 
 static void power_after(uv_work_t *req, int status)
@@ -890,6 +905,27 @@ static int l_request(struct hsd_backend *b, const char *slot,
 			 "power control", slot, s->hw.module);
 		return -EOPNOTSUPP;
 	}
+	if (op == HSD_OP_CONNECT && (s->state == HS_SLOT_ON ||
+				     s->state == HS_SLOT_CONNECTED ||
+				     s->state == HS_SLOT_BLINKING_OFF)) {
+		if (done)
+			done(arg, 0, NULL); /* connected already */
+		return 0;
+	}
+	if (op == HSD_OP_CONNECT) {
+		snprintf(why, whylen, "slot %s: the kernel's %s powers and "
+			 "configures a slot in one step (its power file), so "
+			 "there is no connect alone on Linux: use configure",
+			 slot, s->hw.module[0] ? s->hw.module : "driver");
+		return -EOPNOTSUPP;
+	}
+	if (op == HSD_OP_UNCONFIGURE && s->state != HS_SLOT_ON &&
+	    s->state != HS_SLOT_BLINKING_OFF) {
+		/* Nothing is configured (off, empty, connected). */
+		if (done)
+			done(arg, 0, NULL);
+		return 0;
+	}
 	if (op == HSD_OP_ENABLE) {
 		if (s->policy == HS_SLOT_POLICY_DISABLED) {
 			snprintf(why, whylen, "slot %s is disabled", slot);
@@ -899,7 +935,7 @@ static int l_request(struct hsd_backend *b, const char *slot,
 			snprintf(why, whylen, "slot %s is empty", slot);
 			return -ENODEV;
 		}
-		if (s->hw.power >= 1) {
+		if (s->hw.power >= 1 && s->state != HS_SLOT_CONNECTED) {
 			/* Already up: nothing to do. */
 			if (done)
 				done(arg, 0, NULL);
@@ -927,7 +963,10 @@ static int l_request(struct hsd_backend *b, const char *slot,
 	w->b = b;
 	w->req.data = w;
 	scopy(w->slot, sizeof(w->slot), slot);
+	w->hw = s->hw;
+	w->op = op;
 	w->on = op == HSD_OP_ENABLE;
+	w->rescan = op == HSD_OP_ENABLE && s->state == HS_SLOT_CONNECTED;
 	s->op = op;
 	s->done = done;
 	s->done_arg = arg;

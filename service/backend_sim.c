@@ -767,6 +767,12 @@ static int sim_be_request(struct hsd_backend *b, const char *slot,
 	case HSD_OP_REPLACE:
 		rc = hs_slot_replace(s, done, arg);
 		break;
+	case HSD_OP_CONNECT:
+		rc = hs_slot_connect(s, done, arg);
+		break;
+	case HSD_OP_UNCONFIGURE:
+		rc = hs_slot_unconfigure(s, done, arg);
+		break;
 	default:
 		rc = hs_slot_disable(s, done, arg);
 		break;

@@ -513,6 +513,8 @@ static void remember_slot_state(struct hsd *d, const char *slot, int from,
 		return;
 	if (to == HS_SLOT_OFF && from == HS_SLOT_POWERING_OFF)
 		v = "off";
+	else if (to == HS_SLOT_CONNECTED)
+		v = "connected";
 	else if (to == HS_SLOT_FAULT)
 		v = "fault";
 	else if (to != HS_SLOT_ON && to != HS_SLOT_EMPTY)
@@ -938,7 +940,9 @@ static int apply_setting(void *arg, const char *slot, const char *key,
 	if (!strcmp(key, "operator_state") && !strcmp(value, "off")) {
 		/* Taken down by the operator before the restart: it stays
 		 * down whatever the hardware came back as. */
-		if (v.info.state != HS_SLOT_ON && v.info.state != HS_SLOT_POWERING_ON)
+		if (v.info.state != HS_SLOT_ON &&
+		    v.info.state != HS_SLOT_POWERING_ON &&
+		    v.info.state != HS_SLOT_CONNECTED)
 			return 0;
 		hsd_log(d, LOG_NOTICE, "slot %s: the operator had taken its "
 			"card down: keeping it down", slot);
@@ -947,11 +951,29 @@ static int apply_setting(void *arg, const char *slot, const char *key,
 			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, why);
 		return 0;
 	}
+	if (!strcmp(key, "operator_state") && !strcmp(value, "connected")) {
+		/* Left connected, unconfigured (cfgadm): so again. */
+		enum hsd_slot_op op = v.info.state == HS_SLOT_ON
+					      ? HSD_OP_UNCONFIGURE
+				      : v.info.state == HS_SLOT_OFF
+					      ? HSD_OP_CONNECT
+					      : (enum hsd_slot_op)-1;
+
+		if ((int)op < 0)
+			return 0;
+		hsd_log(d, LOG_NOTICE, "slot %s: the operator had left it "
+			"connected and unconfigured: so again", slot);
+		if (d->be_ops->slot_request(d->be, slot, op, NULL, NULL, why,
+					    sizeof(why)) < 0)
+			hsd_log(d, LOG_WARNING, "slot %s: %s", slot, why);
+		return 0;
+	}
 	if (strcmp(key, "disabled") || strcmp(value, "1"))
 		return 0;
 	d->be_ops->slot_policy(d->be, slot, HS_SLOT_POLICY_DISABLED);
 	if (v.info.state == HS_SLOT_ON || v.info.state == HS_SLOT_POWERING_ON ||
-	    v.info.state == HS_SLOT_BLINKING_ON) {
+	    v.info.state == HS_SLOT_BLINKING_ON ||
+	    v.info.state == HS_SLOT_CONNECTED) {
 		hsd_log(d, LOG_NOTICE, "slot %s is disabled by the operator: "
 			"taking its card down", slot);
 		if (d->be_ops->slot_request(d->be, slot, HSD_OP_DISABLE, NULL,

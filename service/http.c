@@ -616,6 +616,9 @@ static const struct {
 	{ "add", "slot.add" }, { "remove", "slot.remove" },
 	{ "replace", "slot.replace" }, { "enable", "slot.enable" },
 	{ "disable", "slot.disable" }, { "attention", "slot.attention" },
+	{ "connect", "slot.connect" }, { "configure", "slot.configure" },
+	{ "unconfigure", "slot.unconfigure" },
+	{ "disconnect", "slot.disconnect" },
 	{ "power_indicator", "slot.power_indicator" },
 	/* The simulator's attention button, as the operator's finger. */
 	{ "button", "sim.button" },

@@ -386,7 +386,8 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 	snprintf(name, sizeof(name), "%s", si->name);
 	connected = si->state == HS_SLOT_ON || si->state == HS_SLOT_POWERING_ON ||
 		    si->state == HS_SLOT_BLINKING_OFF ||
-		    si->state == HS_SLOT_POWERING_OFF;
+		    si->state == HS_SLOT_POWERING_OFF ||
+		    si->state == HS_SLOT_CONNECTED;
 	for (unsigned i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
 		if (si->caps & (1u << i))
 			json_array_append_new(caps, json_string(cap_names[i]));
@@ -448,7 +449,8 @@ static json_t *slot_json(struct hsd *d, const struct hsd_slot_view *sv,
 		 * the operator's (slot.power_indicator), until the next
 		 * state change. */
 		enum hs_indicator own =
-			si->state == HS_SLOT_ON ? HS_IND_ON
+			si->state == HS_SLOT_ON || si->state == HS_SLOT_CONNECTED
+				? HS_IND_ON
 			: si->state == HS_SLOT_EMPTY || si->state == HS_SLOT_OFF ||
 			  si->state == HS_SLOT_FAULT ? HS_IND_OFF : HS_IND_BLINK;
 
@@ -951,9 +953,15 @@ static void m_rebalance(struct call *k)
 
 /* ---- the operator's requests ------------------------------------------------- */
 
-enum op { OP_ADD, OP_REMOVE, OP_REPLACE, OP_DISABLE, OP_ENABLE };
+/* cfgadm's four steps are requests of their own: configure is add (it
+ * connects first when it must) and disconnect is remove (it unconfigures
+ * first), as cfgadm -c does; connect and unconfigure stop half way. */
+enum op { OP_ADD, OP_REMOVE, OP_REPLACE, OP_DISABLE, OP_ENABLE, OP_CONNECT,
+	  OP_CONFIGURE, OP_UNCONFIGURE, OP_DISCONNECT };
 static const char *const op_name[] = { "add", "remove", "replace",
-				       "disable", "enable" };
+				       "disable", "enable", "connect",
+				       "configure", "unconfigure",
+				       "disconnect" };
 
 struct pending {
 	struct hsd *d;
@@ -1035,8 +1043,18 @@ static void issue(struct pending *p)
 	switch (p->op) {
 	case OP_ADD:
 	case OP_ENABLE:
+	case OP_CONFIGURE:
 		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_ENABLE,
 					     request_done, p, why, sizeof(why));
+		break;
+	case OP_CONNECT:
+		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_CONNECT,
+					     request_done, p, why, sizeof(why));
+		break;
+	case OP_UNCONFIGURE:
+		rc = d->be_ops->slot_request(d->be, p->slot,
+					     HSD_OP_UNCONFIGURE, request_done,
+					     p, why, sizeof(why));
 		break;
 	case OP_REPLACE:
 		rc = d->be_ops->slot_request(d->be, p->slot, HSD_OP_REPLACE,
@@ -1120,7 +1138,8 @@ static void operator_request(struct call *k, enum op op)
 
 	if (!p_slot(k, &v, &bad))
 		return;
-	if ((op == OP_ADD || op == OP_REPLACE) && slot_disabled(k->d, si->name)) {
+	if ((op == OP_ADD || op == OP_REPLACE || op == OP_CONNECT ||
+	     op == OP_CONFIGURE) && slot_disabled(k->d, si->name)) {
 		FAIL(k, "refused", EPERM, "slot %s is disabled by the "
 		     "operator: `hotswapctl enable %s` first", si->name,
 		     si->name);
@@ -1150,7 +1169,8 @@ static void operator_request(struct call *k, enum op op)
 			return;
 		}
 	}
-	if (op == OP_REMOVE || op == OP_REPLACE || op == OP_DISABLE) {
+	if (op == OP_REMOVE || op == OP_REPLACE || op == OP_DISABLE ||
+	    op == OP_UNCONFIGURE || op == OP_DISCONNECT) {
 		/* Agents are asked first, one device at a time. */
 		p->ndevs = slot_devices(k->d, p->slot, false, p->devs, 64);
 		ask_next(p);
@@ -1164,6 +1184,19 @@ static void m_slot_remove(struct call *k) { operator_request(k, OP_REMOVE); }
 static void m_slot_replace(struct call *k) { operator_request(k, OP_REPLACE); }
 static void m_slot_disable(struct call *k) { operator_request(k, OP_DISABLE); }
 static void m_slot_enable(struct call *k) { operator_request(k, OP_ENABLE); }
+static void m_slot_connect(struct call *k) { operator_request(k, OP_CONNECT); }
+static void m_slot_configure(struct call *k)
+{
+	operator_request(k, OP_CONFIGURE);
+}
+static void m_slot_unconfigure(struct call *k)
+{
+	operator_request(k, OP_UNCONFIGURE);
+}
+static void m_slot_disconnect(struct call *k)
+{
+	operator_request(k, OP_DISCONNECT);
+}
 
 /* USBGuard's "reject": the function is blocked at once, then its card
  * is removed like slot.remove (agents asked, drivers quiesced, slot
@@ -1493,6 +1526,10 @@ static const struct hsd_method methods[] = {
 	{ "slot.remove", HSD_ACC_ADMIN, m_slot_remove },
 	{ "slot.replace", HSD_ACC_ADMIN, m_slot_replace },
 	{ "slot.enable", HSD_ACC_ADMIN, m_slot_enable },
+	{ "slot.connect", HSD_ACC_ADMIN, m_slot_connect },
+	{ "slot.configure", HSD_ACC_ADMIN, m_slot_configure },
+	{ "slot.unconfigure", HSD_ACC_ADMIN, m_slot_unconfigure },
+	{ "slot.disconnect", HSD_ACC_ADMIN, m_slot_disconnect },
 	{ "slot.disable", HSD_ACC_ADMIN, m_slot_disable },
 	{ "slot.attention", HSD_ACC_ADMIN, m_slot_attention },
 	{ "slot.power_indicator", HSD_ACC_ADMIN, m_slot_power_indicator },

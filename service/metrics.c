@@ -92,7 +92,8 @@ static struct slot_track *track(struct hsd_metrics *m, const char *slot)
 static bool is_up(const char *st)
 {
 	return !strcmp(st, "on") || !strcmp(st, "powering-on") ||
-	       !strcmp(st, "blinking-off") || !strcmp(st, "powering-off");
+	       !strcmp(st, "blinking-off") || !strcmp(st, "powering-off") ||
+	       !strcmp(st, "connected");
 }
 
 static const char *str(const json_t *o, const char *k)
@@ -120,7 +121,11 @@ void hsd_metrics_event(struct hsd_metrics *m, const json_t *ev)
 		} else if (!strcmp(from, "on") && (!strcmp(to, "blinking-off") ||
 						   !strcmp(to, "powering-off"))) {
 			s->removing = t ? t : 1;
-		} else if (!strcmp(to, "off") && !strcmp(from, "powering-off")) {
+		} else if ((!strcmp(to, "off") || !strcmp(to, "connected")) &&
+			   !strcmp(from, "powering-off") && s->removing) {
+			/* A card taken out of service: its removal, or
+			 * cfgadm's unconfigure (a disconnect after it is
+			 * not another removal). */
 			m->removals++;
 			if (s->removing)
 				observe(&m->remove_lat,
@@ -292,7 +297,8 @@ static void slot_enum(struct out *o, json_t *slots, const char *name,
 static void slot_gauges(struct out *o, json_t *slots)
 {
 	static const char *const states[] = { "empty", "off", "blinking-on",
-		"powering-on", "on", "blinking-off", "powering-off", "fault" };
+		"powering-on", "on", "blinking-off", "powering-off", "fault",
+		"connected" };
 	static const char *const inds[] = { "off", "on", "blink" };
 	char lab[320];
 	size_t i, j;

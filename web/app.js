@@ -117,11 +117,12 @@ function slotBox(s) {
       `${d.name || d.bdf} ${d.id} `, d.driver ? `[${d.driver}]` : "[no driver]",
       d.blocked ? el("span", { class: "blocked", title: "blocked by the policy" }, " BLOCKED") : null));
   }
-  const up = ["on", "powering-on", "blinking-off", "powering-off"].includes(s.state);
+  const up = ["on", "powering-on", "blinking-off", "powering-off", "connected"].includes(s.state);
   const acts = el("div", { class: "actions" });
   const button = (label, fn) => acts.append(el("button", { "data-action": label, onclick: fn }, label));
   if (s.adapter && !up) button("add", () => act(s.slot, "add", {}, "Bring up"));
   if (up) button("remove", () => act(s.slot, "remove", {}, "Remove (quiesce and power off)"));
+  if (s.state === "connected") button("configure", () => act(s.slot, "configure", {}, "Configure (find and bind the card in)"));
   if (platform === "sim" && s.caps.includes("button")) button("press button", () => act(s.slot, "button", {}, "Press the attention button of"));
   button(s.attention === "off" ? "locate" : "locate off", () =>
     act(s.slot, "attention", { indicator: s.attention === "off" ? "blink" : "off" },

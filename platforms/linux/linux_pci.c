@@ -671,6 +671,76 @@ int hsl_slot_power(struct hsl_sys *s, const char *name, int on, char *err,
 			  errlen);
 }
 
+static int func_write(struct hsl_sys *s, const char *bdf, const char *file,
+		      const char *val, const char *what, char *err,
+		      size_t errlen);
+
+int hsl_slot_unconfigure(struct hsl_sys *s, const struct hsl_slot *slot,
+			 char *err, size_t errlen)
+{
+	struct hsl_func f[64];
+	char p[PATH_MAX];
+	size_t n;
+	int rc;
+
+	if ((rc = need_rw(s, "unconfigure", err, errlen)))
+		return rc;
+	rc = hsl_slot_funcs(s, slot, f, sizeof(f) / sizeof(f[0]), &n);
+	if (rc) {
+		seterr(err, errlen, "unconfigure slot %s: listing its functions: "
+		       "%s", slot->name, strerror(-rc));
+		return rc;
+	}
+	/* Deepest first: what is behind a bridge on the card before the
+	 * bridge (a function already gone with its parent is fine). */
+	while (n--) {
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/remove",
+			 f[n].bdf);
+		rc = func_write(s, f[n].bdf, p, "1", "unconfigure", err,
+				errlen);
+		if (rc && rc != -ENODEV)
+			return rc;
+	}
+	return 0;
+}
+
+int hsl_slot_rescan(struct hsl_sys *s, const struct hsl_slot *slot,
+		    char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+	int rc;
+
+	if ((rc = need_rw(s, "configure", err, errlen)))
+		return rc;
+	if (!is_bdf(slot->port)) {
+		seterr(err, errlen, "configure slot %s: the port above it is "
+		       "not known", slot->name);
+		return -ENODEV;
+	}
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/rescan", slot->port);
+	return func_write(s, slot->port, p, "1", "configure", err, errlen);
+}
+
+bool hsl_slot_configured(struct hsl_sys *s, const struct hsl_slot *slot)
+{
+	char p[PATH_MAX];
+	size_t al = strlen(slot->address);
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	if (!al)
+		return false;
+	path(s, p, sizeof(p), "/sys/bus/pci/devices");
+	if (!(d = opendir(p)))
+		return false;
+	while (!found && (e = readdir(d)))
+		found = !strncmp(e->d_name, slot->address, al) &&
+			e->d_name[al] == '.';
+	closedir(d);
+	return found;
+}
+
 int hsl_slot_attention(struct hsl_sys *s, const char *name, int mode,
 		       char *err, size_t errlen)
 {

@@ -115,6 +115,17 @@ const char *hsl_name(struct hsl_sys *s, uint16_t vendor, uint16_t device,
  * removes the functions, then powers the slot off). */
 int hsl_slot_power(struct hsl_sys *s, const char *name, int on, char *err,
 		   size_t errlen);
+/* cfgadm's unconfigure on Linux: the kernel's own removal of each of the
+ * card's functions (sysfs `remove`: drivers unbound, devices deleted,
+ * children first); the slot stays powered.  Configure: a rescan of the
+ * port above the slot (its `rescan`), which finds them again. */
+int hsl_slot_unconfigure(struct hsl_sys *s, const struct hsl_slot *slot,
+			 char *err, size_t errlen);
+int hsl_slot_rescan(struct hsl_sys *s, const struct hsl_slot *slot,
+		    char *err, size_t errlen);
+/* Whether any function of the slot's card is known to the kernel
+ * (a function at the slot's bus:device). */
+bool hsl_slot_configured(struct hsl_sys *s, const struct hsl_slot *slot);
 /* attention: 0 off, 1 on, 2 blink (pciehp's encoding). */
 int hsl_slot_attention(struct hsl_sys *s, const char *name, int mode,
 		       char *err, size_t errlen);

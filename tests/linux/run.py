@@ -393,6 +393,36 @@ def hotswapd_checks(r):
                  what="slot 2 back with %s" % name)
     r.ok("re-inserted card keeps its stable name %s" % name)
 
+    # cfgadm's steps (issue #19): unconfigure takes the card's functions
+    # out through the kernel (sysfs remove) and leaves the slot powered;
+    # configure rescans the port and the card is back under its name;
+    # connect on a connected slot is already true.
+    ctl(r, "--yes unconfigure 2")
+    r.check(listing(r)["2"] == ("connected", ""),
+            "slot 2 connected, nothing configured: %s" % (listing(r)["2"],))
+    r.check(g.ok("cat /sys/bus/pci/slots/2/power") == "1",
+            "slot 2's power file still reads 1")
+    r.check(g.sh("test -e /sys/bus/pci/devices/0000:02:00.0")[0] != 0,
+            "0000:02:00.0 is gone from sysfs")
+    sl = json.loads(ctl(r, "--json show 2"))
+    r.check(sl["receptacle"] == "connected" and
+            sl["occupant"] == "unconfigured",
+            "show 2: receptacle %s, occupant %s" % (sl["receptacle"],
+                                                     sl["occupant"]))
+    ctl(r, "connect 2")
+    ctl(r, "configure 2")
+    g.wait_guest(ENV + "hotswapctl list | grep '^2 .*%s(e1000e)'" % name,
+                 what="slot 2 configured again with %s" % name)
+    r.check(listing(r)["2"][0] == "on", "slot 2 on after configure")
+    hist = ctl(r, "history --slot 2")
+    r.check(re.search(r"unconfigure by uid", hist) and
+            re.search(r"configure by uid", hist),
+            "history has the operator's unconfigure and configure: %s" %
+            hist)
+    r.ok("unconfigure 2: functions removed through sysfs, slot powered "
+         "(connected, unconfigured); configure 2: rescanned, %s bound "
+         "again" % name)
+
     # Replace: the card goes down, the operator swaps it, the new one
     # comes up and the request completes.
     nev = len(g.events)
