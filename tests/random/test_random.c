@@ -72,14 +72,14 @@ enum action {
 	A_INSERT, A_PULL, A_SURPRISE, A_BUTTON, A_CANCEL, A_LATCH_OPEN,
 	A_LATCH_CLOSE, A_POWER_FAULT, A_BOUNCE_PRESENCE, A_BOUNCE_LINK,
 	A_LINK_FAIL, A_LINK_OK, A_ENABLE, A_DISABLE, A_REPLACE, A_ATTENTION,
-	A_REBALANCE, A_COUNT
+	A_REBALANCE, A_CONNECT, A_UNCONFIGURE, A_COUNT
 };
 
 static const char *const action_name[A_COUNT] = {
 	"insert", "pull", "surprise-pull", "button", "button-cancel",
 	"latch-open", "latch-close", "power-fault", "presence-bounce",
 	"link-bounce", "link-fail", "link-ok", "enable", "disable", "replace",
-	"attention", "rebalance",
+	"attention", "rebalance", "connect", "unconfigure",
 };
 
 /* --without: actions (and "boot-cfg-fault", "boot-alloc-fault") left
@@ -403,12 +403,15 @@ static void check(struct run *r)
 				(unsigned)hs_dev_slot(d) == si.phys &&
 				hs_dev_parent(d) &&
 				hs_dev_bdf(hs_dev_parent(d)) == si.bridge;
-		if (si.state == HS_SLOT_ON && (!si.present ||
+		if ((si.state == HS_SLOT_ON || si.state == HS_SLOT_CONNECTED) &&
+		    (!si.present ||
 		    ((si.caps & HS_SLOT_CAP_POWER) && !si.powered)))
-			failf(r, "slot %s is on, hardware: present %d powered "
-			      "%d", si.name, si.present, si.powered);
+			failf(r, "slot %s is %s, hardware: present %d powered "
+			      "%d", si.name, hs_slot_state_name(si.state),
+			      si.present, si.powered);
 		if ((si.state == HS_SLOT_EMPTY || si.state == HS_SLOT_OFF ||
-		     si.state == HS_SLOT_FAULT) && devs)
+		     si.state == HS_SLOT_FAULT ||
+		     si.state == HS_SLOT_CONNECTED) && devs)
 			failf(r, "slot %s is %s but %u devices are recorded "
 			      "in it", si.name, hs_slot_state_name(si.state),
 			      devs);
@@ -556,6 +559,14 @@ static void do_step(struct run *r, const struct step *st)
 		break;
 	case A_REBALANCE:
 		hs_core_rebalance(r->core, done_cb, NULL);
+		break;
+	case A_CONNECT:
+		if (hs)
+			hs_slot_connect(hs, done_cb, NULL);
+		break;
+	case A_UNCONFIGURE:
+		if (hs)
+			hs_slot_unconfigure(hs, done_cb, NULL);
 		break;
 	case A_COUNT:
 		break;
