@@ -202,11 +202,15 @@ void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
 		int devnum = pa->devnum;
 		hs_done_fn done = pa->done;
 		void *arg = pa->arg;
+		bool remove = pa->remove;
 
 		hs_free(core, pa, sizeof(*pa));
 		(void)msg;
 		(void)rc;
-		hs_core_hot_add_slot_async(core, b, devnum, done, arg);
+		if (remove)
+			hs_core_hot_remove(core, b, devnum, done, arg);
+		else
+			hs_core_hot_add_slot_async(core, b, devnum, done, arg);
 		pp = &core->adds;
 	}
 }

@@ -898,6 +898,29 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 			done(arg, -HS_EINVAL, "not a hot-plug bridge");
 		return -HS_EINVAL;
 	}
+	if (core->in_txn && !hs_removal_pending(core, br) &&
+	    !core->rebalancing) {
+		/* A writer holds the transaction (a driver or the service
+		 * over asynchronous work, hotswap/txn.h): the removal waits
+		 * for it as a hot-add does (seeds/002), and runs from the
+		 * queue when it ends (hs_run_pending_adds). */
+		struct pending_add *pa = hs_zalloc(core, sizeof(*pa)), **pp;
+
+		if (!pa) {
+			if (done)
+				done(arg, -HS_ENOMEM, "out of memory");
+			return -HS_ENOMEM;
+		}
+		pa->bridge = br;
+		pa->devnum = devnum;
+		pa->remove = true;
+		pa->done = done;
+		pa->arg = arg;
+		for (pp = &core->adds; *pp; pp = &(*pp)->next)
+			;
+		*pp = pa;
+		return 0;
+	}
 	if (core->in_txn || hs_removal_pending(core, br)) {
 		if (done)
 			done(arg, -HS_EBUSY, "a change below this bridge is "

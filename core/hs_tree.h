@@ -209,6 +209,10 @@ struct intx_handler {
 struct pending_add {
 	struct hs_dev *bridge;
 	int devnum;
+	/* A removal, not an add, that waits for a writer's transaction
+	 * (seeds/002: a transaction that finds another waits for it); the
+	 * two kinds keep the order they were asked in. */
+	bool remove;
 	hs_done_fn done;
 	void *arg;
 	struct pending_add *next;
@@ -262,7 +266,7 @@ struct hs_core {
 	const struct hs_platform *plat;
 	struct hs_upcalls up;
 	struct removal *removing;   /* removals in progress (quiescing) */
-	struct pending_add *adds;   /* hot-adds waiting for them */
+	struct pending_add *adds;   /* hot-adds (and removals) waiting */
 	struct hs_core_params params;
 	struct hs_timers timers;
 

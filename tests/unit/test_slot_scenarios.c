@@ -551,6 +551,40 @@ static void sc_add_waits_for_writer(void **state)
 	fini(&r);
 }
 
+/* A removal that finds a driver's transaction open waits for it
+ * (seeds/002), as an add does: the slot stays powering-off with its
+ * card in use until the writer commits, then goes off; nobody is told
+ * "in progress". */
+static void sc_remove_waits_for_writer(void **state)
+{
+	struct rig r;
+	int rc = 99;
+
+	(void)state;
+	rig_init(&r, RIG_PCIE, &(struct rig_opts){
+		.policy = HS_SLOT_POLICY_REQUEST });
+	rig_insert(&r, &tu_card_nic);
+	rig_run(&r, HS_MSEC(30));
+	assert_int_equal(rig_enable(&r), 0);
+	assert_true(rig_until(&r, HS_SLOT_ON, HS_SEC(2)));
+	assert_int_equal(hs_core_txn_begin(r.core, "a driver's change", held,
+					   &rc), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(rig_disable(&r), 0);
+	rig_run(&r, HS_SEC(2));
+	assert_int_equal(rig_state(&r), HS_SLOT_POWERING_OFF);
+	assert_non_null(rig_dev(&r));
+	assert_false(r.done_called);
+	assert_false(has_alert(&r, "in progress"));
+	assert_int_equal(hs_core_txn_commit(r.core), 0);
+	assert_true(rig_until(&r, HS_SLOT_OFF, HS_SEC(2)));
+	rig_run(&r, HS_MSEC(10));
+	assert_true(r.done_called);
+	assert_int_equal(r.done_rc, 0);
+	rig_assert_clean(&r);
+	fini(&r);
+}
+
 /* Link bouncing while the slot powers on: it settles, once. */
 static void sc_link_bounce(void **state)
 {
@@ -1684,6 +1718,7 @@ static enum rig_kind K_PCIE = RIG_PCIE, K_SHPC = RIG_SHPC,
 	X(BUTTON, sc_collect_read_fails)                                  \
 	X(PCIE, sc_link_bounce)                                           \
 	X(PCIE, sc_add_waits_for_writer)                                  \
+	X(PCIE, sc_remove_waits_for_writer)                               \
 	X(PCIE, sc_link_never_trains)                                     \
 	X(PCIE, sc_crs_300ms)                                             \
 	X(PCIE, sc_command_never_completes)                               \
