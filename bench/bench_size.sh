@@ -19,6 +19,9 @@ core="hs_fmt hs_timer hs_cfg hs_range hs_tree hs_txn hs_scan hs_resource \
       hs_replan hs_driver hs_add hs_rebalance hs_slot_dispatch hs_slot_table \
       hs_slot hs_core"
 ctls="controllers pciehp shpchp cpcihp"
+# Linked only by what prints or checks the slot table (hotswap-demo
+# --table, the coverage tests): not part of an image that never does.
+optional="hs_slot_docs"
 
 # text of the objects given, as size(1) counts it (decimal bytes)
 text() {
@@ -35,7 +38,7 @@ measure() {
 	flags="-std=c11 -Os -ffreestanding -fno-builtin -nostdinc -isystem $inc \
 	       -fno-asynchronous-unwind-tables -fno-unwind-tables \
 	       -fno-stack-protector -fno-pic -I$src/include -I$src/controllers"
-	for f in $core; do
+	for f in $core $optional; do
 		"$cc_" "$@" $flags -c "$src/core/$f.c" -o "$tmp/$f.o"
 	done
 	for f in $ctls; do
@@ -47,6 +50,10 @@ measure() {
 		printf '  %-24s %7d\n' "core/$f.c" "$(cd "$tmp" && text "$f.o")"
 	done
 	printf '  %-24s %7d  (%s KiB)\n' "core" "$c" "$(kib "$c")"
+	for f in $optional; do
+		printf '  %-24s %7d  (not linked unless the table is printed)\n' \
+			"core/$f.c" "$(cd "$tmp" && text "$f.o")"
+	done
 	for f in $ctls; do
 		t=$(cd "$tmp" && text "$f.o")
 		printf '  %-24s %7d\n' "controllers/$f.c" "$t"

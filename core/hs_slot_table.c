@@ -2,9 +2,9 @@
  * hs_slot_table.c - the slot state machine: its table.
  *
  * Owns: the fine states (powering on and powering off are one state per
- * thing the slot waits for), every (fine state, input) cell with its
- * handler and its one-line doc, the cells no input can reach with the
- * reason why, the mapping of fine states to the states the rest of the
+ * thing the slot waits for), the handlers of the (fine state, input)
+ * cells that hs_slot_cells.h lists with their one-line docs (the docs
+ * themselves are hs_slot_docs.c's), the mapping of fine states to the states the rest of the
  * system sees, the names of states and inputs, and the coverage
  * counters.  What the machine waits for is its row: no handler asks
  * which step it is in (what a slot keeps besides, the link-up time, the
@@ -23,6 +23,7 @@
 #include "hs_scan.h"
 #include "hs_slot_dispatch.h"
 #include "hs_slot_table.h"
+#include "hs_slot_cells.h"
 
 #define REMOVE_RETRIES 3
 
@@ -863,204 +864,16 @@ static void c_fault_ack(struct hs_slot *s)
 }
 
 /*
- * THE TABLE.  Every (fine state, input) cell names what it does.  C():
- * a cell some sequence of hardware events and requests reaches.  U():
- * one nothing but a drill (hs_slot_drill) can reach, ignored, its doc
- * the reason; the coverage test checks that no scenario reaches it.
+ * THE TABLE (hs_slot_cells.h): every (fine state, input) cell's handler.
+ * A cell nothing but a drill reaches is ignored.
  */
-struct cell {
-	cell_fn fn;
-	const char *doc;
+#define AS_FN(f, in, fn, doc) [HS_FINE_##f][HS_IN_##in] = fn,
+#define AS_IGNORED(f, in, why) [HS_FINE_##f][HS_IN_##in] = c_ignore,
+static const cell_fn table[HS_FINE_COUNT][HS_IN_COUNT] = {
+	HS_SLOT_CELLS(AS_FN, AS_IGNORED)
 };
-
-#define UNREACHABLE "unreachable (ignored): "
-#define C(f, d) { f, d }
-#define U(why) { c_ignore, UNREACHABLE why }
-#define NO_TIMER(why) U("no deadline is armed " why)
-
-/* What every step of powering on shares. */
-#define PON_COMMON                                                        \
-	[HS_IN_CONNECT] = C(c_refuse_busy, "refused: busy"),              \
-	[HS_IN_UNCONFIGURE] = C(c_refuse_busy, "refused: busy"),          \
-	[HS_IN_PRESENCE] = C(c_pon_presence, "card gone: unwind, power off -> EMPTY"), \
-	[HS_IN_LATCH] = C(c_pon_latch, "MRL opened: fail, power off, attention on -> OFF"), \
-	[HS_IN_BUTTON] = C(c_ignore, "ignored while powering on"),        \
-	[HS_IN_POWER_FAULT] = C(c_fault, "-> FAULT"),                     \
-	[HS_IN_ENABLE] = C(c_refuse_busy, "refused: busy"),               \
-	[HS_IN_DISABLE] = C(c_refuse_busy, "refused: busy")
-
-#define POFF_COMMON                                                       \
-	[HS_IN_CONNECT] = C(c_refuse_busy, "refused: busy"),              \
-	[HS_IN_UNCONFIGURE] = C(c_refuse_busy, "refused: busy"),          \
-	[HS_IN_BUTTON] = C(c_ignore, "ignored while powering off"),       \
-	[HS_IN_POWER_FAULT] = C(c_fault, "surprise removal -> FAULT"),    \
-	[HS_IN_ENABLE] = C(c_refuse_busy, "refused: busy"),               \
-	[HS_IN_DISABLE] = C(c_refuse_busy, "refused: busy")
-
-static const struct cell table[HS_FINE_COUNT][HS_IN_COUNT] = {
-	[HS_FINE_EMPTY] = {
-		[HS_IN_PRESENCE] = C(c_debounce, "debounce: wait for presence to hold still"),
-		[HS_IN_LATCH] = C(c_ignore, "ignored (no card)"),
-		[HS_IN_BUTTON] = C(c_ignore, "ignored (no card)"),
-		[HS_IN_POWER_FAULT] = C(c_fault, "-> FAULT: power off, attention on"),
-		[HS_IN_LINK] = C(c_ignore, "ignored (no card)"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = C(c_empty_settled, "presence settled: card there -> OFF, then -> POWERING_ON if presence enables the slot or a replacement waits"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-		[HS_IN_ENABLE] = C(c_refuse_empty, "refused: the slot is empty"),
-		[HS_IN_DISABLE] = C(c_refuse_empty, "refused: the slot is empty"),
-		[HS_IN_CONNECT] = C(c_refuse_empty, "refused: the slot is empty"),
-		[HS_IN_UNCONFIGURE] = C(c_refuse_empty, "refused: the slot is empty"),
-	},
-	[HS_FINE_OFF] = {
-		[HS_IN_PRESENCE] = C(c_debounce, "debounce: wait for presence to hold still"),
-		[HS_IN_LATCH] = C(c_off_latch, "latch closed: -> POWERING_ON if presence enables the slot"),
-		[HS_IN_BUTTON] = C(c_off_button, "-> BLINKING_ON: power indicator blinks, 5 s window (ignored with the MRL open or the slot disabled)"),
-		[HS_IN_POWER_FAULT] = C(c_fault, "-> FAULT"),
-		[HS_IN_LINK] = C(c_ignore, "ignored (not in use)"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = C(c_off_settled, "presence settled: card gone -> EMPTY"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-		[HS_IN_ENABLE] = C(c_enable, "-> POWERING_ON (refused with the MRL open, or the ejector open on a cPCI board the backplane powers)"),
-		[HS_IN_DISABLE] = C(c_ok, "already off: done"),
-		[HS_IN_CONNECT] = C(c_connect, "-> POWERING_ON, to stop at CONNECTED (refused as enable is)"),
-		[HS_IN_UNCONFIGURE] = C(c_ok, "nothing is configured: done"),
-	},
-	[HS_FINE_BLINKING_ON] = {
-		[HS_IN_PRESENCE] = C(c_bon_presence, "card gone -> EMPTY"),
-		[HS_IN_LATCH] = C(c_bon_latch, "MRL opened: cancel -> OFF"),
-		[HS_IN_BUTTON] = C(c_bon_cancel, "second press: cancel, power indicator off -> OFF"),
-		[HS_IN_POWER_FAULT] = C(c_fault, "-> FAULT"),
-		[HS_IN_LINK] = C(c_ignore, "ignored"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicator blinking)"),
-		[HS_IN_TIMER] = C(c_enable, "window over: -> POWERING_ON"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-		[HS_IN_ENABLE] = C(c_enable, "skip the window: -> POWERING_ON"),
-		[HS_IN_DISABLE] = C(c_bon_disable, "cancel -> OFF"),
-		[HS_IN_CONNECT] = C(c_connect, "skip the window: -> POWERING_ON, to stop at CONNECTED"),
-		[HS_IN_UNCONFIGURE] = C(c_bon_unconfigure, "cancel -> OFF (nothing is configured)"),
-	},
-	[HS_FINE_PON_POWER] = {
-		PON_COMMON,
-		[HS_IN_LINK] = C(c_ignore, "ignored: the link is looked at once power is on"),
-		[HS_IN_CMD] = C(c_pon_powered, "power is on: -> powering-on/link (at once to /settle if the link is already up)"),
-		[HS_IN_TIMER] = NO_TIMER("while the power command is in flight"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-	},
-	[HS_FINE_PON_LINK] = {
-		PON_COMMON,
-		[HS_IN_LINK] = C(c_pon_link_change, "link up: -> powering-on/settle (the 100 ms); link down: wait for it again"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = C(c_pon_link_timer, "link time-out: fail, power off, attention on -> OFF; fixed link wait over: -> powering-on/settle"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-	},
-	[HS_FINE_PON_SETTLE] = {
-		PON_COMMON,
-		[HS_IN_LINK] = C(c_pon_link_lost, "link down: -> powering-on/link, wait for it again"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = C(c_pon_settled, "100 ms over: -> powering-on/ready, ask the card"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-	},
-	[HS_FINE_PON_READY] = {
-		PON_COMMON,
-		[HS_IN_LINK] = C(c_pon_link_lost, "link down: -> powering-on/link, wait for it again"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = C(c_pon_ask, "ask the card: an ID -> powering-on/config (CONNECTED for a connect); no answer or Retry Status: ask again, fail at the deadline"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-	},
-	[HS_FINE_PON_CONFIG] = {
-		PON_COMMON,
-		[HS_IN_LINK] = C(c_ignore, "ignored: the configuration's own accesses find a card that is gone"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = NO_TIMER("while configuring: the readiness poll that led here was the last"),
-		[HS_IN_DONE] = C(c_pon_done, "configured: power indicator on -> ON; failed: unwind, power off, attention on -> OFF"),
-	},
-	[HS_FINE_ON] = {
-		[HS_IN_PRESENCE] = C(c_on_presence, "card gone: surprise removal -> EMPTY; card there again (reset or exchanged): surprise removal -> OFF, and on again if presence enables the slot"),
-		[HS_IN_LATCH] = C(c_on_latch, "MRL opened: surprise removal -> OFF; cPCI ejector opened: -> POWERING_OFF"),
-		[HS_IN_BUTTON] = C(c_on_button, "-> BLINKING_OFF: power indicator blinks, 5 s window"),
-		[HS_IN_POWER_FAULT] = C(c_fault, "surprise removal -> FAULT"),
-		[HS_IN_LINK] = C(c_on_link, "link down: surprise removal -> OFF, and on again if presence enables the slot"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = NO_TIMER("in on"),
-		[HS_IN_DONE] = C(c_ignore, "ignored (late result)"),
-		[HS_IN_ENABLE] = C(c_ok, "already on: done"),
-		[HS_IN_DISABLE] = C(c_disable, "-> POWERING_OFF"),
-		[HS_IN_CONNECT] = C(c_ok, "already connected: done"),
-		[HS_IN_UNCONFIGURE] = C(c_unconfigure, "-> POWERING_OFF, to stop at CONNECTED with power kept"),
-	},
-	[HS_FINE_BLINKING_OFF] = {
-		[HS_IN_PRESENCE] = C(c_on_presence, "as in ON"),
-		[HS_IN_LATCH] = C(c_on_latch, "as in ON"),
-		[HS_IN_BUTTON] = C(c_boff_cancel, "second press: cancel, power indicator on -> ON (CONNECTED if never configured)"),
-		[HS_IN_POWER_FAULT] = C(c_fault, "surprise removal -> FAULT"),
-		[HS_IN_LINK] = C(c_on_link, "as in ON"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicator blinking)"),
-		[HS_IN_TIMER] = C(c_disable, "window over: -> POWERING_OFF"),
-		[HS_IN_DONE] = U("no work is outstanding: on came with the slot's own result, and adds queued with it report in the same dispatch"),
-		[HS_IN_ENABLE] = C(c_boff_enable, "cancel -> ON (from CONNECTED: configure)"),
-		[HS_IN_DISABLE] = C(c_disable, "skip the window: -> POWERING_OFF"),
-		[HS_IN_CONNECT] = C(c_boff_connect, "cancel -> ON (CONNECTED if never configured): done"),
-		[HS_IN_UNCONFIGURE] = C(c_unconfigure, "skip the window: -> POWERING_OFF, to stop at CONNECTED"),
-	},
-	[HS_FINE_POFF_QUIESCE] = {
-		POFF_COMMON,
-		[HS_IN_PRESENCE] = C(c_poff_pulled, "card gone: surprise removal, the quiesce ends -> EMPTY"),
-		[HS_IN_LATCH] = C(c_poff_latch, "MRL opened: surprise removal -> OFF"),
-		[HS_IN_LINK] = C(c_poff_link, "link down: surprise removal -> OFF"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicator blinking)"),
-		[HS_IN_TIMER] = NO_TIMER("while the drivers quiesce (the core times them out itself)"),
-		[HS_IN_DONE] = C(c_poff_done, "drivers gone: link disabled, power off -> powering-off/power (power kept -> CONNECTED for an unconfigure); out of memory: -> powering-off/retry; vetoed: power indicator on -> ON, the reason to the operator"),
-	},
-	[HS_FINE_POFF_POWER] = {
-		POFF_COMMON,
-		[HS_IN_PRESENCE] = C(c_poff_gone, "card gone: done -> EMPTY"),
-		[HS_IN_LATCH] = C(c_ignore, "ignored: power is going off anyway"),
-		[HS_IN_LINK] = C(c_ignore, "ignored: the link is disabled with the power"),
-		[HS_IN_CMD] = C(c_poff_off, "power is off -> OFF (EMPTY if the card is gone)"),
-		[HS_IN_TIMER] = NO_TIMER("while the power-off command is in flight"),
-		[HS_IN_DONE] = U("no work is outstanding: the removal's result led here, and nothing was outstanding in on"),
-	},
-	[HS_FINE_POFF_RETRY] = {
-		POFF_COMMON,
-		[HS_IN_PRESENCE] = C(c_poff_pulled, "card gone: surprise removal -> EMPTY"),
-		[HS_IN_LATCH] = C(c_poff_latch, "MRL opened: surprise removal -> OFF"),
-		[HS_IN_LINK] = C(c_poff_link, "link down: surprise removal -> OFF"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicator blinking)"),
-		[HS_IN_TIMER] = C(c_poff_retry, "try the removal again: -> powering-off/quiesce"),
-		[HS_IN_DONE] = U("no work is outstanding: the failed removal's result led here and the next is not started"),
-	},
-	[HS_FINE_FAULT] = {
-		[HS_IN_PRESENCE] = C(c_fault_presence, "card gone: fault cleared -> EMPTY"),
-		[HS_IN_LATCH] = C(c_ignore, "ignored (fault latched)"),
-		[HS_IN_BUTTON] = C(c_ignore, "ignored (fault latched)"),
-		[HS_IN_POWER_FAULT] = C(c_ignore, "ignored (already latched)"),
-		[HS_IN_LINK] = C(c_ignore, "ignored (power is off)"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (power off, attention on)"),
-		[HS_IN_TIMER] = NO_TIMER("in fault"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-		[HS_IN_ENABLE] = C(c_refuse_fault, "refused: power fault latched"),
-		[HS_IN_DISABLE] = C(c_fault_ack, "acknowledge the fault: attention off -> OFF (EMPTY if no card)"),
-		[HS_IN_CONNECT] = C(c_refuse_fault, "refused: power fault latched"),
-		[HS_IN_UNCONFIGURE] = C(c_ok, "nothing is configured (power is off): done"),
-	},
-	[HS_FINE_CONNECTED] = {
-		[HS_IN_PRESENCE] = C(c_conn_presence, "card gone: power off -> EMPTY; card there again (reset or exchanged): power off -> OFF"),
-		[HS_IN_LATCH] = C(c_conn_latch, "MRL opened: power off -> OFF; cPCI ejector opened: -> powering-off/power"),
-		[HS_IN_BUTTON] = C(c_on_button, "-> BLINKING_OFF: power indicator blinks, 5 s window"),
-		[HS_IN_POWER_FAULT] = C(c_fault, "-> FAULT"),
-		[HS_IN_LINK] = C(c_conn_link, "link down: power off -> OFF"),
-		[HS_IN_CMD] = C(c_ignore, "nothing (indicators settled)"),
-		[HS_IN_TIMER] = NO_TIMER("in connected"),
-		[HS_IN_DONE] = C(c_late_teardown, "late result: devices configured meanwhile are torn down"),
-		[HS_IN_ENABLE] = C(c_conn_configure, "configure: -> powering-on/config"),
-		[HS_IN_DISABLE] = C(c_disconnect, "disconnect: power off -> powering-off/power"),
-		[HS_IN_CONNECT] = C(c_ok, "already connected: done"),
-		[HS_IN_UNCONFIGURE] = C(c_ok, "not configured: done"),
-	},
-};
-#undef C
-#undef U
+#undef AS_FN
+#undef AS_IGNORED
 
 void hs_st_input(struct hs_slot *s, enum hs_slot_input in)
 {
@@ -1081,7 +894,7 @@ void hs_st_input(struct hs_slot *s, enum hs_slot_input in)
 	 * the polled timer and command inputs are frequent). */
 	slog(s, HS_LOG_DEBUG, "input %s in %s", hs_slot_input_name(in),
 	     hs_slot_fine_name(s->fs));
-	table[s->fs][in].fn(s);
+	table[s->fs][in](s);
 }
 
 /* ---- the table, seen from outside -------------------------------------- */
@@ -1153,23 +966,6 @@ unsigned long hs_slot_fine_cell_drilled(const struct hs_core *core,
 	return cell_ok(f, in) ? core->slot_cov_drill[f][in] : 0;
 }
 
-const char *hs_slot_fine_cell_doc(enum hs_slot_fine f, enum hs_slot_input in)
-{
-	return cell_ok(f, in) ? table[f][in].doc : NULL;
-}
-
-const char *hs_slot_fine_cell_unreachable(enum hs_slot_fine f,
-					  enum hs_slot_input in)
-{
-	static const char mark[] = UNREACHABLE;
-	const char *doc = hs_slot_fine_cell_doc(f, in);
-
-	for (size_t i = 0; doc && i < sizeof(mark) - 1; i++)
-		if (doc[i] != mark[i])
-			return NULL;
-	return doc ? doc + sizeof(mark) - 1 : NULL;
-}
-
 unsigned long hs_slot_cell_hits(const struct hs_core *core,
 				enum hs_slot_state st, enum hs_slot_input in)
 {
@@ -1180,23 +976,4 @@ unsigned long hs_slot_cell_hits(const struct hs_core *core,
 			n += hs_slot_fine_cell_hits(core, (enum hs_slot_fine)f,
 						    in);
 	return n;
-}
-
-const char *hs_slot_cell_doc(enum hs_slot_state st, enum hs_slot_input in)
-{
-	static const enum hs_slot_fine one[HS_SLOT_STATE_COUNT] = {
-		[HS_SLOT_EMPTY] = HS_FINE_EMPTY,
-		[HS_SLOT_OFF] = HS_FINE_OFF,
-		[HS_SLOT_BLINKING_ON] = HS_FINE_BLINKING_ON,
-		[HS_SLOT_POWERING_ON] = HS_FINE_COUNT,
-		[HS_SLOT_ON] = HS_FINE_ON,
-		[HS_SLOT_BLINKING_OFF] = HS_FINE_BLINKING_OFF,
-		[HS_SLOT_POWERING_OFF] = HS_FINE_COUNT,
-		[HS_SLOT_FAULT] = HS_FINE_FAULT,
-		[HS_SLOT_CONNECTED] = HS_FINE_CONNECTED,
-	};
-
-	if ((unsigned)st >= HS_SLOT_STATE_COUNT)
-		return NULL;
-	return hs_slot_fine_cell_doc(one[st], in);
 }
