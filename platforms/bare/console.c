@@ -704,6 +704,7 @@ static void cmd_irqstat(void)
 static void cmd_help(void)
 {
 	hsq_out("help commands=\"status devices add SLOT remove SLOT "
+		"connect SLOT unconfigure SLOT "
 		"button SLOT attention SLOT on|off|blink policy SLOT "
 		"default|presence|request|disabled authmode allow|block "
 		"authorize BDF edu BDF edu-dma BDF testdev BDF cfg BDF OFF "
@@ -770,6 +771,11 @@ static void run_line(char *line)
 		cmd_slot_request("add", argv[1], hs_slot_enable);
 	else if (streq(v, "remove"))
 		cmd_slot_request("remove", argv[1], hs_slot_disable);
+	/* cfgadm's steps: configure is add, disconnect is remove. */
+	else if (streq(v, "connect"))
+		cmd_slot_request("connect", argv[1], hs_slot_connect);
+	else if (streq(v, "unconfigure"))
+		cmd_slot_request("unconfigure", argv[1], hs_slot_unconfigure);
 	else if (streq(v, "button"))
 		cmd_button(argv[1]);
 	else if (streq(v, "attention"))

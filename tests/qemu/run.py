@@ -418,6 +418,70 @@ def sc_msi_again(ctx):
         done(m)
 
 
+def console_request(ctx, m, verb, slot, state):
+    """A console slot request that must succeed; waits for its done line
+    and checks the slot ends in state."""
+    mark = m.mark()
+    m.send("%s %s" % (verb, slot))
+    ln = m.wait_line(r"^(done|err) %s slot=%s" % (verb, slot), since=mark,
+                     timeout=10)
+    ctx.check(ln.kind == "done" and ln["rc"] == "0",
+              "%s %s failed: %s" % (verb, slot, ln.raw))
+    info = slot_info(m, slot)
+    ctx.check(info is not None and info["state"] == state,
+              "after %s slot %s should be %s: %s" %
+              (verb, slot, state, info.raw if info else None))
+    return info
+
+
+def sc_cfgadm(ctx):
+    """cfgadm's steps on QEMU's root port: unconfigure unbinds and
+    forgets the card but keeps the slot powered with the link up
+    (connected), and QEMU keeps the card; add then configures it from
+    there (no power cycle) and binds it again; unconfigure and remove
+    (disconnect) power the slot off.  Connect from off is the
+    simulator's to show (tests/unit/test_slot_scenarios.c): QEMU deletes
+    the card when its slot is powered off."""
+    m = ctx.machine("cfgadm")
+    try:
+        add_and_bind(ctx, m, "edu", "c1", "rp1")
+        info = console_request(ctx, m, "unconfigure", "11", "connected")
+        ctx.check(info["power"] == "1" and info["link"] == "1" and
+                  info["pwr_ind"] == "on",
+                  "connected: power, link and the power indicator stay "
+                  "on: %s" % info.raw)
+        mark = m.mark()
+        m.send("devices")
+        m.wait_line(r"^ok devices", since=mark)
+        ctx.check(not [l for l in m.find(r"^device ", since=mark)
+                       if l["slot"] == "11"],
+                  "no function of slot 11 is left after unconfigure")
+        br, dev = bridge_of(m.qmp("query-pci"), "c1")
+        ctx.check(dev is not None, "QEMU still holds the card after "
+                  "unconfigure")
+        mark = m.mark()
+        m.send("add 11")
+        m.wait_line(r"^bind bdf=\S+ driver=edu slot=11", since=mark,
+                    timeout=10)
+        m.wait_line(r"^done add slot=11 rc=0", since=mark, timeout=10)
+        ctx.check(not m.find(r"^slot name=11 .*to=off", since=mark),
+                  "configure from connected does not power-cycle the slot")
+        check_inside_window(ctx, m, "c1")
+        console_request(ctx, m, "unconfigure", "11", "connected")
+        mark = m.mark()
+        m.send("remove 11")
+        m.wait_line(r"^done remove slot=11 rc=0", since=mark, timeout=10)
+        info = slot_info(m, "11")
+        ctx.check(info["power"] == "0" and info["state"] in ("off", "empty"),
+                  "disconnect powers the slot off: %s" % info.raw)
+        # QEMU deletes the card at the Slot Control write that turns
+        # the slot off (hotplug-facts.md), as at any removal.
+        br, dev = bridge_of(m.qmp("query-pci"), "c1")
+        ctx.check(dev is None, "QEMU deleted the card at power-off")
+    finally:
+        done(m)
+
+
 SHARED_LINE = [
     # Root-bus devices 3 and 7 put INTA on the same line on both machines
     # (q35: GSI 16 + (d + 0) mod 4 + 4; virt: SPI 3 + d mod 4).
@@ -966,6 +1030,7 @@ SCENARIOS = [
     ("intx", sc_intx),
     ("slot-names", sc_slot_names),
     ("msi-again", sc_msi_again),
+    ("cfgadm", sc_cfgadm),
     ("poll-fallback", sc_poll_fallback),
     ("pc-shpc", sc_pc_shpc),
 ]

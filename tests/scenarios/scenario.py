@@ -42,7 +42,7 @@ for _n in range(1, 11):
     SLOTS[str(_n)] = {"kind": "shpc", "power_controller": True}
 
 STATES = ("empty", "off", "blinking-on", "powering-on", "on",
-          "blinking-off", "powering-off", "fault")
+          "blinking-off", "powering-off", "fault", "connected")
 INDICATORS = ("on", "off", "blink")
 
 # ---- durations --------------------------------------------------------------
