@@ -17,19 +17,9 @@ B=$1
 S=$2
 T=$(mktemp -d /tmp/cfgadm-test.XXXXXX)
 PID=
-FAILS=0
-N=0
 trap '[ -n "$PID" ] && { kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; }; rm -rf "$T"' EXIT INT TERM
 
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-bad() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $1"; sed 's/^/#   /' "$T/out"; }
-run() { # run WANT_STATUS DESCRIPTION COMMAND...: output in $T/out
-	want=$1 d=$2; shift 2
-	"$@" >"$T/out" 2>&1
-	st=$?
-	if [ "$st" = "$want" ]; then ok "$d"; else echo "# exit $st, wanted $want"; bad "$d"; fi
-}
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else echo "# no '$2' in:"; bad "$1"; fi; }
+. "$S/tests/service/tap.sh"
 field() { # field SLOT KEY: one field of show --json
 	"$B/hotswapctl" --socket "$T/s" --json show "$1" |
 		python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print(len(v) if isinstance(v, list) else str(v).lower())' "$2"
