@@ -42,6 +42,7 @@ TARGETS = {
     "random_regressions": ["test_random"],
     "access_budget": ["hotswap-bench-access"],
     "service_hostile_clients": ["hotswapd"],
+    "service_cfgadm": ["hotswapd", "hotswapctl"],
 }
 
 
@@ -135,6 +136,26 @@ MUTANTS = [
       "\t\t\t(void)d;",
       ["test_quiet_after_removal", "test_slot_scenarios"],
       "a surprise-removed card is not marked gone: drivers touch it"),
+    M("core-connect-configures", "core/hs_slot_table.c",
+      "\t\tif (s->to_connected)\n\t\t\tconnected_step(s);\n"
+      "\t\telse\n\t\t\tconfig_step(s, id);",
+      "\t\tconfig_step(s, id);",
+      ["test_slot_scenarios"],
+      "cfgadm's connect configures the card as well"),
+    M("core-unconfigure-powers-off", "core/hs_slot_table.c",
+      "\t\tif (s->to_connected) {\n"
+      "\t\t\t/* Unconfigured: power and link stay (cfgadm). */\n"
+      "\t\t\tconnected_step(s);\n\t\t\treturn;\n\t\t}",
+      "",
+      ["test_slot_scenarios"],
+      "unconfigure powers the slot off, as disable does"),
+    M("core-remove-refused-with-writer", "core/hs_driver.c",
+      "\tif (core->in_txn && !hs_removal_pending(core, br) &&\n"
+      "\t    !core->rebalancing) {",
+      "\tif (0 && core->in_txn && !hs_removal_pending(core, br) &&\n"
+      "\t    !core->rebalancing) {",
+      ["test_slot_scenarios", "test_cov_core"],
+      "a removal finding a writer's transaction is refused, not queued"),
 
     # ---- controllers/ ---------------------------------------------------
     M("cpcihp-led-not-lit-before-power-off", "controllers/cpcihp.c",
@@ -288,6 +309,11 @@ MUTANTS = [
       "strdup(\"ACTION=remove\")",
       ["test_agents"],
       "query-remove agents are told ACTION=remove"),
+    M("daemon-connected-forgotten", "service/daemon.c",
+      "\telse if (to == HS_SLOT_CONNECTED)\n\t\tv = \"connected\";\n",
+      "",
+      ["service_cfgadm"],
+      "a slot left connected comes back configured after a restart"),
 ]
 
 
