@@ -15,7 +15,7 @@ cc=${1:-cc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-core="hs_fmt hs_timer hs_cfg hs_range hs_tree hs_txn hs_scan hs_resource \
+core="hs_fmt hs_timer hs_cfg hs_range hs_tree hs_txn hs_busnr hs_scan hs_resource \
       hs_replan hs_driver hs_add hs_rebalance hs_slot_dispatch hs_slot_table \
       hs_slot hs_core"
 ctls="controllers pciehp shpchp cpcihp"

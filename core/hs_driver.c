@@ -750,14 +750,6 @@ fail:
 	return rc;
 }
 
-bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
-{
-	for (; d; d = d->parent)
-		if (d == a)
-			return true;
-	return false;
-}
-
 /* A removal in progress at, above or below this bridge: changes there
  * would interleave with it. */
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge)

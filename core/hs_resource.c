@@ -363,23 +363,19 @@ static int place_bridge(struct hs_core *core, struct hs_dev *br,
 struct hs_range hs_host_aperture(const struct hs_host_bridge *h,
 				 enum hs_res r)
 {
-	uint64_t b = h->bus_first, l = h->bus_last;
+	uint64_t b = h->io_base, l = h->io_limit;
 	struct hs_range a = { 0, 0 };
 
-	if (r == HS_RES_IO) {
-		b = h->io_base;
-		l = h->io_limit;
-	} else if (r == HS_RES_MEM) {
+	if (r == HS_RES_MEM) {
 		b = h->mem_base;
 		l = h->mem_limit;
 	} else if (r == HS_RES_PREF) {
 		b = h->pref_base;
 		l = h->pref_limit;
 	}
-	/* A limit of 0 (or below the base) is no aperture; bus numbers
-	 * always have one (bus_first alone at least). */
+	/* A limit of 0 (or below the base) is no aperture. */
 	a.base = b;
-	if (l >= b && (l || r == HS_RES_BUS))
+	if (l >= b && l)
 		a.size = l - b + 1;
 	return a;
 }
@@ -654,28 +650,6 @@ static void human(char *buf, size_t len, uint64_t v)
 		u++;
 	}
 	hs_snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
-}
-
-/* Bus numbers for a card's bridges: the largest run the running bridges
- * below br leave free in its range after its own secondary (a card's
- * bridges need contiguous numbers), in the same range engine. */
-int hs_free_bus_run(struct hs_core *core, struct hs_dev *br,
-		    struct hs_range *run)
-{
-	const struct hs_range *w = &br->win[HS_RES_BUS];
-	struct hs_range in = { w->base + 1, w->size ? w->size - 1 : 0 };
-	struct hs_range_set used;
-	int rc = 0;
-
-	hs_range_set_init(&used, core->plat);
-	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling)
-		if (c->bridge && hs_counts(c) && !(c->flags & DEV_PENDING_ADD))
-			rc = hs_range_add(&used, c->win[HS_RES_BUS].base,
-					  c->win[HS_RES_BUS].size);
-	if (!rc)
-		*run = hs_range_largest_gap(&used, in);
-	hs_range_set_fini(&used);
-	return rc;
 }
 
 bool hs_path_pref(const struct hs_dev *br)

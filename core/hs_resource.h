@@ -86,8 +86,8 @@ int hs_assign_item(struct hs_core *core, const struct hs_item *x,
 bool hs_path_pref(const struct hs_dev *br);
 /* Does d take room: neither isolated nor being removed? */
 bool hs_counts(const struct hs_dev *d);
-/* The host's aperture of kind r (HS_RES_BUS: its bus numbers); size 0
- * when it has none. */
+/* The host's aperture of address kind r (I/O, memory, prefetchable;
+ * its bus numbers: hs_busnr.c); size 0 when it has none. */
 struct hs_range hs_host_aperture(const struct hs_host_bridge *h,
 				 enum hs_res r);
 uint64_t hs_res_gran(enum hs_res r);
@@ -98,10 +98,6 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
 int hs_enable_decode(struct hs_core *core, struct hs_dev *dev);
 void hs_disable_dev(struct hs_core *core, struct hs_dev *dev);
 const char *hs_res_name(enum hs_res r);
-/* Largest run of bus numbers free below a hot-plug bridge, after its
- * secondary (size 0 when none). */
-int hs_free_bus_run(struct hs_core *core, struct hs_dev *bridge,
-		    struct hs_range *run);
 
 /* The platform line dev's INTx pin arrives on (the swizzle). */
 void hs_route_intx(struct hs_core *core, struct hs_dev *dev);

@@ -80,6 +80,14 @@ struct hs_dev *hs_dev_walk_under(struct hs_dev *top, struct hs_dev *prev)
 	return NULL;
 }
 
+bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
+{
+	for (; d; d = d->parent)
+		if (d == a)
+			return true;
+	return false;
+}
+
 struct hs_dev *hs_dev_walk(struct hs_core *core, struct hs_dev *prev)
 {
 	struct hs_dev *d;

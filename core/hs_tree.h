@@ -322,6 +322,8 @@ void hs_emit(struct hs_core *core, const struct hs_event *ev);
 /* Depth-first over every device, committed or not. */
 struct hs_dev *hs_dev_walk(struct hs_core *core, struct hs_dev *prev);
 struct hs_dev *hs_dev_walk_under(struct hs_dev *top, struct hs_dev *prev);
+/* Is a d itself or one of its ancestors? */
+bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d);
 const struct hs_host_bridge *hs_dev_host(const struct hs_dev *dev);
 
 #endif /* HOTSWAP_CORE_TREE_H */
