@@ -146,7 +146,8 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 		/* It does not fit: a new assignment around the slot, under
 		 * the rebalancing policy (hs_rebalance.c), told what was
 		 * short; done() later. */
-		if (rc == -HS_ENOSPC && (res.kinds || res.bus_move)) {
+		if (rc == -HS_ENOSPC && (res.kinds || res.bus_move) &&
+		    core->up.rebalance_add) {
 			int r2 = core->up.rebalance_add(core, br, devnum, &res,
 							done, arg, msg,
 							sizeof(msg));
@@ -261,8 +262,14 @@ static int hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 		hs_snprintf(msg, msglen, "another change is in progress");
 		return rc;
 	}
-	rc = core->up.scan_slot_buses(core, br, devnum, false, NULL, res, msg,
-				      msglen);
+	/* With rebalancing, a card short of bus numbers may grow the
+	 * slot's range; without, the free run below the slot is all. */
+	if (core->up.scan_slot_buses)
+		rc = core->up.scan_slot_buses(core, br, devnum, false, NULL,
+					      res, msg, msglen);
+	else
+		rc = hs_scan_slot(core, br, devnum, &res->bus_short, msg,
+				  msglen);
 	if (rc)
 		goto fail;
 	rc = hs_assign_hot_add(core, br, 0, &res->kinds, msg, msglen);

@@ -298,7 +298,6 @@ static int write_range(struct hs_core *core, struct hs_dev *x,
 int hs_busnr_apply(struct hs_core *core, struct hs_dev *br,
 		   const struct hs_busplan *bp, char *msg, size_t msglen)
 {
-	const struct hs_platform *p = core->plat;
 	char b[16];
 	int rc = 0;
 
@@ -360,13 +359,11 @@ int hs_busnr_apply(struct hs_core *core, struct hs_dev *br,
 		if (!hs_txn_res_of(core, d))
 			continue;
 		if (d->bridge && r.first <= r.last)
-			bad = p->ops->cfg_read(p->ctx, d->bdf, PCI_SECONDARY, 1,
-					       &sec) ||
-			      p->ops->cfg_read(p->ctx, d->bdf, PCI_SUBORDINATE,
-					       1, &sub) ||
+			bad = hs_rd(core, d->bdf, PCI_SECONDARY, 1, &sec) ||
+			      hs_rd(core, d->bdf, PCI_SUBORDINATE, 1, &sub) ||
 			      sec != r.first || sub != r.last;
 		else
-			bad = p->ops->cfg_read(p->ctx, d->bdf, 0, 4, &id) ||
+			bad = hs_rd(core, d->bdf, 0, 4, &id) ||
 			      id != ((uint32_t)d->device << 16 | d->vendor);
 		if (bad) {
 			fmt_bdf(b, sizeof(b), d);

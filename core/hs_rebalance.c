@@ -21,6 +21,9 @@
  *      go, and every stopped driver is started again where it was.
  *   4. commit, then resume: the held requests go out.
  * One rebalance at a time; hot-adds that arrive meanwhile wait for it.
+ * An optional module: hs_core_enable_rebalance installs the upcalls the
+ * lower layers reach it by, so a core that never calls it (nor
+ * hs_core_rebalance) links neither this file nor hs_replan.c.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -599,6 +602,119 @@ static void finish(struct rebalance *rb, int rc, const char *msg)
 	hs_run_pending_adds(core, NULL);
 }
 
+/* ---- the moved devices' registers (only a rebalance moves one) ---------- */
+
+/*
+ * A running device gets new addresses (its driver is stopped): decode
+ * off while the BARs change, so that it never answers at a half-written
+ * address, then the Command register as the driver left it (Bus Master
+ * and INTx Disable included).
+ */
+static int program_moved(struct hs_core *core, struct hs_dev *d)
+{
+	uint32_t cmd = 0;
+	int rc;
+
+	d->regs_known = false; /* written here with reads of their own */
+	if ((rc = hs_rd(core, d->bdf, PCI_COMMAND, 2, &cmd)))
+		return rc;
+	if ((rc = hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2,
+				   cmd & ~(uint32_t)(CMD_IO | CMD_MEM))))
+		return rc;
+	for (int i = 0; i < 6; i++) {
+		struct hs_bar_info *b = &d->bar[i];
+		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+
+		if (b->kind == BAR_NONE || !b->assigned)
+			continue;
+		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
+					   (uint32_t)b->addr)))
+			return rc;
+		if (b->kind == BAR_MEM64 &&
+		    (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
+					   (uint32_t)(b->addr >> 32))))
+			return rc;
+	}
+	if (d->bar[6].kind != BAR_NONE && d->bar[6].assigned &&
+	    (rc = hs_txn_cfg_write(core, d->bdf,
+				   d->bridge ? PCI_ROM_BRIDGE : PCI_ROM, 4,
+				   (uint32_t)d->bar[6].addr)))
+		return rc;
+	if (d->bridge && (rc = hs_program_windows(core, d)))
+		return rc;
+	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
+}
+
+/*
+ * Read back what program_moved / hs_program_windows / hs_program_dev
+ * wrote: a write lost on the way would leave a device decoding where the
+ * records say it does not (and perhaps where another one does).
+ */
+static int verify_regs(struct hs_core *core, struct hs_dev *d)
+{
+	uint32_t v = 0, v2 = 0;
+
+	for (int i = 0; i < 6; i++) {
+		const struct hs_bar_info *b = &d->bar[i];
+		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+		uint64_t got;
+
+		if (b->kind == BAR_NONE || !b->assigned)
+			continue;
+		if (hs_rd(core, d->bdf, off, 4, &v))
+			return -HS_EIO;
+		got = v & (b->kind == BAR_IO ? ~0x3u : ~0xfu);
+		if (b->kind == BAR_MEM64) {
+			if (hs_rd(core, d->bdf, off + 4, 4, &v2))
+				return -HS_EIO;
+			got |= (uint64_t)v2 << 32;
+		}
+		if (got != (b->kind == BAR_IO ? b->addr & 0xffffffffu
+					       : b->addr))
+			return -HS_EIO;
+	}
+	if (!d->bridge)
+		return 0;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+		uint64_t base, limit, want_b, want_l;
+		uint32_t lo = 0, hi = 0, ul = 0, uh = 0;
+
+		if (r == HS_RES_PREF && (d->flags & DEV_NO_PREF))
+			continue;
+		if (r == HS_RES_IO) {
+			if (hs_rd(core, d->bdf, PCI_IO_BASE, 2, &lo) ||
+			    hs_rd(core, d->bdf, PCI_IO_BASE_UP, 4, &ul))
+				return -HS_EIO;
+			base = (uint64_t)(lo & 0xf0) << 8 | (uint64_t)(ul & 0xffff) << 16;
+			limit = (uint64_t)(lo >> 8 & 0xf0) << 8 | 0xfff |
+				(uint64_t)(ul >> 16) << 16;
+		} else {
+			uint16_t off = r == HS_RES_MEM ? PCI_MEM_BASE
+						       : PCI_PREF_BASE;
+
+			if (hs_rd(core, d->bdf, off, 4, &lo))
+				return -HS_EIO;
+			if (r == HS_RES_PREF && (d->flags & DEV_PREF64) &&
+			    (hs_rd(core, d->bdf, PCI_PREF_BASE_UP, 4, &hi) ||
+			     hs_rd(core, d->bdf, PCI_PREF_LIMIT_UP, 4, &uh)))
+				return -HS_EIO;
+			base = (uint64_t)(lo & 0xfff0) << 16 | (uint64_t)hi << 32;
+			limit = (uint64_t)(lo >> 16 & 0xfff0) << 16 | 0xfffff |
+				(uint64_t)uh << 32;
+		}
+		if (!d->win[r].size) {
+			if (base <= limit)
+				return -HS_EIO; /* should be closed */
+			continue;
+		}
+		want_b = d->win[r].base;
+		want_l = d->win[r].base + d->win[r].size - 1;
+		if (base != want_b || limit != want_l)
+			return -HS_EIO;
+	}
+	return 0;
+}
+
 /* Read back every register a rebalance and the new card's placement
  * wrote before anything runs at the new addresses (a write that got lost
  * must not become a device decoding where nobody thinks it is). */
@@ -610,7 +726,7 @@ static int verify_written(struct hs_core *core, char *msg, size_t msglen)
 			     !(d->flags & (DEV_ISOLATED | DEV_GONE));
 
 		if ((fresh || (is_live(d) && hs_txn_res_of(core, d))) &&
-		    hs_verify_regs(core, d)) {
+		    verify_regs(core, d)) {
 			char b[16];
 
 			fmt_bdf(b, sizeof(b), d);
@@ -663,7 +779,7 @@ static int apply_plan(struct rebalance *rb, char *msg, size_t msglen)
 			continue;
 		rc = 0;
 		if (moved(core, d))
-			rc = hs_program_moved(core, d);
+			rc = program_moved(core, d);
 		else if (windows_changed(core, d))
 			rc = hs_program_windows(core, d);
 		if (rc) {
@@ -1088,10 +1204,20 @@ static void now_step(struct now_run *nr)
 	}
 }
 
+/* The upcalls through which the lower layers reach this module: linked
+ * only when an embedder asks for it (hotswap/core.h). */
+void hs_core_enable_rebalance(struct hs_core *core)
+{
+	core->up.rebalance_cancel = hs_rebalance_cancel;
+	core->up.rebalance_add = hs_rebalance_add;
+	core->up.scan_slot_buses = hs_scan_slot_buses;
+}
+
 int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg)
 {
 	struct now_run *nr;
 
+	hs_core_enable_rebalance(core);
 	if (core->rebalancing || core->in_txn || core->removing) {
 		if (done)
 			done(arg, -HS_EBUSY, "another change is in progress");

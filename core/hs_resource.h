@@ -26,11 +26,9 @@ int hs_size_new_bridges(struct hs_core *core, struct hs_dev *bridge);
  * not, msg (if any) says which does not. */
 bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *bridge,
 		     enum hs_res r, char *msg, size_t msglen);
-/* Rewrite a moved device's BARs (and windows), decode off meanwhile. */
-int hs_program_moved(struct hs_core *core, struct hs_dev *dev);
+/* Write a bridge's windows as its records say (a rebalance grew or
+ * moved them). */
 int hs_program_windows(struct hs_core *core, struct hs_dev *bridge);
-/* Do the BAR and window registers hold what the records say? */
-int hs_verify_regs(struct hs_core *core, struct hs_dev *dev);
 
 /* What the rebalancer shares with the allocator: the items a bus holds
  * in one kind of resource, sizing and placing a bridge's subtree. */

@@ -49,7 +49,7 @@ static unsigned quirk_flags_of(uint16_t vendor, uint16_t device)
 static int rd(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
 	      uint32_t *v)
 {
-	return core->plat->ops->cfg_read(core->plat->ctx, bdf, off, w, v);
+	return hs_rd(core, bdf, off, w, v);
 }
 
 static int wr(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
