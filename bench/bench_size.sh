@@ -8,8 +8,9 @@
 # for arm-none-eabi Cortex-M4 Thumb with arm-none-eabi-gcc or, without
 # it, clang (which the bootstrap installs).
 # Prints text per part; core + pciehp in full, and minimal: without the
-# optional rebalancing module (hs_rebalance.c and its planner hs_replan.c,
-# linked only by an embedder that calls hs_core_enable_rebalance), the
+# optional rebalancing module (hs_rebalance.c, its planner hs_replan.c and
+# the bus-number module's renumbering, hs_busnr_move.c: linked only by an
+# embedder that calls hs_core_enable_rebalance), the
 # figure the 48 KiB target line compares.  The minimal set is checked to
 # need no symbol of the modules it leaves out.
 # Prints figures; asserts nothing.
@@ -19,12 +20,12 @@ cc=${1:-cc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-core="hs_fmt hs_timer hs_cfg hs_range hs_tree hs_txn hs_busnr hs_scan hs_resource \
+core="hs_fmt hs_timer hs_cfg hs_range hs_tree hs_txn hs_busnr hs_busnr_move hs_scan hs_resource \
       hs_replan hs_driver hs_add hs_rebalance hs_slot_dispatch hs_slot_table \
       hs_slot hs_core"
 ctls="controllers pciehp shpchp cpcihp"
 # optional: linked only through hs_core_enable_rebalance (core.h)
-optional="hs_rebalance hs_replan"
+optional="hs_rebalance hs_replan hs_busnr_move"
 
 # text of the objects given, as size(1) counts it (decimal bytes)
 text() {

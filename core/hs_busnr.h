@@ -1,6 +1,7 @@
 /*
- * hs_busnr.h - bus-number ranges (hs_busnr.c): the one place that
- * computes them, on the range engine (hotswap/range.h).
+ * hs_busnr.h - bus-number ranges (hs_busnr.c, and hs_busnr_move.c for
+ * renumbering): the one place that computes them, on the range engine
+ * (hotswap/range.h).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -17,6 +18,11 @@ struct hs_busnr {
 	unsigned short_by;     /* how many bridges found none */
 };
 
+/* The host's bus numbers (bus_first alone at least). */
+struct hs_range hs_busnr_host(const struct hs_host_bridge *h);
+/* A range without its first number (a bridge's own secondary, a host's
+ * root bus). */
+struct hs_range hs_busnr_after_first(struct hs_range r);
 /* Boot: every number of host h after its root bus's own. */
 void hs_busnr_boot(struct hs_busnr *ba, const struct hs_host_bridge *h);
 /* Hot-add: the largest run the running bridges below the slot bridge
@@ -43,6 +49,8 @@ struct hs_busrange {
 	unsigned first, last;
 };
 struct hs_busrange hs_busnr_of(const struct hs_dev *b);
+
+/* ---- hs_busnr_move.c: renumbering (linked with the rebalancer) ---- */
 
 /* Renumbering: where the slot bridge's range grows, and the bridges
  * that make room (moved to new homes inside their parents' ranges). */

@@ -23,7 +23,8 @@
  * One rebalance at a time; hot-adds that arrive meanwhile wait for it.
  * An optional module: hs_core_enable_rebalance installs the upcalls the
  * lower layers reach it by, so a core that never calls it (nor
- * hs_core_rebalance) links neither this file nor hs_replan.c.
+ * hs_core_rebalance) links neither this file nor hs_replan.c nor the
+ * bus-number module's renumbering (hs_busnr_move.c).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
