@@ -340,7 +340,8 @@ static int run(enum kind k, struct counter *c, char *err, size_t errlen)
 
 	hs_core_params_defaults(&p);
 	if ((e = hs_core_create(&plat, &p, &core)) ||
-	    (e = hs_controllers_register(core)) ||
+	    (hs_core_enable_rebalance(core),
+	     (e = hs_controllers_register(core))) ||
 	    (e = hs_core_subscribe(core, on_event, c)) ||
 	    (e = hs_core_enumerate(core))) {
 		snprintf(err, errlen, "boot: %d", e);

@@ -872,7 +872,7 @@ static int bound_compute(const struct chassis *ch, const struct workload *w,
 	strat_params(S_TIGHT, w, resv, &p);
 	sim_get_platform(in.sim, &plat);
 	if ((rc = hs_core_create(&plat, &p, &core)) ||
-	    (rc = hs_core_enumerate(core))) {
+	    (hs_core_enable_rebalance(core), (rc = hs_core_enumerate(core)))) {
 		snprintf(err, errlen, "%s: booting the bound's chassis failed "
 			 "(%d)", ch->name, rc);
 		goto out;
@@ -1658,7 +1658,8 @@ static int run_strategy(const struct chassis *ch, const struct workload *w,
 	r.plat.ops = &r.ops;
 	strat_params(strat, w, r.resv, &p);
 	if ((rc = hs_core_create(&r.plat, &p, &r.core)) ||
-	    (rc = hs_controllers_register(r.core)) ||
+	    (hs_core_enable_rebalance(r.core),
+	     (rc = hs_controllers_register(r.core))) ||
 	    (rc = hs_driver_register(r.core, &simnet_driver)) ||
 	    (rc = hs_driver_register(r.core, &simstor_driver)) ||
 	    (rc = hs_core_subscribe(r.core, on_event, &r)) ||

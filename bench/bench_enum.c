@@ -107,6 +107,7 @@ static int boot(struct fabric *f)
 	rc = hs_core_create(&f->plat, &p, &f->core);
 	if (rc)
 		return rc;
+	hs_core_enable_rebalance(f->core);
 	if ((rc = hs_driver_register(f->core, &simnet_driver)))
 		return rc;
 	return hs_core_enumerate(f->core);

@@ -379,8 +379,10 @@ int main(int argc, char **argv)
 	sim_get_platform(d.sim, &d.plat);
 	printf("chassis %s (%s)\n", sim_topology_name(d.topo), path);
 	rc = hs_core_create(&d.plat, NULL, &d.core);
-	if (!rc)
+	if (!rc) {
+		hs_core_enable_rebalance(d.core);
 		rc = hs_controllers_register(d.core);
+	}
 	if (!rc)
 		rc = hs_driver_register(d.core, &simnet_driver);
 	if (!rc)

@@ -214,6 +214,7 @@ static int enumerated(struct printer *p)
 	rc = hs_core_create(&p->plat, &params, &core);
 	if (rc)
 		return rc;
+	hs_core_enable_rebalance(core);
 	if ((rc = hs_driver_register(core, &simnet_driver)) ||
 	    (rc = hs_driver_register(core, &simstor_driver)) ||
 	    (rc = hs_core_enumerate(core))) {
@@ -304,6 +305,7 @@ static int dump(struct printer *p)
 	rc = hs_core_create(&p->plat, NULL, &core);
 	if (rc)
 		return rc;
+	hs_core_enable_rebalance(core);
 	if ((rc = hs_controllers_register(core)) ||
 	    (rc = hs_driver_register(core, &simnet_driver)) ||
 	    (rc = hs_driver_register(core, &simstor_driver)) ||

@@ -11,6 +11,7 @@
  */
 #include "hs_tree.h"
 #include "hs_txn.h"
+#include "hs_busnr.h"
 #include "hs_scan.h"
 #include "hs_resource.h"
 #include "hs_driver.h"
@@ -72,16 +73,13 @@ static int enumerate_once(struct hs_core *core)
 		short_of_buses = false;
 		for (unsigned i = 0; i < core->nhosts; i++) {
 			const struct hs_host_bridge *h = &core->host[i];
-			struct hs_range ap = hs_host_aperture(h, HS_RES_BUS);
-			/* Every number after the root bus's own. */
-			struct bus_alloc ba = {
-				{ ap.base + 1, ap.size ? ap.size - 1 : 0 },
-				false, 0 };
+			struct hs_busnr ba;
 
+			hs_busnr_boot(&ba, h);
 			rc = hs_scan_bus(core, h, NULL, h->bus_first, &ba);
 			if (rc)
 				goto fail;
-			short_of_buses |= ba.failed;
+			short_of_buses |= ba.short_by != 0;
 		}
 		/* Retry only while halving still changes something. */
 		if (!short_of_buses ||
@@ -148,7 +146,8 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 		/* It does not fit: a new assignment around the slot, under
 		 * the rebalancing policy (hs_rebalance.c), told what was
 		 * short; done() later. */
-		if (rc == -HS_ENOSPC && (res.kinds || res.bus_move)) {
+		if (rc == -HS_ENOSPC && (res.kinds || res.bus_move) &&
+		    core->up.rebalance_add) {
 			int r2 = core->up.rebalance_add(core, br, devnum, &res,
 							done, arg, msg,
 							sizeof(msg));
@@ -267,8 +266,14 @@ static int hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 		hs_snprintf(msg, msglen, "another change is in progress");
 		return rc;
 	}
-	rc = core->up.scan_slot_buses(core, br, devnum, false, NULL, res, msg,
-				      msglen);
+	/* With rebalancing, a card short of bus numbers may grow the
+	 * slot's range; without, the free run below the slot is all. */
+	if (core->up.scan_slot_buses)
+		rc = core->up.scan_slot_buses(core, br, devnum, false, NULL,
+					      res, msg, msglen);
+	else
+		rc = hs_scan_slot(core, br, devnum, &res->bus_short, msg,
+				  msglen);
 	if (rc)
 		goto fail;
 	rc = hs_assign_hot_add(core, br, 0, &res->kinds, msg, msglen);
@@ -291,19 +296,17 @@ fail:
 int hs_scan_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 		 unsigned *bus_short, char *msg, size_t msglen)
 {
-	struct bus_alloc ba;
+	struct hs_busnr ba;
 	int rc;
 
 	*bus_short = 0;
 	/* Bus numbers for bridges on the card: the largest free run inside
 	 * the slot bridge's own range. */
-	rc = hs_free_bus_run(core, br, &ba.free);
+	rc = hs_busnr_slot(core, br, &ba);
 	if (rc) {
 		hs_snprintf(msg, msglen, "out of memory");
 		return rc;
 	}
-	ba.failed = false;
-	ba.short_by = 0;
 	core->scan_top = br;
 	core->scan_dev = devnum;
 	rc = hs_scan_bus(core, hs_dev_host(br), br,
@@ -313,7 +316,7 @@ int hs_scan_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 		hs_snprintf(msg, msglen, "scan failed (%d)", rc);
 		return rc;
 	}
-	if (ba.failed) {
+	if (ba.short_by) {
 		hs_snprintf(msg, msglen,
 			    "bus numbers: need %u more, slot bridge has %u-%u "
 			    "with none free",

@@ -4,8 +4,9 @@
  * Owns: hs_core_create / hs_core_destroy, the top of the core's layers
  * (docs/core.md): creating the core wires the upcalls through which a
  * lower layer reaches a higher one (transactions undoing interrupts,
- * driver removal running waiting adds, hot-add asking the rebalancer,
- * the tree and the rebalancer asking the slots).
+ * driver removal running waiting adds, the tree and the rebalancer
+ * asking the slots; the rebalancer's own upcalls are installed by
+ * hs_core_enable_rebalance, so a core without it does not link it).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -13,7 +14,6 @@
 #include "hs_txn.h"
 #include "hs_driver.h"
 #include "hs_add.h"
-#include "hs_rebalance.h"
 #include "hs_slot.h"
 #include "hotswap/slot.h"
 
@@ -64,9 +64,8 @@ int hs_core_create(const struct hs_platform *plat,
 	/* The upcalls (hs_tree.h): the only ways a layer reaches up. */
 	core->up.free_irq = hs_dev_free_irq;
 	core->up.run_pending_adds = hs_run_pending_adds;
-	core->up.rebalance_cancel = hs_rebalance_cancel;
-	core->up.rebalance_add = hs_rebalance_add;
-	core->up.scan_slot_buses = hs_scan_slot_buses;
+	/* Rebalancing's three (rebalance_cancel, rebalance_add,
+	 * scan_slot_buses) stay NULL until hs_core_enable_rebalance. */
 	core->up.slot_phys_at = hs_slot_phys_at;
 	core->up.controller_busy = hs_slot_controller_busy;
 	while (core->nhosts < HS_MAX_HOSTS && plat->ops->host_bridge &&
@@ -109,7 +108,8 @@ void hs_core_destroy(struct hs_core *core)
 		hs_txn_abort(core);
 	/* Queued writers hear -HS_ECANCELED, with nothing open. */
 	hs_txn_queue_flush(core);
-	hs_rebalance_cancel(core, "the core is shutting down");
+	if (core->up.rebalance_cancel)
+		core->up.rebalance_cancel(core, "the core is shutting down");
 	while (core->adds) {
 		struct pending_add *pa = core->adds;
 

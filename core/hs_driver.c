@@ -750,14 +750,6 @@ fail:
 	return rc;
 }
 
-bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
-{
-	for (; d; d = d->parent)
-		if (d == a)
-			return true;
-	return false;
-}
-
 /* A removal in progress at, above or below this bridge: changes there
  * would interleave with it. */
 bool hs_removal_pending(struct hs_core *core, const struct hs_dev *bridge)
@@ -887,17 +879,22 @@ static void quiesce_poll(void *arg)
 	finish(rm, rc, msg);
 }
 
+/* A removal refused before it began: done() hears why. */
+static int refuse(hs_done_fn done, void *arg, int rc, const char *msg)
+{
+	if (done)
+		done(arg, rc, msg);
+	return rc;
+}
+
 int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		       hs_done_fn done, void *arg)
 {
 	struct removal *rm;
 	char why[96], msg[192];
 
-	if (!br || !(br->flags & DEV_HOTPLUG)) {
-		if (done)
-			done(arg, -HS_EINVAL, "not a hot-plug bridge");
-		return -HS_EINVAL;
-	}
+	if (!br || !(br->flags & DEV_HOTPLUG))
+		return refuse(done, arg, -HS_EINVAL, "not a hot-plug bridge");
 	if (core->in_txn && !hs_removal_pending(core, br) &&
 	    !core->rebalancing) {
 		/* A writer holds the transaction (a driver or the service
@@ -906,11 +903,8 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		 * queue when it ends (hs_run_pending_adds). */
 		struct pending_add *pa = hs_zalloc(core, sizeof(*pa)), **pp;
 
-		if (!pa) {
-			if (done)
-				done(arg, -HS_ENOMEM, "out of memory");
-			return -HS_ENOMEM;
-		}
+		if (!pa)
+			return refuse(done, arg, -HS_ENOMEM, "out of memory");
 		pa->bridge = br;
 		pa->devnum = devnum;
 		pa->remove = true;
@@ -921,22 +915,14 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		*pp = pa;
 		return 0;
 	}
-	if (core->in_txn || hs_removal_pending(core, br)) {
-		if (done)
-			done(arg, -HS_EBUSY, "a change below this bridge is "
-			     "already in progress");
-		return -HS_EBUSY;
-	}
-	if (core->rebalancing) {
-		if (done)
-			done(arg, -HS_EBUSY, "a rebalance is in progress");
-		return -HS_EBUSY;
-	}
-	if (!slot_first(br, devnum)) {
-		if (done)
-			done(arg, -HS_ENOENT, "no card in that slot");
-		return -HS_ENOENT;
-	}
+	if (core->in_txn || hs_removal_pending(core, br))
+		return refuse(done, arg, -HS_EBUSY, "a change below this "
+			      "bridge is already in progress");
+	if (core->rebalancing)
+		return refuse(done, arg, -HS_EBUSY,
+			      "a rebalance is in progress");
+	if (!slot_first(br, devnum))
+		return refuse(done, arg, -HS_ENOENT, "no card in that slot");
 	for (struct hs_dev *d = slot_first(br, devnum); d;
 	     d = slot_next(br, devnum, d)) {
 		if (d->flags & DEV_NO_REMOVE) {
@@ -946,9 +932,7 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf),
 				    d->flags & DEV_BOOT_VGA ? "boot console"
 							    : "quirk");
-			if (done)
-				done(arg, -HS_EPERM, msg);
-			return -HS_EPERM;
+			return refuse(done, arg, -HS_EPERM, msg);
 		}
 		why[0] = '\0';
 		if (d->drv && d->drv->query_remove &&
@@ -958,17 +942,12 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 				    d->drv->name, HS_BDF_BUS(d->bdf),
 				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf),
 				    why[0] ? why : "busy");
-			if (done)
-				done(arg, -HS_EBUSY, msg);
-			return -HS_EBUSY;
+			return refuse(done, arg, -HS_EBUSY, msg);
 		}
 	}
 	rm = hs_zalloc(core, sizeof(*rm));
-	if (!rm) {
-		if (done)
-			done(arg, -HS_ENOMEM, "out of memory");
-		return -HS_ENOMEM;
-	}
+	if (!rm)
+		return refuse(done, arg, -HS_ENOMEM, "out of memory");
 	rm->core = core;
 	rm->bridge = br;
 	rm->devnum = devnum;
@@ -993,8 +972,10 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 		return -HS_ENOENT;
 	/* A rebalance waiting for drivers to stop plans with devices that
 	 * are going: it ends, its drivers go on where they are. */
-	core->up.rebalance_cancel(core, "a card was pulled while drivers "
-				  "were stopping for a rebalance");
+	if (core->up.rebalance_cancel)
+		core->up.rebalance_cancel(core, "a card was pulled while "
+					  "drivers were stopping for a "
+					  "rebalance");
 	/* The hardware is gone whatever else is going on: a removal still
 	 * quiescing in this slot ends now, the teardown does the rest. */
 	for (struct removal **rp = &core->removing; *rp;) {

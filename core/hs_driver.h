@@ -23,7 +23,4 @@ bool hs_slot_populated(struct hs_dev *bridge, int devnum);
 /* Function 0 in the slot reported Immediate Readiness when scanned. */
 bool hs_slot_immediate_ready(struct hs_dev *bridge, int devnum);
 
-/* Is a d itself or one of its ancestors? */
-bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d);
-
 #endif /* HOTSWAP_CORE_DRIVER_H */

@@ -21,12 +21,17 @@
  *      go, and every stopped driver is started again where it was.
  *   4. commit, then resume: the held requests go out.
  * One rebalance at a time; hot-adds that arrive meanwhile wait for it.
+ * An optional module: hs_core_enable_rebalance installs the upcalls the
+ * lower layers reach it by, so a core that never calls it (nor
+ * hs_core_rebalance) links neither this file nor hs_replan.c nor the
+ * bus-number module's renumbering (hs_busnr_move.c).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
 #include "hotswap/slot.h"
 #include "hs_tree.h"
 #include "hs_txn.h"
+#include "hs_busnr.h"
 #include "hs_resource.h"
 #include "hs_replan.h"
 #include "hs_driver.h"
@@ -536,11 +541,6 @@ static bool windows_changed(struct hs_core *core, const struct hs_dev *d)
 
 /* ---- the operation -------------------------------------------------------- */
 
-struct busplan;
-static int plan_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
-		      struct busplan *bp, char *msg, size_t msglen);
-static int apply_buses(struct hs_core *core, struct hs_dev *br,
-		       const struct busplan *bp, char *msg, size_t msglen);
 static int apply_bus_add(struct rebalance *rb, char *msg, size_t msglen);
 
 static void rb_free(struct rebalance *rb)
@@ -603,6 +603,119 @@ static void finish(struct rebalance *rb, int rc, const char *msg)
 	hs_run_pending_adds(core, NULL);
 }
 
+/* ---- the moved devices' registers (only a rebalance moves one) ---------- */
+
+/*
+ * A running device gets new addresses (its driver is stopped): decode
+ * off while the BARs change, so that it never answers at a half-written
+ * address, then the Command register as the driver left it (Bus Master
+ * and INTx Disable included).
+ */
+static int program_moved(struct hs_core *core, struct hs_dev *d)
+{
+	uint32_t cmd = 0;
+	int rc;
+
+	d->regs_known = false; /* written here with reads of their own */
+	if ((rc = hs_rd(core, d->bdf, PCI_COMMAND, 2, &cmd)))
+		return rc;
+	if ((rc = hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2,
+				   cmd & ~(uint32_t)(CMD_IO | CMD_MEM))))
+		return rc;
+	for (int i = 0; i < 6; i++) {
+		struct hs_bar_info *b = &d->bar[i];
+		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+
+		if (b->kind == BAR_NONE || !b->assigned)
+			continue;
+		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
+					   (uint32_t)b->addr)))
+			return rc;
+		if (b->kind == BAR_MEM64 &&
+		    (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
+					   (uint32_t)(b->addr >> 32))))
+			return rc;
+	}
+	if (d->bar[6].kind != BAR_NONE && d->bar[6].assigned &&
+	    (rc = hs_txn_cfg_write(core, d->bdf,
+				   d->bridge ? PCI_ROM_BRIDGE : PCI_ROM, 4,
+				   (uint32_t)d->bar[6].addr)))
+		return rc;
+	if (d->bridge && (rc = hs_program_windows(core, d)))
+		return rc;
+	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
+}
+
+/*
+ * Read back what program_moved / hs_program_windows / hs_program_dev
+ * wrote: a write lost on the way would leave a device decoding where the
+ * records say it does not (and perhaps where another one does).
+ */
+static int verify_regs(struct hs_core *core, struct hs_dev *d)
+{
+	uint32_t v = 0, v2 = 0;
+
+	for (int i = 0; i < 6; i++) {
+		const struct hs_bar_info *b = &d->bar[i];
+		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+		uint64_t got;
+
+		if (b->kind == BAR_NONE || !b->assigned)
+			continue;
+		if (hs_rd(core, d->bdf, off, 4, &v))
+			return -HS_EIO;
+		got = v & (b->kind == BAR_IO ? ~0x3u : ~0xfu);
+		if (b->kind == BAR_MEM64) {
+			if (hs_rd(core, d->bdf, off + 4, 4, &v2))
+				return -HS_EIO;
+			got |= (uint64_t)v2 << 32;
+		}
+		if (got != (b->kind == BAR_IO ? b->addr & 0xffffffffu
+					       : b->addr))
+			return -HS_EIO;
+	}
+	if (!d->bridge)
+		return 0;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+		uint64_t base, limit, want_b, want_l;
+		uint32_t lo = 0, hi = 0, ul = 0, uh = 0;
+
+		if (r == HS_RES_PREF && (d->flags & DEV_NO_PREF))
+			continue;
+		if (r == HS_RES_IO) {
+			if (hs_rd(core, d->bdf, PCI_IO_BASE, 2, &lo) ||
+			    hs_rd(core, d->bdf, PCI_IO_BASE_UP, 4, &ul))
+				return -HS_EIO;
+			base = (uint64_t)(lo & 0xf0) << 8 | (uint64_t)(ul & 0xffff) << 16;
+			limit = (uint64_t)(lo >> 8 & 0xf0) << 8 | 0xfff |
+				(uint64_t)(ul >> 16) << 16;
+		} else {
+			uint16_t off = r == HS_RES_MEM ? PCI_MEM_BASE
+						       : PCI_PREF_BASE;
+
+			if (hs_rd(core, d->bdf, off, 4, &lo))
+				return -HS_EIO;
+			if (r == HS_RES_PREF && (d->flags & DEV_PREF64) &&
+			    (hs_rd(core, d->bdf, PCI_PREF_BASE_UP, 4, &hi) ||
+			     hs_rd(core, d->bdf, PCI_PREF_LIMIT_UP, 4, &uh)))
+				return -HS_EIO;
+			base = (uint64_t)(lo & 0xfff0) << 16 | (uint64_t)hi << 32;
+			limit = (uint64_t)(lo >> 16 & 0xfff0) << 16 | 0xfffff |
+				(uint64_t)uh << 32;
+		}
+		if (!d->win[r].size) {
+			if (base <= limit)
+				return -HS_EIO; /* should be closed */
+			continue;
+		}
+		want_b = d->win[r].base;
+		want_l = d->win[r].base + d->win[r].size - 1;
+		if (base != want_b || limit != want_l)
+			return -HS_EIO;
+	}
+	return 0;
+}
+
 /* Read back every register a rebalance and the new card's placement
  * wrote before anything runs at the new addresses (a write that got lost
  * must not become a device decoding where nobody thinks it is). */
@@ -614,7 +727,7 @@ static int verify_written(struct hs_core *core, char *msg, size_t msglen)
 			     !(d->flags & (DEV_ISOLATED | DEV_GONE));
 
 		if ((fresh || (is_live(d) && hs_txn_res_of(core, d))) &&
-		    hs_verify_regs(core, d)) {
+		    verify_regs(core, d)) {
 			char b[16];
 
 			fmt_bdf(b, sizeof(b), d);
@@ -667,7 +780,7 @@ static int apply_plan(struct rebalance *rb, char *msg, size_t msglen)
 			continue;
 		rc = 0;
 		if (moved(core, d))
-			rc = hs_program_moved(core, d);
+			rc = program_moved(core, d);
 		else if (windows_changed(core, d))
 			rc = hs_program_windows(core, d);
 		if (rc) {
@@ -1092,10 +1205,20 @@ static void now_step(struct now_run *nr)
 	}
 }
 
+/* The upcalls through which the lower layers reach this module: linked
+ * only when an embedder asks for it (hotswap/core.h). */
+void hs_core_enable_rebalance(struct hs_core *core)
+{
+	core->up.rebalance_cancel = hs_rebalance_cancel;
+	core->up.rebalance_add = hs_rebalance_add;
+	core->up.scan_slot_buses = hs_scan_slot_buses;
+}
+
 int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg)
 {
 	struct now_run *nr;
 
+	hs_core_enable_rebalance(core);
 	if (core->rebalancing || core->in_txn || core->removing) {
 		if (done)
 			done(arg, -HS_EBUSY, "another change is in progress");
@@ -1116,311 +1239,23 @@ int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg)
 
 /* ---- bus numbers ------------------------------------------------------------ */
 
-struct busrange {
-	unsigned first, last;   /* first > last: none */
-};
-
-static struct busrange range_of(const struct hs_dev *b)
+/* A function below bridge x may not change bus number: why, and which
+ * (*who); NULL when all may (hs_busnr_plan asks). */
+static const char *renumber_blocker(struct hs_core *core, struct hs_dev *x,
+				    struct hs_dev **who)
 {
-	struct busrange r = { 1, 0 };
+	const char *why;
 
-	if (b->win[HS_RES_BUS].size) {
-		r.first = (unsigned)b->win[HS_RES_BUS].base;
-		r.last = (unsigned)(b->win[HS_RES_BUS].base +
-				    b->win[HS_RES_BUS].size - 1);
-	}
-	return r;
-}
-
-static bool overlaps(struct busrange a, struct busrange b)
-{
-	return a.first <= a.last && b.first <= b.last && a.first <= b.last &&
-	       b.first <= a.last;
-}
-
-
-#define MAX_MOVED_BUSES 16
-
-/* Where the slot's range grows, and the bridges that make room. */
-struct busplan {
-	struct busrange cur, grow;
-	unsigned need, new_last;
-	struct hs_dev *mv[MAX_MOVED_BUSES];
-	struct busrange to[MAX_MOVED_BUSES];
-	unsigned nmv;
-	unsigned nrun;     /* live functions below them: renumbered too */
-};
-
-/* Is d at or below mover i or one moved before it? */
-static bool under_mover_before(const struct busplan *bp, unsigned i,
-			       const struct hs_dev *d)
-{
-	for (unsigned j = 0; j <= i && j < bp->nmv; j++)
-		if (hs_dev_ancestor_or_self(bp->mv[j], d))
-			return true;
-	return false;
-}
-
-/* A function below x may not change bus number: which, and why. */
-static struct hs_dev *renumber_blocker(struct hs_core *core, struct hs_dev *x,
-				       const char **why)
-{
-	*why = NULL;
-	if (hs_removal_pending(core, x)) {
-		*why = "a removal is in progress there";
-		return x;
-	}
+	*who = x;
+	if (hs_removal_pending(core, x))
+		return "a removal is in progress there";
 	for (struct hs_dev *d = hs_dev_walk_under(x, NULL); d;
 	     d = hs_dev_walk_under(x, d))
-		if (is_live(d) && (*why = keeps(core, d, false, true)))
-			return d;
+		if (is_live(d) && (why = keeps(core, d, false, true))) {
+			*who = d;
+			return why;
+		}
 	return NULL;
-}
-
-/*
- * Which bridges must take other bus numbers for br's range to grow by
- * need, and where they go (inside their parent's range, once grown).  A
- * bridge with functions below it may go only if every one of them may
- * change address under the policy: a bus number is part of a function's
- * address (bp->nrun counts them).  -HS_ENOSPC with msg saying what is in
- * the way.
- */
-static int plan_buses(struct hs_core *core, struct hs_dev *br, unsigned need,
-		      struct busplan *bp, char *msg, size_t msglen)
-{
-	const struct hs_host_bridge *h = hs_dev_host(br);
-	struct hs_range_set taken;
-	char b[16];
-	int rc = 0;
-
-	hs_memset(bp, 0, sizeof(*bp));
-	bp->cur = range_of(br);
-	bp->need = need;
-	if (bp->cur.first > bp->cur.last || !need)
-		return -HS_EINVAL;
-	bp->new_last = bp->cur.last + need;
-	if (bp->new_last > h->bus_last) {
-		hs_snprintf(msg, msglen, "bus numbers: need %u more, and the "
-			    "host bridge ends at bus %u", need, h->bus_last);
-		return -HS_ENOSPC;
-	}
-	bp->grow.first = bp->cur.last + 1;
-	bp->grow.last = bp->new_last;
-	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
-	     d = hs_dev_walk(core, d)) {
-		if (!d->bridge || !is_live(d) || hs_dev_ancestor_or_self(d, br) ||
-		    hs_dev_ancestor_or_self(br, d) ||
-		    !overlaps(range_of(d), bp->grow))
-			continue;
-		if (d->parent && !hs_dev_ancestor_or_self(d->parent, br) &&
-		    overlaps(range_of(d->parent), bp->grow))
-			continue; /* its parent is in the way: handled there */
-		fmt_bdf(b, sizeof(b), d);
-		if (d->child) {
-			const char *why;
-			struct hs_dev *x = renumber_blocker(core, d, &why);
-
-			if (x) {
-				char xb[16];
-
-				fmt_bdf(xb, sizeof(xb), x);
-				hs_snprintf(msg, msglen, "bus numbers: need %u "
-					    "more; %u-%u belong to %s, with "
-					    "devices below it whose bus numbers "
-					    "would change, and %s may not be "
-					    "renumbered: %s", need,
-					    bp->grow.first, bp->grow.last, b,
-					    xb, why);
-				return -HS_ENOSPC;
-			}
-			for (struct hs_dev *f = hs_dev_walk_under(d, NULL); f;
-			     f = hs_dev_walk_under(d, f))
-				bp->nrun += is_live(f);
-		}
-		if (bp->nmv == MAX_MOVED_BUSES) {
-			hs_snprintf(msg, msglen, "bus numbers: need %u more; "
-				    "too many bridges in the way", need);
-			return -HS_ENOSPC;
-		}
-		bp->mv[bp->nmv++] = d;
-	}
-	/* A new home for each, inside its parent's range once grown: the
-	 * lowest run of its size that nothing taken overlaps, found by the
-	 * range engine like every other placement. */
-	hs_range_set_init(&taken, core->plat);
-	for (unsigned i = 0; i < bp->nmv && !rc; i++) {
-		struct hs_dev *x = bp->mv[i], *p = x->parent;
-		struct hs_range in = hs_host_aperture(h, HS_RES_BUS);
-		uint64_t size = x->win[HS_RES_BUS].size;
-		struct hs_fit f;
-
-		if (p)
-			in = p->win[HS_RES_BUS];
-		if (in.size) {  /* not the parent's own secondary */
-			in.base++;
-			in.size--;
-		}
-		if (p && hs_dev_ancestor_or_self(p, br) &&
-		    in.base + in.size <= bp->new_last)
-			in.size = bp->new_last + 1 - in.base;
-		/* Bridges below x go with it, and those below a mover
-		 * before it have gone (their new homes are taken below); a
-		 * later mover is still where it is when x moves. */
-		hs_range_set_clear(&taken);
-		rc = hs_range_add(&taken, bp->grow.first,
-				  bp->grow.last - bp->grow.first + 1);
-		if (!rc)
-			rc = hs_range_add(&taken, bp->cur.first,
-					  bp->cur.last - bp->cur.first + 1);
-		for (struct hs_dev *d = hs_dev_walk(core, NULL); d && !rc;
-		     d = hs_dev_walk(core, d))
-			if (d->bridge && is_live(d) &&
-			    !under_mover_before(bp, i, d) &&
-			    !hs_dev_ancestor_or_self(d, br))
-				rc = hs_range_add(&taken,
-						  d->win[HS_RES_BUS].base,
-						  d->win[HS_RES_BUS].size);
-		for (unsigned j = 0; j < i && !rc; j++)
-			rc = hs_range_add(&taken, bp->to[j].first,
-					  bp->to[j].last - bp->to[j].first + 1);
-		if (rc) {
-			hs_snprintf(msg, msglen, "bus numbers: out of memory");
-			break;
-		}
-		if (!hs_range_fit(&taken, in, size, 1, 0, &f)) {
-			fmt_bdf(b, sizeof(b), x);
-			hs_snprintf(msg, msglen, "bus numbers: need %u more; no "
-				    "free numbers to move %s to", need, b);
-			rc = -HS_ENOSPC;
-			break;
-		}
-		bp->to[i].first = (unsigned)f.at;
-		bp->to[i].last = (unsigned)(f.at + size - 1);
-	}
-	hs_range_set_fini(&taken);
-	return rc;
-}
-
-static int write_range(struct hs_core *core, struct hs_dev *x,
-		       struct busrange to)
-{
-	int rc;
-
-	/* Subordinate first: the range never covers what it did not. */
-	if ((rc = hs_txn_dev_res(core, x)) ||
-	    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SUBORDINATE, 1,
-				   to.last)) ||
-	    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SECONDARY, 1,
-				   to.first)) ||
-	    (rc = hs_txn_cfg_write(core, x->bdf, PCI_SUBORDINATE, 1, to.last)))
-		return rc;
-	x->win[HS_RES_BUS].base = to.first;
-	x->win[HS_RES_BUS].size = to.last - to.first + 1;
-	return 0;
-}
-
-/*
- * Carry out a plan in the open transaction: the bridges in the way take
- * their new ranges (the functions below them their new bus numbers,
- * parents before children so each is reached where it now is), then br
- * and its ancestors grow; every register written is read back.
- */
-static int apply_buses(struct hs_core *core, struct hs_dev *br,
-		       const struct busplan *bp, char *msg, size_t msglen)
-{
-	const struct hs_platform *p = core->plat;
-	char b[16];
-	int rc = 0;
-
-	for (unsigned i = 0; i < bp->nmv; i++) {
-		struct hs_dev *x = bp->mv[i];
-		unsigned delta = bp->to[i].first - range_of(x).first;
-
-		if ((rc = write_range(core, x, bp->to[i])) ||
-		    (rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, x, NULL)))
-			goto fail;
-		for (struct hs_dev *d = hs_dev_walk_under(x, NULL); d;
-		     d = hs_dev_walk_under(x, d)) {
-			struct busrange r = range_of(d);
-
-			if ((rc = hs_txn_dev_res(core, d)))
-				goto fail;
-			d->bdf = HS_BDF(HS_BDF_SEG(d->bdf),
-					(HS_BDF_BUS(d->bdf) + delta) & 0xff,
-					HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf));
-			if (d->bridge &&
-			    (rc = hs_txn_cfg_write(core, d->bdf, PCI_PRIMARY,
-						   1, range_of(d->parent).first)))
-				goto fail;
-			if (d->bridge && r.first <= r.last) {
-				r.first += delta;
-				r.last += delta;
-				if ((rc = write_range(core, d, r)))
-					goto fail;
-			}
-			if (is_live(d) &&
-			    (rc = hs_txn_event(core, HS_EV_DEV_MOVED, d,
-					       d->drv ? d->drv->name : NULL)))
-				goto fail;
-		}
-	}
-	for (struct hs_dev *a = br; a; a = a->parent) {
-		struct busrange r = range_of(a);
-
-		if (r.last >= bp->new_last)
-			break;
-		if ((rc = hs_txn_dev_res(core, a)) ||
-		    (rc = hs_txn_cfg_write(core, a->bdf, PCI_SUBORDINATE, 1,
-					   bp->new_last)))
-			goto fail;
-		a->win[HS_RES_BUS].size = bp->new_last - r.first + 1;
-		if ((rc = hs_txn_event(core, HS_EV_WINDOW_CHANGED, a, NULL)))
-			goto fail;
-	}
-	/* Read back: a bridge that did not take a number would forward
-	 * configuration cycles nobody expects, and a function must answer
-	 * where its record now says it is. */
-	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
-	     d = hs_dev_walk(core, d)) {
-		uint32_t sec = 0, sub = 0, id = 0;
-		bool bad;
-
-		if (!hs_txn_res_of(core, d))
-			continue;
-		if (d->bridge && d->win[HS_RES_BUS].size)
-			bad = p->ops->cfg_read(p->ctx, d->bdf, PCI_SECONDARY, 1,
-					       &sec) ||
-			      p->ops->cfg_read(p->ctx, d->bdf, PCI_SUBORDINATE,
-					       1, &sub) ||
-			      sec != d->win[HS_RES_BUS].base ||
-			      sub != d->win[HS_RES_BUS].base +
-					     d->win[HS_RES_BUS].size - 1;
-		else
-			bad = p->ops->cfg_read(p->ctx, d->bdf, 0, 4, &id) ||
-			      id != ((uint32_t)d->device << 16 | d->vendor);
-		if (bad) {
-			fmt_bdf(b, sizeof(b), d);
-			hs_snprintf(msg, msglen, "bus numbers: %s does not %s",
-				    b, d->bridge ? "hold the numbers written "
-						   "to it"
-						 : "answer at its new number");
-			return -HS_EIO;
-		}
-	}
-	return 0;
-fail:
-	hs_snprintf(msg, msglen, "bus numbers: %s (%d)",
-		    rc == -HS_ENOMEM ? "out of memory" : "reprogramming failed",
-		    rc);
-	return rc;
-}
-
-/* Did the open transaction give d another bus number? */
-static bool renumbered(struct hs_core *core, const struct hs_dev *d)
-{
-	const struct txn_res_snap *s = hs_txn_res_of(core, d);
-
-	return s && s->bdf != d->bdf;
 }
 
 int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *br, int devnum,
@@ -1437,12 +1272,13 @@ int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *br, int devnum,
 	 * a few rounds at most. */
 	for (int round = 0; round < 8 && rc == -HS_ENOSPC && res->bus_short;
 	     round++) {
-		struct busplan bp;
+		struct hs_busplan bp;
 		unsigned need = res->bus_short;
 
 		/* Forget the partial scan, make room, scan again. */
 		hs_txn_rollback_to(core, m);
-		if ((rc = plan_buses(core, br, need, &bp, msg, msglen)))
+		if ((rc = hs_busnr_plan(core, br, need, renumber_blocker, &bp,
+					 msg, msglen)))
 			return rc;
 		if (bp.nrun && !renumber_running) {
 			/* Their drivers stop first: hs_rebalance_bus_add. */
@@ -1455,7 +1291,7 @@ int hs_scan_slot_buses(struct hs_core *core, struct hs_dev *br, int devnum,
 			res->bus_move = need;
 			return -HS_ENOSPC;
 		}
-		if ((rc = apply_buses(core, br, &bp, msg, msglen)))
+		if ((rc = hs_busnr_apply(core, br, &bp, msg, msglen)))
 			return rc;
 		fmt_bdf(b, sizeof(b), br);
 		hs_log(core->plat, HS_LOG_INFO, "%s: bus numbers %u-%u (%u more, "
@@ -1481,14 +1317,15 @@ int hs_rebalance_bus_add(struct hs_core *core, struct hs_dev *br, int devnum,
 			 size_t msglen)
 {
 	struct rebalance *rb;
-	struct busplan bp;
+	struct hs_busplan bp;
 	size_t used = 0;
 	char list[128] = "", b[16];
 	int rc;
 
 	if (core->rebalancing || core->in_txn)
 		return -HS_EBUSY;
-	if ((rc = plan_buses(core, br, need, &bp, msg, msglen)))
+	if ((rc = hs_busnr_plan(core, br, need, renumber_blocker, &bp,
+					 msg, msglen)))
 		return rc;
 	rb = hs_zalloc(core, sizeof(*rb));
 	if (!rb)
@@ -1542,7 +1379,7 @@ fail_free:
 static void bus_summary(struct rebalance *rb)
 {
 	struct hs_core *core = rb->core;
-	struct busrange r = range_of(rb->br);
+	struct hs_busrange r = hs_busnr_of(rb->br);
 	unsigned n = 0;
 	size_t used;
 	char b[16];
@@ -1556,7 +1393,7 @@ static void bus_summary(struct rebalance *rb)
 		const struct txn_res_snap *sn = hs_txn_res_of(core, d);
 		char o[16];
 
-		if (!is_live(d) || !renumbered(core, d))
+		if (!is_live(d) || !hs_busnr_renumbered(core, d))
 			continue;
 		hs_snprintf(o, sizeof(o), "%02x:%02x.%u", HS_BDF_BUS(sn->bdf),
 			    HS_BDF_DEV(sn->bdf), HS_BDF_FN(sn->bdf));
@@ -1593,7 +1430,7 @@ static int apply_bus_add(struct rebalance *rb, char *msg, size_t msglen)
 	rb->nmore = 0;
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
-		bool ok = !d->drv || !is_live(d) || !renumbered(core, d) ||
+		bool ok = !d->drv || !is_live(d) || !hs_busnr_renumbered(core, d) ||
 			  d->services || d->bridge;
 
 		for (size_t j = 0; j < rb->nstopped && !ok; j++)

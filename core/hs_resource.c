@@ -363,23 +363,19 @@ static int place_bridge(struct hs_core *core, struct hs_dev *br,
 struct hs_range hs_host_aperture(const struct hs_host_bridge *h,
 				 enum hs_res r)
 {
-	uint64_t b = h->bus_first, l = h->bus_last;
+	uint64_t b = h->io_base, l = h->io_limit;
 	struct hs_range a = { 0, 0 };
 
-	if (r == HS_RES_IO) {
-		b = h->io_base;
-		l = h->io_limit;
-	} else if (r == HS_RES_MEM) {
+	if (r == HS_RES_MEM) {
 		b = h->mem_base;
 		l = h->mem_limit;
 	} else if (r == HS_RES_PREF) {
 		b = h->pref_base;
 		l = h->pref_limit;
 	}
-	/* A limit of 0 (or below the base) is no aperture; bus numbers
-	 * always have one (bus_first alone at least). */
+	/* A limit of 0 (or below the base) is no aperture. */
 	a.base = b;
-	if (l >= b && (l || r == HS_RES_BUS))
+	if (l >= b && l)
 		a.size = l - b + 1;
 	return a;
 }
@@ -656,28 +652,6 @@ static void human(char *buf, size_t len, uint64_t v)
 	hs_snprintf(buf, len, "%llu %s", (unsigned long long)v, unit[u]);
 }
 
-/* Bus numbers for a card's bridges: the largest run the running bridges
- * below br leave free in its range after its own secondary (a card's
- * bridges need contiguous numbers), in the same range engine. */
-int hs_free_bus_run(struct hs_core *core, struct hs_dev *br,
-		    struct hs_range *run)
-{
-	const struct hs_range *w = &br->win[HS_RES_BUS];
-	struct hs_range in = { w->base + 1, w->size ? w->size - 1 : 0 };
-	struct hs_range_set used;
-	int rc = 0;
-
-	hs_range_set_init(&used, core->plat);
-	for (struct hs_dev *c = br->child; c && !rc; c = c->sibling)
-		if (c->bridge && hs_counts(c) && !(c->flags & DEV_PENDING_ADD))
-			rc = hs_range_add(&used, c->win[HS_RES_BUS].base,
-					  c->win[HS_RES_BUS].size);
-	if (!rc)
-		*run = hs_range_largest_gap(&used, in);
-	hs_range_set_fini(&used);
-	return rc;
-}
-
 bool hs_path_pref(const struct hs_dev *br)
 {
 	const struct hs_host_bridge *h = hs_dev_host(br);
@@ -909,15 +883,13 @@ static int verify_windows(struct hs_core *core, struct hs_dev *d)
 		uint32_t mem = 0, pref = 0, pbu = 0, plu = 0;
 		bool ok;
 
-		if ((rc = p->ops->cfg_read(p->ctx, d->bdf, PCI_MEM_BASE, 4,
-					   &mem)))
+		if ((rc = hs_rd(core, d->bdf, PCI_MEM_BASE, 4, &mem)))
 			return rc;
 		ok = (mem & 0xfff0fff0u) ==
 		     ((uint32_t)(mb >> 16 & 0xfff0) |
 		      (uint32_t)(ml >> 16 & 0xfff0) << 16);
 		if (ok && !(d->flags & DEV_NO_PREF)) {
-			if ((rc = p->ops->cfg_read(p->ctx, d->bdf,
-						   PCI_PREF_BASE, 4, &pref)))
+			if ((rc = hs_rd(core, d->bdf, PCI_PREF_BASE, 4, &pref)))
 				return rc;
 			ok = (pref & 0xfff0fff0u) ==
 			     ((uint32_t)(pb >> 16 & 0xfff0) |
@@ -925,12 +897,10 @@ static int verify_windows(struct hs_core *core, struct hs_dev *d)
 		}
 		if (ok && (d->flags & DEV_PREF64) &&
 		    !(d->flags & DEV_NO_PREF)) {
-			if ((rc = p->ops->cfg_read(p->ctx, d->bdf,
-						   PCI_PREF_BASE_UP, 4,
-						   &pbu)) ||
-			    (rc = p->ops->cfg_read(p->ctx, d->bdf,
-						   PCI_PREF_LIMIT_UP, 4,
-						   &plu)))
+			if ((rc = hs_rd(core, d->bdf, PCI_PREF_BASE_UP, 4,
+					&pbu)) ||
+			    (rc = hs_rd(core, d->bdf, PCI_PREF_LIMIT_UP, 4,
+					&plu)))
 				return rc;
 			ok = pbu == (uint32_t)(pb >> 32) &&
 			     plu == (uint32_t)(pl >> 32);
@@ -1011,12 +981,11 @@ static int verify_bar(struct hs_core *core, struct hs_dev *d, int i)
 		uint32_t lo = 0, hi = 0;
 		bool ok;
 
-		if ((rc = p->ops->cfg_read(p->ctx, d->bdf, off, 4, &lo)))
+		if ((rc = hs_rd(core, d->bdf, off, 4, &lo)))
 			return rc;
 		ok = (lo & mask) == ((uint32_t)b->addr & mask);
 		if (ok && b->kind == BAR_MEM64) {
-			if ((rc = p->ops->cfg_read(p->ctx, d->bdf, off + 4, 4,
-						   &hi)))
+			if ((rc = hs_rd(core, d->bdf, off + 4, 4, &hi)))
 				return rc;
 			ok = hi == (uint32_t)(b->addr >> 32);
 		}
@@ -1099,122 +1068,6 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 int hs_program_windows(struct hs_core *core, struct hs_dev *d)
 {
 	return write_windows(core, d);
-}
-
-/*
- * A running device gets new addresses (its driver is stopped): decode
- * off while the BARs change, so that it never answers at a half-written
- * address, then the Command register as the driver left it (Bus Master
- * and INTx Disable included).
- */
-int hs_program_moved(struct hs_core *core, struct hs_dev *d)
-{
-	const struct hs_platform *p = core->plat;
-	uint32_t cmd = 0;
-	int rc;
-
-	d->regs_known = false; /* written here with reads of their own */
-	if ((rc = p->ops->cfg_read(p->ctx, d->bdf, PCI_COMMAND, 2, &cmd)))
-		return rc;
-	if ((rc = hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2,
-				   cmd & ~(uint32_t)(CMD_IO | CMD_MEM))))
-		return rc;
-	for (int i = 0; i < 6; i++) {
-		struct hs_bar_info *b = &d->bar[i];
-		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
-
-		if (b->kind == BAR_NONE || !b->assigned)
-			continue;
-		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
-					   (uint32_t)b->addr)))
-			return rc;
-		if (b->kind == BAR_MEM64 &&
-		    (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
-					   (uint32_t)(b->addr >> 32))))
-			return rc;
-	}
-	if (d->bar[6].kind != BAR_NONE && d->bar[6].assigned &&
-	    (rc = hs_txn_cfg_write(core, d->bdf,
-				   d->bridge ? PCI_ROM_BRIDGE : PCI_ROM, 4,
-				   (uint32_t)d->bar[6].addr)))
-		return rc;
-	if (d->bridge && (rc = write_windows(core, d)))
-		return rc;
-	return hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);
-}
-
-/*
- * Read back what hs_program_moved / hs_program_windows / hs_program_dev
- * wrote: a write lost on the way would leave a device decoding where the
- * records say it does not (and perhaps where another one does).
- */
-int hs_verify_regs(struct hs_core *core, struct hs_dev *d)
-{
-	const struct hs_platform *p = core->plat;
-	uint32_t v = 0, v2 = 0;
-
-	for (int i = 0; i < 6; i++) {
-		const struct hs_bar_info *b = &d->bar[i];
-		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
-		uint64_t got;
-
-		if (b->kind == BAR_NONE || !b->assigned)
-			continue;
-		if (p->ops->cfg_read(p->ctx, d->bdf, off, 4, &v))
-			return -HS_EIO;
-		got = v & (b->kind == BAR_IO ? ~0x3u : ~0xfu);
-		if (b->kind == BAR_MEM64) {
-			if (p->ops->cfg_read(p->ctx, d->bdf, off + 4, 4, &v2))
-				return -HS_EIO;
-			got |= (uint64_t)v2 << 32;
-		}
-		if (got != (b->kind == BAR_IO ? b->addr & 0xffffffffu
-					       : b->addr))
-			return -HS_EIO;
-	}
-	if (!d->bridge)
-		return 0;
-	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-		uint64_t base, limit, want_b, want_l;
-		uint32_t lo = 0, hi = 0, ul = 0, uh = 0;
-
-		if (r == HS_RES_PREF && (d->flags & DEV_NO_PREF))
-			continue;
-		if (r == HS_RES_IO) {
-			if (p->ops->cfg_read(p->ctx, d->bdf, PCI_IO_BASE, 2, &lo) ||
-			    p->ops->cfg_read(p->ctx, d->bdf, PCI_IO_BASE_UP, 4,
-					     &ul))
-				return -HS_EIO;
-			base = (uint64_t)(lo & 0xf0) << 8 | (uint64_t)(ul & 0xffff) << 16;
-			limit = (uint64_t)(lo >> 8 & 0xf0) << 8 | 0xfff |
-				(uint64_t)(ul >> 16) << 16;
-		} else {
-			uint16_t off = r == HS_RES_MEM ? PCI_MEM_BASE
-						       : PCI_PREF_BASE;
-
-			if (p->ops->cfg_read(p->ctx, d->bdf, off, 4, &lo))
-				return -HS_EIO;
-			if (r == HS_RES_PREF && (d->flags & DEV_PREF64) &&
-			    (p->ops->cfg_read(p->ctx, d->bdf, PCI_PREF_BASE_UP, 4,
-					      &hi) ||
-			     p->ops->cfg_read(p->ctx, d->bdf, PCI_PREF_LIMIT_UP, 4,
-					      &uh)))
-				return -HS_EIO;
-			base = (uint64_t)(lo & 0xfff0) << 16 | (uint64_t)hi << 32;
-			limit = (uint64_t)(lo >> 16 & 0xfff0) << 16 | 0xfffff |
-				(uint64_t)uh << 32;
-		}
-		if (!d->win[r].size) {
-			if (base <= limit)
-				return -HS_EIO; /* should be closed */
-			continue;
-		}
-		want_b = d->win[r].base;
-		want_l = d->win[r].base + d->win[r].size - 1;
-		if (base != want_b || limit != want_l)
-			return -HS_EIO;
-	}
-	return 0;
 }
 
 int hs_enable_decode(struct hs_core *core, struct hs_dev *d)

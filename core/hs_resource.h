@@ -26,11 +26,9 @@ int hs_size_new_bridges(struct hs_core *core, struct hs_dev *bridge);
  * not, msg (if any) says which does not. */
 bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *bridge,
 		     enum hs_res r, char *msg, size_t msglen);
-/* Rewrite a moved device's BARs (and windows), decode off meanwhile. */
-int hs_program_moved(struct hs_core *core, struct hs_dev *dev);
+/* Write a bridge's windows as its records say (a rebalance grew or
+ * moved them). */
 int hs_program_windows(struct hs_core *core, struct hs_dev *bridge);
-/* Do the BAR and window registers hold what the records say? */
-int hs_verify_regs(struct hs_core *core, struct hs_dev *dev);
 
 /* What the rebalancer shares with the allocator: the items a bus holds
  * in one kind of resource, sizing and placing a bridge's subtree. */
@@ -86,8 +84,8 @@ int hs_assign_item(struct hs_core *core, const struct hs_item *x,
 bool hs_path_pref(const struct hs_dev *br);
 /* Does d take room: neither isolated nor being removed? */
 bool hs_counts(const struct hs_dev *d);
-/* The host's aperture of kind r (HS_RES_BUS: its bus numbers); size 0
- * when it has none. */
+/* The host's aperture of address kind r (I/O, memory, prefetchable;
+ * its bus numbers: hs_busnr.c); size 0 when it has none. */
 struct hs_range hs_host_aperture(const struct hs_host_bridge *h,
 				 enum hs_res r);
 uint64_t hs_res_gran(enum hs_res r);
@@ -98,10 +96,6 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *dev);
 int hs_enable_decode(struct hs_core *core, struct hs_dev *dev);
 void hs_disable_dev(struct hs_core *core, struct hs_dev *dev);
 const char *hs_res_name(enum hs_res r);
-/* Largest run of bus numbers free below a hot-plug bridge, after its
- * secondary (size 0 when none). */
-int hs_free_bus_run(struct hs_core *core, struct hs_dev *bridge,
-		    struct hs_range *run);
 
 /* The platform line dev's INTx pin arrives on (the swizzle). */
 void hs_route_intx(struct hs_core *core, struct hs_dev *dev);

@@ -13,6 +13,7 @@
  */
 #include "hs_tree.h"
 #include "hs_txn.h"
+#include "hs_busnr.h"
 #include "hs_scan.h"
 #include "hotswap/pcie_regs.h"
 
@@ -48,7 +49,7 @@ static unsigned quirk_flags_of(uint16_t vendor, uint16_t device)
 static int rd(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
 	      uint32_t *v)
 {
-	return core->plat->ops->cfg_read(core->plat->ctx, bdf, off, w, v);
+	return hs_rd(core, bdf, off, w, v);
 }
 
 static int wr(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
@@ -374,15 +375,8 @@ static struct hs_dev *existing(struct hs_core *core, struct hs_dev *parent,
 	return NULL;
 }
 
-/* What is left to hand out: first..last (none when first > last). */
-static void bus_free_from(struct bus_alloc *ba, unsigned first, unsigned last)
-{
-	ba->free.base = first;
-	ba->free.size = last + 1 - first;
-}
-
 static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
-		       struct hs_dev *d, unsigned busno, struct bus_alloc *ba)
+		       struct hs_dev *d, unsigned busno, struct hs_busnr *ba)
 {
 	uint32_t v, pb;
 	unsigned sec, sub, last;
@@ -402,14 +396,12 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		if (!(v & 0xfff0))
 			d->flags |= DEV_NO_PREF;
 	}
-	if (!ba->free.size) {
-		if (!ba->failed)
+	if (hs_busnr_next(ba, &sec, &last)) {
+		if (ba->short_by == 1)
 			hs_log(core->plat, HS_LOG_WARN,
 			       "%02x:%02x.%u: no bus number left for this "
 			       "bridge", HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
 			       HS_BDF_FN(d->bdf));
-		ba->failed = true;
-		ba->short_by++;
 		hs_dev_isolate(d, "no bus number left below its parent");
 		/* Routes nothing, decodes nothing, masters nothing. */
 		if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, 0)) ||
@@ -419,8 +411,6 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
 	}
 	/* The lowest free number; it is taken once the bridge holds it. */
-	sec = (unsigned)ba->free.base;
-	last = sec + (unsigned)ba->free.size - 1;
 	/* Try the bus numbers first with subordinate == secondary: a bridge
 	 * that will not take its subordinate would capture cycles meant for
 	 * others, so it is caught before anything is routed through it. */
@@ -449,25 +439,17 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		return rc;
 	if (v != last)
 		return -HS_EIO;
-	bus_free_from(ba, sec + 1, last);
+	hs_busnr_take(ba, sec, last);
 	rc = hs_scan_bus(core, h, d, sec, ba);
 	if (rc)
 		return rc;
-	sub = (unsigned)ba->free.base - 1;
-	if ((d->flags & DEV_HOTPLUG) &&
-	    sub < sec + (d->resv.bus >> core->bus_resv_shift)) {
-		sub = sec + (d->resv.bus >> core->bus_resv_shift);
-		if (sub > last)
-			sub = last;
-	}
-	bus_free_from(ba, sub + 1, last);
+	sub = hs_busnr_close(core, d, ba, sec, last);
 	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
 	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
 		return rc;
 	if (v != sub)
 		return -HS_EIO;
-	d->win[HS_RES_BUS].base = sec;
-	d->win[HS_RES_BUS].size = sub - sec + 1;
+	hs_busnr_set(d, sec, sub);
 	return 0;
 }
 
@@ -475,7 +457,7 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
  * whose multi-function bit it needed), or -1. */
 static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 		   struct hs_dev *parent, hs_bdf_t bdf, uint32_t id, int hdr,
-		   struct bus_alloc *ba)
+		   struct hs_busnr *ba)
 {
 	struct hs_dev *d;
 	uint32_t v;
@@ -608,7 +590,7 @@ void hs_scan_hint_clear(struct hs_core *core)
 }
 
 int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
-		struct hs_dev *parent, unsigned busno, struct bus_alloc *ba)
+		struct hs_dev *parent, unsigned busno, struct hs_busnr *ba)
 {
 	unsigned ndev = 32;
 	uint32_t id, hdr;

@@ -7,19 +7,13 @@
 #define HOTSWAP_CORE_SCAN_H
 
 #include "hs_tree.h"
+#include "hs_busnr.h"
 
-/* Bus numbers are handed out depth first from one free range (the
- * range engine's type, hotswap/range.h): a bridge takes the lowest as
- * its secondary and gives back what its subtree did not use. */
-struct bus_alloc {
-	struct hs_range free;  /* the numbers not handed out yet */
-	bool failed;           /* a bridge found no bus number */
-	unsigned short_by;     /* how many bridges found none */
-};
 /* Scan bus busno below parent (NULL: root bus of host h); new devices
- * are linked and logged in the open transaction. */
+ * are linked and logged in the open transaction; bridges take their
+ * bus numbers from ba. */
 int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
-		struct hs_dev *parent, unsigned busno, struct bus_alloc *ba);
+		struct hs_dev *parent, unsigned busno, struct hs_busnr *ba);
 /* The ID register at bdf read a moment ago (the slot's readiness poll):
  * the next scan takes it instead of reading again.  Valid only until
  * hs_scan_hint_clear; set it just around a synchronous hot-add. */

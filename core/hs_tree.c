@@ -80,6 +80,22 @@ struct hs_dev *hs_dev_walk_under(struct hs_dev *top, struct hs_dev *prev)
 	return NULL;
 }
 
+/* One config read through the platform; not inline, so that each of
+ * the core's many reads is one call (issue #18: size). */
+int hs_rd(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
+	  uint32_t *v)
+{
+	return core->plat->ops->cfg_read(core->plat->ctx, bdf, off, w, v);
+}
+
+bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
+{
+	for (; d; d = d->parent)
+		if (d == a)
+			return true;
+	return false;
+}
+
 struct hs_dev *hs_dev_walk(struct hs_core *core, struct hs_dev *prev)
 {
 	struct hs_dev *d;

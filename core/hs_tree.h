@@ -244,7 +244,8 @@ struct hs_upcalls {
 	/* driver bus -> rebalance: a pulled card ends any plan */
 	void (*rebalance_cancel)(struct hs_core *core, const char *why);
 	/* operations -> rebalance: a card that does not fit as things are
-	 * (res: what its hot-add lacked) */
+	 * (res: what its hot-add lacked).  This one, rebalance_cancel and
+	 * scan_slot_buses are NULL until hs_core_enable_rebalance. */
 	int (*rebalance_add)(struct hs_core *core, struct hs_dev *br,
 			     int devnum, const struct hs_add_result *res,
 			     hs_done_fn done, void *arg, char *msg,
@@ -326,6 +327,11 @@ void hs_emit(struct hs_core *core, const struct hs_event *ev);
 /* Depth-first over every device, committed or not. */
 struct hs_dev *hs_dev_walk(struct hs_core *core, struct hs_dev *prev);
 struct hs_dev *hs_dev_walk_under(struct hs_dev *top, struct hs_dev *prev);
+/* Config read through the core's platform (no undo log: reads only). */
+int hs_rd(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
+	  uint32_t *v);
+/* Is a d itself or one of its ancestors? */
+bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d);
 const struct hs_host_bridge *hs_dev_host(const struct hs_dev *dev);
 
 #endif /* HOTSWAP_CORE_TREE_H */

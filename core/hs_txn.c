@@ -371,8 +371,8 @@ static void undo(struct hs_core *core, size_t from)
 			 * undone for whoever comes next (a boot retried
 			 * after running out of memory): look, and say it
 			 * once more. */
-			if (p->ops->cfg_read(p->ctx, e->bdf, e->off, e->width,
-					     &now) == 0 && now != e->old)
+			if (hs_rd(core, e->bdf, e->off, e->width,
+				  &now) == 0 && now != e->old)
 				p->ops->cfg_write(p->ctx, e->bdf, e->off,
 						  e->width, e->old);
 			break;
@@ -441,7 +441,7 @@ int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 
 	if (!core->in_txn)
 		return p->ops->cfg_write(p->ctx, bdf, off, width, val);
-	rc = p->ops->cfg_read(p->ctx, bdf, off, width, &old);
+	rc = hs_rd(core, bdf, off, width, &old);
 	if (rc)
 		return rc;
 	return hs_txn_cfg_write_old(core, bdf, off, width, old, val);

@@ -107,7 +107,7 @@ MUTANTS = [
       "\tif (d->flags & DEV_BLOCKED)\n\t\tcmd &= ~(uint16_t)CMD_MASTER;",
       ["test_authorize"],
       "a blocked function is programmed with decode on"),
-    M("core-moved-command-lost", "core/hs_resource.c",
+    M("core-moved-command-lost", "core/hs_rebalance.c",
       "\treturn hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, cmd);\n}\n\n"
       "/*\n * Read back",
       "\treturn hs_txn_cfg_write(core, d->bdf, PCI_COMMAND, 2, 0);\n}\n\n"

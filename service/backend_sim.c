@@ -661,7 +661,8 @@ static int sim_be_open(uv_loop_t *loop, const struct hsd_config *cfg,
 		p.rebalance.npinned_classes = nc;
 	}
 	if ((rc = hs_core_create(&b->plat, &p, &b->core)) ||
-	    (rc = hs_controllers_register(b->core)) ||
+	    (hs_core_enable_rebalance(b->core),
+	     (rc = hs_controllers_register(b->core))) ||
 	    (rc = hs_driver_register(b->core, &simnet_driver)) ||
 	    (rc = hs_driver_register(b->core, &simstor_driver)) ||
 	    (rc = hs_core_subscribe(b->core, on_core_event, b))) {

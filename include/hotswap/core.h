@@ -201,6 +201,20 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *bridge,
 			       int devnum, hs_done_fn done, void *arg);
 
 /*
+ * Rebalancing (hs_rebalance.c, its planner hs_replan.c, bus renumbering
+ * in hs_busnr_move.c) is a module an embedder links by calling this once
+ * after hs_core_create: from then on a hot-add that does not fit as
+ * things are gets a new assignment under params.rebalance (devices
+ * moved, bus numbers renumbered), and a pulled card ends a rebalance in
+ * progress.  Without it (a firmware that never moves a running device
+ * need not link those files) such a hot-add is refused with what did
+ * not fit, and a card whose bridges need more bus numbers than the
+ * slot's free run holds is refused too.
+ * hs_core_rebalance enables it as well.
+ */
+void hs_core_enable_rebalance(struct hs_core *core);
+
+/*
  * Rebalance now (to recover space after removals, or after a policy
  * change): give every empty hot-plug slot whose windows are smaller than
  * its reservation the room it should have, moving what the policy

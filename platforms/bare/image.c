@@ -56,6 +56,7 @@ void hsq_image_run(void)
 	rc = hs_core_create(hsq_platform(), &p, &core);
 	if (rc)
 		goto fail;
+	hs_core_enable_rebalance(core);
 	hsq_console_init(core, p.poll_period);
 	if ((rc = hs_controllers_register(core)) ||
 	    (rc = hs_driver_register(core, &qemu_edu_driver)) ||

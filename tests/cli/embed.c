@@ -51,8 +51,10 @@ int main(int argc, char **argv)
 	}
 	sim_get_platform(sim_topology_sim(topo), &plat);
 	rc = hs_core_create(&plat, NULL, &core);
-	if (!rc)
+	if (!rc) {
+		hs_core_enable_rebalance(core);
 		rc = hs_controllers_register(core);
+	}
 	if (!rc)
 		rc = hs_driver_register(core, &simnet_driver);
 	if (!rc)

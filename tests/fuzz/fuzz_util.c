@@ -71,6 +71,7 @@ void fuzz_enumerate(struct sim *sim)
 	hs_core_params_defaults(&p);
 	if (hs_core_create(&plat, &p, &core))
 		return;                 /* out of memory: not a finding */
+	hs_core_enable_rebalance(core);
 	if (hs_controllers_register(core) ||
 	    hs_driver_register(core, &simnet_driver) ||
 	    hs_driver_register(core, &simstor_driver)) {

@@ -604,7 +604,7 @@ static bool run_scenario(const struct scenario *sc, const bool *keep,
 	sim_get_platform(r.sim, &plat);
 	hs_core_params_defaults(&p);
 	if (hs_core_create(&plat, &p, &r.core) ||
-	    hs_controllers_register(r.core) ||
+	    (hs_core_enable_rebalance(r.core), hs_controllers_register(r.core)) ||
 	    hs_driver_register(r.core, &simnet_driver) ||
 	    hs_driver_register(r.core, &simstor_driver) ||
 	    hs_core_subscribe(r.core, on_event, &r)) {

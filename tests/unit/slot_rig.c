@@ -151,6 +151,7 @@ void rig_start(struct rig *r, const struct rig_opts *o)
 	p.authorize = o->authorize;
 	p.authorize_arg = o->authorize_arg;
 	assert_int_equal(hs_core_create(&r->t.plat, &p, &r->core), 0);
+	hs_core_enable_rebalance(r->core);
 	assert_int_equal(hs_controllers_register(r->core), 0);
 	assert_int_equal(hs_driver_register(r->core, &simnet_driver), 0);
 	assert_int_equal(hs_driver_register(r->core, &simstor_driver), 0);

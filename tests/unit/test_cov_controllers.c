@@ -48,6 +48,7 @@ static int boot(struct rig *r, const struct hs_platform *plat,
 	p.slot_poll = o->poll;
 	p.slot_policy = o->policy;
 	assert_int_equal(hs_core_create(plat, &p, &r->core), 0);
+	hs_core_enable_rebalance(r->core);
 	assert_int_equal(hs_controllers_register(r->core), 0);
 	assert_int_equal(hs_driver_register(r->core, &simnet_driver), 0);
 	assert_int_equal(hs_driver_register(r->core, &simstor_driver), 0);

@@ -110,6 +110,7 @@ static void test_registries_check_and_bound(void **state)
 	tu_init(&t, NULL);
 	hs_core_params_defaults(&p);
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	hs_core_enable_rebalance(core);
 
 	/* A driver needs a name, an ID table and a probe. */
 	assert_int_equal(hs_driver_register(core, NULL), -HS_EINVAL);
@@ -178,6 +179,7 @@ static void test_subscribers_bounded(void **state)
 	hs_core_params_defaults(&p);
 	assert_int_equal(sim_add_device(sim_root_bus(t.sim), 5, &tu_card_nic), 0);
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	hs_core_enable_rebalance(core);
 	for (n = 0; n < 64; n++)
 		if ((rc = hs_core_subscribe(core, count_ev, &seen[n])))
 			break;

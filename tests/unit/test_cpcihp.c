@@ -185,6 +185,7 @@ static struct fx *start(const struct opts *o)
 	p.slot_poll = o->poll;
 	p.slot_policy = o->policy;
 	assert_int_equal(hs_core_create(&f->plat, &p, &f->core), 0);
+	hs_core_enable_rebalance(f->core);
 	assert_int_equal(hs_controllers_register(f->core), 0);
 	assert_int_equal(hs_driver_register(f->core, &simnet_driver), 0);
 	assert_int_equal(hs_driver_register(f->core, &simstor_driver), 0);

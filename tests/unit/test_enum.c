@@ -79,6 +79,7 @@ static void pcie_chassis(const struct hs_core_params *params)
 	assert_int_equal(sim_coldplug(slot10, &tu_card_gpu), 0);
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&t.plat, params, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_driver_register(core, &simnet_driver), 0);
 	assert_int_equal(hs_driver_register(core, &simstor_driver), 0);
 }
@@ -587,6 +588,7 @@ static void seed001(const struct hs_core_params *params,
 	*empty = sim_slot_by_phys(t.sim, 3);
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&t.plat, params, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_driver_register(core, &simnet_driver), 0);
 	assert_int_equal(hs_core_enumerate(core), 0);
 }
@@ -755,6 +757,7 @@ static void test_malicious_cards_isolated(void **state)
 	assert_int_equal(sim_add_device(sim_root_bus(t.sim), 20, &tu_card_nic), 0);
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_driver_register(core, &simnet_driver), 0);
 	assert_int_equal(hs_core_enumerate(core), 0);
 	for (int i = 0; i < 6; i++) {
@@ -977,6 +980,7 @@ static void test_shared_intx_survives_removal(void **state)
 	assert_int_equal(sim_coldplug(s1, &intx_nic), 0);
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_driver_register(core, &simnet_driver), 0);
 	assert_int_equal(hs_core_enumerate(core), 0);
 	t.plat.ops->intx_route(t.plat.ctx, HS_BDF(0, 0, 5, 0), 1, &line);
@@ -1019,6 +1023,7 @@ static void test_hot_add_refused_on_isolated_bridge(void **state)
 	cs.first_phys = 3;
 	assert_non_null(sim_add_cpci_segment(sim_root_bus(t.sim), 2, 0, &cs, &err));
 	assert_int_equal(hs_core_create(&t.plat, NULL, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_core_enumerate(core), 0);
 	b2 = hs_dev_find(core, HS_BDF(0, 0, 2, 0));
 	assert_non_null(b2);
@@ -1083,6 +1088,7 @@ static void test_boot_vga_never_removed(void **state)
 	s = sim_fn_slot(rp);
 	assert_int_equal(sim_coldplug(s, &vga), 0);
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_core_enumerate(core), 0);
 	done_rc = 99;
 	assert_int_equal(hs_core_hot_remove(core, bridge_of(1), HS_SLOT_ALL, on_done, NULL),

@@ -40,6 +40,7 @@ static void up(struct ctx *c, const char *path)
 	sim_get_platform(c->sim, &c->plat);
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&c->plat, NULL, &c->core), 0);
+	hs_core_enable_rebalance(c->core);
 	assert_int_equal(hs_driver_register(c->core, &simnet_driver), 0);
 	assert_int_equal(hs_driver_register(c->core, &simstor_driver), 0);
 	assert_int_equal(hs_core_enumerate(c->core), 0);

@@ -114,6 +114,7 @@ static void build(void)
 	assert_int_equal(sim_add_device(sim_root_bus(t.sim), 7, &card_w), 0);
 	hs_core_params_defaults(&p);
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_core_enumerate(core), 0);
 }
 

@@ -126,6 +126,7 @@ static void run(unsigned s1, unsigned s2, const struct want *want)
 	p.slot_reserve = sr;
 	p.nslot_reserve = 2;
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_core_enumerate(core), 0);
 	br = hs_core_slot_bridge(core, 2);
 	assert_non_null(br);

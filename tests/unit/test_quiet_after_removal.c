@@ -86,6 +86,7 @@ static void start(struct rig *r, enum rig_kind kind, const struct rig_opts *o)
 	rig_build(r, kind, o);
 	hs_core_params_defaults(&p);
 	assert_int_equal(hs_core_create(&r->t.plat, &p, &r->core), 0);
+	hs_core_enable_rebalance(r->core);
 	assert_int_equal(hs_controllers_register(r->core), 0);
 	assert_int_equal(hs_driver_register(r->core, &lazy_driver), 0);
 	assert_int_equal(hs_core_enumerate(r->core), 0);

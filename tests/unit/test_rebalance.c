@@ -115,11 +115,15 @@ static const struct sim_card_spec card_gpu128 = {
 
 /* The core on the chassis: the slot machines (or not), both sim drivers,
  * the event log; enumerated, with 50 ms for the links. */
+static bool without_rebalance;  /* one test: the rebalancer not linked */
+
 static void core_up(struct t7 *c, const struct hs_core_params *p,
 		    bool slot_machine)
 {
 	simcard_ledger_reset();
 	assert_int_equal(hs_core_create(&c->t.plat, p, &c->core), 0);
+	if (!without_rebalance)
+		hs_core_enable_rebalance(c->core);
 	if (slot_machine)
 		assert_int_equal(hs_controllers_register(c->core), 0);
 	assert_int_equal(hs_driver_register(c->core, &simnet_driver), 0);
@@ -436,6 +440,40 @@ static void never_policy_refuses_and_names(void **state)
 	assert_no_loss(&c);
 	after = cu_snapshot(c.t.sim, c.core);
 	/* Nothing of the running devices changed. */
+	cu_same_except_new(before, after);
+	free(before);
+	free(after);
+	teardown_t7(&c);
+}
+
+/* A core without hs_core_enable_rebalance (a firmware that does not link
+ * hs_rebalance.c): the GPU that a rebalance would place is refused with
+ * what did not fit, and nothing running moves or changes. */
+static void without_rebalancer_refuses(void **state)
+{
+	struct t7 c;
+	struct hs_dev *stor;
+	uint64_t stor_old;
+	char *before, *after;
+
+	(void)state;
+	without_rebalance = true;
+	build(&c, HS_MOVE_CAPABLE, true);
+	without_rebalance = false;
+	stor = dev_in(&c, 4);
+	stor_old = bar_at(stor, 0);
+	traffic(&c, 5);
+	before = cu_snapshot(c.t.sim, c.core);
+	assert_int_equal(sim_insert(sim_slot_by_phys(c.t.sim, 1), &tu_card_gpu), 0);
+	run(&c, HS_SEC(2));
+	assert_int_not_equal(slot_state(&c, 1), HS_SLOT_ON);
+	if (!strstr(c.alerts, "need ") || strstr(c.alerts, "rebalanc"))
+		fail_msg("alerts: %s", c.alerts);
+	assert_int_equal(bar_at(stor, 0), stor_old);
+	assert_int_equal(c.moved, 0);
+	run(&c, HS_SEC(1));
+	assert_no_loss(&c);
+	after = cu_snapshot(c.t.sim, c.core);
 	cu_same_except_new(before, after);
 	free(before);
 	free(after);
@@ -1397,6 +1435,7 @@ int main(void)
 		cmocka_unit_test(gpu_moves_only_what_it_must),
 		cmocka_unit_test(rebalance_now_restores_reservations),
 		cmocka_unit_test(never_policy_refuses_and_names),
+		cmocka_unit_test(without_rebalancer_refuses),
 		cmocka_unit_test(never_policy_still_grows_windows),
 		cmocka_unit_test(never_policy_trims_occupied_window),
 		cmocka_unit_test(quieter_one_moves_3),

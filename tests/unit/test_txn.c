@@ -48,6 +48,7 @@ static int setup(void **state)
 	assert_non_null(sim_add_pcie_port(sim_root_bus(t.sim), 1, 0, &ps,
 					  &err));
 	assert_int_equal(hs_core_create(&t.plat, NULL, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_core_enumerate(core), 0);
 	trace[0] = '\0';
 	return 0;
@@ -186,6 +187,7 @@ static void test_destroy_cancels_queued_writers(void **state)
 	assert_int_equal(b.rc, -HS_ECANCELED);
 	assert_false(b.was_open);
 	assert_int_equal(hs_core_create(&t.plat, NULL, &core), 0);
+	hs_core_enable_rebalance(core);
 }
 
 int main(void)

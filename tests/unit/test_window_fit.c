@@ -86,6 +86,7 @@ static void start(void)
 	p.hotplug.pref = 0;
 	p.hotplug.mem = 768 * K;
 	assert_int_equal(hs_core_create(&t.plat, &p, &core), 0);
+	hs_core_enable_rebalance(core);
 	assert_int_equal(hs_core_enumerate(core), 0);
 	/* The window as worked out: 256K present + 768K reserved. */
 	assert_int_equal(hs_dev_window(hs_dev_find(core, BR), HS_RES_MEM, &w),
