@@ -22,10 +22,22 @@
 
 #include <sqlite3.h>
 
+/* One per-slot setting, as the table holds it. */
+struct setting {
+	char *slot, *key, *value;
+};
+
 struct hsd_db {
 	sqlite3 *h;
 	char *path;
 	char errmsg[512];       /* last failure, for logging only */
+	/* The per-slot settings, read once and again after every change:
+	 * every slot view asks for them, and a query each (a statement
+	 * compiled, a WAL read lock taken and dropped) was most of what
+	 * a busy daemon's loop did (issue #17's client benchmark). */
+	struct setting *settings;
+	size_t nsettings;
+	bool settings_fresh;
 };
 
 /* ---- the schema ------------------------------------------------------- */
@@ -373,11 +385,25 @@ free_db:
 	return rc;
 }
 
+static void settings_drop(struct hsd_db *db)
+{
+	for (size_t i = 0; i < db->nsettings; i++) {
+		free(db->settings[i].slot);
+		free(db->settings[i].key);
+		free(db->settings[i].value);
+	}
+	free(db->settings);
+	db->settings = NULL;
+	db->nsettings = 0;
+	db->settings_fresh = false;
+}
+
 void hsd_db_close(struct hsd_db *db)
 {
 	if (!db)
 		return;
 	sqlite3_close(db->h);   /* rolls back an open transaction */
+	settings_drop(db);
 	free(db->path);
 	free(db);
 }
@@ -881,46 +907,60 @@ int hsd_db_slot_set(struct hsd_db *db, const char *slot, const char *key,
 		bind_text(st, 3, value);
 	rc = step_done(db, st, "writing a slot setting");
 	sqlite3_finalize(st);
+	db->settings_fresh = false;     /* read again at the next get */
 	return rc;
+}
+
+static int keep_setting(void *arg, const char *slot, const char *key,
+			const char *value)
+{
+	struct hsd_db *db = arg;
+	struct setting *n = realloc(db->settings, (db->nsettings + 1) *
+						      sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	db->settings = n;
+	n = &db->settings[db->nsettings];
+	n->slot = strdup(slot ? slot : "");
+	n->key = strdup(key ? key : "");
+	n->value = strdup(value ? value : "");
+	db->nsettings++;
+	return n->slot && n->key && n->value ? 0 : -ENOMEM;
 }
 
 int hsd_db_slot_get(struct hsd_db *db, const char *slot, const char *key,
 		    char *value, size_t len)
 {
-	sqlite3_stmt *st;
-	const char *v;
 	int rc;
 
 	if (!db)
 		return -EINVAL;
 	if (!slot || !key || !value || !len)
 		return invalid(db, "slot_get: missing slot, key or buffer");
-	rc = prep(db, "SELECT value FROM slot_settings"
-		      " WHERE slot = ?1 AND key = ?2", &st);
-	if (rc)
-		return rc;
-	bind_text(st, 1, slot);
-	bind_text(st, 2, key);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		v = col_text(st, 0);
-		if (!v)
-			v = "";
-		if (strlen(v) >= len) {
-			rc = invalid(db, "slot setting longer than the buffer");
-			break;
+	if (!db->settings_fresh) {
+		settings_drop(db);
+		rc = hsd_db_slot_settings(db, keep_setting, db);
+		if (rc) {
+			settings_drop(db);
+			if (rc == -ENOMEM)
+				msg(db->errmsg, sizeof(db->errmsg), "%s: out of "
+				    "memory reading slot settings", db->path);
+			return rc;
 		}
-		memcpy(value, v, strlen(v) + 1);
-		break;
-	case SQLITE_DONE:
-		rc = -ENOENT;
-		break;
-	default:
-		rc = fail(db, "reading a slot setting");
-		break;
+		db->settings_fresh = true;
 	}
-	sqlite3_finalize(st);
-	return rc;
+	for (size_t i = 0; i < db->nsettings; i++) {
+		const struct setting *s = &db->settings[i];
+
+		if (strcmp(s->slot, slot) || strcmp(s->key, key))
+			continue;
+		if (strlen(s->value) >= len)
+			return invalid(db, "slot setting longer than the buffer");
+		memcpy(value, s->value, strlen(s->value) + 1);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int hsd_db_slot_settings(struct hsd_db *db, hsd_setting_cb cb, void *arg)

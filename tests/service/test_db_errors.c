@@ -231,7 +231,8 @@ static void damaged_database(void **state)
 	assert_names(hsd_db_errmsg(db), path, "reading devices: ");
 	assert_int_equal(hsd_db_slot_get(db, "3", "disabled", value,
 					 sizeof(value)), -EIO);
-	assert_names(hsd_db_errmsg(db), path, "reading a slot setting: ");
+	/* A setting is looked up in all of them, read at once. */
+	assert_names(hsd_db_errmsg(db), path, "reading slot settings: ");
 	assert_int_equal(hsd_db_slot_settings(db, stop_setting, &n), -EIO);
 	assert_names(hsd_db_errmsg(db), path, "reading slot settings: ");
 	assert_int_equal(hsd_db_rules(db, stop_rule, &n), -EIO);
