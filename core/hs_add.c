@@ -130,7 +130,6 @@ int hs_core_hot_add_async(struct hs_core *core, struct hs_dev *br,
 int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 			       int devnum, hs_done_fn done, void *arg)
 {
-	struct pending_add *pa, **pp;
 	char msg[320];
 	int rc;
 
@@ -165,17 +164,7 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 			done(arg, rc, msg);
 		return rc;
 	}
-	pa = hs_zalloc(core, sizeof(*pa));
-	if (!pa)
-		return -HS_ENOMEM;
-	pa->bridge = br;
-	pa->devnum = devnum;
-	pa->done = done;
-	pa->arg = arg;
-	for (pp = &core->adds; *pp; pp = &(*pp)->next)
-		;
-	*pp = pa;
-	return 0;
+	return hs_pending_queue(core, PENDING_ADD, br, devnum, done, arg);
 }
 
 void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
@@ -187,9 +176,11 @@ void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
 		char msg[320];
 		int rc;
 
-		/* NULL: after a rebalance, whatever no removal holds. */
-		if (br ? pa->bridge != br
-		       : hs_removal_pending(core, pa->bridge)) {
+		/* NULL: after a rebalance, whatever no removal holds; a
+		 * rebalance (no bridge) waits for every removal. */
+		if (!pa->bridge ? core->removing != NULL
+		    : br ? pa->bridge != br
+			 : hs_removal_pending(core, pa->bridge)) {
 			pp = &pa->next;
 			continue;
 		}
@@ -201,13 +192,15 @@ void hs_run_pending_adds(struct hs_core *core, struct hs_dev *br)
 		int devnum = pa->devnum;
 		hs_done_fn done = pa->done;
 		void *arg = pa->arg;
-		bool remove = pa->remove;
+		enum pending_kind kind = pa->kind;
 
 		hs_free(core, pa, sizeof(*pa));
 		(void)msg;
 		(void)rc;
-		if (remove)
+		if (kind == PENDING_REMOVE)
 			hs_core_hot_remove(core, b, devnum, done, arg);
+		else if (kind == PENDING_REBALANCE)
+			core->up.rebalance_run(core, done, arg);
 		else
 			hs_core_hot_add_slot_async(core, b, devnum, done, arg);
 		pp = &core->adds;

@@ -901,18 +901,9 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		 * over asynchronous work, hotswap/txn.h): the removal waits
 		 * for it as a hot-add does (seeds/002), and runs from the
 		 * queue when it ends (hs_run_pending_adds). */
-		struct pending_add *pa = hs_zalloc(core, sizeof(*pa)), **pp;
-
-		if (!pa)
+		if (hs_pending_queue(core, PENDING_REMOVE, br, devnum, done,
+				     arg))
 			return refuse(done, arg, -HS_ENOMEM, "out of memory");
-		pa->bridge = br;
-		pa->devnum = devnum;
-		pa->remove = true;
-		pa->done = done;
-		pa->arg = arg;
-		for (pp = &core->adds; *pp; pp = &(*pp)->next)
-			;
-		*pp = pa;
 		return 0;
 	}
 	if (core->in_txn || hs_removal_pending(core, br))

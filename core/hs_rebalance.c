@@ -1209,6 +1209,7 @@ static void now_step(struct now_run *nr)
  * only when an embedder asks for it (hotswap/core.h). */
 void hs_core_enable_rebalance(struct hs_core *core)
 {
+	core->up.rebalance_run = hs_core_rebalance;
 	core->up.rebalance_cancel = hs_rebalance_cancel;
 	core->up.rebalance_add = hs_rebalance_add;
 	core->up.scan_slot_buses = hs_scan_slot_buses;
@@ -1219,9 +1220,22 @@ int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg)
 	struct now_run *nr;
 
 	hs_core_enable_rebalance(core);
-	if (core->rebalancing || core->in_txn || core->removing) {
+	if (!core->rebalancing && (core->in_txn || core->removing)) {
+		/* A writer's transaction or a removal in progress: the
+		 * rebalance waits for it (seeds/002) and runs from the
+		 * queue when it ends (hs_run_pending_adds). */
+		if (hs_pending_queue(core, PENDING_REBALANCE, NULL, 0, done,
+				     arg)) {
+			if (done)
+				done(arg, -HS_ENOMEM, "out of memory");
+			return -HS_ENOMEM;
+		}
+		return 0;
+	}
+	if (core->rebalancing) {
 		if (done)
-			done(arg, -HS_EBUSY, "another change is in progress");
+			done(arg, -HS_EBUSY, "another rebalance is in "
+			     "progress");
 		return -HS_EBUSY;
 	}
 	nr = hs_zalloc(core, sizeof(*nr));

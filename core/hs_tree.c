@@ -14,6 +14,25 @@
 
 /* ---- memory ----------------------------------------------------------- */
 
+int hs_pending_queue(struct hs_core *core, enum pending_kind kind,
+		     struct hs_dev *bridge, int devnum, hs_done_fn done,
+		     void *arg)
+{
+	struct pending_add *pa = hs_zalloc(core, sizeof(*pa)), **pp;
+
+	if (!pa)
+		return -HS_ENOMEM;
+	pa->kind = kind;
+	pa->bridge = bridge;
+	pa->devnum = devnum;
+	pa->done = done;
+	pa->arg = arg;
+	for (pp = &core->adds; *pp; pp = &(*pp)->next)
+		;
+	*pp = pa;
+	return 0;
+}
+
 void *hs_zalloc(struct hs_core *core, size_t size)
 {
 	const struct hs_platform *p = core->plat;

@@ -206,13 +206,15 @@ struct intx_handler {
 	unsigned users;
 };
 
+/* Work that waits for a writer's transaction or a removal (seeds/002:
+ * a transaction that finds another in progress waits for it); the kinds
+ * keep the order they were asked in. */
+enum pending_kind { PENDING_ADD, PENDING_REMOVE, PENDING_REBALANCE };
+
 struct pending_add {
-	struct hs_dev *bridge;
+	struct hs_dev *bridge;  /* NULL for a rebalance (the whole fabric) */
 	int devnum;
-	/* A removal, not an add, that waits for a writer's transaction
-	 * (seeds/002: a transaction that finds another waits for it); the
-	 * two kinds keep the order they were asked in. */
-	bool remove;
+	enum pending_kind kind;
 	hs_done_fn done;
 	void *arg;
 	struct pending_add *next;
@@ -241,6 +243,10 @@ struct hs_upcalls {
 	void (*free_irq)(struct hs_dev *dev);
 	/* driver bus -> operations: a removal below br finished */
 	void (*run_pending_adds)(struct hs_core *core, struct hs_dev *br);
+	/* operations -> rebalance: a rebalance that waited its turn (NULL
+	 * until hs_core_enable_rebalance) */
+	int (*rebalance_run)(struct hs_core *core, hs_done_fn done,
+			     void *arg);
 	/* driver bus -> rebalance: a pulled card ends any plan */
 	void (*rebalance_cancel)(struct hs_core *core, const char *why);
 	/* operations -> rebalance: a card that does not fit as things are
@@ -317,6 +323,11 @@ struct hs_core {
 
 /* hs_tree.c */
 void *hs_zalloc(struct hs_core *core, size_t size);
+/* Queue work behind what is in progress (core->adds, run by
+ * hs_run_pending_adds); -HS_ENOMEM, done not called, if it cannot. */
+int hs_pending_queue(struct hs_core *core, enum pending_kind kind,
+		     struct hs_dev *bridge, int devnum, hs_done_fn done,
+		     void *arg);
 void hs_free(struct hs_core *core, void *p, size_t size);
 void hs_dev_link(struct hs_dev *parent, struct hs_dev **roots,
 		 struct hs_dev *dev);

@@ -178,7 +178,8 @@ int hs_core_hot_add(struct hs_core *core, struct hs_dev *bridge, char *msg,
  * every driver (any may veto: -HS_EBUSY with its reason), quiesce them,
  * unbind child before parent, disable and free every resource.
  * Asynchronous when drivers need time: done() is called when finished
- * (rc 0) or refused / failed, with a message.
+ * (rc 0) or refused / failed, with a message.  A writer's transaction
+ * open (hotswap/txn.h) is waited for: the removal runs when it ends.
  */
 typedef void (*hs_done_fn)(void *arg, int rc, const char *msg);
 int hs_core_hot_remove(struct hs_core *core, struct hs_dev *bridge, int devnum,
@@ -219,8 +220,9 @@ void hs_core_enable_rebalance(struct hs_core *core);
  * change): give every empty hot-plug slot whose windows are smaller than
  * its reservation the room it should have, moving what the policy
  * allows.  Asynchronous like a removal (drivers stop and start); done()
- * gets the result and a message saying what moved.  -HS_EBUSY while
- * another change runs.
+ * gets the result and a message saying what moved.  A writer's
+ * transaction or a removal in progress is waited for; -HS_EBUSY while
+ * another rebalance runs.
  */
 int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg);
 

@@ -25,6 +25,7 @@
 #include "core_util.h"
 #include "hotswap/core.h"
 #include "hotswap/slot.h"
+#include "hotswap/txn.h"
 #include "simcard.h"
 #include "topology.h"
 
@@ -360,8 +361,15 @@ static void gpu_moves_only_what_it_must(void **state)
 
 /* ---- rebalance now: an empty slot gets its reservation back ------------ */
 
+static void writer_open(void *arg, struct hs_core *core, int rc)
+{
+	(void)core;
+	*(int *)arg = rc;
+}
+
 static void rebalance_now_restores_reservations(void **state)
 {
+	int wrc = 99;
 	struct t7 c;
 	struct hs_dev *stor, *rp3;
 	struct hs_resource w;
@@ -397,7 +405,15 @@ static void rebalance_now_restores_reservations(void **state)
 	run(&c, HS_SEC(1));
 	traffic_stor(&c, stor);
 	memset(&res, 0, sizeof(res));
-	hs_core_rebalance(c.core, on_done, &res);
+	/* A driver's transaction is open: the rebalance waits for it
+	 * (seeds/002), then runs. */
+	assert_int_equal(hs_core_txn_begin(c.core, "a driver's change",
+					   writer_open, &wrc), 0);
+	assert_int_equal(wrc, 0);
+	assert_int_equal(hs_core_rebalance(c.core, on_done, &res), 0);
+	run(&c, HS_MSEC(50));
+	assert_false(res.done);
+	assert_int_equal(hs_core_txn_commit(c.core), 0);
 	run(&c, HS_MSEC(50));
 	assert_true(res.done);
 	if (!strstr(res.msg, "1 slot got its reservation back, 0 did not"))

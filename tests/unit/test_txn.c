@@ -3,8 +3,11 @@
  * a second writer waits for the first and then runs (a continuation on
  * the core's timer, not a refusal or a spin), a driver's own records are
  * undone or committed with the core's, read-only transactions tell a
- * reader whether a commit happened under it, and the core's own
- * operations answer -HS_EBUSY while a public writer holds the database.
+ * reader whether a commit happened under it, and the core's synchronous
+ * hot-add, which cannot wait, answers -HS_EBUSY while a public writer
+ * holds the database (the asynchronous operations wait: their tests are
+ * sc_add_waits_for_writer, sc_remove_waits_for_writer and
+ * rebalance_now_restores_reservations).
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
