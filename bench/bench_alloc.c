@@ -924,6 +924,9 @@ static bool memo_key(const struct workload *w,
 {
 	size_t at = 0;
 
+	if (!len)
+		return false;
+	key[0] = '\0';         /* a workload without slots: the empty key */
 	for (unsigned i = 0; i < w->nslots; i++) {
 		int n = snprintf(key + at, len - at, "%s,",
 				 want[i] ? want[i]->name : "");

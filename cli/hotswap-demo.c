@@ -156,7 +156,7 @@ static void print_slots(struct demo *d)
 	for (struct hs_slot *s = hs_slot_next(d->core, NULL); s;
 	     s = hs_slot_next(d->core, s)) {
 		struct hs_slot_info si;
-		struct sim_slot_info hw;
+		struct sim_slot_info hw = { 0 }; /* no simulator slot: blank */
 		struct sim_slot *ss;
 
 		hs_slot_get_info(s, &si);

@@ -219,8 +219,7 @@ static int reach(struct hs_dev *dev, uint32_t *id, uint32_t pattern)
 	uint32_t v = 0;
 	int rc;
 
-	if ((rc = hs_dev_read32(dev, 0, SIMCARD_REG_ID, id)) ||
-	    *id == 0xffffffffu)
+	if (hs_dev_read32(dev, 0, SIMCARD_REG_ID, id) || *id == 0xffffffffu)
 		return -HS_EIO;
 	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_LIVENESS, pattern)) ||
 	    (rc = hs_dev_read32(dev, 0, SIMCARD_REG_LIVENESS, &v)))
@@ -263,7 +262,6 @@ static int probe(struct hs_dev *dev, void **priv)
 	rc = hs_dev_request_irq(dev, on_irq, in);
 	if (rc && rc != -HS_ENOENT)
 		goto fail_ring;
-	rc = 0;
 	if ((rc = hs_dev_write32(dev, 0, SIMCARD_REG_IRQ_MASK, 1)) ||
 	    (rc = hs_dev_set_master(dev, true)))
 		goto fail_irq;
