@@ -89,6 +89,10 @@ mkdir -p "$T/run/mounted" && : >"$T/run/mounted/$STOR"
 ctl --yes remove 3 || echo "   (refused, as it should be: the reason is above)"
 agents_said
 rm "$T/run/mounted/$STOR"
+say "   unmounted: cfgadm's two steps on slot 3: unconfigure (drivers out, power kept), configure (back in)"
+ctl --yes unconfigure 3
+ctl list | sed -n '1p;/^ *3 /p'
+ctl configure 3
 
 say "5. CompactPCI slot 21: the ejector handle opens, the board is quiesced, the blue LED says: pull it"
 ctl sim latch 21 open
