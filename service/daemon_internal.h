@@ -58,6 +58,11 @@ struct hsd_client {
 	bool closing;
 	unsigned refs;          /* requests still in flight */
 	unsigned long id;       /* connection number, for the log */
+	/* A request being dispatched now, and the count of allocation
+	 * failures when it began (server.c: a reply built meanwhile may
+	 * lack a piece, and is answered as out of memory instead). */
+	bool dispatching;
+	unsigned long dispatch_failures;
 	/* An in-process client (http.c): replies and events go to sink
 	 * instead of a pipe (hsd_client_local). */
 	void (*sink)(struct hsd_client *c, json_t *msg);
@@ -118,6 +123,12 @@ struct envbuf {
 	size_t n, at;
 };
 
+/* json_loadb, out of the fault hook's reach (alloc.h). */
+json_t *hsd_loadb(const char *buf, size_t len, size_t flags,
+		  json_error_t *je);
+/* json_dumps, or NULL when an allocation failed on the way: jansson
+ * 2.14 may then return text with a piece missing (a key dropped). */
+char *hsd_dumps(const json_t *j, size_t flags);
 void hsd_log(struct hsd *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int64_t hsd_now(const struct hsd *d);
