@@ -463,7 +463,8 @@ void hsd_publish(struct hsd *d, const char *type, const char *slot,
 	/* An event that cannot be built whole (out of memory) is dropped
 	 * before it takes a number: the stream stays gap-free. */
 	if (!ev ||
-	    json_object_set_new(ev, "seq", json_integer((json_int_t)d->seq + 1)) ||
+	    json_object_set_new(ev, "seq",
+				json_integer((json_int_t)d->seq + 1)) ||
 	    json_object_set_new(ev, "time", json_integer(hsd_now(d))) ||
 	    json_object_set_new(ev, "type", json_string(type)) ||
 	    (slot && slot[0] &&
@@ -681,16 +682,21 @@ bool hsd_query_next(struct hsd *d, const hs_bdf_t *devs, unsigned n,
 	struct hsd_devinfo *di;
 	struct hsd_dev_view v;
 	struct envbuf e;
+	int rc;
 
 	for (; *at < n && d->agents && !d->stopping; ++*at) {
 		di = hsd_devinfo(d, devs[*at]);
 		if (!di || d->be_ops->dev_get(d->be, devs[*at], &v))
 			continue;       /* gone meanwhile: nothing to ask */
 		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
-		if (hsd_agents_query_remove(d->agents,
-					    (const char *const *)e.v, done,
-					    arg) == 0)
-			return true;
+		rc = hsd_agents_query_remove(d->agents,
+					     (const char *const *)e.v, done,
+					     arg);
+		/* A question that could not be put (out of memory) is no
+		 * "yes": the caller hears the error as the answer. */
+		if (rc)
+			done(arg, rc, NULL, strerror(-rc));
+		return true;
 	}
 	return false;
 }

@@ -147,8 +147,9 @@ void hsd_agent_env(struct hsd *d, const struct hsd_devinfo *di,
 		   const char *action, uint64_t seq, const char *driver,
 		   struct envbuf *e);
 /* Ask the query-remove agents about devs[*at], skipping functions gone
- * meanwhile; true when a query runs (done comes later), false when
- * every device has been asked. */
+ * meanwhile; true when a query runs (done comes later) or could not be
+ * put (done has been called with the error), false when every device
+ * has been asked. */
 bool hsd_query_next(struct hsd *d, const hs_bdf_t *devs, unsigned n,
 		    unsigned *at, hsd_query_done_fn done, void *arg);
 /* The card identity the policy decides on. */

@@ -30,10 +30,17 @@ json_t *hsd_reply(json_t *id, json_t *result)
 {
 	/* No result: building it ran out of memory (an empty result is
 	 * json_object()); an empty reply would pass for success. */
-	json_t *r = result ? json_pack("{s:O?, s:o}", "id", id, "result",
-				       result) : NULL;
+	json_t *r = result ? json_object() : NULL;
 
-	return r ? r : hsd_error(id, "failed", ENOMEM, "out of memory");
+	/* Built by hand: json_pack (jansson 2.14) leaks an object argument
+	 * when it runs out of memory before it takes it over. */
+	if (r && (json_object_set(r, "id", id ? id : json_null()) ||
+		  json_object_set(r, "result", result))) {
+		json_decref(r);
+		r = NULL;
+	}
+	json_decref(result);
+	return r ? r : hsd_error(id, "failed", ENOMEM, "%s", HSD_REPLY_OOM);
 }
 
 json_t *hsd_error(json_t *id, const char *code, int err, const char *fmt, ...)
@@ -887,13 +894,14 @@ static int feed_report(void *arg, const struct hsd_event_row *ev)
 static void m_report(struct call *k)
 {
 	struct hsd_report *r = hsd_report_new();
-	json_t *a;
+	json_t *a, *res;
 
 	if (!r) {
 		FAIL(k, "failed", ENOMEM, "out of memory");
 		return;
 	}
-	if (hsd_db_events(k->d->db, 0, NULL, INT64_MIN, 0, feed_report, r) < 0) {
+	if (hsd_db_events(k->d->db, 0, NULL, INT64_MIN, 0, feed_report,
+			  r) < 0) {
 		hsd_report_free(r);
 		FAIL(k, "failed", EIO, "reading the history: %s",
 		     hsd_db_errmsg(k->d->db));
@@ -901,8 +909,17 @@ static void m_report(struct call *k)
 	}
 	a = hsd_report_build(r, hsd_now(k->d));
 	hsd_report_free(r);
-	REPLY(k, json_pack("{s:I, s:o}", "now", (json_int_t)hsd_now(k->d),
-			   "slots", a ? a : json_array()));
+	/* Built by hand: json_pack (jansson 2.14) leaks an object argument
+	 * when it runs out of memory before it takes it over. */
+	res = a ? json_object() : NULL;
+	if (res && (json_object_set_new(res, "now",
+					json_integer(hsd_now(k->d))) ||
+		    json_object_set(res, "slots", a))) {
+		json_decref(res);
+		res = NULL;
+	}
+	json_decref(a);
+	REPLY(k, res);
 }
 
 /* ---- rebalance now ------------------------------------------------------------ */

@@ -283,8 +283,7 @@ void hsd_client_send(struct hsd_client *c, json_t *msg)
 	if (c->dispatching && hsd_alloc_failures() != c->dispatch_failures &&
 	    json_object_get(msg, "result")) {
 		json_t *e = hsd_error(json_object_get(msg, "id"), "failed",
-				      ENOMEM, "out of memory: the reply "
-				      "could not be built whole");
+				      ENOMEM, "%s", HSD_REPLY_OOM);
 
 		json_decref(msg);
 		if (!e) {
