@@ -30,6 +30,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "agents.h"
 
 #define HEAD_MAX 4096		/* match lines are looked for here */
@@ -162,18 +163,18 @@ static int copy_env(const char *const *env, bool query, char ***out)
 	}
 	if (!query && !action)
 		return -EINVAL;
-	v = calloc(n + 3, sizeof(*v));
+	v = hsd_calloc(n + 3, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (query && !(v[k++] = strdup("ACTION=query-remove")))
+	if (query && !(v[k++] = hsd_strdup("ACTION=query-remove")))
 		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		if (query && has_key(env[i], "ACTION", 6))
 			continue;
-		if (!(v[k++] = strdup(env[i])))
+		if (!(v[k++] = hsd_strdup(env[i])))
 			goto nomem;
 	}
-	if (!path && !(v[k++] = strdup(DEFAULT_PATH)))
+	if (!path && !(v[k++] = hsd_strdup(DEFAULT_PATH)))
 		goto nomem;
 	*out = v;
 	return 0;
@@ -312,7 +313,7 @@ out:
 static char *join_path(const char *dir, const char *name)
 {
 	size_t ld = strlen(dir), ln = strlen(name);
-	char *p = malloc(ld + ln + 2);
+	char *p = hsd_malloc(ld + ln + 2);
 
 	if (!p)
 		return NULL;
@@ -351,8 +352,8 @@ static int scan(struct hsd_agents *a, struct job *job)
 		alog(a, LOG_NOTICE, "agents directory %s is readable again",
 		     a->dir);
 	a->dir_errno = 0;
-	head = malloc(HEAD_MAX + 1);
-	job->agents = calloc((size_t)n + 1, sizeof(*job->agents));
+	head = hsd_malloc(HEAD_MAX + 1);
+	job->agents = hsd_calloc((size_t)n + 1, sizeof(*job->agents));
 	if (!head || !job->agents) {
 		rc = -ENOMEM;
 		goto out;
@@ -370,7 +371,7 @@ static int scan(struct hsd_agents *a, struct job *job)
 			goto out;
 		if (rc == 0 || !agent_matches(head, job->env, job->query))
 			continue;
-		job->agents[job->nagents] = strdup(list[i]->d_name);
+		job->agents[job->nagents] = hsd_strdup(list[i]->d_name);
 		if (!job->agents[job->nagents]) {
 			rc = -ENOMEM;
 			goto out;
@@ -493,7 +494,7 @@ static void emit_line(struct run *run, struct linebuf *lb)
 	if (out && !run->reason && a->cur && a->cur->query) {
 		t = trim(line);
 		if (*t)
-			run->reason = strdup(t);
+			run->reason = hsd_strdup(t);
 	}
 }
 
@@ -678,13 +679,13 @@ static int spawn(struct hsd_agents *a, const char *name, char *why,
 	int rc;
 
 	a->stats.runs++;
-	run = calloc(1, sizeof(*run));
+	run = hsd_calloc(1, sizeof(*run));
 	if (!run) {
 		rc = -ENOMEM;
 		goto fail;
 	}
 	run->a = a;
-	run->name = strdup(name);
+	run->name = hsd_strdup(name);
 	args[0] = join_path(a->dir, name);
 	if (!run->name || !args[0]) {
 		rc = -ENOMEM;
@@ -798,7 +799,7 @@ int hsd_agents_new(uv_loop_t *loop, const char *dir, unsigned timeout_ms,
 
 	if (!loop || !out)
 		return -EINVAL;
-	a = calloc(1, sizeof(*a));
+	a = hsd_calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	a->loop = loop;
@@ -807,7 +808,7 @@ int hsd_agents_new(uv_loop_t *loop, const char *dir, unsigned timeout_ms,
 	a->log_arg = log_arg;
 	if (dir && *dir) {
 		if (dir[0] == '/') {
-			a->dir = strdup(dir);
+			a->dir = hsd_strdup(dir);
 		} else if (!getcwd(cwd, sizeof(cwd))) {
 			rc = -errno;
 			goto fail;
@@ -842,7 +843,7 @@ int hsd_agents_event(struct hsd_agents *a, uint64_t seq,
 		return -ECANCELED;
 	if (a->have_seq && seq <= a->last_seq)
 		return -EINVAL;
-	job = calloc(1, sizeof(*job));
+	job = hsd_calloc(1, sizeof(*job));
 	if (!job)
 		return -ENOMEM;
 	rc = copy_env(env, false, &job->env);
@@ -867,7 +868,7 @@ int hsd_agents_query_remove(struct hsd_agents *a, const char *const *env,
 		return -EINVAL;
 	if (a->closing)
 		return -ECANCELED;
-	job = calloc(1, sizeof(*job));
+	job = hsd_calloc(1, sizeof(*job));
 	if (!job)
 		return -ENOMEM;
 	job->query = true;

@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "backend.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -656,7 +657,7 @@ static void probe_after(uv_work_t *req, int status)
  * bind event announces the driver. */
 static void probe_async(struct hsd_backend *b, const char *bdf)
 {
-	struct probe_work *w = calloc(1, sizeof(*w));
+	struct probe_work *w = hsd_calloc(1, sizeof(*w));
 
 	if (!w) {
 		blog(b, LOG_ERR, "probing %s: out of memory", bdf);
@@ -955,7 +956,7 @@ static int l_request(struct hsd_backend *b, const char *slot,
 		s->busy = s->replace_wait = true;
 		return 0;
 	}
-	w = calloc(1, sizeof(*w));
+	w = hsd_calloc(1, sizeof(*w));
 	if (!w) {
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
@@ -1090,7 +1091,7 @@ static int l_open(uv_loop_t *loop, const struct hsd_config *cfg,
 		  const struct hsd_backend_hooks *hooks,
 		  struct hsd_backend **out, char *err, size_t errlen)
 {
-	struct hsd_backend *b = calloc(1, sizeof(*b));
+	struct hsd_backend *b = hsd_calloc(1, sizeof(*b));
 	struct hsl_iommu io;
 	struct utsname u;
 	int rc;

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "backend.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -607,7 +608,7 @@ static int sim_be_open(uv_loop_t *loop, const struct hsd_config *cfg,
 		       const struct hsd_backend_hooks *hooks,
 		       struct hsd_backend **out, char *err, size_t errlen)
 {
-	struct hsd_backend *b = calloc(1, sizeof(*b));
+	struct hsd_backend *b = hsd_calloc(1, sizeof(*b));
 	struct hs_core_params p;
 	const char *topo;
 	char msg[512];
@@ -1085,7 +1086,7 @@ static void m_sim_advance(struct call *k)
 		advance_now(k, ns);
 		return;
 	}
-	a = calloc(1, sizeof(*a));
+	a = hsd_calloc(1, sizeof(*a));
 	if (!a || !(a->k = hsd_call_detach(k))) {
 		free(a);
 		FAIL(k, "failed", ENOMEM, "out of memory");

@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "daemon_internal.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -223,7 +224,7 @@ static struct hsd_devinfo *devinfo_add(struct hsd *d,
 	if (!di) {
 		if (d->ndevs == d->capdevs) {
 			size_t nc = d->capdevs ? 2 * d->capdevs : 32;
-			void *p = realloc(d->devs, nc * sizeof(*d->devs));
+			void *p = hsd_realloc(d->devs, nc * sizeof(*d->devs));
 
 			if (!p)
 				return NULL;
@@ -426,33 +427,71 @@ static void journal_event(const char *type, uint64_t seq, const char *slot,
 			"HOTSWAP_NAME=%s", name ? name : "", NULL);
 }
 
+json_t *hsd_loadb(const char *buf, size_t len, size_t flags,
+		  json_error_t *je)
+{
+	json_t *j;
+
+	/* The fault hook leaves jansson 2.14's parser alone: a failed
+	 * allocation inside it can crash it (its lexer drops the failure
+	 * and reads on), which no caller can survive. */
+	hsd_fault_pause(true);
+	j = json_loadb(buf, len, flags, je);
+	hsd_fault_pause(false);
+	return j;
+}
+
+char *hsd_dumps(const json_t *j, size_t flags)
+{
+	unsigned long failures = hsd_alloc_failures();
+	char *text = json_dumps(j, flags);
+
+	if (text && hsd_alloc_failures() != failures) {
+		free(text);
+		text = NULL;
+	}
+	return text;
+}
+
 void hsd_publish(struct hsd *d, const char *type, const char *slot,
 		 json_t *ev)
 {
 	struct hsd_event_row row;
-	char *text;
+	char *text = NULL;
+	int rc;
 
-	d->seq++;
-	json_object_set_new(ev, "seq", json_integer((json_int_t)d->seq));
-	json_object_set_new(ev, "time", json_integer(hsd_now(d)));
-	json_object_set_new(ev, "type", json_string(type));
-	if (slot && slot[0])
-		json_object_set_new(ev, "slot", json_string(slot));
-	text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
-	if (text) {
-		row = (struct hsd_event_row){ .seq = d->seq,
-					      .time = hsd_now(d),
-					      .type = type,
-					      .slot = slot && slot[0] ? slot
-								      : NULL,
-					      .json = text };
-		if (hsd_db_event_append(d->db, &row)) {
-			d->db_errors++;
-			hsd_log(d, LOG_ERR, "event %" PRIu64 " not stored: %s",
-				d->seq, hsd_db_errmsg(d->db));
-		}
-		free(text);
+	/* An event that cannot be built whole (out of memory) is dropped
+	 * before it takes a number: the stream stays gap-free. */
+	if (!ev ||
+	    json_object_set_new(ev, "seq",
+				json_integer((json_int_t)d->seq + 1)) ||
+	    json_object_set_new(ev, "time", json_integer(hsd_now(d))) ||
+	    json_object_set_new(ev, "type", json_string(type)) ||
+	    (slot && slot[0] &&
+	     json_object_set_new(ev, "slot", json_string(slot))) ||
+	    !(text = hsd_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS))) {
+		hsd_log(d, LOG_ERR, "%s event%s%s lost: out of memory", type,
+			slot && slot[0] ? " of slot " : "", slot ? slot : "");
+		json_decref(ev);
+		return;
 	}
+	d->seq++;
+	row = (struct hsd_event_row){ .seq = d->seq, .time = hsd_now(d),
+				      .type = type,
+				      .slot = slot && slot[0] ? slot : NULL,
+				      .json = text };
+	/* Once more after running out of memory (SQLite has given back
+	 * what the failed statement held): a hole in the stored history
+	 * is for good. */
+	rc = hsd_db_event_append(d->db, &row);
+	if (rc == -ENOMEM)
+		rc = hsd_db_event_append(d->db, &row);
+	if (rc) {
+		d->db_errors++;
+		hsd_log(d, LOG_ERR, "event %" PRIu64 " not stored: %s",
+			d->seq, hsd_db_errmsg(d->db));
+	}
+	free(text);
 	d->events_published++;
 	if (d->journal)
 		journal_event(type, d->seq, slot && slot[0] ? slot : NULL, ev);
@@ -545,7 +584,7 @@ static void slot_changed(struct hsd *d, const char *slot)
 		if (!strcmp(d->slot_times[i].slot, slot))
 			break;
 	if (i == d->nslot_times) {
-		t = realloc(d->slot_times, (i + 1) * sizeof(*t));
+		t = hsd_realloc(d->slot_times, (i + 1) * sizeof(*t));
 		if (!t)
 			return;
 		d->slot_times = t;
@@ -645,16 +684,21 @@ bool hsd_query_next(struct hsd *d, const hs_bdf_t *devs, unsigned n,
 	struct hsd_devinfo *di;
 	struct hsd_dev_view v;
 	struct envbuf e;
+	int rc;
 
 	for (; *at < n && d->agents && !d->stopping; ++*at) {
 		di = hsd_devinfo(d, devs[*at]);
 		if (!di || d->be_ops->dev_get(d->be, devs[*at], &v))
 			continue;       /* gone meanwhile: nothing to ask */
 		hsd_agent_env(d, di, "query-remove", d->seq, v.driver, &e);
-		if (hsd_agents_query_remove(d->agents,
-					    (const char *const *)e.v, done,
-					    arg) == 0)
-			return true;
+		rc = hsd_agents_query_remove(d->agents,
+					     (const char *const *)e.v, done,
+					     arg);
+		/* A question that could not be put (out of memory) is no
+		 * "yes": the caller hears the error as the answer. */
+		if (rc)
+			done(arg, rc, NULL, strerror(-rc));
+		return true;
 	}
 	return false;
 }
@@ -672,7 +716,7 @@ static void button_query(struct hsd *d, const char *slot)
 	struct button_query *q;
 	struct hsd_dev_view v;
 
-	if (!d->agents || !slot || !(q = calloc(1, sizeof(*q))))
+	if (!d->agents || !slot || !(q = hsd_calloc(1, sizeof(*q))))
 		return;
 	q->d = d;
 	snprintf(q->slot, sizeof(q->slot), "%s", slot);
@@ -830,8 +874,15 @@ static int add_db_rule(void *arg, int64_t id, const char *rule)
 	struct hsd *d = arg;
 	char err[256];
 
+	int rc;
+
 	(void)id;
-	if (hsd_policy_add(d->policy, rule, false, err, sizeof(err)))
+	/* Out of memory is no reason to drop a permanent rule (a block
+	 * would turn into the default): the reload fails instead. */
+	rc = hsd_policy_add(d->policy, rule, false, err, sizeof(err));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc)
 		hsd_log(d, LOG_WARNING, "stored rule '%s' ignored: %s", rule,
 			err);
 	return 0;
@@ -852,8 +903,13 @@ int hsd_policy_reload(struct hsd *d, char *err, size_t errlen)
 	hsd_policy_set_default(p, true, d->cfg.block_present ? HSD_BLOCK
 							     : HSD_ALLOW);
 	d->policy = p;
-	hsd_db_rules(d->db, add_db_rule, d);
-	if (d->cfg.rules[0]) {
+	rc = hsd_db_rules(d->db, add_db_rule, d);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "permanent rules: out of memory");
+	else if (rc)
+		snprintf(err, errlen, "permanent rules: %s",
+			 hsd_db_errmsg(d->db));
+	if (!rc && d->cfg.rules[0]) {
 		FILE *f = fopen(d->cfg.rules, "r");
 		struct stat st;
 
@@ -874,8 +930,11 @@ int hsd_policy_reload(struct hsd *d, char *err, size_t errlen)
 					char *t;
 
 					cap = (n + got + 1) * 2;
-					t = realloc(text, cap);
+					t = hsd_realloc(text, cap);
 					if (!t) {
+						snprintf(err, errlen, "%s: out "
+							 "of memory",
+							 d->cfg.rules);
 						rc = -ENOMEM;
 						break;
 					}
@@ -1014,7 +1073,7 @@ static void run_until_idle(struct hsd *d, int64_t limit)
 int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	      struct hsd **out, char *err, size_t errlen)
 {
-	struct hsd *d = calloc(1, sizeof(*d));
+	struct hsd *d = hsd_calloc(1, sizeof(*d));
 	struct hsd_backend_hooks hooks;
 	char path[HSD_PATH_MAX + 32];
 	const char *name;
@@ -1026,6 +1085,10 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* jansson allocates through the service's seam (alloc.h): its
+	 * failures are counted, so that a request it could not parse for
+	 * want of memory is not answered as malformed (server.c). */
+	json_set_alloc_funcs(hsd_malloc, free);
 	d->cfg = *cfg;
 	d->loop = loop;
 	d->journal = !cfg->syslog && journal_is_stderr();
@@ -1055,7 +1118,12 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	snprintf(path, sizeof(path), "%.480s/hotswap.db", cfg->state_dir);
 	if ((rc = hsd_db_open(path, &d->db, err, errlen)))
 		goto free_d;
-	hsd_db_event_last(d->db, &last_seq, &last_time);
+	/* Numbering events from 1 again over a history that goes on would
+	 * leave every later event unstored: no start without the last. */
+	if ((rc = hsd_db_event_last(d->db, &last_seq, &last_time))) {
+		snprintf(err, errlen, "%s", hsd_db_errmsg(d->db));
+		goto close_db;
+	}
 	d->seq = last_seq;
 
 	hooks = (struct hsd_backend_hooks){ .arg = d,
@@ -1099,7 +1167,12 @@ int hsd_start(uv_loop_t *loop, const struct hsd_config *cfg,
 	if (rc)
 		goto free_agents;
 	boot_announce(d);
-	hsd_db_slot_settings(d->db, apply_setting, d);
+	/* A slot the operator took down must not come back up because its
+	 * setting could not be read. */
+	if ((rc = hsd_db_slot_settings(d->db, apply_setting, d))) {
+		snprintf(err, errlen, "%s", hsd_db_errmsg(d->db));
+		goto stop_backend;
+	}
 	/* Start-up reconciliation runs on the chassis' clock. */
 	if (cfg->virtual_clock)
 		run_until_idle(d, (int64_t)HS_SEC(30));

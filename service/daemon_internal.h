@@ -58,6 +58,11 @@ struct hsd_client {
 	bool closing;
 	unsigned refs;          /* requests still in flight */
 	unsigned long id;       /* connection number, for the log */
+	/* A request being dispatched now, and the count of allocation
+	 * failures when it began (server.c: a reply built meanwhile may
+	 * lack a piece, and is answered as out of memory instead). */
+	bool dispatching;
+	unsigned long dispatch_failures;
 	/* An in-process client (http.c): replies and events go to sink
 	 * instead of a pipe (hsd_client_local). */
 	void (*sink)(struct hsd_client *c, json_t *msg);
@@ -118,6 +123,12 @@ struct envbuf {
 	size_t n, at;
 };
 
+/* json_loadb, out of the fault hook's reach (alloc.h). */
+json_t *hsd_loadb(const char *buf, size_t len, size_t flags,
+		  json_error_t *je);
+/* json_dumps, or NULL when an allocation failed on the way: jansson
+ * 2.14 may then return text with a piece missing (a key dropped). */
+char *hsd_dumps(const json_t *j, size_t flags);
 void hsd_log(struct hsd *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int64_t hsd_now(const struct hsd *d);
@@ -136,8 +147,9 @@ void hsd_agent_env(struct hsd *d, const struct hsd_devinfo *di,
 		   const char *action, uint64_t seq, const char *driver,
 		   struct envbuf *e);
 /* Ask the query-remove agents about devs[*at], skipping functions gone
- * meanwhile; true when a query runs (done comes later), false when
- * every device has been asked. */
+ * meanwhile; true when a query runs (done comes later) or could not be
+ * put (done has been called with the error), false when every device
+ * has been asked. */
 bool hsd_query_next(struct hsd *d, const hs_bdf_t *devs, unsigned n,
 		    unsigned *at, hsd_query_done_fn done, void *arg);
 /* The card identity the policy decides on. */

@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -329,12 +330,12 @@ int hsd_db_open(const char *path, struct hsd_db **out, char *err,
 		msg(err, errlen, "hsd_db_open: no database path");
 		return -EINVAL;
 	}
-	db = calloc(1, sizeof(*db));
+	db = hsd_calloc(1, sizeof(*db));
 	if (!db) {
 		msg(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	db->path = strdup(path);
+	db->path = hsd_strdup(path);
 	if (!db->path) {
 		msg(err, errlen, "%s: out of memory", path);
 		rc = -ENOMEM;

@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "http_internal.h"
+#include "alloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -171,7 +172,7 @@ void http_req_reply(struct http_req *r, unsigned status, const char *ctype,
 
 void http_req_json(struct http_req *r, unsigned status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_INDENT(1) |
+	char *text = body ? hsd_dumps(body, JSON_INDENT(1) |
 					     JSON_PRESERVE_ORDER |
 					     JSON_ENCODE_ANY)
 			  : NULL;
@@ -179,7 +180,7 @@ void http_req_json(struct http_req *r, unsigned status, json_t *body)
 
 	json_decref(body);
 	if (text) {
-		char *t = realloc(text, n + 2);
+		char *t = hsd_realloc(text, n + 2);
 
 		if (t) {
 			text = t;
@@ -196,8 +197,8 @@ void http_req_add_header(struct http_req *r, const char *name,
 {
 	if (r->nheaders == sizeof(r->headers) / sizeof(r->headers[0]))
 		return;
-	r->headers[r->nheaders][0] = strdup(name);
-	r->headers[r->nheaders][1] = strdup(value);
+	r->headers[r->nheaders][0] = hsd_strdup(name);
+	r->headers[r->nheaders][1] = hsd_strdup(value);
 	r->nheaders++;
 }
 
@@ -333,9 +334,9 @@ static void get_slots(struct http_req *r)
 	}
 	json_decref(list);
 	if (!h->slots_text)
-		h->slots_text = json_dumps(h->slots, JSON_INDENT(1) |
+		h->slots_text = hsd_dumps(h->slots, JSON_INDENT(1) |
 						     JSON_PRESERVE_ORDER);
-	copy = h->slots_text ? strdup(h->slots_text) : NULL;
+	copy = h->slots_text ? hsd_strdup(h->slots_text) : NULL;
 	if (!copy) {
 		http_req_error(r, 500, "failed", "out of memory");
 		return;
@@ -391,7 +392,7 @@ static void stream_append(struct stream *s, const char *text, size_t n)
 			s->off = s->len = 0;
 		if (s->len + n > s->cap) {
 			size_t cap = (s->len + n) * 2;
-			char *p = realloc(s->buf, cap);
+			char *p = hsd_realloc(s->buf, cap);
 
 			if (!p) {
 				s->ended = true;
@@ -417,7 +418,7 @@ static void stream_sink(struct hsd_client *c, json_t *msg)
 	json_t *ev = json_object_get(msg, "event");
 	char *text;
 
-	if (ev && (text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS))) {
+	if (ev && (text = hsd_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS))) {
 		char head[48];
 		int n = snprintf(head, sizeof(head), "id: %" JSON_INTEGER_FORMAT
 				 "\ndata: ",
@@ -481,7 +482,7 @@ static void open_stream(struct http_req *r)
 	const char *last = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						       "Last-Event-ID");
 	const char *after = http_req_arg(r, "after");
-	struct stream *s = calloc(1, sizeof(*s));
+	struct stream *s = hsd_calloc(1, sizeof(*s));
 	json_t *req, *params = json_object();
 	char *end;
 	long long v = -1;
@@ -578,7 +579,7 @@ static void serve_file(struct http_req *r, const char *name)
 		http_req_error(r, 404, "not-found", "no file /%s", name);
 		return;
 	}
-	buf = malloc((size_t)st.st_size + 1);
+	buf = hsd_malloc((size_t)st.st_size + 1);
 	if (!buf || read(fd, buf, (size_t)st.st_size) != st.st_size) {
 		free(buf);
 		close(fd);
@@ -824,7 +825,7 @@ static void route(struct http_req *r, const char *url)
 	if (r->bodylen) {
 		json_error_t je;
 
-		body = json_loadb(r->body, r->bodylen, JSON_REJECT_DUPLICATES,
+		body = hsd_loadb(r->body, r->bodylen, JSON_REJECT_DUPLICATES,
 				  &je);
 		if (!body) {
 			http_req_error(r, 400, "parse-error", "malformed JSON "
@@ -920,7 +921,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 							     MHD_HEADER_KIND,
 							     "Content-Length");
 
-		r = calloc(1, sizeof(*r));
+		r = hsd_calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
 		r->h = h;
@@ -934,7 +935,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	if (*data_size) {
 		if (!r->too_large && r->bodylen + *data_size <= MAX_BODY) {
-			char *p = realloc(r->body, r->bodylen + *data_size);
+			char *p = hsd_realloc(r->body, r->bodylen + *data_size);
 
 			if (!p)
 				return MHD_NO;
@@ -1131,7 +1132,7 @@ int hsd_http_start(struct hsd *d, struct hsd_http **out, char *err,
 			 "or [ADDR6]:PORT", d->cfg.http_listen);
 		return -EINVAL;
 	}
-	h = calloc(1, sizeof(*h));
+	h = hsd_calloc(1, sizeof(*h));
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "daemon_internal.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,8 +28,19 @@
 
 json_t *hsd_reply(json_t *id, json_t *result)
 {
-	return json_pack("{s:O?, s:o}", "id", id, "result",
-			 result ? result : json_object());
+	/* No result: building it ran out of memory (an empty result is
+	 * json_object()); an empty reply would pass for success. */
+	json_t *r = result ? json_object() : NULL;
+
+	/* Built by hand: json_pack (jansson 2.14) leaks an object argument
+	 * when it runs out of memory before it takes it over. */
+	if (r && (json_object_set(r, "id", id ? id : json_null()) ||
+		  json_object_set(r, "result", result))) {
+		json_decref(r);
+		r = NULL;
+	}
+	json_decref(result);
+	return r ? r : hsd_error(id, "failed", ENOMEM, "%s", HSD_REPLY_OOM);
 }
 
 json_t *hsd_error(json_t *id, const char *code, int err, const char *fmt, ...)
@@ -165,7 +177,7 @@ void hsd_call_publish(const struct call *k, const char *type,
 
 struct call *hsd_call_detach(const struct call *k)
 {
-	struct call *c = malloc(sizeof(*c));
+	struct call *c = hsd_malloc(sizeof(*c));
 
 	if (!c)
 		return NULL;
@@ -645,7 +657,7 @@ static void m_device_block(struct call *k)
 	if (d->be_ops->dev_get(d->be, v.bdf, &v) == 0)
 		REPLY(k, dev_json(d, &v));
 	else
-		REPLY(k, NULL);
+		REPLY(k, json_object());
 }
 
 /* USBGuard's generate-policy: one allow rule per function present (its
@@ -730,7 +742,7 @@ static void m_device_show(struct call *k)
 
 static int collect_event(void *arg, const struct hsd_event_row *ev)
 {
-	json_t *a = arg, *o = json_loads(ev->json, 0, NULL);
+	json_t *a = arg, *o = hsd_loadb(ev->json, strlen(ev->json), 0, NULL);
 
 	if (o)
 		json_array_append_new(a, o);
@@ -777,7 +789,11 @@ static void m_events_subscribe(struct call *k)
 
 	if (bad)
 		return;
-	hsd_db_event_first(k->d->db, &first);
+	if (hsd_db_event_first(k->d->db, &first) < 0) {
+		FAIL(k, "failed", EIO, "reading the history: %s",
+		     hsd_db_errmsg(k->d->db));
+		return;
+	}
 	if (after < 0)
 		after = (int64_t)k->d->seq;
 	REPLY(k, json_pack("{s:I, s:I, s:b}", "first", (json_int_t)first,
@@ -790,7 +806,7 @@ static void m_events_subscribe(struct call *k)
 static void m_events_unsubscribe(struct call *k)
 {
 	k->c->subscribed = false;
-	REPLY(k, NULL);
+	REPLY(k, json_object());
 }
 
 static int rule_json(void *arg, int64_t id, const char *rule)
@@ -808,7 +824,13 @@ static void m_policy_rules(struct call *k)
 	for (unsigned i = 0; i < hsd_policy_count(d->policy); i++)
 		json_array_append_new(all, json_string(hsd_policy_rule(d->policy,
 								       i)));
-	hsd_db_rules(d->db, rule_json, perm);
+	if (hsd_db_rules(d->db, rule_json, perm) < 0) {
+		json_decref(all);
+		json_decref(perm);
+		FAIL(k, "failed", EIO, "reading the permanent rules: %s",
+		     hsd_db_errmsg(d->db));
+		return;
+	}
 	REPLY(k, json_pack("{s:o, s:o, s:s, s:s, s:s}", "rules", all,
 			   "permanent", perm, "default_inserted",
 			   hsd_policy_target_name(hsd_policy_default(d->policy,
@@ -838,7 +860,12 @@ static void m_policy_decisions(struct call *k)
 	if (bad)
 		return;
 	a = json_array();
-	hsd_db_decisions(k->d->db, (unsigned)limit, decision_json, a);
+	if (hsd_db_decisions(k->d->db, (unsigned)limit, decision_json, a) < 0) {
+		json_decref(a);
+		FAIL(k, "failed", EIO, "reading the decisions: %s",
+		     hsd_db_errmsg(k->d->db));
+		return;
+	}
 	REPLY(k, a);
 }
 
@@ -850,7 +877,7 @@ static int feed_report(void *arg, const struct hsd_event_row *ev)
 	if (strcmp(ev->type, "slot-state") && strcmp(ev->type, "service") &&
 	    strcmp(ev->type, "slot-snapshot"))
 		return 0;
-	o = json_loads(ev->json, 0, NULL);
+	o = hsd_loadb(ev->json, strlen(ev->json), 0, NULL);
 	if (!o)
 		return 0;
 	from = json_string_value(json_object_get(o, "from"));
@@ -869,17 +896,32 @@ static int feed_report(void *arg, const struct hsd_event_row *ev)
 static void m_report(struct call *k)
 {
 	struct hsd_report *r = hsd_report_new();
-	json_t *a;
+	json_t *a, *res;
 
 	if (!r) {
 		FAIL(k, "failed", ENOMEM, "out of memory");
 		return;
 	}
-	hsd_db_events(k->d->db, 0, NULL, INT64_MIN, 0, feed_report, r);
+	if (hsd_db_events(k->d->db, 0, NULL, INT64_MIN, 0, feed_report,
+			  r) < 0) {
+		hsd_report_free(r);
+		FAIL(k, "failed", EIO, "reading the history: %s",
+		     hsd_db_errmsg(k->d->db));
+		return;
+	}
 	a = hsd_report_build(r, hsd_now(k->d));
 	hsd_report_free(r);
-	REPLY(k, json_pack("{s:I, s:o}", "now", (json_int_t)hsd_now(k->d),
-			   "slots", a ? a : json_array()));
+	/* Built by hand: json_pack (jansson 2.14) leaks an object argument
+	 * when it runs out of memory before it takes it over. */
+	res = a ? json_object() : NULL;
+	if (res && (json_object_set_new(res, "now",
+					json_integer(hsd_now(k->d))) ||
+		    json_object_set(res, "slots", a))) {
+		json_decref(res);
+		res = NULL;
+	}
+	json_decref(a);
+	REPLY(k, res);
 }
 
 /* ---- rebalance now ------------------------------------------------------------ */
@@ -918,7 +960,7 @@ static void rebalance_done(void *arg, int rc, const char *msg)
 
 static void m_rebalance(struct call *k)
 {
-	struct rb_call *p = calloc(1, sizeof(*p));
+	struct rb_call *p = hsd_calloc(1, sizeof(*p));
 
 	if (!p) {
 		FAIL(k, "failed", ENOMEM, "out of memory");
@@ -1145,7 +1187,7 @@ static void operator_request(struct call *k, enum op op)
 		     si->name);
 		return;
 	}
-	p = calloc(1, sizeof(*p));
+	p = hsd_calloc(1, sizeof(*p));
 	if (!p) {
 		FAIL(k, "failed", ENOMEM, "out of memory");
 		return;
@@ -1343,7 +1385,7 @@ static void m_slot_attention(struct call *k)
 		}
 		/* The timer is allocated before the indicator changes: a
 		 * locate that could not end by itself is refused whole. */
-		struct locate *l = tmo ? calloc(1, sizeof(*l)) : NULL;
+		struct locate *l = tmo ? hsd_calloc(1, sizeof(*l)) : NULL;
 
 		if (tmo && !l) {
 			FAIL(k, "failed", ENOMEM, "slot %s: no memory for "

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "http_internal.h"
+#include "alloc.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -57,7 +58,7 @@ struct hsd_metrics {
 
 struct hsd_metrics *hsd_metrics_new(void)
 {
-	return calloc(1, sizeof(struct hsd_metrics));
+	return hsd_calloc(1, sizeof(struct hsd_metrics));
 }
 
 void hsd_metrics_free(struct hsd_metrics *m)
@@ -192,7 +193,7 @@ static void put(struct out *o, const char *fmt, ...)
 		}
 		{
 			size_t cap = (o->cap + (size_t)n) * 2;
-			char *p = realloc(o->buf, cap);
+			char *p = hsd_realloc(o->buf, cap);
 
 			if (!p) {
 				o->oom = true;
@@ -378,7 +379,7 @@ char *hsd_metrics_render(struct hsd_metrics *m, struct hsd_http *h,
 	struct out o = { NULL, 0, 0, false };
 	json_t *err = NULL, *slots = http_slots(h, &err);
 
-	o.buf = malloc(o.cap = 16384);
+	o.buf = hsd_malloc(o.cap = 16384);
 	if (!o.buf) {
 		json_decref(slots);
 		json_decref(err);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "policy.h"
 
 #define POLICY_MAX_RULES 4096u
@@ -395,7 +396,7 @@ static int finish_rule(const struct where *w, struct rule *r)
 
 	canonical(r, buf);
 	n = strlen(buf) + 1;
-	r->text = malloc(n);
+	r->text = hsd_malloc(n);
 	if (!r->text) {
 		fail(w, "out of memory");
 		return -ENOMEM;
@@ -423,7 +424,7 @@ static int reserve(struct hsd_policy *p, unsigned extra)
 	ncap = p->cap ? p->cap : 16;
 	while (ncap < need)
 		ncap *= 2;
-	nr = realloc(p->rules, (size_t)ncap * sizeof(*nr));
+	nr = hsd_realloc(p->rules, (size_t)ncap * sizeof(*nr));
 	if (!nr)
 		return -ENOMEM;
 	p->rules = nr;
@@ -435,7 +436,7 @@ static int reserve(struct hsd_policy *p, unsigned extra)
 
 struct hsd_policy *hsd_policy_new(void)
 {
-	struct hsd_policy *p = calloc(1, sizeof(*p));
+	struct hsd_policy *p = hsd_calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -495,7 +496,7 @@ int hsd_policy_load(struct hsd_policy *p, const char *text,
 		}
 		if (n == cap) {
 			unsigned ncap = cap ? 2 * cap : 16;
-			struct rule *nt = realloc(tmp, (size_t)ncap *
+			struct rule *nt = hsd_realloc(tmp, (size_t)ncap *
 						  sizeof(*nt));
 
 			if (!nt) {

@@ -34,6 +34,12 @@ struct hsd_method {
 	void (*fn)(struct call *k);
 };
 
+/* The error a request gets when its reply could not be built: its work
+ * may have been done all the same. */
+#define HSD_REPLY_OOM \
+	"out of memory: the reply could not be built (what was asked may " \
+	"have been done)"
+
 json_t *hsd_error(json_t *id, const char *code, int err, const char *fmt,
 		  ...) __attribute__((format(printf, 4, 5)));
 json_t *hsd_reply(json_t *id, json_t *result);

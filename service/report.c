@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "report.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <math.h>
@@ -48,7 +49,7 @@ struct hsd_report {
 
 struct hsd_report *hsd_report_new(void)
 {
-	return calloc(1, sizeof(struct hsd_report));
+	return hsd_calloc(1, sizeof(struct hsd_report));
 }
 
 void hsd_report_free(struct hsd_report *r)
@@ -72,7 +73,7 @@ static struct slot_hist *slot_get(struct hsd_report *r, const char *name)
 			return &r->slots[i];
 	if (r->n == r->cap) {
 		size_t nc = r->cap ? 2 * r->cap : 8;
-		void *p = realloc(r->slots, nc * sizeof(*r->slots));
+		void *p = hsd_realloc(r->slots, nc * sizeof(*r->slots));
 
 		if (!p)
 			return NULL;
@@ -81,7 +82,7 @@ static struct slot_hist *slot_get(struct hsd_report *r, const char *name)
 	}
 	s = &r->slots[r->n];
 	memset(s, 0, sizeof(*s));
-	s->name = strdup(name);
+	s->name = hsd_strdup(name);
 	if (!s->name)
 		return NULL;
 	s->last_time = INT64_MIN;
@@ -112,7 +113,7 @@ static int move(struct slot_hist *s, int64_t time, const char *to)
 	if (was && !now) {
 		if (s->nout == s->cap) {
 			size_t nc = s->cap ? 2 * s->cap : 8;
-			void *p = realloc(s->out, nc * sizeof(*s->out));
+			void *p = hsd_realloc(s->out, nc * sizeof(*s->out));
 
 			if (!p)
 				return -ENOMEM;

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "daemon_internal.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -87,7 +88,7 @@ static bool in_group(struct hsd *d, struct hsd_client *c, int fd)
 	 * checked, not just the first few. */
 	rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
 	if (rc && errno == ERANGE && len > sizeof(some)) {
-		groups = malloc(len);
+		groups = hsd_malloc(len);
 		if (!groups)
 			return false;
 		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
@@ -163,7 +164,7 @@ static void sink_text(struct hsd_client *c, char *text, size_t n)
 	for (size_t at = 0; at < n && c->sink;) {
 		char *nl = memchr(text + at, '\n', n - at);
 		size_t len = nl ? (size_t)(nl - text) - at : n - at;
-		json_t *m = json_loadb(text + at, len, 0, NULL);
+		json_t *m = hsd_loadb(text + at, len, 0, NULL);
 
 		if (m)
 			c->sink(c, m);
@@ -183,11 +184,14 @@ static void send_text(struct hsd_client *c, char *text, size_t n)
 		sink_text(c, text, n);
 		return;
 	}
-	w = malloc(sizeof(*w));
+	w = hsd_malloc(sizeof(*w));
 
-	if (!w || !(w->buf = realloc(text, n + 1))) {
+	/* A line that cannot be queued (out of memory) closes the client:
+	 * it sees the end of the stream, never a reply silently missing. */
+	if (!w || !(w->buf = hsd_realloc(text, n + 1))) {
 		free(w);
 		free(text);
+		client_close(c);
 		return;
 	}
 	w->buf[n] = '\n';
@@ -201,11 +205,13 @@ static void send_text(struct hsd_client *c, char *text, size_t n)
 
 static void send_json(struct hsd_client *c, json_t *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT);
+	char *text = hsd_dumps(msg, JSON_COMPACT);
 
 	json_decref(msg);
 	if (text)
 		send_text(c, text, strlen(text));
+	else if (!c->sink)
+		client_close(c);
 }
 
 /* Everything queued, the error last, is written: the client has it. */
@@ -251,7 +257,7 @@ static void cut_off(struct hsd_client *c, const char *code, int err,
 				     "message", why));
 	if (c->closing)
 		return;
-	sh = malloc(sizeof(*sh));
+	sh = hsd_malloc(sizeof(*sh));
 	if (!sh || uv_shutdown(sh, (uv_stream_t *)&c->pipe, shutdown_done)) {
 		free(sh);
 		client_close(c);
@@ -265,8 +271,28 @@ static void cut_off(struct hsd_client *c, const char *code, int err,
 
 void hsd_client_send(struct hsd_client *c, json_t *msg)
 {
-	if (!msg)
+	/* A reply or event that could not be built: the client would wait
+	 * for it forever; it is told, and cut off. */
+	if (!msg) {
+		cut_off(c, "failed", ENOMEM, "out of memory: a reply or "
+			"event could not be built");
 		return;
+	}
+	/* jansson's setters fail quietly: a result built while an
+	 * allocation failed may lack a member, and would pass for whole. */
+	if (c->dispatching && hsd_alloc_failures() != c->dispatch_failures &&
+	    json_object_get(msg, "result")) {
+		json_t *e = hsd_error(json_object_get(msg, "id"), "failed",
+				      ENOMEM, "%s", HSD_REPLY_OOM);
+
+		json_decref(msg);
+		if (!e) {
+			cut_off(c, "failed", ENOMEM, "out of memory: a reply "
+				"could not be built");
+			return;
+		}
+		msg = e;
+	}
 	if (c->closing || c->draining) {
 		json_decref(msg);
 		return;
@@ -287,13 +313,13 @@ void hsd_client_send(struct hsd_client *c, json_t *msg)
 void hsd_broadcast_event(struct hsd *d, json_t *ev)
 {
 	json_t *msg = json_pack("{s:O}", "event", ev);
-	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+	char *text = msg ? hsd_dumps(msg, JSON_COMPACT) : NULL;
 	size_t n = text ? strlen(text) : 0;
 
 	json_decref(msg);
-	if (!text)
-		return;
-	/* Dumped once, copied to each subscriber. */
+	/* Dumped once, copied to each subscriber.  A subscriber that would
+	 * miss it is cut off: it may subscribe again from the history (the
+	 * event is stored before it is broadcast), without a gap. */
 	for (struct hsd_client *c = d->clients; c; c = c->next) {
 		char *copy;
 
@@ -307,10 +333,14 @@ void hsd_broadcast_event(struct hsd *d, json_t *ev)
 				"and events not read: disconnected");
 			continue;
 		}
-		if ((copy = malloc(n + 1))) {
-			memcpy(copy, text, n);
-			send_text(c, copy, n);
+		if (!text || !(copy = hsd_malloc(n + 1))) {
+			cut_off(c, "failed", ENOMEM, "out of memory: an event "
+				"could not be sent; subscribe again from the "
+				"last one received");
+			continue;
 		}
+		memcpy(copy, text, n);
+		send_text(c, copy, n);
 	}
 	free(text);
 }
@@ -331,7 +361,7 @@ static int replay_row(void *arg, const struct hsd_event_row *ev)
 
 	if (r->len + n + 11 > r->cap) {
 		size_t cap = (r->len + n + 11) * 2;
-		char *p = realloc(r->buf, cap);
+		char *p = hsd_realloc(r->buf, cap);
 
 		if (!p)
 			return -ENOMEM;
@@ -432,7 +462,7 @@ struct hsd_client *hsd_client_local(struct hsd *d, enum hsd_access access,
 						 json_t *msg),
 				    void *arg)
 {
-	struct hsd_client *c = calloc(1, sizeof(*c));
+	struct hsd_client *c = hsd_calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
@@ -478,7 +508,7 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 	(void)hint;
 	if (want > c->incap) {
-		char *p = realloc(c->in, want);
+		char *p = hsd_realloc(c->in, want);
 
 		if (!p) {
 			*buf = uv_buf_init(NULL, 0);
@@ -494,6 +524,7 @@ static void handle_line(struct hsd_client *c, char *line, size_t len)
 {
 	json_error_t je;
 	const char *nul;
+	unsigned long failures;
 	json_t *req;
 
 	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
@@ -517,14 +548,26 @@ static void handle_line(struct hsd_client *c, char *line, size_t len)
 		cut_off(c, "too-many-requests", EAGAIN, why);
 		return;
 	}
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	failures = hsd_alloc_failures();
+	req = hsd_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	if (!req && (json_error_code(&je) == json_error_out_of_memory ||
+		     hsd_alloc_failures() != failures)) {
+		/* Not the client's fault, and its id is unknown: it learns
+		 * that its requests from here on were not read. */
+		cut_off(c, "failed", ENOMEM, "out of memory: a request could "
+			"not be read; disconnected");
+		return;
+	}
 	if (!req) {
 		hsd_client_send(c, hsd_error(NULL, "parse-error", EINVAL,
 					     "malformed JSON at column %d: %s",
 					     je.column, je.text));
 		return;
 	}
+	c->dispatching = true;
+	c->dispatch_failures = failures;
 	hsd_dispatch(c, req);
+	c->dispatching = false;
 	json_decref(req);
 }
 
@@ -580,6 +623,10 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	struct hsd_client *c = s->data;
 
 	(void)buf;
+	/* No buffer (out of memory): the bytes wait in the socket and the
+	 * next turn of the loop reads them; the client stays. */
+	if (n == UV_ENOBUFS)
+		return;
 	if (n < 0) {
 		client_close(c);
 		return;
@@ -678,7 +725,7 @@ static void on_connect(uv_stream_t *server, int status)
 
 	if (status < 0 || d->stopping)
 		return;
-	c = calloc(1, sizeof(*c));
+	c = hsd_calloc(1, sizeof(*c));
 	if (!c)
 		return;
 	c->d = d;
