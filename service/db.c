@@ -916,16 +916,16 @@ static int keep_setting(void *arg, const char *slot, const char *key,
 			const char *value)
 {
 	struct hsd_db *db = arg;
-	struct setting *n = realloc(db->settings, (db->nsettings + 1) *
+	struct setting *n = hsd_realloc(db->settings, (db->nsettings + 1) *
 						      sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;
 	db->settings = n;
 	n = &db->settings[db->nsettings];
-	n->slot = strdup(slot ? slot : "");
-	n->key = strdup(key ? key : "");
-	n->value = strdup(value ? value : "");
+	n->slot = hsd_strdup(slot ? slot : "");
+	n->key = hsd_strdup(key ? key : "");
+	n->value = hsd_strdup(value ? value : "");
 	db->nsettings++;
 	return n->slot && n->key && n->value ? 0 : -ENOMEM;
 }
