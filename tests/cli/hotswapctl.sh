@@ -14,22 +14,9 @@ B=$1
 S=$2
 T=$(mktemp -d /tmp/hotswapctl-test.XXXXXX)
 PIDS=
-FAILS=0
-N=0
 trap 'for p in $PIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"' EXIT INT TERM
 
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-bad() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $1"; sed 's/^/#   /' "$T/out"; }
-# run WANT_STATUS DESCRIPTION COMMAND...: output in $T/out
-run() {
-	want=$1 d=$2; shift 2
-	"$@" >"$T/out" 2>&1
-	st=$?
-	if [ "$st" = "$want" ]; then ok "$d"; else echo "# exit $st, wanted $want"; bad "$d"; fi
-}
-# has DESCRIPTION PATTERN / hasnt: on the last output
-has() { if grep -q -- "$2" "$T/out"; then ok "$1"; else echo "# no '$2' in:"; bad "$1"; fi; }
-hasnt() { if grep -q -- "$2" "$T/out"; then echo "# unwanted '$2' in:"; bad "$1"; else ok "$1"; fi; }
+. "$S/tests/service/tap.sh"
 
 start() { # start NAME [hotswapd args...]: socket $T/NAME/s
 	name=$1; shift
