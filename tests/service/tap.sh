@@ -1,7 +1,8 @@
 # tap.sh - the TAP lines the service's shell tests print, sourced by
 # tests/service/{cfgadm,power_indicator,reserve}.sh and
-# tests/cli/hotswapctl.sh (tap.py is the same for the Python ones).  Needs $T (the test's directory: a command's
-# output goes to $T/out) and counts into N and FAILS.
+# tests/cli/hotswapctl.sh (tap.py is the same for the Python ones).
+# Needs $T (the test's directory: a command's output goes to $T/out)
+# and counts into N and FAILS.
 N=0
 FAILS=0
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
