@@ -311,7 +311,8 @@ static void slot_gauges(struct out *o, json_t *slots)
 		  "1 when the slot is powered", "power");
 	slot_enum(o, slots, "hotswap_slot_state",
 		  "1 for the slot's state in the hot-plug state machine",
-		  "state", "state", states, 8);
+		  "state", "state", states,
+		  sizeof(states) / sizeof(states[0]));
 	slot_enum(o, slots, "hotswap_slot_attention_indicator",
 		  "1 for the attention indicator's setting", "attention",
 		  "indicator", inds, 3);

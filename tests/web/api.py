@@ -268,6 +268,20 @@ try:
     net = [x for x in json.loads(d.ctl("--json", "show", "1").stdout)["devices"]
            if x.get("driver")][0]
     d.ctl("sim", "traffic", net["bdf"], "--count", "40")
+    # More for the counters and gauges: the NIC blocked and authorized
+    # again, then pulled without asking; cfgadm's unconfigure of slot 2
+    # (a card taken out of service: a removal), which leaves it
+    # connected; a connect refused on an empty slot.
+    for verb in ("block", "authorize"):
+        p = d.ctl("--yes", verb, net["bdf"])
+        ok(p.returncode == 0, "%s %s" % (verb, net["bdf"]), p.stdout + p.stderr)
+    d.ctl("sim", "pull", "1", "--surprise")
+    d.ctl("sim", "advance", "1s")
+    p = d.ctl("--yes", "unconfigure", "2")
+    ok(p.returncode == 0, "unconfigure 2", p.stdout + p.stderr)
+    p = d.ctl("connect", "5")
+    ok(p.returncode == 1 and "empty" in p.stderr, "connect on empty slot 5 is refused",
+       p.stdout + p.stderr)
     st, _, text, r = d.request("GET", "/metrics")
     ok(st == 200 and r.getheader("Content-Type").startswith("text/plain; version=0.0.4"),
        "/metrics in the text format")
@@ -288,11 +302,22 @@ try:
        str({k: v for k, v in vals.items() if "driver_requests" in k}))
     ok(vals.get("hotswap_hot_adds_total", 0) >= 2, "hot-adds counted (slot 2, slot 3 back)",
        str(vals.get("hotswap_hot_adds_total")))
-    ok(vals.get("hotswap_removals_total") == 1, "one orderly removal counted")
+    ok(vals.get("hotswap_removals_total") == 2,
+       "two orderly removals counted: slot 3's and slot 2's unconfigure",
+       str(vals.get("hotswap_removals_total")))
+    ok(vals.get("hotswap_surprise_removals_total") == 1, "slot 1's surprise pull counted",
+       str(vals.get("hotswap_surprise_removals_total")))
+    ok(vals.get("hotswap_functions_blocked_total", 0) >= 1 and
+       vals.get("hotswap_functions_authorized_total", 0) >= 1,
+       "blocking and authorizing counted")
+    ok(vals.get('hotswap_refusals_total{reason="other"}', 0) >= 1,
+       "the refused connect counted", str({k: v for k, v in vals.items() if "refusals" in k}))
+    ok(vals.get('hotswap_slot_state{slot="2",kind="pcie",controller="pcie:0000:00:1c.1",'
+                'state="connected"}') == 1, "slot 2's gauge says connected")
     ok(vals.get('hotswap_refusals_total{reason="agent_veto"}') == 1 and
        vals.get("hotswap_agent_vetoes_total") == 1, "the agent's veto counted")
     ok(vals.get("hotswap_hot_add_duration_seconds_count", 0) >= 1 and
-       vals.get("hotswap_removal_duration_seconds_count") == 1,
+       vals.get("hotswap_removal_duration_seconds_count") == 2,
        "latency histograms observed")
     ok(vals.get('hotswap_slot_occupied{slot="2",kind="pcie",controller="pcie:0000:00:1c.1"}') == 1,
        "slot 2 occupied gauge")
