@@ -96,6 +96,25 @@ try:
         st, j, _, r = d.request(method, path, {} if method != "GET" else None)
         ok(st == 405 and r.getheader("Allow") and "error" in j,
            "405 with Allow: %s %s" % (method, path), "%s %s" % (st, j))
+    # Every Redfish resource: read-only ones refuse writes with 405 and
+    # Allow, HEAD answers without a body, a trailing slash is the same
+    # resource (DSP0266 6.3).
+    slot3 = json.loads(d.ctl("--json", "show", "3").stdout)
+    fn = slot3["devices"][0]["bdf"].split(".")[-1] if slot3["devices"] else "0"
+    for path in ("/redfish", "/redfish/v1", "/redfish/v1/SessionService/Sessions",
+                 "/redfish/v1/Chassis", "/redfish/v1/Chassis/1",
+                 "/redfish/v1/Chassis/1/PCIeDevices", "/redfish/v1/Chassis/1/PCIeSlots",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot3/PCIeFunctions",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot3/PCIeFunctions/" + fn):
+        st, j, _, r = d.request("DELETE", path)
+        ok(st == 405 and r.getheader("Allow") and j and "error" in j,
+           "405 with Allow: DELETE " + path, "%s %s" % (st, j))
+        st, _, text, _ = d.request("HEAD", path)
+        ok(st == 200 and text == "", "HEAD " + path, "%s %r" % (st, text[:80]))
+        st, j, _, _ = d.request("GET", path)
+        st2, j2, _, _ = d.request("GET", path + "/")
+        ok(st == 200 and st2 == 200 and j == j2, "a trailing slash is the same: " + path,
+           "%s %s" % (st, st2))
     st, j, _, _ = d.request("POST", "/api/v1/slots/2/attention",
                             raw="x" * (65 * 1024))
     ok(st == 413 and j["error"]["code"] == "too-large", "oversized body: 413")
