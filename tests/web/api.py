@@ -115,6 +115,35 @@ try:
         st2, j2, _, _ = d.request("GET", path + "/")
         ok(st == 200 and st2 == 200 and j == j2, "a trailing slash is the same: " + path,
            "%s %s" % (st, st2))
+    # The REST routes and the page: HEAD answers without a body, other
+    # methods get 405 with Allow; static files with their types.
+    bdf3 = slot3["devices"][0]["bdf"] if slot3["devices"] else "0000:00:00.0"
+    for path in ("/api/v1/slots", "/api/v1/slots/3", "/api/v1/status",
+                 "/api/v1/devices", "/api/v1/devices/" + bdf3, "/api/v1/events",
+                 "/metrics", "/"):
+        st, _, text, _ = d.request("HEAD", path)
+        ok(st == 200 and text == "", "HEAD " + path, "%s %r" % (st, text[:80]))
+        st, j, _, r = d.request("DELETE", path)
+        ok(st == 405 and r.getheader("Allow"), "405 with Allow: DELETE " + path,
+           "%s %s" % (st, j))
+    for name, ctype in (("app.js", "text/javascript"), ("style.css", "text/css"),
+                        ("index.html", "text/html")):
+        st, _, text, r = d.request("GET", "/static/" + name)
+        ok(st == 200 and r.getheader("Content-Type").startswith(ctype) and text,
+           "/static/%s as %s" % (name, ctype), "%s %s" % (st, r.getheader("Content-Type")))
+    for path in ("/static/..%2fweb%2fapp.js", "/static/app", "/static/App.JS",
+                 "/static/" + "a" * 300 + ".js"):
+        st, j, _, _ = d.request("GET", path)
+        ok(st == 404 and j and "error" in j, "404 for a name the page does not ship: "
+           + path[:40], "%s %s" % (st, j))
+    # Writes: only the bearer scheme with exactly the token.
+    for auth in ("Basic " + d.token, "Bearer " + d.token[:-1], "Bearer " + d.token + "0",
+                 "Bearer", "bearer " + d.token.upper()):
+        st, j, _, _ = d.request("POST", "/api/v1/slots/2/attention",
+                                {"indicator": "blink"}, token=False,
+                                headers={"Authorization": auth})
+        ok(st == 401 and j and j["error"]["code"] == "unauthorized",
+           "401 for Authorization: %s..." % auth[:12], "%s %s" % (st, j))
     st, j, _, _ = d.request("POST", "/api/v1/slots/2/attention",
                             raw="x" * (65 * 1024))
     ok(st == 413 and j["error"]["code"] == "too-large", "oversized body: 413")
