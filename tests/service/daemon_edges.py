@@ -488,6 +488,51 @@ def protocol(c, sock):
     ok(r.get("result", {}).get("slot") == "1",
        "a slot may be named by a number", r)
 
+    # ---- every method that takes a slot or a device: missing, of the
+    # wrong type, or unknown, each named ----
+    for method in ("slot.show", "slot.add", "slot.remove", "slot.replace",
+                   "slot.enable", "slot.disable", "slot.connect",
+                   "slot.configure", "slot.unconfigure", "slot.disconnect",
+                   "slot.attention", "sim.insert", "sim.pull", "sim.button",
+                   "sim.latch", "sim.fault", "sim.dma"):
+        r = c.call(method, {})
+        ok(err(r) == ("invalid-params", "missing parameter 'slot'"),
+           "%s without slot: invalid-params naming it" % method, r)
+        r = c.call(method, {"slot": ["1"]})
+        ok(err(r)[0] == "invalid-params" and "'slot'" in err(r)[1],
+           "%s with a list for slot: invalid-params" % method, r)
+        r = c.call(method, {"slot": "77", "card": "nic-1port",
+                            "indicator": "on", "open": True})
+        ok(err(r)[0] == "not-found" and "77" in err(r)[1],
+           "%s on an unknown slot: not-found naming it" % method, r)
+    for method in ("device.show", "device.block", "device.reject",
+                   "sim.traffic"):
+        r = c.call(method, {})
+        ok(err(r)[0] == "invalid-params" and "'device'" in err(r)[1],
+           "%s without device: invalid-params naming it" % method, r)
+        r = c.call(method, {"device": "0000:7f:1f.7"})
+        ok(err(r)[0] == "not-found",
+           "%s on an unknown device: not-found" % method, r)
+    for method, params, name in [
+            ("sim.insert", {"slot": "5"}, "card"),
+            ("sim.insert", {"slot": "5", "card": ["nic"]}, "card"),
+            ("sim.dma", {"slot": "1", "fn": 9}, "fn"),
+            ("sim.traffic", {"device": "net0", "count": 0}, "count"),
+            ("sim.advance", {"ns": "soon"}, "ns"),
+            ("slot.attention", {"slot": "2"}, "indicator"),
+            ("slot.attention", {"slot": "2", "indicator": "purple"},
+             "indicator"),
+            ("events.history", {"since": "x"}, "since"),
+            ("device.list", {"blocked": "x"}, "blocked")]:
+        r = c.call(method, params)
+        ok(err(r)[0] == "invalid-params" and name in err(r)[1],
+           "%s %s: invalid-params naming %s" % (method, json.dumps(params),
+                                                name), r)
+    r = c.call("sim.insert", {"slot": "5", "card": "no-such-card"})
+    ok(err(r)[0] in ("not-found", "invalid-params") and
+       "no-such-card" in err(r)[1], "sim.insert of an unknown card names it",
+       r)
+
     # ---- events.unsubscribe: no more events on this connection ----
     w = Client(sock)
     r = w.call("events.subscribe", {"after": -1})
