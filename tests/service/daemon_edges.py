@@ -528,6 +528,12 @@ def protocol(c, sock):
         ok(err(r)[0] == "invalid-params" and name in err(r)[1],
            "%s %s: invalid-params naming %s" % (method, json.dumps(params),
                                                 name), r)
+    # A line ending in CR LF (telnet, a Windows client) or with trailing
+    # blanks is the same request; a blank line is no request at all.
+    c.s.sendall(b'{"id": 900, "method": "status"}  \r\n\r\n')
+    r = c.line()
+    ok(r and r.get("id") == 900 and "result" in r,
+       "a request ending in CR LF and blanks is answered", r)
     r = c.call("sim.insert", {"slot": "5", "card": "no-such-card"})
     ok(err(r)[0] in ("not-found", "invalid-params") and
        "no-such-card" in err(r)[1], "sim.insert of an unknown card names it",
