@@ -330,6 +330,24 @@ try:
     p = d.ctl("connect", "5")
     ok(p.returncode == 1 and "empty" in p.stderr, "connect on empty slot 5 is refused",
        p.stdout + p.stderr)
+    # Surprise pulls from the other states a card serves or is powered
+    # in (connected, and the button's window), and a removal by the
+    # button.
+    d.ctl("sim", "insert", "5", "nic-1port")
+    d.ctl("sim", "advance", "100ms")
+    p = d.ctl("connect", "5")
+    ok(p.returncode == 0 and "connected" in p.stdout, "connect 5", p.stdout + p.stderr)
+    d.ctl("sim", "pull", "5", "--surprise")
+    d.ctl("sim", "advance", "100ms")
+    d.ctl("sim", "button", "4")
+    d.ctl("sim", "advance", "1s")
+    d.ctl("sim", "pull", "4", "--surprise")
+    d.ctl("sim", "advance", "100ms")
+    d.ctl("sim", "button", "3")
+    d.ctl("sim", "advance", "6s")
+    for slot, want in (("5", "empty"), ("4", "empty"), ("3", "off")):
+        got = json.loads(d.ctl("--json", "show", slot).stdout)["state"]
+        ok(got == want, "slot %s %s" % (slot, want), got)
     st, _, text, r = d.request("GET", "/metrics")
     ok(st == 200 and r.getheader("Content-Type").startswith("text/plain; version=0.0.4"),
        "/metrics in the text format")
@@ -350,10 +368,13 @@ try:
        str({k: v for k, v in vals.items() if "driver_requests" in k}))
     ok(vals.get("hotswap_hot_adds_total", 0) >= 2, "hot-adds counted (slot 2, slot 3 back)",
        str(vals.get("hotswap_hot_adds_total")))
-    ok(vals.get("hotswap_removals_total") == 2,
-       "two orderly removals counted: slot 3's and slot 2's unconfigure",
+    ok(vals.get("hotswap_removals_total") == 3,
+       "three orderly removals counted: slot 3's, slot 2's unconfigure, "
+       "slot 3's by the button",
        str(vals.get("hotswap_removals_total")))
-    ok(vals.get("hotswap_surprise_removals_total") == 1, "slot 1's surprise pull counted",
+    ok(vals.get("hotswap_surprise_removals_total") == 3,
+       "surprise pulls counted: slot 1 on, slot 5 connected, slot 4 in its "
+       "button window",
        str(vals.get("hotswap_surprise_removals_total")))
     ok(vals.get("hotswap_functions_blocked_total", 0) >= 1 and
        vals.get("hotswap_functions_authorized_total", 0) >= 1,
@@ -365,7 +386,7 @@ try:
     ok(vals.get('hotswap_refusals_total{reason="agent_veto"}') == 1 and
        vals.get("hotswap_agent_vetoes_total") == 1, "the agent's veto counted")
     ok(vals.get("hotswap_hot_add_duration_seconds_count", 0) >= 1 and
-       vals.get("hotswap_removal_duration_seconds_count") == 2,
+       vals.get("hotswap_removal_duration_seconds_count") == 3,
        "latency histograms observed")
     ok(vals.get('hotswap_slot_occupied{slot="2",kind="pcie",controller="pcie:0000:00:1c.1"}') == 1,
        "slot 2 occupied gauge")
