@@ -70,7 +70,7 @@
 	C(BLINKING_ON, ENABLE, c_enable, "skip the window: -> POWERING_ON") \
 	C(BLINKING_ON, DISABLE, c_bon_disable, "cancel -> OFF") \
 	C(BLINKING_ON, CONNECT, c_connect, "skip the window: -> POWERING_ON, to stop at CONNECTED") \
-	C(BLINKING_ON, UNCONFIGURE, c_bon_unconfigure, "cancel -> OFF (nothing is configured)") \
+	C(BLINKING_ON, UNCONFIGURE, c_bon_disable, "cancel -> OFF (nothing is configured)") \
 	HS_PON_COMMON(C, U, PON_POWER) \
 	C(PON_POWER, LINK, c_ignore, "ignored: the link is looked at once power is on") \
 	C(PON_POWER, CMD, c_pon_powered, "power is on: -> powering-on/link (at once to /settle if the link is already up)") \

@@ -691,12 +691,6 @@ static void c_boff_connect(struct hs_slot *s)
 	c_ok(s);
 }
 
-static void c_bon_unconfigure(struct hs_slot *s)
-{
-	c_bon_cancel(s);
-	c_ok(s);
-}
-
 /* powering-off/quiesce and /retry: the drivers are stopping (or the
  * removal waits to be tried again); the card is still configured. */
 static void c_poff_latch(struct hs_slot *s)

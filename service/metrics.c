@@ -128,9 +128,8 @@ void hsd_metrics_event(struct hsd_metrics *m, const json_t *ev)
 			 * cfgadm's unconfigure (a disconnect after it is
 			 * not another removal). */
 			m->removals++;
-			if (s->removing)
-				observe(&m->remove_lat,
-					(double)(t - s->removing) / 1e9);
+			observe(&m->remove_lat,
+				(double)(t - s->removing) / 1e9);
 			s->removing = 0;
 		} else if (!strcmp(to, "on")) {
 			m->hot_adds++;
