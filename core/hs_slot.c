@@ -223,6 +223,7 @@ int hs_slot_set_attention(struct hs_slot *s, enum hs_indicator ind)
 int hs_slot_set_power_indicator(struct hs_slot *s, enum hs_indicator ind)
 {
 	struct hs_slot_status st = s->st;
+	enum hs_slot_state state = hs_sd_state(s);
 
 	if (ind != HS_IND_OFF && ind != HS_IND_ON && ind != HS_IND_BLINK)
 		return -HS_EINVAL;
@@ -239,15 +240,13 @@ int hs_slot_set_power_indicator(struct hs_slot *s, enum hs_indicator ind)
 			    "the slot's state only");
 		return -HS_ENOTSUP;
 	}
-	if (hs_sd_state(s) == HS_SLOT_BLINKING_ON ||
-	    hs_sd_state(s) == HS_SLOT_POWERING_ON ||
-	    hs_sd_state(s) == HS_SLOT_BLINKING_OFF ||
-	    hs_sd_state(s) == HS_SLOT_POWERING_OFF || s->op != OP_NONE ||
-	    s->req >= 0) {
+	if (state == HS_SLOT_BLINKING_ON || state == HS_SLOT_POWERING_ON ||
+	    state == HS_SLOT_BLINKING_OFF || state == HS_SLOT_POWERING_OFF ||
+	    s->op != OP_NONE || s->req >= 0) {
 		hs_snprintf(s->reason, sizeof(s->reason),
 			    "the slot is %s: the power indicator is the state "
 			    "machine's until the slot is on or off",
-			    hs_slot_state_name(hs_sd_state(s)));
+			    hs_slot_state_name(state));
 		return -HS_EBUSY;
 	}
 	s->hpc->ops->status(s->hpc->priv, s->index, &st);
@@ -339,9 +338,8 @@ void hs_slot_get_info(const struct hs_slot *s, struct hs_slot_info *o)
 	o->attn_ind = ind_of(s->have.attn_ind);
 	o->policy = s->policy;
 	o->presence_enables = hs_st_presence_enables(s);
-	o->busy = s->op != OP_NONE ||
-		  hs_sd_state(s) == HS_SLOT_POWERING_ON ||
-		  hs_sd_state(s) == HS_SLOT_POWERING_OFF;
+	o->busy = s->op != OP_NONE || o->state == HS_SLOT_POWERING_ON ||
+		  o->state == HS_SLOT_POWERING_OFF;
 	o->reason = s->reason;
 	o->transitions = s->transitions;
 }

@@ -27,6 +27,30 @@ static hs_time_t cmd_poll(const struct hs_hpc *h);
 
 /* ---- helpers the table shares --------------------------------------- */
 
+enum hs_slot_state hs_sd_coarse(enum hs_slot_fine f)
+{
+	static const unsigned char coarse[HS_FINE_COUNT] = {
+		[HS_FINE_EMPTY] = HS_SLOT_EMPTY,
+		[HS_FINE_OFF] = HS_SLOT_OFF,
+		[HS_FINE_BLINKING_ON] = HS_SLOT_BLINKING_ON,
+		[HS_FINE_PON_POWER] = HS_SLOT_POWERING_ON,
+		[HS_FINE_PON_LINK] = HS_SLOT_POWERING_ON,
+		[HS_FINE_PON_SETTLE] = HS_SLOT_POWERING_ON,
+		[HS_FINE_PON_READY] = HS_SLOT_POWERING_ON,
+		[HS_FINE_PON_CONFIG] = HS_SLOT_POWERING_ON,
+		[HS_FINE_ON] = HS_SLOT_ON,
+		[HS_FINE_BLINKING_OFF] = HS_SLOT_BLINKING_OFF,
+		[HS_FINE_POFF_QUIESCE] = HS_SLOT_POWERING_OFF,
+		[HS_FINE_POFF_POWER] = HS_SLOT_POWERING_OFF,
+		[HS_FINE_POFF_RETRY] = HS_SLOT_POWERING_OFF,
+		[HS_FINE_FAULT] = HS_SLOT_FAULT,
+		[HS_FINE_CONNECTED] = HS_SLOT_CONNECTED,
+	};
+
+	return (unsigned)f < HS_FINE_COUNT ? (enum hs_slot_state)coarse[f]
+					   : HS_SLOT_STATE_COUNT;
+}
+
 void hs_sd_log(const struct hs_slot *s, enum hs_log_level lvl,
 	       const char *fmt, ...)
 {

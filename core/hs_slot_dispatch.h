@@ -112,28 +112,9 @@ static inline bool hs_sd_has(const struct hs_slot *s, unsigned cap)
 	return (s->d.caps & cap) != 0;
 }
 
-/* The state everything outside the machine sees (docs/slots.md). */
-static inline enum hs_slot_state hs_sd_coarse(enum hs_slot_fine f)
-{
-	switch (f) {
-	case HS_FINE_EMPTY: return HS_SLOT_EMPTY;
-	case HS_FINE_OFF: return HS_SLOT_OFF;
-	case HS_FINE_BLINKING_ON: return HS_SLOT_BLINKING_ON;
-	case HS_FINE_PON_POWER:
-	case HS_FINE_PON_LINK:
-	case HS_FINE_PON_SETTLE:
-	case HS_FINE_PON_READY:
-	case HS_FINE_PON_CONFIG: return HS_SLOT_POWERING_ON;
-	case HS_FINE_ON: return HS_SLOT_ON;
-	case HS_FINE_BLINKING_OFF: return HS_SLOT_BLINKING_OFF;
-	case HS_FINE_POFF_QUIESCE:
-	case HS_FINE_POFF_POWER:
-	case HS_FINE_POFF_RETRY: return HS_SLOT_POWERING_OFF;
-	case HS_FINE_FAULT: return HS_SLOT_FAULT;
-	case HS_FINE_CONNECTED: return HS_SLOT_CONNECTED;
-	default: return HS_SLOT_STATE_COUNT;
-	}
-}
+/* The state everything outside the machine sees (docs/slots.md); one
+ * table in hs_slot_dispatch.c, not a switch inlined at every use. */
+enum hs_slot_state hs_sd_coarse(enum hs_slot_fine f);
 
 static inline enum hs_slot_state hs_sd_state(const struct hs_slot *s)
 {

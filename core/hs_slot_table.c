@@ -97,6 +97,22 @@ bool hs_st_presence_enables(const struct hs_slot *s)
 
 /* ---- what the cells share ---------------------------------------------- */
 
+/* The power indicator alone. */
+static void want_pind(struct hs_slot *s, int pind)
+{
+	want(s, HS_KEEP, pind, HS_KEEP, HS_KEEP, HS_KEEP);
+}
+
+/* The attention button's 5 s window opens (PCIe Base 6.7.1.5): the
+ * power indicator blinks; a second press cancels. */
+static void open_window(struct hs_slot *s, enum hs_slot_fine to)
+{
+	set_state(s, to, "attention button");
+	want_pind(s, HS_IND_BLINK);
+	command(s);
+	arm(s, params(s)->button_window);
+}
+
 /* Everything is off: power, indicators as given, interlock free. */
 static void want_off(struct hs_slot *s, int attn)
 {
@@ -217,7 +233,7 @@ static void start_disable(struct hs_slot *s)
 	struct hs_hpc *h = s->hpc;
 
 	set_state(s, HS_FINE_POFF_QUIESCE, NULL);
-	want(s, HS_KEEP, HS_IND_BLINK, HS_KEEP, HS_KEEP, HS_KEEP);
+	want_pind(s, HS_IND_BLINK);
 	hs_sd_cmd_kick(h);
 	if (h->ops->configured && populated(s))
 		h->ops->configured(h->priv, s->index, false);
@@ -429,10 +445,7 @@ static void c_off_button(struct hs_slot *s)
 		alert(s, "button ignored: the slot is disabled by the operator");
 		return;
 	}
-	set_state(s, HS_FINE_BLINKING_ON, "attention button");
-	want(s, HS_KEEP, HS_IND_BLINK, HS_KEEP, HS_KEEP, HS_KEEP);
-	command(s);
-	arm(s, params(s)->button_window);
+	open_window(s, HS_FINE_BLINKING_ON);
 }
 
 static void c_enable(struct hs_slot *s)
@@ -460,7 +473,7 @@ static void c_bon_presence(struct hs_slot *s)
 
 static void c_bon_cancel(struct hs_slot *s)
 {
-	want(s, HS_KEEP, HS_IND_OFF, HS_KEEP, HS_KEEP, HS_KEEP);
+	want_pind(s, HS_IND_OFF);
 	set_state(s, HS_FINE_OFF, "cancelled");
 	command(s);
 }
@@ -622,10 +635,7 @@ static void c_on_latch(struct hs_slot *s)
 
 static void c_on_button(struct hs_slot *s)
 {
-	set_state(s, HS_FINE_BLINKING_OFF, "attention button");
-	want(s, HS_KEEP, HS_IND_BLINK, HS_KEEP, HS_KEEP, HS_KEEP);
-	command(s);
-	arm(s, params(s)->button_window);
+	open_window(s, HS_FINE_BLINKING_OFF);
 }
 
 static void c_on_link(struct hs_slot *s)
@@ -668,7 +678,7 @@ static void c_disconnect(struct hs_slot *s)
  * was never configured (the button pressed on a connected slot). */
 static void c_boff_cancel(struct hs_slot *s)
 {
-	want(s, HS_KEEP, HS_IND_ON, HS_KEEP, HS_KEEP, HS_KEEP);
+	want_pind(s, HS_IND_ON);
 	set_state(s, populated(s) ? HS_FINE_ON : HS_FINE_CONNECTED,
 		  "cancelled");
 	command(s);
@@ -750,7 +760,7 @@ static void c_poff_done(struct hs_slot *s)
 	alert(s, "removal refused: %s", d->msg[0] ? d->msg : "failed");
 	if (s->hpc->ops->configured)
 		s->hpc->ops->configured(s->hpc->priv, s->index, true);
-	want(s, HS_KEEP, HS_IND_ON, HS_KEEP, HS_KEEP, HS_KEEP);
+	want_pind(s, HS_IND_ON);
 	set_state(s, HS_FINE_ON, "removal refused");
 	command(s);
 	finish_op(s, d->rc, s->reason);
