@@ -176,17 +176,12 @@ static void fail_enable(struct hs_slot *s, const char *fmt, ...)
 	finish_op(s, -HS_EIO, s->reason);
 }
 
-/* Refuse a request: the verdict goes back to the caller. */
-static void refuse(struct hs_slot *s, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void refuse(struct hs_slot *s, int rc, const char *fmt, ...)
+/* Refuse a request: the verdict goes back to the caller.  why may hold
+ * one %s, for arg (not variadic: one format serves every refusal). */
+static void refuse(struct hs_slot *s, int rc, const char *why,
+		   const char *arg)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	hs_vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
-	va_end(ap);
+	hs_snprintf(s->reason, sizeof(s->reason), why, arg);
 	slog(s, HS_LOG_NOTICE, "request refused: %s", s->reason);
 	s->req_rc = rc;
 }
@@ -196,12 +191,12 @@ static void start_enable(struct hs_slot *s)
 {
 	read_status(s);
 	if (!s->st.present) {
-		refuse(s, -HS_ENOENT, "the slot is empty");
+		refuse(s, -HS_ENOENT, "the slot is empty", NULL);
 		return;
 	}
 	if (has(s, HS_SLOT_CAP_MRL) && s->st.latch_open &&
 	    !has(s, HS_SLOT_CAP_LATCH_ASKS)) {
-		refuse(s, -HS_EPERM, "the latch (MRL) is open");
+		refuse(s, -HS_EPERM, "the latch (MRL) is open", NULL);
 		return;
 	}
 	/* A CompactPCI board the backplane powers, its ejector open: it
@@ -212,7 +207,7 @@ static void start_enable(struct hs_slot *s)
 	if (has(s, HS_SLOT_CAP_LATCH_ASKS) && !has(s, HS_SLOT_CAP_POWER) &&
 	    s->st.latch_open) {
 		refuse(s, -HS_EPERM, "the ejector handle is open: close it to "
-		       "bring the board in");
+		       "bring the board in", NULL);
 		return;
 	}
 	s->reason[0] = '\0';
@@ -373,7 +368,7 @@ static void c_fault(struct hs_slot *s)
 
 static void c_refuse_empty(struct hs_slot *s)
 {
-	refuse(s, -HS_ENOENT, "the slot is empty");
+	refuse(s, -HS_ENOENT, "the slot is empty", NULL);
 }
 
 static void c_refuse_busy(struct hs_slot *s)
@@ -385,7 +380,7 @@ static void c_refuse_busy(struct hs_slot *s)
 static void c_refuse_fault(struct hs_slot *s)
 {
 	refuse(s, -HS_EPERM, "a power fault is latched: remove the card or "
-	       "acknowledge the fault with a disable request first");
+	       "acknowledge the fault with a disable request first", NULL);
 }
 
 static void c_ok(struct hs_slot *s)
