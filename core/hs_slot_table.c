@@ -176,14 +176,19 @@ static void fail_enable(struct hs_slot *s, const char *fmt, ...)
 	finish_op(s, -HS_EIO, s->reason);
 }
 
-/* Refuse a request: the verdict goes back to the caller.  why may hold
- * one %s, for arg (not variadic: one format serves every refusal). */
-static void refuse(struct hs_slot *s, int rc, const char *why,
-		   const char *arg)
+/* Refuse a request: the verdict goes back to the caller, the reason is
+ * in s->reason. */
+static void refused(struct hs_slot *s, int rc)
 {
-	hs_snprintf(s->reason, sizeof(s->reason), why, arg);
 	slog(s, HS_LOG_NOTICE, "request refused: %s", s->reason);
 	s->req_rc = rc;
+}
+
+/* Not variadic: only one refusal formats, and does it itself. */
+static void refuse(struct hs_slot *s, int rc, const char *why)
+{
+	hs_snprintf(s->reason, sizeof(s->reason), "%s", why);
+	refused(s, rc);
 }
 
 /* Into powering-on/power, unless the slot cannot be enabled now. */
@@ -191,12 +196,12 @@ static void start_enable(struct hs_slot *s)
 {
 	read_status(s);
 	if (!s->st.present) {
-		refuse(s, -HS_ENOENT, "the slot is empty", NULL);
+		refuse(s, -HS_ENOENT, "the slot is empty");
 		return;
 	}
 	if (has(s, HS_SLOT_CAP_MRL) && s->st.latch_open &&
 	    !has(s, HS_SLOT_CAP_LATCH_ASKS)) {
-		refuse(s, -HS_EPERM, "the latch (MRL) is open", NULL);
+		refuse(s, -HS_EPERM, "the latch (MRL) is open");
 		return;
 	}
 	/* A CompactPCI board the backplane powers, its ejector open: it
@@ -207,7 +212,7 @@ static void start_enable(struct hs_slot *s)
 	if (has(s, HS_SLOT_CAP_LATCH_ASKS) && !has(s, HS_SLOT_CAP_POWER) &&
 	    s->st.latch_open) {
 		refuse(s, -HS_EPERM, "the ejector handle is open: close it to "
-		       "bring the board in", NULL);
+		       "bring the board in");
 		return;
 	}
 	s->reason[0] = '\0';
@@ -368,19 +373,21 @@ static void c_fault(struct hs_slot *s)
 
 static void c_refuse_empty(struct hs_slot *s)
 {
-	refuse(s, -HS_ENOENT, "the slot is empty", NULL);
+	refuse(s, -HS_ENOENT, "the slot is empty");
 }
 
 static void c_refuse_busy(struct hs_slot *s)
 {
-	refuse(s, -HS_EBUSY, "the slot is busy (%s); try again when it is "
-	       "done", hs_slot_state_name(hs_sd_state(s)));
+	hs_snprintf(s->reason, sizeof(s->reason), "the slot is busy (%s); try "
+		    "again when it is done",
+		    hs_slot_state_name(hs_sd_state(s)));
+	refused(s, -HS_EBUSY);
 }
 
 static void c_refuse_fault(struct hs_slot *s)
 {
 	refuse(s, -HS_EPERM, "a power fault is latched: remove the card or "
-	       "acknowledge the fault with a disable request first", NULL);
+	       "acknowledge the fault with a disable request first");
 }
 
 static void c_ok(struct hs_slot *s)
