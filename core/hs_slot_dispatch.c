@@ -653,35 +653,42 @@ bool hs_hpc_irq_mode(const struct hs_hpc *h)
 	return h->irq;
 }
 
+/* The address of function fn of the card in a slot: on the bridge's
+ * secondary bus, at the slot's device number. */
+static int slot_bdf(const struct hs_hpc *h, unsigned slot, unsigned fn,
+		    hs_bdf_t *bdf)
+{
+	unsigned bus;
+
+	if (slot >= h->nslots || fn > 7 ||
+	    hs_dev_secondary_bus(h->bridge, &bus))
+		return -HS_ENODEV;
+	*bdf = HS_BDF(HS_BDF_SEG(h->bridge->bdf), bus, h->slots[slot].d.devnum,
+		      fn);
+	return 0;
+}
+
 int hs_hpc_cfg_read(struct hs_hpc *h, unsigned slot, unsigned fn,
 		    uint16_t off, unsigned width, uint32_t *val)
 {
 	const struct hs_platform *p = h->core->plat;
-	unsigned bus;
+	hs_bdf_t bdf;
 
 	*val = width == 4 ? 0xffffffffu : (1u << (8 * width)) - 1;
-	if (slot >= h->nslots || fn > 7 ||
-	    hs_dev_secondary_bus(h->bridge, &bus))
+	if (slot_bdf(h, slot, fn, &bdf))
 		return -HS_ENODEV;
-	return p->ops->cfg_read(p->ctx,
-				HS_BDF(HS_BDF_SEG(h->bridge->bdf), bus,
-				       h->slots[slot].d.devnum, fn),
-				off, width, val);
+	return p->ops->cfg_read(p->ctx, bdf, off, width, val);
 }
 
 int hs_hpc_cfg_write(struct hs_hpc *h, unsigned slot, unsigned fn,
 		     uint16_t off, unsigned width, uint32_t val)
 {
 	const struct hs_platform *p = h->core->plat;
-	unsigned bus;
+	hs_bdf_t bdf;
 
-	if (slot >= h->nslots || fn > 7 ||
-	    hs_dev_secondary_bus(h->bridge, &bus))
+	if (slot_bdf(h, slot, fn, &bdf))
 		return -HS_ENODEV;
-	return p->ops->cfg_write(p->ctx,
-				 HS_BDF(HS_BDF_SEG(h->bridge->bdf), bus,
-					h->slots[slot].d.devnum, fn),
-				 off, width, val);
+	return p->ops->cfg_write(p->ctx, bdf, off, width, val);
 }
 
 /* ---- drills and reconciliation ------------------------------------------ */
