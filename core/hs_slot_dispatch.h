@@ -31,53 +31,53 @@ enum hs_sd_op {
 /* The table's entry: apply one input to the slot (hs_st_input). */
 typedef void (*hs_sd_input_fn)(struct hs_slot *s, enum hs_slot_input in);
 
+/* The fields the machine reads on every input come first, the arrays
+ * last: on x86-64 and Thumb an offset below 128 is a one-byte
+ * displacement or a short form (issue #18, size). */
 struct hs_slot {
 	struct hs_hpc *hpc;
 	unsigned index;
-	struct hs_hpc_slot_desc d;
-	char name[16];
-
 	enum hs_slot_fine fs;         /* the machine's state (a table row) */
+	unsigned hw_pending;          /* latched enum hs_hw_event bits */
+	unsigned drilled;             /* 1 << input: latched by a drill */
 	struct hs_slot_status st;     /* as last read */
 	/* st was read while handling the current input and no command has
 	 * gone out since: handlers of that input reuse it (one status read
 	 * per input, as pciehp reads once per event; issue #18).  Cleared
 	 * between inputs, so no decision rests on an older read. */
 	bool st_fresh;
-	unsigned hw_pending;          /* latched enum hs_hw_event bits */
-	char note[96];                /* the controller's word on them */
-	unsigned drilled;             /* 1 << input: latched by a drill */
-
-	/* Commands: what the hardware should show, what it was told. */
-	struct hs_slot_cmd want, have;
 	bool cmd_event;               /* commands settled: feed HS_IN_CMD */
-
-	struct hs_timer timer;        /* the state's one deadline */
 	bool timer_fired;
 	bool debouncing;
-	hs_time_t link_up_at;
-	hs_time_t ready_deadline;
 	bool ir_known;                /* function 0 reported Immediate
 					 Readiness; the card never left */
-	unsigned retries;
 	/* The flow in progress stops at CONNECTED: powering on ends before
 	 * configuration (cfgadm's connect), powering off after the drivers
 	 * are gone, with power kept (unconfigure).  Set by the cell that
 	 * starts the flow, from its input. */
 	bool to_connected;
 
+	/* Commands: what the hardware should show, what it was told. */
+	struct hs_slot_cmd want, have;
+
 	enum hs_slot_policy policy;
 	enum hs_sd_op op;             /* the request in progress */
-	hs_done_fn op_done;
-	void *op_arg;
 	int req;                      /* latched request (HS_IN_*), -1 */
 	int req_rc;                   /* verdict of the last request */
-
-	struct hs_sd_done done[HS_SD_MAX_DONE];
 	unsigned ndone;
-
-	char reason[352];
+	unsigned retries;
+	struct hs_hpc_slot_desc d;
+	hs_time_t link_up_at;
+	hs_time_t ready_deadline;
+	hs_done_fn op_done;
+	void *op_arg;
 	unsigned long transitions;
+
+	struct hs_timer timer;        /* the state's one deadline */
+	char name[16];
+	struct hs_sd_done done[HS_SD_MAX_DONE];
+	char note[96];                /* the controller's word on them */
+	char reason[352];
 };
 
 struct hs_hpc {
