@@ -972,24 +972,31 @@ static bool cell_ok(enum hs_slot_fine f, enum hs_slot_input in)
 	return (unsigned)f < HS_FINE_COUNT && (unsigned)in < HS_IN_COUNT;
 }
 
+/* The names, each list one string with NULs between the names, in
+ * enum order (no pointer per name: issue #18, size); docs/slots.md's
+ * check prints every one. */
+static const char *nth_name(const char *names, unsigned count, unsigned i)
+{
+	if (i >= count)
+		return "?";
+	while (i--)
+		while (*names++)
+			;
+	return names;
+}
+
 const char *hs_slot_state_name(enum hs_slot_state st)
 {
-	static const char *const names[HS_SLOT_STATE_COUNT] = {
-		"empty", "off", "blinking-on", "powering-on", "on",
-		"blinking-off", "powering-off", "fault", "connected",
-	};
-
-	return (unsigned)st < HS_SLOT_STATE_COUNT ? names[st] : "?";
+	return nth_name("empty\0off\0blinking-on\0powering-on\0on\0"
+			"blinking-off\0powering-off\0fault\0connected",
+			HS_SLOT_STATE_COUNT, st);
 }
 
 const char *hs_slot_input_name(enum hs_slot_input in)
 {
-	static const char *const names[HS_IN_COUNT] = {
-		"presence", "latch", "button", "power-fault", "link", "cmd",
-		"timer", "done", "enable", "disable", "connect", "unconfigure",
-	};
-
-	return (unsigned)in < HS_IN_COUNT ? names[in] : "?";
+	return nth_name("presence\0latch\0button\0power-fault\0link\0cmd\0"
+			"timer\0done\0enable\0disable\0connect\0unconfigure",
+			HS_IN_COUNT, in);
 }
 
 enum hs_slot_state hs_slot_fine_coarse(enum hs_slot_fine f)
@@ -999,25 +1006,13 @@ enum hs_slot_state hs_slot_fine_coarse(enum hs_slot_fine f)
 
 const char *hs_slot_fine_name(enum hs_slot_fine f)
 {
-	static const char *const names[HS_FINE_COUNT] = {
-		[HS_FINE_EMPTY] = "empty",
-		[HS_FINE_OFF] = "off",
-		[HS_FINE_BLINKING_ON] = "blinking-on",
-		[HS_FINE_PON_POWER] = "powering-on/power",
-		[HS_FINE_PON_LINK] = "powering-on/link",
-		[HS_FINE_PON_SETTLE] = "powering-on/settle",
-		[HS_FINE_PON_READY] = "powering-on/ready",
-		[HS_FINE_PON_CONFIG] = "powering-on/config",
-		[HS_FINE_ON] = "on",
-		[HS_FINE_BLINKING_OFF] = "blinking-off",
-		[HS_FINE_POFF_QUIESCE] = "powering-off/quiesce",
-		[HS_FINE_POFF_POWER] = "powering-off/power",
-		[HS_FINE_POFF_RETRY] = "powering-off/retry",
-		[HS_FINE_FAULT] = "fault",
-		[HS_FINE_CONNECTED] = "connected",
-	};
-
-	return (unsigned)f < HS_FINE_COUNT ? names[f] : "?";
+	return nth_name("empty\0off\0blinking-on\0"
+			"powering-on/power\0powering-on/link\0"
+			"powering-on/settle\0powering-on/ready\0"
+			"powering-on/config\0on\0blinking-off\0"
+			"powering-off/quiesce\0powering-off/power\0"
+			"powering-off/retry\0fault\0connected",
+			HS_FINE_COUNT, f);
 }
 
 unsigned long hs_slot_fine_cell_hits(const struct hs_core *core,
