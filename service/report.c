@@ -226,15 +226,23 @@ static json_t *slot_report(const struct slot_hist *s, int64_t now)
 
 		if (u->end < 0 && u->count_from >= 0 && now > u->count_from)
 			counted += now - u->count_from;
-		e = json_pack("{s:f, s:o, s:f, s:b, s:s, s:b}", "start",
-			      secs(u->start), "end",
-			      u->end < 0 ? json_null()
-					 : json_real(secs(u->end)),
-			      "seconds", secs(counted), "replaced",
-			      u->replaced, "cause",
+		/* "end" is set on its own: json_pack (jansson 2.14) leaks an
+		 * object argument when it runs out of memory before taking
+		 * it over; json_object_set_new releases it on failure. */
+		e = json_pack("{s:f, s:f, s:b, s:s, s:b}", "start",
+			      secs(u->start), "seconds", secs(counted),
+			      "replaced", u->replaced, "cause",
 			      u->by_operator ? "operator" : "failure", "emptied",
 			      u->end < 0 && u->count_from < 0);
-		if (!e || json_array_append_new(arr, e))
+		if (!e)
+			goto fail;
+		if (json_object_set_new(e, "end",
+					u->end < 0 ? json_null()
+						   : json_real(secs(u->end)))) {
+			json_decref(e);
+			goto fail;
+		}
+		if (json_array_append_new(arr, e))
 			goto fail;
 		down += counted;
 		if (u->end >= 0) {
@@ -256,7 +264,7 @@ static json_t *slot_report(const struct slot_hist *s, int64_t now)
 	    json_object_set_new(o, "state", json_string(s->state)) ||
 	    json_object_set_new(o, "in_service", json_boolean(serving(s->state))) ||
 	    json_object_set_new(o, "replacements", json_integer(replacements)) ||
-	    json_object_set_new(o, "outages", arr) ||
+	    json_object_set(o, "outages", arr) ||
 	    json_object_set_new(o, "in_service_s", json_real(secs(up))) ||
 	    json_object_set_new(o, "out_of_service_s", json_real(secs(down))) ||
 	    json_object_set_new(o, "observed_s", json_real(secs(up + down))) ||
@@ -267,8 +275,11 @@ static json_t *slot_report(const struct slot_hist *s, int64_t now)
 	    json_object_set_new(o, "nines", json_real(n9 > 0 ? n9 : 0.0)) ||
 	    json_object_set_new(o, "nines_lower_bound", json_boolean(bound))) {
 		json_decref(o);
-		return NULL;
+		o = NULL;
 	}
+	/* o holds its own reference to the outages (json_object_set), so
+	 * a failure before "outages" was set does not leak them. */
+	json_decref(arr);
 	return o;
 fail:
 	json_decref(arr);
