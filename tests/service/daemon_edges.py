@@ -528,6 +528,48 @@ def protocol(c, sock):
         ok(err(r)[0] == "invalid-params" and name in err(r)[1],
            "%s %s: invalid-params naming %s" % (method, json.dumps(params),
                                                 name), r)
+    # ---- the request's envelope: each wrong part named, the id echoed
+    # when it is one ----
+    for line, rid, msg in [
+            ('{"id": 1.5, "method": "status"}', None,
+             "'id' must be a number or a string"),
+            ('{"id": true, "method": "status"}', None,
+             "'id' must be a number or a string"),
+            ('{"id": {"n": 1}, "method": "status"}', None,
+             "'id' must be a number or a string"),
+            ('{"id": 910, "method": 5}', 910, "missing 'method' (a string)"),
+            ('{"id": "m", "params": {}}', "m", "missing 'method' (a string)"),
+            ('{"id": 911, "method": "status", "params": [1]}', 911,
+             "'params' must be an object"),
+            ('{"id": 912, "method": "status", "params": null}', 912,
+             "'params' must be an object")]:
+        c.s.sendall(line.encode() + b"\n")
+        r = c.line()
+        ok(r is not None and r.get("id") == rid and
+           err(r) == ("invalid-request", msg),
+           "%s: invalid-request, %s" % (line, msg), r)
+    r = c.call("status", {})
+    ok(r and "result" in r, "the connection serves on after them", r)
+    for method, params, name in [
+            ("events.subscribe", {"after": -2}, "after"),
+            ("events.history", {"limit": -1}, "limit"),
+            ("events.history", {"limit": 1.5}, "limit"),
+            ("slot.attention", {"slot": "2", "indicator": "locate",
+                                "timeout_ns": "1s"}, "timeout_ns"),
+            ("device.block", {"device": "net5", "permanent": "yes"},
+             "permanent"),
+            ("authorize", {"slot": "1", "permanent": None}, "permanent")]:
+        r = c.call(method, params)
+        ok(err(r)[0] == "invalid-params" and "'%s'" % name in err(r)[1],
+           "%s %s: invalid-params naming %s" % (method, json.dumps(params),
+                                                name), r)
+    r = c.call("slot.attention", {"slot": "2", "indicator": "on",
+                                  "timeout_ns": 1000000000})
+    ok(err(r) == ("invalid-params", "timeout_ns goes with locate (blink), "
+                  "not with 'on'"), "a timeout is for locate only", r)
+    r = c.call("slot.show", {"slot": "2"})
+    ok(r.get("result", {}).get("attention") == "off",
+       "and the refused request left the indicator off", r)
     # A line ending in CR LF (telnet, a Windows client) or with trailing
     # blanks is the same request; a blank line is no request at all.
     c.s.sendall(b'{"id": 900, "method": "status"}  \r\n\r\n')
