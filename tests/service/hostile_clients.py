@@ -6,6 +6,7 @@
 #
 # - a client that sends 20,000 requests and reads nothing is cut off: once
 #   it reads, its stream ends with a `too-slow` error, then EOF;
+# - one cut off that never reads again is dropped after the 5 s drain limit;
 # - while it floods, and while another client pipelines 1,000
 #   `events.subscribe {"after":0}`, a fresh client's `status` is answered
 #   and a watcher's replay is complete, in order and gap-free, and goes on
@@ -232,6 +233,37 @@ def run(proc, sock):
     ok(cl.get("cut_off", 0) >= 1 and cl.get("connected", 0) >= 1,
        "status counts the client cut off (%r)" % cl, r)
     after.close()
+
+    # A client cut off that never reads again is dropped once the drain
+    # limit (5 s) has passed: its connection is not held for ever.
+    def clients():
+        c = Client(sock, timeout=30)
+        r = c.call("status", rid=7)
+        c.close()
+        return (r or {}).get("result", {}).get("clients", {})
+    time.sleep(0.2)     # the clients just closed are gone
+    before = clients()
+    stuck = Client(sock)
+    threading.Thread(target=lambda: _quiet_send(stuck, payload)).start()
+    t0 = time.monotonic()
+    cut = None
+    while time.monotonic() - t0 < 30:
+        cl = clients()
+        if cl.get("cut_off", 0) > before.get("cut_off", 0):
+            cut = time.monotonic()
+            break
+        time.sleep(0.1)
+    ok(cut is not None, "a second flooder that never reads is cut off", before)
+    gone = None
+    while cut and time.monotonic() - cut < 30:
+        if clients().get("connected") == before.get("connected"):
+            gone = time.monotonic() - cut
+            break
+        time.sleep(0.25)
+    ok(gone is not None and gone >= 4,
+       "it is dropped once the 5 s drain limit has passed, unread "
+       "(after %s s)" % (gone and round(gone, 1)), clients())
+    stuck.close()
 
     # SIGTERM while the staller still has replay and subscribes queued
     # and a second flood is in progress.
