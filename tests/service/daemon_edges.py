@@ -21,7 +21,9 @@
 #   timeout going off by itself; the simulator's latch and power-fault
 #   actions and their refusals; sim.advance without ns;
 # - a restart: the chassis' state (a latched fault, a pulled card) found
-#   again, another topology's state file ignored.
+#   again, another topology's state file ignored; on hardware that came
+#   back up whole, slots the operator disabled, took down or left
+#   connected are so again.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 import http.client
@@ -464,6 +466,69 @@ def restart(hotswapd, tmp):
         proc.wait(timeout=30)
 
 
+def hardware_reset(hotswapd, tmp):
+    """A restart on hardware that came back up whole (the simulator's
+    state file gone: as a machine whose firmware powered every slot at
+    boot) keeps what the operator left: a disabled slot and one taken
+    down stay down, one left connected and unconfigured (cfgadm) is so
+    again."""
+    sub = os.path.join(tmp, "reset")
+    os.makedirs(os.path.join(sub, "agents"))
+    with open(os.path.join(sub, "rules.conf"), "w") as f:
+        f.write("")
+    sock = os.path.join(sub, "hotswapd.sock")
+
+    def up():
+        proc = start(hotswapd, sub)
+        ok(wait_for(lambda: os.path.exists(sock) or proc.poll() is not None)
+           and proc.poll() is None, "the daemon starts in %s" % sub,
+           daemon_log(sub)[-800:])
+        return proc
+
+    def state(c, slot):
+        return c.call("slot.show", {"slot": slot}).get("result", {})
+
+    proc = up()
+    try:
+        c = Client(sock)
+        for method, slot, want in (("slot.disable", "3", "off"),
+                                   ("slot.remove", "22", "off"),
+                                   ("slot.unconfigure", "11", "connected")):
+            r = c.call(method, {"slot": slot})
+            ok(r.get("result", {}).get("state") == want,
+               "%s %s: %s" % (method, slot, want), r)
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    os.remove(os.path.join(sub, "state", "chassis.json"))
+    proc = up()
+    try:
+        log = daemon_log(sub)
+        ok("slot 3 is disabled by the operator: taking its card down" in log
+           or "slot 3: the operator had taken its card down: keeping it "
+           "down" in log, "the disabled slot 3's card, back up, is taken "
+           "down, saying why", log[-1500:])
+        ok("slot 22: the operator had taken its card down: keeping it down"
+           in log, "slot 22's card, back up, is taken down again", log[-1500:])
+        ok("slot 11: the operator had left it connected and unconfigured: "
+           "so again" in log, "slot 11 is left connected again", log[-1500:])
+        c = Client(sock)
+        ok(wait_for(lambda: state(c, "3").get("state") == "off" and
+                    state(c, "22").get("state") == "off" and
+                    state(c, "11").get("state") == "connected"),
+           "slots 3 and 22 off, 11 connected after the restart",
+           [state(c, x).get("state") for x in ("3", "22", "11")])
+        r = state(c, "3")
+        ok(r.get("disabled") is True, "slot 3 is still disabled", r)
+        ok(state(c, "1").get("state") == "on",
+           "a slot the operator left alone is up", state(c, "1"))
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
 def protocol(c, sock):
     # ---- parameters of the wrong type are named ----
     for method, params, msg in [
@@ -760,6 +825,7 @@ def main():
     try:
         command_line(hotswapd, tmp)
         http_startup(hotswapd, tmp)
+        hardware_reset(hotswapd, tmp)
         proc = start(hotswapd, tmp)
         if not wait_for(lambda: os.path.exists(
                 os.path.join(tmp, "hotswapd.sock")) or
