@@ -532,6 +532,56 @@ def hardware_reset(hotswapd, tmp):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
 
+    # The chassis file edited by hand: what names no slot or card of
+    # this chassis is passed over, the rest is the hardware found.
+    path = os.path.join(sub, "state", "chassis.json")
+    with open(path) as f:
+        saved = json.load(f)
+    ok(saved.get("topology") and saved.get("slots", {}).get("1") and
+       "3" in saved.get("slots", {}), "chassis.json records each slot's card",
+       saved)
+    saved["slots"].update({"99": "nic-1port", "2": "no-such-card",
+                           "5": saved["slots"]["1"], "1": None, "6": 7})
+    saved["faults"] = [5, "99", "6", "5"]
+    with open(path, "w") as f:
+        json.dump(saved, f)
+    # Where the next save would go is taken: the save fails, and says so.
+    os.mkdir(path + ".tmp")
+    proc = up()
+    try:
+        c = Client(sock)
+        ok(state(c, "1").get("adapter") is False and
+           state(c, "5").get("adapter") is True and
+           state(c, "2").get("adapter") is False and
+           state(c, "6").get("adapter") is False,
+           "the edited chassis: slot 1's card in slot 5, the unknown card "
+           "and slot left out", [state(c, x).get("adapter")
+                                 for x in ("1", "5", "2", "6")])
+        r = state(c, "5")
+        ok(r.get("power_fault") is True and r.get("state") == "fault",
+           "slot 5's fault is latched, the other entries passed over", r)
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    ok(proc.returncode == 0 and
+       "saving %s: Is a directory" % path in daemon_log(sub),
+       "a chassis file that cannot be saved is logged",
+       daemon_log(sub)[-800:])
+    os.rmdir(path + ".tmp")
+    with open(path, "w") as f:
+        json.dump({"topology": 5, "slots": {"1": None}}, f)
+    proc = up()
+    try:
+        ok("%s describes another chassis: ignored" % path in daemon_log(sub),
+           "a chassis file without a topology name is ignored")
+        c = Client(sock)
+        ok(state(c, "1").get("adapter") is True, "slot 1 as the chassis is")
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
 
 def protocol(c, sock):
     # ---- parameters of the wrong type are named ----
