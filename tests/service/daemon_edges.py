@@ -163,6 +163,11 @@ def command_line(hotswapd, tmp):
     ok(r.returncode == 3 and "hotswapd: %s:2: unknown target 'bogus' "
        "(expected allow or block)\n" % rules in r.stderr,
        "an invalid rule file stops the start (exit 3)", r.stderr)
+    r = run(start + ["--clock", "virtual", "--rules", rules, "--syslog"])
+    ok(r.returncode == 3 and "hotswapd: %s:2: unknown target 'bogus' "
+       "(expected allow or block)\n" % rules in r.stderr,
+       "with --syslog the reason a start failed is on stderr too",
+       r.stderr)
     r = run(start + ["--clock", "virtual", "--rules", tmp])
     ok(r.returncode == 3 and "hotswapd: %s: Is a directory\n" % tmp
        in r.stderr, "a rule path that is a directory stops the start "
@@ -478,8 +483,8 @@ def hardware_reset(hotswapd, tmp):
         f.write("")
     sock = os.path.join(sub, "hotswapd.sock")
 
-    def up():
-        proc = start(hotswapd, sub)
+    def up(extra=()):
+        proc = start(hotswapd, sub, extra)
         ok(wait_for(lambda: os.path.exists(sock) or proc.poll() is not None)
            and proc.poll() is None, "the daemon starts in %s" % sub,
            daemon_log(sub)[-800:])
@@ -571,10 +576,14 @@ def hardware_reset(hotswapd, tmp):
     os.rmdir(path + ".tmp")
     with open(path, "w") as f:
         json.dump({"topology": 5, "slots": {"1": None}}, f)
-    proc = up()
+    pidfile = os.path.join(sub, "missing", "hotswapd.pid")
+    proc = up(["--set", "pidfile=" + pidfile])
     try:
         ok("%s describes another chassis: ignored" % path in daemon_log(sub),
            "a chassis file without a topology name is ignored")
+        ok(wait_for(lambda: "pid file %s: No such file or directory" %
+                    pidfile in daemon_log(sub)), "a pid file that cannot be written is logged, "
+           "and the daemon serves on")
         c = Client(sock)
         ok(state(c, "1").get("adapter") is True, "slot 1 as the chassis is")
         c.close()
