@@ -284,7 +284,7 @@ PEER = r'''
 import json, os, socket, sys
 groups = json.loads(sys.argv[2])
 os.setgroups(groups)
-os.setgid(65534)
+os.setgid(int(sys.argv[3]))
 os.setuid(65534)
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -296,8 +296,9 @@ print(json.dumps([hello, json.loads(f.readline())]))
 '''
 
 
-def peer(sock, groups):
-    r = subprocess.run([sys.executable, "-c", PEER, sock, json.dumps(groups)],
+def peer(sock, groups, gid=65534):
+    r = subprocess.run([sys.executable, "-c", PEER, sock, json.dumps(groups),
+                        str(gid)],
                        capture_output=True, text=True, timeout=60)
     if r.returncode:
         return None, r.stderr
@@ -318,6 +319,13 @@ def peers(sock):
        out[1].get("error", {}).get("code") == "unknown-method",
        "a peer whose 300th supplementary group is the socket's is admin",
        out or err)
+    out, err = peer(sock, [50000, users])
+    ok(out and out[0]["hello"]["access"] == "admin",
+       "a peer with a few supplementary groups, one the socket's, is admin",
+       out or err)
+    out, err = peer(sock, [], gid=users)
+    ok(out and out[0]["hello"]["access"] == "admin",
+       "a peer whose own group is the socket's is admin", out or err)
     mode = os.stat(sock).st_mode
     os.chmod(sock, 0o666)       # let a peer without access connect at all
     out, err = peer(sock, [])
