@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # api.py - hotswapd's HTTP endpoint: REST routes, access control, bad
 # input on every route, the event stream, Redfish resources (required
-# properties and types) and PATCH flows, /metrics through promtool.
+# properties and types) and PATCH flows, /metrics through promtool; slots
+# in every state as Redfish and /metrics show them, every wrong PATCH
+# body; a web_dir of the operator's choosing.
 #
 # usage: api.py BUILD_DIR SOURCE_DIR
 # SPDX-License-Identifier: BSD-2-Clause
@@ -591,6 +593,42 @@ finally:
     ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
        "no sanitizer report", log[-3000:])
     d.cleanup()
+
+# ---- web_dir of the operator's choosing: the types of what it holds, what
+# is not served from it -----------------------------------------------------
+import tempfile  # noqa: E402
+web = tempfile.mkdtemp(prefix="hotswap-webdir.")
+for name, data in (("icon.svg", b"<svg/>"), ("logo.png", b"PNG"),
+                   ("readme", b"plain"), ("data.bin", b"\x00\x01"),
+                   ("big.js", b"x" * (4 * 1024 * 1024 + 1)), (".hidden", b"h")):
+    with open(os.path.join(web, name), "wb") as f:
+        f.write(data)
+os.mkdir(os.path.join(web, "sub.d"))
+d = Daemon(build, src, extra=("--set", "web_dir=" + web))
+try:
+    d.log.seek(0)
+    ok("http: no page in %s (web_dir)" % web in d.log.read(),
+       "a web_dir without index.html is warned about at start")
+    for name, ctype in (("icon.svg", "image/svg+xml"), ("logo.png", "image/png"),
+                        ("readme", "application/octet-stream"),
+                        ("data.bin", "application/octet-stream")):
+        st, _, _, r = d.request("GET", "/static/" + name)
+        ok(st == 200 and r.getheader("Content-Type") == ctype,
+           "/static/%s served as %s" % (name, ctype),
+           "%s %s" % (st, r.getheader("Content-Type")))
+    for path in ("/static/big.js", "/static/sub.d", "/static/.hidden",
+                 "/static/app.js", "/"):
+        st, j, _, _ = d.request("GET", path)
+        ok(st == 404 and j and j["error"]["code"] == "not-found",
+           "404 for %s (over 4 MiB, a directory, a dot file, not there)" % path,
+           "%s %s" % (st, j))
+    st, j, _, _ = d.request("GET", "/api/v1/status")
+    ok(st == 200, "the API is served all the same")
+finally:
+    rc, log = d.stop()
+    ok(rc == 0, "hotswapd stopped cleanly", log[-2000:])
+    d.cleanup()
+    shutil.rmtree(web, ignore_errors=True)
 
 # ---- real time: requests that wait for the core ------------------------------
 # A power-up takes the chassis seconds; the connection is suspended until
