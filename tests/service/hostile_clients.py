@@ -7,6 +7,7 @@
 # - a client that sends 20,000 requests and reads nothing is cut off: once
 #   it reads, its stream ends with a `too-slow` error, then EOF;
 # - one cut off that never reads again is dropped after the 5 s drain limit;
+# - one with more than 64 requests in progress is cut off (too-many-requests);
 # - while it floods, and while another client pipelines 1,000
 #   `events.subscribe {"after":0}`, a fresh client's `status` is answered
 #   and a watcher's replay is complete, in order and gap-free, and goes on
@@ -97,8 +98,69 @@ def main():
             for ln in tail:
                 print("#   " + ln)
         shutil.rmtree(tmp, ignore_errors=True)
+    too_many(hotswapd)
     plan()
     sys.exit(1 if failed() else 0)
+
+
+def too_many(hotswapd):
+    """A client with 64 requests in progress that sends another is cut off
+    with too-many-requests (docs/protocol.md's limits); the others are
+    served.  A removal waits for the agents' answer to query-remove: an
+    agent that takes its time keeps every removal of slot 1 in progress."""
+    tmp = tempfile.mkdtemp(prefix="hotswap-pending.")
+    os.makedirs(os.path.join(tmp, "agents"))
+    agent = os.path.join(tmp, "agents", "10-slow")
+    with open(agent, "w") as f:
+        f.write("#!/bin/sh\n# hotswap-match: ACTION=query-remove\nsleep 2\n")
+    os.chmod(agent, 0o755)
+    sock = os.path.join(tmp, "hotswapd.sock")
+    log = open(os.path.join(tmp, "daemon.log"), "w")
+    proc = subprocess.Popen(
+        [hotswapd, "--clock", "virtual", "--socket", sock, "--state-dir",
+         os.path.join(tmp, "state"), "--agents", os.path.join(tmp, "agents"),
+         "--set", "runtime_dir=" + tmp, "--set", "socket_group="],
+        stdout=log, stderr=log)
+    try:
+        if not wait_ready(proc, sock):
+            ok(False, "hotswapd starts with a slow agent")
+            return
+        c = Client(sock, timeout=30)
+        c.s.sendall(b"".join(b'{"id":%d,"method":"slot.remove",'
+                             b'"params":{"slot":"1"}}\n' % (100 + i)
+                             for i in range(65)))
+        lines, end = [], None
+        try:
+            while True:
+                m = c.line()
+                if m is None:
+                    end = "eof"
+                    break
+                if "event" not in m:
+                    lines.append(m)
+        except OSError as e:
+            end = e
+        errs = [m for m in lines if "error" in m]
+        ok(end == "eof" and len(errs) == 1 and
+           errs[0]["error"]["code"] == "too-many-requests" and
+           "more than 64 requests in progress" in errs[0]["error"]["message"],
+           "the 65th request in progress cuts the client off with "
+           "too-many-requests", "%r %r" % (end, lines[-3:]))
+        c.close()
+        other = Client(sock)
+        r = other.call("status", rid=3)
+        ok(r and r.get("result", {}).get("clients", {}).get("cut_off") == 1,
+           "another client is served, the cut-off counted", r)
+        other.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def wait_ready(proc, sock):
