@@ -691,6 +691,12 @@ def protocol(c, sock):
         ok(err(r)[0] == "invalid-params" and "'%s'" % name in err(r)[1],
            "%s %s: invalid-params naming %s" % (method, json.dumps(params),
                                                 name), r)
+    # device.reject takes a card out: a port or a switch is no card.
+    for dev in ("0000:00:1c.1", "0000:00:1c.0"):
+        r = c.call("device.reject", {"device": dev})
+        ok(err(r)[0] == "refused" and "is not on a card in a hot-plug slot"
+           in err(r)[1], "device.reject of %s (a port): refused, saying why"
+           % dev, r)
     r = c.call("slot.attention", {"slot": "2", "indicator": "on",
                                   "timeout_ns": 1000000000})
     ok(err(r) == ("invalid-params", "timeout_ns goes with locate (blink), "

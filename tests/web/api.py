@@ -489,6 +489,13 @@ try:
     p = d.ctl("add", "2")
     ok(p.returncode == 0 and show("2")["devices"][0]["blocked"] is True,
        "a GPU in slot 2 comes up blocked (default_inserted = block)", p.stdout + p.stderr)
+    st, _, text, _ = d.request("GET", "/metrics")
+    ok(st == 200 and 'hotswap_slot_blocked_functions{slot="2",kind="pcie",'
+       'controller="pcie:0000:00:1c.1"} 1\n' in text and
+       'hotswap_slot_blocked_functions{slot="1",kind="pcie",'
+       'controller="pcie:0000:00:1c.0"} 0\n' in text,
+       "/metrics counts slot 2's blocked function, none in slot 1",
+       [ln for ln in text.splitlines() if "blocked_functions{" in ln])
     st, fns, _, _ = d.request("GET", P % "2" + "/PCIeFunctions")
     ok(st == 200 and fns["Members@odata.count"] == 1, "slot 2's function listed")
     st, f, _, _ = d.request("GET", fns["Members"][0]["@odata.id"])
