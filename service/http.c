@@ -155,8 +155,8 @@ static void kick(struct hsd_http *h)
 /* ---- responses ---------------------------------------------------------- */
 
 /* Sent without allocating (MHD_RESPMEM_PERSISTENT: never written to or
- * freed): the answer when this service could not build one.  Once a protocol call was made, what it
- * asked for may have been done. */
+ * freed): the answer when this service could not build one.  Once a
+ * protocol call was made, what it asked for may have been done. */
 static char oom_text[] =
 	"{\n \"error\": {\n  \"code\": \"failed\",\n"
 	"  \"message\": \"out of memory\"\n }\n}\n";
