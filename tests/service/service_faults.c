@@ -909,8 +909,13 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(start_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_sweeps, setup, teardown),
 		cmocka_unit_test_setup_teardown(action_sweeps, setup, teardown),
+	};
+	/* The HTTP endpoint's sweeps: their own ctest (argument "http"). */
+	const struct CMUnitTest http_tests[] = {
 		cmocka_unit_test_setup_teardown(http_sweeps, setup, teardown),
 	};
+	bool http_only = argc > 1 && !strcmp(argv[1], "http");
+	int rc = 0;
 
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
 	only = verbose && argc > 2 ? argv[2] : NULL;
@@ -920,5 +925,10 @@ int main(int argc, char **argv)
 			"fault hook could be installed\n");
 		return 1;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* -v runs both, each sweep filtered by its name. */
+	if (!http_only)
+		rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (http_only || verbose)
+		rc |= cmocka_run_group_tests(http_tests, NULL, NULL);
+	return rc;
 }
