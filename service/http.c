@@ -71,7 +71,7 @@ struct http_req {
 	char method[16];
 	char *body;
 	size_t bodylen;
-	bool too_large, routed, suspended, admin;
+	bool too_large, routed, suspended, admin, called;
 	/* The response, once there is one. */
 	bool have_response;
 	unsigned status;
@@ -81,6 +81,12 @@ struct http_req {
 	char *headers[8][2];
 	unsigned nheaders;
 	struct MHD_Response *stream_resp;   /* an event stream's */
+	/* hsd_alloc_failures() when this step of the request began (its
+	 * routing, or a protocol reply's arrival): a reply built after an
+	 * allocation failed may lack a piece (jansson's setters fail
+	 * quietly), so it is answered as out of memory instead. */
+	unsigned long fails;
+	bool oom;
 	/* A protocol call in flight. */
 	struct hsd_client *cl;
 	http_done_fn done;
@@ -148,10 +154,28 @@ static void kick(struct hsd_http *h)
 
 /* ---- responses ---------------------------------------------------------- */
 
+/* Sent without allocating (MHD_RESPMEM_PERSISTENT: never written to or
+ * freed): the answer when this service could not build one.  Once a
+ * protocol call was made, what it asked for may have been done. */
+static char oom_text[] =
+	"{\n \"error\": {\n  \"code\": \"failed\",\n"
+	"  \"message\": \"out of memory\"\n }\n}\n";
+static char oom_done_text[] =
+	"{\n \"error\": {\n  \"code\": \"failed\",\n"
+	"  \"message\": \"out of memory: the reply could not be built; "
+	"what was asked may have been done\"\n }\n}\n";
+
 void http_req_reply(struct http_req *r, unsigned status, const char *ctype,
 		    char *body, size_t len)
 {
 	free(r->out);
+	r->oom = hsd_alloc_failures() != r->fails;
+	if (r->oom) {
+		free(body);
+		body = NULL;
+		status = 500;
+		ctype = "application/json";
+	}
 	r->status = status;
 	r->ctype = ctype;
 	r->out = body;
@@ -195,10 +219,21 @@ void http_req_json(struct http_req *r, unsigned status, json_t *body)
 void http_req_add_header(struct http_req *r, const char *name,
 			 const char *value)
 {
+	char *n, *v;
+
 	if (r->nheaders == sizeof(r->headers) / sizeof(r->headers[0]))
 		return;
-	r->headers[r->nheaders][0] = hsd_strdup(name);
-	r->headers[r->nheaders][1] = hsd_strdup(value);
+	n = hsd_strdup(name);
+	v = hsd_strdup(value);
+	if (!n || !v) {
+		/* Not a response without one of its headers. */
+		free(n);
+		free(v);
+		r->oom = true;
+		return;
+	}
+	r->headers[r->nheaders][0] = n;
+	r->headers[r->nheaders][1] = v;
 	r->nheaders++;
 }
 
@@ -269,6 +304,7 @@ static void sync_sink(struct hsd_client *c, json_t *msg)
 json_t *http_call(struct hsd_http *h, const char *method, json_t *params,
 		  json_t **err)
 {
+	unsigned long failures = hsd_alloc_failures();
 	struct sync_call s = { NULL };
 	struct hsd_client *c = hsd_client_local(h->d, HSD_ACC_READ, sync_sink,
 						&s);
@@ -283,6 +319,8 @@ json_t *http_call(struct hsd_http *h, const char *method, json_t *params,
 	}
 	req = json_pack("{s:s, s:i, s:o}", "method", method, "id", 1,
 			"params", params ? params : json_object());
+	c->dispatching = true;
+	c->dispatch_failures = failures;
 	hsd_dispatch(c, req);
 	json_decref(req);
 	hsd_client_local_close(c);
@@ -354,6 +392,7 @@ static void req_sink(struct hsd_client *c, json_t *msg)
 		return;
 	}
 	r->done = NULL;
+	r->fails = hsd_alloc_failures();
 	done(r, msg);
 	json_decref(msg);
 }
@@ -375,7 +414,19 @@ void http_req_call(struct http_req *r, const char *method, json_t *params,
 	r->done = done;
 	req = json_pack("{s:s, s:i, s:o}", "method", method, "id", 1,
 			"params", params ? params : json_object());
+	if (hsd_alloc_failures() != r->fails) {
+		/* The request lacks a piece (its parameters): not sent. */
+		r->done = NULL;
+		json_decref(req);
+		http_req_reply(r, 500, NULL, NULL, 0);
+		return;
+	}
+	r->called = true;
+	/* A reply built here and then is checked as the socket's are. */
+	r->cl->dispatching = true;
+	r->cl->dispatch_failures = r->fails;
 	hsd_dispatch(r->cl, req);
+	r->cl->dispatching = false;
 	json_decref(req);
 }
 
@@ -890,16 +941,26 @@ static enum MHD_Result queue(struct http_req *r)
 		MHD_destroy_response(resp);
 		return ret;
 	}
-	resp = MHD_create_response_from_buffer(r->outlen, r->out,
-					       MHD_RESPMEM_MUST_FREE);
+	if (r->oom) {
+		char *t = r->called ? oom_done_text : oom_text;
+
+		resp = MHD_create_response_from_buffer(strlen(t), t,
+						       MHD_RESPMEM_PERSISTENT);
+		r->status = 500;
+		r->ctype = "application/json";
+	} else {
+		resp = MHD_create_response_from_buffer(r->outlen, r->out,
+						       MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			r->out = NULL;
+	}
 	if (!resp)
 		return MHD_NO;
-	r->out = NULL;
 	if (r->ctype)
 		MHD_add_response_header(resp, "Content-Type", r->ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	for (unsigned i = 0; i < r->nheaders; i++)
+	for (unsigned i = 0; !r->oom && i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i][0],
 					r->headers[i][1]);
 	ret = MHD_queue_response(r->conn, r->status, resp);
@@ -950,6 +1011,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 	if (!r->routed) {
 		r->routed = true;
+		r->fails = hsd_alloc_failures();
 		route(r, url);
 	}
 	if (!r->have_response) {

@@ -1655,14 +1655,11 @@ void hsd_dispatch(struct hsd_client *c, json_t *req)
 	}
 	mt = method_find(k.d, name, &of_backend);
 	if (mt && c->access < mt->need) {
+		/* Read-only access: no access at all was refused above. */
 		FAIL(&k, "permission-denied", EACCES,
-		     "%s: uid %u may not do this: %s",
-		     name, (unsigned)c->uid,
-		     c->access == HSD_ACC_NONE
-			     ? "only root and members of the "
-			       "service's group may use hotswapd"
-			     : "read-only access (root or the "
-			       "service's group may change things)");
+		     "%s: uid %u may not do this: read-only access (root or "
+		     "the service's group may change things)",
+		     name, (unsigned)c->uid);
 	} else if (mt && of_backend && k.d->stopping) {
 		FAIL(&k, "busy", EBUSY, "the service is stopping");
 	} else if (mt) {

@@ -241,18 +241,19 @@ static int parse_slot(const struct where *w, const char *val, struct rule *r)
 	return 0;
 }
 
+/* The longest canonical text: the target ("invalid", 7), " id VVVV:DDDD"
+ * (13), " subsys VVVV:DDDD" (17), " class CCCCCC" (13), " slot " and a
+ * name of at most POLICY_MAX_SLOT (6 + 64), " serial " and 16 digits
+ * (24), the NUL: every piece is bounded, so none is ever cut short. */
+_Static_assert(7 + 13 + 17 + 13 + 6 + POLICY_MAX_SLOT + 24 + 1 <=
+	       POLICY_MAX_TEXT, "a canonical rule text always fits");
+
 /* The canonical text of r into buf (POLICY_MAX_TEXT bytes). */
 static void canonical(const struct rule *r, char *buf)
 {
 	size_t len = POLICY_MAX_TEXT, off;
 
-#define PUT(...) do {							\
-		int n_ = snprintf(buf + off, len - off, __VA_ARGS__);	\
-		if (n_ > 0)						\
-			off += (size_t)n_;				\
-		if (off >= len)						\
-			off = len - 1;					\
-	} while (0)
+#define PUT(...) (off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__))
 
 	off = 0;
 	buf[0] = '\0';

@@ -21,7 +21,9 @@
 #   timeout going off by itself; the simulator's latch and power-fault
 #   actions and their refusals; sim.advance without ns;
 # - a restart: the chassis' state (a latched fault, a pulled card) found
-#   again, another topology's state file ignored.
+#   again, another topology's state file ignored; on hardware that came
+#   back up whole, slots the operator disabled, took down or left
+#   connected are so again.
 #
 # SPDX-License-Identifier: BSD-2-Clause
 import http.client
@@ -161,6 +163,11 @@ def command_line(hotswapd, tmp):
     ok(r.returncode == 3 and "hotswapd: %s:2: unknown target 'bogus' "
        "(expected allow or block)\n" % rules in r.stderr,
        "an invalid rule file stops the start (exit 3)", r.stderr)
+    r = run(start + ["--clock", "virtual", "--rules", rules, "--syslog"])
+    ok(r.returncode == 3 and "hotswapd: %s:2: unknown target 'bogus' "
+       "(expected allow or block)\n" % rules in r.stderr,
+       "with --syslog the reason a start failed is on stderr too",
+       r.stderr)
     r = run(start + ["--clock", "virtual", "--rules", tmp])
     ok(r.returncode == 3 and "hotswapd: %s: Is a directory\n" % tmp
        in r.stderr, "a rule path that is a directory stops the start "
@@ -464,6 +471,127 @@ def restart(hotswapd, tmp):
         proc.wait(timeout=30)
 
 
+def hardware_reset(hotswapd, tmp):
+    """A restart on hardware that came back up whole (the simulator's
+    state file gone: as a machine whose firmware powered every slot at
+    boot) keeps what the operator left: a disabled slot and one taken
+    down stay down, one left connected and unconfigured (cfgadm) is so
+    again."""
+    sub = os.path.join(tmp, "reset")
+    os.makedirs(os.path.join(sub, "agents"))
+    with open(os.path.join(sub, "rules.conf"), "w") as f:
+        f.write("")
+    sock = os.path.join(sub, "hotswapd.sock")
+
+    def up(extra=()):
+        proc = start(hotswapd, sub, extra)
+        ok(wait_for(lambda: os.path.exists(sock) or proc.poll() is not None)
+           and proc.poll() is None, "the daemon starts in %s" % sub,
+           daemon_log(sub)[-800:])
+        return proc
+
+    def state(c, slot):
+        return c.call("slot.show", {"slot": slot}).get("result", {})
+
+    proc = up()
+    try:
+        c = Client(sock)
+        for method, slot, want in (("slot.disable", "3", "off"),
+                                   ("slot.remove", "22", "off"),
+                                   ("slot.unconfigure", "11", "connected")):
+            r = c.call(method, {"slot": slot})
+            ok(r.get("result", {}).get("state") == want,
+               "%s %s: %s" % (method, slot, want), r)
+        # Slot 3's card pulled: the slot stays disabled, its card is
+        # forgotten (what it was taken down from).
+        r = c.call("sim.pull", {"slot": "3"})
+        c.call("sim.advance", {"ns": 1000000000})   # presence settles
+        ok(state(c, "3").get("state") == "empty", "slot 3 emptied", r)
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    os.remove(os.path.join(sub, "state", "chassis.json"))
+    proc = up()
+    try:
+        log = daemon_log(sub)
+        ok("slot 3 is disabled by the operator: taking its card down" in log,
+           "the disabled slot 3's card, back up, is taken down, saying why",
+           log[-1500:])
+        ok("slot 22: the operator had taken its card down: keeping it down"
+           in log, "slot 22's card, back up, is taken down again", log[-1500:])
+        ok("slot 11: the operator had left it connected and unconfigured: "
+           "so again" in log, "slot 11 is left connected again", log[-1500:])
+        c = Client(sock)
+        ok(wait_for(lambda: state(c, "3").get("state") == "off" and
+                    state(c, "22").get("state") == "off" and
+                    state(c, "11").get("state") == "connected"),
+           "slots 3 and 22 off, 11 connected after the restart",
+           [state(c, x).get("state") for x in ("3", "22", "11")])
+        r = state(c, "3")
+        ok(r.get("disabled") is True, "slot 3 is still disabled", r)
+        ok(state(c, "1").get("state") == "on",
+           "a slot the operator left alone is up", state(c, "1"))
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+    # The chassis file edited by hand: what names no slot or card of
+    # this chassis is passed over, the rest is the hardware found.
+    path = os.path.join(sub, "state", "chassis.json")
+    with open(path) as f:
+        saved = json.load(f)
+    ok(saved.get("topology") and saved.get("slots", {}).get("1") and
+       "3" in saved.get("slots", {}), "chassis.json records each slot's card",
+       saved)
+    saved["slots"].update({"99": "nic-1port", "2": "no-such-card",
+                           "5": saved["slots"]["1"], "1": None, "6": 7})
+    saved["faults"] = [5, "99", "6", "5"]
+    with open(path, "w") as f:
+        json.dump(saved, f)
+    # Where the next save would go is taken: the save fails, and says so.
+    os.mkdir(path + ".tmp")
+    proc = up()
+    try:
+        c = Client(sock)
+        ok(state(c, "1").get("adapter") is False and
+           state(c, "5").get("adapter") is True and
+           state(c, "2").get("adapter") is False and
+           state(c, "6").get("adapter") is False,
+           "the edited chassis: slot 1's card in slot 5, the unknown card "
+           "and slot left out", [state(c, x).get("adapter")
+                                 for x in ("1", "5", "2", "6")])
+        r = state(c, "5")
+        ok(r.get("power_fault") is True and r.get("state") == "fault",
+           "slot 5's fault is latched, the other entries passed over", r)
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    ok(proc.returncode == 0 and
+       "saving %s: Is a directory" % path in daemon_log(sub),
+       "a chassis file that cannot be saved is logged",
+       daemon_log(sub)[-800:])
+    os.rmdir(path + ".tmp")
+    with open(path, "w") as f:
+        json.dump({"topology": 5, "slots": {"1": None}}, f)
+    pidfile = os.path.join(sub, "missing", "hotswapd.pid")
+    proc = up(["--set", "pidfile=" + pidfile])
+    try:
+        ok("%s describes another chassis: ignored" % path in daemon_log(sub),
+           "a chassis file without a topology name is ignored")
+        ok(wait_for(lambda: "pid file %s: No such file or directory" %
+                    pidfile in daemon_log(sub)), "a pid file that cannot be written is logged, "
+           "and the daemon serves on")
+        c = Client(sock)
+        ok(state(c, "1").get("adapter") is True, "slot 1 as the chassis is")
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
 def protocol(c, sock):
     # ---- parameters of the wrong type are named ----
     for method, params, msg in [
@@ -528,6 +656,54 @@ def protocol(c, sock):
         ok(err(r)[0] == "invalid-params" and name in err(r)[1],
            "%s %s: invalid-params naming %s" % (method, json.dumps(params),
                                                 name), r)
+    # ---- the request's envelope: each wrong part named, the id echoed
+    # when it is one ----
+    for line, rid, msg in [
+            ('{"id": 1.5, "method": "status"}', None,
+             "'id' must be a number or a string"),
+            ('{"id": true, "method": "status"}', None,
+             "'id' must be a number or a string"),
+            ('{"id": {"n": 1}, "method": "status"}', None,
+             "'id' must be a number or a string"),
+            ('{"id": 910, "method": 5}', 910, "missing 'method' (a string)"),
+            ('{"id": "m", "params": {}}', "m", "missing 'method' (a string)"),
+            ('{"id": 911, "method": "status", "params": [1]}', 911,
+             "'params' must be an object"),
+            ('{"id": 912, "method": "status", "params": null}', 912,
+             "'params' must be an object")]:
+        c.s.sendall(line.encode() + b"\n")
+        r = c.line()
+        ok(r is not None and r.get("id") == rid and
+           err(r) == ("invalid-request", msg),
+           "%s: invalid-request, %s" % (line, msg), r)
+    r = c.call("status", {})
+    ok(r and "result" in r, "the connection serves on after them", r)
+    for method, params, name in [
+            ("events.subscribe", {"after": -2}, "after"),
+            ("events.history", {"limit": -1}, "limit"),
+            ("events.history", {"limit": 1.5}, "limit"),
+            ("slot.attention", {"slot": "2", "indicator": "locate",
+                                "timeout_ns": "1s"}, "timeout_ns"),
+            ("device.block", {"device": "net5", "permanent": "yes"},
+             "permanent"),
+            ("authorize", {"slot": "1", "permanent": None}, "permanent")]:
+        r = c.call(method, params)
+        ok(err(r)[0] == "invalid-params" and "'%s'" % name in err(r)[1],
+           "%s %s: invalid-params naming %s" % (method, json.dumps(params),
+                                                name), r)
+    # device.reject takes a card out: a port or a switch is no card.
+    for dev in ("0000:00:1c.1", "0000:00:1c.0"):
+        r = c.call("device.reject", {"device": dev})
+        ok(err(r)[0] == "refused" and "is not on a card in a hot-plug slot"
+           in err(r)[1], "device.reject of %s (a port): refused, saying why"
+           % dev, r)
+    r = c.call("slot.attention", {"slot": "2", "indicator": "on",
+                                  "timeout_ns": 1000000000})
+    ok(err(r) == ("invalid-params", "timeout_ns goes with locate (blink), "
+                  "not with 'on'"), "a timeout is for locate only", r)
+    r = c.call("slot.show", {"slot": "2"})
+    ok(r.get("result", {}).get("attention") == "off",
+       "and the refused request left the indicator off", r)
     # A line ending in CR LF (telnet, a Windows client) or with trailing
     # blanks is the same request; a blank line is no request at all.
     c.s.sendall(b'{"id": 900, "method": "status"}  \r\n\r\n')
@@ -718,6 +894,7 @@ def main():
     try:
         command_line(hotswapd, tmp)
         http_startup(hotswapd, tmp)
+        hardware_reset(hotswapd, tmp)
         proc = start(hotswapd, tmp)
         if not wait_for(lambda: os.path.exists(
                 os.path.join(tmp, "hotswapd.sock")) or

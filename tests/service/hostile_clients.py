@@ -6,6 +6,8 @@
 #
 # - a client that sends 20,000 requests and reads nothing is cut off: once
 #   it reads, its stream ends with a `too-slow` error, then EOF;
+# - one cut off that never reads again is dropped after the 5 s drain limit;
+# - one with more than 64 requests in progress is cut off (too-many-requests);
 # - while it floods, and while another client pipelines 1,000
 #   `events.subscribe {"after":0}`, a fresh client's `status` is answered
 #   and a watcher's replay is complete, in order and gap-free, and goes on
@@ -96,8 +98,69 @@ def main():
             for ln in tail:
                 print("#   " + ln)
         shutil.rmtree(tmp, ignore_errors=True)
+    too_many(hotswapd)
     plan()
     sys.exit(1 if failed() else 0)
+
+
+def too_many(hotswapd):
+    """A client with 64 requests in progress that sends another is cut off
+    with too-many-requests (docs/protocol.md's limits); the others are
+    served.  A removal waits for the agents' answer to query-remove: an
+    agent that takes its time keeps every removal of slot 1 in progress."""
+    tmp = tempfile.mkdtemp(prefix="hotswap-pending.")
+    os.makedirs(os.path.join(tmp, "agents"))
+    agent = os.path.join(tmp, "agents", "10-slow")
+    with open(agent, "w") as f:
+        f.write("#!/bin/sh\n# hotswap-match: ACTION=query-remove\nsleep 2\n")
+    os.chmod(agent, 0o755)
+    sock = os.path.join(tmp, "hotswapd.sock")
+    log = open(os.path.join(tmp, "daemon.log"), "w")
+    proc = subprocess.Popen(
+        [hotswapd, "--clock", "virtual", "--socket", sock, "--state-dir",
+         os.path.join(tmp, "state"), "--agents", os.path.join(tmp, "agents"),
+         "--set", "runtime_dir=" + tmp, "--set", "socket_group="],
+        stdout=log, stderr=log)
+    try:
+        if not wait_ready(proc, sock):
+            ok(False, "hotswapd starts with a slow agent")
+            return
+        c = Client(sock, timeout=30)
+        c.s.sendall(b"".join(b'{"id":%d,"method":"slot.remove",'
+                             b'"params":{"slot":"1"}}\n' % (100 + i)
+                             for i in range(65)))
+        lines, end = [], None
+        try:
+            while True:
+                m = c.line()
+                if m is None:
+                    end = "eof"
+                    break
+                if "event" not in m:
+                    lines.append(m)
+        except OSError as e:
+            end = e
+        errs = [m for m in lines if "error" in m]
+        ok(end == "eof" and len(errs) == 1 and
+           errs[0]["error"]["code"] == "too-many-requests" and
+           "more than 64 requests in progress" in errs[0]["error"]["message"],
+           "the 65th request in progress cuts the client off with "
+           "too-many-requests", "%r %r" % (end, lines[-3:]))
+        c.close()
+        other = Client(sock)
+        r = other.call("status", rid=3)
+        ok(r and r.get("result", {}).get("clients", {}).get("cut_off") == 1,
+           "another client is served, the cut-off counted", r)
+        other.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def wait_ready(proc, sock):
@@ -233,6 +296,37 @@ def run(proc, sock):
        "status counts the client cut off (%r)" % cl, r)
     after.close()
 
+    # A client cut off that never reads again is dropped once the drain
+    # limit (5 s) has passed: its connection is not held for ever.
+    def clients():
+        c = Client(sock, timeout=30)
+        r = c.call("status", rid=7)
+        c.close()
+        return (r or {}).get("result", {}).get("clients", {})
+    time.sleep(0.2)     # the clients just closed are gone
+    before = clients()
+    stuck = Client(sock)
+    threading.Thread(target=lambda: _quiet_send(stuck, payload)).start()
+    t0 = time.monotonic()
+    cut = None
+    while time.monotonic() - t0 < 30:
+        cl = clients()
+        if cl.get("cut_off", 0) > before.get("cut_off", 0):
+            cut = time.monotonic()
+            break
+        time.sleep(0.1)
+    ok(cut is not None, "a second flooder that never reads is cut off", before)
+    gone = None
+    while cut and time.monotonic() - cut < 30:
+        if clients().get("connected") == before.get("connected"):
+            gone = time.monotonic() - cut
+            break
+        time.sleep(0.25)
+    ok(gone is not None and gone >= 4,
+       "it is dropped once the 5 s drain limit has passed, unread "
+       "(after %s s)" % (gone and round(gone, 1)), clients())
+    stuck.close()
+
     # SIGTERM while the staller still has replay and subscribes queued
     # and a second flood is in progress.
     flood2 = Client(sock)
@@ -252,7 +346,7 @@ PEER = r'''
 import json, os, socket, sys
 groups = json.loads(sys.argv[2])
 os.setgroups(groups)
-os.setgid(65534)
+os.setgid(int(sys.argv[3]))
 os.setuid(65534)
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -264,8 +358,9 @@ print(json.dumps([hello, json.loads(f.readline())]))
 '''
 
 
-def peer(sock, groups):
-    r = subprocess.run([sys.executable, "-c", PEER, sock, json.dumps(groups)],
+def peer(sock, groups, gid=65534):
+    r = subprocess.run([sys.executable, "-c", PEER, sock, json.dumps(groups),
+                        str(gid)],
                        capture_output=True, text=True, timeout=60)
     if r.returncode:
         return None, r.stderr
@@ -286,6 +381,13 @@ def peers(sock):
        out[1].get("error", {}).get("code") == "unknown-method",
        "a peer whose 300th supplementary group is the socket's is admin",
        out or err)
+    out, err = peer(sock, [50000, users])
+    ok(out and out[0]["hello"]["access"] == "admin",
+       "a peer with a few supplementary groups, one the socket's, is admin",
+       out or err)
+    out, err = peer(sock, [], gid=users)
+    ok(out and out[0]["hello"]["access"] == "admin",
+       "a peer whose own group is the socket's is admin", out or err)
     mode = os.stat(sock).st_mode
     os.chmod(sock, 0o666)       # let a peer without access connect at all
     out, err = peer(sock, [])

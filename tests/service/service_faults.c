@@ -22,7 +22,12 @@
  *  - a removal that went through had asked the agent (one whose
  *    question could not be put is refused), and one refused left the
  *    card up; the stored history has no gap; a restart finds the slot
- *    up and the history whole.
+ *    up and the history whole;
+ *  - a request through the HTTP endpoint (REST reads, /metrics, the
+ *    Redfish resources, an attention POST and a Redfish PATCH) gets its
+ *    usual response (reads: the very same body), or 500 with a JSON
+ *    error naming out of memory, or the connection closes without a
+ *    response; the slots read the same afterwards.
  * ASan's leak check covers every path at exit (ctest runs it with
  * detect_leaks=1).
  *
@@ -35,8 +40,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -675,6 +683,226 @@ static void action_sweeps(void **state)
 	stop();
 }
 
+/* ---- the HTTP endpoint ------------------------------------------------ */
+
+static int http_port;
+static char token[80];
+
+/* A free loopback port for http_listen (bound, then let go). */
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+struct http_answer {
+	int status;             /* 0: closed without a response */
+	char *body;             /* malloc'ed, NUL-terminated */
+};
+
+/* One request on a connection of its own, the loop run until the daemon
+ * closes it (Connection: close). */
+static struct http_answer http(const char *method, const char *path,
+			       const char *body)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)http_port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct http_answer a = { 0, NULL };
+	static char buf[4 << 20];
+	size_t len = 0;
+	double until = now_s() + 5;
+	char req[1024];
+	int fd, n;
+	char *p;
+
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		     "Authorization: Bearer %s\r\nConnection: close\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n%s", method, path, token,
+		     body ? strlen(body) : 0, body ? body : "");
+	snprintf(current, sizeof(current), "%s %s", method, path);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	/* Loopback: the kernel completes the handshake on its own. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		fail_msg("connect to port %d: %m", http_port);
+	assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	for (;;) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+
+		uv_run(&loop, UV_RUN_NOWAIT);
+		if (len == sizeof(buf) - 1)
+			fail_msg("%s: a response of over 4 MiB", current);
+		got = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (got > 0) {
+			len += (size_t)got;
+			continue;
+		}
+		if (got == 0 || (errno != EAGAIN && errno != EINTR))
+			break;
+		if (now_s() > until)
+			fail_msg("no response in 5 s to %s", current);
+		poll(&pf, 1, 1);
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/1.1 %d", &a.status) != 1)
+		a.status = 0;
+	p = strstr(buf, "\r\n\r\n");
+	a.body = strdup(p ? p + 4 : "");
+	assert_non_null(a.body);
+	return a;
+}
+
+/*
+ * The same sweep through the endpoint: each run answers as without a
+ * fault (same: the same body), or 500 with a JSON error naming out of
+ * memory, or closes the connection without a response; after it, the
+ * slots read the same.
+ */
+static void http_sweep(const char *method, const char *path,
+		       const char *body, bool same, after_fn restore)
+{
+	struct http_answer base, slots, a;
+	struct sweep_stats st = { 0 };
+
+	if (only && strcmp(only, path))
+		return;
+	slots = http("GET", "/api/v1/slots", NULL);
+	assert_int_equal(slots.status, 200);
+	base = http(method, path, body);
+	if (base.status != 200)
+		fail_msg("%s %s: %d %s", method, path, base.status, base.body);
+	if (restore)
+		restore();
+	for (unsigned long n = 1;; n += n < 200 ? 1 : n / 50) {
+		struct http_answer now;
+		unsigned long hit;
+
+		if (verbose)
+			printf("# %s %s: allocation %lu fails\n", method, path,
+			       n), fflush(stdout);
+		hsd_fault_arm(n, false);
+		a = http(method, path, body);
+		hit = hsd_fault_disarm();
+		st.runs++;
+		if (!a.status) {
+			if (!hit)
+				fail_msg("%s %s: closed without a fault",
+					 method, path);
+			st.closed++;
+		} else if (a.status == 200) {
+			if (same && strcmp(a.body, base.body)) {
+				size_t at = 0;
+
+				while (a.body[at] && a.body[at] == base.body[at])
+					at++;
+				at = at > 200 ? at - 200 : 0;
+				fail_msg("%s %s, allocation %lu failed: the "
+					 "body differs from the one without a "
+					 "fault, from byte %zu:\n  %.400s\n  "
+					 "%.400s", method, path, n, at,
+					 a.body + at, base.body + at);
+			}
+			st.ok++;
+		} else {
+			if (!hit || a.status != 500 || !names_oom(a.body))
+				fail_msg("%s %s, allocation %lu failed (%lu "
+					 "injected): %d %s", method, path, n,
+					 hit, a.status, a.body);
+			if (verbose)
+				printf("#   %d %s\n", a.status, a.body);
+			st.oom++;
+		}
+		free(a.body);
+		if (restore)
+			restore();
+		now = http("GET", "/api/v1/slots", NULL);
+		if (now.status != 200 || strcmp(now.body, slots.body))
+			fail_msg("after %s %s with allocation %lu failing, the "
+				 "slots read:\n  %d %.2000s\nbefore:\n  %.2000s",
+				 method, path, n, now.status, now.body,
+				 slots.body);
+		free(now.body);
+		if (!hit)
+			break;
+	}
+	free(base.body);
+	free(slots.body);
+	if (verbose)
+		printf("# %s %s: %lu runs: %lu answered, %lu out of memory, "
+		       "%lu closed\n", method, path, st.runs, st.ok, st.oom,
+		       st.closed);
+	assert_true(st.runs > 1);
+}
+
+static void attention_off_http(void)
+{
+	json_decref(must("slot.attention",
+			 "{\"slot\":\"2\",\"indicator\":\"off\"}"));
+}
+
+/* Reads and writes through the HTTP endpoint (REST, Redfish, metrics). */
+static void http_sweeps(void **state)
+{
+	char err[512], path[128];
+	FILE *f;
+
+	if (only && (!strcmp(only, "start") || only[0] != '/'))
+		skip();
+	http_port = free_port();
+	snprintf(cfg.http_listen, sizeof(cfg.http_listen), "127.0.0.1:%d",
+		 http_port);
+	assert_int_equal(start(err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/http.token", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(token, sizeof(token), f));
+	fclose(f);
+	token[strcspn(token, "\n")] = '\0';
+	client();
+	json_decref(must("sim.insert", "{\"slot\":\"2\",\"card\":\"nic-1port\"}"));
+	json_decref(must("sim.advance", "{\"ns\":100000000}"));
+	json_decref(must("slot.add", "{\"slot\":\"2\"}"));
+
+	http_sweep("GET", "/api/v1/slots", NULL, true, NULL);
+	http_sweep("GET", "/api/v1/slots/2", NULL, true, NULL);
+	http_sweep("GET", "/api/v1/devices", NULL, true, NULL);
+	http_sweep("GET", "/api/v1/events?limit=5&slot=2", NULL, true, NULL);
+	http_sweep("GET", "/api/v1/status", NULL, false, NULL);
+	http_sweep("GET", "/metrics", NULL, false, NULL);
+	http_sweep("GET", "/redfish/v1/Chassis/1", NULL, true, NULL);
+	http_sweep("GET", "/redfish/v1/Chassis/1/PCIeDevices", NULL, true,
+		   NULL);
+	http_sweep("GET", "/redfish/v1/Chassis/1/PCIeSlots", NULL, true,
+		   NULL);
+	http_sweep("GET", "/redfish/v1/Chassis/1/PCIeDevices/Slot2", NULL,
+		   true, NULL);
+	http_sweep("GET", "/redfish/v1/Chassis/1/PCIeDevices/Slot2/"
+		   "PCIeFunctions", NULL, true, NULL);
+	http_sweep("GET", "/redfish/v1/Chassis/1/PCIeDevices/Slot2/"
+		   "PCIeFunctions/0", NULL, true, NULL);
+	http_sweep("POST", "/api/v1/slots/2/attention",
+		   "{\"indicator\":\"blink\"}", false, attention_off_http);
+	http_sweep("PATCH", "/redfish/v1/Chassis/1/PCIeDevices/Slot2",
+		   "{\"LocationIndicatorActive\":true}", false,
+		   attention_off_http);
+	stop();
+	cfg.http_listen[0] = '\0';
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -682,6 +910,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(read_sweeps, setup, teardown),
 		cmocka_unit_test_setup_teardown(action_sweeps, setup, teardown),
 	};
+	/* The HTTP endpoint's sweeps: their own ctest (argument "http"). */
+	const struct CMUnitTest http_tests[] = {
+		cmocka_unit_test_setup_teardown(http_sweeps, setup, teardown),
+	};
+	bool http_only = argc > 1 && !strcmp(argv[1], "http");
+	int rc = 0;
 
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
 	only = verbose && argc > 2 ? argv[2] : NULL;
@@ -691,5 +925,10 @@ int main(int argc, char **argv)
 			"fault hook could be installed\n");
 		return 1;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/* -v runs both, each sweep filtered by its name. */
+	if (!http_only)
+		rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (http_only || verbose)
+		rc |= cmocka_run_group_tests(http_tests, NULL, NULL);
+	return rc;
 }

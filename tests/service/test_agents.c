@@ -385,6 +385,40 @@ static void test_match(void **state)
 	assert_int_equal(q2.rc, 0);
 }
 
+/* Match lines that cannot mean what they say: a token without '=' or
+ * without a name matches nothing; blanks of every kind separate tokens; a
+ * line cut by the 4096-byte head is not a line (that agent has none, so
+ * it runs for every event). */
+static void test_match_edges(void **state)
+{
+	struct t *t = *state;
+	char body[8192];
+	int n;
+
+	write_agent(t, "10-noeq", "# hotswap-match: ACTION\n"
+		    "echo \"10 $SEQNUM\" >> \"@OUT@/log\"\n");
+	write_agent(t, "20-noname", "# hotswap-match: =add\n"
+		    "echo \"20 $SEQNUM\" >> \"@OUT@/log\"\n");
+	write_agent(t, "30-blanks", "#\thotswap-match:\tACTION=add\v "
+		    "PCI_CLASS=20*\f\r\n"
+		    "echo \"30 $SEQNUM\" >> \"@OUT@/log\"\n");
+	/* "#!/bin/sh\n" and a comment end at byte 4081; the match line
+	 * after it crosses byte 4096. */
+	n = snprintf(body, sizeof(body), "#!/bin/sh\n#%4069s\n", "");
+	assert_int_equal(n, 4081);
+	snprintf(body + n, sizeof(body) - (size_t)n,
+		 "# hotswap-match: ACTION=remove\n"
+		 "echo \"40 $SEQNUM\" >> \"@OUT@/log\"\n");
+	write_raw(t, "40-cut", 0755, body);
+	start(t, 2000);
+	assert_int_equal(hsd_agents_event(t->a, 1,
+		ENV("ACTION=add", "SEQNUM=1", "PCI_CLASS=20000")), 0);
+	assert_int_equal(hsd_agents_event(t->a, 2,
+		ENV("ACTION=bind", "SEQNUM=2", "PCI_CLASS=20000")), 0);
+	wait_idle(t, 3000);
+	assert_out(t, "log", "30 1\n40 1\n40 2\n");
+}
+
 /* One event at a time in queue order, agents in name order, never two
  * processes at once. */
 static void test_order(void **state)
@@ -863,6 +897,7 @@ int main(void)
 		T(test_env_exact),
 		T(test_match),
 		T(test_order),
+		T(test_match_edges),
 		T(test_timeout),
 		T(test_output),
 		T(test_query_allowed),

@@ -164,6 +164,42 @@ static void open_errors(void **state)
 	assert_int_equal(hsd_db_commit(NULL), -EINVAL);
 	hsd_db_rollback(NULL);
 	hsd_db_close(NULL);
+	/* ...and every other call the daemon makes. */
+	{
+		struct hsd_event_row ev = { .seq = 1, .type = "slot",
+					    .json = "{}" };
+		struct hsd_device_row dev = { .key = "slot:1/00.0" };
+		struct hsd_decision_row dec = { .target = "0000:01:00.0" };
+		uint64_t seq;
+		int64_t t;
+		unsigned minor;
+		char buf[16];
+
+		assert_int_equal(hsd_db_event_append(NULL, &ev), -EINVAL);
+		assert_int_equal(hsd_db_event_last(NULL, &seq, &t), -EINVAL);
+		assert_int_equal(hsd_db_events(NULL, 0, NULL, 0, 0, NULL,
+					       NULL), -EINVAL);
+		assert_int_equal(hsd_db_event_first(NULL, &seq), -EINVAL);
+		assert_int_equal(hsd_db_event_trim(NULL, 1), -EINVAL);
+		assert_int_equal(hsd_db_name(NULL, "k", "net", buf,
+					     sizeof(buf), &minor), -EINVAL);
+		assert_int_equal(hsd_db_device_seen(NULL, &dev, 1), -EINVAL);
+		assert_int_equal(hsd_db_devices(NULL, NULL, NULL), -EINVAL);
+		assert_int_equal(hsd_db_slot_set(NULL, "1", "disabled", "1"),
+				 -EINVAL);
+		assert_int_equal(hsd_db_slot_get(NULL, "1", "disabled", buf,
+						 sizeof(buf)), -EINVAL);
+		assert_int_equal(hsd_db_slot_settings(NULL, NULL, NULL),
+				 -EINVAL);
+		assert_int_equal(hsd_db_rule_add(NULL, "allow class 02*", 1),
+				 -EINVAL);
+		assert_int_equal(hsd_db_rule_replace(NULL, "allow class 02*",
+						     "", 1), -EINVAL);
+		assert_int_equal(hsd_db_rules(NULL, NULL, NULL), -EINVAL);
+		assert_int_equal(hsd_db_decision_add(NULL, &dec), -EINVAL);
+		assert_int_equal(hsd_db_decisions(NULL, 0, NULL, NULL),
+				 -EINVAL);
+	}
 }
 
 /* ---- damage on disk ------------------------------------------------------ */
@@ -349,6 +385,49 @@ static void bad_arguments(void **state)
 	assert_int_equal(hsd_db_name(db, "slot:2/00.0", "net", value,
 				     sizeof(value), &minor), 0);
 	assert_string_equal(value, "net0");
+	/* Each missing or empty argument on its own. */
+	REFUSED(hsd_db_event_append(db, NULL), "event without type or JSON");
+	ev.json = "{}";
+	ev.type = NULL;
+	REFUSED(hsd_db_event_append(db, &ev), "event without type or JSON");
+	ev.type = "slot";
+	ev.seq = 0;
+	REFUSED(hsd_db_event_append(db, &ev), "event seq out of range");
+	ev.seq = (uint64_t)INT64_MAX + 1;
+	REFUSED(hsd_db_event_append(db, &ev), "event seq out of range");
+	REFUSED(hsd_db_device_seen(db, NULL, 1), "device without a key");
+	dev.key = "";
+	REFUSED(hsd_db_device_seen(db, &dev, 1), "device without a key");
+	REFUSED(hsd_db_name(db, NULL, "net", value, sizeof(value), &minor),
+		"name: missing key, prefix or buffer");
+	REFUSED(hsd_db_name(db, "", "net", value, sizeof(value), &minor),
+		"name: missing key, prefix or buffer");
+	REFUSED(hsd_db_name(db, "k", "net", NULL, sizeof(value), &minor),
+		"name: missing key, prefix or buffer");
+	REFUSED(hsd_db_name(db, "k", "net", value, 0, &minor),
+		"name: missing key, prefix or buffer");
+	/* "eth1" + 0 would read as "eth" + 10. */
+	REFUSED(hsd_db_name(db, "k", "", value, sizeof(value), &minor),
+		"name prefix empty or ending in a digit");
+	REFUSED(hsd_db_name(db, "k", "eth1", value, sizeof(value), &minor),
+		"name prefix empty or ending in a digit");
+	REFUSED(hsd_db_slot_set(db, "", "disabled", "1"),
+		"slot setting without slot or key");
+	REFUSED(hsd_db_slot_set(db, "3", "", "1"),
+		"slot setting without slot or key");
+	REFUSED(hsd_db_slot_get(db, NULL, "disabled", value, sizeof(value)),
+		"slot_get: missing slot, key or buffer");
+	REFUSED(hsd_db_slot_get(db, "3", "disabled", NULL, sizeof(value)),
+		"slot_get: missing slot, key or buffer");
+	REFUSED(hsd_db_slot_get(db, "3", "disabled", value, 0),
+		"slot_get: missing slot, key or buffer");
+	REFUSED(hsd_db_rule_add(db, NULL, 1), "empty rule");
+	REFUSED(hsd_db_rule_add(db, "", 1), "empty rule");
+	REFUSED(hsd_db_rule_replace(db, NULL, "", 1), "empty rule");
+	REFUSED(hsd_db_rule_replace(db, "allow class 02*", NULL, 1),
+		"empty rule");
+	REFUSED(hsd_db_decision_add(db, NULL), "decision without a target");
+	assert_int_equal(hsd_db_event_first(db, NULL), -EINVAL);
 	REFUSED(hsd_db_commit(db), "commit without a transaction");
 	assert_int_equal(hsd_db_begin(db), 0);
 	REFUSED(hsd_db_begin(db), "a transaction is already open");

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # api.py - hotswapd's HTTP endpoint: REST routes, access control, bad
 # input on every route, the event stream, Redfish resources (required
-# properties and types) and PATCH flows, /metrics through promtool.
+# properties and types) and PATCH flows, /metrics through promtool; slots
+# in every state as Redfish and /metrics show them, every wrong PATCH
+# body; a web_dir of the operator's choosing.
 #
 # usage: api.py BUILD_DIR SOURCE_DIR
 # SPDX-License-Identifier: BSD-2-Clause
@@ -10,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -397,10 +400,246 @@ finally:
        "no sanitizer report", log[-3000:])
     d.cleanup()
 
+# ---- slots in every state, as Redfish and /metrics show them; bad input on
+# the edges of each route ------------------------------------------------------
+d = Daemon(build, src)
+try:
+    def show(slot):
+        return json.loads(d.ctl("--json", "show", slot).stdout)
+
+    def pdev(slot):
+        st, j, _, _ = d.request("GET", "/redfish/v1/Chassis/1/PCIeDevices/Slot" + slot)
+        ok(st == 200, "Redfish GET Slot" + slot, "%s %s" % (st, j))
+        return j
+
+    def rf_msg(j):
+        return ((j or {}).get("error", {}).get("@Message.ExtendedInfo") or [{}])[0]
+
+    # Status.State follows the slot's state (Redfish Resource.State):
+    # the button's window on the way up is Starting, a power fault is
+    # UnavailableOffline and Critical.
+    d.ctl("sim", "button", "4")
+    d.ctl("sim", "advance", "6s")
+    ok(show("4")["state"] == "off", "slot 4 off by its button")
+    d.ctl("sim", "button", "4")
+    ok(show("4")["state"] == "blinking-on", "slot 4's button pressed again: blinking-on")
+    j = pdev("4")
+    ok(j["Status"]["State"] == "Starting" and j["Status"]["Health"] == "OK",
+       "a slot in its button window on the way up is Starting", json.dumps(j["Status"]))
+    d.ctl("sim", "advance", "6s")
+    ok(pdev("4")["Status"]["State"] == "Enabled", "and Enabled once it is on")
+    d.ctl("sim", "fault", "4")
+    j = pdev("4")
+    ok(j["Status"] == {"State": "UnavailableOffline", "Health": "Critical"},
+       "a power fault is UnavailableOffline and Critical", json.dumps(j["Status"]))
+    ok(j["ReadyToRemove"] is False and "PCIeType" not in j["Slot"],
+       "a faulted slot has no link to describe", json.dumps(j["Slot"]))
+
+    # PATCH: every way a body can be wrong, each with its message
+    P = "/redfish/v1/Chassis/1/PCIeDevices/Slot%s"
+    for body, mid, what in (
+            ({"LocationIndicatorActive": "on"}, "PropertyValueTypeError",
+             "LocationIndicatorActive as a string"),
+            ({"LocationIndicatorActive": 1}, "PropertyValueTypeError",
+             "LocationIndicatorActive as a number"),
+            ({"ReadyToRemove": None}, "PropertyValueTypeError", "ReadyToRemove null"),
+            ({}, "PropertyUnknown", "an empty body"),
+            ({"LocationIndicatorActive": True, "ReadyToRemove": True},
+             "ActionParameterNotSupported", "both properties at once"),
+            ({"LocationIndicatorActive": True, "Id": "x"}, "PropertyUnknown",
+             "a read-only property after a writable one")):
+        st, j, _, _ = d.request("PATCH", P % "1", body)
+        ok(st == 400 and rf_msg(j).get("MessageId", "").endswith("." + mid)
+           and rf_msg(j).get("Message"), "PATCH with %s: 400 %s" % (what, mid),
+           "%s %s" % (st, j))
+    ok(show("1")["attention"] == "off" and show("1")["state"] == "on",
+       "no refused PATCH changed slot 1")
+    # The hot-plug refusals behind a PATCH, in Redfish's words
+    st, j, _, _ = d.request("PATCH", P % "21", {"LocationIndicatorActive": True})
+    ok(st == 400 and rf_msg(j).get("MessageId", "").endswith(".PropertyNotWritable")
+       and "no attention indicator" in rf_msg(j).get("Message", ""),
+       "a CompactPCI slot without an attention indicator: PropertyNotWritable",
+       "%s %s" % (st, j))
+    st, j, _, _ = d.request("PATCH", P % "5", {"ReadyToRemove": False})
+    ok(st == 409 and "empty" in rf_msg(j).get("Message", ""),
+       "bringing up an empty slot is refused, saying it is empty", "%s %s" % (st, j))
+    st, j, _, _ = d.request("PATCH", P % "99", {"ReadyToRemove": True})
+    ok(st == 404 and rf_msg(j).get("MessageId", "").endswith(".ResourceMissingAtURI"),
+       "PATCH of a slot that does not exist: 404", "%s %s" % (st, j))
+    for method, path, allow in (
+            ("PUT", P % "1", "GET, HEAD, PATCH"),
+            ("PATCH", "/redfish/v1/Chassis/1", "GET, HEAD"),
+            ("PATCH", P % "1" + "/PCIeFunctions/0", "GET, HEAD")):
+        st, j, _, r = d.request(method, path, {})
+        ok(st == 405 and r.getheader("Allow") == allow and
+           rf_msg(j).get("MessageId", "").endswith(".OperationNotAllowed"),
+           "%s %s: 405, Allow: %s" % (method, path, allow),
+           "%s %s %s" % (st, r.getheader("Allow"), j))
+    for path in ("/redfish/v1/Chassis/1x", "/redfish/v1/Chassis/1/PCIeDevices/Slot1/x",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot1/PCIeFunctions/x",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot5/PCIeFunctions/0",
+                 "/redfish/v1/Chassis/1/PCIeDevices/Slot99/PCIeFunctions"):
+        st, j, _, _ = d.request("GET", path)
+        ok(st == 404 and j and "error" in j, "404 with a Redfish error: " + path,
+           "%s %s" % (st, j))
+
+    # A function the policy blocked is not Enabled (PCIeFunction.Enabled)
+    d.ctl("sim", "insert", "2", "gpu")
+    d.ctl("sim", "advance", "100ms")
+    p = d.ctl("add", "2")
+    ok(p.returncode == 0 and show("2")["devices"][0]["blocked"] is True,
+       "a GPU in slot 2 comes up blocked (default_inserted = block)", p.stdout + p.stderr)
+    st, _, text, _ = d.request("GET", "/metrics")
+    ok(st == 200 and 'hotswap_slot_blocked_functions{slot="2",kind="pcie",'
+       'controller="pcie:0000:00:1c.1"} 1\n' in text and
+       'hotswap_slot_blocked_functions{slot="1",kind="pcie",'
+       'controller="pcie:0000:00:1c.0"} 0\n' in text,
+       "/metrics counts slot 2's blocked function, none in slot 1",
+       [ln for ln in text.splitlines() if "blocked_functions{" in ln])
+    st, fns, _, _ = d.request("GET", P % "2" + "/PCIeFunctions")
+    ok(st == 200 and fns["Members@odata.count"] == 1, "slot 2's function listed")
+    st, f, _, _ = d.request("GET", fns["Members"][0]["@odata.id"])
+    ok(st == 200 and f["Enabled"] is False, "the blocked function is not Enabled",
+       json.dumps(f)[:300])
+    d.ctl("authorize", "--slot", "2")
+    st, f, _, _ = d.request("GET", fns["Members"][0]["@odata.id"])
+    ok(st == 200 and f["Enabled"] is True, "and Enabled once authorized")
+
+    # The REST routes' edges
+    for path, word in (("/api/v1/events?limit=", "limit"), ("/api/v1/events?limit=3x", "limit"),
+                       ("/api/v1/events?after=", "after"),
+                       ("/api/v1/events/stream?after=-2", "after"),
+                       ("/api/v1/events/stream?after=", "after"),
+                       ("/api/v1/events/stream?after=99999999999999999999", "after")):
+        st, j, _, _ = d.request("GET", path)
+        ok(st == 400 and word in j["error"]["message"], "400 naming %s: %s" % (word, path),
+           "%s %s" % (st, j))
+    st, j, _, _ = d.request("GET", "/api/v1/events/stream",
+                            headers={"Last-Event-ID": "12x"})
+    ok(st == 400 and "Last-Event-ID '12x'" in j["error"]["message"],
+       "a bad Last-Event-ID: 400 naming the header", "%s %s" % (st, j))
+    st, j, _, _ = d.request("GET", "/api/v1/events?slot=2&limit=2")
+    ok(st == 200 and len(j) == 2 and all(e.get("slot") == "2" for e in j),
+       "GET events of one slot", str(j)[:300])
+    last = j[-1]["seq"]
+    # A reconnecting browser sends Last-Event-ID: the stream resumes after it.
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    c.request("GET", "/api/v1/events/stream?after=0",
+              headers={"Authorization": "Bearer " + d.token,
+                       "Last-Event-ID": str(last - 1)})
+    sr = c.getresponse()
+    first = None
+    while sr.status == 200:
+        line = sr.fp.readline()
+        if not line:
+            break
+        if line.startswith(b"data: "):
+            first = json.loads(line[6:])
+            break
+    ok(first is not None and first["seq"] == last,
+       "Last-Event-ID wins over after: the stream resumes after it", str(first))
+    c.close()
+    st, j, _, _ = d.request("POST", "/api/v1/slots/1/attention")
+    ok(st == 400 and "indicator" in j["error"]["message"],
+       "POST attention without a body: 400 naming the missing indicator", "%s %s" % (st, j))
+    for path in ("/api/v1/devices/%s/x" % show("1")["devices"][0]["name"],
+                 "/api/v1/slots/1/eject", "/api/v1/slots/1/add/x"):
+        st, j, _, _ = d.request("POST", path, {})
+        ok(st == 404 and j["error"]["code"] == "not-found", "404: POST " + path,
+           "%s %s" % (st, j))
+    # Host names on loopback: the loopback names are served, anything else
+    # (DNS rebinding) refused, a name too long for any host too.
+    for host, want in (("127.0.0.1", 200), ("[::1]:%d" % d.port, 200),
+                       ("localhost", 200), ("[fe80::1]:80", 421),
+                       ("localhost.evil.example", 421), ("a" * 200, 421)):
+        st, j, _, _ = d.request("GET", "/api/v1/status", headers={"Host": host})
+        ok(st == want, "Host: %s... is %d" % (host[:24], want), "%s %s" % (st, j))
+    s = socket.create_connection(("127.0.0.1", d.port))
+    s.sendall(("GET /api/v1/status HTTP/1.0\r\nAuthorization: Bearer %s\r\n\r\n"
+               % d.token).encode())
+    resp = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        resp += b
+    s.close()
+    ok(resp.startswith(b"HTTP/1.0 200") or resp.startswith(b"HTTP/1.1 200"),
+       "HTTP/1.0 without a Host header is served", resp[:80])
+
+    # /metrics after a slow hot-add
+    # A card in slot 6 left 90 s before it is brought up: its hot-add
+    # (insertion to driver bound) takes longer than the histogram's
+    # largest bucket, 60 s.
+    d.ctl("sim", "insert", "6", "nic-1port")
+    d.ctl("sim", "advance", "90s")
+    p = d.ctl("add", "6")
+    ok(p.returncode == 0, "add 6 after 90 s", p.stdout + p.stderr)
+    st, _, text, _ = d.request("GET", "/metrics")
+    vals = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            vals[k] = float(v)
+    buckets = sorted((float(re.search(r'le="([^"]+)"', k).group(1).replace("+Inf", "inf")), v)
+                     for k, v in vals.items()
+                     if k.startswith("hotswap_hot_add_duration_seconds_bucket"))
+    n = vals.get("hotswap_hot_add_duration_seconds_count")
+    ok(buckets and buckets[-1][0] == float("inf") and buckets[-1][1] == n and
+       buckets[-2][1] == n - 1 and vals.get("hotswap_hot_add_duration_seconds_sum", 0) >= 90,
+       "a 90 s hot-add is counted only in the +Inf bucket", str(buckets))
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text,
+                           capture_output=True, text=True)
+        ok(p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(),
+           "promtool check metrics: no problem", p.stdout + p.stderr)
+finally:
+    rc, log = d.stop()
+    ok(rc == 0, "hotswapd stopped cleanly", log[-2000:])
+    ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
+       "no sanitizer report", log[-3000:])
+    d.cleanup()
+
+# ---- web_dir of the operator's choosing: the types of what it holds, what
+# is not served from it -----------------------------------------------------
+import tempfile  # noqa: E402
+web = tempfile.mkdtemp(prefix="hotswap-webdir.")
+for name, data in (("icon.svg", b"<svg/>"), ("logo.png", b"PNG"),
+                   ("readme", b"plain"), ("data.bin", b"\x00\x01"),
+                   ("big.js", b"x" * (4 * 1024 * 1024 + 1)), (".hidden", b"h")):
+    with open(os.path.join(web, name), "wb") as f:
+        f.write(data)
+os.mkdir(os.path.join(web, "sub.d"))
+d = Daemon(build, src, extra=("--set", "web_dir=" + web))
+try:
+    d.log.seek(0)
+    ok("http: no page in %s (web_dir)" % web in d.log.read(),
+       "a web_dir without index.html is warned about at start")
+    for name, ctype in (("icon.svg", "image/svg+xml"), ("logo.png", "image/png"),
+                        ("readme", "application/octet-stream"),
+                        ("data.bin", "application/octet-stream")):
+        st, _, _, r = d.request("GET", "/static/" + name)
+        ok(st == 200 and r.getheader("Content-Type") == ctype,
+           "/static/%s served as %s" % (name, ctype),
+           "%s %s" % (st, r.getheader("Content-Type")))
+    for path in ("/static/big.js", "/static/sub.d", "/static/.hidden",
+                 "/static/app.js", "/"):
+        st, j, _, _ = d.request("GET", path)
+        ok(st == 404 and j and j["error"]["code"] == "not-found",
+           "404 for %s (over 4 MiB, a directory, a dot file, not there)" % path,
+           "%s %s" % (st, j))
+    st, j, _, _ = d.request("GET", "/api/v1/status")
+    ok(st == 200, "the API is served all the same")
+finally:
+    rc, log = d.stop()
+    ok(rc == 0, "hotswapd stopped cleanly", log[-2000:])
+    d.cleanup()
+    shutil.rmtree(web, ignore_errors=True)
+
 # ---- real time: requests that wait for the core ------------------------------
 # A power-up takes the chassis seconds; the connection is suspended until
 # the core answers, and a client that leaves meanwhile costs nothing.
-import socket  # noqa: E402
 import time  # noqa: E402
 d = Daemon(build, src, clock="realtime")
 try:
