@@ -114,9 +114,8 @@ static int port_probe(struct hs_dev *d, void **priv)
 		rc = s->probe(d, &sp);
 		if (rc) {
 			hs_log(core->plat, HS_LOG_WARN,
-			       "%02x:%02x.%u: port service %s failed (%d)",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), s->name, rc);
+			       "%pB: port service %s failed (%d)",
+			       &d->bdf, s->name, rc);
 			/* Out of memory is no verdict on the port: a slot
 			 * left without its controller would lose its card
 			 * unseen (an open MRL cuts power, PCI Hot-Plug 1.1
@@ -212,18 +211,16 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 			continue; /* declined: not one it handles */
 		if (rc) {
 			hs_log(core->plat, HS_LOG_ERR,
-			       "%02x:%02x.%u: driver %s probe failed (%d)",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), drv->name, rc);
+			       "%pB: driver %s probe failed (%d)",
+			       &d->bdf, drv->name, rc);
 			/* Out of memory says nothing about the device; a
 			 * controller driver that did not start would leave
 			 * its slots unwatched.  The transaction fails. */
 			if (strict || rc == -HS_ENOMEM || boot_retry(core, rc)) {
 				hs_snprintf(msg, msglen,
 					    "driver %s failed to start on "
-					    "%02x:%02x.%u (%d)", drv->name,
-					    HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-					    HS_BDF_FN(d->bdf), rc);
+					    "%pB (%d)", drv->name,
+					    &d->bdf, rc);
 				return rc;
 			}
 			continue;
@@ -304,10 +301,9 @@ int hs_dev_authorize(struct hs_dev *d, char *msg, size_t msglen)
 	}
 	for (struct hs_dev *p = d->parent; p; p = p->parent)
 		if (p->flags & DEV_BLOCKED) {
-			hs_snprintf(msg, msglen, "the bridge %02x:%02x.%u in "
+			hs_snprintf(msg, msglen, "the bridge %pB in "
 				    "front of it is blocked: authorize it "
-				    "first", HS_BDF_BUS(p->bdf),
-				    HS_BDF_DEV(p->bdf), HS_BDF_FN(p->bdf));
+				    "first", &p->bdf);
 			return -HS_EPERM;
 		}
 	rc = hs_txn_begin(core, "authorize");
@@ -861,10 +857,9 @@ static void quiesce_poll(void *arg)
 				continue;
 			}
 			hs_log(core->plat, HS_LOG_WARN,
-			       "%02x:%02x.%u: driver %s did not quiesce in "
+			       "%pB: driver %s did not quiesce in "
 			       "time; aborting its requests",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), d->drv->name);
+			       &d->bdf, d->drv->name);
 			if (d->drv->abort)
 				d->drv->abort(d, d->drv_priv);
 		}
@@ -918,9 +913,8 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 	     d = slot_next(br, devnum, d)) {
 		if (d->flags & DEV_NO_REMOVE) {
 			hs_snprintf(msg, sizeof(msg),
-				    "%02x:%02x.%u is critical (%s) and is "
-				    "never removed", HS_BDF_BUS(d->bdf),
-				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf),
+				    "%pB is critical (%s) and is "
+				    "never removed", &d->bdf,
 				    d->flags & DEV_BOOT_VGA ? "boot console"
 							    : "quirk");
 			return refuse(done, arg, -HS_EPERM, msg);
@@ -929,9 +923,8 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		if (d->drv && d->drv->query_remove &&
 		    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
 			hs_snprintf(msg, sizeof(msg),
-				    "driver %s on %02x:%02x.%u refuses: %s",
-				    d->drv->name, HS_BDF_BUS(d->bdf),
-				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf),
+				    "driver %s on %pB refuses: %s",
+				    d->drv->name, &d->bdf,
 				    why[0] ? why : "busy");
 			return refuse(done, arg, -HS_EBUSY, msg);
 		}
@@ -990,8 +983,7 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 		core->up.run_pending_adds(core, br);
 	if (rc)
 		hs_log(core->plat, HS_LOG_ERR,
-		       "surprise removal below %02x:%02x.%u failed (%d); the "
-		       "devices stay marked present", HS_BDF_BUS(br->bdf),
-		       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), rc);
+		       "surprise removal below %pB failed (%d); the "
+		       "devices stay marked present", &br->bdf, rc);
 	return rc;
 }

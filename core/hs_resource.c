@@ -712,19 +712,17 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 		      win.size - hs_range_used(&used, win));
 		if (br->win[r].size)
 			hs_snprintf(msg, msglen,
-				    "%s: need %s aligned to %s for %02x:%02x.%u "
+				    "%s: need %s aligned to %s for %pB "
 				    "%s%d, slot window %#llx-%#llx (%s) has %s "
-				    "free", hs_res_name(r), need, al,
-				    HS_BDF_BUS(b), HS_BDF_DEV(b), HS_BDF_FN(b),
+				    "free", hs_res_name(r), need, al, &b,
 				    x->bar >= 0 ? "BAR" : "window",
 				    x->bar >= 0 ? x->bar : 0,
 				    (unsigned long long)lo,
 				    (unsigned long long)(hi - 1), has, fr);
 		else
 			hs_snprintf(msg, msglen,
-				    "%s: need %s for %02x:%02x.%u, the slot has "
-				    "no %s window", hs_res_name(r), need,
-				    HS_BDF_BUS(b), HS_BDF_DEV(b), HS_BDF_FN(b),
+				    "%s: need %s for %pB, the slot has "
+				    "no %s window", hs_res_name(r), need, &b,
 				    hs_res_name(r));
 	}
 out:
@@ -795,9 +793,8 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 		if ((d->flags & DEV_PENDING_ADD) && hs_counts(d) &&
 		    ((rc = authorize_new(core, d, false)) ||
 		     (rc = hs_program_dev(core, d)))) {
-			hs_snprintf(msg, msglen, "programming %02x:%02x.%u "
-				    "failed (%d)", HS_BDF_BUS(d->bdf),
-				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf), rc);
+			hs_snprintf(msg, msglen, "programming %pB "
+				    "failed (%d)", &d->bdf, rc);
 			return rc;
 		}
 	return 0;
@@ -908,11 +905,10 @@ static int verify_windows(struct hs_core *core, struct hs_dev *d)
 		if (ok)
 			return 0;
 		if (tries == 1) {
-			hs_log(p, HS_LOG_ERR, "%02x:%02x.%u: a memory window "
+			hs_log(p, HS_LOG_ERR, "%pB: a memory window "
 			       "did not take its base or limit (memory "
 			       "0x%08x, prefetchable 0x%08x)",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), mem, pref);
+			       &d->bdf, mem, pref);
 			return -HS_EIO;
 		}
 		if ((rc = write_windows(core, d)))
@@ -992,10 +988,9 @@ static int verify_bar(struct hs_core *core, struct hs_dev *d, int i)
 		if (ok)
 			return 0;
 		if (tries == 1) {
-			hs_log(p, HS_LOG_ERR, "%02x:%02x.%u: BAR%d did not "
+			hs_log(p, HS_LOG_ERR, "%pB: BAR%d did not "
 			       "take its address 0x%llx (reads 0x%08x%08x)",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), i,
+			       &d->bdf, i,
 			       (unsigned long long)b->addr, hi, lo);
 			return -HS_EIO;
 		}

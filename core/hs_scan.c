@@ -399,9 +399,8 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 	if (hs_busnr_next(ba, &sec, &last)) {
 		if (ba->short_by == 1)
 			hs_log(core->plat, HS_LOG_WARN,
-			       "%02x:%02x.%u: no bus number left for this "
-			       "bridge", HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf));
+			       "%pB: no bus number left for this "
+			       "bridge", &d->bdf);
 		hs_dev_isolate(d, "no bus number left below its parent");
 		/* Routes nothing, decodes nothing, masters nothing. */
 		if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, 0)) ||
