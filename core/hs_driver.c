@@ -44,6 +44,7 @@ int hs_port_service_register(struct hs_core *core,
 	return 0;
 }
 
+HS_NOINLINE
 static bool id_match(const struct hs_device_id *id, const struct hs_dev *d)
 {
 	return (id->vendor == HS_ANY_ID || id->vendor == d->vendor) &&
@@ -71,6 +72,7 @@ static bool is_pcie_port(const struct hs_dev *d)
 	       (d->pcie_type == 4 || d->pcie_type == 5 || d->pcie_type == 6);
 }
 
+HS_NOINLINE
 static unsigned port_capabilities(struct hs_dev *d)
 {
 	unsigned t = 0;

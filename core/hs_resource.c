@@ -34,6 +34,7 @@ const char *hs_res_name(enum hs_res r)
 	return r < HS_RES_COUNT ? res_names[r] : "?";
 }
 
+HS_NOINLINE
 uint64_t hs_res_gran(enum hs_res r)
 {
 	return r == HS_RES_IO ? IO_GRAN : MEM_GRAN;
@@ -390,6 +391,7 @@ struct hs_range hs_host_aperture(const struct hs_host_bridge *h,
  * (the caller then packs both together, filling alignment holes); else
  * *used is what both take.
  */
+HS_NOINLINE
 static int root_split(struct hs_core *core, const struct hs_items *all,
 		      enum hs_res r, uint64_t base, uint64_t size,
 		      bool pref_path, bool place, uint64_t *used)
@@ -520,6 +522,7 @@ static struct hs_dev *largest_consumer(struct hs_core *core,
 	return best;
 }
 
+HS_NOINLINE
 static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 {
 	struct hs_plan pl = { { 0 }, 0, false };

@@ -50,6 +50,10 @@
 #define CMD_MASTER  0x0004
 #define CMD_INTX_DISABLE 0x0400
 
+/* On a function inlining would make bigger (called at several sites, or
+ * crowding its caller's registers): issue #18, code size. */
+#define HS_NOINLINE __attribute__((noinline))
+
 enum hs_bar_kind { BAR_NONE = 0, BAR_IO, BAR_MEM32, BAR_MEM64 };
 
 struct hs_bar_info {

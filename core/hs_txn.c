@@ -503,6 +503,7 @@ int hs_txn_msi(struct hs_core *core, struct hs_dev *dev)
 }
 
 /* The first TXN_RES record of dev from log entry from on, or NULL. */
+HS_NOINLINE
 static struct txn_entry *res_entry(struct hs_core *core,
 				   const struct hs_dev *dev, size_t from)
 {
