@@ -106,6 +106,9 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 {
 	unsigned nbars = d->bridge ? 2 : 6;
 	uint32_t cmd = d->cmd_reg, orig, mask, orig_hi, mask_hi;
+	unsigned long long m64;
+	const char *why;
+	unsigned i;
 	int rc;
 
 	/* Decode off while BARs hold all ones (PCI 3.0 6.2.5.1). */
@@ -117,7 +120,7 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 		cmd &= ~(CMD_IO | CMD_MEM);
 	}
 	d->cmd_reg = (uint16_t)cmd;
-	for (unsigned i = 0; i < nbars; i++) {
+	for (i = 0; i < nbars; i++) {
 		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
 		struct hs_bar_info *b = &d->bar[i];
 
@@ -133,6 +136,7 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 				return -HS_EIO;
 			continue;
 		}
+		m64 = mask; /* what a message about it shows */
 		if (mask & 1) {
 			uint32_t m = mask & ~3u;
 
@@ -141,24 +145,18 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 				m |= 0xffff0000u;
 			b->kind = BAR_IO;
 			b->size = (uint64_t)(uint32_t)(~m + 1);
+			why = "I/O size is not a power of two";
 			if (!b->size || b->size > 0x10000 ||
 			    !mask_is_pow2(0xffffffff00000000ull | m,
-					  0xfffffffffffffffcull)) {
-				hs_dev_isolate(d, "BAR%u: I/O size mask %#x is "
-					       "not a power of two", i, mask);
-				return 0;
-			}
+					  0xfffffffffffffffcull))
+				goto isolate;
 			continue;
 		}
 		b->pref = mask & 8;
 		if (((mask >> 1) & 3) == 2) {
-			uint64_t m64;
-
-			if (i + 1 >= nbars) {
-				hs_dev_isolate(d, "BAR%u: 64-bit BAR in the last "
-					       "BAR register", i);
-				return 0;
-			}
+			why = "a 64-bit BAR in the last BAR register";
+			if (i + 1 >= nbars)
+				goto isolate;
 			if ((rc = size_reg(core, d->bdf, off + 4, 0xffffffffu,
 					   &orig_hi, &mask_hi)))
 				return rc;
@@ -168,34 +166,24 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 			b->size = ~m64 + 1;
 			/* 2^48 bytes is more than any host decodes today; a
 			 * card asking for more is not telling the truth. */
-			if (b->size > (1ull << 48) || (!b->size && m64)) {
-				hs_dev_isolate(d, "BAR%u: claims an impossible "
-					       "size (mask %#llx)", i,
-					       (unsigned long long)m64);
-				return 0;
-			}
-			if (!b->size || !mask_is_pow2(m64, ~0xfull)) {
-				hs_dev_isolate(d, "BAR%u: size mask %#llx is not "
-					       "a power of two", i,
-					       (unsigned long long)m64);
-				return 0;
-			}
+			why = "claims an impossible size";
+			if (b->size > (1ull << 48) || (!b->size && m64))
+				goto isolate;
+			why = "size is not a power of two";
+			if (!b->size || !mask_is_pow2(m64, ~0xfull))
+				goto isolate;
 			i++; /* the upper half */
 		} else {
 			uint64_t m = 0xffffffff00000000ull | (mask & ~0xfu);
 
 			b->kind = BAR_MEM32;
 			b->size = (uint32_t)(~(mask & ~0xfu) + 1);
-			if (!b->size) {
-				hs_dev_isolate(d, "BAR%u: no address bits "
-					       "(mask %#x)", i, mask);
-				return 0;
-			}
-			if (!mask_is_pow2(m, ~0xfull)) {
-				hs_dev_isolate(d, "BAR%u: size mask %#x is not a "
-					       "power of two", i, mask);
-				return 0;
-			}
+			why = "no address bits";
+			if (!b->size)
+				goto isolate;
+			why = "size is not a power of two";
+			if (!mask_is_pow2(m, ~0xfull))
+				goto isolate;
 		}
 	}
 	/* Expansion ROM: address bits 31:11, enable bit 0 (PCI 3.0 6.2.5.2). */
@@ -214,6 +202,9 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 			d->bar[6].size = (uint32_t)(~mask + 1);
 		}
 	}
+	return 0;
+isolate:
+	hs_dev_isolate(d, "BAR%u: %s (size mask %#llx)", i, why, m64);
 	return 0;
 }
 
@@ -375,6 +366,20 @@ static struct hs_dev *existing(struct hs_core *core, struct hs_dev *parent,
 	return NULL;
 }
 
+/* Subordinate Bus Number written and read back: a bridge that does not
+ * take it is not listening (-HS_EIO). */
+static int set_subordinate(struct hs_core *core, struct hs_dev *d,
+			   unsigned sub)
+{
+	uint32_t v;
+	int rc;
+
+	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
+	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+		return rc;
+	return v == sub ? 0 : -HS_EIO;
+}
+
 static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		       struct hs_dev *d, unsigned busno, struct hs_busnr *ba)
 {
@@ -402,21 +407,22 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 			       "%pB: no bus number left for this "
 			       "bridge", &d->bdf);
 		hs_dev_isolate(d, "no bus number left below its parent");
-		/* Routes nothing, decodes nothing, masters nothing. */
-		if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, 0)) ||
-		    (rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)) ||
-		    (rc = wr(core, d->bdf, PCI_PRIMARY, 1, 0)))
-			return rc;
-		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
+		/* Routes nothing (subordinate, secondary, primary 0),
+		 * decodes nothing, masters nothing (the caller). */
+		for (uint16_t off = PCI_SUBORDINATE; off >= PCI_PRIMARY; off--)
+			if ((rc = wr(core, d->bdf, off, 1, 0)))
+				return rc;
+		return 1;
 	}
 	/* The lowest free number; it is taken once the bridge holds it. */
 	/* Try the bus numbers first with subordinate == secondary: a bridge
 	 * that will not take its subordinate would capture cycles meant for
 	 * others, so it is caught before anything is routed through it. */
-	if ((rc = wr(core, d->bdf, PCI_PRIMARY, 1, busno)) ||
-	    (rc = wr(core, d->bdf, PCI_SECONDARY, 1, sec)) ||
-	    (rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sec)) ||
-	    (rc = rd(core, d->bdf, PCI_PRIMARY, 4, &v)))
+	for (uint16_t off = PCI_PRIMARY; off <= PCI_SUBORDINATE; off++)
+		if ((rc = wr(core, d->bdf, off, 1,
+			     off == PCI_PRIMARY ? busno : sec)))
+			return rc;
+	if ((rc = rd(core, d->bdf, PCI_PRIMARY, 4, &v)))
 		return rc;
 	/* Primary and secondary must have taken; if not, the bridge is not
 	 * listening and nothing behind it can be trusted. */
@@ -428,26 +434,19 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 	if (v != sec) {
 		hs_dev_isolate(d, "bridge claims buses %u-%u but was given "
 			       "%u-%u", sec, v, sec, sec);
-		/* Secondary 0 routes nothing (bus 0 is the root's). */
-		if ((rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)))
-			return rc;
-		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
+		/* Secondary 0 routes nothing (bus 0 is the root's); the
+		 * caller turns decode off. */
+		return (rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)) ? rc : 1;
 	}
-	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, last)) ||
-	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+	if ((rc = set_subordinate(core, d, last)))
 		return rc;
-	if (v != last)
-		return -HS_EIO;
 	hs_busnr_take(ba, sec, last);
 	rc = hs_scan_bus(core, h, d, sec, ba);
 	if (rc)
 		return rc;
 	sub = hs_busnr_close(core, d, ba, sec, last);
-	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
-	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+	if ((rc = set_subordinate(core, d, sub)))
 		return rc;
-	if (v != sub)
-		return -HS_EIO;
 	hs_busnr_set(d, sec, sub);
 	return 0;
 }
@@ -568,9 +567,10 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 					   v | HS_RTCTL_CRSSVE)))
 			return rc;
 	}
-	if (d->bridge)
-		return scan_bridge(core, h, d, HS_BDF_BUS(bdf), ba);
-	return 0;
+	/* 1: the bridge was isolated, and is disabled here. */
+	rc = d->bridge ? scan_bridge(core, h, d, HS_BDF_BUS(bdf), ba) : 0;
+	if (rc <= 0)
+		return rc;
 disable:
 	/* An isolated function decodes nothing and masters nothing. */
 	return wr(core, bdf, PCI_COMMAND, 2, 0);
@@ -612,38 +612,36 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 			continue; /* another slot of a multi-slot bus */
 		if (existing(core, parent, b0))
 			continue; /* already running: never touched */
-		if (core->id_hint && core->id_hint_bdf == b0) {
-			id = core->id_hint_val; /* read by the readiness poll */
-			core->id_hint = false;
-		} else if ((rc = rd(core, b0, PCI_VENDOR, 4, &id))) {
-			return rc;
-		}
-		/* Nobody there reads all ones; ask once more before believing
-		 * it, so one lost completion does not lose a card. */
-		if ((id & 0xffff) == 0xffff &&
-		    (rc = rd(core, b0, PCI_VENDOR, 4, &id)))
-			return rc;
-		if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0 ||
-		    (id & 0xffff) == 0x0001)
-			continue;
-		if ((rc = rd(core, b0, PCI_HDR_TYPE, 1, &hdr)))
-			return rc;
-		if (hdr == 0xff)
-			return -HS_EIO; /* answered its ID, then went silent */
-		if (hdr & 0x80)
-			nfn = 8;
 		for (unsigned fn = 0; fn < nfn; fn++) {
-			hs_bdf_t b = HS_BDF(h->segment, busno, dev, fn);
+			hs_bdf_t b = b0 | fn;
+			unsigned vid;
 
-			if (fn) {
-				if ((rc = rd(core, b, PCI_VENDOR, 4, &id)))
+			if (!fn && core->id_hint && core->id_hint_bdf == b0) {
+				/* read by the readiness poll */
+				id = core->id_hint_val;
+				core->id_hint = false;
+			} else if ((rc = rd(core, b, PCI_VENDOR, 4, &id))) {
+				return rc;
+			}
+			/* Nobody there reads all ones; ask once more before
+			 * believing it, so one lost completion does not lose
+			 * a card. */
+			if ((id & 0xffff) == 0xffff &&
+			    (rc = rd(core, b, PCI_VENDOR, 4, &id)))
+				return rc;
+			vid = id & 0xffff;
+			/* 0001h: a card still initialising (CRS, function 0
+			 * only); nfn is still 1 there. */
+			if (vid == 0xffff || vid == 0 || (!fn && vid == 0x0001))
+				continue;
+			if (!fn) {
+				if ((rc = rd(core, b0, PCI_HDR_TYPE, 1, &hdr)))
 					return rc;
-				if ((id & 0xffff) == 0xffff &&
-				    (rc = rd(core, b, PCI_VENDOR, 4, &id)))
-					return rc;
-				if ((id & 0xffff) == 0xffff ||
-				    (id & 0xffff) == 0)
-					continue;
+				if (hdr == 0xff)
+					return -HS_EIO; /* answered its ID, then
+							   went silent */
+				if (hdr & 0x80)
+					nfn = 8;
 			}
 			rc = scan_fn(core, h, parent, b, id,
 				     fn ? -1 : (int)hdr, ba);
