@@ -771,39 +771,41 @@ static bool in_slot_subtree(const struct hs_dev *br, int devnum,
 	return false;
 }
 
-static void finish(struct removal *rm, int rc, const char *msg)
+/* The removal at *rp (a link in core->removing) ends: unlinked, its
+ * poll stopped, freed, then its done() told. */
+static void end_removal(struct hs_core *core, struct removal **rp, int rc,
+			const char *msg)
 {
-	struct hs_core *core = rm->core;
-	struct hs_dev *br = rm->bridge;
+	struct removal *rm = *rp;
 	hs_done_fn done = rm->done;
 	void *arg = rm->arg;
 
-	for (struct removal **pp = &core->removing; *pp; pp = &(*pp)->next)
-		if (*pp == rm) {
-			*pp = rm->next;
-			break;
-		}
+	*rp = rm->next;
 	hs_timer_cancel(&core->timers, &rm->poll);
 	hs_free(core, rm, sizeof(*rm));
 	if (done)
 		done(arg, rc, msg);
+}
+
+static void finish(struct removal *rm, int rc, const char *msg)
+{
+	struct hs_core *core = rm->core;
+	struct hs_dev *br = rm->bridge;
+	struct removal *self = rm, **pp = &core->removing;
+
+	while (*pp && *pp != rm)
+		pp = &(*pp)->next;
+	/* (Not in the list: it ends all the same.) */
+	end_removal(core, *pp ? pp : &self, rc, msg);
 	/* Adds that waited for this removal go now, in the order asked. */
 	core->up.run_pending_adds(core, br);
 }
 
 void hs_cancel_removals(struct hs_core *core)
 {
-	while (core->removing) {
-		struct removal *rm = core->removing;
-		hs_done_fn done = rm->done;
-		void *arg = rm->arg;
-
-		core->removing = rm->next;
-		hs_timer_cancel(&core->timers, &rm->poll);
-		hs_free(core, rm, sizeof(*rm));
-		if (done)
-			done(arg, -HS_ECANCELED, "the core is shutting down");
-	}
+	while (core->removing)
+		end_removal(core, &core->removing, -HS_ECANCELED,
+			    "the core is shutting down");
 }
 
 static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum)
@@ -812,18 +814,11 @@ static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum)
 	struct pending_add **ap = &core->adds;
 
 	while (*rp) {
-		struct removal *rm = *rp;
-
-		if (!in_slot_subtree(br, devnum, rm->bridge)) {
-			rp = &rm->next;
-			continue;
-		}
-		*rp = rm->next;
-		hs_timer_cancel(&core->timers, &rm->poll);
-		if (rm->done)
-			rm->done(rm->arg, -HS_ECANCELED,
-				 "the card holding this slot was removed");
-		hs_free(core, rm, sizeof(*rm));
+		if (!in_slot_subtree(br, devnum, (*rp)->bridge))
+			rp = &(*rp)->next;
+		else
+			end_removal(core, rp, -HS_ECANCELED,
+				    "the card holding this slot was removed");
 	}
 	while (*ap) {
 		struct pending_add *pa = *ap;
@@ -969,15 +964,11 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 
 		if (rm->bridge != br ||
 		    !(rm->devnum == devnum || rm->devnum == HS_SLOT_ALL ||
-		      devnum == HS_SLOT_ALL)) {
+		      devnum == HS_SLOT_ALL))
 			rp = &rm->next;
-			continue;
-		}
-		*rp = rm->next;
-		hs_timer_cancel(&core->timers, &rm->poll);
-		if (rm->done)
-			rm->done(rm->arg, -HS_ECANCELED, "the card was pulled");
-		hs_free(core, rm, sizeof(*rm));
+		else
+			end_removal(core, rp, -HS_ECANCELED,
+				    "the card was pulled");
 	}
 	rc = teardown(core, br, devnum, true);
 	/* Adds that waited for a removal here may go now. */
