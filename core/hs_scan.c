@@ -210,8 +210,30 @@ isolate:
 
 /* ---- capabilities -------------------------------------------------------- */
 
-static int classify_caps(struct hs_dev *d, int rc)
+/*
+ * Walk d's standard capability list (recording each in offs[]) or, offs
+ * NULL, its extended one.  One walk finds every capability and proves the
+ * list sound.  A list that looks broken is walked again, from the
+ * registers, before the card is blamed: a lying card lies twice, a lost
+ * cycle does not repeat.  A list that lies isolates d (0 returned).
+ */
+static int walk_caps(struct hs_dev *d, int status, uint16_t *offs)
 {
+	const struct hs_platform *p = d->core->plat;
+	uint16_t off;
+	int rc = 0;
+
+	for (int n = 0; n < 2; n++) {
+		int r = offs ? hs_cfg_scan_caps(p, d->bdf, d->hdr,
+						n ? -1 : status, offs)
+			     : hs_cfg_find_ext_cap(p, d->bdf, 0xffff, &off);
+
+		if (n && r != rc)
+			return -HS_EIO;
+		rc = r;
+		if (rc != -HS_ELOOP && rc != -HS_EFAULT && rc != -HS_ENODEV)
+			break;
+	}
 	if (rc == -HS_ELOOP) {
 		hs_dev_isolate(d, "capability list loops");
 		return 0;
@@ -228,23 +250,11 @@ static int classify_caps(struct hs_dev *d, int rc)
 
 static int read_caps(struct hs_core *core, struct hs_dev *d, int status)
 {
-	const struct hs_platform *p = core->plat;
-	uint16_t offs[256], off;
+	uint16_t offs[256];
 	uint32_t v;
-	int rc, again;
+	int rc;
 
-	/* One walk finds every capability and proves the list sound.  A
-	 * list that looks broken is walked again before the card is blamed:
-	 * a lying card lies twice, a lost cycle does not repeat. */
-	rc = hs_cfg_scan_caps(p, d->bdf, d->hdr, status, offs);
-	if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
-		/* Again from the registers: the first look may be the
-		 * lost cycle. */
-		again = hs_cfg_scan_caps(p, d->bdf, d->hdr, -1, offs);
-		if (again != rc)
-			return -HS_EIO;
-	}
-	rc = classify_caps(d, rc);
+	rc = walk_caps(d, status, offs);
 	if (rc || (d->flags & DEV_ISOLATED))
 		return rc;
 	d->cap_pcie = offs[0x10];
@@ -260,13 +270,7 @@ static int read_caps(struct hs_core *core, struct hs_dev *d, int status)
 			return -HS_EIO;
 		d->pcie_type = (v >> 4) & 0xf;
 		/* The extended list exists on PCI Express functions only. */
-		rc = hs_cfg_find_ext_cap(p, d->bdf, 0xffff, &off);
-		if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
-			again = hs_cfg_find_ext_cap(p, d->bdf, 0xffff, &off);
-			if (again != rc)
-				return -HS_EIO;
-		}
-		return classify_caps(d, rc);
+		return walk_caps(d, -1, NULL);
 	}
 	return 0;
 }
