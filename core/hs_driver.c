@@ -518,15 +518,20 @@ static int program_msix(struct hs_dev *d, unsigned n)
 	for (unsigned v = 0; v < n; v++) {
 		struct hs_msi_msg m;
 		uint64_t e = (tbl & ~7u) + 16ull * v;
+		uint32_t w[4];
 
 		if ((rc = p->ops->msi_message(p->ctx, msi_requester(d),
-						  d->msi_first + v, &m)) ||
-		    (rc = hs_dev_write32(d, bir, e, (uint32_t)m.address)) ||
-		    (rc = hs_dev_write32(d, bir, e + 4,
-					 (uint32_t)(m.address >> 32))) ||
-		    (rc = hs_dev_write32(d, bir, e + 8, m.data)) ||
-		    (rc = hs_dev_write32(d, bir, e + 12, 0)))
+					      d->msi_first + v, &m)))
 			return rc;
+		/* The entry: address low, high, data, vector control 0
+		 * (unmasked). */
+		w[0] = (uint32_t)m.address;
+		w[1] = (uint32_t)(m.address >> 32);
+		w[2] = m.data;
+		w[3] = 0;
+		for (unsigned k = 0; k < 4; k++)
+			if ((rc = hs_dev_write32(d, bir, e + 4 * k, w[k])))
+				return rc;
 	}
 	return hs_dev_cfg_write(d, d->cap_msix + 2, 2,
 				(ctl & ~0x4000u) | 0x8000u);
@@ -544,14 +549,14 @@ static int program_msi(struct hs_dev *d)
 	    (rc = hs_dev_cfg_read(d, d->cap_msi + 2, 2, &ctl)) ||
 	    (rc = hs_dev_cfg_write(d, d->cap_msi + 4, 4, (uint32_t)m.address)))
 		return rc;
-	if (ctl & 0x80) {
-		if ((rc = hs_dev_cfg_write(d, d->cap_msi + 8, 4,
-					   (uint32_t)(m.address >> 32))) ||
-		    (rc = hs_dev_cfg_write(d, d->cap_msi + 12, 2, m.data)))
-			return rc;
-	} else if ((rc = hs_dev_cfg_write(d, d->cap_msi + 8, 2, m.data))) {
+	/* 64-bit capable: the upper address, then the data one register
+	 * further on. */
+	if (((ctl & 0x80) &&
+	     (rc = hs_dev_cfg_write(d, d->cap_msi + 8, 4,
+				    (uint32_t)(m.address >> 32)))) ||
+	    (rc = hs_dev_cfg_write(d, d->cap_msi + (ctl & 0x80 ? 12 : 8), 2,
+				   m.data)))
 		return rc;
-	}
 	/* One vector (Multiple Message Enable 0), enable. */
 	return hs_dev_cfg_write(d, d->cap_msi + 2, 2, (ctl & ~0x70u) | 1u);
 }
