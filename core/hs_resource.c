@@ -644,8 +644,7 @@ int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d)
 
 static void human(char *buf, size_t len, uint64_t v)
 {
-	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB",
-					    "TiB" };
+	static const char unit[][6] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
 	unsigned u = 0;
 
 	while (u < 4 && v >= 1024 && !(v & 1023)) {

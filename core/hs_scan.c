@@ -277,14 +277,6 @@ static int read_caps(struct hs_core *core, struct hs_dev *d, int status)
 
 /* ---- hot-plug bridges and their reservations ------------------------------ */
 
-static uint64_t rd64(struct hs_core *core, hs_bdf_t bdf, uint16_t off)
-{
-	uint32_t lo = 0, hi = 0;
-
-	rd(core, bdf, off, 4, &lo);
-	rd(core, bdf, off + 4, 4, &hi);
-	return ((uint64_t)hi << 32) | lo;
-}
 
 static void set_reservation(struct hs_core *core, struct hs_dev *d)
 {
@@ -296,13 +288,17 @@ static void set_reservation(struct hs_core *core, struct hs_dev *d)
 	 * type 1 on 1b36 bridges): all ones in a field means "no hint". */
 	if (d->cap_vndr && d->vendor == 0x1b36 &&
 	    rd(core, d->bdf, d->cap_vndr + 3, 1, &v) == 0 && v == 1) {
-		uint32_t bus = 0, mem = 0, p32 = 0;
-		uint64_t io = rd64(core, d->bdf, d->cap_vndr + 8);
-		uint64_t p64 = rd64(core, d->bdf, d->cap_vndr + 24);
+		/* I/O (64-bit), prefetchable (64-bit), bus, memory,
+		 * prefetchable (32-bit), in the order they are read. */
+		static const uint8_t at[7] = { 8, 12, 24, 28, 4, 16, 20 };
+		uint32_t f[7] = { 0 };
 
-		rd(core, d->bdf, d->cap_vndr + 4, 4, &bus);
-		rd(core, d->bdf, d->cap_vndr + 16, 4, &mem);
-		rd(core, d->bdf, d->cap_vndr + 20, 4, &p32);
+		for (unsigned i = 0; i < 7; i++)
+			rd(core, d->bdf, d->cap_vndr + at[i], 4, &f[i]);
+		uint64_t io = ((uint64_t)f[1] << 32) | f[0];
+		uint64_t p64 = ((uint64_t)f[3] << 32) | f[2];
+		uint32_t bus = f[4], mem = f[5], p32 = f[6];
+
 		if (bus != 0xffffffffu)
 			d->resv.bus = bus;
 		if (io != ~0ull)

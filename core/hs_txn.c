@@ -208,34 +208,30 @@ static int resize_events(struct hs_core *core, size_t want)
 }
 
 /* Grow the room to what the devices that will be in the tree after this
- * transaction need. */
+ * transaction need.  Only a change that adds devices needs more than it
+ * had: -HS_ENOMEM for one that does and cannot have it. */
 static int keep_room(struct hs_core *core)
 {
 	struct hs_txn *t = &core->txn;
 	size_t ndev = core->ndevs;
+	bool adds = false;
 	int rc = 0;
 
 	/* What stays: the tree's count less what this transaction removes
 	 * (its own log, not a walk of the fabric: a change costs the same
 	 * whatever the size of the machine). */
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		if (t->log[i].kind == TXN_DEV_REMOVE && ndev)
 			ndev--;
+		adds |= t->log[i].kind == TXN_DEV_ADD;
+	}
 	t->keep = SURPRISE_LOG(ndev);
 	t->keep_ev = SURPRISE_EV(ndev);
 	if (t->cap < t->keep)
 		rc = resize_log(core, t->keep);
 	if (!rc && t->cap_ev < t->keep_ev)
 		rc = resize_events(core, t->keep_ev);
-	return rc;
-}
-
-static bool adds_devices(const struct hs_txn *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->log[i].kind == TXN_DEV_ADD)
-			return true;
-	return false;
+	return adds ? rc : 0;
 }
 
 static void release(struct hs_core *core)
@@ -275,7 +271,7 @@ int hs_txn_commit(struct hs_core *core)
 	}
 	/* Room to tear down what is now present; only a change that adds
 	 * devices needs more than it had. */
-	if (keep_room(core) && adds_devices(t)) {
+	if (keep_room(core)) {
 		hs_log(core->plat, HS_LOG_ERR, "%s: no memory for the room "
 		       "its removal would need", t->what ? t->what
 							 : "transaction");
