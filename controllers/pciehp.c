@@ -45,6 +45,9 @@ static int rd(struct pciehp *p, unsigned reg, unsigned width, uint32_t *v)
 	return hs_dev_cfg_read(p->port, (uint16_t)(p->cap + reg), width, v);
 }
 
+/* Not inlined: one call is shorter than its arguments' set-up at each
+ * of the five writes (issue #18: code size; so is ind_bits). */
+__attribute__((noinline))
 static int wr(struct pciehp *p, unsigned reg, unsigned width, uint32_t v)
 {
 	return hs_dev_cfg_write(p->port, (uint16_t)(p->cap + reg), width, v);
@@ -90,6 +93,7 @@ static int px_status(void *priv, unsigned slot, struct hs_slot_status *st)
 	return 0;
 }
 
+__attribute__((noinline))
 static uint16_t ind_bits(int ind)
 {
 	/* 01b on, 10b blink, 11b off (PCIe Base 7.5.3.10). */
@@ -269,19 +273,20 @@ static int pciehp_probe(struct hs_dev *port, void **priv)
 	hs_memzero(&d, sizeof(d));
 	d.phys = p->sltcap >> 19;
 	d.devnum = 0;
-	d.caps = HS_SLOT_CAP_LINK_CTL;
+	/* MRL sensor, attention and power indicators, surprise: Slot
+	 * Capabilities bits 2-5 are the slot capabilities' bits 2-5. */
+	_Static_assert(HS_SLTCAP_MRLSP == HS_SLOT_CAP_MRL &&
+		       HS_SLTCAP_AIP == HS_SLOT_CAP_ATTN_IND &&
+		       HS_SLTCAP_PIP == HS_SLOT_CAP_PWR_IND &&
+		       HS_SLTCAP_HPS == HS_SLOT_CAP_SURPRISE,
+		       "Slot Capabilities bits 2-5 are HS_SLOT_CAP_*'s");
+	d.caps = HS_SLOT_CAP_LINK_CTL |
+		 (p->sltcap & (HS_SLTCAP_MRLSP | HS_SLTCAP_AIP |
+			       HS_SLTCAP_PIP | HS_SLTCAP_HPS));
 	if (p->sltcap & HS_SLTCAP_PCP)
 		d.caps |= HS_SLOT_CAP_POWER;
 	if (p->sltcap & HS_SLTCAP_ABP)
 		d.caps |= HS_SLOT_CAP_BUTTON;
-	if (p->sltcap & HS_SLTCAP_MRLSP)
-		d.caps |= HS_SLOT_CAP_MRL;
-	if (p->sltcap & HS_SLTCAP_AIP)
-		d.caps |= HS_SLOT_CAP_ATTN_IND;
-	if (p->sltcap & HS_SLTCAP_PIP)
-		d.caps |= HS_SLOT_CAP_PWR_IND;
-	if (p->sltcap & HS_SLTCAP_HPS)
-		d.caps |= HS_SLOT_CAP_SURPRISE;
 	if (p->sltcap & HS_SLTCAP_EIP)
 		d.caps |= HS_SLOT_CAP_INTERLOCK;
 	if (p->dllla)

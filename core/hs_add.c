@@ -155,9 +155,8 @@ int hs_core_hot_add_slot_async(struct hs_core *core, struct hs_dev *br,
 				return 0;
 			if (r2 != -HS_ENOSPC)
 				hs_log(core->plat, HS_LOG_ERR, "rebalance "
-				       "below %02x:%02x.%u not started (%d): "
-				       "%s", HS_BDF_BUS(br->bdf),
-				       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf),
+				       "below %pB not started (%d): "
+				       "%s", &br->bdf,
 				       r2, msg);
 		}
 		if (done)
@@ -281,8 +280,7 @@ fail:
 	/* Not yet a failure when a rebalance may still place the card. */
 	hs_log(core->plat, rc == -HS_ENOSPC && (res->kinds || res->bus_move)
 			   ? HS_LOG_NOTICE : HS_LOG_ERR,
-	       "hot-add below %02x:%02x.%u: %s", HS_BDF_BUS(br->bdf),
-	       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), msg);
+	       "hot-add below %pB: %s", &br->bdf, msg);
 	return rc;
 }
 

@@ -44,6 +44,7 @@ int hs_port_service_register(struct hs_core *core,
 	return 0;
 }
 
+HS_NOINLINE
 static bool id_match(const struct hs_device_id *id, const struct hs_dev *d)
 {
 	return (id->vendor == HS_ANY_ID || id->vendor == d->vendor) &&
@@ -71,6 +72,7 @@ static bool is_pcie_port(const struct hs_dev *d)
 	       (d->pcie_type == 4 || d->pcie_type == 5 || d->pcie_type == 6);
 }
 
+HS_NOINLINE
 static unsigned port_capabilities(struct hs_dev *d)
 {
 	unsigned t = 0;
@@ -114,9 +116,8 @@ static int port_probe(struct hs_dev *d, void **priv)
 		rc = s->probe(d, &sp);
 		if (rc) {
 			hs_log(core->plat, HS_LOG_WARN,
-			       "%02x:%02x.%u: port service %s failed (%d)",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), s->name, rc);
+			       "%pB: port service %s failed (%d)",
+			       &d->bdf, s->name, rc);
 			/* Out of memory is no verdict on the port: a slot
 			 * left without its controller would lose its card
 			 * unseen (an open MRL cuts power, PCI Hot-Plug 1.1
@@ -212,18 +213,16 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 			continue; /* declined: not one it handles */
 		if (rc) {
 			hs_log(core->plat, HS_LOG_ERR,
-			       "%02x:%02x.%u: driver %s probe failed (%d)",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), drv->name, rc);
+			       "%pB: driver %s probe failed (%d)",
+			       &d->bdf, drv->name, rc);
 			/* Out of memory says nothing about the device; a
 			 * controller driver that did not start would leave
 			 * its slots unwatched.  The transaction fails. */
 			if (strict || rc == -HS_ENOMEM || boot_retry(core, rc)) {
 				hs_snprintf(msg, msglen,
 					    "driver %s failed to start on "
-					    "%02x:%02x.%u (%d)", drv->name,
-					    HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-					    HS_BDF_FN(d->bdf), rc);
+					    "%pB (%d)", drv->name,
+					    &d->bdf, rc);
 				return rc;
 			}
 			continue;
@@ -304,10 +303,9 @@ int hs_dev_authorize(struct hs_dev *d, char *msg, size_t msglen)
 	}
 	for (struct hs_dev *p = d->parent; p; p = p->parent)
 		if (p->flags & DEV_BLOCKED) {
-			hs_snprintf(msg, msglen, "the bridge %02x:%02x.%u in "
+			hs_snprintf(msg, msglen, "the bridge %pB in "
 				    "front of it is blocked: authorize it "
-				    "first", HS_BDF_BUS(p->bdf),
-				    HS_BDF_DEV(p->bdf), HS_BDF_FN(p->bdf));
+				    "first", &p->bdf);
 			return -HS_EPERM;
 		}
 	rc = hs_txn_begin(core, "authorize");
@@ -520,15 +518,20 @@ static int program_msix(struct hs_dev *d, unsigned n)
 	for (unsigned v = 0; v < n; v++) {
 		struct hs_msi_msg m;
 		uint64_t e = (tbl & ~7u) + 16ull * v;
+		uint32_t w[4];
 
 		if ((rc = p->ops->msi_message(p->ctx, msi_requester(d),
-						  d->msi_first + v, &m)) ||
-		    (rc = hs_dev_write32(d, bir, e, (uint32_t)m.address)) ||
-		    (rc = hs_dev_write32(d, bir, e + 4,
-					 (uint32_t)(m.address >> 32))) ||
-		    (rc = hs_dev_write32(d, bir, e + 8, m.data)) ||
-		    (rc = hs_dev_write32(d, bir, e + 12, 0)))
+					      d->msi_first + v, &m)))
 			return rc;
+		/* The entry: address low, high, data, vector control 0
+		 * (unmasked). */
+		w[0] = (uint32_t)m.address;
+		w[1] = (uint32_t)(m.address >> 32);
+		w[2] = m.data;
+		w[3] = 0;
+		for (unsigned k = 0; k < 4; k++)
+			if ((rc = hs_dev_write32(d, bir, e + 4 * k, w[k])))
+				return rc;
 	}
 	return hs_dev_cfg_write(d, d->cap_msix + 2, 2,
 				(ctl & ~0x4000u) | 0x8000u);
@@ -546,14 +549,14 @@ static int program_msi(struct hs_dev *d)
 	    (rc = hs_dev_cfg_read(d, d->cap_msi + 2, 2, &ctl)) ||
 	    (rc = hs_dev_cfg_write(d, d->cap_msi + 4, 4, (uint32_t)m.address)))
 		return rc;
-	if (ctl & 0x80) {
-		if ((rc = hs_dev_cfg_write(d, d->cap_msi + 8, 4,
-					   (uint32_t)(m.address >> 32))) ||
-		    (rc = hs_dev_cfg_write(d, d->cap_msi + 12, 2, m.data)))
-			return rc;
-	} else if ((rc = hs_dev_cfg_write(d, d->cap_msi + 8, 2, m.data))) {
+	/* 64-bit capable: the upper address, then the data one register
+	 * further on. */
+	if (((ctl & 0x80) &&
+	     (rc = hs_dev_cfg_write(d, d->cap_msi + 8, 4,
+				    (uint32_t)(m.address >> 32)))) ||
+	    (rc = hs_dev_cfg_write(d, d->cap_msi + (ctl & 0x80 ? 12 : 8), 2,
+				   m.data)))
 		return rc;
-	}
 	/* One vector (Multiple Message Enable 0), enable. */
 	return hs_dev_cfg_write(d, d->cap_msi + 2, 2, (ctl & ~0x70u) | 1u);
 }
@@ -773,39 +776,41 @@ static bool in_slot_subtree(const struct hs_dev *br, int devnum,
 	return false;
 }
 
-static void finish(struct removal *rm, int rc, const char *msg)
+/* The removal at *rp (a link in core->removing) ends: unlinked, its
+ * poll stopped, freed, then its done() told. */
+static void end_removal(struct hs_core *core, struct removal **rp, int rc,
+			const char *msg)
 {
-	struct hs_core *core = rm->core;
-	struct hs_dev *br = rm->bridge;
+	struct removal *rm = *rp;
 	hs_done_fn done = rm->done;
 	void *arg = rm->arg;
 
-	for (struct removal **pp = &core->removing; *pp; pp = &(*pp)->next)
-		if (*pp == rm) {
-			*pp = rm->next;
-			break;
-		}
+	*rp = rm->next;
 	hs_timer_cancel(&core->timers, &rm->poll);
 	hs_free(core, rm, sizeof(*rm));
 	if (done)
 		done(arg, rc, msg);
+}
+
+static void finish(struct removal *rm, int rc, const char *msg)
+{
+	struct hs_core *core = rm->core;
+	struct hs_dev *br = rm->bridge;
+	struct removal *self = rm, **pp = &core->removing;
+
+	while (*pp && *pp != rm)
+		pp = &(*pp)->next;
+	/* (Not in the list: it ends all the same.) */
+	end_removal(core, *pp ? pp : &self, rc, msg);
 	/* Adds that waited for this removal go now, in the order asked. */
 	core->up.run_pending_adds(core, br);
 }
 
 void hs_cancel_removals(struct hs_core *core)
 {
-	while (core->removing) {
-		struct removal *rm = core->removing;
-		hs_done_fn done = rm->done;
-		void *arg = rm->arg;
-
-		core->removing = rm->next;
-		hs_timer_cancel(&core->timers, &rm->poll);
-		hs_free(core, rm, sizeof(*rm));
-		if (done)
-			done(arg, -HS_ECANCELED, "the core is shutting down");
-	}
+	while (core->removing)
+		end_removal(core, &core->removing, -HS_ECANCELED,
+			    "the core is shutting down");
 }
 
 static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum)
@@ -814,18 +819,11 @@ static void cancel_inside(struct hs_core *core, struct hs_dev *br, int devnum)
 	struct pending_add **ap = &core->adds;
 
 	while (*rp) {
-		struct removal *rm = *rp;
-
-		if (!in_slot_subtree(br, devnum, rm->bridge)) {
-			rp = &rm->next;
-			continue;
-		}
-		*rp = rm->next;
-		hs_timer_cancel(&core->timers, &rm->poll);
-		if (rm->done)
-			rm->done(rm->arg, -HS_ECANCELED,
-				 "the card holding this slot was removed");
-		hs_free(core, rm, sizeof(*rm));
+		if (!in_slot_subtree(br, devnum, (*rp)->bridge))
+			rp = &(*rp)->next;
+		else
+			end_removal(core, rp, -HS_ECANCELED,
+				    "the card holding this slot was removed");
 	}
 	while (*ap) {
 		struct pending_add *pa = *ap;
@@ -861,10 +859,9 @@ static void quiesce_poll(void *arg)
 				continue;
 			}
 			hs_log(core->plat, HS_LOG_WARN,
-			       "%02x:%02x.%u: driver %s did not quiesce in "
+			       "%pB: driver %s did not quiesce in "
 			       "time; aborting its requests",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), d->drv->name);
+			       &d->bdf, d->drv->name);
 			if (d->drv->abort)
 				d->drv->abort(d, d->drv_priv);
 		}
@@ -918,9 +915,8 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 	     d = slot_next(br, devnum, d)) {
 		if (d->flags & DEV_NO_REMOVE) {
 			hs_snprintf(msg, sizeof(msg),
-				    "%02x:%02x.%u is critical (%s) and is "
-				    "never removed", HS_BDF_BUS(d->bdf),
-				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf),
+				    "%pB is critical (%s) and is "
+				    "never removed", &d->bdf,
 				    d->flags & DEV_BOOT_VGA ? "boot console"
 							    : "quirk");
 			return refuse(done, arg, -HS_EPERM, msg);
@@ -929,9 +925,8 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		if (d->drv && d->drv->query_remove &&
 		    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
 			hs_snprintf(msg, sizeof(msg),
-				    "driver %s on %02x:%02x.%u refuses: %s",
-				    d->drv->name, HS_BDF_BUS(d->bdf),
-				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf),
+				    "driver %s on %pB refuses: %s",
+				    d->drv->name, &d->bdf,
 				    why[0] ? why : "busy");
 			return refuse(done, arg, -HS_EBUSY, msg);
 		}
@@ -974,15 +969,11 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 
 		if (rm->bridge != br ||
 		    !(rm->devnum == devnum || rm->devnum == HS_SLOT_ALL ||
-		      devnum == HS_SLOT_ALL)) {
+		      devnum == HS_SLOT_ALL))
 			rp = &rm->next;
-			continue;
-		}
-		*rp = rm->next;
-		hs_timer_cancel(&core->timers, &rm->poll);
-		if (rm->done)
-			rm->done(rm->arg, -HS_ECANCELED, "the card was pulled");
-		hs_free(core, rm, sizeof(*rm));
+		else
+			end_removal(core, rp, -HS_ECANCELED,
+				    "the card was pulled");
 	}
 	rc = teardown(core, br, devnum, true);
 	/* Adds that waited for a removal here may go now. */
@@ -990,8 +981,7 @@ int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
 		core->up.run_pending_adds(core, br);
 	if (rc)
 		hs_log(core->plat, HS_LOG_ERR,
-		       "surprise removal below %02x:%02x.%u failed (%d); the "
-		       "devices stay marked present", HS_BDF_BUS(br->bdf),
-		       HS_BDF_DEV(br->bdf), HS_BDF_FN(br->bdf), rc);
+		       "surprise removal below %pB failed (%d); the "
+		       "devices stay marked present", &br->bdf, rc);
 	return rc;
 }

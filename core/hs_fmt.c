@@ -2,8 +2,9 @@
  * hs_fmt.c - formatting and logging for the core, without libc.
  *
  * Owns: hs_vsnprintf and friends (%d %i %u %x %X %c %s %p %%, flags
- * '-', '0' and '#', width, l / ll / z).  The core is built freestanding, so the
- * only headers it may use are the ones C11 promises without a library
+ * '-', '0' and '#', width, l / ll / z; %pB, a bus:device.function).  The
+ * core is built freestanding, so the only headers it may use are the ones
+ * C11 promises without a library
  * (<stdarg.h>, <stddef.h>, <stdint.h>, <stdbool.h>).
  *
  * SPDX-License-Identifier: BSD-2-Clause
@@ -22,39 +23,20 @@ static void put(struct out *o, char c)
 	o->len++;
 }
 
-static void put_num(struct out *o, unsigned long long v, unsigned base,
-		    bool upper, bool neg, unsigned width, bool zero, bool left)
-{
-	char tmp[24];
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	unsigned n = 0, len;
-
-	do {
-		tmp[n++] = digits[v % base];
-		v /= base;
-	} while (v);
-	len = n + (neg ? 1 : 0);
-	if (neg && zero)
-		put(o, '-');
-	if (!left)
-		for (; width > len; width--)
-			put(o, zero ? '0' : ' ');
-	if (neg && !zero)
-		put(o, '-');
-	while (n)
-		put(o, tmp[--n]);
-	if (left)
-		for (; width > len; width--)
-			put(o, ' ');
-}
-
 size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct out o = { buf, size, 0 };
 
 	for (const char *p = fmt; *p; p++) {
-		bool zero = false, left = false, alt = false;
-		unsigned width = 0, lng = 0;
+		bool zero = false, left = false, alt = false, z = false;
+		bool neg = false;
+		unsigned width = 0, lng = 0, n, base = 16, npre = 0, len;
+		unsigned long long v;
+		/* The field is s[0..n): its first npre characters (a sign
+		 * before zero padding, 0x) come before the padding, which
+		 * fills it up to width beyond len characters. */
+		const char *s;
+		char tmp[24], *q;
 
 		if (*p != '%') {
 			put(&o, *p);
@@ -75,8 +57,6 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			width = width * 10 + (unsigned)(*p++ - '0');
 		/* 'z': size_t, whatever its width (32 bits on the
 		 * bare-metal image, 64 on the host). */
-		bool z = false;
-
 		while (*p == 'l' || *p == 'z') {
 			if (*p == 'z')
 				z = true;
@@ -86,75 +66,118 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		if (left)
 			zero = false;
+		if (*p == 'c')
+			lng = 0, z = false; /* a char is passed as an int */
 		switch (*p) {
+		case 'c':
 		case 'd':
 		case 'i': {
-			long long v = z ? (long long)va_arg(ap, size_t)
-				      : lng >= 2 ? va_arg(ap, long long)
-				      : lng ? va_arg(ap, long)
-					    : va_arg(ap, int);
-			unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
-						     : (unsigned long long)v;
+			long long sv = z ? (long long)va_arg(ap, size_t)
+				       : lng >= 2 ? va_arg(ap, long long)
+				       : lng ? va_arg(ap, long)
+					     : va_arg(ap, int);
 
-			put_num(&o, u, 10, false, v < 0, width, zero, left);
+			if (*p == 'c') {
+				tmp[0] = (char)sv;
+				s = tmp;
+				n = 1;
+				width = 0;
+				goto field;
+			}
+			neg = sv < 0;
+			v = neg ? 0ull - (unsigned long long)sv
+				: (unsigned long long)sv;
+			base = 10;
 			break;
 		}
 		case 'u':
 		case 'x':
-		case 'X': {
-			unsigned long long v =
-				z ? (unsigned long long)va_arg(ap, size_t)
-				: lng >= 2 ? va_arg(ap, unsigned long long)
-				: lng ? va_arg(ap, unsigned long)
-				      : va_arg(ap, unsigned int);
-
-			/* '#' prefixes 0x to a non-zero hex value. */
-			if (alt && *p != 'u' && v) {
-				put(&o, '0');
-				put(&o, *p == 'X' ? 'X' : 'x');
-				width = width > 2 ? width - 2 : 0;
-			}
-			put_num(&o, v, *p == 'u' ? 10 : 16, *p == 'X', false,
-				width, zero, left);
+		case 'X':
+			if (*p == 'u')
+				base = 10;
+			v = z ? (unsigned long long)va_arg(ap, size_t)
+			    : lng >= 2 ? va_arg(ap, unsigned long long)
+			    : lng ? va_arg(ap, unsigned long)
+				  : va_arg(ap, unsigned int);
 			break;
-		}
 		case 'p':
-			put(&o, '0');
-			put(&o, 'x');
-			put_num(&o, (uintptr_t)va_arg(ap, void *), 16, false,
-				false, width, zero, left);
-			break;
-		case 'c':
-			put(&o, (char)va_arg(ap, int));
-			break;
-		case 's': {
-			const char *s = va_arg(ap, const char *);
-			unsigned len;
+		case 's':
+			/* (void * and char * are passed alike, C11 7.16.1.1) */
+			s = va_arg(ap, const char *);
+			if (*p == 's') {
+				if (!s)
+					s = "(null)";
+				n = (unsigned)hs_strlen(s);
+				goto field;
+			}
+			v = (uintptr_t)s;
+			/* %pB: the bus:device.function of the hs_bdf_t
+			 * pointed to, as the core's messages print one
+			 * (bus and device two hex digits each). */
+			if (p[1] == 'B') {
+				hs_bdf_t b = *(const hs_bdf_t *)(uintptr_t)v;
 
-			if (!s)
-				s = "(null)";
-			len = (unsigned)hs_strlen(s);
-			if (!left)
-				for (; width > len; width--)
-					put(&o, ' ');
-			while (*s)
-				put(&o, *s++);
-			if (left)
-				for (; width > len; width--)
-					put(&o, ' ');
-			break;
-		}
-		case '%':
-			put(&o, '%');
+				p++;
+				n = (unsigned)hs_snprintf(tmp, sizeof(tmp),
+							  "%02x:%02x.%u",
+							  HS_BDF_BUS(b),
+							  HS_BDF_DEV(b),
+							  HS_BDF_FN(b));
+				s = tmp;
+				goto field;
+			}
 			break;
 		case '\0':
 			p--;
-			break;
+			continue;
 		default:
-			/* Unknown conversion: print it as written. */
-			put(&o, '%');
+			/* Unknown conversion: print it as written ('%%'
+			 * prints one). */
+			if (*p != '%')
+				put(&o, '%');
 			put(&o, *p);
+			continue;
 		}
+		/* A number, its digits from the end of tmp. */
+		q = tmp + sizeof(tmp);
+		n = 0;
+		do {
+			*--q = "0123456789abcdef0123456789ABCDEF"
+				[v % base + (*p == 'X' ? 16 : 0)];
+			v /= base;
+			n++;
+		} while (v);
+		len = n;
+		if (neg) {
+			/* Before zero padding, after spaces. */
+			*--q = '-';
+			npre = zero;
+			len = ++n;
+		} else if (*p == 'p' || (alt && base == 16 && q[0] != '0')) {
+			/* 0x before any padding: with '#' (a non-zero hex
+			 * value) inside the width, with %p outside it. */
+			*--q = *p == 'X' ? 'X' : 'x';
+			*--q = '0';
+			n += 2;
+			npre = 2;
+			if (*p != 'p')
+				len = n;
+		}
+		s = q;
+		goto number;
+field:
+		len = n;
+		zero = false;
+number:
+		for (unsigned i = 0; i < npre; i++)
+			put(&o, s[i]);
+		if (!left)
+			for (; width > len; width--)
+				put(&o, zero ? '0' : ' ');
+		for (unsigned i = npre; i < n; i++)
+			put(&o, s[i]);
+		for (; width > len; width--)
+			put(&o, ' ');
 	}
 	if (size)
 		buf[o.len < size ? o.len : size - 1] = '\0';

@@ -34,6 +34,7 @@ const char *hs_res_name(enum hs_res r)
 	return r < HS_RES_COUNT ? res_names[r] : "?";
 }
 
+HS_NOINLINE
 uint64_t hs_res_gran(enum hs_res r)
 {
 	return r == HS_RES_IO ? IO_GRAN : MEM_GRAN;
@@ -390,6 +391,7 @@ struct hs_range hs_host_aperture(const struct hs_host_bridge *h,
  * (the caller then packs both together, filling alignment holes); else
  * *used is what both take.
  */
+HS_NOINLINE
 static int root_split(struct hs_core *core, const struct hs_items *all,
 		      enum hs_res r, uint64_t base, uint64_t size,
 		      bool pref_path, bool place, uint64_t *used)
@@ -520,6 +522,7 @@ static struct hs_dev *largest_consumer(struct hs_core *core,
 	return best;
 }
 
+HS_NOINLINE
 static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 {
 	struct hs_plan pl = { { 0 }, 0, false };
@@ -641,8 +644,7 @@ int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d)
 
 static void human(char *buf, size_t len, uint64_t v)
 {
-	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB",
-					    "TiB" };
+	static const char unit[][6] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
 	unsigned u = 0;
 
 	while (u < 4 && v >= 1024 && !(v & 1023)) {
@@ -712,19 +714,17 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 		      win.size - hs_range_used(&used, win));
 		if (br->win[r].size)
 			hs_snprintf(msg, msglen,
-				    "%s: need %s aligned to %s for %02x:%02x.%u "
+				    "%s: need %s aligned to %s for %pB "
 				    "%s%d, slot window %#llx-%#llx (%s) has %s "
-				    "free", hs_res_name(r), need, al,
-				    HS_BDF_BUS(b), HS_BDF_DEV(b), HS_BDF_FN(b),
+				    "free", hs_res_name(r), need, al, &b,
 				    x->bar >= 0 ? "BAR" : "window",
 				    x->bar >= 0 ? x->bar : 0,
 				    (unsigned long long)lo,
 				    (unsigned long long)(hi - 1), has, fr);
 		else
 			hs_snprintf(msg, msglen,
-				    "%s: need %s for %02x:%02x.%u, the slot has "
-				    "no %s window", hs_res_name(r), need,
-				    HS_BDF_BUS(b), HS_BDF_DEV(b), HS_BDF_FN(b),
+				    "%s: need %s for %pB, the slot has "
+				    "no %s window", hs_res_name(r), need, &b,
 				    hs_res_name(r));
 	}
 out:
@@ -795,9 +795,8 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 		if ((d->flags & DEV_PENDING_ADD) && hs_counts(d) &&
 		    ((rc = authorize_new(core, d, false)) ||
 		     (rc = hs_program_dev(core, d)))) {
-			hs_snprintf(msg, msglen, "programming %02x:%02x.%u "
-				    "failed (%d)", HS_BDF_BUS(d->bdf),
-				    HS_BDF_DEV(d->bdf), HS_BDF_FN(d->bdf), rc);
+			hs_snprintf(msg, msglen, "programming %pB "
+				    "failed (%d)", &d->bdf, rc);
 			return rc;
 		}
 	return 0;
@@ -819,44 +818,55 @@ static void win_regs(const struct hs_range *w, uint64_t closed_base,
 	}
 }
 
+/*
+ * A bridge's window registers in the order they are written: the window,
+ * whether the register holds the limit (else the base), its offset and
+ * width, and the address bits it takes (address >> shift, masked).  The
+ * prefetchable window's come last: a bridge without one (DEV_NO_PREF)
+ * stops before them, one without 64-bit addressing (not DEV_PREF64)
+ * before its upper halves (PCI-to-PCI Bridge 3.2, 3.2.5.6-3.2.5.10).
+ */
+static const struct win_reg {
+	uint8_t r, limit, off, width, shift;
+	uint32_t mask;
+} win_reg[] = {
+	{ HS_RES_IO, 0, PCI_IO_BASE_UP, 2, 16, 0xffffffffu },
+	{ HS_RES_IO, 1, PCI_IO_LIMIT_UP, 2, 16, 0xffffffffu },
+	{ HS_RES_IO, 0, PCI_IO_BASE, 1, 8, 0xf0 },
+	{ HS_RES_IO, 1, PCI_IO_LIMIT, 1, 8, 0xf0 },
+	{ HS_RES_MEM, 0, PCI_MEM_BASE, 2, 16, 0xfff0 },
+	{ HS_RES_MEM, 1, PCI_MEM_LIMIT, 2, 16, 0xfff0 },
+	{ HS_RES_PREF, 0, PCI_PREF_BASE, 2, 16, 0xfff0 },
+	{ HS_RES_PREF, 1, PCI_PREF_LIMIT, 2, 16, 0xfff0 },
+	{ HS_RES_PREF, 0, PCI_PREF_BASE_UP, 4, 32, 0xffffffffu },
+	{ HS_RES_PREF, 1, PCI_PREF_LIMIT_UP, 4, 32, 0xffffffffu },
+};
+
+/* The value of window register g for d's window. */
+static uint32_t win_val(const struct hs_dev *d, const struct win_reg *g)
+{
+	uint64_t base, limit;
+
+	win_regs(&d->win[g->r], g->r == HS_RES_IO ? 0xf000 : 0xfff00000,
+		 &base, &limit);
+	return (uint32_t)((g->limit ? limit : base) >> g->shift) & g->mask;
+}
+
+/* How many of win_reg[] bridge d has. */
+static unsigned win_nregs(const struct hs_dev *d)
+{
+	return d->flags & DEV_NO_PREF ? 6 : d->flags & DEV_PREF64 ? 10 : 8;
+}
+
 static int write_windows(struct hs_core *core, struct hs_dev *d)
 {
-	hs_bdf_t b = d->bdf;
-	uint64_t base, limit;
-	int rc;
+	int rc = 0;
 
-	win_regs(&d->win[HS_RES_IO], 0xf000, &base, &limit);
-	if ((rc = hs_txn_cfg_write(core, b, PCI_IO_BASE_UP, 2,
-				   (uint32_t)(base >> 16))) ||
-	    (rc = hs_txn_cfg_write(core, b, PCI_IO_LIMIT_UP, 2,
-				   (uint32_t)(limit >> 16))) ||
-	    (rc = hs_txn_cfg_write(core, b, PCI_IO_BASE, 1,
-				   (uint32_t)(base >> 8) & 0xf0)) ||
-	    (rc = hs_txn_cfg_write(core, b, PCI_IO_LIMIT, 1,
-				   (uint32_t)(limit >> 8) & 0xf0)))
-		return rc;
-	win_regs(&d->win[HS_RES_MEM], 0xfff00000, &base, &limit);
-	if ((rc = hs_txn_cfg_write(core, b, PCI_MEM_BASE, 2,
-				   (uint32_t)(base >> 16) & 0xfff0)) ||
-	    (rc = hs_txn_cfg_write(core, b, PCI_MEM_LIMIT, 2,
-				   (uint32_t)(limit >> 16) & 0xfff0)))
-		return rc;
-	if (d->flags & DEV_NO_PREF)
-		return 0;
-	win_regs(&d->win[HS_RES_PREF], 0xfff00000, &base, &limit);
-	if ((rc = hs_txn_cfg_write(core, b, PCI_PREF_BASE, 2,
-				   (uint32_t)(base >> 16) & 0xfff0)) ||
-	    (rc = hs_txn_cfg_write(core, b, PCI_PREF_LIMIT, 2,
-				   (uint32_t)(limit >> 16) & 0xfff0)))
-		return rc;
-	if (d->flags & DEV_PREF64) {
-		if ((rc = hs_txn_cfg_write(core, b, PCI_PREF_BASE_UP, 4,
-					   (uint32_t)(base >> 32))) ||
-		    (rc = hs_txn_cfg_write(core, b, PCI_PREF_LIMIT_UP, 4,
-					   (uint32_t)(limit >> 32))))
-			return rc;
-	}
-	return 0;
+	for (unsigned i = 0; i < win_nregs(d) && !rc; i++)
+		rc = hs_txn_cfg_write(core, d->bdf, win_reg[i].off,
+				      win_reg[i].width,
+				      win_val(d, &win_reg[i]));
+	return rc;
 }
 
 /*
@@ -872,47 +882,39 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
  */
 static int verify_windows(struct hs_core *core, struct hs_dev *d)
 {
-	const struct hs_platform *p = core->plat;
-	uint64_t mb, ml, pb = 0, pl = 0;
+	unsigned n = win_nregs(d);
 	int rc;
 
-	win_regs(&d->win[HS_RES_MEM], 0xfff00000, &mb, &ml);
-	if (!(d->flags & DEV_NO_PREF))
-		win_regs(&d->win[HS_RES_PREF], 0xfff00000, &pb, &pl);
 	for (int tries = 0;; tries++) {
-		uint32_t mem = 0, pref = 0, pbu = 0, plu = 0;
-		bool ok;
+		/* Memory, prefetchable: base and limit in one DWORD read
+		 * each; then the prefetchable upper halves, both read
+		 * before they are compared. */
+		uint32_t got[2] = { 0, 0 };
+		bool ok = true;
 
-		if ((rc = hs_rd(core, d->bdf, PCI_MEM_BASE, 4, &mem)))
-			return rc;
-		ok = (mem & 0xfff0fff0u) ==
-		     ((uint32_t)(mb >> 16 & 0xfff0) |
-		      (uint32_t)(ml >> 16 & 0xfff0) << 16);
-		if (ok && !(d->flags & DEV_NO_PREF)) {
-			if ((rc = hs_rd(core, d->bdf, PCI_PREF_BASE, 4, &pref)))
+		for (unsigned i = 4; ok && i < n; i += 2) {
+			const struct win_reg *g = &win_reg[i];
+			uint32_t v, hi = 0;
+
+			if ((rc = hs_rd(core, d->bdf, g->off, 4, &v)) ||
+			    (g->width == 4 &&
+			     (rc = hs_rd(core, d->bdf, g[1].off, 4, &hi))))
 				return rc;
-			ok = (pref & 0xfff0fff0u) ==
-			     ((uint32_t)(pb >> 16 & 0xfff0) |
-			      (uint32_t)(pl >> 16 & 0xfff0) << 16);
-		}
-		if (ok && (d->flags & DEV_PREF64) &&
-		    !(d->flags & DEV_NO_PREF)) {
-			if ((rc = hs_rd(core, d->bdf, PCI_PREF_BASE_UP, 4,
-					&pbu)) ||
-			    (rc = hs_rd(core, d->bdf, PCI_PREF_LIMIT_UP, 4,
-					&plu)))
-				return rc;
-			ok = pbu == (uint32_t)(pb >> 32) &&
-			     plu == (uint32_t)(pl >> 32);
+			if (g->width == 4)
+				ok = v == win_val(d, g) && hi == win_val(d, g + 1);
+			else
+				ok = (v & 0xfff0fff0u) ==
+				     (win_val(d, g) | win_val(d, g + 1) << 16);
+			if (i < 8)
+				got[i / 2 - 2] = v;
 		}
 		if (ok)
 			return 0;
 		if (tries == 1) {
-			hs_log(p, HS_LOG_ERR, "%02x:%02x.%u: a memory window "
+			hs_log(core->plat, HS_LOG_ERR, "%pB: a memory window "
 			       "did not take its base or limit (memory "
-			       "0x%08x, prefetchable 0x%08x)",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), mem, pref);
+			       "0x%08x, prefetchable 0x%08x)", &d->bdf,
+			       got[0], got[1]);
 			return -HS_EIO;
 		}
 		if ((rc = write_windows(core, d)))
@@ -992,10 +994,9 @@ static int verify_bar(struct hs_core *core, struct hs_dev *d, int i)
 		if (ok)
 			return 0;
 		if (tries == 1) {
-			hs_log(p, HS_LOG_ERR, "%02x:%02x.%u: BAR%d did not "
+			hs_log(p, HS_LOG_ERR, "%pB: BAR%d did not "
 			       "take its address 0x%llx (reads 0x%08x%08x)",
-			       HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf), i,
+			       &d->bdf, i,
 			       (unsigned long long)b->addr, hi, lo);
 			return -HS_EIO;
 		}

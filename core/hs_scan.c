@@ -106,6 +106,9 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 {
 	unsigned nbars = d->bridge ? 2 : 6;
 	uint32_t cmd = d->cmd_reg, orig, mask, orig_hi, mask_hi;
+	unsigned long long m64;
+	const char *why;
+	unsigned i;
 	int rc;
 
 	/* Decode off while BARs hold all ones (PCI 3.0 6.2.5.1). */
@@ -117,7 +120,7 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 		cmd &= ~(CMD_IO | CMD_MEM);
 	}
 	d->cmd_reg = (uint16_t)cmd;
-	for (unsigned i = 0; i < nbars; i++) {
+	for (i = 0; i < nbars; i++) {
 		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
 		struct hs_bar_info *b = &d->bar[i];
 
@@ -133,6 +136,7 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 				return -HS_EIO;
 			continue;
 		}
+		m64 = mask; /* what a message about it shows */
 		if (mask & 1) {
 			uint32_t m = mask & ~3u;
 
@@ -141,24 +145,18 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 				m |= 0xffff0000u;
 			b->kind = BAR_IO;
 			b->size = (uint64_t)(uint32_t)(~m + 1);
+			why = "I/O size is not a power of two";
 			if (!b->size || b->size > 0x10000 ||
 			    !mask_is_pow2(0xffffffff00000000ull | m,
-					  0xfffffffffffffffcull)) {
-				hs_dev_isolate(d, "BAR%u: I/O size mask %#x is "
-					       "not a power of two", i, mask);
-				return 0;
-			}
+					  0xfffffffffffffffcull))
+				goto isolate;
 			continue;
 		}
 		b->pref = mask & 8;
 		if (((mask >> 1) & 3) == 2) {
-			uint64_t m64;
-
-			if (i + 1 >= nbars) {
-				hs_dev_isolate(d, "BAR%u: 64-bit BAR in the last "
-					       "BAR register", i);
-				return 0;
-			}
+			why = "a 64-bit BAR in the last BAR register";
+			if (i + 1 >= nbars)
+				goto isolate;
 			if ((rc = size_reg(core, d->bdf, off + 4, 0xffffffffu,
 					   &orig_hi, &mask_hi)))
 				return rc;
@@ -168,34 +166,24 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 			b->size = ~m64 + 1;
 			/* 2^48 bytes is more than any host decodes today; a
 			 * card asking for more is not telling the truth. */
-			if (b->size > (1ull << 48) || (!b->size && m64)) {
-				hs_dev_isolate(d, "BAR%u: claims an impossible "
-					       "size (mask %#llx)", i,
-					       (unsigned long long)m64);
-				return 0;
-			}
-			if (!b->size || !mask_is_pow2(m64, ~0xfull)) {
-				hs_dev_isolate(d, "BAR%u: size mask %#llx is not "
-					       "a power of two", i,
-					       (unsigned long long)m64);
-				return 0;
-			}
+			why = "claims an impossible size";
+			if (b->size > (1ull << 48) || (!b->size && m64))
+				goto isolate;
+			why = "size is not a power of two";
+			if (!b->size || !mask_is_pow2(m64, ~0xfull))
+				goto isolate;
 			i++; /* the upper half */
 		} else {
 			uint64_t m = 0xffffffff00000000ull | (mask & ~0xfu);
 
 			b->kind = BAR_MEM32;
 			b->size = (uint32_t)(~(mask & ~0xfu) + 1);
-			if (!b->size) {
-				hs_dev_isolate(d, "BAR%u: no address bits "
-					       "(mask %#x)", i, mask);
-				return 0;
-			}
-			if (!mask_is_pow2(m, ~0xfull)) {
-				hs_dev_isolate(d, "BAR%u: size mask %#x is not a "
-					       "power of two", i, mask);
-				return 0;
-			}
+			why = "no address bits";
+			if (!b->size)
+				goto isolate;
+			why = "size is not a power of two";
+			if (!mask_is_pow2(m, ~0xfull))
+				goto isolate;
 		}
 	}
 	/* Expansion ROM: address bits 31:11, enable bit 0 (PCI 3.0 6.2.5.2). */
@@ -215,12 +203,37 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 		}
 	}
 	return 0;
+isolate:
+	hs_dev_isolate(d, "BAR%u: %s (size mask %#llx)", i, why, m64);
+	return 0;
 }
 
 /* ---- capabilities -------------------------------------------------------- */
 
-static int classify_caps(struct hs_dev *d, int rc)
+/*
+ * Walk d's standard capability list (recording each in offs[]) or, offs
+ * NULL, its extended one.  One walk finds every capability and proves the
+ * list sound.  A list that looks broken is walked again, from the
+ * registers, before the card is blamed: a lying card lies twice, a lost
+ * cycle does not repeat.  A list that lies isolates d (0 returned).
+ */
+static int walk_caps(struct hs_dev *d, int status, uint16_t *offs)
 {
+	const struct hs_platform *p = d->core->plat;
+	uint16_t off;
+	int rc = 0;
+
+	for (int n = 0; n < 2; n++) {
+		int r = offs ? hs_cfg_scan_caps(p, d->bdf, d->hdr,
+						n ? -1 : status, offs)
+			     : hs_cfg_find_ext_cap(p, d->bdf, 0xffff, &off);
+
+		if (n && r != rc)
+			return -HS_EIO;
+		rc = r;
+		if (rc != -HS_ELOOP && rc != -HS_EFAULT && rc != -HS_ENODEV)
+			break;
+	}
 	if (rc == -HS_ELOOP) {
 		hs_dev_isolate(d, "capability list loops");
 		return 0;
@@ -237,23 +250,11 @@ static int classify_caps(struct hs_dev *d, int rc)
 
 static int read_caps(struct hs_core *core, struct hs_dev *d, int status)
 {
-	const struct hs_platform *p = core->plat;
-	uint16_t offs[256], off;
+	uint16_t offs[256];
 	uint32_t v;
-	int rc, again;
+	int rc;
 
-	/* One walk finds every capability and proves the list sound.  A
-	 * list that looks broken is walked again before the card is blamed:
-	 * a lying card lies twice, a lost cycle does not repeat. */
-	rc = hs_cfg_scan_caps(p, d->bdf, d->hdr, status, offs);
-	if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
-		/* Again from the registers: the first look may be the
-		 * lost cycle. */
-		again = hs_cfg_scan_caps(p, d->bdf, d->hdr, -1, offs);
-		if (again != rc)
-			return -HS_EIO;
-	}
-	rc = classify_caps(d, rc);
+	rc = walk_caps(d, status, offs);
 	if (rc || (d->flags & DEV_ISOLATED))
 		return rc;
 	d->cap_pcie = offs[0x10];
@@ -269,27 +270,13 @@ static int read_caps(struct hs_core *core, struct hs_dev *d, int status)
 			return -HS_EIO;
 		d->pcie_type = (v >> 4) & 0xf;
 		/* The extended list exists on PCI Express functions only. */
-		rc = hs_cfg_find_ext_cap(p, d->bdf, 0xffff, &off);
-		if (rc == -HS_ELOOP || rc == -HS_EFAULT || rc == -HS_ENODEV) {
-			again = hs_cfg_find_ext_cap(p, d->bdf, 0xffff, &off);
-			if (again != rc)
-				return -HS_EIO;
-		}
-		return classify_caps(d, rc);
+		return walk_caps(d, -1, NULL);
 	}
 	return 0;
 }
 
 /* ---- hot-plug bridges and their reservations ------------------------------ */
 
-static uint64_t rd64(struct hs_core *core, hs_bdf_t bdf, uint16_t off)
-{
-	uint32_t lo = 0, hi = 0;
-
-	rd(core, bdf, off, 4, &lo);
-	rd(core, bdf, off + 4, 4, &hi);
-	return ((uint64_t)hi << 32) | lo;
-}
 
 static void set_reservation(struct hs_core *core, struct hs_dev *d)
 {
@@ -301,13 +288,17 @@ static void set_reservation(struct hs_core *core, struct hs_dev *d)
 	 * type 1 on 1b36 bridges): all ones in a field means "no hint". */
 	if (d->cap_vndr && d->vendor == 0x1b36 &&
 	    rd(core, d->bdf, d->cap_vndr + 3, 1, &v) == 0 && v == 1) {
-		uint32_t bus = 0, mem = 0, p32 = 0;
-		uint64_t io = rd64(core, d->bdf, d->cap_vndr + 8);
-		uint64_t p64 = rd64(core, d->bdf, d->cap_vndr + 24);
+		/* I/O (64-bit), prefetchable (64-bit), bus, memory,
+		 * prefetchable (32-bit), in the order they are read. */
+		static const uint8_t at[7] = { 8, 12, 24, 28, 4, 16, 20 };
+		uint32_t f[7] = { 0 };
 
-		rd(core, d->bdf, d->cap_vndr + 4, 4, &bus);
-		rd(core, d->bdf, d->cap_vndr + 16, 4, &mem);
-		rd(core, d->bdf, d->cap_vndr + 20, 4, &p32);
+		for (unsigned i = 0; i < 7; i++)
+			rd(core, d->bdf, d->cap_vndr + at[i], 4, &f[i]);
+		uint64_t io = ((uint64_t)f[1] << 32) | f[0];
+		uint64_t p64 = ((uint64_t)f[3] << 32) | f[2];
+		uint32_t bus = f[4], mem = f[5], p32 = f[6];
+
 		if (bus != 0xffffffffu)
 			d->resv.bus = bus;
 		if (io != ~0ull)
@@ -375,6 +366,20 @@ static struct hs_dev *existing(struct hs_core *core, struct hs_dev *parent,
 	return NULL;
 }
 
+/* Subordinate Bus Number written and read back: a bridge that does not
+ * take it is not listening (-HS_EIO). */
+static int set_subordinate(struct hs_core *core, struct hs_dev *d,
+			   unsigned sub)
+{
+	uint32_t v;
+	int rc;
+
+	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
+	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+		return rc;
+	return v == sub ? 0 : -HS_EIO;
+}
+
 static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		       struct hs_dev *d, unsigned busno, struct hs_busnr *ba)
 {
@@ -399,25 +404,25 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 	if (hs_busnr_next(ba, &sec, &last)) {
 		if (ba->short_by == 1)
 			hs_log(core->plat, HS_LOG_WARN,
-			       "%02x:%02x.%u: no bus number left for this "
-			       "bridge", HS_BDF_BUS(d->bdf), HS_BDF_DEV(d->bdf),
-			       HS_BDF_FN(d->bdf));
+			       "%pB: no bus number left for this "
+			       "bridge", &d->bdf);
 		hs_dev_isolate(d, "no bus number left below its parent");
-		/* Routes nothing, decodes nothing, masters nothing. */
-		if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, 0)) ||
-		    (rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)) ||
-		    (rc = wr(core, d->bdf, PCI_PRIMARY, 1, 0)))
-			return rc;
-		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
+		/* Routes nothing (subordinate, secondary, primary 0),
+		 * decodes nothing, masters nothing (the caller). */
+		for (uint16_t off = PCI_SUBORDINATE; off >= PCI_PRIMARY; off--)
+			if ((rc = wr(core, d->bdf, off, 1, 0)))
+				return rc;
+		return 1;
 	}
 	/* The lowest free number; it is taken once the bridge holds it. */
 	/* Try the bus numbers first with subordinate == secondary: a bridge
 	 * that will not take its subordinate would capture cycles meant for
 	 * others, so it is caught before anything is routed through it. */
-	if ((rc = wr(core, d->bdf, PCI_PRIMARY, 1, busno)) ||
-	    (rc = wr(core, d->bdf, PCI_SECONDARY, 1, sec)) ||
-	    (rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sec)) ||
-	    (rc = rd(core, d->bdf, PCI_PRIMARY, 4, &v)))
+	for (uint16_t off = PCI_PRIMARY; off <= PCI_SUBORDINATE; off++)
+		if ((rc = wr(core, d->bdf, off, 1,
+			     off == PCI_PRIMARY ? busno : sec)))
+			return rc;
+	if ((rc = rd(core, d->bdf, PCI_PRIMARY, 4, &v)))
 		return rc;
 	/* Primary and secondary must have taken; if not, the bridge is not
 	 * listening and nothing behind it can be trusted. */
@@ -429,26 +434,19 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 	if (v != sec) {
 		hs_dev_isolate(d, "bridge claims buses %u-%u but was given "
 			       "%u-%u", sec, v, sec, sec);
-		/* Secondary 0 routes nothing (bus 0 is the root's). */
-		if ((rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)))
-			return rc;
-		return wr(core, d->bdf, PCI_COMMAND, 2, 0);
+		/* Secondary 0 routes nothing (bus 0 is the root's); the
+		 * caller turns decode off. */
+		return (rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)) ? rc : 1;
 	}
-	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, last)) ||
-	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+	if ((rc = set_subordinate(core, d, last)))
 		return rc;
-	if (v != last)
-		return -HS_EIO;
 	hs_busnr_take(ba, sec, last);
 	rc = hs_scan_bus(core, h, d, sec, ba);
 	if (rc)
 		return rc;
 	sub = hs_busnr_close(core, d, ba, sec, last);
-	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
-	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+	if ((rc = set_subordinate(core, d, sub)))
 		return rc;
-	if (v != sub)
-		return -HS_EIO;
 	hs_busnr_set(d, sec, sub);
 	return 0;
 }
@@ -569,9 +567,10 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 					   v | HS_RTCTL_CRSSVE)))
 			return rc;
 	}
-	if (d->bridge)
-		return scan_bridge(core, h, d, HS_BDF_BUS(bdf), ba);
-	return 0;
+	/* 1: the bridge was isolated, and is disabled here. */
+	rc = d->bridge ? scan_bridge(core, h, d, HS_BDF_BUS(bdf), ba) : 0;
+	if (rc <= 0)
+		return rc;
 disable:
 	/* An isolated function decodes nothing and masters nothing. */
 	return wr(core, bdf, PCI_COMMAND, 2, 0);
@@ -613,38 +612,36 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 			continue; /* another slot of a multi-slot bus */
 		if (existing(core, parent, b0))
 			continue; /* already running: never touched */
-		if (core->id_hint && core->id_hint_bdf == b0) {
-			id = core->id_hint_val; /* read by the readiness poll */
-			core->id_hint = false;
-		} else if ((rc = rd(core, b0, PCI_VENDOR, 4, &id))) {
-			return rc;
-		}
-		/* Nobody there reads all ones; ask once more before believing
-		 * it, so one lost completion does not lose a card. */
-		if ((id & 0xffff) == 0xffff &&
-		    (rc = rd(core, b0, PCI_VENDOR, 4, &id)))
-			return rc;
-		if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0 ||
-		    (id & 0xffff) == 0x0001)
-			continue;
-		if ((rc = rd(core, b0, PCI_HDR_TYPE, 1, &hdr)))
-			return rc;
-		if (hdr == 0xff)
-			return -HS_EIO; /* answered its ID, then went silent */
-		if (hdr & 0x80)
-			nfn = 8;
 		for (unsigned fn = 0; fn < nfn; fn++) {
-			hs_bdf_t b = HS_BDF(h->segment, busno, dev, fn);
+			hs_bdf_t b = b0 | fn;
+			unsigned vid;
 
-			if (fn) {
-				if ((rc = rd(core, b, PCI_VENDOR, 4, &id)))
+			if (!fn && core->id_hint && core->id_hint_bdf == b0) {
+				/* read by the readiness poll */
+				id = core->id_hint_val;
+				core->id_hint = false;
+			} else if ((rc = rd(core, b, PCI_VENDOR, 4, &id))) {
+				return rc;
+			}
+			/* Nobody there reads all ones; ask once more before
+			 * believing it, so one lost completion does not lose
+			 * a card. */
+			if ((id & 0xffff) == 0xffff &&
+			    (rc = rd(core, b, PCI_VENDOR, 4, &id)))
+				return rc;
+			vid = id & 0xffff;
+			/* 0001h: a card still initialising (CRS, function 0
+			 * only); nfn is still 1 there. */
+			if (vid == 0xffff || vid == 0 || (!fn && vid == 0x0001))
+				continue;
+			if (!fn) {
+				if ((rc = rd(core, b0, PCI_HDR_TYPE, 1, &hdr)))
 					return rc;
-				if ((id & 0xffff) == 0xffff &&
-				    (rc = rd(core, b, PCI_VENDOR, 4, &id)))
-					return rc;
-				if ((id & 0xffff) == 0xffff ||
-				    (id & 0xffff) == 0)
-					continue;
+				if (hdr == 0xff)
+					return -HS_EIO; /* answered its ID, then
+							   went silent */
+				if (hdr & 0x80)
+					nfn = 8;
 			}
 			rc = scan_fn(core, h, parent, b, id,
 				     fn ? -1 : (int)hdr, ba);

@@ -192,13 +192,19 @@ struct hs_core *hs_dev_core(const struct hs_dev *d) { return d->core; }
 
 int hs_dev_find_cap(const struct hs_dev *d, uint8_t id, uint16_t *off)
 {
-	uint16_t at = id == 0x10 ? d->cap_pcie : id == 0x05 ? d->cap_msi :
-		      id == 0x11 ? d->cap_msix : id == 0x06 ? d->cap_hs :
-		      id == 0x0c ? d->cap_shpc : id == 0x09 ? d->cap_vndr : 0;
+	/* The ones the scan kept (hs_scan.c), by ID; the rest from the
+	 * card. */
+	static const uint8_t kept[6] = { 0x10, 0x05, 0x11, 0x06, 0x0c, 0x09 };
+	const uint16_t have[6] = { d->cap_pcie, d->cap_msi, d->cap_msix,
+				   d->cap_hs, d->cap_shpc, d->cap_vndr };
+	uint16_t at = 0;
+	unsigned i = 0;
 
-	if (!at && id != 0x10 && id != 0x05 && id != 0x11 && id != 0x06 &&
-	    id != 0x0c && id != 0x09 &&
-	    hs_cfg_find_cap(d->core->plat, d->bdf, id, &at) != 0)
+	while (i < 6 && kept[i] != id)
+		i++;
+	if (i < 6)
+		at = have[i];
+	else if (hs_cfg_find_cap(d->core->plat, d->bdf, id, &at))
 		return -HS_ENOENT;
 	if (!at)
 		return -HS_ENOENT;
@@ -237,7 +243,7 @@ int hs_dev_reservation(const struct hs_dev *d, struct hs_reserve *out)
 
 const char *hs_res_kind_name(enum hs_res kind)
 {
-	static const char *const names[HS_RES_COUNT] = {
+	static const char names[HS_RES_COUNT][5] = {
 		"bus", "io", "mem", "pref",
 	};
 

@@ -50,6 +50,10 @@
 #define CMD_MASTER  0x0004
 #define CMD_INTX_DISABLE 0x0400
 
+/* On a function inlining would make bigger (called at several sites, or
+ * crowding its caller's registers): issue #18, code size. */
+#define HS_NOINLINE __attribute__((noinline))
+
 enum hs_bar_kind { BAR_NONE = 0, BAR_IO, BAR_MEM32, BAR_MEM64 };
 
 struct hs_bar_info {
@@ -80,29 +84,23 @@ enum hs_dev_flags {
 #define HS_MAX_SERVICES 4
 
 struct hs_dev {
+	/* The fields most code reads come first: within the first 128
+	 * bytes an access takes a one-byte displacement on x86-64 and the
+	 * short Thumb forms on Cortex-M (issue #18: code size). */
 	struct hs_core *core;
+	struct hs_dev *parent, *child, *sibling;
 	hs_bdf_t bdf;
+	unsigned flags;
 	uint16_t vendor, device, ssvid, ssid;
 	uint32_t class_code;
 	uint8_t hdr;
 	bool bridge;
-	unsigned flags;
-	char reason[96];
-
-	struct hs_dev *parent, *child, *sibling;
-
-	struct hs_bar_info bar[7];
-	/* Windows (size 0: closed); HS_RES_BUS: base = secondary, the
-	 * range up to subordinate (hotswap/range.h). */
-	struct hs_range win[HS_RES_COUNT];
-	struct hs_reserve resv;
-	int slot_phys;              /* hot-plug bridge: its slot */
+	uint8_t pcie_type;
+	uint8_t irq_pin;
 
 	uint16_t cap_pcie, cap_msi, cap_msix, cap_hs, cap_shpc, cap_vndr;
-	uint8_t pcie_type;
+	int slot_phys;              /* hot-plug bridge: its slot */
 
-	uint8_t irq_pin;
-	uint32_t irq_line;          /* INTx platform line (after swizzle) */
 	/* What the scan left in the registers hs_program_dev writes (BARs,
 	 * ROM, Interrupt Line, Command), valid while the device is
 	 * DEV_PENDING_ADD: only the core has touched it since, so the undo
@@ -110,20 +108,29 @@ struct hs_dev {
 	bool regs_known;
 	uint8_t int_line_reg;
 	uint16_t cmd_reg;
-	uint32_t bar_reg[7];
+
+	const struct hs_driver *drv;
+	void *drv_priv;
+
+	struct hs_bar_info bar[7];
+	/* Windows (size 0: closed); HS_RES_BUS: base = secondary, the
+	 * range up to subordinate (hotswap/range.h). */
+	struct hs_range win[HS_RES_COUNT];
+	/* Allocator scratch: what this bridge's windows must hold. */
+	uint64_t need[HS_RES_COUNT], need_align[HS_RES_COUNT];
+	struct hs_reserve resv;
+
+	uint32_t irq_line;          /* INTx platform line (after swizzle) */
+	uint32_t bar_reg[7];        /* the registers above: BARs, ROM */
 	uint32_t msi_first;
 	unsigned msi_count;         /* 0: INTx */
 	bool msix;
 	bool intx_attached;         /* we hold the INTx line's handler */
 
-	/* Allocator scratch: what this bridge's windows must hold. */
-	uint64_t need[HS_RES_COUNT], need_align[HS_RES_COUNT];
-
-	const struct hs_driver *drv;
-	void *drv_priv;
 	unsigned services;
 	const struct hs_port_service *svc[HS_MAX_SERVICES];
 	void *svc_priv[HS_MAX_SERVICES];
+	char reason[96];
 };
 
 /* ---- the transaction log (its functions: hs_txn.h) ---------------------- */
@@ -167,12 +174,12 @@ struct txn_wait {
 };
 
 struct hs_txn {
-	const char *what;
-	int error;                /* sticky: a record that could not be made */
 	struct txn_entry *log;
 	size_t n, cap;
 	struct hs_event *events;  /* delivered at commit */
 	size_t nev, cap_ev;
+	int error;                /* sticky: a record that could not be made */
+	const char *what;
 	size_t mark;              /* log index of the latest savepoint */
 	/* The log and event array outlive transactions and are kept at
 	 * least this big: room for tearing down every device after a
@@ -270,53 +277,54 @@ struct hs_upcalls {
 };
 
 struct hs_core {
+	/* The fields most code reads first: within the first 128 bytes an
+	 * access is shorter (as in struct hs_dev, issue #18). */
 	const struct hs_platform *plat;
-	struct hs_upcalls up;
+	struct hs_dev *roots;       /* devices on the root buses (siblings) */
 	struct removal *removing;   /* removals in progress (quiescing) */
 	struct pending_add *adds;   /* hot-adds (and removals) waiting */
-	struct hs_core_params params;
-	struct hs_timers timers;
-
-	struct hs_host_bridge host[HS_MAX_HOSTS];
-	unsigned nhosts;
-	struct hs_dev *roots;       /* devices on the root buses (siblings) */
-	size_t ndevs;               /* devices linked in the tree: a count
-				       kept, so no change walks the fabric
-				       to learn it (issue #18) */
-
-	const struct hs_driver *drivers[HS_MAX_DRIVERS];
-	unsigned ndrivers;
-	const struct hs_port_service *services[HS_MAX_DRIVERS];
-	unsigned nservices;
-
-	struct hs_sub subs[HS_MAX_SUBSCRIBERS];
-	unsigned nsubs;
-	uint64_t event_seq;
-
-	struct hs_txn txn;
+	struct rebalance *rebalancing; /* the one in progress */
 	bool in_txn;
-	struct txn_wait *txq, **txq_tail; /* queued writers, in order */
-	struct hs_timer txq_tm;     /* starts the next once one ends */
-	uint64_t generation;
 	bool boot_vga_seen;
 	bool booting;
 	bool boot_last_try;          /* the last of the boot's tries: a port
 				       service that cannot start is left out
 				       (earlier ones fail and are tried again) */
-	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
-	uint32_t max_bus_resv;      /* largest bus reservation seen */
-	struct rebalance *rebalancing; /* the one in progress */
-	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
-	struct hs_dev *scan_top;
-	int scan_dev;
 	/* The Vendor/Device ID the slot's readiness poll just read at
 	 * id_hint_bdf (hs_scan_hint_id), for the scan's first look. */
 	bool id_hint;
+	struct hs_timers timers;
+	struct hs_txn txn;
+	struct txn_wait *txq, **txq_tail; /* queued writers, in order */
+	/* Hot-add of one slot: scan only device scan_dev below scan_top. */
+	struct hs_dev *scan_top;
+	int scan_dev;
 	hs_bdf_t id_hint_bdf;
 	uint32_t id_hint_val;
-
+	unsigned bus_resv_shift;    /* boot retry: bus reservations >> n */
+	uint32_t max_bus_resv;      /* largest bus reservation seen */
+	size_t ndevs;               /* devices linked in the tree: a count
+				       kept, so no change walks the fabric
+				       to learn it (issue #18) */
+	uint64_t generation;
+	struct hs_upcalls up;
 	/* Slots (hs_slot.c). */
 	struct hs_hpc *hpcs;
+	struct hs_core_params params;
+
+	unsigned nhosts;
+	struct hs_host_bridge host[HS_MAX_HOSTS];
+
+	unsigned ndrivers;
+	const struct hs_driver *drivers[HS_MAX_DRIVERS];
+	unsigned nservices;
+	const struct hs_port_service *services[HS_MAX_DRIVERS];
+
+	unsigned nsubs;
+	uint64_t event_seq;
+	struct hs_sub subs[HS_MAX_SUBSCRIBERS];
+
+	struct hs_timer txq_tm;     /* starts the next once one ends */
 	unsigned long slot_cov[HS_FINE_COUNT][HS_IN_COUNT];
 	unsigned long slot_cov_drill[HS_FINE_COUNT][HS_IN_COUNT];
 };

@@ -16,24 +16,7 @@
 #include "hs_tree.h"
 #include "hs_txn.h"
 
-static int grow_log(struct hs_core *core)
-{
-	struct hs_txn *t = &core->txn;
-	const struct hs_platform *p = core->plat;
-	size_t ncap;
-	void *n;
-
-	if (t->n < t->cap)
-		return 0;
-	ncap = t->cap ? 2 * t->cap : 64;
-	n = p->ops->realloc(p->ctx, t->log, t->cap * sizeof(*t->log),
-			    ncap * sizeof(*t->log));
-	if (!n)
-		return -HS_ENOMEM;
-	t->log = n;
-	t->cap = ncap;
-	return 0;
-}
+static int resize_log(struct hs_core *core, size_t want);
 
 /* A slot in the log, or NULL: out of memory (sticky error set).  Only
  * called with a transaction open. */
@@ -42,7 +25,8 @@ static struct txn_entry *push(struct hs_core *core, enum txn_kind kind,
 {
 	struct txn_entry *e;
 
-	if (grow_log(core)) {
+	if (core->txn.n == core->txn.cap &&
+	    resize_log(core, core->txn.cap ? 2 * core->txn.cap : 64)) {
 		core->txn.error = -HS_ENOMEM;
 		return NULL;
 	}
@@ -224,34 +208,30 @@ static int resize_events(struct hs_core *core, size_t want)
 }
 
 /* Grow the room to what the devices that will be in the tree after this
- * transaction need. */
+ * transaction need.  Only a change that adds devices needs more than it
+ * had: -HS_ENOMEM for one that does and cannot have it. */
 static int keep_room(struct hs_core *core)
 {
 	struct hs_txn *t = &core->txn;
 	size_t ndev = core->ndevs;
+	bool adds = false;
 	int rc = 0;
 
 	/* What stays: the tree's count less what this transaction removes
 	 * (its own log, not a walk of the fabric: a change costs the same
 	 * whatever the size of the machine). */
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		if (t->log[i].kind == TXN_DEV_REMOVE && ndev)
 			ndev--;
+		adds |= t->log[i].kind == TXN_DEV_ADD;
+	}
 	t->keep = SURPRISE_LOG(ndev);
 	t->keep_ev = SURPRISE_EV(ndev);
 	if (t->cap < t->keep)
 		rc = resize_log(core, t->keep);
 	if (!rc && t->cap_ev < t->keep_ev)
 		rc = resize_events(core, t->keep_ev);
-	return rc;
-}
-
-static bool adds_devices(const struct hs_txn *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->log[i].kind == TXN_DEV_ADD)
-			return true;
-	return false;
+	return adds ? rc : 0;
 }
 
 static void release(struct hs_core *core)
@@ -291,7 +271,7 @@ int hs_txn_commit(struct hs_core *core)
 	}
 	/* Room to tear down what is now present; only a change that adds
 	 * devices needs more than it had. */
-	if (keep_room(core) && adds_devices(t)) {
+	if (keep_room(core)) {
 		hs_log(core->plat, HS_LOG_ERR, "%s: no memory for the room "
 		       "its removal would need", t->what ? t->what
 							 : "transaction");
@@ -468,21 +448,36 @@ int hs_txn_cfg_write_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 	return p->ops->cfg_write(p->ctx, bdf, off, width, val);
 }
 
-int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev)
+/* A record of kind about dev (0 at once outside a transaction); idx:
+ * TXN_SERVICE's service index. */
+static int record(struct hs_core *core, enum txn_kind kind,
+		  struct hs_dev *dev, unsigned idx)
 {
+	struct txn_entry *e;
+
 	if (!core->in_txn)
 		return 0;
-	if (!push(core, TXN_DEV_ADD, dev))
+	e = push(core, kind, dev);
+	if (!e)
 		return -HS_ENOMEM;
-	dev->flags |= DEV_PENDING_ADD;
+	e->svc_index = idx;
 	return 0;
+}
+
+int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev)
+{
+	int rc = record(core, TXN_DEV_ADD, dev, 0);
+
+	if (!rc && core->in_txn)
+		dev->flags |= DEV_PENDING_ADD;
+	return rc;
 }
 
 int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev)
 {
 	if (!core->in_txn)
 		return -HS_EINVAL; /* removal is only ever transactional */
-	if (!push(core, TXN_DEV_REMOVE, dev))
+	if (record(core, TXN_DEV_REMOVE, dev, 0))
 		return -HS_ENOMEM;
 	dev->flags |= DEV_PENDING_REMOVE;
 	return 0;
@@ -490,29 +485,29 @@ int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev)
 
 int hs_txn_bound(struct hs_core *core, struct hs_dev *dev)
 {
-	if (!core->in_txn)
-		return 0;
-	return push(core, TXN_BIND, dev) ? 0 : -HS_ENOMEM;
+	return record(core, TXN_BIND, dev, 0);
 }
 
 int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx)
 {
-	struct txn_entry *e;
-
-	if (!core->in_txn)
-		return 0;
-	e = push(core, TXN_SERVICE, dev);
-	if (!e)
-		return -HS_ENOMEM;
-	e->svc_index = idx;
-	return 0;
+	return record(core, TXN_SERVICE, dev, idx);
 }
 
 int hs_txn_msi(struct hs_core *core, struct hs_dev *dev)
 {
-	if (!core->in_txn)
-		return 0;
-	return push(core, TXN_MSI, dev) ? 0 : -HS_ENOMEM;
+	return record(core, TXN_MSI, dev, 0);
+}
+
+/* The first TXN_RES record of dev from log entry from on, or NULL. */
+HS_NOINLINE
+static struct txn_entry *res_entry(struct hs_core *core,
+				   const struct hs_dev *dev, size_t from)
+{
+	for (size_t i = from; i < core->txn.n; i++)
+		if (core->txn.log[i].kind == TXN_RES &&
+		    core->txn.log[i].dev == dev)
+			return &core->txn.log[i];
+	return NULL;
 }
 
 int hs_txn_dev_res(struct hs_core *core, struct hs_dev *dev)
@@ -524,10 +519,8 @@ int hs_txn_dev_res(struct hs_core *core, struct hs_dev *dev)
 		return -HS_EINVAL;
 	/* One snapshot per device since the latest savepoint (the first
 	 * one, hs_txn_res_of, keeps the state at the start). */
-	for (size_t i = core->txn.n; i-- > core->txn.mark;)
-		if (core->txn.log[i].kind == TXN_RES &&
-		    core->txn.log[i].dev == dev)
-			return 0;
+	if (res_entry(core, dev, core->txn.mark))
+		return 0;
 	snap = hs_zalloc(core, sizeof(*snap));
 	if (!snap)
 		return -HS_ENOMEM;
@@ -546,44 +539,25 @@ int hs_txn_dev_res(struct hs_core *core, struct hs_dev *dev)
 const struct txn_res_snap *hs_txn_res_of(struct hs_core *core,
 					 const struct hs_dev *dev)
 {
+	const struct txn_entry *e;
+
 	if (!core->in_txn)
 		return NULL;
-	for (size_t i = 0; i < core->txn.n; i++)
-		if (core->txn.log[i].kind == TXN_RES &&
-		    core->txn.log[i].dev == dev)
-			return core->txn.log[i].snap;
-	return NULL;
+	e = res_entry(core, dev, 0);
+	return e ? e->snap : NULL;
 }
 
 int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events)
 {
 	struct hs_txn *t = &core->txn;
-	const struct hs_platform *p = core->plat;
-	void *n;
 
 	if (!core->in_txn)
 		return -HS_EINVAL;
-	if (t->n + entries > t->cap) {
-		size_t nc = t->n + entries;
-
-		n = p->ops->realloc(p->ctx, t->log, t->cap * sizeof(*t->log),
-				    nc * sizeof(*t->log));
-		if (!n)
-			return -HS_ENOMEM;
-		t->log = n;
-		t->cap = nc;
-	}
-	if (t->nev + events > t->cap_ev) {
-		size_t nc = t->nev + events;
-
-		n = p->ops->realloc(p->ctx, t->events,
-				    t->cap_ev * sizeof(*t->events),
-				    nc * sizeof(*t->events));
-		if (!n)
-			return -HS_ENOMEM;
-		t->events = n;
-		t->cap_ev = nc;
-	}
+	if (t->n + entries > t->cap && resize_log(core, t->n + entries))
+		return -HS_ENOMEM;
+	if (t->nev + events > t->cap_ev &&
+	    resize_events(core, t->nev + events))
+		return -HS_ENOMEM;
 	return 0;
 }
 
@@ -596,7 +570,6 @@ int hs_txn_event(struct hs_core *core, enum hs_event_type type,
 		 struct hs_dev *dev, const char *driver)
 {
 	struct hs_txn *t = &core->txn;
-	const struct hs_platform *p = core->plat;
 	struct hs_event ev = {
 		.type = type, .bdf = dev->bdf, .vendor = dev->vendor,
 		.device = dev->device, .class_code = dev->class_code,
@@ -625,18 +598,10 @@ int hs_txn_event(struct hs_core *core, enum hs_event_type type,
 				t->events[i] = ev;
 				return 0;
 			}
-	if (t->nev == t->cap_ev) {
-		size_t ncap = t->cap_ev ? 2 * t->cap_ev : 16;
-		void *n = p->ops->realloc(p->ctx, t->events,
-					  t->cap_ev * sizeof(*t->events),
-					  ncap * sizeof(*t->events));
-
-		if (!n) {
-			t->error = -HS_ENOMEM;
-			return -HS_ENOMEM;
-		}
-		t->events = n;
-		t->cap_ev = ncap;
+	if (t->nev == t->cap_ev &&
+	    resize_events(core, t->cap_ev ? 2 * t->cap_ev : 16)) {
+		t->error = -HS_ENOMEM;
+		return -HS_ENOMEM;
 	}
 	t->events[t->nev++] = ev;
 	return 0;
@@ -680,8 +645,7 @@ void hs_dev_isolate(struct hs_dev *dev, const char *fmt, ...)
 	va_end(ap);
 	dev->flags |= DEV_ISOLATED;
 	hs_log(dev->core->plat, HS_LOG_WARN,
-	       "%04x:%02x:%02x.%u isolated: %s", HS_BDF_SEG(dev->bdf),
-	       HS_BDF_BUS(dev->bdf), HS_BDF_DEV(dev->bdf), HS_BDF_FN(dev->bdf),
+	       "%04x:%pB isolated: %s", HS_BDF_SEG(dev->bdf), &dev->bdf,
 	       dev->reason);
 	hs_txn_event(dev->core, HS_EV_DEV_ISOLATED, dev, NULL);
 }

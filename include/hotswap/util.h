@@ -21,8 +21,11 @@ extern "C" {
 
 /*
  * Conversions: %d %i %u %x %X %c %s %p %%, flags '-', '0' and '#', a field
- * width, length modifiers l, ll and z.  Always NUL-terminates when size
- * > 0; returns the length the whole output would have had.
+ * width, length modifiers l, ll and z; and %pB, whose argument points to
+ * an hs_bdf_t, printed as bus:device.function ("%02x:%02x.%u": one
+ * argument where the core's messages would pass three).  Always
+ * NUL-terminates when size > 0; returns the length the whole output
+ * would have had.
  */
 size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 size_t hs_snprintf(char *buf, size_t size, const char *fmt, ...)
