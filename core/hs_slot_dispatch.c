@@ -278,17 +278,15 @@ static void cmd_timeout(void *arg)
 		 * period as well, so nothing is missed for longer. */
 		h->notify_unsure = true;
 		hs_log(h->core->plat, HS_LOG_WARN,
-		       "hot-plug controller at %02x:%02x.%u: turning "
-		       "notification on timed out; its slots are polled as "
-		       "well", HS_BDF_BUS(h->bridge->bdf),
-		       HS_BDF_DEV(h->bridge->bdf), HS_BDF_FN(h->bridge->bdf));
+		       "hot-plug controller at %pB: turning notification on "
+		       "timed out; its slots are polled as well",
+		       &h->bridge->bdf);
 		hs_timer_arm(&h->core->timers, &h->poll_tm,
 			     h->core->params.poll_period);
 	} else {
 		hs_log(h->core->plat, HS_LOG_WARN,
-		       "hot-plug controller at %02x:%02x.%u: command "
-		       "time-out", HS_BDF_BUS(h->bridge->bdf),
-		       HS_BDF_DEV(h->bridge->bdf), HS_BDF_FN(h->bridge->bdf));
+		       "hot-plug controller at %pB: command time-out",
+		       &h->bridge->bdf);
 	}
 	cmd_finished(h);
 }
@@ -515,11 +513,9 @@ static void collect_outcome(struct hs_hpc *h)
 		hs_timer_arm(&h->core->timers, &h->retry_tm, HS_MSEC(10));
 		return;
 	}
-	hs_log(h->core->plat, HS_LOG_WARN, "%02x:%02x.%u: hot-plug "
-	       "controller's events unreadable %u times in a row; comparing "
-	       "its slots with their status instead", HS_BDF_BUS(h->bridge->bdf),
-	       HS_BDF_DEV(h->bridge->bdf), HS_BDF_FN(h->bridge->bdf),
-	       h->collect_retries);
+	hs_log(h->core->plat, HS_LOG_WARN, "%pB: hot-plug controller's events "
+	       "unreadable %u times in a row; comparing its slots with their "
+	       "status instead", &h->bridge->bdf, h->collect_retries);
 	h->collect_retries = 0;
 	for (unsigned n = 0; n < h->nslots; n++)
 		hs_sd_resync_slot(&h->slots[n]);
