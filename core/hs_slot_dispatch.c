@@ -161,25 +161,34 @@ void hs_sd_want(struct hs_slot *s, int power, int pind, int aind, int lock,
 		s->want.link = (int8_t)link;
 }
 
+/* A command's fields as bytes, in their order, and the capability each
+ * needs (read through a character type: C11 6.5p7). */
+#define CMD_FIELDS 5
+_Static_assert(sizeof(struct hs_slot_cmd) == CMD_FIELDS &&
+		       offsetof(struct hs_slot_cmd, link) == CMD_FIELDS - 1,
+	       "struct hs_slot_cmd is five bytes, one per field");
+static const unsigned field_cap[CMD_FIELDS] = {
+	HS_SLOT_CAP_POWER, HS_SLOT_CAP_PWR_IND, HS_SLOT_CAP_ATTN_IND,
+	HS_SLOT_CAP_INTERLOCK, HS_SLOT_CAP_LINK_CTL,
+};
+
 /* The command that would bring the hardware to what is wanted, limited
  * to what the slot has; false when nothing needs saying. */
 static bool pending_cmd(const struct hs_slot *s, struct hs_slot_cmd *c)
 {
+	const int8_t *want = (const int8_t *)&s->want;
+	const int8_t *have = (const int8_t *)&s->have;
+	int8_t *out = (int8_t *)c;
 	bool any = false;
 
-	c->power = c->power_ind = c->attn_ind = c->interlock = c->link =
-		HS_KEEP;
-#define FIELD(f, cap)                                                    \
-	if (hs_sd_has(s, cap) && s->want.f != HS_KEEP && s->want.f != s->have.f) { \
-		c->f = s->want.f;                                        \
-		any = true;                                              \
+	for (unsigned i = 0; i < CMD_FIELDS; i++) {
+		out[i] = HS_KEEP;
+		if (hs_sd_has(s, field_cap[i]) && want[i] != HS_KEEP &&
+		    want[i] != have[i]) {
+			out[i] = want[i];
+			any = true;
+		}
 	}
-	FIELD(power, HS_SLOT_CAP_POWER)
-	FIELD(power_ind, HS_SLOT_CAP_PWR_IND)
-	FIELD(attn_ind, HS_SLOT_CAP_ATTN_IND)
-	FIELD(interlock, HS_SLOT_CAP_INTERLOCK)
-	FIELD(link, HS_SLOT_CAP_LINK_CTL)
-#undef FIELD
 	return any;
 }
 
@@ -230,16 +239,9 @@ void hs_sd_cmd_kick(struct hs_hpc *h)
 			continue;
 		/* Once said, it counts as said: a timed-out command is not
 		 * repeated forever. */
-		if (c.power != HS_KEEP)
-			s->have.power = c.power;
-		if (c.power_ind != HS_KEEP)
-			s->have.power_ind = c.power_ind;
-		if (c.attn_ind != HS_KEEP)
-			s->have.attn_ind = c.attn_ind;
-		if (c.interlock != HS_KEEP)
-			s->have.interlock = c.interlock;
-		if (c.link != HS_KEEP)
-			s->have.link = c.link;
+		for (unsigned i = 0; i < CMD_FIELDS; i++)
+			if (((int8_t *)&c)[i] != HS_KEEP)
+				((int8_t *)&s->have)[i] = ((int8_t *)&c)[i];
 		s->st_fresh = false; /* power and link may change now */
 		rc = h->ops->command(h->priv, n, &c);
 		if (rc == HS_HPC_PENDING) {
