@@ -21,6 +21,17 @@ from hsd import Checks, Daemon  # noqa: E402
 
 build, src = sys.argv[1], sys.argv[2]
 t = Checks("web api")
+
+
+def stopped_clean(d, what="hotswapd stopped cleanly"):
+    """Stop the daemon: it exits 0 and its log has no sanitizer report."""
+    rc, log = d.stop()
+    t.ok(rc == 0, what, log[-2000:])
+    t.ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
+         "no sanitizer report", log[-3000:])
+    d.cleanup()
+
+
 d = Daemon(build, src)
 ok = t.ok
 try:
@@ -394,11 +405,7 @@ try:
     ok(vals.get('hotswap_slot_occupied{slot="2",kind="pcie",controller="pcie:0000:00:1c.1"}') == 1,
        "slot 2 occupied gauge")
 finally:
-    rc, log = d.stop()
-    ok(rc == 0, "hotswapd stopped cleanly", log[-2000:])
-    ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
-       "no sanitizer report", log[-3000:])
-    d.cleanup()
+    stopped_clean(d)
 
 # ---- slots in every state, as Redfish and /metrics show them; bad input on
 # the edges of each route ------------------------------------------------------
@@ -595,11 +602,7 @@ try:
         ok(p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(),
            "promtool check metrics: no problem", p.stdout + p.stderr)
 finally:
-    rc, log = d.stop()
-    ok(rc == 0, "hotswapd stopped cleanly", log[-2000:])
-    ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
-       "no sanitizer report", log[-3000:])
-    d.cleanup()
+    stopped_clean(d)
 
 # ---- web_dir of the operator's choosing: the types of what it holds, what
 # is not served from it -----------------------------------------------------
@@ -677,9 +680,5 @@ try:
     sr = c.getresponse()
     ok(sr.status == 200, "a stream is open when the daemon stops")
 finally:
-    rc, log = d.stop()
-    ok(rc == 0, "real time: hotswapd stopped cleanly with a stream open", log[-2000:])
-    ok("ERROR: AddressSanitizer" not in log and "runtime error" not in log,
-       "no sanitizer report", log[-3000:])
-    d.cleanup()
+    stopped_clean(d, "real time: hotswapd stopped cleanly with a stream open")
 sys.exit(t.done())
