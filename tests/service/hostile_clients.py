@@ -66,6 +66,20 @@ class Client:
             if m is None or "event" not in m:
                 return m
 
+    def rest(self, events=True):
+        """Every line until the daemon closes: (lines, "eof"), or the
+        socket error that ended them.  events=False leaves events out."""
+        lines = []
+        try:
+            while True:
+                m = self.line()
+                if m is None:
+                    return lines, "eof"
+                if events or "event" not in m:
+                    lines.append(m)
+        except OSError as e:
+            return lines, e
+
     def close(self):
         self.s.close()
 
@@ -129,17 +143,7 @@ def too_many(hotswapd):
         c.s.sendall(b"".join(b'{"id":%d,"method":"slot.remove",'
                              b'"params":{"slot":"1"}}\n' % (100 + i)
                              for i in range(65)))
-        lines, end = [], None
-        try:
-            while True:
-                m = c.line()
-                if m is None:
-                    end = "eof"
-                    break
-                if "event" not in m:
-                    lines.append(m)
-        except OSError as e:
-            end = e
+        lines, end = c.rest(events=False)
         errs = [m for m in lines if "error" in m]
         ok(end == "eof" and len(errs) == 1 and
            errs[0]["error"]["code"] == "too-many-requests" and
@@ -267,16 +271,7 @@ def run(proc, sock):
 
     # The flooder reads now: replies, then the error, then the end.
     t.join(60)
-    lines, end = [], None
-    try:
-        while True:
-            m = flood.line()
-            if m is None:
-                end = "eof"
-                break
-            lines.append(m)
-    except OSError as e:
-        end = e
+    lines, end = flood.rest()
     errs = [m for m in lines if "error" in m]
     ok(end == "eof" and errs and errs[-1]["error"]["code"] == "too-slow" and
        lines[-1] is errs[-1] and len(lines) < 20000,
