@@ -28,7 +28,7 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct out o = { buf, size, 0 };
 
 	for (const char *p = fmt; *p; p++) {
-		bool zero = false, left = false, alt = false, z = false;
+		bool zero = false, left = false, alt = false;
 		bool neg = false;
 		unsigned width = 0, lng = 0, n, base = 16, npre = 0, len;
 		unsigned long long v;
@@ -55,11 +55,14 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		while (*p >= '0' && *p <= '9')
 			width = width * 10 + (unsigned)(*p++ - '0');
-		/* 'z': size_t, whatever its width (32 bits on the
-		 * bare-metal image, 64 on the host). */
+		/* 'z': size_t, read as the integer type of its width (int
+		 * on the 32-bit bare-metal image, long on the host: the
+		 * type size_t is on each). */
 		while (*p == 'l' || *p == 'z') {
 			if (*p == 'z')
-				z = true;
+				lng = sizeof(size_t) == sizeof(int)    ? 0
+				      : sizeof(size_t) == sizeof(long) ? 1
+								       : 2;
 			else
 				lng++;
 			p++;
@@ -67,13 +70,12 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		if (left)
 			zero = false;
 		if (*p == 'c')
-			lng = 0, z = false; /* a char is passed as an int */
+			lng = 0; /* a char is passed as an int */
 		switch (*p) {
 		case 'c':
 		case 'd':
 		case 'i': {
-			long long sv = z ? (long long)va_arg(ap, size_t)
-				       : lng >= 2 ? va_arg(ap, long long)
+			long long sv = lng >= 2 ? va_arg(ap, long long)
 				       : lng ? va_arg(ap, long)
 					     : va_arg(ap, int);
 
@@ -95,8 +97,7 @@ size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'X':
 			if (*p == 'u')
 				base = 10;
-			v = z ? (unsigned long long)va_arg(ap, size_t)
-			    : lng >= 2 ? va_arg(ap, unsigned long long)
+			v = lng >= 2 ? va_arg(ap, unsigned long long)
 			    : lng ? va_arg(ap, unsigned long)
 				  : va_arg(ap, unsigned int);
 			break;

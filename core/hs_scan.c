@@ -46,23 +46,38 @@ static unsigned quirk_flags_of(uint16_t vendor, uint16_t device)
 	return 0;
 }
 
-static int rd(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
-	      uint32_t *v)
+/* Config accesses of the function being scanned: through the open
+ * transaction (writes), one call shorter than the core-wide ones. */
+HS_NOINLINE static int rd(const struct hs_dev *d, uint16_t off, unsigned w,
+			  uint32_t *v)
 {
-	return hs_rd(core, bdf, off, w, v);
+	return hs_rd(d->core, d->bdf, off, w, v);
 }
 
-static int wr(struct hs_core *core, hs_bdf_t bdf, uint16_t off, unsigned w,
-	      uint32_t v)
+HS_NOINLINE static int wr(const struct hs_dev *d, uint16_t off, unsigned w,
+			  uint32_t v)
 {
-	return hs_txn_cfg_write(core, bdf, off, w, v);
+	return hs_txn_cfg_write(d->core, d->bdf, off, w, v);
+}
+
+/* A read of a register no answering function reads as all ones (an ID,
+ * a BAR, a capability's header): all ones means the function stopped
+ * answering, or the cycle failed, not a value to act on. */
+HS_NOINLINE static int rd_live(const struct hs_dev *d, uint16_t off,
+			       unsigned w, uint32_t *v)
+{
+	int rc = rd(d, off, w, v);
+
+	if (!rc && *v == 0xffffffffu >> (32 - 8 * w))
+		return -HS_EIO;
+	return rc;
 }
 
 /* A write whose register value the scan has just read or written. */
-static int wr_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
-		  unsigned w, uint32_t old, uint32_t v)
+static int wr_old(const struct hs_dev *d, uint16_t off, unsigned w,
+		  uint32_t old, uint32_t v)
 {
-	return hs_txn_cfg_write_old(core, bdf, off, w, old, v);
+	return hs_txn_cfg_write_old(d->core, d->bdf, off, w, old, v);
 }
 
 /*
@@ -73,21 +88,18 @@ static int wr_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
  * (the type bits would be reserved) or a ROM BAR (bits 10:1 read 0):
  * the function stopped answering.
  */
-static int size_reg(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
-		    uint32_t ones, uint32_t *orig, uint32_t *mask)
+static int size_reg(const struct hs_dev *d, uint16_t off, uint32_t ones,
+		    uint32_t *orig, uint32_t *mask)
 {
 	int rc;
 
-	if ((rc = rd(core, bdf, off, 4, orig)))
-		return rc;
-	if (*orig == 0xffffffffu)
-		return -HS_EIO;
-	if ((rc = wr_old(core, bdf, off, 4, *orig, ones)) ||
-	    (rc = rd(core, bdf, off, 4, mask)))
+	if ((rc = rd_live(d, off, 4, orig)) ||
+	    (rc = wr_old(d, off, 4, *orig, ones)) ||
+	    (rc = rd(d, off, 4, mask)))
 		return rc;
 	if (*mask == 0)
 		return 0;
-	return wr_old(core, bdf, off, 4, *mask, *orig);
+	return wr_old(d, off, 4, *mask, *orig);
 }
 
 /* ---- BARs ------------------------------------------------------------- */
@@ -102,7 +114,7 @@ static bool mask_is_pow2(uint64_t mask, uint64_t addr_bits)
 	       ((mask | (size - 1)) & addr_bits) == addr_bits;
 }
 
-static int size_bars(struct hs_core *core, struct hs_dev *d)
+static int size_bars(struct hs_dev *d)
 {
 	unsigned nbars = d->bridge ? 2 : 6;
 	uint32_t cmd = d->cmd_reg, orig, mask, orig_hi, mask_hi;
@@ -113,7 +125,7 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 
 	/* Decode off while BARs hold all ones (PCI 3.0 6.2.5.1). */
 	if (cmd & (CMD_IO | CMD_MEM)) {
-		rc = wr_old(core, d->bdf, PCI_COMMAND, 2, cmd,
+		rc = wr_old(d, PCI_COMMAND, 2, cmd,
 			    cmd & ~(CMD_IO | CMD_MEM));
 		if (rc)
 			return rc;
@@ -124,7 +136,7 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 		uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
 		struct hs_bar_info *b = &d->bar[i];
 
-		if ((rc = size_reg(core, d->bdf, off, 0xffffffffu, &orig,
+		if ((rc = size_reg(d, off, 0xffffffffu, &orig,
 				   &mask)))
 			return rc;
 		d->bar_reg[i] = orig;
@@ -157,7 +169,7 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 			why = "a 64-bit BAR in the last BAR register";
 			if (i + 1 >= nbars)
 				goto isolate;
-			if ((rc = size_reg(core, d->bdf, off + 4, 0xffffffffu,
+			if ((rc = size_reg(d, off + 4, 0xffffffffu,
 					   &orig_hi, &mask_hi)))
 				return rc;
 			d->bar_reg[i + 1] = orig_hi;
@@ -190,7 +202,7 @@ static int size_bars(struct hs_core *core, struct hs_dev *d)
 	{
 		uint16_t off = d->bridge ? PCI_ROM_BRIDGE : PCI_ROM;
 
-		if ((rc = size_reg(core, d->bdf, off, 0xfffff800u, &orig,
+		if ((rc = size_reg(d, off, 0xfffff800u, &orig,
 				   &mask)))
 			return rc;
 		d->bar_reg[6] = orig;
@@ -248,7 +260,7 @@ static int walk_caps(struct hs_dev *d, int status, uint16_t *offs)
 	return rc == -HS_ENOENT ? 0 : rc;
 }
 
-static int read_caps(struct hs_core *core, struct hs_dev *d, int status)
+static int read_caps(struct hs_dev *d, int status)
 {
 	uint16_t offs[256];
 	uint32_t v;
@@ -264,10 +276,8 @@ static int read_caps(struct hs_core *core, struct hs_dev *d, int status)
 	d->cap_shpc = offs[0x0c];
 	d->cap_vndr = offs[0x09];
 	if (d->cap_pcie) {
-		if ((rc = rd(core, d->bdf, d->cap_pcie + 2, 2, &v)))
+		if ((rc = rd_live(d, d->cap_pcie + 2, 2, &v)))
 			return rc;
-		if (v == 0xffff)
-			return -HS_EIO;
 		d->pcie_type = (v >> 4) & 0xf;
 		/* The extended list exists on PCI Express functions only. */
 		return walk_caps(d, -1, NULL);
@@ -287,14 +297,14 @@ static void set_reservation(struct hs_core *core, struct hs_dev *d)
 	/* QEMU's resource reservation capability (Red Hat vendor-specific
 	 * type 1 on 1b36 bridges): all ones in a field means "no hint". */
 	if (d->cap_vndr && d->vendor == 0x1b36 &&
-	    rd(core, d->bdf, d->cap_vndr + 3, 1, &v) == 0 && v == 1) {
+	    rd(d, d->cap_vndr + 3, 1, &v) == 0 && v == 1) {
 		/* I/O (64-bit), prefetchable (64-bit), bus, memory,
 		 * prefetchable (32-bit), in the order they are read. */
 		static const uint8_t at[7] = { 8, 12, 24, 28, 4, 16, 20 };
 		uint32_t f[7] = { 0 };
 
 		for (unsigned i = 0; i < 7; i++)
-			rd(core, d->bdf, d->cap_vndr + at[i], 4, &f[i]);
+			rd(d, d->cap_vndr + at[i], 4, &f[i]);
 		uint64_t io = ((uint64_t)f[1] << 32) | f[0];
 		uint64_t p64 = ((uint64_t)f[3] << 32) | f[2];
 		uint32_t bus = f[4], mem = f[5], p32 = f[6];
@@ -325,9 +335,9 @@ static void detect_hotplug(struct hs_core *core, struct hs_dev *d)
 	d->slot_phys = -1;
 	if (!d->bridge)
 		return;
-	if (d->cap_pcie && rd(core, d->bdf, d->cap_pcie + 2, 2, &v) == 0 &&
+	if (d->cap_pcie && rd(d, d->cap_pcie + 2, 2, &v) == 0 &&
 	    (v & 0x100) &&
-	    rd(core, d->bdf, d->cap_pcie + 0x14, 4, &v) == 0 && (v & 0x40)) {
+	    rd(d, d->cap_pcie + 0x14, 4, &v) == 0 && (v & 0x40)) {
 		/* Slot Implemented and Hot-Plug Capable (PCIe Base 7.5.3.9). */
 		d->flags |= DEV_HOTPLUG;
 		d->slot_phys = (int)(v >> 19);
@@ -335,8 +345,8 @@ static void detect_hotplug(struct hs_core *core, struct hs_dev *d)
 		/* SHPC Slot Configuration is DWORD 3 of the register set,
 		 * read through the capability's select / data window. */
 		d->flags |= DEV_HOTPLUG;
-		if (wr(core, d->bdf, d->cap_shpc + 2, 1, 3) == 0 &&
-		    rd(core, d->bdf, d->cap_shpc + 4, 4, &v) == 0)
+		if (wr(d, d->cap_shpc + 2, 1, 3) == 0 &&
+		    rd(d, d->cap_shpc + 4, 4, &v) == 0)
 			d->slot_phys = (int)((v >> 16) & 0x7ff);
 	} else if (quirk_flags_of(d->vendor, d->device) &
 		   QUIRK_HOTPLUG_BRIDGE) {
@@ -368,14 +378,13 @@ static struct hs_dev *existing(struct hs_core *core, struct hs_dev *parent,
 
 /* Subordinate Bus Number written and read back: a bridge that does not
  * take it is not listening (-HS_EIO). */
-static int set_subordinate(struct hs_core *core, struct hs_dev *d,
-			   unsigned sub)
+static int set_subordinate(struct hs_dev *d, unsigned sub)
 {
 	uint32_t v;
 	int rc;
 
-	if ((rc = wr(core, d->bdf, PCI_SUBORDINATE, 1, sub)) ||
-	    (rc = rd(core, d->bdf, PCI_SUBORDINATE, 1, &v)))
+	if ((rc = wr(d, PCI_SUBORDINATE, 1, sub)) ||
+	    (rc = rd(d, PCI_SUBORDINATE, 1, &v)))
 		return rc;
 	return v == sub ? 0 : -HS_EIO;
 }
@@ -389,14 +398,14 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 
 	/* Which prefetchable window the bridge has (3.2.5.10): low nibble
 	 * 1 = 64-bit; a window that does not take writes is absent. */
-	if ((rc = rd(core, d->bdf, PCI_PREF_BASE, 2, &pb)))
+	if ((rc = rd(d, PCI_PREF_BASE, 2, &pb)))
 		return rc;
 	if ((pb & 0xf) == 1) {
 		d->flags |= DEV_PREF64;
 	} else {
-		if ((rc = wr(core, d->bdf, PCI_PREF_BASE, 2, 0xfff0)) ||
-		    (rc = rd(core, d->bdf, PCI_PREF_BASE, 2, &v)) ||
-		    (rc = wr(core, d->bdf, PCI_PREF_BASE, 2, pb)))
+		if ((rc = wr(d, PCI_PREF_BASE, 2, 0xfff0)) ||
+		    (rc = rd(d, PCI_PREF_BASE, 2, &v)) ||
+		    (rc = wr(d, PCI_PREF_BASE, 2, pb)))
 			return rc;
 		if (!(v & 0xfff0))
 			d->flags |= DEV_NO_PREF;
@@ -410,7 +419,7 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 		/* Routes nothing (subordinate, secondary, primary 0),
 		 * decodes nothing, masters nothing (the caller). */
 		for (uint16_t off = PCI_SUBORDINATE; off >= PCI_PRIMARY; off--)
-			if ((rc = wr(core, d->bdf, off, 1, 0)))
+			if ((rc = wr(d, off, 1, 0)))
 				return rc;
 		return 1;
 	}
@@ -419,10 +428,10 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 	 * that will not take its subordinate would capture cycles meant for
 	 * others, so it is caught before anything is routed through it. */
 	for (uint16_t off = PCI_PRIMARY; off <= PCI_SUBORDINATE; off++)
-		if ((rc = wr(core, d->bdf, off, 1,
+		if ((rc = wr(d, off, 1,
 			     off == PCI_PRIMARY ? busno : sec)))
 			return rc;
-	if ((rc = rd(core, d->bdf, PCI_PRIMARY, 4, &v)))
+	if ((rc = rd(d, PCI_PRIMARY, 4, &v)))
 		return rc;
 	/* Primary and secondary must have taken; if not, the bridge is not
 	 * listening and nothing behind it can be trusted. */
@@ -436,16 +445,16 @@ static int scan_bridge(struct hs_core *core, const struct hs_host_bridge *h,
 			       "%u-%u", sec, v, sec, sec);
 		/* Secondary 0 routes nothing (bus 0 is the root's); the
 		 * caller turns decode off. */
-		return (rc = wr(core, d->bdf, PCI_SECONDARY, 1, 0)) ? rc : 1;
+		return (rc = wr(d, PCI_SECONDARY, 1, 0)) ? rc : 1;
 	}
-	if ((rc = set_subordinate(core, d, last)))
+	if ((rc = set_subordinate(d, last)))
 		return rc;
 	hs_busnr_take(ba, sec, last);
 	rc = hs_scan_bus(core, h, d, sec, ba);
 	if (rc)
 		return rc;
 	sub = hs_busnr_close(core, d, ba, sec, last);
-	if ((rc = set_subordinate(core, d, sub)))
+	if ((rc = set_subordinate(d, sub)))
 		return rc;
 	hs_busnr_set(d, sec, sub);
 	return 0;
@@ -479,22 +488,16 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 	/* The function answered its Vendor ID a moment ago: an all-ones
 	 * field now means it stopped answering (or a cycle failed), not a
 	 * value to act on. */
-	if ((rc = rd(core, bdf, PCI_CLASS_REV, 4, &v)))
+	if ((rc = rd_live(d, PCI_CLASS_REV, 4, &v)))
 		return rc;
-	if (v == 0xffffffffu)
-		return -HS_EIO;
 	d->class_code = v >> 8;
 	if (hdr >= 0)
-		v = (uint32_t)hdr;
-	else if ((rc = rd(core, bdf, PCI_HDR_TYPE, 1, &v)))
+		v = (uint32_t)hdr; /* not all ones: the caller checked */
+	else if ((rc = rd_live(d, PCI_HDR_TYPE, 1, &v)))
 		return rc;
-	if (v == 0xff)
-		return -HS_EIO;
 	d->hdr = v & 0x7f;
 	d->bridge = d->hdr == 1;
-	if (d->hdr == 0 && (rc = rd(core, bdf, PCI_SUBSYS, 4, &v)) == 0) {
-		if (v == 0xffffffffu)
-			return -HS_EIO;
+	if (d->hdr == 0 && (rc = rd_live(d, PCI_SUBSYS, 4, &v)) == 0) {
 		d->ssvid = (uint16_t)v;
 		d->ssid = (uint16_t)(v >> 16);
 	}
@@ -502,7 +505,7 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 		return rc;
 	/* Interrupt Line and Pin in one read: the line is what
 	 * hs_program_dev's undo entry needs (PCI 3.0 6.2.4). */
-	if ((rc = rd(core, bdf, PCI_INT_LINE, 4, &v)))
+	if ((rc = rd(d, PCI_INT_LINE, 4, &v)))
 		return rc;
 	d->int_line_reg = (uint8_t)v;
 	v = (v >> 8) & 0xff;
@@ -527,18 +530,18 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 	 * starts from, Status says whether there is a capability list and
 	 * whether the function has Immediate Readiness (PCI 3.0 6.2.2-3,
 	 * PCIe Base 7.5.1.1.4). */
-	if ((rc = rd(core, bdf, PCI_COMMAND, 4, &v)))
+	if ((rc = rd(d, PCI_COMMAND, 4, &v)))
 		return rc;
 	if ((v & 0xffff) == 0xffff)
 		return -HS_EIO; /* Command bits 15:11 are reserved */
 	d->cmd_reg = (uint16_t)v;
 	if (v & (1u << 16))
 		d->flags |= DEV_IMM_READY;
-	if ((rc = read_caps(core, d, (int)(v >> 16))))
+	if ((rc = read_caps(d, (int)(v >> 16))))
 		return rc;
 	if (d->flags & DEV_ISOLATED)
 		goto disable;
-	if ((rc = size_bars(core, d)))
+	if ((rc = size_bars(d)))
 		return rc;
 	if (d->flags & DEV_ISOLATED)
 		goto disable;
@@ -548,18 +551,18 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 	 * read here serves every later scan of its bus (each hot-add).  A
 	 * failed read (all ones) must not open up 31 devices. */
 	if (d->cap_pcie && (d->pcie_type == 4 || d->pcie_type == 6) &&
-	    rd(core, bdf, d->cap_pcie + 0x28, 2, &v) == 0 && v != 0xffff &&
+	    rd(d, d->cap_pcie + 0x28, 2, &v) == 0 && v != 0xffff &&
 	    (v & 0x20))
 		d->flags |= DEV_ARI_FWD;
 	if (d->cap_pcie && d->pcie_type == 4 &&
-	    rd(core, bdf, d->cap_pcie + HS_PX_RTCAP, 2, &v) == 0 &&
+	    rd(d, d->cap_pcie + HS_PX_RTCAP, 2, &v) == 0 &&
 	    v != 0xffff &&
 	    (v & 1)) {
 		/* CRS Software Visibility (PCIe Base 7.5.3.12/13): a card
 		 * still initialising answers a Vendor ID read with 0001h
 		 * instead of making the root complex retry, so readiness
 		 * can be polled (PCIe Base 2.3.2). */
-		if ((rc = rd(core, bdf, d->cap_pcie + HS_PX_RTCTL, 2, &v)))
+		if ((rc = rd(d, d->cap_pcie + HS_PX_RTCTL, 2, &v)))
 			return rc;
 		if (!(v & HS_RTCTL_CRSSVE) &&
 		    (rc = hs_txn_cfg_write(core, bdf,
@@ -573,7 +576,7 @@ static int scan_fn(struct hs_core *core, const struct hs_host_bridge *h,
 		return rc;
 disable:
 	/* An isolated function decodes nothing and masters nothing. */
-	return wr(core, bdf, PCI_COMMAND, 2, 0);
+	return wr(d, PCI_COMMAND, 2, 0);
 }
 
 void hs_scan_hint_id(struct hs_core *core, hs_bdf_t bdf, uint32_t id)
@@ -620,14 +623,14 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 				/* read by the readiness poll */
 				id = core->id_hint_val;
 				core->id_hint = false;
-			} else if ((rc = rd(core, b, PCI_VENDOR, 4, &id))) {
+			} else if ((rc = hs_rd(core, b, PCI_VENDOR, 4, &id))) {
 				return rc;
 			}
 			/* Nobody there reads all ones; ask once more before
 			 * believing it, so one lost completion does not lose
 			 * a card. */
 			if ((id & 0xffff) == 0xffff &&
-			    (rc = rd(core, b, PCI_VENDOR, 4, &id)))
+			    (rc = hs_rd(core, b, PCI_VENDOR, 4, &id)))
 				return rc;
 			vid = id & 0xffff;
 			/* 0001h: a card still initialising (CRS, function 0
@@ -635,7 +638,7 @@ int hs_scan_bus(struct hs_core *core, const struct hs_host_bridge *h,
 			if (vid == 0xffff || vid == 0 || (!fn && vid == 0x0001))
 				continue;
 			if (!fn) {
-				if ((rc = rd(core, b0, PCI_HDR_TYPE, 1, &hdr)))
+				if ((rc = hs_rd(core, b0, PCI_HDR_TYPE, 1, &hdr)))
 					return rc;
 				if (hdr == 0xff)
 					return -HS_EIO; /* answered its ID, then

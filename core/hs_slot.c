@@ -127,17 +127,13 @@ static int request(struct hs_slot *s, enum hs_slot_input in, enum hs_sd_op op,
 	struct hs_hpc *h = s->hpc;
 	int rc;
 
-	if (s->op != OP_NONE || s->req >= 0) {
-		hs_snprintf(s->reason, sizeof(s->reason),
-			    "another request on this slot is in progress");
-		return -HS_EBUSY;
-	}
+	if (s->op != OP_NONE || s->req >= 0)
+		return hs_sd_reason(s, -HS_EBUSY, "another request on this "
+				    "slot is in progress");
 	if (s->policy == HS_SLOT_POLICY_DISABLED &&
-	    (op == OP_ENABLE || op == OP_REPLACE || op == OP_CONNECT)) {
-		hs_snprintf(s->reason, sizeof(s->reason),
-			    "the slot is disabled by the operator");
-		return -HS_EPERM;
-	}
+	    (op == OP_ENABLE || op == OP_REPLACE || op == OP_CONNECT))
+		return hs_sd_reason(s, -HS_EPERM,
+				    "the slot is disabled by the operator");
 	s->op = op;
 	s->op_done = done;
 	s->op_arg = arg;
@@ -201,11 +197,9 @@ int hs_slot_set_attention(struct hs_slot *s, enum hs_indicator ind)
 {
 	if (ind != HS_IND_OFF && ind != HS_IND_ON && ind != HS_IND_BLINK)
 		return -HS_EINVAL;
-	if (!hs_sd_has(s, HS_SLOT_CAP_ATTN_IND)) {
-		hs_snprintf(s->reason, sizeof(s->reason),
-			    "the slot has no attention indicator");
-		return -HS_ENOTSUP;
-	}
+	if (!hs_sd_has(s, HS_SLOT_CAP_ATTN_IND))
+		return hs_sd_reason(s, -HS_ENOTSUP,
+				    "the slot has no attention indicator");
 	hs_sd_want(s, HS_KEEP, HS_KEEP, (int)ind, HS_KEEP, HS_KEEP);
 	hs_sd_cmd_kick(s->hpc);
 	return 0;
@@ -227,19 +221,16 @@ int hs_slot_set_power_indicator(struct hs_slot *s, enum hs_indicator ind)
 
 	if (ind != HS_IND_OFF && ind != HS_IND_ON && ind != HS_IND_BLINK)
 		return -HS_EINVAL;
-	if (!hs_sd_has(s, HS_SLOT_CAP_PWR_IND)) {
-		hs_snprintf(s->reason, sizeof(s->reason),
-			    "the slot has no power indicator");
-		return -HS_ENOTSUP;
-	}
-	if (!hs_strcmp(s->hpc->ops->kind, "cpci")) {
-		hs_snprintf(s->reason, sizeof(s->reason),
-			    "the power indicator of a CompactPCI slot is the "
-			    "board's blue LED, which tells the operator the "
-			    "board is safe to extract (PICMG 2.1): it follows "
-			    "the slot's state only");
-		return -HS_ENOTSUP;
-	}
+	if (!hs_sd_has(s, HS_SLOT_CAP_PWR_IND))
+		return hs_sd_reason(s, -HS_ENOTSUP,
+				    "the slot has no power indicator");
+	if (!hs_strcmp(s->hpc->ops->kind, "cpci"))
+		return hs_sd_reason(s, -HS_ENOTSUP,
+				    "the power indicator of a CompactPCI slot "
+				    "is the board's blue LED, which tells the "
+				    "operator the board is safe to extract "
+				    "(PICMG 2.1): it follows the slot's state "
+				    "only");
 	if (state == HS_SLOT_BLINKING_ON || state == HS_SLOT_POWERING_ON ||
 	    state == HS_SLOT_BLINKING_OFF || state == HS_SLOT_POWERING_OFF ||
 	    s->op != OP_NONE || s->req >= 0) {
@@ -250,13 +241,12 @@ int hs_slot_set_power_indicator(struct hs_slot *s, enum hs_indicator ind)
 		return -HS_EBUSY;
 	}
 	s->hpc->ops->status(s->hpc->priv, s->index, &st);
-	if (ind == HS_IND_OFF && (st.powered || s->fs == HS_FINE_ON)) {
-		hs_snprintf(s->reason, sizeof(s->reason),
-			    "a power indicator that is off says the card may "
-			    "be removed (PCIe Base 6.7.1.1.1), and the slot is "
-			    "powered: take the card down first");
-		return -HS_EPERM;
-	}
+	if (ind == HS_IND_OFF && (st.powered || s->fs == HS_FINE_ON))
+		return hs_sd_reason(s, -HS_EPERM,
+				    "a power indicator that is off says the "
+				    "card may be removed (PCIe Base 6.7.1.1.1), "
+				    "and the slot is powered: take the card "
+				    "down first");
 	hs_sd_want(s, HS_KEEP, (int)ind, HS_KEEP, HS_KEEP, HS_KEEP);
 	hs_sd_cmd_kick(s->hpc);
 	return 0;

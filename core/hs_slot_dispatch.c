@@ -80,6 +80,12 @@ void hs_sd_emit(struct hs_slot *s, enum hs_event_type type, int from,
 	hs_emit(hs_sd_core(s), &ev);
 }
 
+int hs_sd_reason(struct hs_slot *s, int rc, const char *why)
+{
+	hs_snprintf(s->reason, sizeof(s->reason), "%s", why);
+	return rc;
+}
+
 void hs_sd_alert(struct hs_slot *s, const char *fmt, ...)
 {
 	va_list ap;

@@ -126,6 +126,8 @@ void hs_sd_log(const struct hs_slot *s, enum hs_log_level lvl,
 	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void hs_sd_emit(struct hs_slot *s, enum hs_event_type type, int from, int to,
 		const char *msg);
+/* why becomes the slot's reason (a refusal's); returns rc. */
+int hs_sd_reason(struct hs_slot *s, int rc, const char *why);
 /* Something the operator must know: logged, kept as the slot's reason,
  * and sent as an event. */
 void hs_sd_alert(struct hs_slot *s, const char *fmt, ...)

@@ -187,8 +187,7 @@ static void refused(struct hs_slot *s, int rc)
 /* Not variadic: only one refusal formats, and does it itself. */
 static void refuse(struct hs_slot *s, int rc, const char *why)
 {
-	hs_snprintf(s->reason, sizeof(s->reason), "%s", why);
-	refused(s, rc);
+	refused(s, hs_sd_reason(s, rc, why));
 }
 
 /* Into powering-on/power, unless the slot cannot be enabled now. */
