@@ -23,6 +23,18 @@ static void put(struct out *o, char c)
 	o->len++;
 }
 
+static void put_n(struct out *o, const char *s, unsigned n)
+{
+	while (n--)
+		put(o, *s++);
+}
+
+static void fill(struct out *o, char c, unsigned n)
+{
+	while (n--)
+		put(o, c);
+}
+
 size_t hs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	struct out o = { buf, size, 0 };
@@ -170,15 +182,14 @@ field:
 		len = n;
 		zero = false;
 number:
-		for (unsigned i = 0; i < npre; i++)
-			put(&o, s[i]);
-		if (!left)
-			for (; width > len; width--)
-				put(&o, zero ? '0' : ' ');
-		for (unsigned i = npre; i < n; i++)
-			put(&o, s[i]);
-		for (; width > len; width--)
-			put(&o, ' ');
+		width = width > len ? width - len : 0; /* the padding */
+		put_n(&o, s, npre);
+		if (!left) {
+			fill(&o, zero ? '0' : ' ', width);
+			width = 0;
+		}
+		put_n(&o, s + npre, n - npre);
+		fill(&o, ' ', width);
 	}
 	if (size)
 		buf[o.len < size ? o.len : size - 1] = '\0';

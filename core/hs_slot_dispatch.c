@@ -145,6 +145,14 @@ void hs_sd_read_status(struct hs_slot *s)
 	}
 }
 
+void hs_sd_configured(struct hs_slot *s, bool yes)
+{
+	const struct hs_hpc *h = s->hpc;
+
+	if (h->ops->configured)
+		h->ops->configured(h->priv, s->index, yes);
+}
+
 bool hs_sd_populated(const struct hs_slot *s)
 {
 	return hs_slot_populated(s->hpc->bridge, s->d.devnum);
@@ -419,8 +427,7 @@ static void start_hpc(struct hs_hpc *h)
 				      hs_slot_immediate_ready(h->bridge,
 							      s->d.devnum);
 			hs_sd_want(s, 1, HS_IND_ON, HS_IND_OFF, 1, 1);
-			if (h->ops->configured)
-				h->ops->configured(h->priv, n, true);
+			hs_sd_configured(s, true);
 		} else {
 			s->fs = HS_FINE_EMPTY;
 			hs_sd_want(s, 0, HS_IND_OFF, HS_IND_OFF, 0, HS_KEEP);

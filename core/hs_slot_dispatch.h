@@ -138,6 +138,11 @@ void hs_sd_arm(struct hs_slot *s, hs_time_t delay);
 void hs_sd_arm_at(struct hs_slot *s, hs_time_t when);
 void hs_sd_disarm(struct hs_slot *s);
 
+/* Tell the controller the slot's card was configured (yes) or is about to
+ * be unconfigured, through its optional configured() op (CompactPCI
+ * uses it for ENUM#). */
+void hs_sd_configured(struct hs_slot *s, bool yes);
+
 /* Read the slot's status unless this input already did. */
 void hs_sd_read_status(struct hs_slot *s);
 /* A card configured in the slot (devices below it in the tree). */

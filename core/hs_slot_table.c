@@ -128,8 +128,7 @@ static void drop_devices(struct hs_slot *s)
 
 	if (!populated(s))
 		return;
-	if (h->ops->configured)
-		h->ops->configured(h->priv, s->index, false);
+	hs_sd_configured(s, false);
 	rc = hs_core_surprise_remove(h->core, h->bridge, s->d.devnum);
 	if (rc && rc != -HS_ENOENT)
 		alert(s, "tearing down the devices of the pulled card failed "
@@ -234,8 +233,8 @@ static void start_disable(struct hs_slot *s)
 	set_state(s, HS_FINE_POFF_QUIESCE, NULL);
 	want_pind(s, HS_IND_BLINK);
 	hs_sd_cmd_kick(h);
-	if (h->ops->configured && populated(s))
-		h->ops->configured(h->priv, s->index, false);
+	if (populated(s))
+		hs_sd_configured(s, false);
 	hs_core_hot_remove(h->core, h->bridge, s->d.devnum, hs_sd_remove_done,
 			   s);
 }
@@ -592,8 +591,7 @@ static void c_pon_done(struct hs_slot *s)
 	/* Remember Immediate Readiness (Status bit 0) for the next power
 	 * cycle of this same card. */
 	s->ir_known = hs_slot_immediate_ready(s->hpc->bridge, s->d.devnum);
-	if (s->hpc->ops->configured)
-		s->hpc->ops->configured(s->hpc->priv, s->index, true);
+	hs_sd_configured(s, true);
 	want(s, HS_KEEP, HS_IND_ON, HS_IND_OFF, HS_KEEP, HS_KEEP);
 	set_state(s, HS_FINE_ON, NULL);
 	command(s);
@@ -759,8 +757,7 @@ static void c_poff_done(struct hs_slot *s)
 	 * stays in use. */
 	s->retries = 0;
 	alert(s, "removal refused: %s", d->msg[0] ? d->msg : "failed");
-	if (s->hpc->ops->configured)
-		s->hpc->ops->configured(s->hpc->priv, s->index, true);
+	hs_sd_configured(s, true);
 	want_pind(s, HS_IND_ON);
 	set_state(s, HS_FINE_ON, "removal refused");
 	command(s);
