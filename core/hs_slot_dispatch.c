@@ -309,6 +309,16 @@ static void cmd_timeout(void *arg)
 
 /* ---- the dispatcher -------------------------------------------------------- */
 
+/* A hardware event's latch bit is 1 << its input (hotswap/hpc.h and
+ * hotswap/slot.h list them in the same order). */
+#define HS_HW_OF(in) (1u << (in))
+_Static_assert(HS_HW_OF(HS_IN_PRESENCE) == HS_HW_PRESENCE &&
+		       HS_HW_OF(HS_IN_LATCH) == HS_HW_LATCH &&
+		       HS_HW_OF(HS_IN_BUTTON) == HS_HW_BUTTON &&
+		       HS_HW_OF(HS_IN_POWER_FAULT) == HS_HW_POWER_FAULT &&
+		       HS_HW_OF(HS_IN_LINK) == HS_HW_LINK,
+	       "hardware event bits follow the inputs");
+
 bool hs_sd_slot_busy(const struct hs_slot *s)
 {
 	return (s->hw_pending & ~(unsigned)HS_HW_CMD_DONE) || s->cmd_event ||
@@ -340,15 +350,9 @@ static void run_request(struct hs_slot *s, enum hs_slot_input in)
  * command completion, finished work, the timer, requests. */
 static void run_slot(struct hs_slot *s)
 {
-	static const struct {
-		unsigned bit;
-		enum hs_slot_input in;
-	} order[] = {
-		{ HS_HW_POWER_FAULT, HS_IN_POWER_FAULT },
-		{ HS_HW_PRESENCE, HS_IN_PRESENCE },
-		{ HS_HW_LATCH, HS_IN_LATCH },
-		{ HS_HW_LINK, HS_IN_LINK },
-		{ HS_HW_BUTTON, HS_IN_BUTTON },
+	static const unsigned char order[] = {
+		HS_IN_POWER_FAULT, HS_IN_PRESENCE, HS_IN_LATCH, HS_IN_LINK,
+		HS_IN_BUTTON,
 	};
 
 	while (hs_sd_slot_busy(s)) {
@@ -360,8 +364,8 @@ static void run_slot(struct hs_slot *s)
 			hs_sd_read_status(s);
 			for (unsigned i = 0; i < sizeof(order) / sizeof(order[0]);
 			     i++)
-				if (bits & order[i].bit)
-					s->hpc->input(s, order[i].in);
+				if (bits & HS_HW_OF(order[i]))
+					s->hpc->input(s, order[i]);
 			s->note[0] = '\0';
 		} else if (s->cmd_event) {
 			s->cmd_event = false;
@@ -706,46 +710,25 @@ int hs_hpc_cfg_write(struct hs_hpc *h, unsigned slot, unsigned fn,
 
 void hs_slot_drill(struct hs_slot *s, enum hs_slot_input in)
 {
-	static const unsigned hw[] = {
-		[HS_IN_PRESENCE] = HS_HW_PRESENCE, [HS_IN_LATCH] = HS_HW_LATCH,
-		[HS_IN_BUTTON] = HS_HW_BUTTON,
-		[HS_IN_POWER_FAULT] = HS_HW_POWER_FAULT,
-		[HS_IN_LINK] = HS_HW_LINK,
-	};
-
 	/* Counted apart by the table (a drilled DONE is DONE_STALE). */
-	switch (in) {
-	case HS_IN_PRESENCE:
-	case HS_IN_LATCH:
-	case HS_IN_BUTTON:
-	case HS_IN_POWER_FAULT:
-	case HS_IN_LINK:
-		s->hw_pending |= hw[in];
-		s->drilled |= 1u << in;
-		break;
-	case HS_IN_CMD:
-		s->cmd_event = true;
-		s->drilled |= 1u << in;
-		break;
-	case HS_IN_TIMER:
-		s->timer_fired = true;
-		s->drilled |= 1u << in;
-		break;
-	case HS_IN_DONE:
+	if (in == HS_IN_DONE) {
 		latch_done(s, DONE_STALE, -HS_ECANCELED, "drill");
 		return;
-	case HS_IN_ENABLE:
-	case HS_IN_DISABLE:
-	case HS_IN_CONNECT:
-	case HS_IN_UNCONFIGURE:
-		if (s->op == OP_NONE && s->req < 0) {
-			s->req = (int)in;
-			s->drilled |= 1u << in;
-		}
-		break;
-	default:
-		return;
 	}
+	if ((unsigned)in >= HS_IN_COUNT)
+		return;
+	if (in <= HS_IN_LINK)
+		s->hw_pending |= HS_HW_OF(in);
+	else if (in == HS_IN_CMD)
+		s->cmd_event = true;
+	else if (in == HS_IN_TIMER)
+		s->timer_fired = true;
+	else if (s->op == OP_NONE && s->req < 0)
+		s->req = (int)in; /* a request, when none is in progress */
+	else
+		in = HS_IN_COUNT; /* nothing latched */
+	if (in != HS_IN_COUNT)
+		s->drilled |= 1u << in;
 	hs_sd_kick(s->hpc);
 }
 
