@@ -25,6 +25,13 @@
 
 static hs_time_t cmd_poll(const struct hs_hpc *h);
 
+/* One of the controller's own timers (dispatch, poll, command, retry). */
+HS_NOINLINE static void arm_hpc(struct hs_hpc *h, struct hs_timer *tm,
+				hs_time_t delay)
+{
+	hs_timer_arm(&h->core->timers, tm, delay);
+}
+
 /* ---- helpers the table shares --------------------------------------- */
 
 enum hs_slot_state hs_sd_coarse(enum hs_slot_fine f)
@@ -49,18 +56,6 @@ enum hs_slot_state hs_sd_coarse(enum hs_slot_fine f)
 
 	return (unsigned)f < HS_FINE_COUNT ? (enum hs_slot_state)coarse[f]
 					   : HS_SLOT_STATE_COUNT;
-}
-
-void hs_sd_log(const struct hs_slot *s, enum hs_log_level lvl,
-	       const char *fmt, ...)
-{
-	char line[224];
-	va_list ap;
-
-	va_start(ap, fmt);
-	hs_vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	hs_log(hs_sd_core(s)->plat, lvl, "slot %s: %s", s->name, line);
 }
 
 void hs_sd_emit(struct hs_slot *s, enum hs_event_type type, int from,
@@ -93,7 +88,8 @@ void hs_sd_alert(struct hs_slot *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	hs_vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
 	va_end(ap);
-	hs_sd_log(s, HS_LOG_WARN, "%s", s->reason);
+	hs_log(hs_sd_core(s)->plat, HS_LOG_WARN, "slot %s: %s", s->name,
+	       s->reason);
 	hs_sd_emit(s, HS_EV_SLOT_ALERT, (int)hs_sd_state(s),
 		   (int)hs_sd_state(s), s->reason);
 }
@@ -260,11 +256,11 @@ void hs_sd_cmd_kick(struct hs_hpc *h)
 		rc = h->ops->command(h->priv, n, &c);
 		if (rc == HS_HPC_PENDING) {
 			h->cmd_slot = (int)n;
-			hs_timer_arm(&h->core->timers, &h->cmd_tm,
+			arm_hpc(h, &h->cmd_tm,
 				     pp->cmd_timeout);
 			if (!h->irq) {
 				/* Nobody will interrupt: look soon. */
-				hs_timer_arm(&h->core->timers, &h->poll_tm,
+				arm_hpc(h, &h->poll_tm,
 					     cmd_poll(h));
 			}
 			return;
@@ -297,7 +293,7 @@ static void cmd_timeout(void *arg)
 		       "hot-plug controller at %pB: turning notification on "
 		       "timed out; its slots are polled as well",
 		       &h->bridge->bdf);
-		hs_timer_arm(&h->core->timers, &h->poll_tm,
+		arm_hpc(h, &h->poll_tm,
 			     h->core->params.poll_period);
 	} else {
 		hs_log(h->core->plat, HS_LOG_WARN,
@@ -417,7 +413,7 @@ static void start_hpc(struct hs_hpc *h)
 	}
 	if (rc == HS_HPC_PENDING) {
 		h->cmd_settle_all = true;
-		hs_timer_arm(&h->core->timers, &h->cmd_tm,
+		arm_hpc(h, &h->cmd_tm,
 			     h->core->params.cmd_timeout);
 	}
 	for (unsigned n = 0; n < h->nslots; n++) {
@@ -447,7 +443,7 @@ static void start_hpc(struct hs_hpc *h)
 			s->hw_pending |= HS_HW_POWER_FAULT;
 	}
 	if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL) || h->cmd_settle_all)
-		hs_timer_arm(&h->core->timers, &h->poll_tm,
+		arm_hpc(h, &h->poll_tm,
 			     h->cmd_settle_all && !h->irq
 				     ? cmd_poll(h)
 				     : h->core->params.poll_period);
@@ -490,7 +486,7 @@ static void dispatch(void *arg)
 		if (++rounds > 64) {
 			/* A controller that never stops reporting: give the
 			 * rest of the system a turn and come back. */
-			hs_timer_arm(&h->core->timers, &h->dispatch_tm,
+			arm_hpc(h, &h->dispatch_tm,
 				     HS_MSEC(1));
 			break;
 		}
@@ -529,7 +525,7 @@ static void collect_outcome(struct hs_hpc *h)
 		return;
 	}
 	if (h->collect_retries++ < COLLECT_RETRIES) {
-		hs_timer_arm(&h->core->timers, &h->retry_tm, HS_MSEC(10));
+		arm_hpc(h, &h->retry_tm, HS_MSEC(10));
 		return;
 	}
 	hs_log(h->core->plat, HS_LOG_WARN, "%pB: hot-plug controller's events "
@@ -552,7 +548,7 @@ void hs_sd_kick(struct hs_hpc *h)
 {
 	if (h->dispatching)
 		return; /* the running dispatch loop picks it up */
-	hs_timer_arm(&h->core->timers, &h->dispatch_tm, 0);
+	arm_hpc(h, &h->dispatch_tm, 0);
 }
 
 static void poll_tick(void *arg)
@@ -567,10 +563,10 @@ static void poll_tick(void *arg)
 	/* While a command is in flight and nothing interrupts, look again
 	 * soon for its completion. */
 	if ((h->cmd_slot >= 0 || h->cmd_settle_all) && !h->irq)
-		hs_timer_arm(&h->core->timers, &h->poll_tm, cmd_poll(h));
+		arm_hpc(h, &h->poll_tm, cmd_poll(h));
 	else if (!h->irq || (h->flags & HS_HPC_POLL_REMOVAL) ||
 		 h->notify_unsure)
-		hs_timer_arm(&h->core->timers, &h->poll_tm,
+		arm_hpc(h, &h->poll_tm,
 			     h->core->params.poll_period);
 	dispatch(h);
 }

@@ -121,9 +121,8 @@ static inline enum hs_slot_state hs_sd_state(const struct hs_slot *s)
 	return hs_sd_coarse(s->fs);
 }
 
-/* Logging, events and the slot's reason. */
-void hs_sd_log(const struct hs_slot *s, enum hs_log_level lvl,
-	       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Events and the slot's reason (a message about a slot is logged as
+ * "slot NAME: ..." with hs_log). */
 void hs_sd_emit(struct hs_slot *s, enum hs_event_type type, int from, int to,
 		const char *msg);
 /* why becomes the slot's reason (a refusal's); returns rc. */

@@ -27,7 +27,6 @@
 
 #define REMOVE_RETRIES 3
 
-#define slog hs_sd_log
 #define alert hs_sd_alert
 #define want hs_sd_want
 #define command hs_sd_command
@@ -41,6 +40,12 @@
 static hs_time_t now_of(const struct hs_slot *s)
 {
 	return hs_now(&hs_sd_core(s)->timers);
+}
+
+/* Every message about a slot starts "slot NAME: ". */
+static const struct hs_platform *plat_of(const struct hs_slot *s)
+{
+	return hs_sd_core(s)->plat;
 }
 
 static const struct hs_core_params *params(const struct hs_slot *s)
@@ -66,8 +71,9 @@ static void set_state(struct hs_slot *s, enum hs_slot_fine to,
 	if (cto == from)
 		return;
 	s->transitions++;
-	slog(s, HS_LOG_INFO, "%s -> %s%s%s", hs_slot_state_name(from),
-	     hs_slot_state_name(cto), why ? ": " : "", why ? why : "");
+	hs_log(plat_of(s), HS_LOG_INFO, "slot %s: %s -> %s%s%s", s->name,
+	       hs_slot_state_name(from), hs_slot_state_name(cto),
+	       why ? ": " : "", why ? why : "");
 	hs_sd_emit(s, HS_EV_SLOT_STATE, (int)from, (int)cto, why);
 }
 
@@ -179,7 +185,8 @@ static void fail_enable(struct hs_slot *s, const char *fmt, ...)
  * in s->reason. */
 static void refused(struct hs_slot *s, int rc)
 {
-	slog(s, HS_LOG_NOTICE, "request refused: %s", s->reason);
+	hs_log(plat_of(s), HS_LOG_NOTICE, "slot %s: request refused: %s",
+	       s->name, s->reason);
 	s->req_rc = rc;
 }
 
@@ -351,7 +358,8 @@ static void c_ignore(struct hs_slot *s)
 static void c_late_teardown(struct hs_slot *s)
 {
 	if (populated(s)) {
-		slog(s, HS_LOG_NOTICE, "late configuration undone");
+		hs_log(plat_of(s), HS_LOG_NOTICE,
+		       "slot %s: late configuration undone", s->name);
 		drop_devices(s);
 	}
 }
@@ -956,7 +964,8 @@ void hs_st_input(struct hs_slot *s, enum hs_slot_input in)
 		core->slot_cov_drill[s->fs][in]++;
 	/* Every input, for a trace of what the slot saw (debug level:
 	 * the polled timer and command inputs are frequent). */
-	slog(s, HS_LOG_DEBUG, "input %s in %s", hs_slot_input_name(in),
+	hs_log(plat_of(s), HS_LOG_DEBUG, "slot %s: input %s in %s", s->name,
+	       hs_slot_input_name(in),
 	     hs_slot_fine_name(s->fs));
 	handlers[table[s->fs][in]](s);
 }
