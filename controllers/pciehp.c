@@ -214,13 +214,16 @@ static int px_notify(void *priv, bool irq)
 	}
 	wr(p, HS_PX_SLTSTA, 2, HS_SLTSTA_EVENTS & ~HS_SLTSTA_CC);
 	if (irq) {
-		en = HS_SLTCTL_PDCE | HS_SLTCTL_HPIE;
-		if (p->sltcap & HS_SLTCAP_ABP)
-			en |= HS_SLTCTL_ABPE;
-		if (p->sltcap & HS_SLTCAP_PCP)
-			en |= HS_SLTCTL_PFDE;
-		if (p->sltcap & HS_SLTCAP_MRLSP)
-			en |= HS_SLTCTL_MRLSCE;
+		/* The button, power fault and MRL events exist with the
+		 * button, the power controller and the MRL sensor: Slot
+		 * Capabilities bits 0-2 enable as Slot Control bits 0-2. */
+		_Static_assert(HS_SLTCAP_ABP == HS_SLTCTL_ABPE &&
+			       HS_SLTCAP_PCP == HS_SLTCTL_PFDE &&
+			       HS_SLTCAP_MRLSP == HS_SLTCTL_MRLSCE,
+			       "Slot Capabilities bits 0-2 match Slot Control's");
+		en = HS_SLTCTL_PDCE | HS_SLTCTL_HPIE |
+		     (p->sltcap & (HS_SLTCAP_ABP | HS_SLTCAP_PCP |
+				   HS_SLTCAP_MRLSP));
 		if (!(p->sltcap & HS_SLTCAP_NCCS))
 			en |= HS_SLTCTL_CCIE;
 		if (p->dllla)
