@@ -8,9 +8,10 @@
 # for arm-none-eabi Cortex-M4 Thumb with arm-none-eabi-gcc or, without
 # it, clang (which the bootstrap installs).
 # Prints text per part; core + pciehp in full, and minimal: without the
-# optional rebalancing module (hs_rebalance.c, its planner hs_replan.c and
-# the bus-number module's renumbering, hs_busnr_move.c: linked only by an
-# embedder that calls hs_core_enable_rebalance), the
+# optional rebalancing module (hs_rebalance.c, its planner hs_replan.c,
+# the bus-number module's renumbering, hs_busnr_move.c, and what wires it
+# in, hs_core_rebalance.c: linked only by an embedder that calls
+# hs_core_enable_rebalance or hs_core_rebalance), the
 # figure the 48 KiB target line compares.  The minimal set is checked to
 # need no symbol of the modules it leaves out.
 # Prints figures; asserts nothing.
@@ -22,10 +23,10 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 core="hs_fmt hs_timer hs_cfg hs_range hs_tree hs_txn hs_busnr hs_busnr_move hs_scan hs_resource \
       hs_replan hs_driver hs_add hs_rebalance hs_slot_dispatch hs_slot_table \
-      hs_slot hs_core"
+      hs_slot hs_core hs_core_rebalance"
 ctls="controllers pciehp shpchp cpcihp"
 # optional: linked only through hs_core_enable_rebalance (core.h)
-optional="hs_rebalance hs_replan hs_busnr_move"
+optional="hs_rebalance hs_replan hs_busnr_move hs_core_rebalance"
 # Linked only by what prints or checks the slot table (hotswap-demo
 # --table, the coverage tests): in neither figure, printed apart.
 docs_only="hs_slot_docs"

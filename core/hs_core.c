@@ -4,9 +4,10 @@
  * Owns: hs_core_create / hs_core_destroy, the top of the core's layers
  * (docs/core.md): creating the core wires the upcalls through which a
  * lower layer reaches a higher one (transactions undoing interrupts,
- * driver removal running waiting adds, the tree and the rebalancer
- * asking the slots; the rebalancer's own upcalls are installed by
- * hs_core_enable_rebalance, so a core without it does not link it).
+ * driver removal running waiting adds, the tree asking the slots); the
+ * rebalancer's upcalls, and the slots' answer to it, are installed by
+ * hs_core_enable_rebalance (hs_core_rebalance.c), so a core without it
+ * does not link them.
  *
  * SPDX-License-Identifier: BSD-2-Clause
  */
@@ -64,10 +65,10 @@ int hs_core_create(const struct hs_platform *plat,
 	/* The upcalls (hs_tree.h): the only ways a layer reaches up. */
 	core->up.free_irq = hs_dev_free_irq;
 	core->up.run_pending_adds = hs_run_pending_adds;
-	/* Rebalancing's three (rebalance_cancel, rebalance_add,
-	 * scan_slot_buses) stay NULL until hs_core_enable_rebalance. */
+	/* Rebalancing's five (rebalance_run, rebalance_cancel,
+	 * rebalance_add, scan_slot_buses, controller_busy) stay NULL until
+	 * hs_core_enable_rebalance (hs_core_rebalance.c). */
 	core->up.slot_phys_at = hs_slot_phys_at;
-	core->up.controller_busy = hs_slot_controller_busy;
 	while (core->nhosts < HS_MAX_HOSTS && plat->ops->host_bridge &&
 	       plat->ops->host_bridge(plat->ctx, core->nhosts,
 				      &core->host[core->nhosts]) == 0)

@@ -21,8 +21,8 @@
  *      go, and every stopped driver is started again where it was.
  *   4. commit, then resume: the held requests go out.
  * One rebalance at a time; hot-adds that arrive meanwhile wait for it.
- * An optional module: hs_core_enable_rebalance installs the upcalls the
- * lower layers reach it by, so a core that never calls it (nor
+ * An optional module: hs_core_enable_rebalance (hs_core_rebalance.c)
+ * installs the upcalls the lower layers reach it by, so a core that never calls it (nor
  * hs_core_rebalance) links neither this file nor hs_replan.c nor the
  * bus-number module's renumbering (hs_busnr_move.c).
  *
@@ -1205,21 +1205,10 @@ static void now_step(struct now_run *nr)
 	}
 }
 
-/* The upcalls through which the lower layers reach this module: linked
- * only when an embedder asks for it (hotswap/core.h). */
-void hs_core_enable_rebalance(struct hs_core *core)
-{
-	core->up.rebalance_run = hs_core_rebalance;
-	core->up.rebalance_cancel = hs_rebalance_cancel;
-	core->up.rebalance_add = hs_rebalance_add;
-	core->up.scan_slot_buses = hs_scan_slot_buses;
-}
-
-int hs_core_rebalance(struct hs_core *core, hs_done_fn done, void *arg)
+int hs_rebalance_run(struct hs_core *core, hs_done_fn done, void *arg)
 {
 	struct now_run *nr;
 
-	hs_core_enable_rebalance(core);
 	if (!core->rebalancing && (core->in_txn || core->removing)) {
 		/* A writer's transaction or a removal in progress: the
 		 * rebalance waits for it (seeds/002) and runs from the

@@ -9,6 +9,9 @@
 #include "hs_tree.h"
 #include "hs_txn.h"
 
+/* Rebalance now (hs_core_rebalance, hotswap/core.h), or queue it behind
+ * the writer or removal in progress; the upcall rebalance_run. */
+int hs_rebalance_run(struct hs_core *core, hs_done_fn done, void *arg);
 /* The card below bridge does not fit (res: what its hot-add lacked):
  * renumber running devices when res->bus_move says so
  * (hs_rebalance_bus_add), else plan a new assignment of addresses under

@@ -343,28 +343,3 @@ const char *hs_indicator_name(enum hs_indicator i)
 {
 	return i == HS_IND_ON ? "on" : i == HS_IND_BLINK ? "blink" : "off";
 }
-
-
-/* A hot-plug controller renumbered with the bridges above it: it finds
- * its registers through its record, which is renumbered with it, so it
- * only must not be in the middle of a slot transition.  CompactPCI is
- * out: the platform wires ENUM# and the backplane by bus address. */
-const char *hs_slot_controller_busy(struct hs_core *core,
-				    const struct hs_dev *d)
-{
-	for (struct hs_slot *s = hs_slot_next(core, NULL); s;
-	     s = hs_slot_next(core, s)) {
-		struct hs_slot_info si;
-
-		hs_slot_get_info(s, &si);
-		if (si.bridge != d->bdf)
-			continue;
-		if (!hs_strcmp(si.kind, "cpci"))
-			return "a CompactPCI backplane is wired to its bus "
-			       "address";
-		if (si.busy || si.state == HS_SLOT_BLINKING_ON ||
-		    si.state == HS_SLOT_BLINKING_OFF)
-			return "one of its slots is changing state";
-	}
-	return NULL;
-}

@@ -10,10 +10,6 @@
 #include "hs_tree.h"
 
 void hs_slots_destroy(struct hs_core *core);
-/* Why the controller on d may not be renumbered now (NULL: it may):
- * the rebalancer's upcall. */
-const char *hs_slot_controller_busy(struct hs_core *core,
-				    const struct hs_dev *d);
 /* Physical number of the slot at device devnum below a hot-plug bridge,
  * from its registered controller; -1 when none is registered. */
 int hs_slot_phys_at(const struct hs_dev *bridge, unsigned devnum);

@@ -271,7 +271,7 @@ struct hs_upcalls {
 	/* tree -> slots: the physical slot at a device number of br */
 	int (*slot_phys_at)(const struct hs_dev *br, unsigned devnum);
 	/* rebalance -> slots: why a controller on d may not be renumbered
-	 * now (NULL: it may) */
+	 * now (NULL: it may); installed with the rebalancer's own */
 	const char *(*controller_busy)(struct hs_core *core,
 				       const struct hs_dev *d);
 };
