@@ -503,10 +503,31 @@ static hs_bdf_t msi_requester(const struct hs_dev *d)
 	return rid;
 }
 
-static int program_msix(struct hs_dev *d, unsigned n)
+/* The message for d's vector, from the platform. */
+HS_NOINLINE
+static int msi_message(struct hs_dev *d, struct hs_msi_msg *m)
 {
 	const struct hs_platform *p = d->core->plat;
-	uint32_t tbl, ctl;
+
+	return p->ops->msi_message(p->ctx, msi_requester(d), d->msi_first, m);
+}
+
+/* A write to d's MSI-X capability if d->msix, else to its MSI one. */
+HS_NOINLINE
+static int msi_cap_write(struct hs_dev *d, unsigned off, unsigned width,
+			 uint32_t val)
+{
+	return hs_dev_cfg_write(d, (uint16_t)((d->msix ? d->cap_msix
+						      : d->cap_msi) + off),
+				width, val);
+}
+
+/* d's one vector (hs_dev_request_irq asks for one) in MSI-X table entry
+ * 0. */
+static int program_msix(struct hs_dev *d)
+{
+	struct hs_msi_msg m;
+	uint32_t tbl, ctl, w[4];
 	int bir, rc;
 
 	if ((rc = hs_dev_cfg_read(d, d->cap_msix + 4, 4, &tbl)) ||
@@ -515,50 +536,39 @@ static int program_msix(struct hs_dev *d, unsigned n)
 	bir = (int)(tbl & 7);
 	if (bir > 5 || !d->bar[bir].assigned)
 		return -HS_EINVAL;
-	for (unsigned v = 0; v < n; v++) {
-		struct hs_msi_msg m;
-		uint64_t e = (tbl & ~7u) + 16ull * v;
-		uint32_t w[4];
-
-		if ((rc = p->ops->msi_message(p->ctx, msi_requester(d),
-					      d->msi_first + v, &m)))
+	if ((rc = msi_message(d, &m)))
+		return rc;
+	/* The entry: address low, high, data, vector control 0
+	 * (unmasked). */
+	w[0] = (uint32_t)m.address;
+	w[1] = (uint32_t)(m.address >> 32);
+	w[2] = m.data;
+	w[3] = 0;
+	for (unsigned k = 0; k < 4; k++)
+		if ((rc = hs_dev_write32(d, bir, (tbl & ~7u) + 4ull * k,
+					 w[k])))
 			return rc;
-		/* The entry: address low, high, data, vector control 0
-		 * (unmasked). */
-		w[0] = (uint32_t)m.address;
-		w[1] = (uint32_t)(m.address >> 32);
-		w[2] = m.data;
-		w[3] = 0;
-		for (unsigned k = 0; k < 4; k++)
-			if ((rc = hs_dev_write32(d, bir, e + 4 * k, w[k])))
-				return rc;
-	}
-	return hs_dev_cfg_write(d, d->cap_msix + 2, 2,
-				(ctl & ~0x4000u) | 0x8000u);
+	return msi_cap_write(d, 2, 2, (ctl & ~0x4000u) | 0x8000u);
 }
 
 static int program_msi(struct hs_dev *d)
 {
-	const struct hs_platform *p = d->core->plat;
 	struct hs_msi_msg m;
 	uint32_t ctl;
 	int rc;
 
-	if ((rc = p->ops->msi_message(p->ctx, msi_requester(d),
-				      d->msi_first, &m)) ||
+	if ((rc = msi_message(d, &m)) ||
 	    (rc = hs_dev_cfg_read(d, d->cap_msi + 2, 2, &ctl)) ||
-	    (rc = hs_dev_cfg_write(d, d->cap_msi + 4, 4, (uint32_t)m.address)))
+	    (rc = msi_cap_write(d, 4, 4, (uint32_t)m.address)))
 		return rc;
 	/* 64-bit capable: the upper address, then the data one register
 	 * further on. */
 	if (((ctl & 0x80) &&
-	     (rc = hs_dev_cfg_write(d, d->cap_msi + 8, 4,
-				    (uint32_t)(m.address >> 32)))) ||
-	    (rc = hs_dev_cfg_write(d, d->cap_msi + (ctl & 0x80 ? 12 : 8), 2,
-				   m.data)))
+	     (rc = msi_cap_write(d, 8, 4, (uint32_t)(m.address >> 32)))) ||
+	    (rc = msi_cap_write(d, ctl & 0x80 ? 12 : 8, 2, m.data)))
 		return rc;
 	/* One vector (Multiple Message Enable 0), enable. */
-	return hs_dev_cfg_write(d, d->cap_msi + 2, 2, (ctl & ~0x70u) | 1u);
+	return msi_cap_write(d, 2, 2, (ctl & ~0x70u) | 1u);
 }
 
 int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
@@ -579,23 +589,27 @@ int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
 			d->msi_count = 0;
 			return rc;
 		}
-		rc = d->msix ? program_msix(d, 1) : program_msi(d);
-		if (!rc) {
-			irq.kind = HS_IRQ_MSI;
-			irq.number = d->msi_first;
-			rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
+		rc = d->msix ? program_msix(d) : program_msi(d);
+		if (rc) {
+			hs_dev_free_irq(d);
+			return rc;
 		}
+		irq.kind = HS_IRQ_MSI;
+		irq.number = d->msi_first;
+	} else {
+		if (!d->irq_pin)
+			return -HS_ENOENT;
+		irq.kind = HS_IRQ_INTX;
+		irq.number = d->irq_line;
+	}
+	rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
+	if (irq.kind == HS_IRQ_MSI) {
 		if (rc)
 			hs_dev_free_irq(d);
 		return rc;
 	}
-	if (!d->irq_pin)
-		return -HS_ENOENT;
-	irq.kind = HS_IRQ_INTX;
-	irq.number = d->irq_line;
 	/* INTx lines are shared: the platform takes one handler a line, so a
 	 * device whose line is taken polls from its completion timer. */
-	rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
 	if (rc == 0)
 		d->intx_attached = true;
 	return rc == -HS_EBUSY ? 0 : rc;
@@ -624,8 +638,7 @@ void hs_dev_free_irq(struct hs_dev *d)
 		irq.number = d->msi_first;
 		p->ops->irq_detach(p->ctx, &irq);
 		if (!(d->flags & DEV_GONE))
-			hs_dev_cfg_write(d, d->msix ? d->cap_msix + 2
-						   : d->cap_msi + 2, 2, 0);
+			msi_cap_write(d, 2, 2, 0);
 		p->ops->msi_free(p->ctx, d->msi_first, d->msi_count);
 		d->msi_count = 0;
 	}
