@@ -278,17 +278,14 @@ int hs_txn_commit(struct hs_core *core)
 		hs_txn_abort(core);
 		return -HS_ENOMEM;
 	}
-	/* Devices removed by the transaction go now, children first (the
-	 * log holds removals in teardown order already). */
+	/* Devices added are committed; devices removed by the transaction
+	 * go now, children first (the log holds removals in teardown order
+	 * already; a device is added before it can be removed). */
 	for (size_t i = 0; i < t->n; i++) {
 		struct txn_entry *e = &t->log[i];
 
 		if (e->kind == TXN_DEV_ADD)
 			e->dev->flags &= ~DEV_PENDING_ADD;
-	}
-	for (size_t i = 0; i < t->n; i++) {
-		struct txn_entry *e = &t->log[i];
-
 		if (e->kind == TXN_DEV_REMOVE) {
 			hs_dev_unlink(core, e->dev);
 			hs_dev_free(e->dev);
