@@ -902,11 +902,12 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 {
 	struct removal *rm;
 	char why[96], msg[192];
+	bool pending;
 
 	if (!br || !(br->flags & DEV_HOTPLUG))
 		return refuse(done, arg, -HS_EINVAL, "not a hot-plug bridge");
-	if (core->in_txn && !hs_removal_pending(core, br) &&
-	    !core->rebalancing) {
+	pending = hs_removal_pending(core, br);
+	if (core->in_txn && !pending && !core->rebalancing) {
 		/* A writer holds the transaction (a driver or the service
 		 * over asynchronous work, hotswap/txn.h): the removal waits
 		 * for it as a hot-add does (seeds/002), and runs from the
@@ -916,7 +917,7 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 			return refuse(done, arg, -HS_ENOMEM, "out of memory");
 		return 0;
 	}
-	if (core->in_txn || hs_removal_pending(core, br))
+	if (core->in_txn || pending)
 		return refuse(done, arg, -HS_EBUSY, "a change below this "
 			      "bridge is already in progress");
 	if (core->rebalancing)
