@@ -257,9 +257,9 @@ int hs_bind_all(struct hs_core *core)
 	 * a port's hot-plug service, fails the boot transaction. */
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
-		int rc = bind_one(core, d, false, NULL, 0);
+		int rc = hs_bind_dev(core, d);
 
-		if (rc == -HS_ENOMEM || boot_retry(core, rc))
+		if (rc)
 			return rc;
 	}
 	return 0;
