@@ -385,14 +385,16 @@ void hs_unbind(struct hs_core *core, struct hs_dev *d)
 
 /* ---- access for drivers --------------------------------------------------- */
 
-int hs_dev_read32(struct hs_dev *d, int bar, uint64_t off, uint32_t *val)
+/* Four bytes at off in d's BAR bar, read into *val or written from it:
+ * the checks are the same both ways. */
+static int bar_access(struct hs_dev *d, int bar, uint64_t off, uint32_t *val,
+		      bool write)
 {
 	const struct hs_platform *p = d->core->plat;
 	const struct hs_bar_info *b;
 	uint64_t v = 0xffffffffu;
 	int rc;
 
-	*val = 0xffffffffu;
 	if (d->flags & DEV_GONE)
 		return -HS_ENODEV; /* fail fast: nothing is there */
 	if (bar < 0 || bar > 5)
@@ -400,6 +402,13 @@ int hs_dev_read32(struct hs_dev *d, int bar, uint64_t off, uint32_t *val)
 	b = &d->bar[bar];
 	if (b->kind == BAR_NONE || !b->assigned || off + 4 > b->size)
 		return -HS_EINVAL;
+	if (write)
+		return b->kind == BAR_IO
+			       ? p->ops->io_write(p->ctx,
+						  (uint32_t)(b->addr + off), 4,
+						  *val)
+			       : p->ops->mem_write(p->ctx, b->addr + off, 4,
+						   *val);
 	if (b->kind == BAR_IO) {
 		uint32_t v32;
 
@@ -412,22 +421,15 @@ int hs_dev_read32(struct hs_dev *d, int bar, uint64_t off, uint32_t *val)
 	return rc;
 }
 
+int hs_dev_read32(struct hs_dev *d, int bar, uint64_t off, uint32_t *val)
+{
+	*val = 0xffffffffu;
+	return bar_access(d, bar, off, val, false);
+}
+
 int hs_dev_write32(struct hs_dev *d, int bar, uint64_t off, uint32_t val)
 {
-	const struct hs_platform *p = d->core->plat;
-	const struct hs_bar_info *b;
-
-	if (d->flags & DEV_GONE)
-		return -HS_ENODEV;
-	if (bar < 0 || bar > 5)
-		return -HS_EINVAL;
-	b = &d->bar[bar];
-	if (b->kind == BAR_NONE || !b->assigned || off + 4 > b->size)
-		return -HS_EINVAL;
-	if (b->kind == BAR_IO)
-		return p->ops->io_write(p->ctx, (uint32_t)(b->addr + off), 4,
-					val);
-	return p->ops->mem_write(p->ctx, b->addr + off, 4, val);
+	return bar_access(d, bar, off, &val, true);
 }
 
 int hs_dev_cfg_read(struct hs_dev *d, uint16_t off, unsigned width,
