@@ -142,10 +142,7 @@ static int port_probe(struct hs_dev *d, void **priv)
 		d->svc_priv[n] = sp;
 		d->services |= s->type;
 		if ((rc = hs_txn_service(core, d, n))) {
-			if (s->remove)
-				s->remove(d, sp);
-			d->svc[n] = NULL;
-			d->services &= ~s->type;
+			hs_txn_drop_service(d, n);
 			return rc;
 		}
 	}
@@ -231,10 +228,7 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 		d->drv_priv = priv;
 		rc = hs_txn_bound(core, d);
 		if (rc) {
-			if (drv->remove)
-				drv->remove(d, priv);
-			d->drv = NULL;
-			d->drv_priv = NULL;
+			hs_txn_drop_driver(d);
 			return rc;
 		}
 		hs_txn_event(core, HS_EV_DRIVER_BOUND, d, drv->name);
@@ -376,10 +370,7 @@ void hs_unbind(struct hs_core *core, struct hs_dev *d)
 
 	if (!drv)
 		return;
-	if (drv->remove)
-		drv->remove(d, d->drv_priv);
-	d->drv = NULL;
-	d->drv_priv = NULL;
+	hs_txn_drop_driver(d);
 	hs_txn_event(core, HS_EV_DRIVER_UNBOUND, d, drv->name);
 }
 

@@ -325,6 +325,26 @@ int hs_txn_commit(struct hs_core *core)
 	return 0;
 }
 
+void hs_txn_drop_driver(struct hs_dev *d)
+{
+	if (d->drv && d->drv->remove)
+		d->drv->remove(d, d->drv_priv);
+	d->drv = NULL;
+	d->drv_priv = NULL;
+}
+
+void hs_txn_drop_service(struct hs_dev *d, unsigned idx)
+{
+	const struct hs_port_service *svc = d->svc[idx];
+
+	if (!svc)
+		return;
+	if (svc->remove)
+		svc->remove(d, d->svc_priv[idx]);
+	d->services &= ~svc->type;
+	d->svc[idx] = NULL;
+}
+
 /* Undo the log from its end down to entry from, newest first.  Called
  * with the transaction closed: what drivers do in their remove callbacks
  * is final, not more log to undo, and the log is not reallocated under
@@ -362,22 +382,11 @@ static void undo(struct hs_core *core, size_t from)
 			d->flags &= ~DEV_PENDING_REMOVE;
 			break;
 		case TXN_BIND:
-			if (d->drv && d->drv->remove)
-				d->drv->remove(d, d->drv_priv);
-			d->drv = NULL;
-			d->drv_priv = NULL;
+			hs_txn_drop_driver(d);
 			break;
-		case TXN_SERVICE: {
-			const struct hs_port_service *svc = d->svc[e->svc_index];
-
-			if (!svc)
-				break;
-			if (svc->remove)
-				svc->remove(d, d->svc_priv[e->svc_index]);
-			d->services &= ~svc->type;
-			d->svc[e->svc_index] = NULL;
+		case TXN_SERVICE:
+			hs_txn_drop_service(d, e->svc_index);
 			break;
-		}
 		case TXN_MSI:
 			core->up.free_irq(d); /* the driver bus, above */
 			break;
