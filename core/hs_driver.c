@@ -153,11 +153,7 @@ static void port_remove(struct hs_dev *d, void *priv)
 {
 	(void)priv;
 	for (unsigned i = 0; i < HS_MAX_SERVICES; i++)
-		if (d->svc[i]) {
-			if (d->svc[i]->remove)
-				d->svc[i]->remove(d, d->svc_priv[i]);
-			d->svc[i] = NULL;
-		}
+		hs_txn_drop_service(d, i);
 	d->services = 0;
 }
 
