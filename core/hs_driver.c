@@ -275,6 +275,18 @@ int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
 	return 0;
 }
 
+/* Does d's driver refuse to let d go (query-remove)?  NULL if not, else
+ * its reason (in why) or "busy" if it gave none. */
+HS_NOINLINE
+static const char *refusal(struct hs_dev *d, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	if (!d->drv || !d->drv->query_remove ||
+	    !d->drv->query_remove(d, d->drv_priv, why, whylen))
+		return NULL;
+	return why[0] ? why : "busy";
+}
+
 int hs_dev_authorize(struct hs_dev *d, char *msg, size_t msglen)
 {
 	struct hs_core *core = d->core;
@@ -322,7 +334,8 @@ undo_flag:
 int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
 {
 	struct hs_core *core = d->core;
-	char why[128] = "";
+	const char *reason;
+	char why[128];
 	int rc;
 
 	if (msglen)
@@ -338,10 +351,9 @@ int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
 			    "behind it: block those instead");
 		return -HS_EINVAL;
 	}
-	if (d->drv && d->drv->query_remove &&
-	    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
+	if ((reason = refusal(d, why, sizeof(why)))) {
 		hs_snprintf(msg, msglen, "driver %s refuses: %s", d->drv->name,
-			    why[0] ? why : "busy");
+			    reason);
 		return -HS_EBUSY;
 	}
 	rc = hs_txn_begin(core, "deauthorize");
@@ -890,6 +902,7 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		       hs_done_fn done, void *arg)
 {
 	struct removal *rm;
+	const char *reason;
 	char why[96], msg[192];
 	bool pending;
 
@@ -924,13 +937,10 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 							    : "quirk");
 			return refuse(done, arg, -HS_EPERM, msg);
 		}
-		why[0] = '\0';
-		if (d->drv && d->drv->query_remove &&
-		    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
+		if ((reason = refusal(d, why, sizeof(why)))) {
 			hs_snprintf(msg, sizeof(msg),
 				    "driver %s on %pB refuses: %s",
-				    d->drv->name, &d->bdf,
-				    why[0] ? why : "busy");
+				    d->drv->name, &d->bdf, reason);
 			return refuse(done, arg, -HS_EBUSY, msg);
 		}
 	}
