@@ -192,8 +192,7 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 		rc = port_probe(d, &d->drv_priv);
 		if (rc)
 			return rc;
-		hs_txn_event(core, HS_EV_DRIVER_BOUND, d, port_driver.name);
-		return 0;
+		goto bound;
 	}
 	for (unsigned i = 0; i < core->ndrivers; i++) {
 		const struct hs_driver *drv = core->drivers[i];
@@ -227,9 +226,11 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 			hs_txn_drop_driver(d);
 			return rc;
 		}
-		hs_txn_event(core, HS_EV_DRIVER_BOUND, d, drv->name);
-		return 0;
+		goto bound;
 	}
+	return 0;
+bound:
+	hs_txn_event(core, HS_EV_DRIVER_BOUND, d, d->drv->name);
 	return 0;
 }
 
