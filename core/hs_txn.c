@@ -234,13 +234,21 @@ static int keep_room(struct hs_core *core)
 	return adds ? rc : 0;
 }
 
+/* The snapshots of log entries from on are freed (they end with them). */
+static void free_snaps(struct hs_core *core, size_t from)
+{
+	struct hs_txn *t = &core->txn;
+
+	for (size_t i = from; i < t->n; i++)
+		if (t->log[i].kind == TXN_RES)
+			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
+}
+
 static void release(struct hs_core *core)
 {
 	struct hs_txn *t = &core->txn;
 
-	for (size_t i = 0; i < t->n; i++)
-		if (t->log[i].kind == TXN_RES)
-			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
+	free_snaps(core, 0);
 	/* Kept for the next one; a log a big rebalance grew goes back to
 	 * the standing size (a failed shrink keeps it as it is). */
 	if (t->cap > 2 * t->keep + 64)
@@ -630,9 +638,7 @@ void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m)
 	core->in_txn = false;
 	undo(core, m.n);
 	core->in_txn = true;
-	for (size_t i = m.n; i < t->n; i++)
-		if (t->log[i].kind == TXN_RES)
-			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
+	free_snaps(core, m.n);
 	t->n = m.n;
 	if (t->mark > t->n)
 		t->mark = t->n;
