@@ -170,41 +170,36 @@ int hs_txn_begin(struct hs_core *core, const char *what)
 #define SURPRISE_LOG(n) (3 * (n) + 8)
 #define SURPRISE_EV(n) (2 * (n) + 4)
 
-/* buf (cap elements of size) resized to want elements; NULL and *cap
- * unchanged if that failed (buf is still valid then). */
-static void *resize(struct hs_core *core, void *buf, size_t *cap,
-		    size_t want, size_t size)
+/* The log (events: the event array) resized to want elements; -HS_ENOMEM
+ * and nothing changed if that failed. */
+static int resize(struct hs_core *core, bool events, size_t want)
 {
 	const struct hs_platform *p = core->plat;
-	void *n = p->ops->realloc(p->ctx, buf, *cap * size, want * size);
+	struct hs_txn *t = &core->txn;
+	size_t *cap = events ? &t->cap_ev : &t->cap;
+	size_t size = events ? sizeof(*t->events) : sizeof(*t->log);
+	void *n = p->ops->realloc(p->ctx, events ? (void *)t->events
+						  : (void *)t->log,
+				  *cap * size, want * size);
 
 	if (!n && want)
-		return NULL;
+		return -HS_ENOMEM;
 	*cap = want;
-	return n;
+	if (events)
+		t->events = n;
+	else
+		t->log = n;
+	return 0;
 }
 
 static int resize_log(struct hs_core *core, size_t want)
 {
-	struct hs_txn *t = &core->txn;
-	void *n = resize(core, t->log, &t->cap, want, sizeof(*t->log));
-
-	if (!n && want)
-		return -HS_ENOMEM;
-	t->log = n;
-	return 0;
+	return resize(core, false, want);
 }
 
 static int resize_events(struct hs_core *core, size_t want)
 {
-	struct hs_txn *t = &core->txn;
-	void *n = resize(core, t->events, &t->cap_ev, want,
-			 sizeof(*t->events));
-
-	if (!n && want)
-		return -HS_ENOMEM;
-	t->events = n;
-	return 0;
+	return resize(core, true, want);
 }
 
 /* Grow the room to what the devices that will be in the tree after this
