@@ -891,24 +891,20 @@ static void quiesce_poll(void *arg)
 	finish(rm, rc, msg);
 }
 
-/* A removal refused before it began: done() hears why. */
-static int refuse(hs_done_fn done, void *arg, int rc, const char *msg)
-{
-	if (done)
-		done(arg, rc, msg);
-	return rc;
-}
-
 int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		       hs_done_fn done, void *arg)
 {
 	struct removal *rm;
-	const char *reason;
+	const char *reason, *no = "out of memory";
 	char why[96], msg[192];
 	bool pending;
+	int rc = -HS_ENOMEM;
 
-	if (!br || !(br->flags & DEV_HOTPLUG))
-		return refuse(done, arg, -HS_EINVAL, "not a hot-plug bridge");
+	if (!br || !(br->flags & DEV_HOTPLUG)) {
+		rc = -HS_EINVAL;
+		no = "not a hot-plug bridge";
+		goto refuse;
+	}
 	pending = hs_removal_pending(core, br);
 	if (core->in_txn && !pending && !core->rebalancing) {
 		/* A writer holds the transaction (a driver or the service
@@ -917,17 +913,24 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		 * queue when it ends (hs_run_pending_adds). */
 		if (hs_pending_queue(core, PENDING_REMOVE, br, devnum, done,
 				     arg))
-			return refuse(done, arg, -HS_ENOMEM, "out of memory");
+			goto refuse;
 		return 0;
 	}
-	if (core->in_txn || pending)
-		return refuse(done, arg, -HS_EBUSY, "a change below this "
-			      "bridge is already in progress");
-	if (core->rebalancing)
-		return refuse(done, arg, -HS_EBUSY,
-			      "a rebalance is in progress");
-	if (!slot_first(br, devnum))
-		return refuse(done, arg, -HS_ENOENT, "no card in that slot");
+	if (core->in_txn || pending) {
+		rc = -HS_EBUSY;
+		no = "a change below this bridge is already in progress";
+		goto refuse;
+	}
+	if (core->rebalancing) {
+		rc = -HS_EBUSY;
+		no = "a rebalance is in progress";
+		goto refuse;
+	}
+	if (!slot_first(br, devnum)) {
+		rc = -HS_ENOENT;
+		no = "no card in that slot";
+		goto refuse;
+	}
 	for (struct hs_dev *d = slot_first(br, devnum); d;
 	     d = slot_next(br, devnum, d)) {
 		if (d->flags & DEV_NO_REMOVE) {
@@ -936,18 +939,22 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 				    "never removed", &d->bdf,
 				    d->flags & DEV_BOOT_VGA ? "boot console"
 							    : "quirk");
-			return refuse(done, arg, -HS_EPERM, msg);
+			rc = -HS_EPERM;
+			no = msg;
+			goto refuse;
 		}
 		if ((reason = refusal(d, why, sizeof(why)))) {
 			hs_snprintf(msg, sizeof(msg),
 				    "driver %s on %pB refuses: %s",
 				    d->drv->name, &d->bdf, reason);
-			return refuse(done, arg, -HS_EBUSY, msg);
+			rc = -HS_EBUSY;
+			no = msg;
+			goto refuse;
 		}
 	}
 	rm = hs_zalloc(core, sizeof(*rm));
 	if (!rm)
-		return refuse(done, arg, -HS_ENOMEM, "out of memory");
+		goto refuse;
 	rm->core = core;
 	rm->bridge = br;
 	rm->devnum = devnum;
@@ -959,6 +966,12 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 	core->removing = rm;
 	quiesce_poll(rm);
 	return 0;
+refuse:
+	/* Refused before it began: done() hears why (rc -HS_ENOMEM: out of
+	 * memory). */
+	if (done)
+		done(arg, rc, no);
+	return rc;
 }
 
 int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,
