@@ -344,13 +344,15 @@ int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
 	if (d->flags & DEV_BLOCKED)
 		return 0;
 	if (d->flags & DEV_GONE) {
-		hs_snprintf(msg, msglen, "the device is gone");
-		return -HS_ENODEV;
+		reason = "the device is gone";
+		rc = -HS_ENODEV;
+		goto refuse;
 	}
 	if (d->bridge) {
-		hs_snprintf(msg, msglen, "a bridge forwards for the functions "
-			    "behind it: block those instead");
-		return -HS_EINVAL;
+		reason = "a bridge forwards for the functions behind it: "
+			 "block those instead";
+		rc = -HS_EINVAL;
+		goto refuse;
 	}
 	if ((reason = refusal(d, why, sizeof(why)))) {
 		hs_snprintf(msg, msglen, "driver %s refuses: %s", d->drv->name,
@@ -359,8 +361,8 @@ int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
 	}
 	rc = hs_txn_begin(core, "deauthorize");
 	if (rc) {
-		hs_snprintf(msg, msglen, "another change is in progress");
-		return rc;
+		reason = "another change is in progress";
+		goto refuse;
 	}
 	hs_unbind(core, d);
 	/* Decode and bus mastering off: no MMIO reaches it and it can
@@ -371,6 +373,9 @@ int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
 	 * event could not be queued (the view still says blocked). */
 	(void)hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL);
 	return hs_txn_commit(core);
+refuse:
+	hs_snprintf(msg, msglen, "%s", reason);
+	return rc;
 }
 
 void hs_unbind(struct hs_core *core, struct hs_dev *d)
