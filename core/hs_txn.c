@@ -358,7 +358,7 @@ static void undo(struct hs_core *core, size_t from)
 	const struct hs_platform *p = core->plat;
 
 	for (size_t i = t->n; i-- > from;) {
-		struct txn_entry ent = t->log[i], *e = &ent;
+		const struct txn_entry *e = &t->log[i];
 		struct hs_dev *d = e->dev;
 
 		switch (e->kind) {
