@@ -202,6 +202,19 @@ static int resize_events(struct hs_core *core, size_t want)
 	return resize(core, true, want);
 }
 
+/* Room for at least this many log entries and events: 0, or -HS_ENOMEM
+ * (the events not grown when the log could not be). */
+static int grow(struct hs_core *core, size_t entries, size_t events)
+{
+	struct hs_txn *t = &core->txn;
+
+	if (t->cap < entries && resize_log(core, entries))
+		return -HS_ENOMEM;
+	if (t->cap_ev < events && resize_events(core, events))
+		return -HS_ENOMEM;
+	return 0;
+}
+
 /* Grow the room to what the devices that will be in the tree after this
  * transaction need.  Only a change that adds devices needs more than it
  * had: -HS_ENOMEM for one that does and cannot have it. */
@@ -210,7 +223,7 @@ static int keep_room(struct hs_core *core)
 	struct hs_txn *t = &core->txn;
 	size_t ndev = core->ndevs;
 	bool adds = false;
-	int rc = 0;
+	int rc;
 
 	/* What stays: the tree's count less what this transaction removes
 	 * (its own log, not a walk of the fabric: a change costs the same
@@ -222,10 +235,7 @@ static int keep_room(struct hs_core *core)
 	}
 	t->keep = SURPRISE_LOG(ndev);
 	t->keep_ev = SURPRISE_EV(ndev);
-	if (t->cap < t->keep)
-		rc = resize_log(core, t->keep);
-	if (!rc && t->cap_ev < t->keep_ev)
-		rc = resize_events(core, t->keep_ev);
+	rc = grow(core, t->keep, t->keep_ev);
 	return adds ? rc : 0;
 }
 
@@ -562,12 +572,7 @@ int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events)
 
 	if (!core->in_txn)
 		return -HS_EINVAL;
-	if (t->n + entries > t->cap && resize_log(core, t->n + entries))
-		return -HS_ENOMEM;
-	if (t->nev + events > t->cap_ev &&
-	    resize_events(core, t->nev + events))
-		return -HS_ENOMEM;
-	return 0;
+	return grow(core, t->n + entries, t->nev + events);
 }
 
 int hs_txn_reserve_surprise(struct hs_core *core, size_t n)
