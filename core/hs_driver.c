@@ -444,8 +444,7 @@ int hs_dev_cfg_read(struct hs_dev *d, uint16_t off, unsigned width,
 		*val = 0xffffffffu;
 		return -HS_ENODEV;
 	}
-	return d->core->plat->ops->cfg_read(d->core->plat->ctx, d->bdf, off,
-					    width, val);
+	return hs_rd(d->core, d->bdf, off, width, val);
 }
 
 int hs_dev_cfg_write(struct hs_dev *d, uint16_t off, unsigned width,
