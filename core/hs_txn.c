@@ -455,15 +455,15 @@ int hs_txn_cfg_write_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 	const struct hs_platform *p = core->plat;
 	struct txn_entry *e;
 
-	if (!core->in_txn)
-		return p->ops->cfg_write(p->ctx, bdf, off, width, val);
-	e = push(core, TXN_CFG, NULL);
-	if (!e)
-		return -HS_ENOMEM;
-	e->bdf = bdf;
-	e->off = off;
-	e->width = (uint8_t)width;
-	e->old = old;
+	if (core->in_txn) {
+		e = push(core, TXN_CFG, NULL);
+		if (!e)
+			return -HS_ENOMEM;
+		e->bdf = bdf;
+		e->off = off;
+		e->width = (uint8_t)width;
+		e->old = old;
+	}
 	return p->ops->cfg_write(p->ctx, bdf, off, width, val);
 }
 
