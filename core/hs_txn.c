@@ -434,14 +434,11 @@ void hs_txn_abort(struct hs_core *core)
 int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 		     unsigned width, uint32_t val)
 {
-	const struct hs_platform *p = core->plat;
-	uint32_t old;
+	uint32_t old = 0;
 	int rc;
 
-	if (!core->in_txn)
-		return p->ops->cfg_write(p->ctx, bdf, off, width, val);
-	rc = hs_rd(core, bdf, off, width, &old);
-	if (rc)
+	/* The value it replaces, for the undo log (none outside one). */
+	if (core->in_txn && (rc = hs_rd(core, bdf, off, width, &old)))
 		return rc;
 	return hs_txn_cfg_write_old(core, bdf, off, width, old, val);
 }
