@@ -80,8 +80,8 @@ static unsigned port_capabilities(struct hs_dev *d)
 
 	if (d->flags & DEV_HOTPLUG)
 		t |= HS_PORT_SVC_HOTPLUG;
-	if (hs_cfg_find_ext_cap(d->core->plat, d->bdf, 0x0001, &off) == 0 &&
-	    d->pcie_type == 4)
+	/* (d is not gone: bind_one binds no gone device.) */
+	if (hs_dev_find_ext_cap(d, 0x0001, &off) == 0 && d->pcie_type == 4)
 		t |= HS_PORT_SVC_AER;
 	if (d->pcie_type == 4)
 		t |= HS_PORT_SVC_PME;
@@ -297,7 +297,8 @@ int hs_dev_authorize(struct hs_dev *d, char *msg, size_t msglen)
 		msg[0] = '\0';
 	if (!(d->flags & DEV_BLOCKED))
 		return 0;
-	if (d->flags & (DEV_GONE | DEV_ISOLATED) || !hs_dev_visible(d)) {
+	/* (DEV_PENDING_ADD: not visible, hs_dev_visible.) */
+	if (d->flags & (DEV_GONE | DEV_ISOLATED | DEV_PENDING_ADD)) {
 		hs_snprintf(msg, msglen, "the device is %s",
 			    d->flags & DEV_GONE ? "gone" :
 			    d->flags & DEV_ISOLATED ? "isolated" :
