@@ -466,7 +466,7 @@ int hs_dev_set_master(struct hs_dev *d, bool on)
 	rc = hs_dev_cfg_read(d, PCI_COMMAND, 2, &cmd);
 	if (rc)
 		return rc;
-	cmd = on ? (cmd | CMD_MASTER) : (cmd & ~(uint32_t)CMD_MASTER);
+	cmd = (cmd & ~(uint32_t)CMD_MASTER) | (on ? CMD_MASTER : 0);
 	return hs_dev_cfg_write(d, PCI_COMMAND, 2, cmd);
 }
 
