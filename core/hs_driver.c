@@ -141,7 +141,7 @@ static int port_probe(struct hs_dev *d, void **priv)
 		d->svc[n] = s;
 		d->svc_priv[n] = sp;
 		d->services |= s->type;
-		if ((rc = hs_txn_service(core, d, n))) {
+		if ((rc = hs_txn_record(core, TXN_SERVICE, d, n))) {
 			hs_txn_drop_service(d, n);
 			return rc;
 		}
@@ -185,7 +185,7 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 	if (d->drv || (d->flags & (DEV_ISOLATED | DEV_GONE | DEV_BLOCKED)))
 		return 0;
 	if (is_pcie_port(d)) {
-		rc = hs_txn_bound(core, d);
+		rc = hs_txn_record(core, TXN_BIND, d, 0);
 		if (rc)
 			return rc;
 		d->drv = &port_driver;
@@ -221,7 +221,7 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 		}
 		d->drv = drv;
 		d->drv_priv = priv;
-		rc = hs_txn_bound(core, d);
+		rc = hs_txn_record(core, TXN_BIND, d, 0);
 		if (rc) {
 			hs_txn_drop_driver(d);
 			return rc;
@@ -591,7 +591,7 @@ int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
 	    p->ops->msi_alloc(p->ctx, 1, &d->msi_first) == 0) {
 		d->msi_count = 1;
 		d->msix = d->cap_msix != 0;
-		if ((rc = hs_txn_msi(core, d))) {
+		if ((rc = hs_txn_record(core, TXN_MSI, d, 0))) {
 			p->ops->msi_free(p->ctx, d->msi_first, 1);
 			d->msi_count = 0;
 			return rc;

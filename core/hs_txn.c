@@ -464,9 +464,7 @@ int hs_txn_cfg_write_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 	return p->ops->cfg_write(p->ctx, bdf, off, width, val);
 }
 
-/* A record of kind about dev (0 at once outside a transaction); idx:
- * TXN_SERVICE's service index. */
-static int record(struct hs_core *core, enum txn_kind kind,
+int hs_txn_record(struct hs_core *core, enum txn_kind kind,
 		  struct hs_dev *dev, unsigned idx)
 {
 	struct txn_entry *e;
@@ -482,7 +480,7 @@ static int record(struct hs_core *core, enum txn_kind kind,
 
 int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev)
 {
-	int rc = record(core, TXN_DEV_ADD, dev, 0);
+	int rc = hs_txn_record(core, TXN_DEV_ADD, dev, 0);
 
 	if (!rc && core->in_txn)
 		dev->flags |= DEV_PENDING_ADD;
@@ -493,25 +491,10 @@ int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev)
 {
 	if (!core->in_txn)
 		return -HS_EINVAL; /* removal is only ever transactional */
-	if (record(core, TXN_DEV_REMOVE, dev, 0))
+	if (hs_txn_record(core, TXN_DEV_REMOVE, dev, 0))
 		return -HS_ENOMEM;
 	dev->flags |= DEV_PENDING_REMOVE;
 	return 0;
-}
-
-int hs_txn_bound(struct hs_core *core, struct hs_dev *dev)
-{
-	return record(core, TXN_BIND, dev, 0);
-}
-
-int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx)
-{
-	return record(core, TXN_SERVICE, dev, idx);
-}
-
-int hs_txn_msi(struct hs_core *core, struct hs_dev *dev)
-{
-	return record(core, TXN_MSI, dev, 0);
 }
 
 /* The first TXN_RES record of dev from log entry from on, or NULL. */
