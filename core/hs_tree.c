@@ -280,12 +280,12 @@ int hs_dev_serial(const struct hs_dev *d, uint64_t *serial)
 	const struct hs_platform *p = d->core->plat;
 	uint16_t off;
 	uint32_t lo, hi;
+	int rc;
 
-	if (d->flags & DEV_GONE)
-		return -HS_ENODEV;
 	/* PCIe Base 7.9.3: the 64-bit number follows the header. */
-	if (hs_cfg_find_ext_cap(p, d->bdf, 0x0003, &off) ||
-	    hs_cfg_read32(p, d->bdf, (uint16_t)(off + 4), &lo) ||
+	if ((rc = hs_dev_find_ext_cap(d, 0x0003, &off)))
+		return rc;  /* gone, or no serial number */
+	if (hs_cfg_read32(p, d->bdf, (uint16_t)(off + 4), &lo) ||
 	    hs_cfg_read32(p, d->bdf, (uint16_t)(off + 8), &hi))
 		return -HS_ENOENT;
 	*serial = ((uint64_t)hi << 32) | lo;
