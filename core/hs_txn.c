@@ -317,11 +317,10 @@ int hs_txn_commit(struct hs_core *core)
 	struct hs_event *evs = t->events;
 
 	t->events = NULL;
-	t->nev = 0;
 	size_t cap_ev = t->cap_ev;
 
 	t->cap_ev = 0;
-	release(core);
+	release(core); /* (nev 0 again) */
 	/* A subscriber may begin another transaction meanwhile: the array
 	 * is its own until the last event is out, then kept again unless
 	 * that transaction made one of its own. */
