@@ -644,8 +644,7 @@ void hs_dev_free_irq(struct hs_dev *d)
 		irq.kind = HS_IRQ_MSI;
 		irq.number = d->msi_first;
 		p->ops->irq_detach(p->ctx, &irq);
-		if (!(d->flags & DEV_GONE))
-			msi_cap_write(d, 2, 2, 0);
+		msi_cap_write(d, 2, 2, 0); /* (not if gone: fails fast) */
 		p->ops->msi_free(p->ctx, d->msi_first, d->msi_count);
 		d->msi_count = 0;
 	}
