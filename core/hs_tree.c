@@ -85,6 +85,7 @@ void hs_dev_free(struct hs_dev *dev)
 	hs_free(dev->core, dev, sizeof(*dev));
 }
 
+/* (top NULL: the whole tree, once past its first device.) */
 struct hs_dev *hs_dev_walk_under(struct hs_dev *top, struct hs_dev *prev)
 {
 	struct hs_dev *d;
@@ -117,16 +118,8 @@ bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
 
 struct hs_dev *hs_dev_walk(struct hs_core *core, struct hs_dev *prev)
 {
-	struct hs_dev *d;
-
-	if (!prev)
-		return core->roots;
-	if (prev->child)
-		return prev->child;
-	for (d = prev; d; d = d->parent)
-		if (d->sibling)
-			return d->sibling;
-	return NULL;
+	/* After the first, the walk under no top: up to the roots. */
+	return prev ? hs_dev_walk_under(NULL, prev) : core->roots;
 }
 
 bool hs_dev_visible(const struct hs_dev *dev)
