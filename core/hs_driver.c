@@ -685,22 +685,25 @@ static struct hs_dev *next_top(struct hs_dev *c, int devnum)
 }
 
 /* The slot's functions, children before parents: each function of the
- * card on the bridge's bus, after everything behind it. */
-static struct hs_dev *slot_first(struct hs_dev *br, int devnum)
+ * card on the bridge's bus, after everything behind it.  The first from
+ * top-level device c on (c and its later siblings): */
+static struct hs_dev *slot_first_from(struct hs_dev *c, int devnum)
 {
-	struct hs_dev *t = next_top(br->child, devnum);
+	struct hs_dev *t = next_top(c, devnum);
 
 	return t ? post_order_first(t) : NULL;
+}
+
+static struct hs_dev *slot_first(struct hs_dev *br, int devnum)
+{
+	return slot_first_from(br->child, devnum);
 }
 
 static struct hs_dev *slot_next(struct hs_dev *br, int devnum,
 				struct hs_dev *d)
 {
-	if (d->parent == br) {
-		struct hs_dev *t = next_top(d->sibling, devnum);
-
-		return t ? post_order_first(t) : NULL;
-	}
+	if (d->parent == br)
+		return slot_first_from(d->sibling, devnum);
 	if (d->sibling)
 		return post_order_first(d->sibling);
 	return d->parent;
