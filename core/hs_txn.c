@@ -151,7 +151,7 @@ int hs_txn_begin(struct hs_core *core, const char *what)
 		return -HS_EBUSY;
 	core->in_txn = true;
 	core->txn.error = 0;
-	core->txn.what = what;
+	core->txn.what = what ? what : "transaction"; /* (for the log) */
 	core->txn.n = 0;
 	core->txn.nev = 0;
 	core->txn.mark = 0;
@@ -286,8 +286,7 @@ int hs_txn_commit(struct hs_core *core)
 	 * devices needs more than it had. */
 	if (keep_room(core)) {
 		hs_log(core->plat, HS_LOG_ERR, "%s: no memory for the room "
-		       "its removal would need", t->what ? t->what
-							 : "transaction");
+		       "its removal would need", t->what);
 		hs_txn_abort(core);
 		return -HS_ENOMEM;
 	}
@@ -425,7 +424,7 @@ void hs_txn_abort(struct hs_core *core)
 	core->in_txn = false;
 	undo(core, 0);
 	hs_log(p, HS_LOG_NOTICE, "%s rolled back (%zu changes undone)",
-	       t->what ? t->what : "transaction", t->n);
+	       t->what, t->n);
 	release(core);
 	next_writer(core);
 }
