@@ -228,7 +228,7 @@ static int hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 {
 	int rc;
 
-	hs_memset(res, 0, sizeof(*res));
+	*res = (struct hs_add_result){ 0 };
 	if (msglen)
 		msg[0] = '\0';
 	/* Not a hot-plug bridge, or one not visible yet (DEV_PENDING_ADD,
