@@ -31,9 +31,7 @@ static struct txn_entry *push(struct hs_core *core, enum txn_kind kind,
 		return NULL;
 	}
 	e = &core->txn.log[core->txn.n++];
-	hs_memset(e, 0, sizeof(*e));
-	e->kind = kind;
-	e->dev = dev;
+	*e = (struct txn_entry){ .kind = kind, .dev = dev };
 	return e;
 }
 
