@@ -177,6 +177,10 @@ unsigned hs_dev_port_services(const struct hs_dev *port)
 
 /* ---- binding --------------------------------------------------------------- */
 
+/* A driver (or the port bus) for d.  Fails with out of memory, with
+ * -HS_EIO while the boot has tries left (boot_retry) and, if strict, with
+ * a driver's failure to start (msg says which); otherwise 0, d perhaps
+ * left unbound. */
 static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 		    char *msg, size_t msglen)
 {
@@ -236,9 +240,10 @@ bound:
 
 int hs_bind_dev(struct hs_core *core, struct hs_dev *d)
 {
-	int rc = bind_one(core, d, false, NULL, 0);
-
-	return rc == -HS_ENOMEM || boot_retry(core, rc) ? rc : 0;
+	/* Not strict, bind_one fails only for what fails the boot: out of
+	 * memory, or -HS_EIO while the boot has tries left (boot_retry);
+	 * any other failure leaves the device unbound and answers 0. */
+	return bind_one(core, d, false, NULL, 0);
 }
 
 int hs_bind_all(struct hs_core *core)
