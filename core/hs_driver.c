@@ -403,7 +403,7 @@ static int bar_access(struct hs_dev *d, int bar, uint64_t off, uint32_t *val,
 {
 	const struct hs_platform *p = d->core->plat;
 	const struct hs_bar_info *b;
-	uint64_t v = 0xffffffffu;
+	uint64_t at, v = 0xffffffffu;
 	int rc;
 
 	if (d->flags & DEV_GONE)
@@ -413,20 +413,18 @@ static int bar_access(struct hs_dev *d, int bar, uint64_t off, uint32_t *val,
 	b = &d->bar[bar];
 	if (b->kind == BAR_NONE || !b->assigned || off + 4 > b->size)
 		return -HS_EINVAL;
-	if (write)
-		return b->kind == BAR_IO
-			       ? p->ops->io_write(p->ctx,
-						  (uint32_t)(b->addr + off), 4,
-						  *val)
-			       : p->ops->mem_write(p->ctx, b->addr + off, 4,
-						   *val);
+	at = b->addr + off;
 	if (b->kind == BAR_IO) {
 		uint32_t v32;
 
-		rc = p->ops->io_read(p->ctx, (uint32_t)(b->addr + off), 4, &v32);
+		if (write)
+			return p->ops->io_write(p->ctx, (uint32_t)at, 4, *val);
+		rc = p->ops->io_read(p->ctx, (uint32_t)at, 4, &v32);
 		v = v32;
 	} else {
-		rc = p->ops->mem_read(p->ctx, b->addr + off, 4, &v);
+		if (write)
+			return p->ops->mem_write(p->ctx, at, 4, *val);
+		rc = p->ops->mem_read(p->ctx, at, 4, &v);
 	}
 	*val = (uint32_t)v;
 	return rc;
