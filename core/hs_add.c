@@ -228,10 +228,12 @@ static int hot_add_slot(struct hs_core *core, struct hs_dev *br, int devnum,
 {
 	int rc;
 
-	hs_memset(res, 0, sizeof(*res));
+	*res = (struct hs_add_result){ 0 };
 	if (msglen)
 		msg[0] = '\0';
-	if (!br || !(br->flags & DEV_HOTPLUG) || !hs_dev_visible(br)) {
+	/* Not a hot-plug bridge, or one not visible yet (DEV_PENDING_ADD,
+	 * hs_dev_visible). */
+	if (!br || (br->flags & (DEV_HOTPLUG | DEV_PENDING_ADD)) != DEV_HOTPLUG) {
 		hs_snprintf(msg, msglen, "not a hot-plug bridge");
 		return -HS_EINVAL;
 	}

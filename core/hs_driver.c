@@ -80,8 +80,8 @@ static unsigned port_capabilities(struct hs_dev *d)
 
 	if (d->flags & DEV_HOTPLUG)
 		t |= HS_PORT_SVC_HOTPLUG;
-	if (hs_cfg_find_ext_cap(d->core->plat, d->bdf, 0x0001, &off) == 0 &&
-	    d->pcie_type == 4)
+	/* (d is not gone: bind_one binds no gone device.) */
+	if (hs_dev_find_ext_cap(d, 0x0001, &off) == 0 && d->pcie_type == 4)
 		t |= HS_PORT_SVC_AER;
 	if (d->pcie_type == 4)
 		t |= HS_PORT_SVC_PME;
@@ -141,11 +141,8 @@ static int port_probe(struct hs_dev *d, void **priv)
 		d->svc[n] = s;
 		d->svc_priv[n] = sp;
 		d->services |= s->type;
-		if ((rc = hs_txn_service(core, d, n))) {
-			if (s->remove)
-				s->remove(d, sp);
-			d->svc[n] = NULL;
-			d->services &= ~s->type;
+		if ((rc = hs_txn_record(core, TXN_SERVICE, d, n))) {
+			hs_txn_drop_service(d, n);
 			return rc;
 		}
 	}
@@ -156,11 +153,7 @@ static void port_remove(struct hs_dev *d, void *priv)
 {
 	(void)priv;
 	for (unsigned i = 0; i < HS_MAX_SERVICES; i++)
-		if (d->svc[i]) {
-			if (d->svc[i]->remove)
-				d->svc[i]->remove(d, d->svc_priv[i]);
-			d->svc[i] = NULL;
-		}
+		hs_txn_drop_service(d, i);
 	d->services = 0;
 }
 
@@ -184,6 +177,10 @@ unsigned hs_dev_port_services(const struct hs_dev *port)
 
 /* ---- binding --------------------------------------------------------------- */
 
+/* A driver (or the port bus) for d.  Fails with out of memory, with
+ * -HS_EIO while the boot has tries left (boot_retry) and, if strict, with
+ * a driver's failure to start (msg says which); otherwise 0, d perhaps
+ * left unbound. */
 static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 		    char *msg, size_t msglen)
 {
@@ -192,15 +189,14 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 	if (d->drv || (d->flags & (DEV_ISOLATED | DEV_GONE | DEV_BLOCKED)))
 		return 0;
 	if (is_pcie_port(d)) {
-		rc = hs_txn_bound(core, d);
+		rc = hs_txn_record(core, TXN_BIND, d, 0);
 		if (rc)
 			return rc;
 		d->drv = &port_driver;
 		rc = port_probe(d, &d->drv_priv);
 		if (rc)
 			return rc;
-		hs_txn_event(core, HS_EV_DRIVER_BOUND, d, port_driver.name);
-		return 0;
+		goto bound;
 	}
 	for (unsigned i = 0; i < core->ndrivers; i++) {
 		const struct hs_driver *drv = core->drivers[i];
@@ -229,25 +225,25 @@ static int bind_one(struct hs_core *core, struct hs_dev *d, bool strict,
 		}
 		d->drv = drv;
 		d->drv_priv = priv;
-		rc = hs_txn_bound(core, d);
+		rc = hs_txn_record(core, TXN_BIND, d, 0);
 		if (rc) {
-			if (drv->remove)
-				drv->remove(d, priv);
-			d->drv = NULL;
-			d->drv_priv = NULL;
+			hs_txn_drop_driver(d);
 			return rc;
 		}
-		hs_txn_event(core, HS_EV_DRIVER_BOUND, d, drv->name);
-		return 0;
+		goto bound;
 	}
+	return 0;
+bound:
+	hs_txn_event(core, HS_EV_DRIVER_BOUND, d, d->drv->name);
 	return 0;
 }
 
 int hs_bind_dev(struct hs_core *core, struct hs_dev *d)
 {
-	int rc = bind_one(core, d, false, NULL, 0);
-
-	return rc == -HS_ENOMEM || boot_retry(core, rc) ? rc : 0;
+	/* Not strict, bind_one fails only for what fails the boot: out of
+	 * memory, or -HS_EIO while the boot has tries left (boot_retry);
+	 * any other failure leaves the device unbound and answers 0. */
+	return bind_one(core, d, false, NULL, 0);
 }
 
 int hs_bind_all(struct hs_core *core)
@@ -257,9 +253,9 @@ int hs_bind_all(struct hs_core *core)
 	 * a port's hot-plug service, fails the boot transaction. */
 	for (struct hs_dev *d = hs_dev_walk(core, NULL); d;
 	     d = hs_dev_walk(core, d)) {
-		int rc = bind_one(core, d, false, NULL, 0);
+		int rc = hs_bind_dev(core, d);
 
-		if (rc == -HS_ENOMEM || boot_retry(core, rc))
+		if (rc)
 			return rc;
 	}
 	return 0;
@@ -285,6 +281,18 @@ int hs_bind_new(struct hs_core *core, struct hs_dev *top, char *msg,
 	return 0;
 }
 
+/* Does d's driver refuse to let d go (query-remove)?  NULL if not, else
+ * its reason (in why) or "busy" if it gave none. */
+HS_NOINLINE
+static const char *refusal(struct hs_dev *d, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	if (!d->drv || !d->drv->query_remove ||
+	    !d->drv->query_remove(d, d->drv_priv, why, whylen))
+		return NULL;
+	return why[0] ? why : "busy";
+}
+
 int hs_dev_authorize(struct hs_dev *d, char *msg, size_t msglen)
 {
 	struct hs_core *core = d->core;
@@ -294,7 +302,8 @@ int hs_dev_authorize(struct hs_dev *d, char *msg, size_t msglen)
 		msg[0] = '\0';
 	if (!(d->flags & DEV_BLOCKED))
 		return 0;
-	if (d->flags & (DEV_GONE | DEV_ISOLATED) || !hs_dev_visible(d)) {
+	/* (DEV_PENDING_ADD: not visible, hs_dev_visible.) */
+	if (d->flags & (DEV_GONE | DEV_ISOLATED | DEV_PENDING_ADD)) {
 		hs_snprintf(msg, msglen, "the device is %s",
 			    d->flags & DEV_GONE ? "gone" :
 			    d->flags & DEV_ISOLATED ? "isolated" :
@@ -332,7 +341,8 @@ undo_flag:
 int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
 {
 	struct hs_core *core = d->core;
-	char why[128] = "";
+	const char *reason;
+	char why[128];
 	int rc;
 
 	if (msglen)
@@ -340,24 +350,25 @@ int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
 	if (d->flags & DEV_BLOCKED)
 		return 0;
 	if (d->flags & DEV_GONE) {
-		hs_snprintf(msg, msglen, "the device is gone");
-		return -HS_ENODEV;
+		reason = "the device is gone";
+		rc = -HS_ENODEV;
+		goto refuse;
 	}
 	if (d->bridge) {
-		hs_snprintf(msg, msglen, "a bridge forwards for the functions "
-			    "behind it: block those instead");
-		return -HS_EINVAL;
+		reason = "a bridge forwards for the functions behind it: "
+			 "block those instead";
+		rc = -HS_EINVAL;
+		goto refuse;
 	}
-	if (d->drv && d->drv->query_remove &&
-	    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
+	if ((reason = refusal(d, why, sizeof(why)))) {
 		hs_snprintf(msg, msglen, "driver %s refuses: %s", d->drv->name,
-			    why[0] ? why : "busy");
+			    reason);
 		return -HS_EBUSY;
 	}
 	rc = hs_txn_begin(core, "deauthorize");
 	if (rc) {
-		hs_snprintf(msg, msglen, "another change is in progress");
-		return rc;
+		reason = "another change is in progress";
+		goto refuse;
 	}
 	hs_unbind(core, d);
 	/* Decode and bus mastering off: no MMIO reaches it and it can
@@ -368,6 +379,9 @@ int hs_dev_deauthorize(struct hs_dev *d, char *msg, size_t msglen)
 	 * event could not be queued (the view still says blocked). */
 	(void)hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL);
 	return hs_txn_commit(core);
+refuse:
+	hs_snprintf(msg, msglen, "%s", reason);
+	return rc;
 }
 
 void hs_unbind(struct hs_core *core, struct hs_dev *d)
@@ -376,23 +390,22 @@ void hs_unbind(struct hs_core *core, struct hs_dev *d)
 
 	if (!drv)
 		return;
-	if (drv->remove)
-		drv->remove(d, d->drv_priv);
-	d->drv = NULL;
-	d->drv_priv = NULL;
+	hs_txn_drop_driver(d);
 	hs_txn_event(core, HS_EV_DRIVER_UNBOUND, d, drv->name);
 }
 
 /* ---- access for drivers --------------------------------------------------- */
 
-int hs_dev_read32(struct hs_dev *d, int bar, uint64_t off, uint32_t *val)
+/* Four bytes at off in d's BAR bar, read into *val or written from it:
+ * the checks are the same both ways. */
+static int bar_access(struct hs_dev *d, int bar, uint64_t off, uint32_t *val,
+		      bool write)
 {
 	const struct hs_platform *p = d->core->plat;
 	const struct hs_bar_info *b;
-	uint64_t v = 0xffffffffu;
+	uint64_t at, v = 0xffffffffu;
 	int rc;
 
-	*val = 0xffffffffu;
 	if (d->flags & DEV_GONE)
 		return -HS_ENODEV; /* fail fast: nothing is there */
 	if (bar < 0 || bar > 5)
@@ -400,34 +413,32 @@ int hs_dev_read32(struct hs_dev *d, int bar, uint64_t off, uint32_t *val)
 	b = &d->bar[bar];
 	if (b->kind == BAR_NONE || !b->assigned || off + 4 > b->size)
 		return -HS_EINVAL;
+	at = b->addr + off;
 	if (b->kind == BAR_IO) {
 		uint32_t v32;
 
-		rc = p->ops->io_read(p->ctx, (uint32_t)(b->addr + off), 4, &v32);
+		if (write)
+			return p->ops->io_write(p->ctx, (uint32_t)at, 4, *val);
+		rc = p->ops->io_read(p->ctx, (uint32_t)at, 4, &v32);
 		v = v32;
 	} else {
-		rc = p->ops->mem_read(p->ctx, b->addr + off, 4, &v);
+		if (write)
+			return p->ops->mem_write(p->ctx, at, 4, *val);
+		rc = p->ops->mem_read(p->ctx, at, 4, &v);
 	}
 	*val = (uint32_t)v;
 	return rc;
 }
 
+int hs_dev_read32(struct hs_dev *d, int bar, uint64_t off, uint32_t *val)
+{
+	*val = 0xffffffffu;
+	return bar_access(d, bar, off, val, false);
+}
+
 int hs_dev_write32(struct hs_dev *d, int bar, uint64_t off, uint32_t val)
 {
-	const struct hs_platform *p = d->core->plat;
-	const struct hs_bar_info *b;
-
-	if (d->flags & DEV_GONE)
-		return -HS_ENODEV;
-	if (bar < 0 || bar > 5)
-		return -HS_EINVAL;
-	b = &d->bar[bar];
-	if (b->kind == BAR_NONE || !b->assigned || off + 4 > b->size)
-		return -HS_EINVAL;
-	if (b->kind == BAR_IO)
-		return p->ops->io_write(p->ctx, (uint32_t)(b->addr + off), 4,
-					val);
-	return p->ops->mem_write(p->ctx, b->addr + off, 4, val);
+	return bar_access(d, bar, off, &val, true);
 }
 
 int hs_dev_cfg_read(struct hs_dev *d, uint16_t off, unsigned width,
@@ -437,8 +448,7 @@ int hs_dev_cfg_read(struct hs_dev *d, uint16_t off, unsigned width,
 		*val = 0xffffffffu;
 		return -HS_ENODEV;
 	}
-	return d->core->plat->ops->cfg_read(d->core->plat->ctx, d->bdf, off,
-					    width, val);
+	return hs_rd(d->core, d->bdf, off, width, val);
 }
 
 int hs_dev_cfg_write(struct hs_dev *d, uint16_t off, unsigned width,
@@ -459,7 +469,7 @@ int hs_dev_set_master(struct hs_dev *d, bool on)
 	rc = hs_dev_cfg_read(d, PCI_COMMAND, 2, &cmd);
 	if (rc)
 		return rc;
-	cmd = on ? (cmd | CMD_MASTER) : (cmd & ~(uint32_t)CMD_MASTER);
+	cmd = (cmd & ~(uint32_t)CMD_MASTER) | (on ? CMD_MASTER : 0);
 	return hs_dev_cfg_write(d, PCI_COMMAND, 2, cmd);
 }
 
@@ -503,10 +513,31 @@ static hs_bdf_t msi_requester(const struct hs_dev *d)
 	return rid;
 }
 
-static int program_msix(struct hs_dev *d, unsigned n)
+/* The message for d's vector, from the platform. */
+HS_NOINLINE
+static int msi_message(struct hs_dev *d, struct hs_msi_msg *m)
 {
 	const struct hs_platform *p = d->core->plat;
-	uint32_t tbl, ctl;
+
+	return p->ops->msi_message(p->ctx, msi_requester(d), d->msi_first, m);
+}
+
+/* A write to d's MSI-X capability if d->msix, else to its MSI one. */
+HS_NOINLINE
+static int msi_cap_write(struct hs_dev *d, unsigned off, unsigned width,
+			 uint32_t val)
+{
+	return hs_dev_cfg_write(d, (uint16_t)((d->msix ? d->cap_msix
+						      : d->cap_msi) + off),
+				width, val);
+}
+
+/* d's one vector (hs_dev_request_irq asks for one) in MSI-X table entry
+ * 0. */
+static int program_msix(struct hs_dev *d)
+{
+	struct hs_msi_msg m;
+	uint32_t tbl, ctl, w[4];
 	int bir, rc;
 
 	if ((rc = hs_dev_cfg_read(d, d->cap_msix + 4, 4, &tbl)) ||
@@ -515,50 +546,39 @@ static int program_msix(struct hs_dev *d, unsigned n)
 	bir = (int)(tbl & 7);
 	if (bir > 5 || !d->bar[bir].assigned)
 		return -HS_EINVAL;
-	for (unsigned v = 0; v < n; v++) {
-		struct hs_msi_msg m;
-		uint64_t e = (tbl & ~7u) + 16ull * v;
-		uint32_t w[4];
-
-		if ((rc = p->ops->msi_message(p->ctx, msi_requester(d),
-					      d->msi_first + v, &m)))
+	if ((rc = msi_message(d, &m)))
+		return rc;
+	/* The entry: address low, high, data, vector control 0
+	 * (unmasked). */
+	w[0] = (uint32_t)m.address;
+	w[1] = (uint32_t)(m.address >> 32);
+	w[2] = m.data;
+	w[3] = 0;
+	for (unsigned k = 0; k < 4; k++)
+		if ((rc = hs_dev_write32(d, bir, (tbl & ~7u) + 4ull * k,
+					 w[k])))
 			return rc;
-		/* The entry: address low, high, data, vector control 0
-		 * (unmasked). */
-		w[0] = (uint32_t)m.address;
-		w[1] = (uint32_t)(m.address >> 32);
-		w[2] = m.data;
-		w[3] = 0;
-		for (unsigned k = 0; k < 4; k++)
-			if ((rc = hs_dev_write32(d, bir, e + 4 * k, w[k])))
-				return rc;
-	}
-	return hs_dev_cfg_write(d, d->cap_msix + 2, 2,
-				(ctl & ~0x4000u) | 0x8000u);
+	return msi_cap_write(d, 2, 2, (ctl & ~0x4000u) | 0x8000u);
 }
 
 static int program_msi(struct hs_dev *d)
 {
-	const struct hs_platform *p = d->core->plat;
 	struct hs_msi_msg m;
 	uint32_t ctl;
 	int rc;
 
-	if ((rc = p->ops->msi_message(p->ctx, msi_requester(d),
-				      d->msi_first, &m)) ||
+	if ((rc = msi_message(d, &m)) ||
 	    (rc = hs_dev_cfg_read(d, d->cap_msi + 2, 2, &ctl)) ||
-	    (rc = hs_dev_cfg_write(d, d->cap_msi + 4, 4, (uint32_t)m.address)))
+	    (rc = msi_cap_write(d, 4, 4, (uint32_t)m.address)))
 		return rc;
 	/* 64-bit capable: the upper address, then the data one register
 	 * further on. */
 	if (((ctl & 0x80) &&
-	     (rc = hs_dev_cfg_write(d, d->cap_msi + 8, 4,
-				    (uint32_t)(m.address >> 32)))) ||
-	    (rc = hs_dev_cfg_write(d, d->cap_msi + (ctl & 0x80 ? 12 : 8), 2,
-				   m.data)))
+	     (rc = msi_cap_write(d, 8, 4, (uint32_t)(m.address >> 32)))) ||
+	    (rc = msi_cap_write(d, ctl & 0x80 ? 12 : 8, 2, m.data)))
 		return rc;
 	/* One vector (Multiple Message Enable 0), enable. */
-	return hs_dev_cfg_write(d, d->cap_msi + 2, 2, (ctl & ~0x70u) | 1u);
+	return msi_cap_write(d, 2, 2, (ctl & ~0x70u) | 1u);
 }
 
 int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
@@ -574,28 +594,32 @@ int hs_dev_request_irq(struct hs_dev *d, hs_irq_fn fn, void *arg)
 	    p->ops->msi_alloc(p->ctx, 1, &d->msi_first) == 0) {
 		d->msi_count = 1;
 		d->msix = d->cap_msix != 0;
-		if ((rc = hs_txn_msi(core, d))) {
+		if ((rc = hs_txn_record(core, TXN_MSI, d, 0))) {
 			p->ops->msi_free(p->ctx, d->msi_first, 1);
 			d->msi_count = 0;
 			return rc;
 		}
-		rc = d->msix ? program_msix(d, 1) : program_msi(d);
-		if (!rc) {
-			irq.kind = HS_IRQ_MSI;
-			irq.number = d->msi_first;
-			rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
+		rc = d->msix ? program_msix(d) : program_msi(d);
+		if (rc) {
+			hs_dev_free_irq(d);
+			return rc;
 		}
+		irq.kind = HS_IRQ_MSI;
+		irq.number = d->msi_first;
+	} else {
+		if (!d->irq_pin)
+			return -HS_ENOENT;
+		irq.kind = HS_IRQ_INTX;
+		irq.number = d->irq_line;
+	}
+	rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
+	if (irq.kind == HS_IRQ_MSI) {
 		if (rc)
 			hs_dev_free_irq(d);
 		return rc;
 	}
-	if (!d->irq_pin)
-		return -HS_ENOENT;
-	irq.kind = HS_IRQ_INTX;
-	irq.number = d->irq_line;
 	/* INTx lines are shared: the platform takes one handler a line, so a
 	 * device whose line is taken polls from its completion timer. */
-	rc = p->ops->irq_attach(p->ctx, &irq, fn, arg);
 	if (rc == 0)
 		d->intx_attached = true;
 	return rc == -HS_EBUSY ? 0 : rc;
@@ -623,9 +647,7 @@ void hs_dev_free_irq(struct hs_dev *d)
 		irq.kind = HS_IRQ_MSI;
 		irq.number = d->msi_first;
 		p->ops->irq_detach(p->ctx, &irq);
-		if (!(d->flags & DEV_GONE))
-			hs_dev_cfg_write(d, d->msix ? d->cap_msix + 2
-						   : d->cap_msi + 2, 2, 0);
+		msi_cap_write(d, 2, 2, 0); /* (not if gone: fails fast) */
 		p->ops->msi_free(p->ctx, d->msi_first, d->msi_count);
 		d->msi_count = 0;
 	}
@@ -666,22 +688,25 @@ static struct hs_dev *next_top(struct hs_dev *c, int devnum)
 }
 
 /* The slot's functions, children before parents: each function of the
- * card on the bridge's bus, after everything behind it. */
-static struct hs_dev *slot_first(struct hs_dev *br, int devnum)
+ * card on the bridge's bus, after everything behind it.  The first from
+ * top-level device c on (c and its later siblings): */
+static struct hs_dev *slot_first_from(struct hs_dev *c, int devnum)
 {
-	struct hs_dev *t = next_top(br->child, devnum);
+	struct hs_dev *t = next_top(c, devnum);
 
 	return t ? post_order_first(t) : NULL;
+}
+
+static struct hs_dev *slot_first(struct hs_dev *br, int devnum)
+{
+	return slot_first_from(br->child, devnum);
 }
 
 static struct hs_dev *slot_next(struct hs_dev *br, int devnum,
 				struct hs_dev *d)
 {
-	if (d->parent == br) {
-		struct hs_dev *t = next_top(d->sibling, devnum);
-
-		return t ? post_order_first(t) : NULL;
-	}
+	if (d->parent == br)
+		return slot_first_from(d->sibling, devnum);
 	if (d->sibling)
 		return post_order_first(d->sibling);
 	return d->parent;
@@ -876,41 +901,46 @@ static void quiesce_poll(void *arg)
 	finish(rm, rc, msg);
 }
 
-/* A removal refused before it began: done() hears why. */
-static int refuse(hs_done_fn done, void *arg, int rc, const char *msg)
-{
-	if (done)
-		done(arg, rc, msg);
-	return rc;
-}
-
 int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 		       hs_done_fn done, void *arg)
 {
 	struct removal *rm;
+	const char *reason, *no = "out of memory";
 	char why[96], msg[192];
+	bool pending;
+	int rc = -HS_ENOMEM;
 
-	if (!br || !(br->flags & DEV_HOTPLUG))
-		return refuse(done, arg, -HS_EINVAL, "not a hot-plug bridge");
-	if (core->in_txn && !hs_removal_pending(core, br) &&
-	    !core->rebalancing) {
+	if (!br || !(br->flags & DEV_HOTPLUG)) {
+		rc = -HS_EINVAL;
+		no = "not a hot-plug bridge";
+		goto refuse;
+	}
+	pending = hs_removal_pending(core, br);
+	if (core->in_txn && !pending && !core->rebalancing) {
 		/* A writer holds the transaction (a driver or the service
 		 * over asynchronous work, hotswap/txn.h): the removal waits
 		 * for it as a hot-add does (seeds/002), and runs from the
 		 * queue when it ends (hs_run_pending_adds). */
 		if (hs_pending_queue(core, PENDING_REMOVE, br, devnum, done,
 				     arg))
-			return refuse(done, arg, -HS_ENOMEM, "out of memory");
+			goto refuse;
 		return 0;
 	}
-	if (core->in_txn || hs_removal_pending(core, br))
-		return refuse(done, arg, -HS_EBUSY, "a change below this "
-			      "bridge is already in progress");
-	if (core->rebalancing)
-		return refuse(done, arg, -HS_EBUSY,
-			      "a rebalance is in progress");
-	if (!slot_first(br, devnum))
-		return refuse(done, arg, -HS_ENOENT, "no card in that slot");
+	if (core->in_txn || pending) {
+		rc = -HS_EBUSY;
+		no = "a change below this bridge is already in progress";
+		goto refuse;
+	}
+	if (core->rebalancing) {
+		rc = -HS_EBUSY;
+		no = "a rebalance is in progress";
+		goto refuse;
+	}
+	if (!slot_first(br, devnum)) {
+		rc = -HS_ENOENT;
+		no = "no card in that slot";
+		goto refuse;
+	}
 	for (struct hs_dev *d = slot_first(br, devnum); d;
 	     d = slot_next(br, devnum, d)) {
 		if (d->flags & DEV_NO_REMOVE) {
@@ -919,21 +949,22 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 				    "never removed", &d->bdf,
 				    d->flags & DEV_BOOT_VGA ? "boot console"
 							    : "quirk");
-			return refuse(done, arg, -HS_EPERM, msg);
+			rc = -HS_EPERM;
+			no = msg;
+			goto refuse;
 		}
-		why[0] = '\0';
-		if (d->drv && d->drv->query_remove &&
-		    d->drv->query_remove(d, d->drv_priv, why, sizeof(why))) {
+		if ((reason = refusal(d, why, sizeof(why)))) {
 			hs_snprintf(msg, sizeof(msg),
 				    "driver %s on %pB refuses: %s",
-				    d->drv->name, &d->bdf,
-				    why[0] ? why : "busy");
-			return refuse(done, arg, -HS_EBUSY, msg);
+				    d->drv->name, &d->bdf, reason);
+			rc = -HS_EBUSY;
+			no = msg;
+			goto refuse;
 		}
 	}
 	rm = hs_zalloc(core, sizeof(*rm));
 	if (!rm)
-		return refuse(done, arg, -HS_ENOMEM, "out of memory");
+		goto refuse;
 	rm->core = core;
 	rm->bridge = br;
 	rm->devnum = devnum;
@@ -945,6 +976,12 @@ int hs_core_hot_remove(struct hs_core *core, struct hs_dev *br, int devnum,
 	core->removing = rm;
 	quiesce_poll(rm);
 	return 0;
+refuse:
+	/* Refused before it began: done() hears why (rc -HS_ENOMEM: out of
+	 * memory). */
+	if (done)
+		done(arg, rc, no);
+	return rc;
 }
 
 int hs_core_surprise_remove(struct hs_core *core, struct hs_dev *br,

@@ -85,6 +85,7 @@ void hs_dev_free(struct hs_dev *dev)
 	hs_free(dev->core, dev, sizeof(*dev));
 }
 
+/* (top NULL: the whole tree, once past its first device.) */
 struct hs_dev *hs_dev_walk_under(struct hs_dev *top, struct hs_dev *prev)
 {
 	struct hs_dev *d;
@@ -117,16 +118,8 @@ bool hs_dev_ancestor_or_self(const struct hs_dev *a, const struct hs_dev *d)
 
 struct hs_dev *hs_dev_walk(struct hs_core *core, struct hs_dev *prev)
 {
-	struct hs_dev *d;
-
-	if (!prev)
-		return core->roots;
-	if (prev->child)
-		return prev->child;
-	for (d = prev; d; d = d->parent)
-		if (d->sibling)
-			return d->sibling;
-	return NULL;
+	/* After the first, the walk under no top: up to the roots. */
+	return prev ? hs_dev_walk_under(NULL, prev) : core->roots;
 }
 
 bool hs_dev_visible(const struct hs_dev *dev)
@@ -277,15 +270,16 @@ bool hs_dev_blocked(const struct hs_dev *d)
 
 int hs_dev_serial(const struct hs_dev *d, uint64_t *serial)
 {
+	const struct hs_platform *p = d->core->plat;
 	uint16_t off;
 	uint32_t lo, hi;
+	int rc;
 
-	if (d->flags & DEV_GONE)
-		return -HS_ENODEV;
 	/* PCIe Base 7.9.3: the 64-bit number follows the header. */
-	if (hs_cfg_find_ext_cap(d->core->plat, d->bdf, 0x0003, &off) ||
-	    hs_cfg_read32(d->core->plat, d->bdf, (uint16_t)(off + 4), &lo) ||
-	    hs_cfg_read32(d->core->plat, d->bdf, (uint16_t)(off + 8), &hi))
+	if ((rc = hs_dev_find_ext_cap(d, 0x0003, &off)))
+		return rc;  /* gone, or no serial number */
+	if (hs_cfg_read32(p, d->bdf, (uint16_t)(off + 4), &lo) ||
+	    hs_cfg_read32(p, d->bdf, (uint16_t)(off + 8), &hi))
 		return -HS_ENOENT;
 	*serial = ((uint64_t)hi << 32) | lo;
 	return 0;

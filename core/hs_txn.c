@@ -31,9 +31,7 @@ static struct txn_entry *push(struct hs_core *core, enum txn_kind kind,
 		return NULL;
 	}
 	e = &core->txn.log[core->txn.n++];
-	hs_memset(e, 0, sizeof(*e));
-	e->kind = kind;
-	e->dev = dev;
+	*e = (struct txn_entry){ .kind = kind, .dev = dev };
 	return e;
 }
 
@@ -151,7 +149,7 @@ int hs_txn_begin(struct hs_core *core, const char *what)
 		return -HS_EBUSY;
 	core->in_txn = true;
 	core->txn.error = 0;
-	core->txn.what = what;
+	core->txn.what = what ? what : "transaction"; /* (for the log) */
 	core->txn.n = 0;
 	core->txn.nev = 0;
 	core->txn.mark = 0;
@@ -170,40 +168,48 @@ int hs_txn_begin(struct hs_core *core, const char *what)
 #define SURPRISE_LOG(n) (3 * (n) + 8)
 #define SURPRISE_EV(n) (2 * (n) + 4)
 
-/* buf (cap elements of size) resized to want elements; NULL and *cap
- * unchanged if that failed (buf is still valid then). */
-static void *resize(struct hs_core *core, void *buf, size_t *cap,
-		    size_t want, size_t size)
+/* The log (events: the event array) resized to want elements; -HS_ENOMEM
+ * and nothing changed if that failed. */
+static int resize(struct hs_core *core, bool events, size_t want)
 {
 	const struct hs_platform *p = core->plat;
-	void *n = p->ops->realloc(p->ctx, buf, *cap * size, want * size);
+	struct hs_txn *t = &core->txn;
+	size_t *cap = events ? &t->cap_ev : &t->cap;
+	size_t size = events ? sizeof(*t->events) : sizeof(*t->log);
+	void *n = p->ops->realloc(p->ctx, events ? (void *)t->events
+						  : (void *)t->log,
+				  *cap * size, want * size);
 
 	if (!n && want)
-		return NULL;
+		return -HS_ENOMEM;
 	*cap = want;
-	return n;
+	if (events)
+		t->events = n;
+	else
+		t->log = n;
+	return 0;
 }
 
 static int resize_log(struct hs_core *core, size_t want)
 {
-	struct hs_txn *t = &core->txn;
-	void *n = resize(core, t->log, &t->cap, want, sizeof(*t->log));
-
-	if (!n && want)
-		return -HS_ENOMEM;
-	t->log = n;
-	return 0;
+	return resize(core, false, want);
 }
 
 static int resize_events(struct hs_core *core, size_t want)
 {
-	struct hs_txn *t = &core->txn;
-	void *n = resize(core, t->events, &t->cap_ev, want,
-			 sizeof(*t->events));
+	return resize(core, true, want);
+}
 
-	if (!n && want)
+/* Room for at least this many log entries and events: 0, or -HS_ENOMEM
+ * (the events not grown when the log could not be). */
+static int grow(struct hs_core *core, size_t entries, size_t events)
+{
+	struct hs_txn *t = &core->txn;
+
+	if (t->cap < entries && resize_log(core, entries))
 		return -HS_ENOMEM;
-	t->events = n;
+	if (t->cap_ev < events && resize_events(core, events))
+		return -HS_ENOMEM;
 	return 0;
 }
 
@@ -215,7 +221,7 @@ static int keep_room(struct hs_core *core)
 	struct hs_txn *t = &core->txn;
 	size_t ndev = core->ndevs;
 	bool adds = false;
-	int rc = 0;
+	int rc;
 
 	/* What stays: the tree's count less what this transaction removes
 	 * (its own log, not a walk of the fabric: a change costs the same
@@ -227,20 +233,25 @@ static int keep_room(struct hs_core *core)
 	}
 	t->keep = SURPRISE_LOG(ndev);
 	t->keep_ev = SURPRISE_EV(ndev);
-	if (t->cap < t->keep)
-		rc = resize_log(core, t->keep);
-	if (!rc && t->cap_ev < t->keep_ev)
-		rc = resize_events(core, t->keep_ev);
+	rc = grow(core, t->keep, t->keep_ev);
 	return adds ? rc : 0;
+}
+
+/* The snapshots of log entries from on are freed (they end with them). */
+static void free_snaps(struct hs_core *core, size_t from)
+{
+	struct hs_txn *t = &core->txn;
+
+	for (size_t i = from; i < t->n; i++)
+		if (t->log[i].kind == TXN_RES)
+			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
 }
 
 static void release(struct hs_core *core)
 {
 	struct hs_txn *t = &core->txn;
 
-	for (size_t i = 0; i < t->n; i++)
-		if (t->log[i].kind == TXN_RES)
-			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
+	free_snaps(core, 0);
 	/* Kept for the next one; a log a big rebalance grew goes back to
 	 * the standing size (a failed shrink keeps it as it is). */
 	if (t->cap > 2 * t->keep + 64)
@@ -273,22 +284,18 @@ int hs_txn_commit(struct hs_core *core)
 	 * devices needs more than it had. */
 	if (keep_room(core)) {
 		hs_log(core->plat, HS_LOG_ERR, "%s: no memory for the room "
-		       "its removal would need", t->what ? t->what
-							 : "transaction");
+		       "its removal would need", t->what);
 		hs_txn_abort(core);
 		return -HS_ENOMEM;
 	}
-	/* Devices removed by the transaction go now, children first (the
-	 * log holds removals in teardown order already). */
+	/* Devices added are committed; devices removed by the transaction
+	 * go now, children first (the log holds removals in teardown order
+	 * already; a device is added before it can be removed). */
 	for (size_t i = 0; i < t->n; i++) {
 		struct txn_entry *e = &t->log[i];
 
 		if (e->kind == TXN_DEV_ADD)
 			e->dev->flags &= ~DEV_PENDING_ADD;
-	}
-	for (size_t i = 0; i < t->n; i++) {
-		struct txn_entry *e = &t->log[i];
-
 		if (e->kind == TXN_DEV_REMOVE) {
 			hs_dev_unlink(core, e->dev);
 			hs_dev_free(e->dev);
@@ -307,11 +314,10 @@ int hs_txn_commit(struct hs_core *core)
 	struct hs_event *evs = t->events;
 
 	t->events = NULL;
-	t->nev = 0;
 	size_t cap_ev = t->cap_ev;
 
 	t->cap_ev = 0;
-	release(core);
+	release(core); /* (nev 0 again) */
 	/* A subscriber may begin another transaction meanwhile: the array
 	 * is its own until the last event is out, then kept again unless
 	 * that transaction made one of its own. */
@@ -328,6 +334,26 @@ int hs_txn_commit(struct hs_core *core)
 	return 0;
 }
 
+void hs_txn_drop_driver(struct hs_dev *d)
+{
+	if (d->drv && d->drv->remove)
+		d->drv->remove(d, d->drv_priv);
+	d->drv = NULL;
+	d->drv_priv = NULL;
+}
+
+void hs_txn_drop_service(struct hs_dev *d, unsigned idx)
+{
+	const struct hs_port_service *svc = d->svc[idx];
+
+	if (!svc)
+		return;
+	if (svc->remove)
+		svc->remove(d, d->svc_priv[idx]);
+	d->services &= ~svc->type;
+	d->svc[idx] = NULL;
+}
+
 /* Undo the log from its end down to entry from, newest first.  Called
  * with the transaction closed: what drivers do in their remove callbacks
  * is final, not more log to undo, and the log is not reallocated under
@@ -338,7 +364,7 @@ static void undo(struct hs_core *core, size_t from)
 	const struct hs_platform *p = core->plat;
 
 	for (size_t i = t->n; i-- > from;) {
-		struct txn_entry ent = t->log[i], *e = &ent;
+		const struct txn_entry *e = &t->log[i];
 		struct hs_dev *d = e->dev;
 
 		switch (e->kind) {
@@ -365,22 +391,11 @@ static void undo(struct hs_core *core, size_t from)
 			d->flags &= ~DEV_PENDING_REMOVE;
 			break;
 		case TXN_BIND:
-			if (d->drv && d->drv->remove)
-				d->drv->remove(d, d->drv_priv);
-			d->drv = NULL;
-			d->drv_priv = NULL;
+			hs_txn_drop_driver(d);
 			break;
-		case TXN_SERVICE: {
-			const struct hs_port_service *svc = d->svc[e->svc_index];
-
-			if (!svc)
-				break;
-			if (svc->remove)
-				svc->remove(d, d->svc_priv[e->svc_index]);
-			d->services &= ~svc->type;
-			d->svc[e->svc_index] = NULL;
+		case TXN_SERVICE:
+			hs_txn_drop_service(d, e->svc_index);
 			break;
-		}
 		case TXN_MSI:
 			core->up.free_irq(d); /* the driver bus, above */
 			break;
@@ -407,7 +422,7 @@ void hs_txn_abort(struct hs_core *core)
 	core->in_txn = false;
 	undo(core, 0);
 	hs_log(p, HS_LOG_NOTICE, "%s rolled back (%zu changes undone)",
-	       t->what ? t->what : "transaction", t->n);
+	       t->what, t->n);
 	release(core);
 	next_writer(core);
 }
@@ -415,14 +430,11 @@ void hs_txn_abort(struct hs_core *core)
 int hs_txn_cfg_write(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 		     unsigned width, uint32_t val)
 {
-	const struct hs_platform *p = core->plat;
-	uint32_t old;
+	uint32_t old = 0;
 	int rc;
 
-	if (!core->in_txn)
-		return p->ops->cfg_write(p->ctx, bdf, off, width, val);
-	rc = hs_rd(core, bdf, off, width, &old);
-	if (rc)
+	/* The value it replaces, for the undo log (none outside one). */
+	if (core->in_txn && (rc = hs_rd(core, bdf, off, width, &old)))
 		return rc;
 	return hs_txn_cfg_write_old(core, bdf, off, width, old, val);
 }
@@ -436,21 +448,19 @@ int hs_txn_cfg_write_old(struct hs_core *core, hs_bdf_t bdf, uint16_t off,
 	const struct hs_platform *p = core->plat;
 	struct txn_entry *e;
 
-	if (!core->in_txn)
-		return p->ops->cfg_write(p->ctx, bdf, off, width, val);
-	e = push(core, TXN_CFG, NULL);
-	if (!e)
-		return -HS_ENOMEM;
-	e->bdf = bdf;
-	e->off = off;
-	e->width = (uint8_t)width;
-	e->old = old;
+	if (core->in_txn) {
+		e = push(core, TXN_CFG, NULL);
+		if (!e)
+			return -HS_ENOMEM;
+		e->bdf = bdf;
+		e->off = off;
+		e->width = (uint8_t)width;
+		e->old = old;
+	}
 	return p->ops->cfg_write(p->ctx, bdf, off, width, val);
 }
 
-/* A record of kind about dev (0 at once outside a transaction); idx:
- * TXN_SERVICE's service index. */
-static int record(struct hs_core *core, enum txn_kind kind,
+int hs_txn_record(struct hs_core *core, enum txn_kind kind,
 		  struct hs_dev *dev, unsigned idx)
 {
 	struct txn_entry *e;
@@ -466,7 +476,7 @@ static int record(struct hs_core *core, enum txn_kind kind,
 
 int hs_txn_dev_added(struct hs_core *core, struct hs_dev *dev)
 {
-	int rc = record(core, TXN_DEV_ADD, dev, 0);
+	int rc = hs_txn_record(core, TXN_DEV_ADD, dev, 0);
 
 	if (!rc && core->in_txn)
 		dev->flags |= DEV_PENDING_ADD;
@@ -477,25 +487,10 @@ int hs_txn_dev_removed(struct hs_core *core, struct hs_dev *dev)
 {
 	if (!core->in_txn)
 		return -HS_EINVAL; /* removal is only ever transactional */
-	if (record(core, TXN_DEV_REMOVE, dev, 0))
+	if (hs_txn_record(core, TXN_DEV_REMOVE, dev, 0))
 		return -HS_ENOMEM;
 	dev->flags |= DEV_PENDING_REMOVE;
 	return 0;
-}
-
-int hs_txn_bound(struct hs_core *core, struct hs_dev *dev)
-{
-	return record(core, TXN_BIND, dev, 0);
-}
-
-int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx)
-{
-	return record(core, TXN_SERVICE, dev, idx);
-}
-
-int hs_txn_msi(struct hs_core *core, struct hs_dev *dev)
-{
-	return record(core, TXN_MSI, dev, 0);
 }
 
 /* The first TXN_RES record of dev from log entry from on, or NULL. */
@@ -553,12 +548,7 @@ int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events)
 
 	if (!core->in_txn)
 		return -HS_EINVAL;
-	if (t->n + entries > t->cap && resize_log(core, t->n + entries))
-		return -HS_ENOMEM;
-	if (t->nev + events > t->cap_ev &&
-	    resize_events(core, t->nev + events))
-		return -HS_ENOMEM;
-	return 0;
+	return grow(core, t->n + entries, t->nev + events);
 }
 
 int hs_txn_reserve_surprise(struct hs_core *core, size_t n)
@@ -624,9 +614,7 @@ void hs_txn_rollback_to(struct hs_core *core, struct hs_txn_mark m)
 	core->in_txn = false;
 	undo(core, m.n);
 	core->in_txn = true;
-	for (size_t i = m.n; i < t->n; i++)
-		if (t->log[i].kind == TXN_RES)
-			hs_free(core, t->log[i].snap, sizeof(*t->log[i].snap));
+	free_snaps(core, m.n);
 	t->n = m.n;
 	if (t->mark > t->n)
 		t->mark = t->n;

@@ -34,9 +34,16 @@ int hs_txn_reserve(struct hs_core *core, size_t entries, size_t events);
 int hs_txn_reserve_surprise(struct hs_core *core, size_t n);
 /* The log's memory, at the core's end. */
 void hs_txn_fini(struct hs_core *core);
-int hs_txn_bound(struct hs_core *core, struct hs_dev *dev);
-int hs_txn_service(struct hs_core *core, struct hs_dev *dev, unsigned idx);
-int hs_txn_msi(struct hs_core *core, struct hs_dev *dev);
+/* A record of kind about dev: TXN_BIND (its driver bound), TXN_SERVICE
+ * (port service idx bound), TXN_MSI (its vectors allocated); 0 at once
+ * outside a transaction. */
+int hs_txn_record(struct hs_core *core, enum txn_kind kind,
+		  struct hs_dev *dev, unsigned idx);
+/* What undoing a TXN_BIND or a TXN_SERVICE record does, also the driver
+ * bus's own way back: d's driver (if any) removed and forgotten; its port
+ * service idx (if any) removed and forgotten. */
+void hs_txn_drop_driver(struct hs_dev *d);
+void hs_txn_drop_service(struct hs_dev *d, unsigned idx);
 /* Before a committed device's BARs or windows change in memory: abort
  * puts them back.  Once per device per transaction is enough. */
 int hs_txn_dev_res(struct hs_core *core, struct hs_dev *dev);
