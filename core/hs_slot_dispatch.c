@@ -184,7 +184,8 @@ static const unsigned field_cap[CMD_FIELDS] = {
 
 /* The command that would bring the hardware to what is wanted, limited
  * to what the slot has; false when nothing needs saying. */
-static bool pending_cmd(const struct hs_slot *s, struct hs_slot_cmd *c)
+HS_NOINLINE static bool pending_cmd(const struct hs_slot *s,
+				    struct hs_slot_cmd *c)
 {
 	const int8_t *want = (const int8_t *)&s->want;
 	const int8_t *have = (const int8_t *)&s->have;

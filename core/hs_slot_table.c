@@ -980,7 +980,8 @@ static bool cell_ok(enum hs_slot_fine f, enum hs_slot_input in)
 /* The names, each list one string with NULs between the names, in
  * enum order (no pointer per name: issue #18, size); docs/slots.md's
  * check prints every one. */
-static const char *nth_name(const char *names, unsigned count, unsigned i)
+HS_NOINLINE static const char *nth_name(const char *names, unsigned count,
+				     unsigned i)
 {
 	if (i >= count)
 		return "?";
