@@ -242,7 +242,7 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		    (rc = hs_size_bridge(core, c, cpath, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-		uint64_t off = 0, al = hs_res_gran(r), total;
+		uint64_t off = 0, al = hs_res_gran(r), total, resv;
 
 		br->need[r] = br->need_align[r] = 0;
 		if (r == HS_RES_PREF && !cpath)
@@ -266,10 +266,11 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		/* A bus with several slots (SHPC, CompactPCI) keeps its
 		 * reservation on top of the boards present; a PCIe slot holds
 		 * one card, so its window is the larger of the two. */
+		resv = resv_of(br, r, pl);
 		if (br->cap_shpc || (!br->cap_pcie && (br->flags & DEV_HOTPLUG)))
-			total = add_sat(total, resv_of(br, r, pl));
-		else if (resv_of(br, r, pl) > total)
-			total = resv_of(br, r, pl);
+			total = add_sat(total, resv);
+		else if (resv > total)
+			total = resv;
 		if (!total)
 			continue;
 		br->need[r] = hs_align_up(total, hs_res_gran(r));
@@ -676,7 +677,6 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 {
 	bool cpath = hs_path_pref(br);
 	struct hs_range win = br->win[r];
-	uint64_t lo = win.base, hi = lo + win.size;
 	struct hs_items it = { .core = core };
 	struct hs_range_set used;
 	size_t bad = 0;
@@ -703,29 +703,30 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 	for (size_t i = 0; i < it.n && assign && !rc; i++)
 		rc = hs_assign_item(core, &it.v[i], r, it.v[i].at, cpath);
 	if (rc == -HS_ENOSPC && msg) {
-		struct hs_item *x = &it.v[bad];
-		hs_bdf_t b = x->dev->bdf;
+		const struct hs_item *x = &it.v[bad];
+		const char *name = hs_res_name(r);
 		char need[32], has[32], fr[32], al[32];
 
 		human(need, sizeof(need), x->size);
 		human(al, sizeof(al), x->align);
-		human(has, sizeof(has), br->win[r].size);
+		human(has, sizeof(has), win.size);
 		human(fr, sizeof(fr),
 		      win.size - hs_range_used(&used, win));
-		if (br->win[r].size)
+		if (win.size)
 			hs_snprintf(msg, msglen,
 				    "%s: need %s aligned to %s for %pB "
 				    "%s%d, slot window %#llx-%#llx (%s) has %s "
-				    "free", hs_res_name(r), need, al, &b,
+				    "free", name, need, al, &x->dev->bdf,
 				    x->bar >= 0 ? "BAR" : "window",
 				    x->bar >= 0 ? x->bar : 0,
-				    (unsigned long long)lo,
-				    (unsigned long long)(hi - 1), has, fr);
+				    (unsigned long long)win.base,
+				    (unsigned long long)(win.base + win.size - 1),
+				    has, fr);
 		else
 			hs_snprintf(msg, msglen,
 				    "%s: need %s for %pB, the slot has "
-				    "no %s window", hs_res_name(r), need, &b,
-				    hs_res_name(r));
+				    "no %s window", name, need, &x->dev->bdf,
+				    name);
 	}
 out:
 	hs_items_free(&it);
