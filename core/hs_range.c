@@ -71,6 +71,25 @@ static int grow(struct hs_range_set *s)
 	return 0;
 }
 
+/* Ranges from..n-1 moved to start at to (a hole opened or closed
+ * there; the array has room), n following. */
+static void move_tail(struct hs_range_set *s, size_t from, size_t to)
+{
+	size_t cnt = s->n - from;
+	struct hs_range *src = s->v + from, *dst = s->v + to;
+	ptrdiff_t step = 1;
+
+	if (to > from) {
+		/* Last first: the ranges overlap where they go. */
+		src += cnt - 1;
+		dst += cnt - 1;
+		step = -1;
+	}
+	for (size_t k = 0; k < cnt; k++, src += step, dst += step)
+		*dst = *src;
+	s->n = to + cnt;
+}
+
 /* Index of the first range that ends at or after base (it may touch or
  * overlap [base, ...)); n when none.  Linear: the sets the core builds
  * are short (merged ranges, a bus's items). */
@@ -106,14 +125,8 @@ int hs_range_add(struct hs_range_set *s, uint64_t base, uint64_t size)
 
 		if (rc)
 			return rc;
-		for (size_t k = s->n; k > i; k--)
-			s->v[k] = s->v[k - 1];
-		s->n++;
-	} else if (j > i + 1) {
-		for (size_t k = j; k < s->n; k++)
-			s->v[k - (j - i - 1)] = s->v[k];
-		s->n -= j - i - 1;
 	}
+	move_tail(s, j, i + 1);
 	s->v[i].base = base;
 	s->v[i].size = end - base;
 	return 0;
@@ -143,9 +156,7 @@ int hs_range_remove(struct hs_range_set *s, uint64_t base, uint64_t size)
 			if (rc)
 				return rc;
 			r = &s->v[i];
-			for (size_t k = s->n; k > i + 1; k--)
-				s->v[k] = s->v[k - 1];
-			s->n++;
+			move_tail(s, i + 1, i + 2);
 			r->size = base - r->base;
 			s->v[i + 1].base = end;
 			s->v[i + 1].size = re - end;
@@ -159,9 +170,7 @@ int hs_range_remove(struct hs_range_set *s, uint64_t base, uint64_t size)
 			r->base = end;
 			i++;
 		} else {
-			for (size_t k = i + 1; k < s->n; k++)
-				s->v[k - 1] = s->v[k];
-			s->n--;
+			move_tail(s, i + 1, i);
 		}
 	}
 	return 0;
