@@ -567,8 +567,9 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 	if (pl.resv_shift || pl.no_resv)
 		hs_log(core->plat, HS_LOG_WARN,
 		       "hot-plug reservations reduced to fit the apertures");
-	/* Share what is left among the hot-plug bridges, shrinking the share
-	 * until the plan fits again (alignment padding can eat some). */
+	/* Share what is left among the hot-plug bridges, half of each one's
+	 * part first, halving it until the plan fits again (alignment
+	 * padding can eat some). */
 	if (core->params.share_leftover && !pl.resv_shift && !pl.no_resv) {
 		unsigned nhp = count_hotplug(core);
 		struct hs_plan share = pl;
@@ -577,19 +578,18 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 			uint64_t size = hs_host_aperture(h, r).size;
 
 			if (size > used[r])
-				share.extra[r] = ((size - used[r]) / nhp / 2) &
-						 ~(hs_res_gran(r) - 1);
+				share.extra[r] = (size - used[r]) / nhp;
 		}
 		for (int tries = 0; tries < 24; tries++) {
 			uint64_t u2[HS_RES_COUNT];
 
+			for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++)
+				share.extra[r] = (share.extra[r] / 2) &
+						 ~(hs_res_gran(r) - 1);
 			if (try_root(core, h, &share, false, u2) == 0) {
 				pl = share;
 				break;
 			}
-			for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++)
-				share.extra[r] = (share.extra[r] / 2) &
-						 ~(hs_res_gran(r) - 1);
 		}
 	}
 	return try_root(core, h, &pl, true, used);
