@@ -781,12 +781,12 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 			r2 = fit_new(core, br, r, true, rc ? NULL : msg,
 				     msglen);
 
-			if (r2 == -HS_ENOSPC)
+			if (r2 == -HS_ENOSPC) {
 				*short_kinds |= 1u << r;
-			if (r2 && !rc)
 				rc = r2;
-			if (r2 && r2 != -HS_ENOSPC)
+			} else if (r2) {
 				return r2;
+			}
 		}
 		if (rc)
 			return rc;
