@@ -221,7 +221,8 @@ bool hs_range_fit(const struct hs_range_set *s, struct hs_range in,
 			for (int t = 0; t < 4; t++) {
 				uint64_t nlo, nhi, cost;
 
-				if (c[t] == SAT || c[t] < cur || c[t] > ge - size)
+				/* SAT (none) is past ge - size too. */
+				if (c[t] < cur || c[t] > ge - size)
 					continue;
 				nlo = hlo < c[t] ? hlo : c[t];
 				nhi = hhi > c[t] + size ? hhi : c[t] + size;
