@@ -871,7 +871,7 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
 }
 
 /*
- * The memory windows read back, as verify_bar does for BARs: a lost write
+ * The memory windows read back, as bar_took does for BARs: a lost write
  * of a base or limit leaves a window closed (or open where it must not
  * be), and everything below the bridge then cannot be reached although
  * the records say it can (issue #17's boot fault sweep found exactly
@@ -879,48 +879,37 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
  * the prefetchable one is checked where the scan found it (PCI-to-PCI
  * Bridge 1.2, 3.2.5.8-3.2.5.10); bits 3:0 of each are read-only type
  * bits.  The I/O window is left out: it is optional and a bridge without
- * it reads zeros.  One rewrite of both windows, then -HS_EIO.
+ * it reads zeros.  1 when both took, 0 when not (got[]: what the memory
+ * and prefetchable DWORDs read), or the error; verify rewrites both
+ * windows once, then fails with -HS_EIO.
  */
-static int verify_windows(struct hs_core *core, struct hs_dev *d)
+static int windows_took(struct hs_core *core, struct hs_dev *d,
+			uint32_t got[2])
 {
 	unsigned n = win_nregs(d);
+	bool ok = true;
 	int rc;
 
-	for (int tries = 0;; tries++) {
-		/* Memory, prefetchable: base and limit in one DWORD read
-		 * each; then the prefetchable upper halves, both read
-		 * before they are compared. */
-		uint32_t got[2] = { 0, 0 };
-		bool ok = true;
+	/* Memory, prefetchable: base and limit in one DWORD read each;
+	 * then the prefetchable upper halves, both read before they are
+	 * compared. */
+	for (unsigned i = 4; ok && i < n; i += 2) {
+		const struct win_reg *g = &win_reg[i];
+		uint32_t v, hi = 0;
 
-		for (unsigned i = 4; ok && i < n; i += 2) {
-			const struct win_reg *g = &win_reg[i];
-			uint32_t v, hi = 0;
-
-			if ((rc = hs_rd(core, d->bdf, g->off, 4, &v)) ||
-			    (g->width == 4 &&
-			     (rc = hs_rd(core, d->bdf, g[1].off, 4, &hi))))
-				return rc;
-			if (g->width == 4)
-				ok = v == win_val(d, g) && hi == win_val(d, g + 1);
-			else
-				ok = (v & 0xfff0fff0u) ==
-				     (win_val(d, g) | win_val(d, g + 1) << 16);
-			if (i < 8)
-				got[i / 2 - 2] = v;
-		}
-		if (ok)
-			return 0;
-		if (tries == 1) {
-			hs_log(core->plat, HS_LOG_ERR, "%pB: a memory window "
-			       "did not take its base or limit (memory "
-			       "0x%08x, prefetchable 0x%08x)", &d->bdf,
-			       got[0], got[1]);
-			return -HS_EIO;
-		}
-		if ((rc = write_windows(core, d)))
+		if ((rc = hs_rd(core, d->bdf, g->off, 4, &v)) ||
+		    (g->width == 4 &&
+		     (rc = hs_rd(core, d->bdf, g[1].off, 4, &hi))))
 			return rc;
+		if (g->width == 4)
+			ok = v == win_val(d, g) && hi == win_val(d, g + 1);
+		else
+			ok = (v & 0xfff0fff0u) ==
+			     (win_val(d, g) | win_val(d, g + 1) << 16);
+		if (i < 8)
+			got[i / 2 - 2] = v;
 	}
+	return ok;
 }
 
 /* The platform line a device's INTx pin arrives on. */
@@ -969,43 +958,70 @@ static int prog_reg(struct hs_core *core, struct hs_dev *d, uint16_t off,
  * where the records say makes the driver talk to nobody, or to another
  * device.  Before decode goes on, each BAR is read back once; one that
  * did not take is written again, and if it still does not, the change
- * fails (-HS_EIO) and is undone rather than committed untrue.  The low
- * bits are the BAR's type, read-only (PCI 3.0 6.2.5.1).
+ * fails (-HS_EIO) and is undone rather than committed untrue (verify).
+ * The low bits are the BAR's type, read-only (PCI 3.0 6.2.5.1).  1 when
+ * BAR i took, 0 when not (got[]: its low and high DWORDs as read), or
+ * the error.
  */
-static int verify_bar(struct hs_core *core, struct hs_dev *d, int i)
+static int bar_took(struct hs_core *core, struct hs_dev *d, int i,
+		    uint32_t got[2])
 {
-	const struct hs_platform *p = core->plat;
 	const struct hs_bar_info *b = &d->bar[i];
 	uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
 	uint32_t mask = b->kind == BAR_IO ? ~(uint32_t)3 : ~(uint32_t)15;
 	int rc;
 
-	for (int tries = 0;; tries++) {
-		uint32_t lo = 0, hi = 0;
-		bool ok;
+	if ((rc = hs_rd(core, d->bdf, off, 4, &got[0])))
+		return rc;
+	if ((got[0] ^ (uint32_t)b->addr) & mask)
+		return 0;
+	if (b->kind != BAR_MEM64)
+		return 1;
+	if ((rc = hs_rd(core, d->bdf, off + 4, 4, &got[1])))
+		return rc;
+	return got[1] == (uint32_t)(b->addr >> 32);
+}
 
-		if ((rc = hs_rd(core, d->bdf, off, 4, &lo)))
-			return rc;
-		ok = (lo & mask) == ((uint32_t)b->addr & mask);
-		if (ok && b->kind == BAR_MEM64) {
-			if ((rc = hs_rd(core, d->bdf, off + 4, 4, &hi)))
-				return rc;
-			ok = hi == (uint32_t)(b->addr >> 32);
-		}
-		if (ok)
-			return 0;
+static int write_bar(struct hs_core *core, struct hs_dev *d, int i)
+{
+	const struct hs_bar_info *b = &d->bar[i];
+	uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+	int rc;
+
+	if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4, (uint32_t)b->addr)) ||
+	    b->kind != BAR_MEM64)
+		return rc;
+	return hs_txn_cfg_write(core, d->bdf, off + 4, 4,
+				(uint32_t)(b->addr >> 32));
+}
+
+/* The windows (i < 0) or BAR i read back (windows_took, bar_took),
+ * written again once when they did not take, then -HS_EIO. */
+static int verify(struct hs_core *core, struct hs_dev *d, int i)
+{
+	for (int tries = 0;; tries++) {
+		uint32_t got[2] = { 0, 0 };
+		int rc = i < 0 ? windows_took(core, d, got)
+			       : bar_took(core, d, i, got);
+
+		if (rc)
+			return rc < 0 ? rc : 0;
 		if (tries == 1) {
-			hs_log(p, HS_LOG_ERR, "%pB: BAR%d did not "
-			       "take its address 0x%llx (reads 0x%08x%08x)",
-			       &d->bdf, i,
-			       (unsigned long long)b->addr, hi, lo);
+			if (i < 0)
+				hs_log(core->plat, HS_LOG_ERR, "%pB: a memory "
+				       "window did not take its base or limit "
+				       "(memory 0x%08x, prefetchable 0x%08x)",
+				       &d->bdf, got[0], got[1]);
+			else
+				hs_log(core->plat, HS_LOG_ERR, "%pB: BAR%d did "
+				       "not take its address 0x%llx (reads "
+				       "0x%08x%08x)", &d->bdf, i,
+				       (unsigned long long)d->bar[i].addr,
+				       got[1], got[0]);
 			return -HS_EIO;
 		}
-		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
-					   (uint32_t)b->addr)) ||
-		    (b->kind == BAR_MEM64 &&
-		     (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
-					    (uint32_t)(b->addr >> 32)))))
+		if ((rc = i < 0 ? write_windows(core, d)
+				: write_bar(core, d, i)))
 			return rc;
 	}
 }
@@ -1043,7 +1059,7 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 	}
 	if (d->bridge) {
 		if ((rc = write_windows(core, d)) ||
-		    (rc = verify_windows(core, d)))
+		    (rc = verify(core, d, -1)))
 			return rc;
 		/* A bridge forwards both ways: decode, and master for its
 		 * children's DMA and MSIs. */
@@ -1051,7 +1067,7 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 	}
 	for (int i = 0; i < 6; i++)
 		if (d->bar[i].kind != BAR_NONE &&
-		    (rc = verify_bar(core, d, i)))
+		    (rc = verify(core, d, i)))
 			return rc;
 	hs_route_intx(core, d);
 	v = d->int_line_reg;
