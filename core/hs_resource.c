@@ -770,27 +770,23 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 		hs_snprintf(msg, msglen, "no function answers below the slot");
 		return -HS_ENODEV;
 	}
-	if (placed != (1u << HS_RES_COUNT) - 1) {
-		if (!placed && (rc = hs_size_new_bridges(core, br)))
-			return rc;
-		for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-			int r2;
+	if (!placed && (rc = hs_size_new_bridges(core, br)))
+		return rc;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+		int r2;
 
-			if (placed & (1u << r))
-				continue;
-			r2 = fit_new(core, br, r, true, rc ? NULL : msg,
-				     msglen);
-
-			if (r2 == -HS_ENOSPC) {
-				*short_kinds |= 1u << r;
-				rc = r2;
-			} else if (r2) {
-				return r2;
-			}
+		if (placed & (1u << r))
+			continue;
+		r2 = fit_new(core, br, r, true, rc ? NULL : msg, msglen);
+		if (r2 == -HS_ENOSPC) {
+			*short_kinds |= 1u << r;
+			rc = r2;
+		} else if (r2) {
+			return r2;
 		}
-		if (rc)
-			return rc;
 	}
+	if (rc)
+		return rc;
 	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
 	     d = hs_dev_walk_under(br, d))
 		if ((d->flags & DEV_PENDING_ADD) && hs_counts(d) &&
