@@ -54,20 +54,27 @@ void hs_range_set_clear(struct hs_range_set *s)
 	s->n = 0;
 }
 
-static int grow(struct hs_range_set *s)
+void *hs_grow(const struct hs_platform *plat, void *v, size_t *cap,
+	      size_t n, size_t elem)
 {
 	size_t nc;
-	void *m;
 
-	if (s->n < s->cap)
-		return 0;
-	nc = s->cap ? 2 * s->cap : 16;
-	m = s->plat->ops->realloc(s->plat->ctx, s->v, s->cap * sizeof(*s->v),
-				  nc * sizeof(*s->v));
+	if (n < *cap)
+		return v;
+	nc = *cap ? 2 * *cap : 16;
+	v = plat->ops->realloc(plat->ctx, v, *cap * elem, nc * elem);
+	if (v)
+		*cap = nc;
+	return v;
+}
+
+static int grow(struct hs_range_set *s)
+{
+	void *m = hs_grow(s->plat, s->v, &s->cap, s->n, sizeof(*s->v));
+
 	if (!m)
 		return -HS_ENOMEM;
 	s->v = m;
-	s->cap = nc;
 	return 0;
 }
 

@@ -77,17 +77,12 @@ static bool child_pref_path(const struct hs_dev *br, bool pref_path)
 int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 		     uint64_t size, uint64_t align)
 {
-	if (it->n == it->cap) {
-		size_t nc = it->cap ? 2 * it->cap : 16;
-		const struct hs_platform *p = it->core->plat;
-		void *n = p->ops->realloc(p->ctx, it->v, it->cap * sizeof(*it->v),
-					  nc * sizeof(*it->v));
+	void *m = hs_grow(it->core->plat, it->v, &it->cap, it->n,
+			  sizeof(*it->v));
 
-		if (!n)
-			return -HS_ENOMEM;
-		it->v = n;
-		it->cap = nc;
-	}
+	if (!m)
+		return -HS_ENOMEM;
+	it->v = m;
 	it->v[it->n].dev = d;
 	it->v[it->n].bar = bar;
 	it->v[it->n].size = size;
