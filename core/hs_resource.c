@@ -813,35 +813,42 @@ static void win_regs(const struct hs_range *w, uint64_t closed_base,
 /*
  * A bridge's window registers in the order they are written: the window,
  * whether the register holds the limit (else the base), its offset and
- * width, and the address bits it takes (address >> shift, masked).  The
- * prefetchable window's come last: a bridge without one (DEV_NO_PREF)
- * stops before them, one without 64-bit addressing (not DEV_PREF64)
- * before its upper halves (PCI-to-PCI Bridge 3.2, 3.2.5.6-3.2.5.10).
+ * width, and whether its bits 3:0 are read-only type bits (the base and
+ * limit registers proper; the upper halves are all address).  Each takes
+ * the address shifted right by 8 x its width (I/O bits 15:12 in bits 7:4,
+ * memory bits 31:20 in bits 15:4, the upper halves bits 31:16 and
+ * 63:32), a typed one masked to its width.  The prefetchable window's
+ * come last: a bridge without one (DEV_NO_PREF) stops before them, one
+ * without 64-bit addressing (not DEV_PREF64) before its upper halves
+ * (PCI-to-PCI Bridge 3.2, 3.2.5.6-3.2.5.10).
  */
 static const struct win_reg {
-	uint8_t r, limit, off, width, shift;
-	uint32_t mask;
+	uint8_t r, limit, off, width, typed;
 } win_reg[] = {
-	{ HS_RES_IO, 0, PCI_IO_BASE_UP, 2, 16, 0xffffffffu },
-	{ HS_RES_IO, 1, PCI_IO_LIMIT_UP, 2, 16, 0xffffffffu },
-	{ HS_RES_IO, 0, PCI_IO_BASE, 1, 8, 0xf0 },
-	{ HS_RES_IO, 1, PCI_IO_LIMIT, 1, 8, 0xf0 },
-	{ HS_RES_MEM, 0, PCI_MEM_BASE, 2, 16, 0xfff0 },
-	{ HS_RES_MEM, 1, PCI_MEM_LIMIT, 2, 16, 0xfff0 },
-	{ HS_RES_PREF, 0, PCI_PREF_BASE, 2, 16, 0xfff0 },
-	{ HS_RES_PREF, 1, PCI_PREF_LIMIT, 2, 16, 0xfff0 },
-	{ HS_RES_PREF, 0, PCI_PREF_BASE_UP, 4, 32, 0xffffffffu },
-	{ HS_RES_PREF, 1, PCI_PREF_LIMIT_UP, 4, 32, 0xffffffffu },
+	{ HS_RES_IO, 0, PCI_IO_BASE_UP, 2, 0 },
+	{ HS_RES_IO, 1, PCI_IO_LIMIT_UP, 2, 0 },
+	{ HS_RES_IO, 0, PCI_IO_BASE, 1, 1 },
+	{ HS_RES_IO, 1, PCI_IO_LIMIT, 1, 1 },
+	{ HS_RES_MEM, 0, PCI_MEM_BASE, 2, 1 },
+	{ HS_RES_MEM, 1, PCI_MEM_LIMIT, 2, 1 },
+	{ HS_RES_PREF, 0, PCI_PREF_BASE, 2, 1 },
+	{ HS_RES_PREF, 1, PCI_PREF_LIMIT, 2, 1 },
+	{ HS_RES_PREF, 0, PCI_PREF_BASE_UP, 4, 0 },
+	{ HS_RES_PREF, 1, PCI_PREF_LIMIT_UP, 4, 0 },
 };
 
 /* The value of window register g for d's window. */
 static uint32_t win_val(const struct hs_dev *d, const struct win_reg *g)
 {
 	uint64_t base, limit;
+	uint32_t v;
 
 	win_regs(&d->win[g->r], g->r == HS_RES_IO ? 0xf000 : 0xfff00000,
 		 &base, &limit);
-	return (uint32_t)((g->limit ? limit : base) >> g->shift) & g->mask;
+	v = (uint32_t)((g->limit ? limit : base) >> 8 * g->width);
+	if (g->typed)
+		v &= ((1u << 8 * g->width) - 1) & ~0xfu;
+	return v;
 }
 
 /* How many of win_reg[] bridge d has. */
