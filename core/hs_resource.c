@@ -25,13 +25,19 @@
 #define IO_GRAN  0x1000ull
 #define MEM_GRAN 0x100000ull
 
-static const char *const res_names[HS_RES_COUNT] = {
-	"bus numbers", "I/O", "memory", "prefetchable memory",
-};
-
+/* The names in one string, NULs between them, in enum order (no pointer
+ * per name: issue #18, size, as hs_slot_table.c's). */
 const char *hs_res_name(enum hs_res r)
 {
-	return r < HS_RES_COUNT ? res_names[r] : "?";
+	const char *name = "bus numbers\0I/O\0memory\0prefetchable memory";
+	unsigned i = r;
+
+	if (i >= HS_RES_COUNT)
+		return "?";
+	while (i--)
+		while (*name++)
+			;
+	return name;
 }
 
 HS_NOINLINE
