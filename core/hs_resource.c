@@ -407,20 +407,23 @@ static int root_split(struct hs_core *core, const struct hs_items *all,
 
 		rc = hs_items_add(x->bar < 0 ? &w : &b, x->dev, x->bar,
 				  x->size, x->align);
-		if (x->bar >= 0 && x->align > al)
-			al = x->align;
 	}
 	if (rc)
 		goto out;
 	rc = -HS_ENOSPC;
 	if (!b.n || !w.n)
 		goto out; /* nothing to keep apart: one packing is the same */
+	/* all is sorted: the first BAR has the largest alignment. */
+	if (b.v[0].align > al)
+		al = b.v[0].align;
 	if ((rc = pack(core, &w, base, &wend)) ||
 	    (rc = pack(core, &b, 0, &bsz)))
 		goto out;
 	rc = -HS_ENOSPC;
 	top = add_sat(base, size);
-	top -= top % al;
+	/* al is a BAR's size, a power of two (the scan isolates a function
+	 * whose BAR is not, PCI 3.0 6.2.5.1). */
+	top &= ~(al - 1);
 	if (wend == SAT || bsz == SAT || top < bsz || top - bsz < wend)
 		goto out;
 	*used = (wend - base) + bsz;
