@@ -568,13 +568,13 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 	}
 	if (rc)
 		return rc;
-	if (pl.resv_shift || pl.no_resv)
+	/* With full reservations, share what is left among the hot-plug
+	 * bridges, half of each one's part first, halving it until the plan
+	 * fits again (alignment padding can eat some). */
+	if (pl.resv_shift || pl.no_resv) {
 		hs_log(core->plat, HS_LOG_WARN,
 		       "hot-plug reservations reduced to fit the apertures");
-	/* Share what is left among the hot-plug bridges, half of each one's
-	 * part first, halving it until the plan fits again (alignment
-	 * padding can eat some). */
-	if (core->params.share_leftover && !pl.resv_shift && !pl.no_resv) {
+	} else if (core->params.share_leftover) {
 		unsigned nhp = count_hotplug(core);
 		struct hs_plan share = pl;
 
