@@ -701,9 +701,9 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 	if (rc)
 		goto out;
 	hs_items_sort(&it);
-	/* The lowest place in the slot's window for each. */
-	rc = win.size ? hs_items_fit(&used, win, &it, HS_FIT_TOP, &bad)
-		      : -HS_ENOSPC;
+	/* The lowest place in the slot's window for each (none in a
+	 * closed window: the first item does not fit). */
+	rc = hs_items_fit(&used, win, &it, HS_FIT_TOP, &bad);
 	for (size_t i = 0; i < it.n && assign && !rc; i++)
 		rc = hs_assign_item(core, &it.v[i], r, it.v[i].at, cpath);
 	if (rc == -HS_ENOSPC && msg) {
