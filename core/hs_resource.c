@@ -319,9 +319,6 @@ static int place_items(struct hs_core *core, struct hs_items *it,
 {
 	int rc;
 
-	*end = base;
-	if (!it->n)
-		return 0;
 	hs_items_sort(it);
 	rc = pack(core, it, mirror ? 0 : base, end);
 	for (size_t i = 0; i < it->n && !rc && *end != SAT; i++) {
