@@ -155,10 +155,10 @@ int hs_items_fit(struct hs_range_set *used, struct hs_range in,
 }
 
 /*
- * Lay items out from base, largest alignment first: each goes to the
- * lowest place above base (hs_items_fit), so the gaps alignment padding
- * leaves are filled by later, smaller items before the end grows.
- * Sizing and placement both use this, so what sizing promised is exactly
+ * Lay items out from base, largest alignment first (sorting them; a
+ * sorted list stays as it is): each goes to the lowest place above base
+ * (hs_items_fit), so the gaps alignment padding leaves are filled by
+ * later, smaller items before the end grows.  Sizing and placement both use this, so what sizing promised is exactly
  * what placement does.  *endp is the end address (SAT: it does not fit
  * in the address space); each item's at is where it goes.  -HS_ENOMEM
  * when the set cannot grow.
@@ -170,6 +170,7 @@ static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
 	struct hs_range all = { base, SAT - base };
 	int rc;
 
+	hs_items_sort(it);
 	hs_range_set_init(&used, core->plat);
 	rc = hs_items_fit(&used, all, it, 0, NULL);
 	*endp = rc == -HS_ENOSPC ? SAT
@@ -251,7 +252,6 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		it.n = 0;
 		if ((rc = hs_gather(&it, br->child, r, cpath, false)))
 			break;
-		hs_items_sort(&it);
 		for (size_t i = 0; i < it.n; i++)
 			if (it.v[i].align > al)
 				al = it.v[i].align;
@@ -319,7 +319,6 @@ static int place_items(struct hs_core *core, struct hs_items *it,
 {
 	int rc;
 
-	hs_items_sort(it);
 	rc = pack(core, it, mirror ? 0 : base, end);
 	for (size_t i = 0; i < it->n && !rc && *end != SAT; i++) {
 		struct hs_item *x = &it->v[i];
