@@ -409,12 +409,12 @@ static int root_split(struct hs_core *core, const struct hs_items *all,
 	rc = -HS_ENOSPC;
 	if (!b.n || !w.n)
 		goto out; /* nothing to keep apart: one packing is the same */
-	/* all is sorted: the first BAR has the largest alignment. */
-	if (b.v[0].align > al)
-		al = b.v[0].align;
 	if ((rc = pack(core, &w, base, &wend)) ||
 	    (rc = pack(core, &b, 0, &bsz)))
 		goto out;
+	/* Packed, so sorted: the first BAR has the largest alignment. */
+	if (b.v[0].align > al)
+		al = b.v[0].align;
 	rc = -HS_ENOSPC;
 	top = add_sat(base, size);
 	/* al is a BAR's size, a power of two (the scan isolates a function
@@ -461,7 +461,6 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 			if (HS_BDF_SEG(it.v[i].dev->bdf) == h->segment)
 				it.v[k++] = it.v[i];
 		it.n = k;
-		hs_items_sort(&it);
 		if ((rc = root_split(core, &it, r, base, size, pref_path, place,
 				     &off)) == 0) {
 			used[r] = off;
