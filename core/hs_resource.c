@@ -131,6 +131,7 @@ int hs_items_fit(struct hs_range_set *used, struct hs_range in,
 {
 	int rc;
 
+	hs_items_sort(it);
 	for (size_t i = 0; i < it->n; i++) {
 		struct hs_item *x = &it->v[i];
 		unsigned f = how & ~(unsigned)HS_FIT_TOP;
@@ -170,7 +171,6 @@ static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
 	struct hs_range all = { base, SAT - base };
 	int rc;
 
-	hs_items_sort(it);
 	hs_range_set_init(&used, core->plat);
 	rc = hs_items_fit(&used, all, it, 0, NULL);
 	*endp = rc == -HS_ENOSPC ? SAT
@@ -695,7 +695,6 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 	}
 	if (rc)
 		goto out;
-	hs_items_sort(&it);
 	/* The lowest place in the slot's window for each (none in a
 	 * closed window: the first item does not fit). */
 	rc = hs_items_fit(&used, win, &it, HS_FIT_TOP, &bad);
