@@ -110,7 +110,7 @@ void hs_items_free(struct hs_items *it)
 
 /* Largest alignment first: with power-of-two sizes this packs without
  * holes, which is what keeps windows tight. */
-void hs_items_sort(struct hs_items *it)
+static void items_sort(struct hs_items *it)
 {
 	for (size_t i = 1; i < it->n; i++) {
 		struct hs_item x = it->v[i];
@@ -131,7 +131,7 @@ int hs_items_fit(struct hs_range_set *used, struct hs_range in,
 {
 	int rc;
 
-	hs_items_sort(it);
+	items_sort(it);
 	for (size_t i = 0; i < it->n; i++) {
 		struct hs_item *x = &it->v[i];
 		unsigned f = how & ~(unsigned)HS_FIT_TOP;

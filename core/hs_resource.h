@@ -57,8 +57,9 @@ struct hs_plan {
 int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 		 uint64_t size, uint64_t align);
 void hs_items_free(struct hs_items *it);
-/* Place each item in order (its at) at the lowest place in in that used
- * leaves (HS_FIT_TIGHT in how: the tightest), adding it to used; with
+/* Sort the items, largest alignment first (stable), then place each in
+ * order (its at) at the lowest place in in that used leaves
+ * (HS_FIT_TIGHT in how: the tightest), adding it to used; with
  * HS_FIT_TOP, a window whose size is not a multiple of its alignment may
  * go end-aligned (its mirror set).  -HS_ENOSPC with *failed (may be
  * NULL) the first that does not fit; -HS_ENOMEM. */
@@ -67,8 +68,6 @@ int hs_items_fit(struct hs_range_set *used, struct hs_range in,
 /* Add d's assigned BARs of kind r to s (what it uses where it is). */
 int hs_bars_add(struct hs_range_set *s, const struct hs_dev *d,
 		enum hs_res r);
-/* Largest alignment first. */
-void hs_items_sort(struct hs_items *it);
 /* Items of kind r among a sibling list (only_new: devices the open
  * transaction added). */
 int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
