@@ -201,17 +201,22 @@ int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
 	for (struct hs_dev *d = first; d; d = d->sibling) {
 		if (!hs_counts(d) || (only_new && !(d->flags & DEV_PENDING_ADD)))
 			continue;
-		for (int i = 0; i < 7; i++) {
-			struct hs_bar_info *b = &d->bar[i];
+		/* BARs 0-6, then a bridge's window (bar -1). */
+		for (int i = 0; i < 8; i++) {
+			int bar = i < 7 ? i : -1;
+			uint64_t size = d->need[r], align = d->need_align[r];
 
-			if (b->kind == BAR_NONE || hs_bar_res(b, pref_path) != r)
+			if (bar >= 0) {
+				const struct hs_bar_info *b = &d->bar[bar];
+
+				if (b->kind == BAR_NONE ||
+				    hs_bar_res(b, pref_path) != r)
+					continue;
+				size = align = b->size;
+			} else if (!d->bridge || !size) {
 				continue;
-			if ((rc = hs_items_add(it, d, i, b->size, b->size)))
-				return rc;
-		}
-		if (d->bridge && d->need[r]) {
-			rc = hs_items_add(it, d, -1, d->need[r], d->need_align[r]);
-			if (rc)
+			}
+			if ((rc = hs_items_add(it, d, bar, size, align)))
 				return rc;
 		}
 	}
