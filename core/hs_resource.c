@@ -257,13 +257,13 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		it.n = 0;
 		if ((rc = hs_gather(&it, br->child, r, cpath, false)))
 			break;
-		for (size_t i = 0; i < it.n; i++)
-			if (it.v[i].align > al)
-				al = it.v[i].align;
 		/* Windows start aligned to their largest alignment, so packing
 		 * from 0 gives the same layout as packing from the base. */
 		if ((rc = pack(core, &it, 0, &off)))
 			break;
+		/* Packed, so sorted: the first has the largest alignment. */
+		if (it.n && it.v[0].align > al)
+			al = it.v[0].align;
 		total = off;
 		if (total == SAT) {
 			rc = -HS_ENOSPC; /* cannot be placed anywhere */
