@@ -865,7 +865,7 @@ static unsigned win_nregs(const struct hs_dev *d)
 	return d->flags & DEV_NO_PREF ? 6 : d->flags & DEV_PREF64 ? 10 : 8;
 }
 
-static int write_windows(struct hs_core *core, struct hs_dev *d)
+int hs_program_windows(struct hs_core *core, struct hs_dev *d)
 {
 	int rc = 0;
 
@@ -1026,7 +1026,7 @@ static int verify(struct hs_core *core, struct hs_dev *d, int i)
 				       got[1], got[0]);
 			return -HS_EIO;
 		}
-		if ((rc = i < 0 ? write_windows(core, d)
+		if ((rc = i < 0 ? hs_program_windows(core, d)
 				: write_bar(core, d, i)))
 			return rc;
 	}
@@ -1064,7 +1064,7 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 			return rc;
 	}
 	if (d->bridge) {
-		if ((rc = write_windows(core, d)) ||
+		if ((rc = hs_program_windows(core, d)) ||
 		    (rc = verify(core, d, -1)))
 			return rc;
 		/* A bridge forwards both ways: decode, and master for its
@@ -1087,11 +1087,6 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 	rc = prog_reg(core, d, PCI_COMMAND, 2, &v, cmd);
 	d->cmd_reg = (uint16_t)v;
 	return rc;
-}
-
-int hs_program_windows(struct hs_core *core, struct hs_dev *d)
-{
-	return write_windows(core, d);
 }
 
 int hs_enable_decode(struct hs_core *core, struct hs_dev *d)
