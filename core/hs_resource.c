@@ -676,7 +676,7 @@ bool hs_path_pref(const struct hs_dev *br)
  * devices below br leave in its window; with assign false, only see
  * whether they fit.  -HS_ENOSPC with msg naming the item that does not.
  */
-static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
+int hs_hot_add_fit(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 		   bool assign, char *msg, size_t msglen)
 {
 	bool cpath = hs_path_pref(br);
@@ -752,12 +752,6 @@ int hs_size_new_bridges(struct hs_core *core, struct hs_dev *br)
 	return 0;
 }
 
-bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *br, enum hs_res r,
-		     char *msg, size_t msglen)
-{
-	return fit_new(core, br, r, false, msg, msglen) == 0;
-}
-
 int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 		      unsigned placed, unsigned *short_kinds, char *msg,
 		      size_t msglen)
@@ -780,7 +774,8 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 
 		if (placed & (1u << r))
 			continue;
-		r2 = fit_new(core, br, r, true, rc ? NULL : msg, msglen);
+		r2 = hs_hot_add_fit(core, br, r, true, rc ? NULL : msg,
+				    msglen);
 		if (r2 == -HS_ENOSPC) {
 			*short_kinds |= 1u << r;
 			rc = r2;

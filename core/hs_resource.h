@@ -22,10 +22,12 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *bridge,
 		      unsigned placed, unsigned *short_kinds, char *msg,
 		      size_t msglen);
 int hs_size_new_bridges(struct hs_core *core, struct hs_dev *bridge);
-/* Would the new functions' items of kind r fit as things stand?  When
- * not, msg (if any) says which does not. */
-bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *bridge,
-		     enum hs_res r, char *msg, size_t msglen);
+/* Place the new functions' items of kind r in bridge's window, around
+ * what the running devices use; with assign false, only see whether they
+ * would fit as things stand.  -HS_ENOSPC when one does not, msg (if any)
+ * saying which. */
+int hs_hot_add_fit(struct hs_core *core, struct hs_dev *bridge,
+		   enum hs_res r, bool assign, char *msg, size_t msglen);
 /* Write a bridge's windows as its records say (a rebalance grew or
  * moved them). */
 int hs_program_windows(struct hs_core *core, struct hs_dev *bridge);
