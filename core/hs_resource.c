@@ -610,18 +610,20 @@ static bool on_card(const struct hs_dev *d)
 }
 
 /* Ask the authorization hook about a new function before it decodes
- * anything: a blocked one is programmed with its addresses but with
- * decode and bus mastering off. */
-static int authorize_new(struct hs_core *core, struct hs_dev *d,
-			 bool at_boot)
+ * anything, then program it: a blocked one is programmed with its
+ * addresses but with decode and bus mastering off. */
+static int program_new(struct hs_core *core, struct hs_dev *d, bool at_boot)
 {
 	const struct hs_core_params *pp = &core->params;
+	int rc;
 
-	if (!pp->authorize || !on_card(d) ||
-	    pp->authorize(pp->authorize_arg, d, at_boot))
-		return 0;
-	d->flags |= DEV_BLOCKED;
-	return hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL);
+	if (pp->authorize && on_card(d) &&
+	    !pp->authorize(pp->authorize_arg, d, at_boot)) {
+		d->flags |= DEV_BLOCKED;
+		if ((rc = hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL)))
+			return rc;
+	}
+	return hs_program_dev(core, d);
 }
 
 int hs_assign_boot(struct hs_core *core)
@@ -636,13 +638,7 @@ int hs_assign_boot(struct hs_core *core)
 
 int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d)
 {
-	int rc;
-
-	if (!hs_counts(d))
-		return 0;
-	if ((rc = authorize_new(core, d, true)))
-		return rc;
-	return hs_program_dev(core, d);
+	return hs_counts(d) ? program_new(core, d, true) : 0;
 }
 
 /* ---- hot-add ------------------------------------------------------------ */
@@ -788,8 +784,7 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
 	     d = hs_dev_walk_under(br, d))
 		if ((d->flags & DEV_PENDING_ADD) && hs_counts(d) &&
-		    ((rc = authorize_new(core, d, false)) ||
-		     (rc = hs_program_dev(core, d)))) {
+		    (rc = program_new(core, d, false))) {
 			hs_snprintf(msg, msglen, "programming %pB "
 				    "failed (%d)", &d->bdf, rc);
 			return rc;
