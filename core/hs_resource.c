@@ -173,11 +173,14 @@ static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
 
 	hs_range_set_init(&used, core->plat);
 	rc = hs_items_fit(&used, all, it, 0, NULL);
-	*endp = rc == -HS_ENOSPC ? SAT
-	      : used.n ? used.v[used.n - 1].base + used.v[used.n - 1].size
+	*endp = used.n ? used.v[used.n - 1].base + used.v[used.n - 1].size
 		       : base;
+	if (rc == -HS_ENOSPC) {
+		*endp = SAT;
+		rc = 0;
+	}
 	hs_range_set_fini(&used);
-	return rc == -HS_ENOSPC ? 0 : rc;
+	return rc;
 }
 
 int hs_bars_add(struct hs_range_set *s, const struct hs_dev *d, enum hs_res r)
