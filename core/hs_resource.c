@@ -755,14 +755,13 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 		      unsigned placed, unsigned *short_kinds, char *msg,
 		      size_t msglen)
 {
-	bool any = false;
+	struct hs_dev *c = br->child;
 	int rc = 0;
 
 	*short_kinds = 0;
-	for (struct hs_dev *c = br->child; c; c = c->sibling)
-		if (c->flags & DEV_PENDING_ADD)
-			any = true;
-	if (!any) {
+	while (c && !(c->flags & DEV_PENDING_ADD))
+		c = c->sibling;
+	if (!c) {
 		hs_snprintf(msg, msglen, "no function answers below the slot");
 		return -HS_ENODEV;
 	}
