@@ -159,10 +159,11 @@ int hs_items_fit(struct hs_range_set *used, struct hs_range in,
  * Lay items out from base, largest alignment first (sorting them; a
  * sorted list stays as it is): each goes to the lowest place above base
  * (hs_items_fit), so the gaps alignment padding leaves are filled by
- * later, smaller items before the end grows.  Sizing and placement both use this, so what sizing promised is exactly
- * what placement does.  *endp is the end address (SAT: it does not fit
- * in the address space); each item's at is where it goes.  -HS_ENOMEM
- * when the set cannot grow.
+ * later, smaller items before the end grows.  Sizing and placement both
+ * use this, so what sizing promised is exactly what placement does.
+ * *endp is the end address (SAT: it does not fit in the address space);
+ * each item's at is where it goes.  -HS_ENOMEM when the set cannot
+ * grow.
  */
 static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
 		uint64_t *endp)
@@ -722,7 +723,8 @@ int hs_hot_add_fit(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 				    x->bar >= 0 ? "BAR" : "window",
 				    x->bar >= 0 ? x->bar : 0,
 				    (unsigned long long)win.base,
-				    (unsigned long long)(win.base + win.size - 1),
+				    (unsigned long long)(win.base +
+							 win.size - 1),
 				    has, fr);
 		else
 			hs_snprintf(msg, msglen,
