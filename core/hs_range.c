@@ -83,17 +83,14 @@ static int grow(struct hs_range_set *s)
 static void move_tail(struct hs_range_set *s, size_t from, size_t to)
 {
 	size_t cnt = s->n - from;
-	struct hs_range *src = s->v + from, *dst = s->v + to;
-	ptrdiff_t step = 1;
 
-	if (to > from) {
-		/* Last first: the ranges overlap where they go. */
-		src += cnt - 1;
-		dst += cnt - 1;
-		step = -1;
+	for (size_t k = 0; k < cnt; k++) {
+		/* Last first when moving up: the ranges overlap where they
+		 * go. */
+		size_t at = to > from ? cnt - 1 - k : k;
+
+		s->v[to + at] = s->v[from + at];
 	}
-	for (size_t k = 0; k < cnt; k++, src += step, dst += step)
-		*dst = *src;
 	s->n = to + cnt;
 }
 
