@@ -54,21 +54,44 @@ void hs_range_set_clear(struct hs_range_set *s)
 	s->n = 0;
 }
 
-static int grow(struct hs_range_set *s)
+void *hs_grow(const struct hs_platform *plat, void *v, size_t *cap,
+	      size_t n, size_t elem)
 {
 	size_t nc;
-	void *m;
 
-	if (s->n < s->cap)
-		return 0;
-	nc = s->cap ? 2 * s->cap : 16;
-	m = s->plat->ops->realloc(s->plat->ctx, s->v, s->cap * sizeof(*s->v),
-				  nc * sizeof(*s->v));
+	if (n < *cap)
+		return v;
+	nc = *cap ? 2 * *cap : 16;
+	v = plat->ops->realloc(plat->ctx, v, *cap * elem, nc * elem);
+	if (v)
+		*cap = nc;
+	return v;
+}
+
+static int grow(struct hs_range_set *s)
+{
+	void *m = hs_grow(s->plat, s->v, &s->cap, s->n, sizeof(*s->v));
+
 	if (!m)
 		return -HS_ENOMEM;
 	s->v = m;
-	s->cap = nc;
 	return 0;
+}
+
+/* Ranges from..n-1 moved to start at to (a hole opened or closed
+ * there; the array has room), n following. */
+static void move_tail(struct hs_range_set *s, size_t from, size_t to)
+{
+	size_t cnt = s->n - from;
+
+	for (size_t k = 0; k < cnt; k++) {
+		/* Last first when moving up: the ranges overlap where they
+		 * go. */
+		size_t at = to > from ? cnt - 1 - k : k;
+
+		s->v[to + at] = s->v[from + at];
+	}
+	s->n = to + cnt;
 }
 
 /* Index of the first range that ends at or after base (it may touch or
@@ -106,14 +129,8 @@ int hs_range_add(struct hs_range_set *s, uint64_t base, uint64_t size)
 
 		if (rc)
 			return rc;
-		for (size_t k = s->n; k > i; k--)
-			s->v[k] = s->v[k - 1];
-		s->n++;
-	} else if (j > i + 1) {
-		for (size_t k = j; k < s->n; k++)
-			s->v[k - (j - i - 1)] = s->v[k];
-		s->n -= j - i - 1;
 	}
+	move_tail(s, j, i + 1);
 	s->v[i].base = base;
 	s->v[i].size = end - base;
 	return 0;
@@ -143,9 +160,7 @@ int hs_range_remove(struct hs_range_set *s, uint64_t base, uint64_t size)
 			if (rc)
 				return rc;
 			r = &s->v[i];
-			for (size_t k = s->n; k > i + 1; k--)
-				s->v[k] = s->v[k - 1];
-			s->n++;
+			move_tail(s, i + 1, i + 2);
 			r->size = base - r->base;
 			s->v[i + 1].base = end;
 			s->v[i + 1].size = re - end;
@@ -159,9 +174,7 @@ int hs_range_remove(struct hs_range_set *s, uint64_t base, uint64_t size)
 			r->base = end;
 			i++;
 		} else {
-			for (size_t k = i + 1; k < s->n; k++)
-				s->v[k - 1] = s->v[k];
-			s->n--;
+			move_tail(s, i + 1, i);
 		}
 	}
 	return 0;
@@ -212,7 +225,8 @@ bool hs_range_fit(const struct hs_range_set *s, struct hs_range in,
 			for (int t = 0; t < 4; t++) {
 				uint64_t nlo, nhi, cost;
 
-				if (c[t] == SAT || c[t] < cur || c[t] > ge - size)
+				/* SAT (none) is past ge - size too. */
+				if (c[t] < cur || c[t] > ge - size)
 					continue;
 				nlo = hlo < c[t] ? hlo : c[t];
 				nhi = hhi > c[t] + size ? hhi : c[t] + size;

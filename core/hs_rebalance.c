@@ -404,8 +404,8 @@ static int plan_kinds(struct hs_core *core, struct hs_dev *br,
 		if (replay ? !(rb->kinds & (1u << r))
 			   : rb->now ? !short_of_reservation(br, r, why,
 							    sizeof(why))
-				     : hs_hot_add_fits(core, br, r, why,
-						       sizeof(why)))
+				     : hs_hot_add_fit(core, br, r, false, why,
+						      sizeof(why)) == 0)
 			continue;
 		if ((rc = hs_replan_init(&rp, core, br, r)))
 			return rc;

@@ -401,7 +401,6 @@ static int try_plan(struct hs_replan *rp, const struct hs_plan *pl, bool apply)
 		    (rc = hs_range_add(&fixed, L[j + 1].wlo,
 				       L[j + 1].whi - L[j + 1].wlo)))
 			goto out;
-		hs_items_sort(&L[j].fl);
 		/* Floats around the fixed ranges: inside a bridge where its
 		 * window grows least, on the root bus the lowest place. */
 		if ((rc = hs_items_fit(&fixed, in, &L[j].fl,

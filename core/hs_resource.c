@@ -25,13 +25,19 @@
 #define IO_GRAN  0x1000ull
 #define MEM_GRAN 0x100000ull
 
-static const char *const res_names[HS_RES_COUNT] = {
-	"bus numbers", "I/O", "memory", "prefetchable memory",
-};
-
+/* The names in one string, NULs between them, in enum order (no pointer
+ * per name: issue #18, size, as hs_slot_table.c's). */
 const char *hs_res_name(enum hs_res r)
 {
-	return r < HS_RES_COUNT ? res_names[r] : "?";
+	const char *name = "bus numbers\0I/O\0memory\0prefetchable memory";
+	unsigned i = r;
+
+	if (i >= HS_RES_COUNT)
+		return "?";
+	while (i--)
+		while (*name++)
+			;
+	return name;
 }
 
 HS_NOINLINE
@@ -77,17 +83,12 @@ static bool child_pref_path(const struct hs_dev *br, bool pref_path)
 int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 		     uint64_t size, uint64_t align)
 {
-	if (it->n == it->cap) {
-		size_t nc = it->cap ? 2 * it->cap : 16;
-		const struct hs_platform *p = it->core->plat;
-		void *n = p->ops->realloc(p->ctx, it->v, it->cap * sizeof(*it->v),
-					  nc * sizeof(*it->v));
+	void *m = hs_grow(it->core->plat, it->v, &it->cap, it->n,
+			  sizeof(*it->v));
 
-		if (!n)
-			return -HS_ENOMEM;
-		it->v = n;
-		it->cap = nc;
-	}
+	if (!m)
+		return -HS_ENOMEM;
+	it->v = m;
 	it->v[it->n].dev = d;
 	it->v[it->n].bar = bar;
 	it->v[it->n].size = size;
@@ -109,7 +110,7 @@ void hs_items_free(struct hs_items *it)
 
 /* Largest alignment first: with power-of-two sizes this packs without
  * holes, which is what keeps windows tight. */
-void hs_items_sort(struct hs_items *it)
+static void items_sort(struct hs_items *it)
 {
 	for (size_t i = 1; i < it->n; i++) {
 		struct hs_item x = it->v[i];
@@ -130,6 +131,7 @@ int hs_items_fit(struct hs_range_set *used, struct hs_range in,
 {
 	int rc;
 
+	items_sort(it);
 	for (size_t i = 0; i < it->n; i++) {
 		struct hs_item *x = &it->v[i];
 		unsigned f = how & ~(unsigned)HS_FIT_TOP;
@@ -154,13 +156,14 @@ int hs_items_fit(struct hs_range_set *used, struct hs_range in,
 }
 
 /*
- * Lay items out from base, largest alignment first: each goes to the
- * lowest place above base (hs_items_fit), so the gaps alignment padding
- * leaves are filled by later, smaller items before the end grows.
- * Sizing and placement both use this, so what sizing promised is exactly
- * what placement does.  *endp is the end address (SAT: it does not fit
- * in the address space); each item's at is where it goes.  -HS_ENOMEM
- * when the set cannot grow.
+ * Lay items out from base, largest alignment first (sorting them; a
+ * sorted list stays as it is): each goes to the lowest place above base
+ * (hs_items_fit), so the gaps alignment padding leaves are filled by
+ * later, smaller items before the end grows.  Sizing and placement both
+ * use this, so what sizing promised is exactly what placement does.
+ * *endp is the end address (SAT: it does not fit in the address space);
+ * each item's at is where it goes.  -HS_ENOMEM when the set cannot
+ * grow.
  */
 static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
 		uint64_t *endp)
@@ -171,11 +174,14 @@ static int pack(struct hs_core *core, struct hs_items *it, uint64_t base,
 
 	hs_range_set_init(&used, core->plat);
 	rc = hs_items_fit(&used, all, it, 0, NULL);
-	*endp = rc == -HS_ENOSPC ? SAT
-	      : used.n ? used.v[used.n - 1].base + used.v[used.n - 1].size
+	*endp = used.n ? used.v[used.n - 1].base + used.v[used.n - 1].size
 		       : base;
+	if (rc == -HS_ENOSPC) {
+		*endp = SAT;
+		rc = 0;
+	}
 	hs_range_set_fini(&used);
-	return rc == -HS_ENOSPC ? 0 : rc;
+	return rc;
 }
 
 int hs_bars_add(struct hs_range_set *s, const struct hs_dev *d, enum hs_res r)
@@ -199,17 +205,22 @@ int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,
 	for (struct hs_dev *d = first; d; d = d->sibling) {
 		if (!hs_counts(d) || (only_new && !(d->flags & DEV_PENDING_ADD)))
 			continue;
-		for (int i = 0; i < 7; i++) {
-			struct hs_bar_info *b = &d->bar[i];
+		/* BARs 0-6, then a bridge's window (bar -1). */
+		for (int i = 0; i < 8; i++) {
+			int bar = i < 7 ? i : -1;
+			uint64_t size = d->need[r], align = d->need_align[r];
 
-			if (b->kind == BAR_NONE || hs_bar_res(b, pref_path) != r)
+			if (bar >= 0) {
+				const struct hs_bar_info *b = &d->bar[bar];
+
+				if (b->kind == BAR_NONE ||
+				    hs_bar_res(b, pref_path) != r)
+					continue;
+				size = align = b->size;
+			} else if (!d->bridge || !size) {
 				continue;
-			if ((rc = hs_items_add(it, d, i, b->size, b->size)))
-				return rc;
-		}
-		if (d->bridge && d->need[r]) {
-			rc = hs_items_add(it, d, -1, d->need[r], d->need_align[r]);
-			if (rc)
+			}
+			if ((rc = hs_items_add(it, d, bar, size, align)))
 				return rc;
 		}
 	}
@@ -242,7 +253,7 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		    (rc = hs_size_bridge(core, c, cpath, pl)))
 			return rc;
 	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-		uint64_t off = 0, al = hs_res_gran(r), total;
+		uint64_t off = 0, al = hs_res_gran(r), total, resv;
 
 		br->need[r] = br->need_align[r] = 0;
 		if (r == HS_RES_PREF && !cpath)
@@ -250,14 +261,13 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		it.n = 0;
 		if ((rc = hs_gather(&it, br->child, r, cpath, false)))
 			break;
-		hs_items_sort(&it);
-		for (size_t i = 0; i < it.n; i++)
-			if (it.v[i].align > al)
-				al = it.v[i].align;
 		/* Windows start aligned to their largest alignment, so packing
 		 * from 0 gives the same layout as packing from the base. */
 		if ((rc = pack(core, &it, 0, &off)))
 			break;
+		/* Packed, so sorted: the first has the largest alignment. */
+		if (it.n && it.v[0].align > al)
+			al = it.v[0].align;
 		total = off;
 		if (total == SAT) {
 			rc = -HS_ENOSPC; /* cannot be placed anywhere */
@@ -266,10 +276,11 @@ int hs_size_bridge(struct hs_core *core, struct hs_dev *br, bool pref_path,
 		/* A bus with several slots (SHPC, CompactPCI) keeps its
 		 * reservation on top of the boards present; a PCIe slot holds
 		 * one card, so its window is the larger of the two. */
+		resv = resv_of(br, r, pl);
 		if (br->cap_shpc || (!br->cap_pcie && (br->flags & DEV_HOTPLUG)))
-			total = add_sat(total, resv_of(br, r, pl));
-		else if (resv_of(br, r, pl) > total)
-			total = resv_of(br, r, pl);
+			total = add_sat(total, resv);
+		else if (resv > total)
+			total = resv;
 		if (!total)
 			continue;
 		br->need[r] = hs_align_up(total, hs_res_gran(r));
@@ -317,10 +328,6 @@ static int place_items(struct hs_core *core, struct hs_items *it,
 {
 	int rc;
 
-	*end = base;
-	if (!it->n)
-		return 0;
-	hs_items_sort(it);
 	rc = pack(core, it, mirror ? 0 : base, end);
 	for (size_t i = 0; i < it->n && !rc && *end != SAT; i++) {
 		struct hs_item *x = &it->v[i];
@@ -405,8 +412,6 @@ static int root_split(struct hs_core *core, const struct hs_items *all,
 
 		rc = hs_items_add(x->bar < 0 ? &w : &b, x->dev, x->bar,
 				  x->size, x->align);
-		if (x->bar >= 0 && x->align > al)
-			al = x->align;
 	}
 	if (rc)
 		goto out;
@@ -416,9 +421,14 @@ static int root_split(struct hs_core *core, const struct hs_items *all,
 	if ((rc = pack(core, &w, base, &wend)) ||
 	    (rc = pack(core, &b, 0, &bsz)))
 		goto out;
+	/* Packed, so sorted: the first BAR has the largest alignment. */
+	if (b.v[0].align > al)
+		al = b.v[0].align;
 	rc = -HS_ENOSPC;
 	top = add_sat(base, size);
-	top -= top % al;
+	/* al is a BAR's size, a power of two (the scan isolates a function
+	 * whose BAR is not, PCI 3.0 6.2.5.1). */
+	top &= ~(al - 1);
 	if (wend == SAT || bsz == SAT || top < bsz || top - bsz < wend)
 		goto out;
 	*used = (wend - base) + bsz;
@@ -460,7 +470,6 @@ static int try_root(struct hs_core *core, const struct hs_host_bridge *h,
 			if (HS_BDF_SEG(it.v[i].dev->bdf) == h->segment)
 				it.v[k++] = it.v[i];
 		it.n = k;
-		hs_items_sort(&it);
 		if ((rc = root_split(core, &it, r, base, size, pref_path, place,
 				     &off)) == 0) {
 			used[r] = off;
@@ -563,12 +572,13 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 	}
 	if (rc)
 		return rc;
-	if (pl.resv_shift || pl.no_resv)
+	/* With full reservations, share what is left among the hot-plug
+	 * bridges, half of each one's part first, halving it until the plan
+	 * fits again (alignment padding can eat some). */
+	if (pl.resv_shift || pl.no_resv) {
 		hs_log(core->plat, HS_LOG_WARN,
 		       "hot-plug reservations reduced to fit the apertures");
-	/* Share what is left among the hot-plug bridges, shrinking the share
-	 * until the plan fits again (alignment padding can eat some). */
-	if (core->params.share_leftover && !pl.resv_shift && !pl.no_resv) {
+	} else if (core->params.share_leftover) {
 		unsigned nhp = count_hotplug(core);
 		struct hs_plan share = pl;
 
@@ -576,19 +586,18 @@ static int plan_host(struct hs_core *core, const struct hs_host_bridge *h)
 			uint64_t size = hs_host_aperture(h, r).size;
 
 			if (size > used[r])
-				share.extra[r] = ((size - used[r]) / nhp / 2) &
-						 ~(hs_res_gran(r) - 1);
+				share.extra[r] = (size - used[r]) / nhp;
 		}
 		for (int tries = 0; tries < 24; tries++) {
 			uint64_t u2[HS_RES_COUNT];
 
+			for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++)
+				share.extra[r] = (share.extra[r] / 2) &
+						 ~(hs_res_gran(r) - 1);
 			if (try_root(core, h, &share, false, u2) == 0) {
 				pl = share;
 				break;
 			}
-			for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++)
-				share.extra[r] = (share.extra[r] / 2) &
-						 ~(hs_res_gran(r) - 1);
 		}
 	}
 	return try_root(core, h, &pl, true, used);
@@ -605,18 +614,20 @@ static bool on_card(const struct hs_dev *d)
 }
 
 /* Ask the authorization hook about a new function before it decodes
- * anything: a blocked one is programmed with its addresses but with
- * decode and bus mastering off. */
-static int authorize_new(struct hs_core *core, struct hs_dev *d,
-			 bool at_boot)
+ * anything, then program it: a blocked one is programmed with its
+ * addresses but with decode and bus mastering off. */
+static int program_new(struct hs_core *core, struct hs_dev *d, bool at_boot)
 {
 	const struct hs_core_params *pp = &core->params;
+	int rc;
 
-	if (!pp->authorize || !on_card(d) ||
-	    pp->authorize(pp->authorize_arg, d, at_boot))
-		return 0;
-	d->flags |= DEV_BLOCKED;
-	return hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL);
+	if (pp->authorize && on_card(d) &&
+	    !pp->authorize(pp->authorize_arg, d, at_boot)) {
+		d->flags |= DEV_BLOCKED;
+		if ((rc = hs_txn_event(core, HS_EV_DEV_BLOCKED, d, NULL)))
+			return rc;
+	}
+	return hs_program_dev(core, d);
 }
 
 int hs_assign_boot(struct hs_core *core)
@@ -631,13 +642,7 @@ int hs_assign_boot(struct hs_core *core)
 
 int hs_program_boot_dev(struct hs_core *core, struct hs_dev *d)
 {
-	int rc;
-
-	if (!hs_counts(d))
-		return 0;
-	if ((rc = authorize_new(core, d, true)))
-		return rc;
-	return hs_program_dev(core, d);
+	return hs_counts(d) ? program_new(core, d, true) : 0;
 }
 
 /* ---- hot-add ------------------------------------------------------------ */
@@ -671,12 +676,11 @@ bool hs_path_pref(const struct hs_dev *br)
  * devices below br leave in its window; with assign false, only see
  * whether they fit.  -HS_ENOSPC with msg naming the item that does not.
  */
-static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
+int hs_hot_add_fit(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 		   bool assign, char *msg, size_t msglen)
 {
 	bool cpath = hs_path_pref(br);
 	struct hs_range win = br->win[r];
-	uint64_t lo = win.base, hi = lo + win.size;
 	struct hs_items it = { .core = core };
 	struct hs_range_set used;
 	size_t bad = 0;
@@ -696,36 +700,37 @@ static int fit_new(struct hs_core *core, struct hs_dev *br, enum hs_res r,
 	}
 	if (rc)
 		goto out;
-	hs_items_sort(&it);
-	/* The lowest place in the slot's window for each. */
-	rc = win.size ? hs_items_fit(&used, win, &it, HS_FIT_TOP, &bad)
-		      : -HS_ENOSPC;
+	/* The lowest place in the slot's window for each (none in a
+	 * closed window: the first item does not fit). */
+	rc = hs_items_fit(&used, win, &it, HS_FIT_TOP, &bad);
 	for (size_t i = 0; i < it.n && assign && !rc; i++)
 		rc = hs_assign_item(core, &it.v[i], r, it.v[i].at, cpath);
 	if (rc == -HS_ENOSPC && msg) {
-		struct hs_item *x = &it.v[bad];
-		hs_bdf_t b = x->dev->bdf;
+		const struct hs_item *x = &it.v[bad];
+		const char *name = hs_res_name(r);
 		char need[32], has[32], fr[32], al[32];
 
 		human(need, sizeof(need), x->size);
 		human(al, sizeof(al), x->align);
-		human(has, sizeof(has), br->win[r].size);
+		human(has, sizeof(has), win.size);
 		human(fr, sizeof(fr),
 		      win.size - hs_range_used(&used, win));
-		if (br->win[r].size)
+		if (win.size)
 			hs_snprintf(msg, msglen,
 				    "%s: need %s aligned to %s for %pB "
 				    "%s%d, slot window %#llx-%#llx (%s) has %s "
-				    "free", hs_res_name(r), need, al, &b,
+				    "free", name, need, al, &x->dev->bdf,
 				    x->bar >= 0 ? "BAR" : "window",
 				    x->bar >= 0 ? x->bar : 0,
-				    (unsigned long long)lo,
-				    (unsigned long long)(hi - 1), has, fr);
+				    (unsigned long long)win.base,
+				    (unsigned long long)(win.base +
+							 win.size - 1),
+				    has, fr);
 		else
 			hs_snprintf(msg, msglen,
 				    "%s: need %s for %pB, the slot has "
-				    "no %s window", hs_res_name(r), need, &b,
-				    hs_res_name(r));
+				    "no %s window", name, need, &x->dev->bdf,
+				    name);
 	}
 out:
 	hs_items_free(&it);
@@ -748,53 +753,42 @@ int hs_size_new_bridges(struct hs_core *core, struct hs_dev *br)
 	return 0;
 }
 
-bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *br, enum hs_res r,
-		     char *msg, size_t msglen)
-{
-	return fit_new(core, br, r, false, msg, msglen) == 0;
-}
-
 int hs_assign_hot_add(struct hs_core *core, struct hs_dev *br,
 		      unsigned placed, unsigned *short_kinds, char *msg,
 		      size_t msglen)
 {
-	bool any = false;
+	struct hs_dev *c = br->child;
 	int rc = 0;
 
 	*short_kinds = 0;
-	for (struct hs_dev *c = br->child; c; c = c->sibling)
-		if (c->flags & DEV_PENDING_ADD)
-			any = true;
-	if (!any) {
+	while (c && !(c->flags & DEV_PENDING_ADD))
+		c = c->sibling;
+	if (!c) {
 		hs_snprintf(msg, msglen, "no function answers below the slot");
 		return -HS_ENODEV;
 	}
-	if (placed != (1u << HS_RES_COUNT) - 1) {
-		if (!placed && (rc = hs_size_new_bridges(core, br)))
-			return rc;
-		for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
-			int r2;
+	if (!placed && (rc = hs_size_new_bridges(core, br)))
+		return rc;
+	for (enum hs_res r = HS_RES_IO; r < HS_RES_COUNT; r++) {
+		int r2;
 
-			if (placed & (1u << r))
-				continue;
-			r2 = fit_new(core, br, r, true, rc ? NULL : msg,
-				     msglen);
-
-			if (r2 == -HS_ENOSPC)
-				*short_kinds |= 1u << r;
-			if (r2 && !rc)
-				rc = r2;
-			if (r2 && r2 != -HS_ENOSPC)
-				return r2;
+		if (placed & (1u << r))
+			continue;
+		r2 = hs_hot_add_fit(core, br, r, true, rc ? NULL : msg,
+				    msglen);
+		if (r2 == -HS_ENOSPC) {
+			*short_kinds |= 1u << r;
+			rc = r2;
+		} else if (r2) {
+			return r2;
 		}
-		if (rc)
-			return rc;
 	}
+	if (rc)
+		return rc;
 	for (struct hs_dev *d = hs_dev_walk_under(br, NULL); d;
 	     d = hs_dev_walk_under(br, d))
 		if ((d->flags & DEV_PENDING_ADD) && hs_counts(d) &&
-		    ((rc = authorize_new(core, d, false)) ||
-		     (rc = hs_program_dev(core, d)))) {
+		    (rc = program_new(core, d, false))) {
 			hs_snprintf(msg, msglen, "programming %pB "
 				    "failed (%d)", &d->bdf, rc);
 			return rc;
@@ -821,35 +815,42 @@ static void win_regs(const struct hs_range *w, uint64_t closed_base,
 /*
  * A bridge's window registers in the order they are written: the window,
  * whether the register holds the limit (else the base), its offset and
- * width, and the address bits it takes (address >> shift, masked).  The
- * prefetchable window's come last: a bridge without one (DEV_NO_PREF)
- * stops before them, one without 64-bit addressing (not DEV_PREF64)
- * before its upper halves (PCI-to-PCI Bridge 3.2, 3.2.5.6-3.2.5.10).
+ * width, and whether its bits 3:0 are read-only type bits (the base and
+ * limit registers proper; the upper halves are all address).  Each takes
+ * the address shifted right by 8 x its width (I/O bits 15:12 in bits 7:4,
+ * memory bits 31:20 in bits 15:4, the upper halves bits 31:16 and
+ * 63:32), a typed one masked to its width.  The prefetchable window's
+ * come last: a bridge without one (DEV_NO_PREF) stops before them, one
+ * without 64-bit addressing (not DEV_PREF64) before its upper halves
+ * (PCI-to-PCI Bridge 3.2, 3.2.5.6-3.2.5.10).
  */
 static const struct win_reg {
-	uint8_t r, limit, off, width, shift;
-	uint32_t mask;
+	uint8_t r, limit, off, width, typed;
 } win_reg[] = {
-	{ HS_RES_IO, 0, PCI_IO_BASE_UP, 2, 16, 0xffffffffu },
-	{ HS_RES_IO, 1, PCI_IO_LIMIT_UP, 2, 16, 0xffffffffu },
-	{ HS_RES_IO, 0, PCI_IO_BASE, 1, 8, 0xf0 },
-	{ HS_RES_IO, 1, PCI_IO_LIMIT, 1, 8, 0xf0 },
-	{ HS_RES_MEM, 0, PCI_MEM_BASE, 2, 16, 0xfff0 },
-	{ HS_RES_MEM, 1, PCI_MEM_LIMIT, 2, 16, 0xfff0 },
-	{ HS_RES_PREF, 0, PCI_PREF_BASE, 2, 16, 0xfff0 },
-	{ HS_RES_PREF, 1, PCI_PREF_LIMIT, 2, 16, 0xfff0 },
-	{ HS_RES_PREF, 0, PCI_PREF_BASE_UP, 4, 32, 0xffffffffu },
-	{ HS_RES_PREF, 1, PCI_PREF_LIMIT_UP, 4, 32, 0xffffffffu },
+	{ HS_RES_IO, 0, PCI_IO_BASE_UP, 2, 0 },
+	{ HS_RES_IO, 1, PCI_IO_LIMIT_UP, 2, 0 },
+	{ HS_RES_IO, 0, PCI_IO_BASE, 1, 1 },
+	{ HS_RES_IO, 1, PCI_IO_LIMIT, 1, 1 },
+	{ HS_RES_MEM, 0, PCI_MEM_BASE, 2, 1 },
+	{ HS_RES_MEM, 1, PCI_MEM_LIMIT, 2, 1 },
+	{ HS_RES_PREF, 0, PCI_PREF_BASE, 2, 1 },
+	{ HS_RES_PREF, 1, PCI_PREF_LIMIT, 2, 1 },
+	{ HS_RES_PREF, 0, PCI_PREF_BASE_UP, 4, 0 },
+	{ HS_RES_PREF, 1, PCI_PREF_LIMIT_UP, 4, 0 },
 };
 
 /* The value of window register g for d's window. */
 static uint32_t win_val(const struct hs_dev *d, const struct win_reg *g)
 {
 	uint64_t base, limit;
+	uint32_t v;
 
 	win_regs(&d->win[g->r], g->r == HS_RES_IO ? 0xf000 : 0xfff00000,
 		 &base, &limit);
-	return (uint32_t)((g->limit ? limit : base) >> g->shift) & g->mask;
+	v = (uint32_t)((g->limit ? limit : base) >> 8 * g->width);
+	if (g->typed)
+		v &= ((1u << 8 * g->width) - 1) & ~0xfu;
+	return v;
 }
 
 /* How many of win_reg[] bridge d has. */
@@ -858,7 +859,7 @@ static unsigned win_nregs(const struct hs_dev *d)
 	return d->flags & DEV_NO_PREF ? 6 : d->flags & DEV_PREF64 ? 10 : 8;
 }
 
-static int write_windows(struct hs_core *core, struct hs_dev *d)
+int hs_program_windows(struct hs_core *core, struct hs_dev *d)
 {
 	int rc = 0;
 
@@ -870,7 +871,7 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
 }
 
 /*
- * The memory windows read back, as verify_bar does for BARs: a lost write
+ * The memory windows read back, as bar_took does for BARs: a lost write
  * of a base or limit leaves a window closed (or open where it must not
  * be), and everything below the bridge then cannot be reached although
  * the records say it can (issue #17's boot fault sweep found exactly
@@ -878,48 +879,37 @@ static int write_windows(struct hs_core *core, struct hs_dev *d)
  * the prefetchable one is checked where the scan found it (PCI-to-PCI
  * Bridge 1.2, 3.2.5.8-3.2.5.10); bits 3:0 of each are read-only type
  * bits.  The I/O window is left out: it is optional and a bridge without
- * it reads zeros.  One rewrite of both windows, then -HS_EIO.
+ * it reads zeros.  1 when both took, 0 when not (got[]: what the memory
+ * and prefetchable DWORDs read), or the error; verify rewrites both
+ * windows once, then fails with -HS_EIO.
  */
-static int verify_windows(struct hs_core *core, struct hs_dev *d)
+static int windows_took(struct hs_core *core, struct hs_dev *d,
+			uint32_t got[2])
 {
 	unsigned n = win_nregs(d);
+	bool ok = true;
 	int rc;
 
-	for (int tries = 0;; tries++) {
-		/* Memory, prefetchable: base and limit in one DWORD read
-		 * each; then the prefetchable upper halves, both read
-		 * before they are compared. */
-		uint32_t got[2] = { 0, 0 };
-		bool ok = true;
+	/* Memory, prefetchable: base and limit in one DWORD read each;
+	 * then the prefetchable upper halves, both read before they are
+	 * compared. */
+	for (unsigned i = 4; ok && i < n; i += 2) {
+		const struct win_reg *g = &win_reg[i];
+		uint32_t v, hi = 0;
 
-		for (unsigned i = 4; ok && i < n; i += 2) {
-			const struct win_reg *g = &win_reg[i];
-			uint32_t v, hi = 0;
-
-			if ((rc = hs_rd(core, d->bdf, g->off, 4, &v)) ||
-			    (g->width == 4 &&
-			     (rc = hs_rd(core, d->bdf, g[1].off, 4, &hi))))
-				return rc;
-			if (g->width == 4)
-				ok = v == win_val(d, g) && hi == win_val(d, g + 1);
-			else
-				ok = (v & 0xfff0fff0u) ==
-				     (win_val(d, g) | win_val(d, g + 1) << 16);
-			if (i < 8)
-				got[i / 2 - 2] = v;
-		}
-		if (ok)
-			return 0;
-		if (tries == 1) {
-			hs_log(core->plat, HS_LOG_ERR, "%pB: a memory window "
-			       "did not take its base or limit (memory "
-			       "0x%08x, prefetchable 0x%08x)", &d->bdf,
-			       got[0], got[1]);
-			return -HS_EIO;
-		}
-		if ((rc = write_windows(core, d)))
+		if ((rc = hs_rd(core, d->bdf, g->off, 4, &v)) ||
+		    (g->width == 4 &&
+		     (rc = hs_rd(core, d->bdf, g[1].off, 4, &hi))))
 			return rc;
+		if (g->width == 4)
+			ok = v == win_val(d, g) && hi == win_val(d, g + 1);
+		else
+			ok = (v & 0xfff0fff0u) ==
+			     (win_val(d, g) | win_val(d, g + 1) << 16);
+		if (i < 8)
+			got[i / 2 - 2] = v;
 	}
+	return ok;
 }
 
 /* The platform line a device's INTx pin arrives on. */
@@ -968,43 +958,70 @@ static int prog_reg(struct hs_core *core, struct hs_dev *d, uint16_t off,
  * where the records say makes the driver talk to nobody, or to another
  * device.  Before decode goes on, each BAR is read back once; one that
  * did not take is written again, and if it still does not, the change
- * fails (-HS_EIO) and is undone rather than committed untrue.  The low
- * bits are the BAR's type, read-only (PCI 3.0 6.2.5.1).
+ * fails (-HS_EIO) and is undone rather than committed untrue (verify).
+ * The low bits are the BAR's type, read-only (PCI 3.0 6.2.5.1).  1 when
+ * BAR i took, 0 when not (got[]: its low and high DWORDs as read), or
+ * the error.
  */
-static int verify_bar(struct hs_core *core, struct hs_dev *d, int i)
+static int bar_took(struct hs_core *core, struct hs_dev *d, int i,
+		    uint32_t got[2])
 {
-	const struct hs_platform *p = core->plat;
 	const struct hs_bar_info *b = &d->bar[i];
 	uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
 	uint32_t mask = b->kind == BAR_IO ? ~(uint32_t)3 : ~(uint32_t)15;
 	int rc;
 
-	for (int tries = 0;; tries++) {
-		uint32_t lo = 0, hi = 0;
-		bool ok;
+	if ((rc = hs_rd(core, d->bdf, off, 4, &got[0])))
+		return rc;
+	if ((got[0] ^ (uint32_t)b->addr) & mask)
+		return 0;
+	if (b->kind != BAR_MEM64)
+		return 1;
+	if ((rc = hs_rd(core, d->bdf, off + 4, 4, &got[1])))
+		return rc;
+	return got[1] == (uint32_t)(b->addr >> 32);
+}
 
-		if ((rc = hs_rd(core, d->bdf, off, 4, &lo)))
-			return rc;
-		ok = (lo & mask) == ((uint32_t)b->addr & mask);
-		if (ok && b->kind == BAR_MEM64) {
-			if ((rc = hs_rd(core, d->bdf, off + 4, 4, &hi)))
-				return rc;
-			ok = hi == (uint32_t)(b->addr >> 32);
-		}
-		if (ok)
-			return 0;
+static int write_bar(struct hs_core *core, struct hs_dev *d, int i)
+{
+	const struct hs_bar_info *b = &d->bar[i];
+	uint16_t off = (uint16_t)(PCI_BAR0 + 4 * i);
+	int rc;
+
+	if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4, (uint32_t)b->addr)) ||
+	    b->kind != BAR_MEM64)
+		return rc;
+	return hs_txn_cfg_write(core, d->bdf, off + 4, 4,
+				(uint32_t)(b->addr >> 32));
+}
+
+/* The windows (i < 0) or BAR i read back (windows_took, bar_took),
+ * written again once when they did not take, then -HS_EIO. */
+static int verify(struct hs_core *core, struct hs_dev *d, int i)
+{
+	for (int tries = 0;; tries++) {
+		uint32_t got[2] = { 0, 0 };
+		int rc = i < 0 ? windows_took(core, d, got)
+			       : bar_took(core, d, i, got);
+
+		if (rc)
+			return rc < 0 ? rc : 0;
 		if (tries == 1) {
-			hs_log(p, HS_LOG_ERR, "%pB: BAR%d did not "
-			       "take its address 0x%llx (reads 0x%08x%08x)",
-			       &d->bdf, i,
-			       (unsigned long long)b->addr, hi, lo);
+			if (i < 0)
+				hs_log(core->plat, HS_LOG_ERR, "%pB: a memory "
+				       "window did not take its base or limit "
+				       "(memory 0x%08x, prefetchable 0x%08x)",
+				       &d->bdf, got[0], got[1]);
+			else
+				hs_log(core->plat, HS_LOG_ERR, "%pB: BAR%d did "
+				       "not take its address 0x%llx (reads "
+				       "0x%08x%08x)", &d->bdf, i,
+				       (unsigned long long)d->bar[i].addr,
+				       got[1], got[0]);
 			return -HS_EIO;
 		}
-		if ((rc = hs_txn_cfg_write(core, d->bdf, off, 4,
-					   (uint32_t)b->addr)) ||
-		    (b->kind == BAR_MEM64 &&
-		     (rc = hs_txn_cfg_write(core, d->bdf, off + 4, 4,
-					    (uint32_t)(b->addr >> 32)))))
+		if ((rc = i < 0 ? hs_program_windows(core, d)
+				: write_bar(core, d, i)))
 			return rc;
 	}
 }
@@ -1041,8 +1058,8 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 			return rc;
 	}
 	if (d->bridge) {
-		if ((rc = write_windows(core, d)) ||
-		    (rc = verify_windows(core, d)))
+		if ((rc = hs_program_windows(core, d)) ||
+		    (rc = verify(core, d, -1)))
 			return rc;
 		/* A bridge forwards both ways: decode, and master for its
 		 * children's DMA and MSIs. */
@@ -1050,7 +1067,7 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 	}
 	for (int i = 0; i < 6; i++)
 		if (d->bar[i].kind != BAR_NONE &&
-		    (rc = verify_bar(core, d, i)))
+		    (rc = verify(core, d, i)))
 			return rc;
 	hs_route_intx(core, d);
 	v = d->int_line_reg;
@@ -1064,11 +1081,6 @@ int hs_program_dev(struct hs_core *core, struct hs_dev *d)
 	rc = prog_reg(core, d, PCI_COMMAND, 2, &v, cmd);
 	d->cmd_reg = (uint16_t)v;
 	return rc;
-}
-
-int hs_program_windows(struct hs_core *core, struct hs_dev *d)
-{
-	return write_windows(core, d);
 }
 
 int hs_enable_decode(struct hs_core *core, struct hs_dev *d)

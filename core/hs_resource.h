@@ -22,10 +22,12 @@ int hs_assign_hot_add(struct hs_core *core, struct hs_dev *bridge,
 		      unsigned placed, unsigned *short_kinds, char *msg,
 		      size_t msglen);
 int hs_size_new_bridges(struct hs_core *core, struct hs_dev *bridge);
-/* Would the new functions' items of kind r fit as things stand?  When
- * not, msg (if any) says which does not. */
-bool hs_hot_add_fits(struct hs_core *core, struct hs_dev *bridge,
-		     enum hs_res r, char *msg, size_t msglen);
+/* Place the new functions' items of kind r in bridge's window, around
+ * what the running devices use; with assign false, only see whether they
+ * would fit as things stand.  -HS_ENOSPC when one does not, msg (if any)
+ * saying which. */
+int hs_hot_add_fit(struct hs_core *core, struct hs_dev *bridge,
+		   enum hs_res r, bool assign, char *msg, size_t msglen);
 /* Write a bridge's windows as its records say (a rebalance grew or
  * moved them). */
 int hs_program_windows(struct hs_core *core, struct hs_dev *bridge);
@@ -57,8 +59,9 @@ struct hs_plan {
 int hs_items_add(struct hs_items *it, struct hs_dev *d, int bar,
 		 uint64_t size, uint64_t align);
 void hs_items_free(struct hs_items *it);
-/* Place each item in order (its at) at the lowest place in in that used
- * leaves (HS_FIT_TIGHT in how: the tightest), adding it to used; with
+/* Sort the items, largest alignment first (stable), then place each in
+ * order (its at) at the lowest place in in that used leaves
+ * (HS_FIT_TIGHT in how: the tightest), adding it to used; with
  * HS_FIT_TOP, a window whose size is not a multiple of its alignment may
  * go end-aligned (its mirror set).  -HS_ENOSPC with *failed (may be
  * NULL) the first that does not fit; -HS_ENOMEM. */
@@ -67,8 +70,6 @@ int hs_items_fit(struct hs_range_set *used, struct hs_range in,
 /* Add d's assigned BARs of kind r to s (what it uses where it is). */
 int hs_bars_add(struct hs_range_set *s, const struct hs_dev *d,
 		enum hs_res r);
-/* Largest alignment first. */
-void hs_items_sort(struct hs_items *it);
 /* Items of kind r among a sibling list (only_new: devices the open
  * transaction added). */
 int hs_gather(struct hs_items *it, struct hs_dev *first, enum hs_res r,

@@ -41,6 +41,13 @@ struct hs_range_set {
  * fits, and must not look small by wrapping. */
 uint64_t hs_align_up(uint64_t v, uint64_t a);
 
+/* An array v of n elements of elem bytes, its capacity *cap, with room
+ * for one more: v itself when it has room, else grown through plat's
+ * realloc (doubled, 16 at first; *cap follows); NULL when it cannot
+ * grow (v is then as it was). */
+void *hs_grow(const struct hs_platform *plat, void *v, size_t *cap,
+	      size_t n, size_t elem);
+
 void hs_range_set_init(struct hs_range_set *s, const struct hs_platform *plat);
 /* Gives the array back; the set is empty and may be used again. */
 void hs_range_set_fini(struct hs_range_set *s);
