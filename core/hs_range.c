@@ -14,7 +14,9 @@
 
 #define SAT ~0ull
 
-uint64_t hs_align_up(uint64_t v, uint64_t a)
+/* Not inlined: on a 32-bit target each copy of this 64-bit arithmetic
+ * costs more than the call (issue #18, size). */
+__attribute__((noinline)) uint64_t hs_align_up(uint64_t v, uint64_t a)
 {
 	if (!a)
 		return v;
