@@ -82,9 +82,17 @@ measure() {
 		sort -u > optdef.txt && comm -12 undef.txt optdef.txt |
 		tr '\n' ' ')
 	m=$(cd "$tmp" && text $min pciehp.o controllers.o)
-	printf '  %-24s %7d  (%s KiB; without %s; target <= 48 KiB: %s)\n' \
-		"core + pciehp, minimal" "$m" "$(kib "$m")" "$optional" \
-		"$([ "$m" -le 49152 ] && echo met || echo NOT met)"
+	# The issue's target is x86-64's; other targets print where they
+	# stand against the same figure.
+	case $target in
+	x86-64*) goal="target <= 48 KiB: $([ "$m" -le 49152 ] &&
+		echo met || echo NOT met)" ;;
+	*) goal="48 KiB, the x86-64 target: $(
+		[ "$m" -le 49152 ] && echo "$((49152 - m)) under" ||
+		echo "$((m - 49152)) over")" ;;
+	esac
+	printf '  %-24s %7d  (%s KiB; without %s; %s)\n' \
+		"core + pciehp, minimal" "$m" "$(kib "$m")" "$optional" "$goal"
 	[ -z "$miss" ] || printf '  (minimal set still uses: %s)\n' "$miss"
 	# The same set as a firmware links it: one function a section,
 	# linked from the public API's symbols (those include/hotswap/
