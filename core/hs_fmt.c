@@ -2,7 +2,8 @@
  * hs_fmt.c - formatting and logging for the core, without libc.
  *
  * Owns: hs_vsnprintf and friends (%d %i %u %x %X %c %s %p %%, flags
- * '-', '0' and '#', width, l / ll / z; %pB, a bus:device.function).  The
+ * '-', '0' and '#', width, l / ll / z; %pB, a bus:device.function), the
+ * string helpers and hs_nth_name (a name from a NUL-separated list).  The
  * core is built freestanding, so the only headers it may use are the ones
  * C11 promises without a library
  * (<stdarg.h>, <stddef.h>, <stdint.h>, <stdbool.h>).
@@ -228,6 +229,16 @@ size_t hs_strlen(const char *s)
 	while (s[n])
 		n++;
 	return n;
+}
+
+const char *hs_nth_name(const char *names, unsigned count, unsigned i)
+{
+	if (i >= count)
+		return "?";
+	while (i--)
+		while (*names++)
+			;
+	return names;
 }
 
 int hs_strcmp(const char *a, const char *b)

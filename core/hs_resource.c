@@ -25,19 +25,10 @@
 #define IO_GRAN  0x1000ull
 #define MEM_GRAN 0x100000ull
 
-/* The names in one string, NULs between them, in enum order (no pointer
- * per name: issue #18, size, as hs_slot_table.c's). */
 const char *hs_res_name(enum hs_res r)
 {
-	const char *name = "bus numbers\0I/O\0memory\0prefetchable memory";
-	unsigned i = r;
-
-	if (i >= HS_RES_COUNT)
-		return "?";
-	while (i--)
-		while (*name++)
-			;
-	return name;
+	return hs_nth_name("bus numbers\0I/O\0memory\0prefetchable memory",
+			   HS_RES_COUNT, r);
 }
 
 HS_NOINLINE

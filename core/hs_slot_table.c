@@ -978,31 +978,21 @@ static bool cell_ok(enum hs_slot_fine f, enum hs_slot_input in)
 }
 
 /* The names, each list one string with NULs between the names, in
- * enum order (no pointer per name: issue #18, size); docs/slots.md's
- * check prints every one. */
-HS_NOINLINE static const char *nth_name(const char *names, unsigned count,
-				     unsigned i)
-{
-	if (i >= count)
-		return "?";
-	while (i--)
-		while (*names++)
-			;
-	return names;
-}
+ * enum order (hs_nth_name; issue #18, size); docs/slots.md's check
+ * prints every one. */
 
 const char *hs_slot_state_name(enum hs_slot_state st)
 {
-	return nth_name("empty\0off\0blinking-on\0powering-on\0on\0"
-			"blinking-off\0powering-off\0fault\0connected",
-			HS_SLOT_STATE_COUNT, st);
+	return hs_nth_name("empty\0off\0blinking-on\0powering-on\0on\0"
+			   "blinking-off\0powering-off\0fault\0connected",
+			   HS_SLOT_STATE_COUNT, st);
 }
 
 const char *hs_slot_input_name(enum hs_slot_input in)
 {
-	return nth_name("presence\0latch\0button\0power-fault\0link\0cmd\0"
-			"timer\0done\0enable\0disable\0connect\0unconfigure",
-			HS_IN_COUNT, in);
+	return hs_nth_name("presence\0latch\0button\0power-fault\0link\0cmd\0"
+			   "timer\0done\0enable\0disable\0connect\0unconfigure",
+			   HS_IN_COUNT, in);
 }
 
 enum hs_slot_state hs_slot_fine_coarse(enum hs_slot_fine f)
@@ -1012,13 +1002,13 @@ enum hs_slot_state hs_slot_fine_coarse(enum hs_slot_fine f)
 
 const char *hs_slot_fine_name(enum hs_slot_fine f)
 {
-	return nth_name("empty\0off\0blinking-on\0"
-			"powering-on/power\0powering-on/link\0"
-			"powering-on/settle\0powering-on/ready\0"
-			"powering-on/config\0on\0blinking-off\0"
-			"powering-off/quiesce\0powering-off/power\0"
-			"powering-off/retry\0fault\0connected",
-			HS_FINE_COUNT, f);
+	return hs_nth_name("empty\0off\0blinking-on\0"
+			   "powering-on/power\0powering-on/link\0"
+			   "powering-on/settle\0powering-on/ready\0"
+			   "powering-on/config\0on\0blinking-off\0"
+			   "powering-off/quiesce\0powering-off/power\0"
+			   "powering-off/retry\0fault\0connected",
+			   HS_FINE_COUNT, f);
 }
 
 unsigned long hs_slot_fine_cell_hits(const struct hs_core *core,

@@ -37,6 +37,9 @@ void hs_log(const struct hs_platform *plat, enum hs_log_level level,
 /* The few string helpers the core needs. */
 size_t hs_strlen(const char *s);
 int hs_strcmp(const char *a, const char *b);
+/* Name i of a list written as one string with NULs between the count
+ * names (no pointer per name); "?" when i is out of range. */
+const char *hs_nth_name(const char *names, unsigned count, unsigned i);
 void *hs_memset(void *dst, int c, size_t n);
 void *hs_memcpy(void *dst, const void *src, size_t n);
 
